@@ -1,0 +1,14 @@
+//! ecship deploys containerised services to AWS ECS on Fargate from one declarative YAML
+//! file: `spec` reads and validates it into a `model`, `synth` compiles the slow, shared
+//! infrastructure to CloudFormation, and the commands in `commands` wire the pieces.
+//!
+//! Library code never prints: output goes through `report`.
+
+pub mod cli;
+pub mod commands;
+pub mod exit;
+pub mod model;
+pub mod report;
+pub mod spec;
+pub mod stack;
+pub mod synth;

@@ -1,0 +1,382 @@
+//! The resolved stack: validated newtypes with every default applied.
+//!
+//! Every later stage (synth, plan, apply) reads this and nothing else of the spec. Must not
+//! know about YAML or AWS SDK types.
+
+pub mod fargate;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ipnet::Ipv4Net;
+use serde::Serialize;
+
+pub use crate::spec::types::{Nat, SubnetKind};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Model {
+    /// The deployed stack name: the spec's `stack`, suffixed `-ENV` with `--env`.
+    pub stack: StackName,
+    pub env: Option<String>,
+    pub region: Option<String>,
+    pub network: Network,
+    pub cluster: Cluster,
+    pub load_balancer: Option<LoadBalancer>,
+    pub log_retention_days: u32,
+    pub tags: BTreeMap<String, String>,
+    pub services: BTreeMap<ServiceName, Service>,
+}
+
+macro_rules! name_type {
+    ($name:ident) => {
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Wrap a name already checked by `spec::validate`.
+            pub(crate) fn new_unchecked(s: impl Into<String>) -> Self {
+                Self(s.into())
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+            /// CamelCase for CloudFormation logical ids: `like-svc` → `LikeSvc`.
+            pub fn logical(&self) -> String {
+                camel(&self.0)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+name_type!(StackName);
+name_type!(ServiceName);
+
+/// `my-api-2` → `MyApi2`.
+pub fn camel(name: &str) -> String {
+    name.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+/// Fargate CPU units (one of `fargate::cpu_sizes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Cpu(pub(crate) u32);
+
+/// Task memory in MiB, valid for the task's CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct MemoryMib(pub(crate) u32);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Port(pub(crate) u16);
+
+/// 0–100.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Percent(pub(crate) u8);
+
+impl Cpu {
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+impl MemoryMib {
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+impl Port {
+    pub fn get(self) -> u16 {
+        self.0
+    }
+}
+impl Percent {
+    pub fn get(self) -> u8 {
+        self.0
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Network {
+    /// A VPC ecship creates: one public and (with NAT) one private subnet per AZ.
+    Managed { cidr: Ipv4Net, zones: Vec<Zone>, nat: Nat },
+    /// A VPC that already exists.
+    Existing { vpc_id: String, public_subnets: Vec<String>, private_subnets: Vec<String> },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Zone {
+    pub public: Ipv4Net,
+    /// Absent without NAT: private subnets could not reach ECR or CloudWatch.
+    pub private: Option<Ipv4Net>,
+}
+
+impl Network {
+    pub fn has_private_subnets(&self) -> bool {
+        match self {
+            Network::Managed { nat, .. } => *nat != Nat::None,
+            Network::Existing { private_subnets, .. } => !private_subnets.is_empty(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Cluster {
+    pub name: String,
+    pub container_insights: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadBalancer {
+    pub public: bool,
+    pub http_port: Port,
+    pub https: Option<Https>,
+    #[serde(with = "secs")]
+    pub idle_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Https {
+    pub port: Port,
+    pub certificate: String,
+    pub ssl_policy: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Service {
+    pub name: ServiceName,
+    pub image: Image,
+    pub port: Option<Port>,
+    pub cpu: Cpu,
+    pub memory: MemoryMib,
+    pub count: u32,
+    pub command: Option<Vec<String>>,
+    pub env: BTreeMap<String, EnvValue>,
+    pub secrets: BTreeMap<String, SecretRef>,
+    pub health_check: HealthCheck,
+    pub routes: Vec<Route>,
+    pub subnets: SubnetKind,
+    #[serde(with = "secs")]
+    pub drain: Duration,
+    pub permissions: Vec<Permission>,
+    pub deploy: Deploy,
+    pub autoscaling: Option<Autoscaling>,
+    /// Services this one calls by `${service.NAME.url}` (inside the cluster).
+    pub references: Vec<ServiceName>,
+}
+
+impl Service {
+    /// How other services in the stack reach this one: `http://NAME:PORT` through Service
+    /// Connect, when it has a port.
+    pub fn url(&self) -> Option<ServiceUrl> {
+        self.port.map(|port| ServiceUrl::Internal { host: self.name.to_string(), port })
+    }
+
+    /// How it is reached through the load balancer, when it has routes.
+    pub fn lb_url(&self) -> Option<ServiceUrl> {
+        self.routes.first().map(|r| ServiceUrl::LoadBalancer { path_prefix: path_prefix(&r.path) })
+    }
+}
+
+/// The literal start of a path pattern, without a trailing slash: `/api/users*` → `/api/users`.
+fn path_prefix(pattern: &str) -> String {
+    let literal = pattern.split(['*', '?']).next().unwrap_or("");
+    literal.trim_end_matches('/').to_string()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ServiceUrl {
+    /// `http(s)://<load balancer DNS name><path_prefix>`.
+    LoadBalancer { path_prefix: String },
+    /// `http://<host>:<port>` inside the cluster's Service Connect namespace.
+    Internal { host: String, port: Port },
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Image {
+    Build { context: PathBuf, dockerfile: PathBuf, target: Option<String>, args: BTreeMap<String, String>, tag: Option<String> },
+    Oci { path: PathBuf, tag: Option<String> },
+    Archive { path: PathBuf, tag: Option<String> },
+    Uri { uri: String },
+}
+
+impl Image {
+    /// Whether ecship pushes this image (and so the stack needs a repository for it).
+    pub fn is_pushed(&self) -> bool {
+        !matches!(self, Image::Uri { .. })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum EnvValue {
+    Text(String),
+    /// Text with `${service.NAME.url}` / `${service.NAME.lb_url}` references, resolved at deploy time.
+    Template(Vec<EnvPart>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnvPart {
+    Text(String),
+    /// `${service.NAME.url}`: `http://NAME:PORT` inside the cluster.
+    ServiceUrl(ServiceName),
+    /// `${service.NAME.lb_url}`: the load balancer's URL and the service's path prefix.
+    LoadBalancerUrl(ServiceName),
+}
+
+/// Where a secret's value lives. The value itself never passes through ecship.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SecretRef {
+    /// A parameter name (`/a/b`) or ARN.
+    Ssm { parameter: String },
+    /// A secret name or ARN, optionally one JSON key of it.
+    SecretsManager { secret: String, json_key: Option<String> },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HealthCheck {
+    pub path: String,
+    #[serde(with = "secs")]
+    pub interval: Duration,
+    #[serde(with = "secs")]
+    pub timeout: Duration,
+    pub healthy: u32,
+    pub unhealthy: u32,
+    pub codes: String,
+    #[serde(with = "secs")]
+    pub grace: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Route {
+    pub path: String,
+    pub host: Option<String>,
+    /// Resolved: the spec's, or one derived from the path's specificity.
+    pub priority: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Permission {
+    pub actions: Vec<String>,
+    pub resources: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Deploy {
+    pub strategy: Strategy,
+    pub check: Option<Check>,
+    #[serde(with = "secs")]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Strategy {
+    /// ECS rolling update, minimum healthy 100 %, maximum 200 %.
+    Doubling,
+    /// ECS rolling update, minimum healthy 50 %, maximum 100 %.
+    Rolling,
+    /// Weighted traffic to the new colour, step by step.
+    Canary {
+        steps: Vec<Percent>,
+        #[serde(with = "secs")]
+        bake: Duration,
+    },
+    /// The new colour complete beside the old, traffic switched at once.
+    BlueGreen {
+        #[serde(with = "secs")]
+        bake: Duration,
+    },
+}
+
+impl Strategy {
+    /// Whether the service runs as two ECS services (colours) behind two target groups.
+    pub fn has_two_colours(&self) -> bool {
+        matches!(self, Strategy::Canary { .. } | Strategy::BlueGreen { .. })
+    }
+
+    /// ECS deployment configuration (minimum healthy, maximum) percent for each colour's service.
+    pub fn deployment_percents(&self) -> (u32, u32) {
+        match self {
+            Strategy::Rolling => (50, 100),
+            Strategy::Doubling | Strategy::Canary { .. } | Strategy::BlueGreen { .. } => (100, 200),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Strategy::Doubling => "doubling",
+            Strategy::Rolling => "rolling",
+            Strategy::Canary { .. } => "canary",
+            Strategy::BlueGreen { .. } => "blue_green",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub path: String,
+    pub expect: u16,
+    #[serde(with = "secs")]
+    pub interval: Duration,
+    pub failures: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Autoscaling {
+    pub min: u32,
+    pub max: u32,
+    pub cpu: Option<Percent>,
+    pub memory: Option<Percent>,
+}
+
+/// Durations serialise as whole seconds.
+mod secs {
+    use serde::Serializer;
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_secs())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn camel_cases_names_for_logical_ids() {
+        assert_eq!(camel("monolith"), "Monolith");
+        assert_eq!(camel("event-bus"), "EventBus");
+        assert_eq!(camel("api-2"), "Api2");
+    }
+
+    #[test]
+    fn path_prefix_is_the_literal_start() {
+        assert_eq!(path_prefix("/api/users*"), "/api/users");
+        assert_eq!(path_prefix("/*"), "");
+        assert_eq!(path_prefix("/mysfits/*/like"), "/mysfits");
+    }
+}

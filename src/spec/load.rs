@@ -1,0 +1,226 @@
+//! Reading a spec file: size limit, YAML, `${VAR}` interpolation, shape check against the
+//! schema, `--env` overrides. The only file that knows the YAML crate's API.
+
+use std::path::{Path, PathBuf};
+
+use serde_yaml::{Mapping, Value};
+
+use super::diagnostic::{did_you_mean, Diagnostic, Diagnostics, Location};
+use super::interpolate::interpolate;
+use super::positions::Positions;
+use super::structure::{prune, Walker};
+use super::types::Spec;
+
+/// Larger files are refused before parsing: no real stack comes close.
+pub const MAX_SPEC_BYTES: u64 = 1024 * 1024;
+/// Deeper flow nesting (`[[[[…`) is refused before parsing: the YAML parser takes time
+/// quadratic in nesting depth, and a spec needs fewer than ten levels.
+pub const MAX_NESTING: usize = 64;
+
+pub struct LoadOptions<'a> {
+    /// The environment whose overrides apply (`--env`).
+    pub env: Option<&'a str>,
+    /// Where `${VAR}` values come from; the process environment in the CLI.
+    pub vars: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// A parsed spec, with what is needed to point back into its file.
+#[derive(Debug)]
+pub struct Loaded {
+    pub spec: Spec,
+    pub file: PathBuf,
+    pub env: Option<String>,
+    positions: Positions,
+    /// Shape problems already found; validation adds its own and reports them together.
+    pub(crate) problems: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    /// Where the value at `path` (of the merged spec) was written: in the environment's
+    /// overrides when it came from there, else in the base.
+    pub fn locate(&self, path: &str) -> Option<Location> {
+        if let Some(env) = &self.env {
+            let overlay = if path.is_empty() { format!("environments.{env}") } else { format!("environments.{env}.{path}") };
+            if let Some(l) = self.positions.exact(&overlay) {
+                return Some(l);
+            }
+        }
+        self.positions.value(path)
+    }
+
+    /// The directory relative paths in the spec (build contexts, layouts) start from.
+    pub fn base_dir(&self) -> &Path {
+        self.file.parent().unwrap_or(Path::new("."))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path} is {size} bytes; specs larger than {MAX_SPEC_BYTES} bytes are refused")]
+    TooLarge { path: PathBuf, size: u64 },
+    #[error("{0}")]
+    Invalid(Diagnostics),
+}
+
+pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
+    let read_err = |source| LoadError::Read { path: path.to_path_buf(), source };
+    let size = std::fs::metadata(path).map_err(read_err)?.len();
+    if size > MAX_SPEC_BYTES {
+        return Err(LoadError::TooLarge { path: path.to_path_buf(), size });
+    }
+    let text = std::fs::read_to_string(path).map_err(read_err)?;
+    load_str(&text, path, opts).map_err(LoadError::Invalid)
+}
+
+pub fn load_str(text: &str, file: &Path, opts: &LoadOptions) -> Result<Loaded, Diagnostics> {
+    let fail = |problems| Diagnostics::new(file, problems);
+    if text.len() as u64 > MAX_SPEC_BYTES {
+        let msg = format!("the spec is {} bytes; larger than {MAX_SPEC_BYTES} bytes is refused", text.len());
+        return Err(fail(vec![Diagnostic::new("", msg)]));
+    }
+    if let Some(line) = too_deep(text) {
+        let msg = format!("the spec nests `[` or `{{` more than {MAX_NESTING} levels deep");
+        return Err(fail(vec![Diagnostic::new("", msg).at(Some(Location { line, column: 1 }))]));
+    }
+    let mut doc: Value = match serde_yaml::from_str(text) {
+        Ok(v) => v,
+        Err(e) => return Err(fail(vec![yaml_error(&e)])),
+    };
+    if doc.is_null() {
+        let d = Diagnostic::new("", "the spec is empty").hint("start with `stack: NAME` and a `services:` map");
+        return Err(fail(vec![d]));
+    }
+    let positions = Positions::index(text);
+    let mut problems = Vec::new();
+    interpolate(&mut doc, opts.vars, "", &mut problems);
+    for p in &mut problems {
+        p.location = positions.value(&p.path);
+    }
+
+    let schema = super::schema();
+    let mut walker = Walker::new(&schema, &positions);
+    walker.check_root(&doc);
+    problems.extend(walker.problems);
+    // Drop what is malformed and read the rest, so validation can report its problems too.
+    prune(&mut doc, walker.bad);
+
+    let env = opts.env.map(str::to_string);
+    if let Some(name) = &env {
+        if let Err(d) = apply_environment(&mut doc, name) {
+            problems.push(d.at(positions.value("environments")));
+            return Err(fail(problems));
+        }
+    }
+    if let Value::Mapping(m) = &mut doc {
+        m.remove("environments");
+    }
+    match serde_yaml::from_value::<Spec>(doc) {
+        Ok(spec) => Ok(Loaded { spec, file: file.to_path_buf(), env, positions, problems }),
+        // Only reachable when a shape problem removed a required value: report those.
+        Err(_) if !problems.is_empty() => Err(fail(problems)),
+        Err(e) => Err(fail(vec![Diagnostic::new("", e.to_string())])),
+    }
+}
+
+/// The line where flow nesting first exceeds `MAX_NESTING`, if it does. Brackets in quoted
+/// strings and comments do not count; a linear scan, run before the parser.
+fn too_deep(text: &str) -> Option<usize> {
+    let (mut depth, mut line) = (0usize, 1usize);
+    let mut quote: Option<char> = None;
+    let mut comment = false;
+    for c in text.chars() {
+        match (c, quote) {
+            ('\n', _) => {
+                line += 1;
+                comment = false;
+                if quote == Some('\'') || quote == Some('"') {
+                    continue;
+                }
+            }
+            _ if comment => {}
+            (q @ ('\'' | '"'), None) => quote = Some(q),
+            (q, Some(open)) if q == open => quote = None,
+            (_, Some(_)) => {}
+            ('#', None) => comment = true,
+            ('[' | '{', None) => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(line);
+                }
+            }
+            (']' | '}', None) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn yaml_error(e: &serde_yaml::Error) -> Diagnostic {
+    let location = e.location().map(|l| Location { line: l.line(), column: l.column() });
+    let msg = e.to_string();
+    // serde_yaml appends " at line L column C"; the location is shown on its own line.
+    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+    Diagnostic::new("", format!("invalid YAML: {msg}")).at(location)
+}
+
+fn apply_environment(doc: &mut Value, name: &str) -> Result<(), Diagnostic> {
+    let envs = doc.get("environments").and_then(Value::as_mapping);
+    let names: Vec<&str> = envs.map(|m| m.keys().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let Some(overlay) = envs.and_then(|m| m.get(name)).cloned() else {
+        let mut d = Diagnostic::new("environments", format!("no environment named `{name}`"));
+        d.hint = Some(match did_you_mean(name, names.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None if names.is_empty() => "this spec defines no `environments:`".into(),
+            None => format!("defined: {}", names.join(", ")),
+        });
+        return Err(d);
+    };
+    merge(doc, overlay);
+    Ok(())
+}
+
+/// Deep merge: maps merge key by key, `null` removes a key, anything else replaces.
+fn merge(base: &mut Value, overlay: Value) {
+    match (base, overlay) {
+        (Value::Mapping(b), Value::Mapping(o)) => merge_maps(b, o),
+        (b, o) => *b = o,
+    }
+}
+
+fn merge_maps(base: &mut Mapping, overlay: Mapping) {
+    for (k, v) in overlay {
+        if v.is_null() {
+            base.remove(&k);
+            continue;
+        }
+        match base.get_mut(&k) {
+            Some(existing) => merge(existing, v),
+            None => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deep_flow_nesting_is_found_outside_quotes_and_comments() {
+        assert_eq!(too_deep(&"[".repeat(MAX_NESTING)), None);
+        assert_eq!(too_deep(&format!("a: 1\nb: {}", "[".repeat(MAX_NESTING + 1))), Some(2));
+        assert_eq!(too_deep(&format!("a: '{}'\n# {}\n", "[".repeat(100), "{".repeat(100))), None);
+        assert_eq!(too_deep(&format!("a: \"{}\"", "{".repeat(100))), None);
+    }
+
+    #[test]
+    fn nesting_bombs_are_refused_with_a_location() {
+        let opts = LoadOptions { env: None, vars: &|_| None };
+        let err = load_str(&format!("stack: x\nservices: {}", "{a: ".repeat(50_000)), Path::new("s.yaml"), &opts).expect_err("refused");
+        assert_eq!(err.problems[0].location, Some(Location { line: 2, column: 1 }));
+        assert!(err.problems[0].message.contains("more than 64 levels"));
+    }
+}

@@ -1,0 +1,314 @@
+//! The stack spec as written: serde types that mirror the YAML one to one.
+//!
+//! Nothing here is defaulted or checked beyond its shape; `spec::validate` turns these into a
+//! `model::Model`. Doc comments become the descriptions of the published JSON Schema.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// An ecship stack: a network, a cluster, a load balancer and the services behind it.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Stack name: lowercase letters, digits and dashes, at most 24 characters. It prefixes
+    /// the names of AWS resources.
+    pub stack: String,
+    /// AWS region. Else `--region`, `AWS_REGION`, or the profile's region.
+    pub region: Option<String>,
+    /// A new VPC (`cidr`, `azs`, `nat`) or an existing one (`vpc_id` and subnets).
+    pub network: Option<Network>,
+    pub cluster: Option<Cluster>,
+    pub load_balancer: Option<LoadBalancer>,
+    pub logs: Option<Logs>,
+    /// Tags added to every resource ecship creates.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    pub services: BTreeMap<String, Service>,
+    /// Overrides merged over the base spec with `--env NAME`.
+    #[serde(default)]
+    pub environments: BTreeMap<String, Environment>,
+}
+
+/// Overrides for one environment: any top-level key but `stack` and `environments`. Maps
+/// merge key by key; lists and scalars replace; `null` removes a key.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    pub region: Option<String>,
+    pub network: Option<Network>,
+    pub cluster: Option<Cluster>,
+    pub load_balancer: Option<LoadBalancer>,
+    pub logs: Option<Logs>,
+    pub tags: Option<BTreeMap<String, String>>,
+    pub services: Option<BTreeMap<String, Service>>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    /// CIDR of a new VPC, e.g. `10.0.0.0/16` (/16 to /24).
+    pub cidr: Option<String>,
+    /// Availability zones for a new VPC: 2 or 3. Default 2.
+    pub azs: Option<u8>,
+    /// NAT for private subnets of a new VPC: none, single, per_az. Default single.
+    pub nat: Option<Nat>,
+    /// An existing VPC id (`vpc-…`), instead of `cidr`.
+    pub vpc_id: Option<String>,
+    /// Existing public subnet ids (at least 2, in different AZs).
+    pub public_subnets: Option<Vec<String>>,
+    /// Existing private subnet ids.
+    pub private_subnets: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Nat {
+    None,
+    Single,
+    PerAz,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cluster {
+    /// Cluster name. Default: the stack name.
+    pub name: Option<String>,
+    /// CloudWatch Container Insights. Default false.
+    pub container_insights: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoadBalancer {
+    /// Internet-facing (true, the default) or internal to the VPC.
+    pub public: Option<bool>,
+    /// HTTP listener port. Default 80.
+    pub http: Option<u32>,
+    /// An HTTPS listener; HTTP then redirects to it.
+    pub https: Option<Https>,
+    /// Idle connection timeout, e.g. `60s`.
+    pub idle_timeout: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Https {
+    /// Default 443.
+    pub port: Option<u32>,
+    /// ACM certificate ARN.
+    pub certificate: String,
+    /// ELB security policy. Default `ELBSecurityPolicy-TLS13-1-2-2021-06`.
+    pub ssl_policy: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Logs {
+    /// Days to keep container logs (a CloudWatch Logs retention value). Default 30.
+    pub retention_days: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// Where the image comes from: `build`, `oci`, `archive` or `uri` — or a plain
+    /// `repository:tag` string.
+    pub image: Option<Image>,
+    /// Container port the service listens on. Required with `routes`.
+    pub port: Option<u32>,
+    /// Fargate CPU units: 256, 512, 1024, 2048, 4096, 8192, 16384. Default 256.
+    pub cpu: Option<u32>,
+    /// Memory in MiB, valid for the cpu. Default: the least the cpu allows.
+    pub memory: Option<u32>,
+    /// Desired task count. Default 1.
+    pub count: Option<u32>,
+    /// Overrides the image's CMD.
+    pub command: Option<Vec<String>>,
+    /// Plain environment variables. `${service.NAME.url}` is the URL of another service.
+    #[serde(default)]
+    pub env: BTreeMap<String, EnvValue>,
+    /// Secrets by reference: `ssm:/param/name` or `secretsmanager:NAME_OR_ARN[:json-key]`.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
+    pub health_check: Option<HealthCheck>,
+    /// Load balancer path rules that send traffic to this service.
+    #[serde(default)]
+    pub routes: Vec<Route>,
+    /// Subnets the tasks run in: `public` or `private`. Default private when the network has
+    /// NAT, else public.
+    pub subnets: Option<SubnetKind>,
+    /// How long the load balancer lets in-flight requests finish on a stopping task. Default 30s.
+    pub drain: Option<String>,
+    /// IAM statements the service's task role allows. Nothing else is allowed.
+    #[serde(default)]
+    pub permissions: Vec<Permission>,
+    pub deploy: Option<Deploy>,
+    pub autoscaling: Option<Autoscaling>,
+}
+
+/// A plain `repository:tag` string, or one image source.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Image {
+    Uri(String),
+    Source(ImageSource),
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImageSource {
+    /// A build context directory (with a Dockerfile), or build settings.
+    pub build: Option<Build>,
+    /// An OCI image layout directory.
+    pub oci: Option<String>,
+    /// A `docker save` or OCI archive (.tar).
+    pub archive: Option<String>,
+    /// An existing image, `repository:tag` or `repository@sha256:…`.
+    pub uri: Option<String>,
+    /// Tag to push under. Default: the git short SHA of the source (`-dirty` if modified).
+    pub tag: Option<String>,
+    /// Allow the tag `latest` (it hides which code runs). Default false.
+    pub allow_latest: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Build {
+    Context(String),
+    Settings(BuildSettings),
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BuildSettings {
+    pub context: String,
+    /// Dockerfile path relative to the context. Default `Dockerfile`.
+    pub dockerfile: Option<String>,
+    /// Build stage to stop at.
+    pub target: Option<String>,
+    #[serde(default)]
+    pub args: BTreeMap<String, String>,
+}
+
+/// A string, number or boolean; numbers and booleans are passed as their text.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum EnvValue {
+    Text(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheck {
+    /// HTTP path the load balancer probes. Default `/`.
+    pub path: Option<String>,
+    /// Default 10s.
+    pub interval: Option<String>,
+    /// Default 5s.
+    pub timeout: Option<String>,
+    /// Consecutive successes to be healthy. Default 2.
+    pub healthy: Option<u32>,
+    /// Consecutive failures to be unhealthy. Default 3.
+    pub unhealthy: Option<u32>,
+    /// HTTP codes that count as healthy, e.g. `200` or `200-399`. Default `200-399`.
+    pub codes: Option<String>,
+    /// Time after a task starts before failed checks count. Default 30s.
+    pub grace: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    /// Path pattern, e.g. `/api/users*` (`*` and `?` are wildcards).
+    pub path: String,
+    /// Host header pattern, e.g. `api.example.com`.
+    pub host: Option<String>,
+    /// Rule priority, 1–50000 (lower wins). Default: derived from how specific the path is.
+    pub priority: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubnetKind {
+    Public,
+    Private,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Permission {
+    /// IAM actions, e.g. `dynamodb:GetItem`.
+    pub actions: Vec<String>,
+    /// Resource ARNs.
+    pub resources: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Deploy {
+    /// doubling (100 %/200 %), rolling (50 %/100 %), canary or blue_green. Default: rolling,
+    /// or doubling for a single task.
+    pub strategy: Option<Strategy>,
+    pub canary: Option<Canary>,
+    pub blue_green: Option<BlueGreen>,
+    /// An HTTP check ecship runs against the new revision while it rolls out.
+    pub check: Option<Check>,
+    /// Give up and roll back after this long. Default 15m.
+    pub timeout: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    Doubling,
+    Rolling,
+    Canary,
+    BlueGreen,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Canary {
+    /// One traffic share for the canary before promotion, 1–99.
+    pub percent: Option<u32>,
+    /// Or the traffic shares step by step, ending at 100, e.g. [10, 50, 100].
+    pub steps: Option<Vec<u32>>,
+    /// Wait at each step before checking and moving on. Default 5m.
+    pub bake: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BlueGreen {
+    /// How long the old colour stays ready for an instant switch back. Default 10m.
+    pub bake: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    /// Path requested through the load balancer.
+    pub http: String,
+    /// Expected status code. Default 200.
+    pub expect: Option<u32>,
+    /// Default 10s.
+    pub interval: Option<String>,
+    /// Consecutive failures that fail the rollout. Default 3.
+    pub failures: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Autoscaling {
+    pub min: u32,
+    pub max: u32,
+    /// Target average CPU utilisation, percent.
+    pub cpu: Option<u32>,
+    /// Target average memory utilisation, percent.
+    pub memory: Option<u32>,
+}

@@ -1,0 +1,294 @@
+//! Small pure checks on names, formats and durations, shared by the validation rules.
+//! Each returns a message for the caller to attach to a path.
+
+use std::time::Duration;
+
+/// Lowercase letters, digits and single dashes; starts with a letter, ends with a letter or digit.
+pub fn dns_label(s: &str, max: usize) -> Result<(), String> {
+    if s.is_empty() || s.len() > max {
+        return Err(format!("must be 1 to {max} characters long (it is {})", s.len()));
+    }
+    let ok_chars = s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let starts = s.starts_with(|c: char| c.is_ascii_lowercase());
+    let ends = s.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if !ok_chars || !starts || !ends || s.contains("--") {
+        return Err("must be lowercase letters, digits and single dashes, starting with a letter".into());
+    }
+    Ok(())
+}
+
+/// A duration such as `30s`, `5m`, `1h30m`, in whole seconds, within `min..=max`.
+pub fn duration(s: &str, min: Duration, max: Duration) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|_| format!("`{s}` is not a duration; write it like 30s, 5m or 1h"))?;
+    if d.subsec_nanos() != 0 {
+        return Err(format!("`{s}` must be whole seconds"));
+    }
+    if d < min || d > max {
+        return Err(format!(
+            "{s} is out of range: must be between {} and {}",
+            humantime::format_duration(min),
+            humantime::format_duration(max)
+        ));
+    }
+    Ok(d)
+}
+
+pub fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+/// An environment variable name.
+pub fn env_name(s: &str) -> bool {
+    let mut c = s.chars();
+    matches!(c.next(), Some(f) if f.is_ascii_alphabetic() || f == '_') && c.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Why an env var looks like a plaintext secret, if it does. Never includes the value.
+pub fn plaintext_secret(name: &str, value: &str) -> Option<&'static str> {
+    if value.trim().is_empty() || value.starts_with("${service.") {
+        return None;
+    }
+    if has_aws_access_key(value) {
+        return Some("its value contains an AWS access key id");
+    }
+    if value.contains("PRIVATE KEY-----") {
+        return Some("its value contains a private key");
+    }
+    const WORDS: [&str; 9] = ["PASSWORD", "PASSWD", "PASS", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY", "SECRET_ACCESS_KEY"];
+    let upper = name.to_ascii_uppercase();
+    let sensitive = WORDS.iter().any(|w| upper == *w || upper.ends_with(&format!("_{w}")));
+    sensitive.then_some("its name says it holds a secret")
+}
+
+fn has_aws_access_key(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    bytes
+        .windows(20)
+        .any(|w| (w.starts_with(b"AKIA") || w.starts_with(b"ASIA")) && w[4..].iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+}
+
+/// ALB path-pattern characters: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-condition-types.html#path-conditions
+pub fn alb_path(s: &str) -> Result<(), String> {
+    if !s.starts_with('/') {
+        return Err("must start with `/`".into());
+    }
+    if s.len() > 128 {
+        return Err(format!("is {} characters; the load balancer allows 128", s.len()));
+    }
+    let bad: String = s.chars().filter(|c| !(c.is_ascii_alphanumeric() || "_-.$/~\"'@:+&*?".contains(*c))).collect();
+    if !bad.is_empty() {
+        return Err(format!("has characters the load balancer does not allow in a path pattern: {bad:?}"));
+    }
+    Ok(())
+}
+
+pub fn alb_host(s: &str) -> Result<(), String> {
+    if s.is_empty() || s.len() > 128 {
+        return Err("must be 1 to 128 characters".into());
+    }
+    if !s.chars().all(|c| c.is_ascii_alphanumeric() || "-.*?".contains(c)) {
+        return Err("may hold only letters, digits, `-`, `.`, `*` and `?`".into());
+    }
+    Ok(())
+}
+
+/// Whether a request path matches an ALB path pattern (`*` any run of characters, `?` one).
+pub fn path_matches(pattern: &str, path: &str) -> bool {
+    let (p, s): (Vec<char>, Vec<char>) = (pattern.chars().collect(), path.chars().collect());
+    // Iterative wildcard match with backtracking to the last `*`.
+    let (mut i, mut j, mut star, mut mark) = (0, 0, None, 0);
+    while j < s.len() {
+        if i < p.len() && (p[i] == '?' || p[i] == s[j]) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == '*' {
+            star = Some(i);
+            mark = j;
+            i += 1;
+        } else if let Some(st) = star {
+            i = st + 1;
+            mark += 1;
+            j = mark;
+        } else {
+            return false;
+        }
+    }
+    p[i..].iter().all(|c| *c == '*')
+}
+
+/// `200`, `200-299`, `200,202`: the target-group matcher syntax, within 200–499.
+pub fn http_codes(s: &str) -> bool {
+    let code = |c: &str| c.len() == 3 && c.parse::<u16>().is_ok_and(|n| (200..=499).contains(&n));
+    !s.is_empty()
+        && s.split(',').all(|part| match part.split_once('-') {
+            Some((a, b)) => code(a) && code(b) && a <= b,
+            None => code(part),
+        })
+}
+
+pub fn aws_id(s: &str, prefix: &str) -> bool {
+    s.strip_prefix(prefix)
+        .is_some_and(|hex| (hex.len() == 8 || hex.len() == 17) && hex.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()))
+}
+
+pub fn acm_arn(s: &str) -> bool {
+    let parts: Vec<&str> = s.split(':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "acm"
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && parts[5].starts_with("certificate/")
+}
+
+/// A docker tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
+pub fn docker_tag(s: &str) -> bool {
+    let mut c = s.chars();
+    s.len() <= 128
+        && matches!(c.next(), Some(f) if f.is_ascii_alphanumeric() || f == '_')
+        && c.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+}
+
+/// The tag of an image reference: `Some("v1")`, `None` when it has none, or the digest form.
+pub enum ImageTag<'a> {
+    Tag(&'a str),
+    Digest,
+    Missing,
+}
+
+pub fn image_tag(uri: &str) -> ImageTag<'_> {
+    if uri.contains("@sha256:") {
+        return ImageTag::Digest;
+    }
+    let last = uri.rsplit('/').next().unwrap_or(uri);
+    match last.split_once(':') {
+        Some((_, tag)) => ImageTag::Tag(tag),
+        None => ImageTag::Missing,
+    }
+}
+
+/// An image reference: registry/repository path in lowercase, then a tag or digest.
+pub fn image_uri(uri: &str) -> Result<(), String> {
+    let name = uri.split('@').next().unwrap_or(uri);
+    let name = match name.rsplit_once(':') {
+        Some((n, tag)) if !tag.contains('/') => {
+            if !docker_tag(tag) {
+                return Err(format!("the tag `{tag}` is not a valid image tag"));
+            }
+            n
+        }
+        _ => name,
+    };
+    if let Some((_, digest)) = uri.split_once('@') {
+        let hex = digest.strip_prefix("sha256:").unwrap_or("");
+        if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err("the digest must be sha256: followed by 64 hex digits".into());
+        }
+    }
+    // A first segment with a dot, a port or `localhost` names a registry host.
+    let segments: Vec<&str> = name.split('/').collect();
+    let has_host = segments.len() > 1 && (segments[0].contains(['.', ':']) || segments[0] == "localhost");
+    let path_ok = !name.is_empty()
+        && segments.iter().enumerate().all(|(i, part)| {
+            let host = i == 0 && has_host;
+            !part.is_empty()
+                && part.chars().all(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c) || (host && (c == ':' || c.is_ascii_uppercase()))
+                })
+        });
+    if !path_ok {
+        return Err("is not an image reference like registry/repository:tag".into());
+    }
+    Ok(())
+}
+
+pub const LOG_RETENTION_DAYS: [u32; 22] =
+    [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_labels() {
+        assert!(dns_label("mysfits", 24).is_ok());
+        assert!(dns_label("a1-b2", 24).is_ok());
+        for bad in ["", "Upper", "1st", "trailing-", "dou--ble", "under_score", "waytoolongnameforastackxx"] {
+            assert!(dns_label(bad, 24).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration("5m", secs(0), secs(3600)), Ok(secs(300)));
+        assert_eq!(duration("1h30m", secs(0), secs(7200)), Ok(secs(5400)));
+        assert!(duration("5", secs(0), secs(10)).is_err());
+        assert!(duration("1500ms", secs(0), secs(10)).is_err());
+        assert!(duration("2h", secs(0), secs(3600)).is_err());
+    }
+
+    #[test]
+    fn plaintext_secrets_are_spotted_without_false_alarms() {
+        assert!(plaintext_secret("DB_PASSWORD", "hunter2").is_some());
+        assert!(plaintext_secret("GITHUB_TOKEN", "ghp_x").is_some());
+        assert!(plaintext_secret("API_KEY", "k").is_some());
+        assert!(plaintext_secret("KEY_ID", "AKIAABCDEFGHIJKLMNOP").is_some());
+        assert!(plaintext_secret("TLS", "-----BEGIN RSA PRIVATE KEY-----").is_some());
+        assert!(plaintext_secret("TOKEN_TTL", "300").is_none());
+        assert!(plaintext_secret("SECRET_NAME_PREFIX", "app/").is_none());
+        assert!(plaintext_secret("DB_PASSWORD", "").is_none());
+        assert!(plaintext_secret("TABLE", "mysfits").is_none());
+    }
+
+    #[test]
+    fn alb_conditions() {
+        assert!(alb_path("/mysfits/*/like").is_ok());
+        assert!(alb_path("api").is_err());
+        assert!(alb_path("/a b").is_err());
+        assert!(alb_path(&format!("/{}", "a".repeat(128))).is_err());
+        assert!(alb_host("api.example.com").is_ok());
+        assert!(alb_host("api_example").is_err());
+    }
+
+    #[test]
+    fn path_patterns_match_like_the_load_balancer() {
+        assert!(path_matches("/*", "/health"));
+        assert!(path_matches("/mysfits/*/like", "/mysfits/42/like"));
+        assert!(path_matches("/api/users*", "/api/users/7"));
+        assert!(path_matches("/a?c", "/abc"));
+        assert!(!path_matches("/mysfits/*/like", "/health"));
+        assert!(!path_matches("/api/users*", "/api/posts"));
+    }
+
+    #[test]
+    fn matcher_codes() {
+        for ok in ["200", "200-399", "200,204", "404"] {
+            assert!(http_codes(ok), "{ok}");
+        }
+        for bad in ["", "2000", "500", "300-200", "abc"] {
+            assert!(!http_codes(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ids_and_arns() {
+        assert!(aws_id("vpc-0123abcd", "vpc-"));
+        assert!(aws_id("subnet-0123456789abcdef0", "subnet-"));
+        assert!(!aws_id("vpc-XYZ", "vpc-"));
+        assert!(acm_arn("arn:aws:acm:us-east-1:123456789012:certificate/abc-123"));
+        assert!(!acm_arn("arn:aws:iam::123456789012:server-certificate/x"));
+    }
+
+    #[test]
+    fn image_references() {
+        assert!(image_uri("nginx:1.27").is_ok());
+        assert!(image_uri("public.ecr.aws/nginx/nginx:1.27").is_ok());
+        assert!(image_uri("localhost:5000/app:v1").is_ok());
+        assert!(image_uri(&format!("app@sha256:{}", "a".repeat(64))).is_ok());
+        assert!(image_uri("App:v1").is_err());
+        assert!(image_uri("app@sha256:abc").is_err());
+        assert!(matches!(image_tag("localhost:5000/app"), ImageTag::Missing));
+        assert!(matches!(image_tag("app:latest"), ImageTag::Tag("latest")));
+    }
+}

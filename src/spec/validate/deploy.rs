@@ -1,0 +1,120 @@
+//! Rules for `deploy:`: the strategy, its parameters, the HTTP check and the timeout.
+
+use super::checks;
+use super::Ctx;
+use crate::model::{self, Percent, Strategy};
+use crate::spec::types;
+
+impl Ctx<'_> {
+    pub(super) fn deploy(&mut self, path: &str, raw: &types::Service, count: u32) -> model::Deploy {
+        let p = format!("{path}.deploy");
+        let d = raw.deploy.clone().unwrap_or(types::Deploy { strategy: None, canary: None, blue_green: None, check: None, timeout: None });
+        // Rolling replaces half the tasks at a time; half of one task is not a step, so a
+        // single task defaults to doubling (the new task starts before the old one stops).
+        let kind = d.strategy.unwrap_or(if count <= 1 { types::Strategy::Doubling } else { types::Strategy::Rolling });
+        if d.canary.is_some() && kind != types::Strategy::Canary {
+            self.err(&format!("{p}.canary"), "`canary:` settings need strategy: canary");
+        }
+        if d.blue_green.is_some() && kind != types::Strategy::BlueGreen {
+            self.err(&format!("{p}.blue_green"), "`blue_green:` settings need strategy: blue_green");
+        }
+        let strategy = match kind {
+            types::Strategy::Doubling => Strategy::Doubling,
+            types::Strategy::Rolling => {
+                if count == 1 {
+                    self.err(&format!("{path}.count"), "a rolling deploy of 1 task cannot proceed: 50 % healthy of 1 rounds up to 1, and 100 % leaves no room for a new task")
+                        .hint("use strategy: doubling, or count: 2 or more");
+                }
+                Strategy::Rolling
+            }
+            types::Strategy::Canary => self.canary(&p, d.canary.as_ref()),
+            types::Strategy::BlueGreen => {
+                let bake = d.blue_green.as_ref().and_then(|b| b.bake.clone());
+                Strategy::BlueGreen { bake: self.duration(&format!("{p}.blue_green.bake"), bake.as_deref(), 600, 0, 86_400) }
+            }
+        };
+        if strategy.has_two_colours() {
+            if raw.routes.is_empty() {
+                self.err(
+                    &format!("{p}.strategy"),
+                    format!("{} shifts load balancer traffic, and this service has no routes", strategy.name()),
+                )
+                .hint("add routes, or use rolling or doubling");
+            }
+            if count == 0 {
+                self.err(&format!("{path}.count"), format!("{} with count 0 has no tasks to shift traffic to", strategy.name()));
+            }
+        }
+        let check = d.check.as_ref().map(|c| self.check(&format!("{p}.check"), c, raw));
+        let timeout = self.duration(&format!("{p}.timeout"), d.timeout.as_deref(), 900, 60, 86_400);
+        model::Deploy { strategy, check, timeout }
+    }
+
+    fn canary(&mut self, p: &str, raw: Option<&types::Canary>) -> Strategy {
+        let c = raw.cloned().unwrap_or(types::Canary { percent: None, steps: None, bake: None });
+        let cp = format!("{p}.canary");
+        let steps: Vec<u32> = match (c.percent, &c.steps) {
+            (Some(_), Some(_)) => {
+                self.err(&cp, "give `percent` or `steps`, not both");
+                vec![10, 100]
+            }
+            (Some(pct), None) => {
+                if !(1..=99).contains(&pct) {
+                    self.err(&format!("{cp}.percent"), format!("{pct}% is out of range: a canary takes 1 to 99 % of traffic"));
+                }
+                vec![pct, 100]
+            }
+            (None, Some(steps)) => {
+                self.canary_steps(&format!("{cp}.steps"), steps);
+                steps.clone()
+            }
+            (None, None) => vec![10, 100],
+        };
+        let bake = self.duration(&format!("{cp}.bake"), c.bake.as_deref(), 300, 0, 86_400);
+        let steps = steps.into_iter().map(|s| Percent(u8::try_from(s.min(100)).unwrap_or(100))).collect();
+        Strategy::Canary { steps, bake }
+    }
+
+    fn canary_steps(&mut self, path: &str, steps: &[u32]) {
+        if steps.len() < 2 {
+            self.err(path, "a canary needs at least two steps, e.g. [10, 100]");
+            return;
+        }
+        for (i, w) in steps.windows(2).enumerate() {
+            if w[1] <= w[0] {
+                self.err(&format!("{path}[{}]", i + 1), format!("steps must increase: {} follows {}", w[1], w[0]));
+            }
+        }
+        for (i, s) in steps.iter().enumerate() {
+            if !(1..=100).contains(s) {
+                self.err(&format!("{path}[{i}]"), format!("{s}% is out of range: use 1 to 100"));
+            }
+        }
+        if steps.last() != Some(&100) {
+            self.err(path, "the last step must be 100 (full promotion)").hint("e.g. [10, 50, 100]");
+        }
+    }
+
+    fn check(&mut self, p: &str, c: &types::Check, raw: &types::Service) -> model::Check {
+        if raw.routes.is_empty() {
+            self.err(p, "the HTTP check runs through the load balancer, and this service has no routes");
+        }
+        if !c.http.starts_with('/') {
+            self.err(&format!("{p}.http"), format!("`{}` must be a path starting with `/`", c.http));
+        } else if !raw.routes.is_empty() && !raw.routes.iter().any(|r| checks::path_matches(&r.path, &c.http)) {
+            let routes: Vec<&str> = raw.routes.iter().map(|r| r.path.as_str()).collect();
+            self.err(&format!("{p}.http"), format!("`{}` is not routed to this service, so the check would test another one", c.http))
+                .hint(format!("pick a path matching its routes: {}", routes.join(", ")));
+        }
+        let expect = c.expect.unwrap_or(200);
+        if !(100..=599).contains(&expect) {
+            self.err(&format!("{p}.expect"), format!("{expect} is not an HTTP status code"));
+        }
+        let interval = self.duration(&format!("{p}.interval"), c.interval.as_deref(), 10, 1, 300);
+        let failures = c.failures.unwrap_or(3);
+        if !(1..=100).contains(&failures) {
+            self.err(&format!("{p}.failures"), format!("{failures} is out of range: use 1 to 100"));
+        }
+        model::Check { path: c.http.clone(), expect: u16::try_from(expect).unwrap_or(200), interval, failures }
+    }
+}

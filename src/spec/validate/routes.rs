@@ -1,0 +1,147 @@
+//! Load balancer routes: path and host conditions, ALB limits, and listener-rule priorities.
+//!
+//! Priorities a spec leaves out are derived from the route alone (how specific its path is,
+//! plus a hash of service, host and path), not from its position among the others. Adding a
+//! route therefore never renumbers existing rules — renumbering in place makes CloudFormation
+//! collide with itself (`PriorityInUse`) half-way through an update.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sha2::{Digest, Sha256};
+
+use super::checks;
+use super::Ctx;
+use crate::model::{self, ServiceName};
+use crate::spec::types;
+
+/// Rules per load balancer, the default ELB quota (default actions excluded).
+pub const MAX_RULES: usize = 100;
+/// Derived priorities start here; explicit ones below it always win.
+pub const DERIVED_BASE: u32 = 10_000;
+const BAND: u32 = 200;
+
+impl Ctx<'_> {
+    pub(super) fn routes(&mut self, path: &str, raw: &types::Service, port: Option<model::Port>) -> Vec<model::Route> {
+        if !raw.routes.is_empty() && port.is_none() {
+            self.err(&format!("{path}.port"), "a service with routes needs a `port`")
+                .hint("the container port the load balancer sends traffic to");
+        }
+        let mut out = Vec::new();
+        for (i, r) in raw.routes.iter().enumerate() {
+            let p = format!("{path}.routes[{i}]");
+            if let Err(m) = checks::alb_path(&r.path) {
+                self.err(&format!("{p}.path"), format!("`{}` {m}", r.path));
+            }
+            if let Some(host) = &r.host {
+                if let Err(m) = checks::alb_host(host) {
+                    self.err(&format!("{p}.host"), format!("`{host}` {m}"));
+                }
+            }
+            if let Some(pr) = r.priority {
+                if !(1..=50_000).contains(&pr) {
+                    self.err(&format!("{p}.priority"), format!("{pr} is out of range: use 1 to 50000"));
+                }
+            }
+            out.push(model::Route { path: r.path.clone(), host: r.host.clone(), priority: r.priority.unwrap_or(0) });
+        }
+        out
+    }
+
+    /// Fill in derived priorities and report collisions, duplicates and the rule quota.
+    pub(super) fn assign_priorities(&mut self, services: &mut BTreeMap<ServiceName, model::Service>) {
+        let mut taken: BTreeMap<u32, String> = BTreeMap::new();
+        let mut conditions: BTreeMap<(Option<String>, String), String> = BTreeMap::new();
+        let mut total = 0;
+        for (name, svc) in services.iter() {
+            for (i, r) in svc.routes.iter().enumerate() {
+                total += 1;
+                let here = format!("services.{name}.routes[{i}]");
+                if let Some(first) = conditions.insert((r.host.clone(), r.path.clone()), here.clone()) {
+                    self.err(
+                        &format!("{here}.path"),
+                        format!("the same path{} is already routed by {first}", if r.host.is_some() { " and host" } else { "" }),
+                    );
+                }
+                if r.priority == 0 {
+                    continue;
+                }
+                if let Some(first) = taken.insert(r.priority, here.clone()) {
+                    self.err(&format!("{here}.priority"), format!("priority {} is already used by {first}", r.priority))
+                        .hint("each rule on a listener needs its own priority");
+                }
+            }
+        }
+        if total > MAX_RULES {
+            self.err(
+                "services",
+                format!("{total} routes: a load balancer takes at most {MAX_RULES} rules ({} too many)", total - MAX_RULES),
+            );
+        }
+        let used: BTreeSet<u32> = taken.keys().copied().collect();
+        let mut used = used;
+        for (name, svc) in services.iter_mut() {
+            for r in svc.routes.iter_mut().filter(|r| r.priority == 0) {
+                r.priority = derive_priority(name.as_str(), r, &used);
+                used.insert(r.priority);
+            }
+        }
+    }
+}
+
+/// How literal a route is: characters before the first wildcard, and a host condition.
+fn specificity(r: &model::Route) -> u32 {
+    let literal = r.path.find(['*', '?']).unwrap_or(r.path.len()) as u32;
+    let host = if r.host.as_deref().is_some_and(|h| !h.contains(['*', '?'])) { 100 } else { 0 };
+    (literal + host).min(BAND - 1)
+}
+
+/// More specific routes get lower numbers (evaluated first); within a band a hash spreads
+/// routes, and a taken number moves to the next free one.
+pub fn derive_priority(service: &str, r: &model::Route, used: &BTreeSet<u32>) -> u32 {
+    let band_start = DERIVED_BASE + (BAND - 1 - specificity(r)) * BAND;
+    let key = format!("{service}|{}|{}", r.host.as_deref().unwrap_or(""), r.path);
+    let h = Sha256::digest(key.as_bytes());
+    let offset = u32::from_be_bytes([h[0], h[1], h[2], h[3]]) % BAND;
+    (0..BAND).map(|k| band_start + (offset + k) % BAND).find(|p| !used.contains(p)).unwrap_or(band_start + offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(path: &str, host: Option<&str>) -> model::Route {
+        model::Route { path: path.into(), host: host.map(Into::into), priority: 0 }
+    }
+
+    #[test]
+    fn specific_paths_come_before_catch_alls() {
+        let none = BTreeSet::new();
+        let catch_all = derive_priority("web", &route("/*", None), &none);
+        let api = derive_priority("api", &route("/api/users*", None), &none);
+        let admin = derive_priority("api", &route("/api/users/admin*", None), &none);
+        let hosted = derive_priority("web", &route("/*", Some("shop.example.com")), &none);
+        assert!(admin < api && api < catch_all, "{admin} {api} {catch_all}");
+        assert!(hosted < catch_all);
+        for p in [catch_all, api, admin, hosted] {
+            assert!((DERIVED_BASE..=50_000).contains(&p), "{p}");
+        }
+    }
+
+    #[test]
+    fn derived_priorities_do_not_depend_on_other_routes() {
+        let none = BTreeSet::new();
+        let a = derive_priority("a", &route("/a*", None), &none);
+        let with_others: BTreeSet<u32> = [1, 2, 3, a + 1].into_iter().collect();
+        assert_eq!(derive_priority("a", &route("/a*", None), &with_others), a);
+    }
+
+    #[test]
+    fn a_taken_priority_moves_to_the_next_free_one() {
+        let none = BTreeSet::new();
+        let a = derive_priority("a", &route("/a*", None), &none);
+        let taken: BTreeSet<u32> = [a].into_iter().collect();
+        let moved = derive_priority("a", &route("/a*", None), &taken);
+        assert_ne!(moved, a);
+        assert_eq!((moved - DERIVED_BASE) / BAND, (a - DERIVED_BASE) / BAND, "stays in its band");
+    }
+}

@@ -1,0 +1,376 @@
+//! One case per validation rule: a spec, the path it must blame and words of the message.
+
+use std::path::Path;
+
+use crate::spec::{load_str, validate, Diagnostics, LoadOptions};
+
+fn vars(name: &str) -> Option<String> {
+    (name == "TAG").then(|| "v7".to_string())
+}
+
+fn check(yaml: &str, env: Option<&str>) -> Result<crate::model::Model, Diagnostics> {
+    let opts = LoadOptions { env, vars: &vars };
+    let loaded = load_str(yaml, Path::new("stack.yaml"), &opts)?;
+    validate(&loaded)
+}
+
+/// A valid stack with one routed service; cases append or replace lines.
+const BASE: &str = "stack: demo\nservices:\n  web:\n    image: nginx:1.27\n    port: 80\n    count: 2\n    routes: [ { path: \"/*\" } ]\n";
+
+fn with(extra_service_lines: &str) -> String {
+    format!("{BASE}{extra_service_lines}")
+}
+
+#[track_caller]
+fn expect(yaml: &str, path: &str, words: &str) {
+    expect_env(yaml, None, path, words);
+}
+
+#[track_caller]
+fn expect_env(yaml: &str, env: Option<&str>, path: &str, words: &str) {
+    let problems = match check(yaml, env) {
+        Ok(_) => panic!("expected a problem at {path} ({words}), but the spec is valid:\n{yaml}"),
+        Err(d) => d.problems,
+    };
+    assert!(
+        problems.iter().any(|p| p.path == path && p.message.contains(words)),
+        "expected `{path}: …{words}…`, got:\n{}",
+        problems.iter().map(|p| format!("  {}: {}", p.path, p.message)).collect::<Vec<_>>().join("\n")
+    );
+    assert!(
+        problems.iter().all(|p| p.location.is_some() || p.path.is_empty() || p.path == "services"),
+        "every problem is located: {problems:?}"
+    );
+}
+
+#[test]
+fn the_base_spec_is_valid() {
+    let m = check(BASE, None).expect("valid");
+    assert_eq!(m.stack.as_str(), "demo");
+}
+
+#[test]
+fn shape_rules() {
+    expect("stak: demo\nservices: {}\n", "stak", "unknown key");
+    expect(&with("    prot: 80\n"), "services.web.prot", "unknown key `prot`");
+    expect(&with("    cpu: lots\n"), "services.web.cpu", "expected a whole number");
+    expect(&with("    deploy: { strategy: canery }\n"), "services.web.deploy.strategy", "`canery` is not one of");
+    expect(&BASE.replace("{ path: \"/*\" }", "{ priority: 3 }"), "services.web.routes[0]", "missing required key `path`");
+    expect(&with("    env: { A: [1] }\n"), "services.web.env.A", "expected");
+    expect(&with("    command: !Ref Cmd\n"), "services.web.command", "YAML tags");
+    expect("stack: demo\n", "", "missing required key `services`");
+}
+
+#[test]
+fn names() {
+    expect(&BASE.replace("stack: demo", "stack: Demo_Stack"), "stack", "lowercase");
+    expect(&BASE.replace("stack: demo", &format!("stack: {}", "a".repeat(29))), "stack", "1 to 28 characters");
+    expect(&BASE.replace("  web:", "  Web:"), "services.Web", "service name");
+    expect(&format!("{BASE}  a-1:\n    image: nginx:1.27\n  a1:\n    image: nginx:1.27\n"), "services.a1", "same CloudFormation id");
+    expect(&format!("{BASE}cluster: {{ name: \"bad name\" }}\n"), "cluster.name", "not a valid cluster name");
+    expect(&format!("{BASE}region: mars\n"), "region", "not an AWS region");
+    let long_env =
+        format!("{}environments:\n  production-eu:\n    tags: {{ a: b }}\n", BASE.replace("stack: demo", "stack: a-rather-long-stack"));
+    expect_env(&long_env, Some("production-eu"), "stack", "deployed stack name");
+}
+
+#[test]
+fn network() {
+    expect(&format!("{BASE}network: {{ cidr: 10.0.0.0/8 }}\n"), "network.cidr", "/16 to /24");
+    expect(&format!("{BASE}network: {{ cidr: 10.0.0.1/16 }}\n"), "network.cidr", "host bits");
+    expect(&format!("{BASE}network: {{ cidr: nope }}\n"), "network.cidr", "not an IPv4 CIDR");
+    expect(&format!("{BASE}network: {{ azs: 4 }}\n"), "network.azs", "use 2 or 3");
+    expect(
+        &format!("{BASE}network: {{ vpc_id: vpc-0123abcd, cidr: 10.0.0.0/16, public_subnets: [subnet-0123abcd, subnet-0123abce] }}\n"),
+        "network.cidr",
+        "existing",
+    );
+    expect(
+        &format!("{BASE}network: {{ vpc_id: vpc-XYZ, public_subnets: [subnet-0123abcd, subnet-0123abce] }}\n"),
+        "network.vpc_id",
+        "not a VPC id",
+    );
+    expect(
+        &format!("{BASE}network: {{ vpc_id: vpc-0123abcd, public_subnets: [subnet-0123abcd] }}\n"),
+        "network.public_subnets",
+        "at least 2",
+    );
+    expect(
+        &format!("{BASE}network: {{ vpc_id: vpc-0123abcd, public_subnets: [subnet-0123abcd, sn-1] }}\n"),
+        "network.public_subnets[1]",
+        "not a subnet id",
+    );
+    expect(&format!("{BASE}network: {{ public_subnets: [subnet-0123abcd] }}\n"), "network.public_subnets", "need `vpc_id`");
+    expect(&format!("{}    subnets: private\nnetwork: {{ nat: none }}\n", BASE), "services.web.subnets", "need NAT");
+}
+
+#[test]
+fn load_balancer() {
+    expect(&format!("{BASE}load_balancer: {{ http: 70000 }}\n"), "load_balancer.http", "out of range");
+    expect(
+        &format!("{BASE}load_balancer: {{ https: {{ certificate: nope }} }}\n"),
+        "load_balancer.https.certificate",
+        "ACM certificate ARN",
+    );
+    expect(
+        &format!("{BASE}load_balancer: {{ http: 443, https: {{ certificate: \"arn:aws:acm:us-east-1:123456789012:certificate/x\" }} }}\n"),
+        "load_balancer.https.port",
+        "both use port 443",
+    );
+    expect(&format!("{BASE}load_balancer: {{ idle_timeout: 2h }}\n"), "load_balancer.idle_timeout", "out of range");
+    expect(
+        &format!("{BASE}load_balancer: {{ public: false }}\nnetwork: {{ nat: none }}\n"),
+        "load_balancer.public",
+        "needs private subnets",
+    );
+}
+
+#[test]
+fn images() {
+    expect(&BASE.replace("    image: nginx:1.27\n", ""), "services.web", "missing `image`");
+    expect(&BASE.replace("nginx:1.27", "nginx"), "services.web.image", "`latest` tag");
+    expect(&BASE.replace("nginx:1.27", "nginx:latest"), "services.web.image", "`latest` tag");
+    expect(&BASE.replace("nginx:1.27", "Nginx:1"), "services.web.image", "not an image reference");
+    expect(&BASE.replace("image: nginx:1.27", "image: { oci: ./x, uri: \"nginx:1\" }"), "services.web.image", "several image sources");
+    expect(&BASE.replace("image: nginx:1.27", "image: { tag: v1 }"), "services.web.image", "no image source");
+    expect(&BASE.replace("image: nginx:1.27", "image: { oci: ./layout, tag: latest }"), "services.web.image.tag", "`latest` is refused");
+    expect(&BASE.replace("image: nginx:1.27", "image: { uri: \"nginx:1\", tag: v2 }"), "services.web.image.tag", "carries its own tag");
+    expect(&BASE.replace("image: nginx:1.27", "image: { build: ./no-such-dir }"), "services.web.image.build", "not a directory");
+    let ok = BASE.replace("image: nginx:1.27", "image: { uri: \"nginx:latest\", allow_latest: true }");
+    assert!(check(&ok, None).is_ok(), "allow_latest permits latest");
+    let pinned = BASE.replace("nginx:1.27", &format!("nginx@sha256:{}", "ab".repeat(32)));
+    assert!(check(&pinned, None).is_ok(), "a digest is pinned");
+}
+
+#[test]
+fn sizes_and_counts() {
+    expect(&with("    cpu: 300\n"), "services.web.cpu", "no 300 CPU size");
+    expect(&with("    cpu: 256\n    memory: 4096\n"), "services.web.memory", "not a Fargate size for cpu 256");
+    expect(&with("    cpu: 1024\n    memory: 1024\n"), "services.web.memory", "not a Fargate size for cpu 1024");
+    expect(&BASE.replace("count: 2", "count: 6000"), "services.web.count", "at most 5000");
+    expect(&BASE.replace("port: 80", "port: 0"), "services.web.port", "out of range");
+    expect(&BASE.replace("port: 80", "port: 65536"), "services.web.port", "out of range");
+    expect(&with("    command: []\n"), "services.web.command", "at least one word");
+    let m = check(&with("    cpu: 2048\n"), None).expect("valid");
+    assert_eq!(m.services.values().next().map(|s| s.memory.get()), Some(4096), "memory defaults to the least the cpu allows");
+}
+
+#[test]
+fn env_and_secrets() {
+    expect(&with("    env: { DB_PASSWORD: hunter2 }\n"), "services.web.env.DB_PASSWORD", "plain text");
+    expect(&with("    env: { KEY: AKIAABCDEFGHIJKLMNOP }\n"), "services.web.env.KEY", "AWS access key");
+    expect(&with("    env: { 1X: a }\n"), "services.web.env.1X", "not a valid environment variable name");
+    expect(&with("    env: { A: x }\n    secrets: { A: \"ssm:/a\" }\n"), "services.web.env.A", "in both env and secrets");
+    expect(&with("    secrets: { A: \"vault:/a\" }\n"), "services.web.secrets.A", "not a secret reference");
+    expect(&with("    secrets: { A: \"ssm:bad path\" }\n"), "services.web.secrets.A", "not an SSM parameter");
+    expect(&with("    secrets: { A: \"secretsmanager:arn:aws:s3:::bucket\" }\n"), "services.web.secrets.A", "not a Secrets Manager ARN");
+    expect(&with("    secrets: { A: \"secretsmanager:${x}\" }\n"), "services.web.secrets.A", "");
+    expect(&with("    env: { U: \"${service.wbe.url}\" }\n"), "services.web.env.U", "names no service `wbe`");
+    expect(&with("    env: { U: \"${service.web.host}\" }\n"), "services.web.env.U", "has no `host`");
+    expect(&with("    env: { U: \"${stack.name}\" }\n"), "services.web.env.U", "not a reference ecship knows");
+    let worker = format!("{}    env: {{ W: \"${{service.worker.url}}\" }}\n  worker:\n    image: nginx:1.27\n", BASE);
+    expect(&worker, "services.web.env.W", "no URL inside the cluster");
+    let lb = format!("{}    env: {{ W: \"${{service.worker.lb_url}}\" }}\n  worker:\n    image: nginx:1.27\n    port: 81\n", BASE);
+    expect(&lb, "services.web.env.W", "not behind the load balancer");
+}
+
+#[test]
+fn interpolation() {
+    expect(&BASE.replace("nginx:1.27", "nginx:${NOT_SET}"), "services.web.image", "`NOT_SET` is not set");
+    expect(&BASE.replace("nginx:1.27", "nginx:${TAG"), "services.web.image", "not closed");
+    let m = check(&BASE.replace("nginx:1.27", "nginx:${TAG}").replace("count: 2", "count: ${N:-3}"), None).expect("valid");
+    let web = m.services.values().next().expect("web");
+    assert!(matches!(&web.image, crate::model::Image::Uri { uri } if uri == "nginx:v7"));
+    assert_eq!(web.count, 3, "a whole ${{VAR}} keeps its YAML type");
+}
+
+#[test]
+fn health_checks() {
+    expect(&with("    health_check: { path: health }\n"), "services.web.health_check.path", "start with `/`");
+    expect(&with("    health_check: { interval: 2s }\n"), "services.web.health_check.interval", "out of range");
+    expect(&with("    health_check: { interval: 5s, timeout: 5s }\n"), "services.web.health_check.timeout", "shorter than the interval");
+    expect(&with("    health_check: { healthy: 1 }\n"), "services.web.health_check.healthy", "use 2 to 10");
+    expect(&with("    health_check: { unhealthy: 11 }\n"), "services.web.health_check.unhealthy", "use 2 to 10");
+    expect(&with("    health_check: { codes: \"500\" }\n"), "services.web.health_check.codes", "within 200–499");
+    expect(&with("    health_check: { grace: soon }\n"), "services.web.health_check.grace", "not a duration");
+    expect(&with("    drain: 2h\n"), "services.web.drain", "out of range");
+    let no_routes = "stack: demo\nservices:\n  w:\n    image: nginx:1.27\n    health_check: { path: / }\n";
+    expect(no_routes, "services.w.health_check", "no routes");
+}
+
+#[test]
+fn routes() {
+    expect(&BASE.replace("\"/*\"", "api"), "services.web.routes[0].path", "must start with `/`");
+    expect(&BASE.replace("\"/*\"", &format!("\"/{}\"", "a".repeat(130))), "services.web.routes[0].path", "allows 128");
+    expect(&BASE.replace("\"/*\"", "\"/a b\""), "services.web.routes[0].path", "does not allow");
+    expect(&BASE.replace("{ path: \"/*\" }", "{ path: \"/*\", host: \"bad_host\" }"), "services.web.routes[0].host", "may hold only");
+    expect(&BASE.replace("{ path: \"/*\" }", "{ path: \"/*\", priority: 0 }"), "services.web.routes[0].priority", "use 1 to 50000");
+    expect(&BASE.replace("    port: 80\n", ""), "services.web.port", "needs a `port`");
+    let clash = format!("{}  api:\n    image: nginx:1.27\n    port: 80\n    count: 2\n    routes: [ {{ path: \"/api*\", priority: 5 }}, {{ path: \"/v2*\", priority: 5 }} ]\n", BASE);
+    expect(&clash, "services.api.routes[1].priority", "already used by services.api.routes[0]");
+    let dup = format!("{}  api:\n    image: nginx:1.27\n    port: 80\n    count: 2\n    routes: [ {{ path: \"/*\" }} ]\n", BASE);
+    expect(&dup, "services.web.routes[0].path", "already routed");
+    let many: String = (0..101).map(|i| format!("{{ path: \"/r{i}\" }}, ")).collect();
+    expect(&BASE.replace("{ path: \"/*\" }", &many), "services", "at most 100 rules");
+}
+
+#[test]
+fn strategies() {
+    expect(
+        &BASE.replace("count: 2", "count: 1").replace("routes:", "deploy: { strategy: rolling }\n    routes:"),
+        "services.web.count",
+        "rolling deploy of 1 task",
+    );
+    let single = check(&BASE.replace("count: 2", "count: 1"), None).expect("one task with the default strategy is valid");
+    assert_eq!(single.services.values().next().map(|s| s.deploy.strategy.name()), Some("doubling"));
+    let many = check(BASE, None).expect("valid");
+    assert_eq!(many.services.values().next().map(|s| s.deploy.strategy.name()), Some("rolling"));
+    assert!(check(&BASE.replace("count: 2", "count: 1").replace("routes:", "deploy: { strategy: doubling }\n    routes:"), None).is_ok());
+    expect(&with("    deploy: { strategy: rolling, canary: { percent: 10 } }\n"), "services.web.deploy.canary", "need strategy: canary");
+    expect(
+        &with("    deploy: { strategy: canary, blue_green: { bake: 1m } }\n"),
+        "services.web.deploy.blue_green",
+        "need strategy: blue_green",
+    );
+    expect(&with("    deploy: { strategy: canary, canary: { percent: 100 } }\n"), "services.web.deploy.canary.percent", "1 to 99");
+    expect(
+        &with("    deploy: { strategy: canary, canary: { percent: 10, steps: [10, 100] } }\n"),
+        "services.web.deploy.canary",
+        "not both",
+    );
+    expect(
+        &with("    deploy: { strategy: canary, canary: { steps: [50, 10, 100] } }\n"),
+        "services.web.deploy.canary.steps[1]",
+        "must increase",
+    );
+    expect(
+        &with("    deploy: { strategy: canary, canary: { steps: [10, 50] } }\n"),
+        "services.web.deploy.canary.steps",
+        "last step must be 100",
+    );
+    expect(&with("    deploy: { strategy: canary, canary: { steps: [100] } }\n"), "services.web.deploy.canary.steps", "at least two steps");
+    expect(&with("    deploy: { strategy: canary, canary: { bake: 2d } }\n"), "services.web.deploy.canary.bake", "out of range");
+    expect(
+        &with("    deploy: { strategy: blue_green, blue_green: { bake: forever } }\n"),
+        "services.web.deploy.blue_green.bake",
+        "not a duration",
+    );
+    expect(
+        &BASE.replace("count: 2", "count: 0").replace("routes:", "deploy: { strategy: canary }\n    routes:"),
+        "services.web.count",
+        "count 0",
+    );
+    let unrouted = "stack: demo\nservices:\n  w:\n    image: nginx:1.27\n    deploy: { strategy: blue_green }\n";
+    expect(unrouted, "services.w.deploy.strategy", "no routes");
+    expect(&with("    deploy: { strategy: doubling, timeout: 10s }\n"), "services.web.deploy.timeout", "out of range");
+}
+
+#[test]
+fn rollout_checks() {
+    let routed = BASE.replace("\"/*\"", "\"/api*\"");
+    expect(
+        &format!("{routed}    deploy: {{ strategy: canary, check: {{ http: /health }} }}\n"),
+        "services.web.deploy.check.http",
+        "not routed to this service",
+    );
+    expect(
+        &format!("{BASE}    deploy: {{ strategy: canary, check: {{ http: health }} }}\n"),
+        "services.web.deploy.check.http",
+        "starting with `/`",
+    );
+    expect(
+        &format!("{BASE}    deploy: {{ strategy: canary, check: {{ http: /h, expect: 99 }} }}\n"),
+        "services.web.deploy.check.expect",
+        "not an HTTP status",
+    );
+    expect(
+        &format!("{BASE}    deploy: {{ strategy: canary, check: {{ http: /h, failures: 0 }} }}\n"),
+        "services.web.deploy.check.failures",
+        "1 to 100",
+    );
+    expect(
+        &format!("{BASE}    deploy: {{ strategy: canary, check: {{ http: /h, interval: 0s }} }}\n"),
+        "services.web.deploy.check.interval",
+        "out of range",
+    );
+}
+
+#[test]
+fn autoscaling_and_permissions() {
+    expect(&with("    autoscaling: { min: 5, max: 2, cpu: 50 }\n"), "services.web.autoscaling", "above max");
+    expect(&with("    autoscaling: { min: 3, max: 5, cpu: 50 }\n"), "services.web.count", "outside autoscaling");
+    expect(&with("    autoscaling: { min: 1, max: 5 }\n"), "services.web.autoscaling", "no metric");
+    expect(&with("    autoscaling: { min: 1, max: 5, cpu: 150 }\n"), "services.web.autoscaling.cpu", "1 to 100");
+    expect(&with("    autoscaling: { min: 1, max: 6000, cpu: 50 }\n"), "services.web.autoscaling.max", "at most 5000");
+    expect(
+        &with("    permissions: [ { actions: [\"*\"], resources: [\"*\"] } ]\n"),
+        "services.web.permissions[0].actions[0]",
+        "not a specific IAM action",
+    );
+    expect(
+        &with("    permissions: [ { actions: [], resources: [\"*\"] } ]\n"),
+        "services.web.permissions[0].actions",
+        "at least one action",
+    );
+    expect(
+        &with("    permissions: [ { actions: [\"s3:GetObject\"], resources: [bucket] } ]\n"),
+        "services.web.permissions[0].resources[0]",
+        "not an ARN",
+    );
+    expect(
+        &with("    permissions: [ { actions: [\"s3:GetObject\"], resources: [] } ]\n"),
+        "services.web.permissions[0].resources",
+        "at least one resource",
+    );
+}
+
+#[test]
+fn logs_tags_and_environments() {
+    expect(&format!("{BASE}logs: {{ retention_days: 31 }}\n"), "logs.retention_days", "cannot keep logs for 31 days");
+    expect(&format!("{BASE}tags: {{ \"aws:owner\": me }}\n"), "tags.aws:owner", "reserved");
+    expect(&format!("{BASE}tags: {{ \"ecship:x\": me }}\n"), "tags.ecship:x", "reserved");
+    let envs = format!("{BASE}environments:\n  prod:\n    services: {{ web: {{ cpu: 3 }} }}\n");
+    expect_env(&envs, Some("prod"), "services.web.cpu", "no 3 CPU size");
+    expect_env(&envs, Some("prdo"), "environments", "no environment named `prdo`");
+    expect(&format!("{BASE}environments:\n  prod:\n    stack: other\n"), "environments.prod.stack", "unknown key");
+}
+
+#[test]
+fn environment_overrides_merge_and_remove() {
+    let yaml = format!(
+        "{BASE}    env: {{ A: \"1\", B: \"2\" }}\nenvironments:\n  prod:\n    services:\n      web: {{ count: 4, env: {{ B: null, C: \"3\" }} }}\n"
+    );
+    let m = check(&yaml, Some("prod")).expect("valid");
+    assert_eq!(m.stack.as_str(), "demo-prod");
+    let web = m.services.values().next().expect("web");
+    assert_eq!(web.count, 4);
+    let keys: Vec<&str> = web.env.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["A", "C"], "maps merge and null removes");
+}
+
+#[test]
+fn errors_in_overrides_point_into_the_environment() {
+    let yaml = format!("{BASE}environments:\n  prod:\n    services:\n      web: {{ cpu: 3 }}\n");
+    let err = check(&yaml, Some("prod")).expect_err("invalid");
+    let p = err.problems.iter().find(|p| p.path == "services.web.cpu").expect("cpu problem");
+    assert_eq!(p.location.map(|l| l.line), Some(11), "line of the override, not of the base");
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let yaml = "stack: Bad\nservices:\n  web:\n    image: nginx\n    prot: 80\n    cpu: 3\n    routes: [ { path: x } ]\n";
+    let err = check(yaml, None).expect_err("invalid");
+    let paths: Vec<&str> = err.problems.iter().map(|p| p.path.as_str()).collect();
+    for want in ["stack", "services.web.image", "services.web.prot", "services.web.cpu", "services.web.routes[0].path", "services.web.port"]
+    {
+        assert!(paths.contains(&want), "{want} missing from {paths:?}");
+    }
+}
+
+#[test]
+fn errors_never_echo_secret_values() {
+    let err = check(&with("    env: { DB_PASSWORD: \"s3cr3t-canary-value\" }\n"), None).expect_err("invalid");
+    let text = err.to_string();
+    assert!(text.contains("DB_PASSWORD"));
+    assert!(!text.contains("s3cr3t-canary-value"), "{text}");
+}

@@ -1,0 +1,41 @@
+//! The compile pipeline every command starts with: load → validate → synthesise.
+
+use std::path::Path;
+
+use crate::model::Model;
+use crate::spec::{self, Diagnostic, Diagnostics, LoadError, LoadOptions, Loaded};
+use crate::synth::{self, Limit, Template};
+
+pub struct Compiled {
+    pub loaded: Loaded,
+    pub model: Model,
+    pub template: Template,
+    /// CloudFormation limits the template breaks. `validate` and `deploy` refuse them;
+    /// `render` shows the template anyway and warns.
+    pub limits: Vec<Limit>,
+}
+
+impl Compiled {
+    /// The limits as located problems of the spec file.
+    pub fn limit_diagnostics(&self) -> Diagnostics {
+        let problems = self
+            .limits
+            .iter()
+            .map(|l| Diagnostic::new("", l.message()).hint("split the stack into smaller ones, or use fewer routes and services per stack"))
+            .collect();
+        Diagnostics::new(&self.loaded.file, problems)
+    }
+}
+
+pub fn compile(path: &Path, opts: &LoadOptions) -> Result<Compiled, LoadError> {
+    let loaded = spec::load(path, opts)?;
+    let model = spec::validate(&loaded).map_err(LoadError::Invalid)?;
+    let template = synth::synth(&model);
+    let limits = synth::check_limits(&template);
+    Ok(Compiled { loaded, model, template, limits })
+}
+
+/// `${VAR}` values from the process environment.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}

@@ -1,0 +1,182 @@
+//! IAM roles. One shared execution role that can pull exactly the stack's images, write to
+//! its log group and read exactly the secrets the spec references; one task role per
+//! service that allows only what that service's `permissions:` list.
+
+use super::ids::{self, ServiceIds};
+use super::resources::{InlinePolicy, PolicyDocument, Role, Statement};
+use super::{Cx, Expr, Resource, Template};
+use crate::model::{Image, SecretRef, Service};
+
+pub fn add(cx: &Cx, t: &mut Template) {
+    execution_role(cx, t);
+    for svc in cx.model.services.values() {
+        task_role(cx, t, svc);
+    }
+}
+
+/// Trust for ECS tasks of this account only (confused-deputy protection).
+fn trust() -> PolicyDocument {
+    PolicyDocument {
+        version: "2012-10-17",
+        statement: vec![Statement {
+            effect: "Allow",
+            principal: Some(Expr::Map([("Service".to_string(), Expr::from("ecs-tasks.amazonaws.com"))].into())),
+            action: vec!["sts:AssumeRole".into()],
+            resource: vec![],
+            condition: Some(Expr::Map(
+                [("StringEquals".to_string(), Expr::Map([("aws:SourceAccount".to_string(), Expr::sub("${AWS::AccountId}"))].into()))]
+                    .into(),
+            )),
+        }],
+    }
+}
+
+fn allow(actions: &[&str], resource: Vec<Expr>) -> Statement {
+    Statement { effect: "Allow", principal: None, action: actions.iter().map(|a| a.to_string()).collect(), resource, condition: None }
+}
+
+fn execution_role(cx: &Cx, t: &mut Template) {
+    let services = cx.model.services.values();
+    let mut repos: Vec<Expr> = Vec::new();
+    let mut parameters: Vec<Expr> = Vec::new();
+    let mut secrets: Vec<Expr> = Vec::new();
+    for svc in services {
+        match &svc.image {
+            Image::Uri { uri } => repos.extend(ecr_repository_arn(uri)),
+            _ => repos.push(Expr::att(&ServiceIds::new(&svc.name.logical()).repository(), "Arn")),
+        }
+        for secret in svc.secrets.values() {
+            match secret {
+                SecretRef::Ssm { parameter } => parameters.push(ssm_arn(parameter)),
+                SecretRef::SecretsManager { secret, .. } => secrets.push(secret_arn(secret)),
+            }
+        }
+    }
+    dedup(&mut repos);
+    dedup(&mut parameters);
+    dedup(&mut secrets);
+    let mut statements = vec![
+        // GetAuthorizationToken has no resource-level permissions: it must be "*".
+        allow(&["ecr:GetAuthorizationToken"], vec!["*".into()]),
+        allow(
+            &["logs:CreateLogStream", "logs:PutLogEvents"],
+            vec![Expr::sub(format!(
+                "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:${{{}}}:*",
+                ids::LOG_GROUP
+            ))],
+        ),
+    ];
+    if !repos.is_empty() {
+        statements.push(allow(&["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], repos));
+    }
+    if !parameters.is_empty() {
+        statements.push(allow(&["ssm:GetParameters"], parameters));
+    }
+    if !secrets.is_empty() {
+        statements.push(allow(&["secretsmanager:GetSecretValue"], secrets));
+    }
+    t.add(
+        ids::EXECUTION_ROLE,
+        Resource::new(Role {
+            description: format!("ecship {}: starts tasks (pulls images, writes logs, reads referenced secrets)", cx.model.stack),
+            assume_role_policy_document: trust(),
+            policies: vec![InlinePolicy {
+                policy_name: "start-tasks".into(),
+                policy_document: PolicyDocument { version: "2012-10-17", statement: statements },
+            }],
+            tags: cx.tags(None),
+        }),
+    );
+    t.output("ExecutionRoleArn", "Task execution role", Expr::att(ids::EXECUTION_ROLE, "Arn"));
+}
+
+fn task_role(cx: &Cx, t: &mut Template, svc: &Service) {
+    let ids = ServiceIds::new(&svc.name.logical());
+    let statements: Vec<Statement> = svc
+        .permissions
+        .iter()
+        .map(|p| Statement {
+            effect: "Allow",
+            principal: None,
+            action: p.actions.clone(),
+            resource: p.resources.iter().map(Expr::from).collect(),
+            condition: None,
+        })
+        .collect();
+    let policies = if statements.is_empty() {
+        vec![]
+    } else {
+        vec![InlinePolicy {
+            policy_name: "permissions".into(),
+            policy_document: PolicyDocument { version: "2012-10-17", statement: statements },
+        }]
+    };
+    let role = ids.task_role();
+    t.add(
+        &role,
+        Resource::new(Role {
+            description: format!("ecship {}: what service {} may do", cx.model.stack, svc.name),
+            assume_role_policy_document: trust(),
+            policies,
+            tags: cx.tags(Some(svc.name.as_str())),
+        }),
+    );
+    t.output(ids.output("TaskRoleArn"), format!("Task role of {}", svc.name), Expr::att(&role, "Arn"));
+}
+
+fn ssm_arn(parameter: &str) -> Expr {
+    if parameter.starts_with("arn:") {
+        return parameter.into();
+    }
+    let name = parameter.trim_start_matches('/');
+    Expr::sub(format!("arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/{name}"))
+}
+
+fn secret_arn(secret: &str) -> Expr {
+    if secret.starts_with("arn:") {
+        return secret.into();
+    }
+    // A secret's ARN ends in a dash and six random characters.
+    Expr::sub(format!("arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{secret}-??????"))
+}
+
+/// The repository ARN of a private ECR image (`ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME:TAG`).
+fn ecr_repository_arn(uri: &str) -> Option<Expr> {
+    let (host, path) = uri.split_once('/')?;
+    let mut parts = host.split('.');
+    let (account, dkr, ecr, region) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if dkr != "dkr" || ecr != "ecr" || account.len() != 12 {
+        return None;
+    }
+    let name = path.split(['@', ':']).next()?;
+    Some(Expr::sub(format!("arn:${{AWS::Partition}}:ecr:{region}:{account}:repository/{name}")))
+}
+
+fn dedup(v: &mut Vec<Expr>) {
+    let mut seen = Vec::new();
+    v.retain(|e| {
+        let s = serde_json::to_string(e).unwrap_or_default();
+        let new = !seen.contains(&s);
+        seen.push(s);
+        new
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_ecr_images_get_their_repository_arn() {
+        let arn = ecr_repository_arn("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app:v3");
+        assert_eq!(arn, Some(Expr::sub("arn:${AWS::Partition}:ecr:eu-west-1:123456789012:repository/team/app")));
+        assert_eq!(ecr_repository_arn("nginx:1.27"), None);
+        assert_eq!(ecr_repository_arn("public.ecr.aws/nginx/nginx:1"), None);
+    }
+
+    #[test]
+    fn secret_arns_are_exact() {
+        assert_eq!(ssm_arn("/app/key"), Expr::sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/app/key"));
+        assert_eq!(secret_arn("db"), Expr::sub("arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:db-??????"));
+    }
+}

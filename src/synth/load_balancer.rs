@@ -1,0 +1,120 @@
+//! The application load balancer, its security group and listeners. The default action
+//! answers 404 (or redirects HTTP to HTTPS); each route becomes a listener rule, added by
+//! `services`. Weighted forwarding lives only on rules, never on a default action.
+
+use super::ids;
+use super::network::Net;
+use super::resources::{
+    Action, Certificate, FixedResponseConfig, Ingress, KeyValue, Listener, LoadBalancer, RedirectConfig, SecurityGroup,
+};
+use super::{Cx, Expr, Resource, Template};
+
+pub struct Lb {
+    /// The load balancer's security group id: the only source services admit.
+    pub security_group: Expr,
+    /// Logical id of the listener that carries the route rules.
+    pub listener: &'static str,
+}
+
+pub fn add(cx: &Cx, t: &mut Template, net: &Net) -> Option<Lb> {
+    let lb = cx.model.load_balancer.as_ref()?;
+    let stack = &cx.model.stack;
+    // Internal: only the VPC may connect (any address for an existing VPC, whose CIDR is unknown here).
+    let source = if lb.public { "0.0.0.0/0".to_string() } else { net.cidr.clone().unwrap_or_else(|| "0.0.0.0/0".into()) };
+    let mut ports = vec![(u32::from(lb.http_port.get()), "HTTP")];
+    if let Some(h) = &lb.https {
+        ports.push((u32::from(h.port.get()), "HTTPS"));
+    }
+    let ingress = ports
+        .iter()
+        .map(|(p, proto)| Ingress {
+            ip_protocol: "tcp",
+            from_port: *p,
+            to_port: *p,
+            cidr_ip: Some(source.clone().into()),
+            source_security_group_id: None,
+            description: format!("{proto} from {}", if lb.public { "the internet" } else { "the VPC" }),
+        })
+        .collect();
+    t.add(
+        ids::LB_SECURITY_GROUP,
+        Resource::new(SecurityGroup {
+            group_description: format!("ecship {stack}: load balancer"),
+            vpc_id: net.vpc_id.clone(),
+            security_group_ingress: ingress,
+            tags: cx.named_tags("lb"),
+        }),
+    );
+    let subnets = if lb.public { net.public_subnets.clone() } else { net.private_subnets.clone() };
+    let mut balancer = Resource::new(LoadBalancer {
+        scheme: if lb.public { "internet-facing" } else { "internal" },
+        r#type: "application",
+        subnets,
+        security_groups: vec![Expr::att(ids::LB_SECURITY_GROUP, "GroupId")],
+        load_balancer_attributes: vec![
+            KeyValue { key: "idle_timeout.timeout_seconds".into(), value: lb.idle_timeout.as_secs().to_string() },
+            KeyValue { key: "routing.http.drop_invalid_header_fields.enabled".into(), value: "true".into() },
+        ],
+        tags: cx.tags(None),
+    });
+    if net.cidr.is_some() && lb.public {
+        // The ALB needs the internet gateway attached before it can be internet-facing.
+        balancer = balancer.depends_on(ids::GATEWAY_ATTACHMENT);
+    }
+    t.add(ids::LB, balancer);
+    let scheme = if lb.https.is_some() { "https" } else { "http" };
+    t.output("LoadBalancerDnsName", "DNS name of the load balancer", Expr::att(ids::LB, "DNSName"));
+    t.output("LoadBalancerUrl", "URL of the load balancer", Expr::sub(format!("{scheme}://${{{}.DNSName}}", ids::LB)));
+
+    let not_found = Action {
+        r#type: "fixed-response",
+        target_group_arn: None,
+        forward_config: None,
+        redirect_config: None,
+        fixed_response_config: Some(FixedResponseConfig {
+            status_code: "404",
+            content_type: "text/plain",
+            message_body: "No route matches this request.".into(),
+        }),
+    };
+    let http_default = match &lb.https {
+        Some(h) => Action {
+            r#type: "redirect",
+            target_group_arn: None,
+            forward_config: None,
+            redirect_config: Some(RedirectConfig { protocol: "HTTPS", port: h.port.get().to_string(), status_code: "HTTP_301" }),
+            fixed_response_config: None,
+        },
+        None => not_found.clone(),
+    };
+    t.add(
+        ids::HTTP_LISTENER,
+        Resource::new(Listener {
+            load_balancer_arn: Expr::reference(ids::LB),
+            port: u32::from(lb.http_port.get()),
+            protocol: "HTTP",
+            certificates: vec![],
+            ssl_policy: None,
+            default_actions: vec![http_default],
+        }),
+    );
+    let listener = match &lb.https {
+        Some(h) => {
+            t.add(
+                ids::HTTPS_LISTENER,
+                Resource::new(Listener {
+                    load_balancer_arn: Expr::reference(ids::LB),
+                    port: u32::from(h.port.get()),
+                    protocol: "HTTPS",
+                    certificates: vec![Certificate { certificate_arn: h.certificate.clone() }],
+                    ssl_policy: Some(h.ssl_policy.clone()),
+                    default_actions: vec![not_found],
+                }),
+            );
+            ids::HTTPS_LISTENER
+        }
+        None => ids::HTTP_LISTENER,
+    };
+    t.output("ListenerArn", "Listener that carries the route rules", Expr::reference(listener));
+    Some(Lb { security_group: Expr::att(ids::LB_SECURITY_GROUP, "GroupId"), listener })
+}

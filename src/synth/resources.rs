@@ -1,0 +1,266 @@
+//! Property structs for every CloudFormation resource type ecship emits — a data table,
+//! one struct per type, named and cased as in the CloudFormation reference.
+//! https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-template-resource-type-ref.html
+
+use serde::Serialize;
+
+use super::template::{Expr, Properties};
+
+macro_rules! props {
+    ($name:ident = $ty:literal { $($field:ident : $t:ty),* $(,)? }) => {
+        #[derive(Debug, Clone, Serialize)]
+        #[serde(rename_all = "PascalCase")]
+        pub struct $name {
+            $(
+                #[serde(skip_serializing_if = "Skip::skip")]
+                pub $field: $t,
+            )*
+        }
+        impl Properties for $name {
+            const TYPE: &'static str = $ty;
+        }
+    };
+}
+
+/// Optional and empty properties are left out of the template.
+pub trait Skip {
+    fn skip(&self) -> bool {
+        false
+    }
+}
+impl<T> Skip for Option<T> {
+    fn skip(&self) -> bool {
+        self.is_none()
+    }
+}
+impl<T> Skip for Vec<T> {
+    fn skip(&self) -> bool {
+        self.is_empty()
+    }
+}
+impl Skip for Expr {}
+impl Skip for String {}
+impl Skip for bool {}
+impl Skip for u32 {}
+impl Skip for &str {}
+impl Skip for PolicyDocument {}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    pub key: String,
+    pub value: Expr,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyValue {
+    pub key: String,
+    pub value: String,
+}
+
+// --- EC2 -------------------------------------------------------------------------------
+
+props!(Vpc = "AWS::EC2::VPC" { cidr_block: String, enable_dns_hostnames: bool, enable_dns_support: bool, tags: Vec<Tag> });
+props!(InternetGateway = "AWS::EC2::InternetGateway" { tags: Vec<Tag> });
+props!(GatewayAttachment = "AWS::EC2::VPCGatewayAttachment" { vpc_id: Expr, internet_gateway_id: Expr });
+props!(Subnet = "AWS::EC2::Subnet" {
+    vpc_id: Expr, cidr_block: String, availability_zone: Expr, map_public_ip_on_launch: bool, tags: Vec<Tag>,
+});
+props!(RouteTable = "AWS::EC2::RouteTable" { vpc_id: Expr, tags: Vec<Tag> });
+props!(Route = "AWS::EC2::Route" {
+    route_table_id: Expr, destination_cidr_block: String, gateway_id: Option<Expr>, nat_gateway_id: Option<Expr>,
+});
+props!(SubnetRouteTableAssociation = "AWS::EC2::SubnetRouteTableAssociation" { subnet_id: Expr, route_table_id: Expr });
+props!(Eip = "AWS::EC2::EIP" { domain: &'static str, tags: Vec<Tag> });
+props!(NatGateway = "AWS::EC2::NatGateway" { allocation_id: Expr, subnet_id: Expr, tags: Vec<Tag> });
+props!(SecurityGroup = "AWS::EC2::SecurityGroup" {
+    group_description: String, vpc_id: Expr, security_group_ingress: Vec<Ingress>, tags: Vec<Tag>,
+});
+props!(SecurityGroupIngress = "AWS::EC2::SecurityGroupIngress" {
+    group_id: Expr, ip_protocol: &'static str, from_port: u32, to_port: u32, source_security_group_id: Expr, description: String,
+});
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Ingress {
+    pub ip_protocol: &'static str,
+    pub from_port: u32,
+    pub to_port: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cidr_ip: Option<Expr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_security_group_id: Option<Expr>,
+    pub description: String,
+}
+
+// --- ECS, logs, ECR, Cloud Map ---------------------------------------------------------
+
+props!(Cluster = "AWS::ECS::Cluster" {
+    cluster_name: String, cluster_settings: Vec<KeyValueNamed>, service_connect_defaults: Option<ServiceConnectDefaults>, tags: Vec<Tag>,
+});
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyValueNamed {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ServiceConnectDefaults {
+    pub namespace: Expr,
+}
+
+props!(LogGroup = "AWS::Logs::LogGroup" { log_group_name: String, retention_in_days: u32, tags: Vec<Tag> });
+props!(Repository = "AWS::ECR::Repository" {
+    repository_name: String,
+    image_scanning_configuration: ScanOnPush,
+    image_tag_mutability: &'static str,
+    empty_on_delete: bool,
+    lifecycle_policy: LifecyclePolicy,
+    tags: Vec<Tag>,
+});
+impl Skip for ScanOnPush {}
+impl Skip for LifecyclePolicy {}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ScanOnPush {
+    pub scan_on_push: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LifecyclePolicy {
+    pub lifecycle_policy_text: String,
+}
+
+props!(HttpNamespace = "AWS::ServiceDiscovery::HttpNamespace" { name: String, description: String, tags: Vec<Tag> });
+
+// --- Load balancing --------------------------------------------------------------------
+
+props!(LoadBalancer = "AWS::ElasticLoadBalancingV2::LoadBalancer" {
+    scheme: &'static str, r#type: &'static str, subnets: Vec<Expr>, security_groups: Vec<Expr>,
+    load_balancer_attributes: Vec<KeyValue>, tags: Vec<Tag>,
+});
+props!(Listener = "AWS::ElasticLoadBalancingV2::Listener" {
+    load_balancer_arn: Expr, port: u32, protocol: &'static str, certificates: Vec<Certificate>,
+    ssl_policy: Option<String>, default_actions: Vec<Action>,
+});
+props!(ListenerRule = "AWS::ElasticLoadBalancingV2::ListenerRule" {
+    listener_arn: Expr, priority: u32, conditions: Vec<Condition>, actions: Vec<Action>,
+});
+props!(TargetGroup = "AWS::ElasticLoadBalancingV2::TargetGroup" {
+    port: u32, protocol: &'static str, target_type: &'static str, vpc_id: Expr,
+    health_check_enabled: bool, health_check_protocol: &'static str, health_check_path: String,
+    health_check_interval_seconds: u32, health_check_timeout_seconds: u32,
+    healthy_threshold_count: u32, unhealthy_threshold_count: u32, matcher: Matcher,
+    target_group_attributes: Vec<KeyValue>, tags: Vec<Tag>,
+});
+impl Skip for Matcher {}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Certificate {
+    pub certificate_arn: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Matcher {
+    pub http_code: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Action {
+    pub r#type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_group_arn: Option<Expr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forward_config: Option<ForwardConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_config: Option<RedirectConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed_response_config: Option<FixedResponseConfig>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ForwardConfig {
+    pub target_groups: Vec<WeightedTargetGroup>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct WeightedTargetGroup {
+    pub target_group_arn: Expr,
+    pub weight: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RedirectConfig {
+    pub protocol: &'static str,
+    pub port: String,
+    pub status_code: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FixedResponseConfig {
+    pub status_code: &'static str,
+    pub content_type: &'static str,
+    pub message_body: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Condition {
+    pub field: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_pattern_config: Option<Values>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_header_config: Option<Values>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Values {
+    pub values: Vec<String>,
+}
+
+// --- IAM -------------------------------------------------------------------------------
+
+props!(Role = "AWS::IAM::Role" {
+    description: String, assume_role_policy_document: PolicyDocument, policies: Vec<InlinePolicy>, tags: Vec<Tag>,
+});
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InlinePolicy {
+    pub policy_name: String,
+    pub policy_document: PolicyDocument,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PolicyDocument {
+    pub version: &'static str,
+    pub statement: Vec<Statement>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Statement {
+    pub effect: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal: Option<Expr>,
+    pub action: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resource: Vec<Expr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<Expr>,
+}

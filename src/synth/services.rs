@@ -1,0 +1,190 @@
+//! Per-service infrastructure: a security group that admits only the load balancer (and
+//! the services that call it), target groups (two for canary and blue/green), one listener
+//! rule per route, and an image repository when ecship pushes the image.
+
+use super::ids::ServiceIds;
+use super::load_balancer::Lb;
+use super::network::Net;
+use super::resources::{
+    Action, Condition, ForwardConfig, Ingress, KeyValue, LifecyclePolicy, ListenerRule, Matcher, Repository, ScanOnPush, SecurityGroup,
+    SecurityGroupIngress, TargetGroup, Values, WeightedTargetGroup,
+};
+use super::{Cx, Expr, Resource, Template};
+use crate::model::{Service, ServiceUrl};
+
+/// Images an ECR repository keeps; older ones expire.
+const KEEP_IMAGES: u32 = 50;
+
+pub fn add(cx: &Cx, t: &mut Template, net: &Net, lb: Option<&Lb>) {
+    for svc in cx.model.services.values() {
+        let ids = ServiceIds::new(&svc.name.logical());
+        security_group(cx, t, net, lb, svc, &ids);
+        if let Some(lb) = lb.filter(|_| !svc.routes.is_empty()) {
+            target_groups_and_rules(cx, t, net, lb, svc, &ids);
+        }
+        if svc.image.is_pushed() {
+            repository(cx, t, svc, &ids);
+        }
+    }
+}
+
+fn security_group(cx: &Cx, t: &mut Template, net: &Net, lb: Option<&Lb>, svc: &Service, ids: &ServiceIds) {
+    let port = svc.port.map(|p| u32::from(p.get()));
+    let ingress = match (lb, port, svc.routes.is_empty()) {
+        (Some(lb), Some(p), false) => vec![Ingress {
+            ip_protocol: "tcp",
+            from_port: p,
+            to_port: p,
+            cidr_ip: None,
+            source_security_group_id: Some(lb.security_group.clone()),
+            description: "From the load balancer".into(),
+        }],
+        _ => vec![],
+    };
+    let sg = ids.security_group();
+    t.add(
+        &sg,
+        Resource::new(SecurityGroup {
+            group_description: format!("ecship {}: service {}", cx.model.stack, svc.name),
+            vpc_id: net.vpc_id.clone(),
+            security_group_ingress: ingress,
+            tags: cx.tags(Some(svc.name.as_str())),
+        }),
+    );
+    t.output(ids.output("SecurityGroupId"), format!("Security group of {}", svc.name), Expr::att(&sg, "GroupId"));
+    // Callers inside the cluster: admit exactly the services that name it in `${service.NAME.url}`.
+    let Some(ServiceUrl::Internal { port, .. }) = svc.url() else { return };
+    for caller in cx.model.services.values().filter(|c| c.references.contains(&svc.name)) {
+        let caller_ids = ServiceIds::new(&caller.name.logical());
+        t.add(
+            ids.ingress_from(&caller.name.logical()),
+            Resource::new(SecurityGroupIngress {
+                group_id: Expr::att(&sg, "GroupId"),
+                ip_protocol: "tcp",
+                from_port: u32::from(port.get()),
+                to_port: u32::from(port.get()),
+                source_security_group_id: Expr::att(&caller_ids.security_group(), "GroupId"),
+                description: format!("From service {}", caller.name),
+            }),
+        );
+    }
+}
+
+fn target_groups_and_rules(cx: &Cx, t: &mut Template, net: &Net, lb: &Lb, svc: &Service, ids: &ServiceIds) {
+    let mut groups = vec![(ids.target_group(), "TargetGroupArn")];
+    if svc.deploy.strategy.has_two_colours() {
+        groups.push((ids.green_target_group(), "GreenTargetGroupArn"));
+    }
+    for (id, output) in &groups {
+        t.add(id, Resource::new(target_group(cx, net, svc)));
+        // `Ref` gives a target group's ARN; `Fn::GetAtt` would work on AWS too, but Ref is simpler.
+        t.output(ids.output(output), format!("Target group of {}", svc.name), Expr::reference(id));
+    }
+    for (i, route) in svc.routes.iter().enumerate() {
+        let mut conditions = vec![Condition {
+            field: "path-pattern",
+            path_pattern_config: Some(Values { values: vec![route.path.clone()] }),
+            host_header_config: None,
+        }];
+        if let Some(host) = &route.host {
+            conditions.push(Condition {
+                field: "host-header",
+                path_pattern_config: None,
+                host_header_config: Some(Values { values: vec![host.clone()] }),
+            });
+        }
+        let action = if groups.len() == 2 {
+            // All traffic on the first colour; ecship moves the weights during a rollout.
+            Action {
+                r#type: "forward",
+                target_group_arn: None,
+                forward_config: Some(ForwardConfig {
+                    target_groups: groups
+                        .iter()
+                        .enumerate()
+                        .map(|(k, (id, _))| WeightedTargetGroup {
+                            target_group_arn: Expr::reference(id),
+                            weight: if k == 0 { 100 } else { 0 },
+                        })
+                        .collect(),
+                }),
+                redirect_config: None,
+                fixed_response_config: None,
+            }
+        } else {
+            Action {
+                r#type: "forward",
+                target_group_arn: Some(Expr::reference(&groups[0].0)),
+                forward_config: None,
+                redirect_config: None,
+                fixed_response_config: None,
+            }
+        };
+        let rule = ids.rule(i);
+        t.add(
+            &rule,
+            Resource::new(ListenerRule {
+                listener_arn: Expr::reference(lb.listener),
+                priority: route.priority,
+                conditions,
+                actions: vec![action],
+            }),
+        );
+        t.output(
+            ids.output(&format!("Rule{}Arn", i + 1)),
+            format!("Listener rule for {} {}", svc.name, route.path),
+            Expr::reference(&rule),
+        );
+    }
+}
+
+fn target_group(cx: &Cx, net: &Net, svc: &Service) -> TargetGroup {
+    let hc = &svc.health_check;
+    TargetGroup {
+        port: svc.port.map(|p| u32::from(p.get())).unwrap_or(80),
+        protocol: "HTTP",
+        target_type: "ip",
+        vpc_id: net.vpc_id.clone(),
+        health_check_enabled: true,
+        health_check_protocol: "HTTP",
+        health_check_path: hc.path.clone(),
+        health_check_interval_seconds: secs(hc.interval),
+        health_check_timeout_seconds: secs(hc.timeout),
+        healthy_threshold_count: hc.healthy,
+        unhealthy_threshold_count: hc.unhealthy,
+        matcher: Matcher { http_code: hc.codes.clone() },
+        target_group_attributes: vec![KeyValue {
+            key: "deregistration_delay.timeout_seconds".into(),
+            value: svc.drain.as_secs().to_string(),
+        }],
+        tags: cx.tags(Some(svc.name.as_str())),
+    }
+}
+
+fn secs(d: std::time::Duration) -> u32 {
+    u32::try_from(d.as_secs()).unwrap_or(u32::MAX)
+}
+
+fn repository(cx: &Cx, t: &mut Template, svc: &Service, ids: &ServiceIds) {
+    let policy = serde_json::json!({
+        "rules": [{
+            "rulePriority": 1,
+            "description": format!("Keep the last {KEEP_IMAGES} images"),
+            "selection": { "tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": KEEP_IMAGES },
+            "action": { "type": "expire" }
+        }]
+    });
+    let repo = ids.repository();
+    t.add(
+        &repo,
+        Resource::new(Repository {
+            repository_name: format!("{}/{}", cx.model.stack, svc.name),
+            image_scanning_configuration: ScanOnPush { scan_on_push: true },
+            image_tag_mutability: "IMMUTABLE",
+            empty_on_delete: true,
+            lifecycle_policy: LifecyclePolicy { lifecycle_policy_text: policy.to_string() },
+            tags: cx.tags(Some(svc.name.as_str())),
+        }),
+    );
+    t.output(ids.output("RepositoryUri"), format!("Image repository of {}", svc.name), Expr::att(&repo, "RepositoryUri"));
+}

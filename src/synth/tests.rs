@@ -1,0 +1,123 @@
+//! Synthesis decisions, checked on small specs.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::spec::{load_str, validate, LoadOptions};
+
+fn template(yaml: &str) -> Value {
+    let opts = LoadOptions { env: None, vars: &|_| None };
+    let loaded = load_str(yaml, Path::new("t.yaml"), &opts).expect("loads");
+    let model = validate(&loaded).expect("valid");
+    serde_json::from_str(&super::synth(&model).to_json()).expect("json")
+}
+
+const WEB: &str = "services:\n  web:\n    image: nginx:1.27\n    port: 8080\n    count: 2\n    routes: [ { path: \"/*\" } ]\n";
+
+fn ids(t: &Value, kind: &str) -> Vec<String> {
+    t["Resources"].as_object().expect("resources").iter().filter(|(_, r)| r["Type"] == kind).map(|(k, _)| k.clone()).collect()
+}
+
+#[test]
+fn nat_modes_shape_the_private_network() {
+    let none = template(&format!("stack: n\nnetwork: {{ nat: none }}\n{WEB}"));
+    assert_eq!(ids(&none, "AWS::EC2::NatGateway").len(), 0);
+    assert_eq!(ids(&none, "AWS::EC2::Subnet").len(), 2, "public subnets only");
+    let single = template(&format!("stack: n\nnetwork: {{ azs: 3, nat: single }}\n{WEB}"));
+    assert_eq!(ids(&single, "AWS::EC2::NatGateway"), ["NatGateway1"]);
+    assert_eq!(ids(&single, "AWS::EC2::Subnet").len(), 6);
+    assert_eq!(single["Resources"]["PrivateDefaultRoute3"]["Properties"]["NatGatewayId"]["Ref"], "NatGateway1");
+    let per_az = template(&format!("stack: n\nnetwork: {{ azs: 3, nat: per_az }}\n{WEB}"));
+    assert_eq!(ids(&per_az, "AWS::EC2::NatGateway").len(), 3);
+    assert_eq!(per_az["Resources"]["PrivateDefaultRoute3"]["Properties"]["NatGatewayId"]["Ref"], "NatGateway3");
+}
+
+#[test]
+fn subnets_split_the_vpc_without_overlap() {
+    let t = template(&format!("stack: n\nnetwork: {{ cidr: 10.8.0.0/16, azs: 3 }}\n{WEB}"));
+    let cidr = |id: &str| t["Resources"][id]["Properties"]["CidrBlock"].as_str().map(str::to_string);
+    assert_eq!(cidr("PublicSubnet1").as_deref(), Some("10.8.0.0/19"));
+    assert_eq!(cidr("PublicSubnet3").as_deref(), Some("10.8.64.0/19"));
+    assert_eq!(cidr("PrivateSubnet1").as_deref(), Some("10.8.128.0/19"));
+    assert_eq!(cidr("PrivateSubnet3").as_deref(), Some("10.8.192.0/19"));
+}
+
+#[test]
+fn an_existing_vpc_creates_no_network() {
+    let t = template(&format!("stack: n\nnetwork: {{ vpc_id: vpc-0123abcd, public_subnets: [subnet-0000000a, subnet-0000000b], private_subnets: [subnet-0000000c] }}\n{WEB}"));
+    assert!(ids(&t, "AWS::EC2::VPC").is_empty());
+    assert!(ids(&t, "AWS::EC2::Subnet").is_empty());
+    assert_eq!(t["Outputs"]["VpcId"]["Value"], "vpc-0123abcd");
+    assert_eq!(t["Outputs"]["PrivateSubnetIds"]["Value"]["Fn::Join"][1][0], "subnet-0000000c");
+}
+
+#[test]
+fn https_makes_http_redirect_and_carries_the_rules() {
+    let cert = "arn:aws:acm:us-east-1:123456789012:certificate/abc";
+    let t = template(&format!("stack: n\nload_balancer: {{ https: {{ certificate: \"{cert}\" }} }}\n{WEB}"));
+    let http = &t["Resources"]["HttpListener"]["Properties"]["DefaultActions"][0];
+    assert_eq!(http["Type"], "redirect");
+    assert_eq!(http["RedirectConfig"]["Port"], "443");
+    assert_eq!(t["Resources"]["HttpsListener"]["Properties"]["Certificates"][0]["CertificateArn"], cert);
+    assert_eq!(t["Resources"]["SvcWebRule1"]["Properties"]["ListenerArn"]["Ref"], "HttpsListener");
+    assert_eq!(t["Outputs"]["LoadBalancerUrl"]["Value"]["Fn::Sub"], "https://${LoadBalancer.DNSName}");
+}
+
+#[test]
+fn an_internal_load_balancer_sits_in_private_subnets_and_admits_the_vpc() {
+    let t = template(&format!("stack: n\nload_balancer: {{ public: false }}\n{WEB}"));
+    let lb = &t["Resources"]["LoadBalancer"]["Properties"];
+    assert_eq!(lb["Scheme"], "internal");
+    assert_eq!(lb["Subnets"][0]["Ref"], "PrivateSubnet1");
+    assert_eq!(t["Resources"]["LoadBalancerSecurityGroup"]["Properties"]["SecurityGroupIngress"][0]["CidrIp"], "10.0.0.0/16");
+}
+
+#[test]
+fn target_groups_follow_the_health_check_and_strategy() {
+    let t = template(
+        "stack: n\nservices:\n  web:\n    image: nginx:1.27\n    port: 8080\n    count: 2\n    routes: [ { path: \"/*\" } ]\n    health_check: { path: /up, interval: 15s, codes: \"200\" }\n    drain: 5s\n    deploy: { strategy: blue_green }\n",
+    );
+    let tg = &t["Resources"]["SvcWebTargetGroup"]["Properties"];
+    assert_eq!(tg["Port"], 8080);
+    assert_eq!(tg["TargetType"], "ip");
+    assert_eq!(tg["HealthCheckPath"], "/up");
+    assert_eq!(tg["HealthCheckIntervalSeconds"], 15);
+    assert_eq!(tg["Matcher"]["HttpCode"], "200");
+    assert_eq!(tg["TargetGroupAttributes"][0]["Value"], "5");
+    assert_eq!(t["Resources"]["SvcWebGreenTargetGroup"]["Properties"], *tg, "both colours are identical");
+}
+
+#[test]
+fn roles_allow_exactly_what_the_spec_declares() {
+    let t = template(
+        "stack: n\nservices:\n  web:\n    image: nginx:1.27\n    count: 2\n    secrets: { A: \"ssm:/n/a\", B: \"secretsmanager:n/b:key\" }\n    permissions: [ { actions: [s3:GetObject], resources: [\"arn:aws:s3:::bucket/*\"] } ]\n  other:\n    image: nginx:1.27\n    count: 2\n",
+    );
+    let exec = t["Resources"]["ExecutionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"].to_string();
+    assert!(exec.contains("parameter/n/a"), "{exec}");
+    assert!(exec.contains("secret:n/b-??????"), "{exec}");
+    assert!(!exec.contains("\"Resource\":[\"*\"],\"Action\":[\"ssm"), "no wildcard secret access");
+    let web = &t["Resources"]["SvcWebTaskRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0];
+    assert_eq!(web["Action"][0], "s3:GetObject");
+    assert_eq!(web["Resource"][0], "arn:aws:s3:::bucket/*");
+    assert!(t["Resources"]["SvcOtherTaskRole"]["Properties"].get("Policies").is_none(), "no permissions, no policy");
+    // Only pushed images get a repository.
+    assert!(ids(&t, "AWS::ECR::Repository").is_empty());
+}
+
+#[test]
+fn pushed_images_get_an_immutable_scanned_repository() {
+    let t = template("stack: n\nservices:\n  web:\n    image: { oci: ./layout }\n    count: 2\n");
+    let repo = &t["Resources"]["SvcWebRepository"]["Properties"];
+    assert_eq!(repo["RepositoryName"], "n/web");
+    assert_eq!(repo["ImageTagMutability"], "IMMUTABLE");
+    assert_eq!(repo["ImageScanningConfiguration"]["ScanOnPush"], true);
+    assert_eq!(repo["EmptyOnDelete"], true);
+}
+
+#[test]
+fn a_stack_without_routes_has_no_load_balancer() {
+    let t = template("stack: n\nservices:\n  worker:\n    image: nginx:1.27\n    count: 2\n");
+    assert!(ids(&t, "AWS::ElasticLoadBalancingV2::LoadBalancer").is_empty());
+    assert!(t["Outputs"].get("LoadBalancerUrl").is_none());
+}

@@ -1,0 +1,153 @@
+//! The `ecship` binary as a user runs it: exit codes, messages, formats.
+
+mod common;
+
+use common::ecship;
+use predicates::prelude::*;
+
+#[test]
+fn validate_accepts_every_example_stack() {
+    for (file, env) in common::example_stacks() {
+        let mut cmd = ecship();
+        cmd.args(["validate", &file]);
+        if let Some(e) = &env {
+            cmd.args(["--env", e]);
+        }
+        cmd.assert().success().stdout(predicate::str::starts_with(format!("ok: {file} is valid")));
+    }
+}
+
+#[test]
+fn validate_reports_every_problem_with_its_location_and_exits_1() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("bad.yaml");
+    std::fs::write(&file, "stack: shop\nservices:\n  web:\n    image: nginx:1.27\n    prot: 80\n    cpu: 100\n").expect("write");
+    let out = ecship().arg("validate").arg(&file).assert().code(1).get_output().stderr.clone();
+    let text = String::from_utf8(out).expect("utf-8");
+    let f = file.display();
+    assert!(text.contains(&format!("error: services.web.prot: unknown key `prot`\n  --> {f}:5:5\n  hint: did you mean `port`?")), "{text}");
+    assert!(text.contains(&format!("error: services.web.cpu: Fargate has no 100 CPU size\n  --> {f}:6:10")), "{text}");
+    assert!(text.ends_with(&format!("2 problems in {f}\n")), "{text}");
+}
+
+#[test]
+fn validate_json_output_is_machine_readable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("bad.yaml");
+    std::fs::write(&file, "stack: shop\nservices:\n  web:\n    image: nginx:1.27\n    cpu: 100\n").expect("write");
+    let out = ecship().args(["--output", "json", "validate"]).arg(&file).assert().code(1).get_output().stdout.clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["problems"][0]["path"], "services.web.cpu");
+    assert_eq!(v["problems"][0]["location"]["line"], 5);
+
+    let ok = ecship().args(["validate", "stacks/mysfits.yaml", "--output", "json"]).assert().success().get_output().stdout.clone();
+    let v: serde_json::Value = serde_json::from_slice(&ok).expect("json");
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["stack"], "mysfits");
+    assert_eq!(v["services"], serde_json::json!(["like", "monolith"]));
+}
+
+#[test]
+fn env_selects_overrides_and_names_the_stack() {
+    ecship()
+        .args(["validate", "stacks/mysfits.yaml", "--env", "prod"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("stack mysfits-prod"));
+    ecship()
+        .args(["validate", "stacks/mysfits.yaml", "--env", "prd"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no environment named `prd`").and(predicate::str::contains("did you mean `prod`?")));
+    ecship()
+        .args(["validate", "stacks/mysfits.yaml"])
+        .env("ECSHIP_ENV", "prod")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("mysfits-prod"));
+}
+
+#[test]
+fn interpolation_reads_the_process_environment() {
+    let out = ecship().args(["render", "stacks/forum.yaml"]).env("FORUM_VERSION", "2.0.0").assert().success().get_output().stdout.clone();
+    let text = String::from_utf8(out).expect("utf-8");
+    assert!(text.contains("repository/forum/users"), "the execution role may pull the forum images");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("s.yaml");
+    std::fs::write(&file, "stack: s\nservices:\n  w:\n    image: \"nginx:${NGINX_TAG}\"\n    count: 2\n").expect("write");
+    ecship()
+        .arg("validate")
+        .arg(&file)
+        .env_remove("NGINX_TAG")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("environment variable `NGINX_TAG` is not set"));
+    ecship().arg("validate").arg(&file).env("NGINX_TAG", "1.27").assert().success();
+}
+
+#[test]
+fn missing_and_oversized_files_are_clear_errors() {
+    ecship()
+        .args(["validate", "stacks/nope.yaml"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with("error: cannot read stacks/nope.yaml"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let big = dir.path().join("big.yaml");
+    std::fs::write(&big, format!("stack: big\n# {}\n", "x".repeat(1_100_000))).expect("write");
+    ecship().arg("validate").arg(&big).assert().code(1).stderr(predicate::str::contains("specs larger than 1048576 bytes are refused"));
+}
+
+#[test]
+fn render_writes_json_or_yaml_to_a_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("t.yaml");
+    ecship().args(["render", "stacks/blog.yaml", "--format", "yaml", "-o"]).arg(&out).assert().success().stdout("");
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(
+        text.starts_with("AWSTemplateFormatVersion: 2010-09-09\n") || text.starts_with("AWSTemplateFormatVersion: '2010-09-09'\n"),
+        "{}",
+        &text[..80]
+    );
+}
+
+#[test]
+fn render_warns_about_cloudformation_limits_and_validate_refuses_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("huge.yaml");
+    let mut spec = String::from("stack: huge\nservices:\n");
+    for i in 0..40 {
+        spec.push_str(&format!("  s{i}:\n    image: nginx:1.27\n    port: 80\n    count: 2\n    routes: [ {{ path: \"/s{i}*\" }} ]\n"));
+    }
+    std::fs::write(&file, spec).expect("write");
+    ecship().arg("validate").arg(&file).assert().code(1).stderr(
+        predicate::str::is_match(r"the template has \d+ bytes of template body; CloudFormation allows 51200 \(\d+ over\)").expect("regex"),
+    );
+    ecship().arg("render").arg(&file).assert().success().stderr(predicate::str::contains("warning: the template has"));
+}
+
+#[test]
+fn schema_is_a_json_schema_of_the_spec() {
+    let out = ecship().arg("schema").assert().success().get_output().stdout.clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+    assert_eq!(v["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    assert_eq!(v["additionalProperties"], false);
+    for key in ["stack", "network", "load_balancer", "services", "environments"] {
+        assert!(v["properties"].get(key).is_some(), "{key}");
+    }
+    assert!(v["$defs"]["Service"]["properties"]["deploy"].is_object());
+}
+
+#[test]
+fn help_version_and_completions() {
+    ecship().arg("--help").assert().success().stdout(predicate::str::contains("Examples:").and(predicate::str::contains("Exit codes")));
+    for cmd in ["validate", "render", "schema", "completions"] {
+        ecship().args([cmd, "--help"]).assert().success().stdout(predicate::str::contains("Examples:"));
+    }
+    ecship().arg("--version").assert().success().stdout(predicate::str::starts_with(format!("ecship {}", env!("CARGO_PKG_VERSION"))));
+    for shell in ["bash", "zsh", "fish"] {
+        ecship().args(["completions", shell]).assert().success().stdout(predicate::str::contains("validate"));
+    }
+    ecship().arg("frobnicate").assert().code(2);
+}

@@ -1,0 +1,48 @@
+//! Shared helpers for the integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The real `ecship` binary, run from the project root with a clean environment for
+/// `${VAR}` interpolation.
+pub fn ecship() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("ecship").expect("the ecship binary is built by cargo test");
+    cmd.current_dir(root()).env_remove("ECSHIP_ENV");
+    cmd
+}
+
+/// Every example stack with each of its environments (and the base).
+pub fn example_stacks() -> Vec<(String, Option<String>)> {
+    let mut out = Vec::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("stacks"))
+        .expect("stacks/ exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("readable stack");
+        let doc: serde_yaml::Value = serde_yaml::from_str(&text).expect("stack is YAML");
+        let rel = format!("stacks/{}", file.file_name().expect("file name").to_string_lossy());
+        out.push((rel.clone(), None));
+        if let Some(envs) = doc.get("environments").and_then(|e| e.as_mapping()) {
+            for name in envs.keys().filter_map(|k| k.as_str()) {
+                out.push((rel.clone(), Some(name.to_string())));
+            }
+        }
+    }
+    out
+}
+
+/// A tool from the project's Python venv (created by scripts/setup). Missing → a failure
+/// that says how to install it, never a skip.
+pub fn venv_tool(name: &str) -> PathBuf {
+    let venv = std::env::var_os("ECSHIP_VENV").map(PathBuf::from).unwrap_or_else(|| root().join(".venv"));
+    let tool = venv.join("bin").join(name);
+    assert!(tool.is_file(), "{} is missing: run scripts/setup (it installs tests/requirements.txt into .venv)", tool.display());
+    tool
+}

@@ -1,0 +1,124 @@
+//! Snapshots of the rendered template of every example stack and environment, and proof
+//! that rendering is byte-identical from run to run.
+
+mod common;
+
+use common::{ecship, example_stacks};
+
+fn render(file: &str, env: Option<&str>, format: &str) -> String {
+    let mut cmd = ecship();
+    cmd.args(["render", file, "--format", format]);
+    if let Some(e) = env {
+        cmd.args(["--env", e]);
+    }
+    let out = cmd.output().expect("ecship runs");
+    assert!(out.status.success(), "render {file} {env:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8 template")
+}
+
+#[test]
+fn every_example_stack_matches_its_snapshot() {
+    for (file, env) in example_stacks() {
+        let name = format!(
+            "{}{}",
+            file.trim_start_matches("stacks/").trim_end_matches(".yaml"),
+            env.as_ref().map(|e| format!("-{e}")).unwrap_or_default()
+        );
+        insta::assert_snapshot!(name, render(&file, env.as_deref(), "json"));
+    }
+}
+
+#[test]
+fn rendering_is_byte_identical_across_runs() {
+    for (file, env) in example_stacks() {
+        for format in ["json", "yaml"] {
+            let a = render(&file, env.as_deref(), format);
+            let b = render(&file, env.as_deref(), format);
+            assert_eq!(a, b, "{file} {env:?} {format}");
+        }
+    }
+}
+
+#[test]
+fn yaml_and_json_forms_hold_the_same_template() {
+    let json: serde_json::Value = serde_json::from_str(&render("stacks/mysfits.yaml", None, "json")).expect("json");
+    let yaml: serde_json::Value = serde_yaml::from_str(&render("stacks/mysfits.yaml", None, "yaml")).expect("yaml");
+    assert_eq!(json, yaml);
+}
+
+#[test]
+fn adding_a_service_does_not_change_other_services_resources() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = "stack: ids\nservices:\n  web:\n    image: nginx:1.27\n    port: 80\n    count: 2\n    routes: [ { path: \"/*\" } ]\n";
+    let more = format!("{base}  api:\n    image: nginx:1.27\n    port: 8080\n    count: 2\n    routes: [ {{ path: \"/api*\" }} ]\n");
+    let one = dir.path().join("one.yaml");
+    let two = dir.path().join("two.yaml");
+    std::fs::write(&one, base).expect("write");
+    std::fs::write(&two, more).expect("write");
+    let t1: serde_json::Value = serde_json::from_str(&render(one.to_str().expect("path"), None, "json")).expect("json");
+    let t2: serde_json::Value = serde_json::from_str(&render(two.to_str().expect("path"), None, "json")).expect("json");
+    let r1 = t1["Resources"].as_object().expect("resources");
+    let r2 = t2["Resources"].as_object().expect("resources");
+    for (id, res) in r1 {
+        if id.starts_with("SvcWeb") || id.starts_with("Vpc") || id.starts_with("Public") {
+            assert_eq!(Some(res), r2.get(id), "{id} changed when a service was added");
+        }
+    }
+    assert!(r2.keys().any(|k| k.starts_with("SvcApi")));
+}
+
+#[test]
+fn mysfits_template_has_what_the_ecs_fast_path_needs() {
+    let t: serde_json::Value = serde_json::from_str(&render("stacks/mysfits.yaml", None, "json")).expect("json");
+    let r = &t["Resources"];
+    let rule = &r["SvcLikeRule1"]["Properties"];
+    assert_eq!(rule["Priority"], 1);
+    assert_eq!(rule["Conditions"][0]["PathPatternConfig"]["Values"][0], "/mysfits/*/like");
+    let weights: Vec<i64> = rule["Actions"][0]["ForwardConfig"]["TargetGroups"]
+        .as_array()
+        .expect("weighted forward for the canary service")
+        .iter()
+        .map(|g| g["Weight"].as_i64().expect("weight"))
+        .collect();
+    assert_eq!(weights, [100, 0]);
+    assert_eq!(r["HttpListener"]["Properties"]["DefaultActions"][0]["Type"], "fixed-response", "no weights on default actions");
+    // Service security groups admit only the load balancer (and callers inside the cluster).
+    let ingress = &r["SvcLikeSecurityGroup"]["Properties"]["SecurityGroupIngress"];
+    assert_eq!(ingress.as_array().map(Vec::len), Some(1));
+    assert_eq!(ingress[0]["SourceSecurityGroupId"]["Fn::GetAtt"][0], "LoadBalancerSecurityGroup");
+    assert!(r["SvcMonolithFromLikeIngress"].is_object(), "like calls monolith inside the cluster");
+    // Every resource that can carry tags carries ecship:stack.
+    for (id, res) in r.as_object().expect("resources") {
+        if let Some(tags) = res["Properties"].get("Tags") {
+            assert!(tags.as_array().expect("tag list").iter().any(|t| t["Key"] == "ecship:stack" && t["Value"] == "mysfits"), "{id}");
+        }
+    }
+    let outputs = t["Outputs"].as_object().expect("outputs");
+    for key in [
+        "VpcId",
+        "PublicSubnetIds",
+        "PrivateSubnetIds",
+        "ClusterName",
+        "LoadBalancerUrl",
+        "ListenerArn",
+        "ExecutionRoleArn",
+        "LogGroupName",
+        "SvcLikeTargetGroupArn",
+        "SvcLikeGreenTargetGroupArn",
+        "SvcLikeRule1Arn",
+        "SvcLikeSecurityGroupId",
+        "SvcLikeTaskRoleArn",
+        "SvcLikeRepositoryUri",
+        "SvcMonolithTargetGroupArn",
+        "ServiceConnectNamespaceArn",
+    ] {
+        assert!(outputs.contains_key(key), "output {key} missing");
+    }
+    for (key, out) in outputs {
+        let text = out["Value"].to_string();
+        assert!(
+            !(text.contains("Fn::GetAtt") && (text.contains("TargetGroup") || text.contains("Rule") || text.contains("Listener"))),
+            "{key}: use Ref, not GetAtt"
+        );
+    }
+}
