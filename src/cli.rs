@@ -12,7 +12,7 @@ Examples:
   ecship schema -o ecship.schema.json
   ecship completions bash > /etc/bash_completion.d/ecship
 
-Exit codes: 0 ok, 1 error (including an invalid spec), 2 changes present (plan --detailed-exitcode).";
+Exit codes: 0 ok, 1 error (an invalid spec, an unreadable file, a usage error).";
 
 #[derive(Debug, Parser)]
 #[command(

@@ -1,8 +1,6 @@
 //! Process exit codes, in one place. Documented in the README.
 
-/// Success; for `plan --detailed-exitcode`, no changes.
+/// Success.
 pub const OK: u8 = 0;
-/// Any error: an invalid spec, a failed AWS call, a refused confirmation.
+/// Any error: an invalid spec, an unreadable file, a command-line usage error.
 pub const ERROR: u8 = 1;
-/// `plan --detailed-exitcode`: changes are present.
-pub const CHANGES: u8 = 2;

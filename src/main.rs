@@ -6,7 +6,14 @@ use ecship::cli::{Cli, OutputFormat};
 use ecship::report::Report;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Usage errors exit 1 like every other error: 2 means "changes present" to `plan`.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { ecship::exit::ERROR } else { ecship::exit::OK });
+        }
+    };
     let mut report = Report::new(cli.output == OutputFormat::Json);
     match ecship::commands::run(cli, &mut report) {
         Ok(code) => ExitCode::from(code),

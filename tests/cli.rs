@@ -105,6 +105,12 @@ fn render_writes_json_or_yaml_to_a_file() {
     let out = dir.path().join("t.yaml");
     ecship().args(["render", "stacks/blog.yaml", "--format", "yaml", "-o"]).arg(&out).assert().success().stdout("");
     let text = std::fs::read_to_string(&out).expect("written");
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1, "no temporary file is left beside the output");
+    ecship()
+        .args(["render", "stacks/blog.yaml", "-o", "/nonexistent-dir/t.json"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with("error: cannot write /nonexistent-dir/t.json"));
     assert!(
         text.starts_with("AWSTemplateFormatVersion: 2010-09-09\n") || text.starts_with("AWSTemplateFormatVersion: '2010-09-09'\n"),
         "{}",
@@ -149,5 +155,6 @@ fn help_version_and_completions() {
     for shell in ["bash", "zsh", "fish"] {
         ecship().args(["completions", shell]).assert().success().stdout(predicate::str::contains("validate"));
     }
-    ecship().arg("frobnicate").assert().code(2);
+    ecship().arg("frobnicate").assert().code(1).stderr(predicate::str::contains("unrecognized subcommand"));
+    ecship().args(["render", "stacks/mysfits.yaml", "--format", "toml"]).assert().code(1);
 }

@@ -38,11 +38,20 @@ impl Report {
         writeln!(io::stderr().lock(), "warning: {text}")
     }
 
-    /// A whole document (template, schema, script) to stdout or to a file.
+    /// A whole document (template, schema, script) to stdout or to a file. A file is
+    /// written beside its destination and renamed into place, so an interrupted run never
+    /// leaves half a template behind.
     pub fn document(&mut self, text: &str, out: Option<&Path>) -> anyhow::Result<()> {
-        match out {
-            Some(path) => std::fs::write(path, text).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
-            None => io::stdout().lock().write_all(text.as_bytes())?,
+        let Some(path) = out else {
+            io::stdout().lock().write_all(text.as_bytes())?;
+            return Ok(());
+        };
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = path.with_file_name(format!(".{name}.ecship-tmp"));
+        let written = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            anyhow::bail!("cannot write {}: {e}", path.display());
         }
         Ok(())
     }

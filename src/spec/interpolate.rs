@@ -2,9 +2,9 @@
 //!
 //! `$${` writes a literal `${`. Names with a dot (`${service.web.url}`) are references
 //! between services, left for validation to resolve. A value that is exactly one `${VAR}`
-//! is re-read as a YAML scalar, so `count: ${COUNT}` becomes a number.
+//! is re-read as a scalar, so `count: ${COUNT}` becomes a number.
 
-use serde_yaml::Value;
+use serde_json::Value;
 
 use super::diagnostic::Diagnostic;
 
@@ -22,28 +22,33 @@ pub fn interpolate(value: &mut Value, lookup: &dyn Fn(&str) -> Option<String>, p
                 Err(e) => out.push(e.into_diagnostic(path)),
             }
         }
-        Value::Sequence(items) => {
+        Value::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
                 interpolate(item, lookup, &format!("{path}[{i}]"), out);
             }
         }
-        Value::Mapping(map) => {
-            for (k, v) in map.iter_mut() {
-                let key = k.as_str().unwrap_or("?");
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
                 let child = if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
                 interpolate(v, lookup, &child, out);
             }
         }
-        Value::Tagged(t) => interpolate(&mut t.value, lookup, path, out),
         Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
 }
 
-/// A scalar substituted for a whole value keeps its YAML type; anything else stays text.
+/// A number or boolean substituted for a whole value keeps that type; anything else is text.
 fn reparse(text: &str) -> Value {
-    match serde_yaml::from_str::<Value>(text) {
-        Ok(v @ (Value::Bool(_) | Value::Number(_))) => v,
-        _ => Value::String(text.to_string()),
+    match text {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        _ => text
+            .parse::<i64>()
+            .map(Value::from)
+            .or_else(|_| text.parse::<u64>().map(Value::from))
+            .ok()
+            .or_else(|| text.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number))
+            .unwrap_or_else(|| Value::String(text.to_string())),
     }
 }
 
@@ -165,11 +170,11 @@ mod tests {
 
     #[test]
     fn a_whole_variable_keeps_its_yaml_type() {
-        let mut v: Value = serde_yaml::from_str("count: ${COUNT}\nname: n${COUNT}").unwrap_or(Value::Null);
+        let mut v = serde_json::json!({ "count": "${COUNT}", "name": "n${COUNT}" });
         let mut problems = vec![];
         interpolate(&mut v, &env, "", &mut problems);
         assert!(problems.is_empty());
-        assert_eq!(v["count"], Value::Number(3.into()));
+        assert_eq!(v["count"], serde_json::json!(3));
         assert_eq!(v["name"], Value::String("n3".into()));
     }
 }

@@ -1,9 +1,13 @@
-//! Reading a spec file: size limit, YAML, `${VAR}` interpolation, shape check against the
-//! schema, `--env` overrides. The only file that knows the YAML crate's API.
+//! Reading a spec file: size and nesting limits, YAML, `${VAR}` interpolation, shape check
+//! against the schema, `--env` overrides.
+//!
+//! The only file that parses YAML: the document becomes a plain `serde_json::Value` tree
+//! here (YAML tags and non-text keys are refused), so swapping the YAML crate touches this
+//! file and `positions` (line:column markers) alone.
 
 use std::path::{Path, PathBuf};
 
-use serde_yaml::{Mapping, Value};
+use serde_json::{Map, Value};
 
 use super::diagnostic::{did_you_mean, Diagnostic, Diagnostics, Location};
 use super::interpolate::interpolate;
@@ -84,16 +88,17 @@ pub fn load_str(text: &str, file: &Path, opts: &LoadOptions) -> Result<Loaded, D
         let msg = format!("the spec nests `[` or `{{` more than {MAX_NESTING} levels deep");
         return Err(fail(vec![Diagnostic::new("", msg).at(Some(Location { line, column: 1 }))]));
     }
-    let mut doc: Value = match serde_yaml::from_str(text) {
+    let yaml: serde_yaml::Value = match serde_yaml::from_str(text) {
         Ok(v) => v,
         Err(e) => return Err(fail(vec![yaml_error(&e)])),
     };
-    if doc.is_null() {
+    let positions = Positions::index(text);
+    let mut problems = Vec::new();
+    let mut doc = plain(yaml, "", &mut problems);
+    if doc.is_null() && problems.is_empty() {
         let d = Diagnostic::new("", "the spec is empty").hint("start with `stack: NAME` and a `services:` map");
         return Err(fail(vec![d]));
     }
-    let positions = Positions::index(text);
-    let mut problems = Vec::new();
     interpolate(&mut doc, opts.vars, "", &mut problems);
     for p in &mut problems {
         p.location = positions.value(&p.path);
@@ -113,10 +118,10 @@ pub fn load_str(text: &str, file: &Path, opts: &LoadOptions) -> Result<Loaded, D
             return Err(fail(problems));
         }
     }
-    if let Value::Mapping(m) = &mut doc {
+    if let Value::Object(m) = &mut doc {
         m.remove("environments");
     }
-    match serde_yaml::from_value::<Spec>(doc) {
+    match serde_json::from_value::<Spec>(doc) {
         Ok(spec) => Ok(Loaded { spec, file: file.to_path_buf(), env, positions, problems }),
         // Only reachable when a shape problem removed a required value: report those.
         Err(_) if !problems.is_empty() => Err(fail(problems)),
@@ -165,9 +170,57 @@ fn yaml_error(e: &serde_yaml::Error) -> Diagnostic {
     Diagnostic::new("", format!("invalid YAML: {msg}")).at(location)
 }
 
+/// YAML → a plain tree of maps with text keys, lists and scalars. What has no such form (a
+/// tag, a list as a key, NaN) is reported at its path and left out.
+fn plain(value: serde_yaml::Value, path: &str, problems: &mut Vec<Diagnostic>) -> Value {
+    use serde_yaml::Value as Y;
+    match value {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::String(s) => Value::String(s),
+        Y::Number(n) => {
+            let number = if let Some(i) = n.as_i64() {
+                Some(i.into())
+            } else if let Some(u) = n.as_u64() {
+                Some(u.into())
+            } else {
+                n.as_f64().and_then(serde_json::Number::from_f64)
+            };
+            number.map(Value::Number).unwrap_or_else(|| {
+                problems.push(Diagnostic::new(path, format!("`{n}` is not a usable number")));
+                Value::Null
+            })
+        }
+        Y::Sequence(items) => Value::Array(items.into_iter().enumerate().map(|(i, v)| plain(v, &format!("{path}[{i}]"), problems)).collect()),
+        Y::Mapping(map) => {
+            let mut out = Map::new();
+            for (k, v) in map {
+                let key = match k {
+                    Y::String(s) => s,
+                    Y::Number(n) => n.to_string(),
+                    Y::Bool(b) => b.to_string(),
+                    other => {
+                        let what = if other.is_null() { "an empty key" } else { "a key that is not text" };
+                        problems.push(Diagnostic::new(path, format!("{what}: keys must be names")));
+                        continue;
+                    }
+                };
+                let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                out.insert(key, plain(v, &child, problems));
+            }
+            Value::Object(out)
+        }
+        Y::Tagged(t) => {
+            let msg = format!("YAML tags such as `{}` are not supported", t.tag);
+            problems.push(Diagnostic::new(path, msg).hint("write the plain value; use ${VAR} to take it from the environment"));
+            Value::Null
+        }
+    }
+}
+
 fn apply_environment(doc: &mut Value, name: &str) -> Result<(), Diagnostic> {
-    let envs = doc.get("environments").and_then(Value::as_mapping);
-    let names: Vec<&str> = envs.map(|m| m.keys().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let envs = doc.get("environments").and_then(Value::as_object);
+    let names: Vec<&str> = envs.map(|m| m.keys().map(String::as_str).collect()).unwrap_or_default();
     let Some(overlay) = envs.and_then(|m| m.get(name)).cloned() else {
         let mut d = Diagnostic::new("environments", format!("no environment named `{name}`"));
         d.hint = Some(match did_you_mean(name, names.iter().copied()) {
@@ -184,12 +237,12 @@ fn apply_environment(doc: &mut Value, name: &str) -> Result<(), Diagnostic> {
 /// Deep merge: maps merge key by key, `null` removes a key, anything else replaces.
 fn merge(base: &mut Value, overlay: Value) {
     match (base, overlay) {
-        (Value::Mapping(b), Value::Mapping(o)) => merge_maps(b, o),
+        (Value::Object(b), Value::Object(o)) => merge_maps(b, o),
         (b, o) => *b = o,
     }
 }
 
-fn merge_maps(base: &mut Mapping, overlay: Mapping) {
+fn merge_maps(base: &mut Map<String, Value>, overlay: Map<String, Value>) {
     for (k, v) in overlay {
         if v.is_null() {
             base.remove(&k);

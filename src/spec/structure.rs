@@ -5,7 +5,7 @@
 //! schema` publishes, so editors and ecship agree on what is valid.
 
 use serde_json::Value as Json;
-use serde_yaml::Value;
+use serde_json::Value;
 
 use super::diagnostic::{did_you_mean, Diagnostic};
 use super::positions::Positions;
@@ -62,11 +62,6 @@ impl<'a> Walker<'a> {
         if value.is_null() && path.starts_with("environments.") {
             return;
         }
-        if let Value::Tagged(t) = value {
-            let msg = format!("YAML tags such as `{}` are not supported", t.tag);
-            self.problem(path, msg, Some("write the plain value; use ${VAR} to take it from the environment".into()));
-            return;
-        }
         if let Some(variants) = schema.get("anyOf").or_else(|| schema.get("oneOf")).and_then(Json::as_array) {
             self.check_variants(value, variants, path);
             return;
@@ -83,8 +78,8 @@ impl<'a> Walker<'a> {
             return;
         }
         match value {
-            Value::Mapping(map) => self.check_map(map, schema, path),
-            Value::Sequence(items) => {
+            Value::Object(map) => self.check_map(map, schema, path),
+            Value::Array(items) => {
                 if let Some(item_schema) = schema.get("items") {
                     for (i, item) in items.iter().enumerate() {
                         self.segs.push(Seg::Index(i));
@@ -153,15 +148,10 @@ impl<'a> Walker<'a> {
         self.problem(path, format!("`{given}` is not one of {}", names.join(", ")), hint);
     }
 
-    fn check_map(&mut self, map: &serde_yaml::Mapping, schema: &'a Json, path: &str) {
+    fn check_map(&mut self, map: &serde_json::Map<String, Value>, schema: &'a Json, path: &str) {
         let props = schema.get("properties").and_then(Json::as_object);
         let extra = schema.get("additionalProperties");
-        for (k, v) in map {
-            let Some(key) = k.as_str() else {
-                let msg = format!("keys must be text, found {}", value_phrase(k));
-                self.problem(path, msg, None);
-                continue;
-            };
+        for (key, v) in map {
             let child = join(path, key);
             self.segs.push(Seg::Key(key.to_string()));
             self.check_entry(key, v, &child, props, extra);
@@ -206,7 +196,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn check_bounds(&mut self, n: &serde_yaml::Number, schema: &Json, path: &str) {
+    fn check_bounds(&mut self, n: &serde_json::Number, schema: &Json, path: &str) {
         let Some(x) = n.as_f64() else { return };
         let min = schema.get("minimum").and_then(Json::as_f64);
         let max = schema.get("maximum").and_then(Json::as_f64);
@@ -231,11 +221,11 @@ pub fn prune(doc: &mut Value, mut paths: Vec<Vec<Seg>>) {
         };
         let Some(node) = walk_mut(doc, parents) else { continue };
         match (last, node) {
-            (Seg::Key(k), Value::Mapping(m)) => {
+            (Seg::Key(k), Value::Object(m)) => {
                 m.remove(k.as_str());
             }
             // Keep indexes stable for the other paths: blank the item instead of removing it.
-            (Seg::Index(i), Value::Sequence(s)) => {
+            (Seg::Index(i), Value::Array(s)) => {
                 if let Some(item) = s.get_mut(*i) {
                     *item = Value::Null;
                 }
@@ -248,8 +238,8 @@ pub fn prune(doc: &mut Value, mut paths: Vec<Vec<Seg>>) {
 fn walk_mut<'v>(mut node: &'v mut Value, segs: &[Seg]) -> Option<&'v mut Value> {
     for seg in segs {
         node = match (seg, node) {
-            (Seg::Key(k), Value::Mapping(m)) => m.get_mut(k.as_str())?,
-            (Seg::Index(i), Value::Sequence(s)) => s.get_mut(*i)?,
+            (Seg::Key(k), Value::Object(m)) => m.get_mut(k.as_str())?,
+            (Seg::Index(i), Value::Array(s)) => s.get_mut(*i)?,
             _ => return None,
         };
     }
@@ -292,8 +282,8 @@ fn kind_matches(value: &Value, ty: &str) -> bool {
         ("integer", Value::Number(n)) => n.is_i64() || n.is_u64(),
         ("number", Value::Number(_)) => true,
         ("string", Value::String(_)) => true,
-        ("array", Value::Sequence(_)) => true,
-        ("object", Value::Mapping(_)) => true,
+        ("array", Value::Array(_)) => true,
+        ("object", Value::Object(_)) => true,
         _ => false,
     }
 }
@@ -317,8 +307,7 @@ fn value_phrase(value: &Value) -> String {
         Value::Bool(b) => format!("`{b}`"),
         Value::Number(n) => format!("the number {n}"),
         Value::String(_) => "text".into(),
-        Value::Sequence(_) => "a list".into(),
-        Value::Mapping(_) => "a map".into(),
-        Value::Tagged(t) => format!("a value tagged `{}`", t.tag),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "a map".into(),
     }
 }

@@ -12,8 +12,8 @@ use super::resources::{
 use super::{Cx, Expr, Resource, Template};
 use crate::model::{Service, ServiceUrl};
 
-/// Images an ECR repository keeps; older ones expire.
-const KEEP_IMAGES: u32 = 50;
+/// What an image repository keeps (the last 50 images); a fixed document, embedded at build time.
+const LIFECYCLE_POLICY: &str = include_str!("../../templates/ecr-lifecycle-policy.json");
 
 pub fn add(cx: &Cx, t: &mut Template, net: &Net, lb: Option<&Lb>) {
     for svc in cx.model.services.values() {
@@ -166,14 +166,8 @@ fn secs(d: std::time::Duration) -> u32 {
 }
 
 fn repository(cx: &Cx, t: &mut Template, svc: &Service, ids: &ServiceIds) {
-    let policy = serde_json::json!({
-        "rules": [{
-            "rulePriority": 1,
-            "description": format!("Keep the last {KEEP_IMAGES} images"),
-            "selection": { "tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": KEEP_IMAGES },
-            "action": { "type": "expire" }
-        }]
-    });
+    // Compact JSON, so the template is the same whatever the file's layout.
+    let policy = serde_json::from_str::<serde_json::Value>(LIFECYCLE_POLICY).map(|v| v.to_string()).unwrap_or_default();
     let repo = ids.repository();
     t.add(
         &repo,
@@ -182,9 +176,19 @@ fn repository(cx: &Cx, t: &mut Template, svc: &Service, ids: &ServiceIds) {
             image_scanning_configuration: ScanOnPush { scan_on_push: true },
             image_tag_mutability: "IMMUTABLE",
             empty_on_delete: true,
-            lifecycle_policy: LifecyclePolicy { lifecycle_policy_text: policy.to_string() },
+            lifecycle_policy: LifecyclePolicy { lifecycle_policy_text: policy },
             tags: cx.tags(Some(svc.name.as_str())),
         }),
     );
     t.output(ids.output("RepositoryUri"), format!("Image repository of {}", svc.name), Expr::att(&repo, "RepositoryUri"));
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_lifecycle_policy_keeps_the_last_50_images() {
+        let policy: serde_json::Value = serde_json::from_str(super::LIFECYCLE_POLICY).expect("templates/ecr-lifecycle-policy.json is JSON");
+        assert_eq!(policy["rules"][0]["selection"]["countNumber"], 50);
+        assert_eq!(policy["rules"][0]["action"]["type"], "expire");
+    }
 }
