@@ -31,6 +31,18 @@ pub fn compile(path: &Path, opts: &LoadOptions) -> Result<Compiled, LoadError> {
     let loaded = spec::load(path, opts)?;
     let model = spec::validate(&loaded).map_err(LoadError::Invalid)?;
     let template = synth::synth(&model);
+    if !template.conflicts.is_empty() {
+        let problems = template
+            .conflicts
+            .iter()
+            .map(|id| {
+                Diagnostic::new("services", format!("two services would share the CloudFormation id `{id}`"))
+                    .hint("rename one: a service name must not be another's name plus a word ecship appends (e.g. `web` with blue/green and `web-green`)")
+                    .at(loaded.locate("services"))
+            })
+            .collect();
+        return Err(LoadError::Invalid(Diagnostics::new(&loaded.file, problems)));
+    }
     let limits = synth::check_limits(&template);
     Ok(Compiled { loaded, model, template, limits })
 }

@@ -123,7 +123,7 @@ fn render_warns_about_cloudformation_limits_and_validate_refuses_them() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("huge.yaml");
     let mut spec = String::from("stack: huge\nservices:\n");
-    for i in 0..40 {
+    for i in 0..60 {
         spec.push_str(&format!("  s{i}:\n    image: nginx:1.27\n    port: 80\n    count: 2\n    routes: [ {{ path: \"/s{i}*\" }} ]\n"));
     }
     std::fs::write(&file, spec).expect("write");

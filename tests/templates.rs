@@ -103,22 +103,33 @@ fn mysfits_template_has_what_the_ecs_fast_path_needs() {
         "ListenerArn",
         "ExecutionRoleArn",
         "LogGroupName",
-        "SvcLikeTargetGroupArn",
-        "SvcLikeGreenTargetGroupArn",
-        "SvcLikeRule1Arn",
-        "SvcLikeSecurityGroupId",
-        "SvcLikeTaskRoleArn",
-        "SvcLikeRepositoryUri",
-        "SvcMonolithTargetGroupArn",
         "ServiceConnectNamespaceArn",
+        "SvcLike",
+        "SvcMonolith",
     ] {
         assert!(outputs.contains_key(key), "output {key} missing");
     }
-    for (key, out) in outputs {
-        let text = out["Value"].to_string();
-        assert!(
-            !(text.contains("Fn::GetAtt") && (text.contains("TargetGroup") || text.contains("Rule") || text.contains("Listener"))),
-            "{key}: use Ref, not GetAtt"
-        );
+    // One output per service: key=value pairs joined by `;`, lists by `,`.
+    let like = outputs["SvcLike"]["Value"]["Fn::Join"][1].as_array().expect("join parts");
+    let literal: String = like.iter().filter_map(|p| p.as_str()).collect();
+    assert_eq!(literal, "security_group=;task_role=;target_groups=,;rules=;repository=");
+    assert_eq!(like[5]["Ref"], "SvcLikeTargetGroup");
+    assert_eq!(like[7]["Ref"], "SvcLikeGreenTargetGroup");
+    assert_eq!(like[9]["Ref"], "SvcLikeRule1");
+    // Outputs name target groups, rules and listeners by Ref, never Fn::GetAtt.
+    fn get_atts(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(id) = m.get("Fn::GetAtt").and_then(|a| a[0].as_str()) {
+                    out.push(id.to_string());
+                }
+                m.values().for_each(|v| get_atts(v, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| get_atts(v, out)),
+            _ => {}
+        }
     }
+    let mut ids = Vec::new();
+    get_atts(&t["Outputs"], &mut ids);
+    assert!(ids.iter().all(|id| !id.contains("TargetGroup") && !id.contains("Rule") && !id.contains("Listener")), "{ids:?}");
 }

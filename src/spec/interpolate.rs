@@ -1,54 +1,52 @@
 //! `${VAR}` and `${VAR:-default}` from the process environment, inside string values.
 //!
 //! `$${` writes a literal `${`. Names with a dot (`${service.web.url}`) are references
-//! between services, left for validation to resolve. A value that is exactly one `${VAR}`
-//! is re-read as a scalar, so `count: ${COUNT}` becomes a number.
+//! between services, left for validation to resolve. Results are always text; the paths of
+//! values that were exactly one `${VAR}` are recorded, so the shape check can read
+//! `count: ${COUNT}` as a number where the schema wants one — and only there.
+
+use std::collections::HashSet;
 
 use serde_json::Value;
 
 use super::diagnostic::Diagnostic;
 
 /// Replace variables in every string of `value`, in place. Problems name their path.
-pub fn interpolate(value: &mut Value, lookup: &dyn Fn(&str) -> Option<String>, path: &str, out: &mut Vec<Diagnostic>) {
+pub struct Interpolation<'a> {
+    pub lookup: &'a dyn Fn(&str) -> Option<String>,
+    pub problems: Vec<Diagnostic>,
+    /// Paths whose whole value was one `${VAR}`.
+    pub whole_vars: HashSet<String>,
+}
+
+pub fn interpolate(value: &mut Value, cx: &mut Interpolation, path: &str) {
     match value {
         Value::String(s) => {
             if !s.contains('$') {
                 return;
             }
-            match expand(s, lookup) {
+            match expand(s, cx.lookup) {
                 Ok(Expanded { text, whole_var }) => {
-                    *value = if whole_var { reparse(&text) } else { Value::String(text) };
+                    if whole_var {
+                        cx.whole_vars.insert(path.to_string());
+                    }
+                    *value = Value::String(text);
                 }
-                Err(e) => out.push(e.into_diagnostic(path)),
+                Err(e) => cx.problems.push(e.into_diagnostic(path)),
             }
         }
         Value::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                interpolate(item, lookup, &format!("{path}[{i}]"), out);
+                interpolate(item, cx, &format!("{path}[{i}]"));
             }
         }
         Value::Object(map) => {
             for (key, v) in map.iter_mut() {
                 let child = if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
-                interpolate(v, lookup, &child, out);
+                interpolate(v, cx, &child);
             }
         }
         Value::Null | Value::Bool(_) | Value::Number(_) => {}
-    }
-}
-
-/// A number or boolean substituted for a whole value keeps that type; anything else is text.
-fn reparse(text: &str) -> Value {
-    match text {
-        "true" => Value::Bool(true),
-        "false" => Value::Bool(false),
-        _ => text
-            .parse::<i64>()
-            .map(Value::from)
-            .or_else(|_| text.parse::<u64>().map(Value::from))
-            .ok()
-            .or_else(|| text.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number))
-            .unwrap_or_else(|| Value::String(text.to_string())),
     }
 }
 
@@ -169,12 +167,13 @@ mod tests {
     }
 
     #[test]
-    fn a_whole_variable_keeps_its_yaml_type() {
+    fn whole_variables_are_recorded_and_stay_text() {
         let mut v = serde_json::json!({ "count": "${COUNT}", "name": "n${COUNT}" });
-        let mut problems = vec![];
-        interpolate(&mut v, &env, "", &mut problems);
-        assert!(problems.is_empty());
-        assert_eq!(v["count"], serde_json::json!(3));
-        assert_eq!(v["name"], Value::String("n3".into()));
+        let mut cx = Interpolation { lookup: &env, problems: vec![], whole_vars: HashSet::new() };
+        interpolate(&mut v, &mut cx, "");
+        assert!(cx.problems.is_empty());
+        assert_eq!(v["count"], "3");
+        assert_eq!(v["name"], "n3");
+        assert_eq!(cx.whole_vars, HashSet::from(["count".to_string()]));
     }
 }

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use super::diagnostic::{did_you_mean, Diagnostic, Diagnostics, Location};
-use super::interpolate::interpolate;
-use super::positions::Positions;
-use super::structure::{prune, Walker};
+use super::interpolate::{interpolate, Interpolation};
+use super::positions::{Locator, Positions};
+use super::structure::{apply, prune, Walker};
 use super::types::Spec;
 
 /// Larger files are refused before parsing: no real stack comes close.
@@ -43,13 +43,7 @@ impl Loaded {
     /// Where the value at `path` (of the merged spec) was written: in the environment's
     /// overrides when it came from there, else in the base.
     pub fn locate(&self, path: &str) -> Option<Location> {
-        if let Some(env) = &self.env {
-            let overlay = if path.is_empty() { format!("environments.{env}") } else { format!("environments.{env}.{path}") };
-            if let Some(l) = self.positions.exact(&overlay) {
-                return Some(l);
-            }
-        }
-        self.positions.value(path)
+        Locator { positions: &self.positions, env: self.env.as_deref() }.value(path)
     }
 
     /// The directory relative paths in the spec (build contexts, layouts) start from.
@@ -88,30 +82,50 @@ pub fn load_str(text: &str, file: &Path, opts: &LoadOptions) -> Result<Loaded, D
         let msg = format!("the spec nests `[` or `{{` more than {MAX_NESTING} levels deep");
         return Err(fail(vec![Diagnostic::new("", msg).at(Some(Location { line, column: 1 }))]));
     }
-    let yaml: serde_yaml::Value = match serde_yaml::from_str(text) {
+    let mut yaml: serde_yaml::Value = match serde_yaml::from_str(text) {
         Ok(v) => v,
         Err(e) => return Err(fail(vec![yaml_error(&e)])),
     };
     let positions = Positions::index(text);
     let mut problems = Vec::new();
+    // `<<: *anchor` merge keys, as YAML 1.1 defines them.
+    if let Err(e) = yaml.apply_merge() {
+        problems.push(Diagnostic::new("", format!("invalid YAML merge key: {e}")));
+    }
     let mut doc = plain(yaml, "", &mut problems);
     if doc.is_null() && problems.is_empty() {
         let d = Diagnostic::new("", "the spec is empty").hint("start with `stack: NAME` and a `services:` map");
         return Err(fail(vec![d]));
     }
-    interpolate(&mut doc, opts.vars, "", &mut problems);
+    let env = opts.env.map(str::to_string);
+
+    // `${VAR}` in the base and the selected environment; other environments may name
+    // variables that are only set where they are deployed.
+    let mut vars = Interpolation { lookup: opts.vars, problems: Vec::new(), whole_vars: Default::default() };
+    let mut envs = doc.as_object_mut().and_then(|m| m.remove("environments"));
+    interpolate(&mut doc, &mut vars, "");
+    if let Some(name) = &env {
+        if let Some(overlay) = envs.as_mut().and_then(|e| e.get_mut(name.as_str())) {
+            interpolate(overlay, &mut vars, &format!("environments.{name}"));
+        }
+    }
+    if let (Some(m), Some(e)) = (doc.as_object_mut(), envs) {
+        m.insert("environments".into(), e);
+    }
+    problems.append(&mut vars.problems);
     for p in &mut problems {
         p.location = positions.value(&p.path);
     }
 
+    // Shape: the whole document (every environment), then — with `--env` — the merged one.
     let schema = super::schema();
-    let mut walker = Walker::new(&schema, &positions);
+    let base = Locator { positions: &positions, env: None };
+    let mut walker = Walker::new(&schema, base, &vars.whole_vars);
     walker.check_root(&doc);
     problems.extend(walker.problems);
+    apply(&mut doc, walker.coercions);
     // Drop what is malformed and read the rest, so validation can report its problems too.
     prune(&mut doc, walker.bad);
-
-    let env = opts.env.map(str::to_string);
     if let Some(name) = &env {
         if let Err(d) = apply_environment(&mut doc, name) {
             problems.push(d.at(positions.value("environments")));
@@ -120,6 +134,15 @@ pub fn load_str(text: &str, file: &Path, opts: &LoadOptions) -> Result<Loaded, D
     }
     if let Value::Object(m) = &mut doc {
         m.remove("environments");
+    }
+    if let Some(name) = &env {
+        let whole_vars =
+            vars.whole_vars.iter().filter_map(|p| p.strip_prefix(&format!("environments.{name}.")).map(str::to_string)).collect();
+        let mut merged = Walker::new(&schema, Locator { positions: &positions, env: Some(name) }, &whole_vars);
+        merged.check_root(&doc);
+        problems.extend(merged.problems);
+        apply(&mut doc, merged.coercions);
+        prune(&mut doc, merged.bad);
     }
     match serde_json::from_value::<Spec>(doc) {
         Ok(spec) => Ok(Loaded { spec, file: file.to_path_buf(), env, positions, problems }),
@@ -191,7 +214,9 @@ fn plain(value: serde_yaml::Value, path: &str, problems: &mut Vec<Diagnostic>) -
                 Value::Null
             })
         }
-        Y::Sequence(items) => Value::Array(items.into_iter().enumerate().map(|(i, v)| plain(v, &format!("{path}[{i}]"), problems)).collect()),
+        Y::Sequence(items) => {
+            Value::Array(items.into_iter().enumerate().map(|(i, v)| plain(v, &format!("{path}[{i}]"), problems)).collect())
+        }
         Y::Mapping(map) => {
             let mut out = Map::new();
             for (k, v) in map {

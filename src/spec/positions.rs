@@ -55,6 +55,30 @@ impl Positions {
     }
 }
 
+/// Positions for paths of the merged spec: a value set by the selected environment's
+/// overrides is found there, anything else in the base.
+#[derive(Clone, Copy)]
+pub struct Locator<'a> {
+    pub positions: &'a Positions,
+    pub env: Option<&'a str>,
+}
+
+impl Locator<'_> {
+    pub fn value(&self, path: &str) -> Option<Location> {
+        self.overlay(path, Positions::exact).or_else(|| self.positions.value(path))
+    }
+
+    pub fn key(&self, path: &str) -> Option<Location> {
+        self.overlay(path, |p, q| p.keys.get(q).copied()).or_else(|| self.positions.key(path))
+    }
+
+    fn overlay(&self, path: &str, find: impl Fn(&Positions, &str) -> Option<Location>) -> Option<Location> {
+        let env = self.env?;
+        let full = if path.is_empty() { format!("environments.{env}") } else { format!("environments.{env}.{path}") };
+        find(self.positions, &full)
+    }
+}
+
 /// `a.b[2].c` → `a.b[2]` → `a.b` → `a` → `` → None.
 fn parent(path: &str) -> Option<&str> {
     if path.is_empty() {

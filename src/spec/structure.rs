@@ -7,13 +7,19 @@
 use serde_json::Value as Json;
 use serde_json::Value;
 
+use std::collections::HashSet;
+
 use super::diagnostic::{did_you_mean, Diagnostic};
-use super::positions::Positions;
+use super::positions::Locator;
 
 pub struct Walker<'a> {
     root: &'a Json,
-    positions: &'a Positions,
+    at: Locator<'a>,
+    /// Paths whose value was one `${VAR}`: text that may be read as a number or boolean.
+    whole_vars: &'a HashSet<String>,
     pub problems: Vec<Diagnostic>,
+    /// Values to replace before deserialising: `${VAR}` text read as the type the schema wants.
+    pub coercions: Vec<(Vec<Seg>, Value)>,
     /// Where the problems are, as key/index paths, so the caller can prune them and still
     /// validate the rest of the document.
     pub bad: Vec<Vec<Seg>>,
@@ -27,8 +33,20 @@ pub enum Seg {
 }
 
 impl<'a> Walker<'a> {
-    pub fn new(root: &'a Json, positions: &'a Positions) -> Self {
-        Self { root, positions, problems: Vec::new(), bad: Vec::new(), segs: Vec::new() }
+    pub fn new(root: &'a Json, at: Locator<'a>, whole_vars: &'a HashSet<String>) -> Self {
+        Self { root, at, whole_vars, problems: Vec::new(), coercions: Vec::new(), bad: Vec::new(), segs: Vec::new() }
+    }
+
+    fn sub(&self) -> Self {
+        Self {
+            root: self.root,
+            at: self.at,
+            whole_vars: self.whole_vars,
+            problems: Vec::new(),
+            coercions: Vec::new(),
+            bad: Vec::new(),
+            segs: self.segs.clone(),
+        }
     }
 
     /// Check `value` against the root schema.
@@ -50,7 +68,7 @@ impl<'a> Walker<'a> {
     }
 
     fn problem(&mut self, path: &str, message: String, hint: Option<String>) {
-        let mut d = Diagnostic::new(path, message).at(self.positions.value(path));
+        let mut d = Diagnostic::new(path, message).at(self.at.value(path));
         d.hint = hint;
         self.problems.push(d);
         self.bad.push(self.segs.clone());
@@ -58,8 +76,8 @@ impl<'a> Walker<'a> {
 
     fn check(&mut self, value: &Value, schema: &'a Json, path: &str) {
         let schema = self.resolve(schema);
-        // In environment overrides, `null` removes a key: valid wherever a value may be.
-        if value.is_null() && path.starts_with("environments.") {
+        // In environment overrides, `null` as a map value removes the key.
+        if value.is_null() && path.starts_with("environments.") && !path.ends_with(']') {
             return;
         }
         if let Some(variants) = schema.get("anyOf").or_else(|| schema.get("oneOf")).and_then(Json::as_array) {
@@ -71,6 +89,11 @@ impl<'a> Walker<'a> {
             return;
         }
         let types = schema_types(schema);
+        if let (Value::String(text), false) = (value, types.is_empty() || types.contains(&"string")) {
+            if self.scalar_from_text(text, &types, path) {
+                return;
+            }
+        }
         if !types.is_empty() && !types.iter().any(|t| kind_matches(value, t)) {
             let expected =
                 types.iter().filter(|t| types.len() == 1 || **t != "null").map(|t| type_phrase(t)).collect::<Vec<_>>().join(" or ");
@@ -102,10 +125,10 @@ impl<'a> Walker<'a> {
                 continue;
             }
             any_kind_matched = true;
-            let mut sub =
-                Walker { root: self.root, positions: self.positions, problems: Vec::new(), bad: Vec::new(), segs: self.segs.clone() };
+            let mut sub = self.sub();
             sub.check(value, resolved, path);
             if sub.problems.is_empty() {
+                self.coercions.extend(sub.coercions);
                 return;
             }
             if best.as_ref().is_none_or(|(b, _)| sub.problems.len() < b.len()) {
@@ -130,6 +153,32 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// Text where the schema wants a number or boolean: a `${VAR}` value is read as one; text
+    /// still holding `${` (in an environment not selected now) is checked when selected.
+    /// Returns whether the value is settled (accepted, or reported here).
+    fn scalar_from_text(&mut self, text: &str, types: &[&str], path: &str) -> bool {
+        if text.contains("${") {
+            return true;
+        }
+        if !self.whole_vars.contains(path) {
+            return false;
+        }
+        let parsed = types.iter().find_map(|t| match *t {
+            "integer" => text.parse::<i64>().ok().map(Value::from).or_else(|| text.parse::<u64>().ok().map(Value::from)),
+            "number" => text.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number),
+            "boolean" => text.parse::<bool>().ok().map(Value::Bool),
+            _ => None,
+        });
+        match parsed {
+            Some(v) => self.coercions.push((self.segs.clone(), v)),
+            None => {
+                let expected = types.iter().filter(|t| **t != "null").map(|t| type_phrase(t)).collect::<Vec<_>>().join(" or ");
+                self.problem(path, format!("expected {expected}, but the environment variable gives other text"), None);
+            }
+        }
+        true
+    }
+
     fn check_enum(&mut self, value: &Value, allowed: &[Json], path: &str) {
         let names: Vec<&str> = allowed.iter().filter_map(Json::as_str).collect();
         let given = match value {
@@ -151,14 +200,20 @@ impl<'a> Walker<'a> {
     fn check_map(&mut self, map: &serde_json::Map<String, Value>, schema: &'a Json, path: &str) {
         let props = schema.get("properties").and_then(Json::as_object);
         let extra = schema.get("additionalProperties");
+        let before = self.problems.len();
         for (key, v) in map {
             let child = join(path, key);
             self.segs.push(Seg::Key(key.to_string()));
             self.check_entry(key, v, &child, props, extra);
             self.segs.pop();
         }
+        // A misspelt key (`servics`) is reported with its did-you-mean; not also as missing.
+        let suggested: HashSet<String> = self.problems[before..]
+            .iter()
+            .filter_map(|d| d.hint.as_deref()?.strip_prefix("did you mean `")?.strip_suffix("`?").map(str::to_string))
+            .collect();
         let required = schema.get("required").and_then(Json::as_array).into_iter().flatten();
-        for key in required.filter_map(Json::as_str) {
+        for key in required.filter_map(Json::as_str).filter(|k| !suggested.contains(*k)) {
             if !map.contains_key(key) {
                 self.problem(path, format!("missing required key `{key}`"), None);
             }
@@ -186,7 +241,7 @@ impl<'a> Walker<'a> {
                         None => format!("known keys here: {}", known.join(", ")),
                     };
                     let mut d = Diagnostic::new(child, format!("unknown key `{key}`")).hint(hint);
-                    d.location = self.positions.key(child);
+                    d.location = self.at.key(child);
                     self.problems.push(d);
                     self.bad.push(self.segs.clone());
                 }
@@ -207,6 +262,15 @@ impl<'a> Walker<'a> {
             _ => return,
         };
         self.problem(path, format!("{n} is out of range: must be {range}"), None);
+    }
+}
+
+/// Replace the values at `paths`.
+pub fn apply(doc: &mut Value, coercions: Vec<(Vec<Seg>, Value)>) {
+    for (path, value) in coercions {
+        if let Some(slot) = walk_mut(doc, &path) {
+            *slot = value;
+        }
     }
 }
 

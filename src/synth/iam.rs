@@ -48,7 +48,7 @@ fn execution_role(cx: &Cx, t: &mut Template) {
         for secret in svc.secrets.values() {
             match secret {
                 SecretRef::Ssm { parameter } => parameters.push(ssm_arn(parameter)),
-                SecretRef::SecretsManager { secret, .. } => secrets.push(secret_arn(secret)),
+                SecretRef::SecretsManager { secret, .. } => secrets.extend(secret_arns(secret)),
             }
         }
     }
@@ -121,7 +121,6 @@ fn task_role(cx: &Cx, t: &mut Template, svc: &Service) {
             tags: cx.tags(Some(svc.name.as_str())),
         }),
     );
-    t.output(ids.output("TaskRoleArn"), format!("Task role of {}", svc.name), Expr::att(&role, "Arn"));
 }
 
 fn ssm_arn(parameter: &str) -> Expr {
@@ -132,12 +131,14 @@ fn ssm_arn(parameter: &str) -> Expr {
     Expr::sub(format!("arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/{name}"))
 }
 
-fn secret_arn(secret: &str) -> Expr {
+/// A secret's full ARN ends in `-` and six random characters. A name gets the wildcard; an
+/// ARN is allowed as written and with the wildcard, since whether it already carries the
+/// suffix cannot be told from the text (`db-secret` ends in six letters too).
+fn secret_arns(secret: &str) -> Vec<Expr> {
     if secret.starts_with("arn:") {
-        return secret.into();
+        return vec![secret.into(), format!("{secret}-??????").into()];
     }
-    // A secret's ARN ends in a dash and six random characters.
-    Expr::sub(format!("arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{secret}-??????"))
+    vec![Expr::sub(format!("arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{secret}-??????"))]
 }
 
 /// The repository ARN of a private ECR image (`ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME:TAG`).
@@ -177,6 +178,11 @@ mod tests {
     #[test]
     fn secret_arns_are_exact() {
         assert_eq!(ssm_arn("/app/key"), Expr::sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/app/key"));
-        assert_eq!(secret_arn("db"), Expr::sub("arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:db-??????"));
+        assert_eq!(
+            secret_arns("db"),
+            [Expr::sub("arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:db-??????")]
+        );
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db";
+        assert_eq!(secret_arns(arn), [Expr::from(arn), Expr::from(format!("{arn}-??????"))]);
     }
 }

@@ -33,7 +33,14 @@ pub fn add(cx: &Cx, t: &mut Template, net: &Net) -> Option<Lb> {
             to_port: *p,
             cidr_ip: Some(source.clone().into()),
             source_security_group_id: None,
-            description: format!("{proto} from {}", if lb.public { "the internet" } else { "the VPC" }),
+            description: format!(
+                "{proto} from {}",
+                match (lb.public, &net.cidr) {
+                    (true, _) => "the internet",
+                    (false, Some(_)) => "the VPC",
+                    (false, None) => "anywhere the internal load balancer is reachable",
+                }
+            ),
         })
         .collect();
     t.add(
@@ -62,9 +69,13 @@ pub fn add(cx: &Cx, t: &mut Template, net: &Net) -> Option<Lb> {
         balancer = balancer.depends_on(ids::GATEWAY_ATTACHMENT);
     }
     t.add(ids::LB, balancer);
-    let scheme = if lb.https.is_some() { "https" } else { "http" };
+    let (scheme, port, default_port) = match &lb.https {
+        Some(h) => ("https", h.port.get(), 443),
+        None => ("http", lb.http_port.get(), 80),
+    };
+    let port = if port == default_port { String::new() } else { format!(":{port}") };
     t.output("LoadBalancerDnsName", "DNS name of the load balancer", Expr::att(ids::LB, "DNSName"));
-    t.output("LoadBalancerUrl", "URL of the load balancer", Expr::sub(format!("{scheme}://${{{}.DNSName}}", ids::LB)));
+    t.output("LoadBalancerUrl", "URL of the load balancer", Expr::sub(format!("{scheme}://${{{}.DNSName}}{port}", ids::LB)));
 
     let not_found = Action {
         r#type: "fixed-response",

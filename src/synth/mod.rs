@@ -35,6 +35,7 @@ pub fn synth(model: &Model) -> Template {
     let lb = load_balancer::add(&cx, &mut t, &net);
     services::add(&cx, &mut t, &net, lb.as_ref());
     iam::add(&cx, &mut t);
+    services::outputs(&cx, &mut t);
     t
 }
 
@@ -54,11 +55,13 @@ impl Cx<'_> {
         tags.into_iter().map(|(key, value)| Tag { key, value: value.into() }).collect()
     }
 
-    /// Tags plus a `Name`, which the EC2 console shows.
+    /// Tags plus a `Name`, which the EC2 console shows (unless the spec's tags set one).
     pub fn named_tags(&self, name: &str) -> Vec<Tag> {
         let mut tags = self.tags(None);
-        tags.push(Tag { key: "Name".into(), value: format!("{}-{name}", self.model.stack).into() });
-        tags.sort_by(|a, b| a.key.cmp(&b.key));
+        if !self.model.tags.contains_key("Name") {
+            tags.push(Tag { key: "Name".into(), value: format!("{}-{name}", self.model.stack).into() });
+            tags.sort_by(|a, b| a.key.cmp(&b.key));
+        }
         tags
     }
 

@@ -51,7 +51,6 @@ fn security_group(cx: &Cx, t: &mut Template, net: &Net, lb: Option<&Lb>, svc: &S
             tags: cx.tags(Some(svc.name.as_str())),
         }),
     );
-    t.output(ids.output("SecurityGroupId"), format!("Security group of {}", svc.name), Expr::att(&sg, "GroupId"));
     // Callers inside the cluster: admit exactly the services that name it in `${service.NAME.url}`.
     let Some(ServiceUrl::Internal { port, .. }) = svc.url() else { return };
     for caller in cx.model.services.values().filter(|c| c.references.contains(&svc.name)) {
@@ -71,14 +70,12 @@ fn security_group(cx: &Cx, t: &mut Template, net: &Net, lb: Option<&Lb>, svc: &S
 }
 
 fn target_groups_and_rules(cx: &Cx, t: &mut Template, net: &Net, lb: &Lb, svc: &Service, ids: &ServiceIds) {
-    let mut groups = vec![(ids.target_group(), "TargetGroupArn")];
+    let mut groups = vec![(ids.target_group(), "blue")];
     if svc.deploy.strategy.has_two_colours() {
-        groups.push((ids.green_target_group(), "GreenTargetGroupArn"));
+        groups.push((ids.green_target_group(), "green"));
     }
-    for (id, output) in &groups {
+    for (id, _) in &groups {
         t.add(id, Resource::new(target_group(cx, net, svc)));
-        // `Ref` gives a target group's ARN; `Fn::GetAtt` would work on AWS too, but Ref is simpler.
-        t.output(ids.output(output), format!("Target group of {}", svc.name), Expr::reference(id));
     }
     for (i, route) in svc.routes.iter().enumerate() {
         let mut conditions = vec![Condition {
@@ -130,11 +127,6 @@ fn target_groups_and_rules(cx: &Cx, t: &mut Template, net: &Net, lb: &Lb, svc: &
                 actions: vec![action],
             }),
         );
-        t.output(
-            ids.output(&format!("Rule{}Arn", i + 1)),
-            format!("Listener rule for {} {}", svc.name, route.path),
-            Expr::reference(&rule),
-        );
     }
 }
 
@@ -180,7 +172,44 @@ fn repository(cx: &Cx, t: &mut Template, svc: &Service, ids: &ServiceIds) {
             tags: cx.tags(Some(svc.name.as_str())),
         }),
     );
-    t.output(ids.output("RepositoryUri"), format!("Image repository of {}", svc.name), Expr::att(&repo, "RepositoryUri"));
+}
+
+/// One output per service (CloudFormation allows 200 outputs a stack): `key=value` pairs
+/// joined by `;`, lists by `,` — `security_group=sg-…;task_role=arn:…;target_groups=arn:…,arn:…;
+/// rules=arn:…;repository=…`. `Ref` gives target group and rule ARNs (`Fn::GetAtt` on them
+/// in outputs is avoided: simpler, and safe on emulators too).
+pub fn outputs(cx: &Cx, t: &mut Template) {
+    for svc in cx.model.services.values() {
+        let ids = ServiceIds::new(&svc.name.logical());
+        let mut parts: Vec<Expr> = Vec::new();
+        let field = |parts: &mut Vec<Expr>, key: &str, values: Vec<Expr>| {
+            if values.is_empty() {
+                return;
+            }
+            parts.push(format!("{}{key}=", if parts.is_empty() { "" } else { ";" }).into());
+            for (i, v) in values.into_iter().enumerate() {
+                if i > 0 {
+                    parts.push(",".into());
+                }
+                parts.push(v);
+            }
+        };
+        field(&mut parts, "security_group", vec![Expr::att(&ids.security_group(), "GroupId")]);
+        field(&mut parts, "task_role", vec![Expr::att(&ids.task_role(), "Arn")]);
+        let groups = [ids.target_group(), ids.green_target_group()];
+        field(
+            &mut parts,
+            "target_groups",
+            groups.iter().filter(|id| t.resources.contains_key(*id)).map(|id| Expr::reference(id)).collect(),
+        );
+        let rules: Vec<Expr> =
+            (0..svc.routes.len()).map(|i| ids.rule(i)).filter(|id| t.resources.contains_key(id)).map(|id| Expr::reference(&id)).collect();
+        field(&mut parts, "rules", rules);
+        if t.resources.contains_key(&ids.repository()) {
+            field(&mut parts, "repository", vec![Expr::att(&ids.repository(), "RepositoryUri")]);
+        }
+        t.output(ids.output(""), format!("Resources of service {}", svc.name), Expr::Join(String::new(), parts));
+    }
 }
 
 #[cfg(test)]

@@ -137,19 +137,29 @@ pub struct Template {
     pub resources: BTreeMap<String, Resource>,
     #[serde(rename = "Outputs")]
     pub outputs: BTreeMap<String, Output>,
+    /// Logical ids or output names added twice (two service names that map to the same
+    /// id); the pipeline refuses a template with any.
+    #[serde(skip)]
+    pub conflicts: Vec<String>,
 }
 
 impl Template {
     pub fn new(description: String) -> Self {
-        Self { format_version: "2010-09-09", description, resources: BTreeMap::new(), outputs: BTreeMap::new() }
+        Self { format_version: "2010-09-09", description, resources: BTreeMap::new(), outputs: BTreeMap::new(), conflicts: Vec::new() }
     }
 
     pub fn add(&mut self, logical_id: impl Into<String>, resource: Resource) {
-        self.resources.insert(logical_id.into(), resource);
+        let id = logical_id.into();
+        if self.resources.insert(id.clone(), resource).is_some() {
+            self.conflicts.push(id);
+        }
     }
 
     pub fn output(&mut self, name: impl Into<String>, description: impl Into<String>, value: Expr) {
-        self.outputs.insert(name.into(), Output { description: description.into(), value });
+        let name = name.into();
+        if self.outputs.insert(name.clone(), Output { description: description.into(), value }).is_some() {
+            self.conflicts.push(name);
+        }
     }
 
     /// Pretty JSON, the form `render` shows.

@@ -54,10 +54,33 @@ pub fn plaintext_secret(name: &str, value: &str) -> Option<&'static str> {
     if value.contains("PRIVATE KEY-----") {
         return Some("its value contains a private key");
     }
-    const WORDS: [&str; 9] = ["PASSWORD", "PASSWD", "PASS", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY", "SECRET_ACCESS_KEY"];
+    if has_url_password(value) {
+        return Some("its value is a URL with a password in it");
+    }
+    // Names that hold a secret; a name ending in one of NOT_SECRET names something about it.
+    const SECRET: [&str; 9] = ["PASSWORD", "PASSWD", "PWD", "PASS", "SECRET", "TOKEN", "APIKEY", "CREDENTIAL", "CREDENTIALS"];
+    const NOT_SECRET: [&str; 16] = [
+        "NAME", "ARN", "ID", "PATH", "FILE", "TTL", "URL", "URI", "HEADER", "ENABLED", "LENGTH", "EXPIRY", "TIMEOUT", "REF", "FIELD",
+        "TYPE",
+    ];
     let upper = name.to_ascii_uppercase();
-    let sensitive = WORDS.iter().any(|w| upper == *w || upper.ends_with(&format!("_{w}")));
+    let words: Vec<&str> = upper.split('_').filter(|w| !w.is_empty()).collect();
+    if words.last().is_some_and(|w| NOT_SECRET.contains(w)) {
+        return None;
+    }
+    let pairs =
+        words.windows(2).any(|w| matches!((w[0], w[1]), ("API" | "PRIVATE" | "SECRET" | "ACCESS" | "SIGNING" | "ENCRYPTION", "KEY")));
+    let sensitive =
+        pairs || words.iter().any(|w| SECRET.contains(w) || w.ends_with("PASSWORD") || w.ends_with("SECRET") || w.ends_with("TOKEN"));
     sensitive.then_some("its name says it holds a secret")
+}
+
+/// `scheme://user:password@host…`
+fn has_url_password(value: &str) -> bool {
+    value.split("://").skip(1).any(|rest| {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        authority.rsplit_once('@').is_some_and(|(userinfo, _)| userinfo.split_once(':').is_some_and(|(_, pw)| !pw.is_empty()))
+    })
 }
 
 fn has_aws_access_key(value: &str) -> bool {
@@ -235,8 +258,25 @@ mod tests {
         assert!(plaintext_secret("API_KEY", "k").is_some());
         assert!(plaintext_secret("KEY_ID", "AKIAABCDEFGHIJKLMNOP").is_some());
         assert!(plaintext_secret("TLS", "-----BEGIN RSA PRIVATE KEY-----").is_some());
-        assert!(plaintext_secret("TOKEN_TTL", "300").is_none());
-        assert!(plaintext_secret("SECRET_NAME_PREFIX", "app/").is_none());
+        for name in [
+            "SECRET_KEY",
+            "JWT_SECRET_KEY",
+            "DBPASSWORD",
+            "MYSQL_PWD",
+            "AWS_SECRET_ACCESS_KEY",
+            "STRIPE_API_KEY",
+            "CLIENT_SECRET",
+            "AUTH_TOKEN",
+        ] {
+            assert!(plaintext_secret(name, "x").is_some(), "{name}");
+        }
+        assert!(plaintext_secret("DATABASE_URL", "postgres://app:hunter2@db:5432/app").is_some());
+        assert!(plaintext_secret("DATABASE_URL", "postgres://app@db:5432/app").is_none());
+        for name in
+            ["TOKEN_TTL", "SECRET_NAME", "PASSWORD_MIN_LENGTH", "API_KEY_HEADER", "SECRET_ARN", "KEY_ID", "CACHE_KEY", "PASSPORT_ENABLED"]
+        {
+            assert!(plaintext_secret(name, "x").is_none(), "{name}");
+        }
         assert!(plaintext_secret("DB_PASSWORD", "").is_none());
         assert!(plaintext_secret("TABLE", "mysfits").is_none());
     }

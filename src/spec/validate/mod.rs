@@ -5,6 +5,8 @@
 
 mod checks;
 mod deploy;
+mod env;
+mod image;
 mod routes;
 mod service;
 
@@ -184,12 +186,6 @@ impl Ctx<'_> {
                 }
             }
         }
-        if public.len() < 2 {
-            self.err(
-                "network.public_subnets",
-                format!("{} public subnet(s): a load balancer needs at least 2, in different zones", public.len()),
-            );
-        }
         Some(Network::Existing { vpc_id: vpc_id.to_string(), public_subnets: public, private_subnets: private })
     }
 
@@ -215,6 +211,15 @@ impl Ctx<'_> {
         }
         let lb = declared.unwrap_or(types::LoadBalancer { public: None, http: None, https: None, idle_timeout: None });
         let public = lb.public.unwrap_or(true);
+        if let Some(Network::Existing { public_subnets, private_subnets, .. }) = network {
+            let (kind, n) = if public { ("public", public_subnets.len()) } else { ("private", private_subnets.len()) };
+            if n < 2 {
+                self.err(
+                    &format!("network.{kind}_subnets"),
+                    format!("{n} {kind} subnet(s): the load balancer needs at least 2, in different zones"),
+                );
+            }
+        }
         if !public && network.as_ref().is_some_and(|n| !n.has_private_subnets()) {
             self.err("load_balancer.public", "an internal load balancer needs private subnets")
                 .hint("set network.nat to single or per_az (or list private_subnets for an existing VPC)");
@@ -271,6 +276,8 @@ impl Ctx<'_> {
                 self.err(&path, "tag keys are 1–128 characters and values at most 256");
             } else if lower.starts_with("aws:") || lower.starts_with("ecship:") {
                 self.err(&path, format!("the tag prefix of `{k}` is reserved"));
+            } else if !k.chars().chain(v.chars()).all(|c| c.is_alphanumeric() || " _.:/=+-@".contains(c)) {
+                self.err(&path, "tags may hold only letters, digits, spaces and _ . : / = + - @");
             }
         }
         tags

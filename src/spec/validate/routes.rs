@@ -1,11 +1,14 @@
 //! Load balancer routes: path and host conditions, ALB limits, and listener-rule priorities.
 //!
-//! Priorities a spec leaves out are derived from the route alone (how specific its path is,
-//! plus a hash of service, host and path), not from its position among the others. Adding a
-//! route therefore never renumbers existing rules — renumbering in place makes CloudFormation
-//! collide with itself (`PriorityInUse`) half-way through an update.
+//! Priorities a spec leaves out are derived from the route itself (how specific its path is,
+//! plus a hash of service, host and path), not from its position among the others, so adding
+//! a route leaves the others' numbers alone — renumbering rules in place can make
+//! CloudFormation collide with itself (`PriorityInUse`) half-way through an update. The one
+//! exception: two routes landing on the same number (one of 400 in their band) are split,
+//! the one with the larger hash taking the next free number. Routes that must never move
+//! take an explicit priority.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
@@ -18,7 +21,9 @@ use crate::spec::types;
 pub const MAX_RULES: usize = 100;
 /// Derived priorities start here; explicit ones below it always win.
 pub const DERIVED_BASE: u32 = 10_000;
-const BAND: u32 = 200;
+/// Numbers per specificity band; bands run from 10000 (most specific) to 49999.
+const BAND: u32 = 400;
+const BANDS: u32 = 100;
 
 impl Ctx<'_> {
     pub(super) fn routes(&mut self, path: &str, raw: &types::Service, port: Option<model::Port>) -> Vec<model::Route> {
@@ -77,12 +82,29 @@ impl Ctx<'_> {
                 format!("{total} routes: a load balancer takes at most {MAX_RULES} rules ({} too many)", total - MAX_RULES),
             );
         }
-        let used: BTreeSet<u32> = taken.keys().copied().collect();
-        let mut used = used;
-        for (name, svc) in services.iter_mut() {
-            for r in svc.routes.iter_mut().filter(|r| r.priority == 0) {
-                r.priority = derive_priority(name.as_str(), r, &used);
-                used.insert(r.priority);
+        // Derived ones, in the order of their own hash: independent of service names.
+        let mut derived: Vec<(u32, String, usize)> = services
+            .iter()
+            .flat_map(|(name, svc)| {
+                svc.routes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.priority == 0)
+                    .map(move |(i, r)| (derive_priority(name.as_str(), r), name.to_string(), i))
+            })
+            .collect();
+        derived.sort();
+        for (wanted, name, i) in derived {
+            let band_start = wanted - (wanted - DERIVED_BASE) % BAND;
+            let free = (0..BAND).map(|k| band_start + (wanted - band_start + k) % BAND).find(|p| !taken.contains_key(p));
+            let Some(priority) = free else {
+                self.err(&format!("services.{name}.routes[{i}]"), "no free derived priority is left for a route this specific")
+                    .hint("give it an explicit `priority`");
+                continue;
+            };
+            taken.insert(priority, format!("services.{name}.routes[{i}]"));
+            if let Some(r) = services.get_mut(&crate::model::ServiceName::new_unchecked(name.clone())).and_then(|s| s.routes.get_mut(i)) {
+                r.priority = priority;
             }
         }
     }
@@ -91,18 +113,17 @@ impl Ctx<'_> {
 /// How literal a route is: characters before the first wildcard, and a host condition.
 fn specificity(r: &model::Route) -> u32 {
     let literal = r.path.find(['*', '?']).unwrap_or(r.path.len()) as u32;
-    let host = if r.host.as_deref().is_some_and(|h| !h.contains(['*', '?'])) { 100 } else { 0 };
-    (literal + host).min(BAND - 1)
+    let host = if r.host.as_deref().is_some_and(|h| !h.contains(['*', '?'])) { 50 } else { 0 };
+    (literal + host).min(BANDS - 1)
 }
 
-/// More specific routes get lower numbers (evaluated first); within a band a hash spreads
-/// routes, and a taken number moves to the next free one.
-pub fn derive_priority(service: &str, r: &model::Route, used: &BTreeSet<u32>) -> u32 {
-    let band_start = DERIVED_BASE + (BAND - 1 - specificity(r)) * BAND;
+/// More specific routes get lower numbers (evaluated first); within a band, a hash of the
+/// route spreads routes apart.
+pub fn derive_priority(service: &str, r: &model::Route) -> u32 {
+    let band_start = DERIVED_BASE + (BANDS - 1 - specificity(r)) * BAND;
     let key = format!("{service}|{}|{}", r.host.as_deref().unwrap_or(""), r.path);
     let h = Sha256::digest(key.as_bytes());
-    let offset = u32::from_be_bytes([h[0], h[1], h[2], h[3]]) % BAND;
-    (0..BAND).map(|k| band_start + (offset + k) % BAND).find(|p| !used.contains(p)).unwrap_or(band_start + offset)
+    band_start + u32::from_be_bytes([h[0], h[1], h[2], h[3]]) % BAND
 }
 
 #[cfg(test)]
@@ -115,33 +136,22 @@ mod tests {
 
     #[test]
     fn specific_paths_come_before_catch_alls() {
-        let none = BTreeSet::new();
-        let catch_all = derive_priority("web", &route("/*", None), &none);
-        let api = derive_priority("api", &route("/api/users*", None), &none);
-        let admin = derive_priority("api", &route("/api/users/admin*", None), &none);
-        let hosted = derive_priority("web", &route("/*", Some("shop.example.com")), &none);
+        let catch_all = derive_priority("web", &route("/*", None));
+        let api = derive_priority("api", &route("/api/users*", None));
+        let admin = derive_priority("api", &route("/api/users/admin*", None));
+        let hosted = derive_priority("web", &route("/*", Some("shop.example.com")));
         assert!(admin < api && api < catch_all, "{admin} {api} {catch_all}");
         assert!(hosted < catch_all);
         for p in [catch_all, api, admin, hosted] {
-            assert!((DERIVED_BASE..=50_000).contains(&p), "{p}");
+            assert!((DERIVED_BASE..50_000).contains(&p), "{p}");
         }
     }
 
     #[test]
-    fn derived_priorities_do_not_depend_on_other_routes() {
-        let none = BTreeSet::new();
-        let a = derive_priority("a", &route("/a*", None), &none);
-        let with_others: BTreeSet<u32> = [1, 2, 3, a + 1].into_iter().collect();
-        assert_eq!(derive_priority("a", &route("/a*", None), &with_others), a);
-    }
-
-    #[test]
-    fn a_taken_priority_moves_to_the_next_free_one() {
-        let none = BTreeSet::new();
-        let a = derive_priority("a", &route("/a*", None), &none);
-        let taken: BTreeSet<u32> = [a].into_iter().collect();
-        let moved = derive_priority("a", &route("/a*", None), &taken);
-        assert_ne!(moved, a);
-        assert_eq!((moved - DERIVED_BASE) / BAND, (a - DERIVED_BASE) / BAND, "stays in its band");
+    fn derived_priorities_depend_on_the_route_alone() {
+        assert_eq!(derive_priority("a", &route("/a*", None)), derive_priority("a", &route("/a*", None)));
+        assert_ne!(derive_priority("a", &route("/a*", None)), derive_priority("b", &route("/a*", None)));
+        let max = derive_priority("x", &route(&format!("/{}", "a".repeat(127)), Some("a.example.com")));
+        assert!(max >= DERIVED_BASE);
     }
 }

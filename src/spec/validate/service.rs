@@ -1,13 +1,11 @@
-//! Rules for one service: image, size, env and secrets, health check, deploy strategy,
-//! autoscaling, permissions, and references to other services.
+//! Rules for one service: size, health check, subnets, permissions, autoscaling; and the
+//! order in which the other rule files (image, env, routes, deploy) run.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
-use super::checks::{self, ImageTag};
+use super::checks;
 use super::Ctx;
-use crate::model::{self, fargate, EnvPart, EnvValue, Network, SecretRef, ServiceName, SubnetKind};
-use crate::spec::diagnostic::did_you_mean;
+use crate::model::{self, fargate, Network, ServiceName, SubnetKind};
 use crate::spec::types;
 
 impl Ctx<'_> {
@@ -89,89 +87,6 @@ impl Ctx<'_> {
         }
     }
 
-    fn image(&mut self, path: &str, raw: Option<&types::Image>) -> model::Image {
-        let ipath = format!("{path}.image");
-        let fallback = model::Image::Uri { uri: String::new() };
-        let src = match raw {
-            None => {
-                self.err(path, "missing `image`").hint("e.g. image: { build: ./app } or image: { uri: nginx:1.27 }");
-                return fallback;
-            }
-            Some(types::Image::Uri(uri)) => {
-                self.image_uri(&ipath, uri, false);
-                return model::Image::Uri { uri: uri.clone() };
-            }
-            Some(types::Image::Source(s)) => s,
-        };
-        let set: Vec<&str> =
-            [("build", src.build.is_some()), ("oci", src.oci.is_some()), ("archive", src.archive.is_some()), ("uri", src.uri.is_some())]
-                .into_iter()
-                .filter_map(|(k, on)| on.then_some(k))
-                .collect();
-        if set.len() != 1 {
-            let msg = if set.is_empty() { "no image source".to_string() } else { format!("several image sources: {}", set.join(", ")) };
-            self.err(&ipath, msg).hint("give exactly one of build, oci, archive or uri");
-            return fallback;
-        }
-        let allow_latest = src.allow_latest.unwrap_or(false);
-        if let Some(tag) = &src.tag {
-            if src.uri.is_some() {
-                self.err(&format!("{ipath}.tag"), "`tag` is for images ecship pushes; a `uri` carries its own tag");
-            } else if !checks::docker_tag(tag) {
-                self.err(&format!("{ipath}.tag"), format!("`{tag}` is not a valid image tag"));
-            } else if tag == "latest" && !allow_latest {
-                self.err(&format!("{ipath}.tag"), "the tag `latest` is refused: it hides which code runs")
-                    .hint("leave `tag` out (ecship tags with the git commit), or set allow_latest: true");
-            }
-        }
-        let tag = src.tag.clone();
-        let base = self.loaded.base_dir().to_path_buf();
-        if let Some(uri) = &src.uri {
-            self.image_uri(&format!("{ipath}.uri"), uri, allow_latest);
-            return model::Image::Uri { uri: uri.clone() };
-        }
-        if let Some(p) = &src.oci {
-            return model::Image::Oci { path: base.join(p), tag };
-        }
-        if let Some(p) = &src.archive {
-            return model::Image::Archive { path: base.join(p), tag };
-        }
-        let (context, dockerfile, target, args) = match &src.build {
-            Some(types::Build::Context(c)) => (c.clone(), None, None, BTreeMap::new()),
-            Some(types::Build::Settings(b)) => (b.context.clone(), b.dockerfile.clone(), b.target.clone(), b.args.clone()),
-            None => return fallback,
-        };
-        let context = base.join(context);
-        let dockerfile = context.join(dockerfile.unwrap_or_else(|| "Dockerfile".into()));
-        self.build_context(&format!("{ipath}.build"), &context, &dockerfile);
-        model::Image::Build { context, dockerfile, target, args, tag }
-    }
-
-    fn build_context(&mut self, path: &str, context: &Path, dockerfile: &Path) {
-        if !context.is_dir() {
-            self.err(path, format!("the build context {} is not a directory", context.display()))
-                .hint("paths are relative to the spec file");
-        } else if !dockerfile.is_file() {
-            self.err(path, format!("no Dockerfile at {}", dockerfile.display()));
-        }
-    }
-
-    fn image_uri(&mut self, path: &str, uri: &str, allow_latest: bool) {
-        if let Err(m) = checks::image_uri(uri) {
-            self.err(path, format!("`{uri}` {m}"));
-            return;
-        }
-        let latest = match checks::image_tag(uri) {
-            ImageTag::Digest => false,
-            ImageTag::Tag(t) => t == "latest",
-            ImageTag::Missing => true,
-        };
-        if latest && !allow_latest {
-            self.err(path, format!("`{uri}` runs the `latest` tag: which code runs would change without a deploy"))
-                .hint("pin a version tag or a digest (repo@sha256:…), or set allow_latest: true in the image map");
-        }
-    }
-
     fn size(&mut self, path: &str, raw: &types::Service) -> (model::Cpu, model::MemoryMib) {
         let cpu = raw.cpu.unwrap_or(256);
         let Some(sizes) = fargate::memory_sizes(cpu) else {
@@ -185,102 +100,6 @@ impl Ctx<'_> {
                 .hint(format!("cpu {cpu} takes {}", fargate::describe(cpu)));
         }
         (model::Cpu(cpu), model::MemoryMib(memory))
-    }
-
-    fn env(&mut self, path: &str, raw: &types::Service, names: &BTreeSet<&str>) -> (BTreeMap<String, EnvValue>, Vec<ServiceName>) {
-        let mut env = BTreeMap::new();
-        let mut refs = BTreeSet::new();
-        for (k, v) in &raw.env {
-            let p = format!("{path}.env.{k}");
-            if !checks::env_name(k) {
-                self.err(&p, format!("`{k}` is not a valid environment variable name"));
-            }
-            if raw.secrets.contains_key(k) {
-                self.err(&p, format!("`{k}` is set in both env and secrets"));
-            }
-            let text = match v {
-                types::EnvValue::Text(s) => s.clone(),
-                types::EnvValue::Int(n) => n.to_string(),
-                types::EnvValue::Float(f) => f.to_string(),
-                types::EnvValue::Bool(b) => b.to_string(),
-            };
-            if let Some(why) = checks::plaintext_secret(k, &text) {
-                self.err(&p, format!("looks like a secret in plain text: {why}")).hint(format!(
-                    "store it in SSM or Secrets Manager and reference it: secrets: {{ {k}: \"ssm:/path/to/{}\" }}",
-                    k.to_ascii_lowercase()
-                ));
-            }
-            let value = match self.env_template(&p, &text, names) {
-                Some(parts) => {
-                    refs.extend(parts.iter().filter_map(|part| match part {
-                        EnvPart::ServiceUrl(s) => Some(s.clone()),
-                        EnvPart::Text(_) | EnvPart::LoadBalancerUrl(_) => None,
-                    }));
-                    EnvValue::Template(parts)
-                }
-                None => EnvValue::Text(text),
-            };
-            env.insert(k.clone(), value);
-        }
-        (env, refs.into_iter().collect())
-    }
-
-    /// Split `text` on `${service.NAME.url|lb_url}` references; `None` when it has none.
-    fn env_template(&mut self, path: &str, text: &str, names: &BTreeSet<&str>) -> Option<Vec<EnvPart>> {
-        if !text.contains("${") {
-            return None;
-        }
-        let mut parts = Vec::new();
-        let mut rest = text;
-        while let Some(i) = rest.find("${") {
-            if i > 0 {
-                parts.push(EnvPart::Text(rest[..i].to_string()));
-            }
-            let Some(end) = rest[i..].find('}') else { break };
-            let body = &rest[i + 2..i + end];
-            rest = &rest[i + end + 1..];
-            let segs: Vec<&str> = body.split('.').collect();
-            let hint =
-                "references look like ${service.NAME.url} (inside the cluster) or ${service.NAME.lb_url} (through the load balancer)";
-            match segs.as_slice() {
-                ["service", svc, attr @ ("url" | "lb_url")] if names.contains(svc) => {
-                    let name = ServiceName::new_unchecked(*svc);
-                    parts.push(if *attr == "url" { EnvPart::ServiceUrl(name) } else { EnvPart::LoadBalancerUrl(name) });
-                }
-                ["service", svc, "url" | "lb_url"] => {
-                    let hint = match did_you_mean(svc, names.iter().copied()) {
-                        Some(s) => format!("did you mean `{s}`?"),
-                        None => format!("services in this stack: {}", names.iter().copied().collect::<Vec<_>>().join(", ")),
-                    };
-                    self.err(path, format!("`${{{body}}}` names no service `{svc}`")).hint(hint);
-                }
-                ["service", _, attr] => self.err(path, format!("`${{{body}}}`: a service has no `{attr}`")).hint(hint),
-                _ => self.err(path, format!("`${{{body}}}` is not a reference ecship knows")).hint(hint),
-            }
-        }
-        if !rest.is_empty() {
-            parts.push(EnvPart::Text(rest.to_string()));
-        }
-        Some(parts)
-    }
-
-    fn secrets(&mut self, path: &str, raw: &types::Service) -> BTreeMap<String, SecretRef> {
-        let mut out = BTreeMap::new();
-        for (k, v) in &raw.secrets {
-            let p = format!("{path}.secrets.{k}");
-            if !checks::env_name(k) {
-                self.err(&p, format!("`{k}` is not a valid environment variable name"));
-            }
-            match parse_secret(v) {
-                Ok(r) => {
-                    out.insert(k.clone(), r);
-                }
-                Err(m) => {
-                    self.err(&p, m).hint("ssm:/param/name, ssm:arn:aws:ssm:…, secretsmanager:NAME or secretsmanager:ARN[:json-key]");
-                }
-            }
-        }
-        out
     }
 
     fn health_check(&mut self, path: &str, raw: Option<&types::HealthCheck>) -> model::HealthCheck {
@@ -331,6 +150,11 @@ impl Ctx<'_> {
                 self.err(&format!("{path}.subnets"), "private subnets need NAT to pull images and ship logs, and this network has none")
                     .hint("set network.nat to single or per_az, or use subnets: public");
                 SubnetKind::Private
+            }
+            Some(SubnetKind::Public) if matches!(network, Some(Network::Existing { public_subnets, .. }) if public_subnets.is_empty()) => {
+                self.err(&format!("{path}.subnets"), "this network lists no public subnets")
+                    .hint("add network.public_subnets, or use subnets: private");
+                SubnetKind::Public
             }
             Some(kind) => kind,
             None if private_ok => SubnetKind::Private,
@@ -396,61 +220,4 @@ impl Ctx<'_> {
         let memory = pct("memory", a.memory);
         Some(model::Autoscaling { min: a.min, max: a.max, cpu, memory })
     }
-
-    fn check_references(&mut self, services: &BTreeMap<ServiceName, model::Service>) {
-        for svc in services.values() {
-            for (key, value) in &svc.env {
-                let EnvValue::Template(parts) = value else { continue };
-                let p = format!("services.{}.env.{key}", svc.name);
-                for part in parts {
-                    match part {
-                        EnvPart::ServiceUrl(t) if services.get(t).is_some_and(|t| t.url().is_none()) => {
-                            self.err(&p, format!("`{t}` has no URL inside the cluster: it has no port"))
-                                .hint(format!("give services.{t} a port"));
-                        }
-                        EnvPart::LoadBalancerUrl(t) if services.get(t).is_some_and(|t| t.lb_url().is_none()) => {
-                            self.err(&p, format!("`{t}` is not behind the load balancer: it has no routes"))
-                                .hint(format!("use ${{service.{t}.url}} to call it inside the cluster"));
-                        }
-                        _ => {}
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// `ssm:/a/b`, `ssm:arn:…`, `secretsmanager:NAME[:key]`, `secretsmanager:arn:…:secret:NAME[:key]`.
-pub fn parse_secret(v: &str) -> Result<SecretRef, String> {
-    if let Some(param) = v.strip_prefix("ssm:") {
-        let is_arn = param.starts_with("arn:") && param.contains(":parameter/");
-        let is_name = !param.is_empty() && param.len() <= 2048 && param.chars().all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c));
-        if !(is_arn || is_name) {
-            return Err("is not an SSM parameter name or ARN".into());
-        }
-        return Ok(SecretRef::Ssm { parameter: param.to_string() });
-    }
-    if let Some(rest) = v.strip_prefix("secretsmanager:") {
-        let (secret, json_key) = if rest.starts_with("arn:") {
-            let parts: Vec<&str> = rest.splitn(8, ':').collect();
-            if parts.len() < 7 || parts[2] != "secretsmanager" || parts[5] != "secret" {
-                return Err("is not a Secrets Manager ARN".into());
-            }
-            (parts[..7].join(":"), parts.get(7).map(|s| s.to_string()))
-        } else {
-            match rest.split_once(':') {
-                Some((n, k)) => (n.to_string(), Some(k.to_string())),
-                None => (rest.to_string(), None),
-            }
-        };
-        if secret.is_empty() || json_key.as_deref() == Some("") {
-            return Err("names no secret".into());
-        }
-        let name_ok = secret.starts_with("arn:") || secret.chars().all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c));
-        if !name_ok {
-            return Err("is not a Secrets Manager secret name (letters, digits and /_+=.@-)".into());
-        }
-        return Ok(SecretRef::SecretsManager { secret, json_key });
-    }
-    Err("is not a secret reference".into())
 }

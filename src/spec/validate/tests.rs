@@ -374,3 +374,103 @@ fn errors_never_echo_secret_values() {
     assert!(text.contains("DB_PASSWORD"));
     assert!(!text.contains("s3cr3t-canary-value"), "{text}");
 }
+
+#[test]
+fn routes_that_derive_the_same_priority_are_split_whatever_the_service_names() {
+    use super::routes::derive_priority;
+    use crate::model::Route;
+    let route = |path: &str| Route { path: path.into(), host: None, priority: 0 };
+    let target = derive_priority("m", &route("/x*"));
+    let svc = |name: &str, path: &str| {
+        format!("  {name}:\n    image: nginx:1.27\n    port: 80\n    count: 2\n    routes: [ {{ path: \"{path}\" }} ]\n")
+    };
+    let colliding: Vec<String> =
+        (0..200_000).map(|i| format!("s{i}")).filter(|n| derive_priority(n, &route("/y*")) == target).take(2).collect();
+    for other in colliding {
+        let m = check(&format!("stack: demo\nservices:\n{}{}", svc("m", "/x*"), svc(&other, "/y*")), None).expect("valid");
+        let mut got: Vec<u32> = m.services.values().map(|s| s.routes[0].priority).collect();
+        got.sort();
+        assert_eq!(got, [target, target + 1], "with {other}");
+    }
+}
+
+#[test]
+fn only_the_selected_environment_is_interpolated() {
+    let yaml =
+        format!("{BASE}environments:\n  prod:\n    services: {{ web: {{ image: \"${{PROD_IMAGE}}\", count: \"${{PROD_COUNT}}\" }} }}\n");
+    assert!(check(&yaml, None).is_ok(), "prod's variables are not needed without --env prod");
+    expect_env(&yaml, Some("prod"), "environments.prod.services.web.image", "`PROD_IMAGE` is not set");
+}
+
+#[test]
+fn a_variable_is_read_as_a_number_only_where_a_number_is_expected() {
+    let yaml = format!("{BASE}    env: {{ SHA: \"${{TAG}}\" }}\n").replace("image: nginx:1.27", "image: { oci: ./l, tag: \"${TAG}\" }");
+    let opts = LoadOptions { env: None, vars: &|n| (n == "TAG").then(|| "1234567".to_string()) };
+    let loaded = load_str(&yaml, Path::new("s.yaml"), &opts).expect("loads");
+    let m = validate(&loaded).expect("valid");
+    let web = m.services.values().next().expect("web");
+    assert!(matches!(&web.image, crate::model::Image::Oci { tag: Some(t), .. } if t == "1234567"));
+    assert_eq!(web.env.get("SHA"), Some(&crate::model::EnvValue::Text("1234567".into())));
+    let bad = BASE.replace("count: 2", "count: ${TAG}");
+    let opts = LoadOptions { env: None, vars: &|_| Some("two".to_string()) };
+    let err = load_str(&bad, Path::new("s.yaml"), &opts).and_then(|l| validate(&l)).expect_err("not a number");
+    assert!(
+        err.problems.iter().any(|p| p.path == "services.web.count" && p.message.contains("environment variable gives other text")),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("two"), "the variable's value is not shown");
+}
+
+#[test]
+fn escaped_dollars_in_env_are_literal() {
+    let m = check(&with("    env: { A: \"$${HOME}/x\", B: \"x$${y\" }\n"), None).expect("valid");
+    let web = m.services.values().next().expect("web");
+    assert_eq!(web.env.get("A"), Some(&crate::model::EnvValue::Text("${HOME}/x".into())));
+    assert_eq!(web.env.get("B"), Some(&crate::model::EnvValue::Text("x${y".into())));
+}
+
+#[test]
+fn existing_vpcs_need_subnets_where_the_load_balancer_is() {
+    let internal = |private: &str| {
+        format!("{BASE}load_balancer: {{ public: false }}\nnetwork: {{ vpc_id: vpc-0123abcd, private_subnets: [{private}] }}\n")
+    };
+    assert!(check(&internal("subnet-0000000a, subnet-0000000b"), None).is_ok(), "no public subnets needed for an internal load balancer");
+    expect(&internal("subnet-0000000a"), "network.private_subnets", "needs at least 2");
+    let public =
+        format!("{BASE}network: {{ vpc_id: vpc-0123abcd, public_subnets: [subnet-0000000a], private_subnets: [subnet-0000000c] }}\n");
+    expect(&public, "network.public_subnets", "needs at least 2");
+    let worker = "stack: demo\nnetwork: { vpc_id: vpc-0123abcd, private_subnets: [subnet-0000000c] }\nservices:\n  w: { image: nginx:1.27, count: 2 }\n";
+    assert!(check(worker, None).is_ok(), "no load balancer, no public subnets needed");
+    expect(&worker.replace("count: 2", "count: 2, subnets: public"), "services.w.subnets", "no public subnets");
+}
+
+#[test]
+fn tag_characters_are_checked() {
+    expect(&format!("{BASE}tags: {{ team: \"~x\" }}\n"), "tags.team", "may hold only");
+    assert!(check(&format!("{BASE}tags: {{ Name: shop, \"cost-center\": \"a/b=c+d@e\" }}\n"), None).is_ok());
+}
+
+#[test]
+fn nulls_in_overrides_remove_keys_but_not_list_items() {
+    let yaml = format!("{BASE}environments:\n  dev:\n    services: {{ web: {{ routes: [ null ] }} }}\n");
+    expect_env(&yaml, Some("dev"), "environments.dev.services.web.routes[0]", "expected a map");
+    let gone = format!("{BASE}environments:\n  gone:\n    services: null\n");
+    expect_env(&gone, Some("gone"), "", "missing required key `services`");
+}
+
+#[test]
+fn a_misspelt_required_key_is_reported_once() {
+    let err = check("stack: demo\nservics:\n  web: { image: nginx:1.27 }\n", None).expect_err("invalid");
+    assert_eq!(err.problems.len(), 1, "{err}");
+    assert_eq!(err.problems[0].hint.as_deref(), Some("did you mean `services`?"));
+}
+
+#[test]
+fn yaml_merge_keys_work() {
+    let yaml = "stack: demo\nx-common: &common { image: nginx:1.27, port: 80, count: 2 }\nservices:\n  a: { <<: *common, routes: [ { path: /a } ] }\n  b: { <<: *common, routes: [ { path: /b } ] }\n";
+    // `x-common` is not a spec key: merge keys need their anchor somewhere valid.
+    expect(yaml, "x-common", "unknown key");
+    let yaml = "stack: demo\nservices:\n  a: &common { image: nginx:1.27, port: 80, count: 2, routes: [ { path: /a } ] }\n  b: { <<: *common, routes: [ { path: /b } ] }\n";
+    let m = check(yaml, None).expect("valid");
+    assert_eq!(m.services.values().map(|s| s.port.map(|p| p.get())).collect::<Vec<_>>(), [Some(80), Some(80)]);
+}
