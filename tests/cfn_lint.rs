@@ -11,15 +11,17 @@ fn example_templates_pass_cfn_lint() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut files = Vec::new();
     for (file, env) in example_stacks() {
-        let name = format!("{}-{}.json", file.replace('/', "_"), env.as_deref().unwrap_or("base"));
-        let path = dir.path().join(name);
-        let mut cmd = ecship();
-        cmd.args(["render", &file, "-o"]).arg(&path);
-        if let Some(e) = &env {
-            cmd.args(["--env", e]);
+        for format in ["json", "yaml"] {
+            let name = format!("{}-{}.{format}", file.replace('/', "_"), env.as_deref().unwrap_or("base"));
+            let path = dir.path().join(name);
+            let mut cmd = ecship();
+            cmd.args(["render", &file, "--format", format, "-o"]).arg(&path);
+            if let Some(e) = &env {
+                cmd.args(["--env", e]);
+            }
+            cmd.assert().success();
+            files.push(path);
         }
-        cmd.assert().success();
-        files.push(path);
     }
     let out = std::process::Command::new(&cfn_lint)
         .args(["--regions", "us-east-1", "eu-west-1", "--format", "parseable", "--"])

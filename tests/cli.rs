@@ -112,9 +112,21 @@ fn render_writes_json_or_yaml_to_a_file() {
         .code(1)
         .stderr(predicate::str::starts_with("error: cannot write /nonexistent-dir/t.json"));
     assert!(
-        text.starts_with("AWSTemplateFormatVersion: 2010-09-09\n") || text.starts_with("AWSTemplateFormatVersion: '2010-09-09'\n"),
+        text.starts_with(
+            "AWSTemplateFormatVersion: \"2010-09-09\"
+Description: "
+        ),
         "{}",
         &text[..80]
+    );
+    assert!(
+        text.contains(
+            "
+  SvcPostsRule1:
+    Type: AWS::ElasticLoadBalancingV2::ListenerRule
+"
+        ),
+        "block style, readable"
     );
 }
 

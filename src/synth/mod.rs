@@ -13,6 +13,7 @@ mod network;
 pub mod resources;
 mod services;
 pub mod template;
+mod yaml;
 
 use std::collections::BTreeMap;
 

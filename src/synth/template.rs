@@ -174,8 +174,9 @@ impl Template {
         serde_json::to_string(self).unwrap_or_default()
     }
 
+    /// YAML for people: strings a YAML 1.1 reader would retype are quoted.
     pub fn to_yaml(&self) -> String {
-        serde_yaml::to_string(self).unwrap_or_default()
+        super::yaml::to_yaml(&serde_json::to_value(self).unwrap_or_default())
     }
 }
 

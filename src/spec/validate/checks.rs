@@ -139,6 +139,26 @@ pub fn path_matches(pattern: &str, path: &str) -> bool {
     p[i..].iter().all(|c| *c == '*')
 }
 
+/// Whether every path `inner` matches is also matched by `outer` (ALB patterns: `*` any run
+/// of characters, `?` exactly one). `outer`'s `*` covers any run of `inner`'s tokens, its `?`
+/// one literal or `?`, its literals only the same literal.
+pub fn pattern_covers(outer: &str, inner: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (outer.chars().collect(), inner.chars().collect());
+    // covers[i][j]: a[i..] covers b[j..].
+    let mut covers = vec![vec![false; b.len() + 1]; a.len() + 1];
+    covers[a.len()][b.len()] = true;
+    for i in (0..a.len()).rev() {
+        for j in (0..=b.len()).rev() {
+            covers[i][j] = match a[i] {
+                '*' => covers[i + 1][j] || (j < b.len() && covers[i][j + 1]),
+                '?' => j < b.len() && b[j] != '*' && covers[i + 1][j + 1],
+                c => j < b.len() && b[j] == c && covers[i + 1][j + 1],
+            };
+        }
+    }
+    covers[0][0]
+}
+
 /// `200`, `200-299`, `200,202`: the target-group matcher syntax, within 200–499.
 pub fn http_codes(s: &str) -> bool {
     let code = |c: &str| c.len() == 3 && c.parse::<u16>().is_ok_and(|n| (200..=499).contains(&n));
@@ -299,6 +319,25 @@ mod tests {
         assert!(path_matches("/a?c", "/abc"));
         assert!(!path_matches("/mysfits/*/like", "/health"));
         assert!(!path_matches("/api/users*", "/api/posts"));
+    }
+
+    #[test]
+    fn pattern_containment() {
+        let cases = [
+            ("/*", "/api/*", true),
+            ("/api*", "/api/users*", true),
+            ("/api/*", "/api*", false),
+            ("/a?c", "/abc", true),
+            ("/a?c", "/a*c", false),
+            ("/a*c", "/a?c", true),
+            ("/mysfits/*/like", "/mysfits/1/like", true),
+            ("/mysfits/*/like", "/*", false),
+            ("/x", "/x", true),
+            ("/x", "/y", false),
+        ];
+        for (outer, inner, want) in cases {
+            assert_eq!(pattern_covers(outer, inner), want, "{outer} ⊇ {inner}");
+        }
     }
 
     #[test]

@@ -107,6 +107,33 @@ impl Ctx<'_> {
                 r.priority = priority;
             }
         }
+        self.unreachable_routes(services);
+    }
+
+    /// A rule is never reached when an earlier one (lower number) matches all it would.
+    fn unreachable_routes(&mut self, services: &BTreeMap<ServiceName, model::Service>) {
+        let all: Vec<(String, &model::Route)> = services
+            .iter()
+            .flat_map(|(n, s)| s.routes.iter().enumerate().map(move |(i, r)| (format!("services.{n}.routes[{i}]"), r)))
+            .collect();
+        for (here, late) in &all {
+            let shadow = all.iter().find(|(_, early)| {
+                early.priority < late.priority
+                    && (&early.path, &early.host) != (&late.path, &late.host)
+                    && (early.host.is_none() || early.host == late.host)
+                    && checks::pattern_covers(&early.path, &late.path)
+            });
+            if let Some((there, early)) = shadow {
+                self.err(
+                    &format!("{here}.path"),
+                    format!(
+                        "`{}` is never reached: {there} (`{}`, priority {}) matches all it would, and comes first",
+                        late.path, early.path, early.priority
+                    ),
+                )
+                .hint(format!("give it a priority below {}, or narrow the other route", early.priority));
+            }
+        }
     }
 }
 

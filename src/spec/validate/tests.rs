@@ -474,3 +474,15 @@ fn yaml_merge_keys_work() {
     let m = check(yaml, None).expect("valid");
     assert_eq!(m.services.values().map(|s| s.port.map(|p| p.get())).collect::<Vec<_>>(), [Some(80), Some(80)]);
 }
+
+#[test]
+fn a_route_hidden_behind_an_earlier_catch_all_is_an_error() {
+    let yaml = format!(
+        "{}  api:\n    image: nginx:1.27\n    port: 80\n    count: 2\n    routes: [ {{ path: \"/api/*\", priority: 2 }} ]\n",
+        BASE.replace("{ path: \"/*\" }", "{ path: \"/*\", priority: 1 }")
+    );
+    expect(&yaml, "services.api.routes[0].path", "never reached: services.web.routes[0]");
+    // Derived priorities put the specific route first.
+    let derived = format!("{BASE}  api:\n    image: nginx:1.27\n    port: 80\n    count: 2\n    routes: [ {{ path: \"/api/*\" }} ]\n");
+    assert!(check(&derived, None).is_ok());
+}
