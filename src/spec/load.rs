@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::diagnostic::{did_you_mean, Diagnostic, Diagnostics, Location};
 use super::interpolate::{interpolate, Interpolation};
-use super::positions::{Locator, Positions};
+use super::positions::{LazyPositions, Locator};
 use super::structure::{apply, prune, Walker};
 use super::types::Spec;
 
@@ -34,7 +34,7 @@ pub struct Loaded {
     pub spec: Spec,
     pub file: PathBuf,
     pub env: Option<String>,
-    positions: Positions,
+    positions: LazyPositions,
     /// Shape problems already found; validation adds its own and reports them together.
     pub(crate) problems: Vec<Diagnostic>,
 }
@@ -82,17 +82,12 @@ pub fn load_str(text: &str, file: &Path, opts: &LoadOptions) -> Result<Loaded, D
         let msg = format!("the spec nests `[` or `{{` more than {MAX_NESTING} levels deep");
         return Err(fail(vec![Diagnostic::new("", msg).at(Some(Location { line, column: 1 }))]));
     }
-    let mut yaml: serde_yaml::Value = match serde_yaml::from_str(text) {
-        Ok(v) => v,
+    let positions = LazyPositions::new(text);
+    let mut problems = Vec::new();
+    let mut doc = match parse(text, &mut problems) {
+        Ok(doc) => doc,
         Err(e) => return Err(fail(vec![yaml_error(&e)])),
     };
-    let positions = Positions::index(text);
-    let mut problems = Vec::new();
-    // `<<: *anchor` merge keys, as YAML 1.1 defines them.
-    if let Err(e) = yaml.apply_merge() {
-        problems.push(Diagnostic::new("", format!("invalid YAML merge key: {e}")));
-    }
-    let mut doc = plain(yaml, "", &mut problems);
     if doc.is_null() && problems.is_empty() {
         let d = Diagnostic::new("", "the spec is empty").hint("start with `stack: NAME` and a `services:` map");
         return Err(fail(vec![d]));
@@ -114,7 +109,7 @@ pub fn load_str(text: &str, file: &Path, opts: &LoadOptions) -> Result<Loaded, D
     }
     problems.append(&mut vars.problems);
     for p in &mut problems {
-        p.location = positions.value(&p.path);
+        p.location = positions.get().value(&p.path);
     }
 
     // Shape: the whole document (every environment), then — with `--env` — the merged one.
@@ -128,7 +123,7 @@ pub fn load_str(text: &str, file: &Path, opts: &LoadOptions) -> Result<Loaded, D
     prune(&mut doc, walker.bad);
     if let Some(name) = &env {
         if let Err(d) = apply_environment(&mut doc, name) {
-            problems.push(d.at(positions.value("environments")));
+            problems.push(d.at(positions.get().value("environments")));
             return Err(fail(problems));
         }
     }
@@ -191,6 +186,24 @@ fn yaml_error(e: &serde_yaml::Error) -> Diagnostic {
     // serde_yaml appends " at line L column C"; the location is shown on its own line.
     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
     Diagnostic::new("", format!("invalid YAML: {msg}")).at(location)
+}
+
+/// YAML → a plain tree. Text without tags, merge keys or special floats goes straight to
+/// JSON values; anything else takes the careful path that reports what has no plain form.
+fn parse(text: &str, problems: &mut Vec<Diagnostic>) -> Result<Value, serde_yaml::Error> {
+    let lower = text.to_ascii_lowercase();
+    let simple = !text.contains('!') && !text.contains("<<") && !lower.contains(".nan") && !lower.contains(".inf");
+    if simple {
+        if let Ok(doc) = serde_yaml::from_str::<Value>(text) {
+            return Ok(doc);
+        }
+    }
+    let mut yaml: serde_yaml::Value = serde_yaml::from_str(text)?;
+    // `<<: *anchor` merge keys, as YAML 1.1 defines them.
+    if let Err(e) = yaml.apply_merge() {
+        problems.push(Diagnostic::new("", format!("invalid YAML merge key: {e}")));
+    }
+    Ok(plain(yaml, "", problems))
 }
 
 /// YAML → a plain tree of maps with text keys, lists and scalars. What has no such form (a

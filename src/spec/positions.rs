@@ -1,8 +1,10 @@
 //! Where each value of a YAML document sits in its file: dotted path → line:column.
 //!
 //! serde_yaml's `Value` keeps no positions, so a second, event-level pass over the same text
-//! records the start of every key and value. Only `spec::load` calls this.
+//! records the start of every key and value — only once a problem needs a location: for a
+//! valid spec that pass would be half the work of `render`. Only `spec::load` calls this.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
@@ -55,27 +57,44 @@ impl Positions {
     }
 }
 
+/// The source text, indexed on first use.
+#[derive(Debug)]
+pub struct LazyPositions {
+    text: String,
+    index: OnceCell<Positions>,
+}
+
+impl LazyPositions {
+    pub fn new(text: &str) -> Self {
+        Self { text: text.to_string(), index: OnceCell::new() }
+    }
+
+    pub fn get(&self) -> &Positions {
+        self.index.get_or_init(|| Positions::index(&self.text))
+    }
+}
+
 /// Positions for paths of the merged spec: a value set by the selected environment's
 /// overrides is found there, anything else in the base.
 #[derive(Clone, Copy)]
 pub struct Locator<'a> {
-    pub positions: &'a Positions,
+    pub positions: &'a LazyPositions,
     pub env: Option<&'a str>,
 }
 
 impl Locator<'_> {
     pub fn value(&self, path: &str) -> Option<Location> {
-        self.overlay(path, Positions::exact).or_else(|| self.positions.value(path))
+        self.overlay(path, Positions::exact).or_else(|| self.positions.get().value(path))
     }
 
     pub fn key(&self, path: &str) -> Option<Location> {
-        self.overlay(path, |p, q| p.keys.get(q).copied()).or_else(|| self.positions.key(path))
+        self.overlay(path, |p, q| p.keys.get(q).copied()).or_else(|| self.positions.get().key(path))
     }
 
     fn overlay(&self, path: &str, find: impl Fn(&Positions, &str) -> Option<Location>) -> Option<Location> {
         let env = self.env?;
         let full = if path.is_empty() { format!("environments.{env}") } else { format!("environments.{env}.{path}") };
-        find(self.positions, &full)
+        find(self.positions.get(), &full)
     }
 }
 

@@ -117,6 +117,12 @@ impl<'a> Walker<'a> {
     }
 
     fn check_variants(&mut self, value: &Value, variants: &'a [Json], path: &str) {
+        // The common case (an optional field: `T` or null) has one candidate: check in place.
+        let mut fitting = variants.iter().map(|v| self.resolve(v)).filter(|v| variant_accepts_kind(v, value));
+        if let (Some(only), None) = (fitting.next(), fitting.next()) {
+            self.check(value, only, path);
+            return;
+        }
         let mut best: Option<(Vec<Diagnostic>, Vec<Vec<Seg>>)> = None;
         let mut any_kind_matched = false;
         for v in variants {

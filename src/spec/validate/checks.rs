@@ -143,20 +143,21 @@ pub fn path_matches(pattern: &str, path: &str) -> bool {
 /// of characters, `?` exactly one). `outer`'s `*` covers any run of `inner`'s tokens, its `?`
 /// one literal or `?`, its literals only the same literal.
 pub fn pattern_covers(outer: &str, inner: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (outer.chars().collect(), inner.chars().collect());
-    // covers[i][j]: a[i..] covers b[j..].
-    let mut covers = vec![vec![false; b.len() + 1]; a.len() + 1];
-    covers[a.len()][b.len()] = true;
+    let (a, b) = (outer.as_bytes(), inner.as_bytes());
+    // covers[i * w + j]: a[i..] covers b[j..] (paths are ASCII: checked by `alb_path`).
+    let w = b.len() + 1;
+    let mut covers = vec![false; (a.len() + 1) * w];
+    covers[a.len() * w + b.len()] = true;
     for i in (0..a.len()).rev() {
         for j in (0..=b.len()).rev() {
-            covers[i][j] = match a[i] {
-                '*' => covers[i + 1][j] || (j < b.len() && covers[i][j + 1]),
-                '?' => j < b.len() && b[j] != '*' && covers[i + 1][j + 1],
-                c => j < b.len() && b[j] == c && covers[i + 1][j + 1],
+            covers[i * w + j] = match a[i] {
+                b'*' => covers[(i + 1) * w + j] || (j < b.len() && covers[i * w + j + 1]),
+                b'?' => j < b.len() && b[j] != b'*' && covers[(i + 1) * w + j + 1],
+                c => j < b.len() && b[j] == c && covers[(i + 1) * w + j + 1],
             };
         }
     }
-    covers[0][0]
+    covers[0]
 }
 
 /// `200`, `200-299`, `200,202`: the target-group matcher syntax, within 200–499.

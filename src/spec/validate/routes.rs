@@ -121,6 +121,8 @@ impl Ctx<'_> {
                 early.priority < late.priority
                     && (&early.path, &early.host) != (&late.path, &late.host)
                     && (early.host.is_none() || early.host == late.host)
+                    // Cheap first: what covers a path starts with the same literal text.
+                    && late.path.starts_with(early.path.split(['*', '?']).next().unwrap_or(""))
                     && checks::pattern_covers(&early.path, &late.path)
             });
             if let Some((there, early)) = shadow {
