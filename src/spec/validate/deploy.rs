@@ -13,10 +13,12 @@ impl Ctx<'_> {
         // single task defaults to doubling (the new task starts before the old one stops).
         let kind = d.strategy.unwrap_or(if count <= 1 { types::Strategy::Doubling } else { types::Strategy::Rolling });
         if d.canary.is_some() && kind != types::Strategy::Canary {
-            self.err(&format!("{p}.canary"), "`canary:` settings need strategy: canary");
+            self.err(&format!("{p}.canary"), "`canary:` settings need strategy: canary")
+                .hint("remove `canary:` (in an environment's overrides: `canary: null`), or set strategy: canary");
         }
         if d.blue_green.is_some() && kind != types::Strategy::BlueGreen {
-            self.err(&format!("{p}.blue_green"), "`blue_green:` settings need strategy: blue_green");
+            self.err(&format!("{p}.blue_green"), "`blue_green:` settings need strategy: blue_green")
+                .hint("remove `blue_green:` (in an environment's overrides: `blue_green: null`), or set strategy: blue_green");
         }
         let strategy = match kind {
             types::Strategy::Doubling => Strategy::Doubling,
