@@ -1,0 +1,69 @@
+//! The local AWS emulator for end-to-end tests: tests/emulator/server.py (moto's server plus
+//! the patches documented there) on a free port, stopped when the handle drops.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Emulator {
+    pub url: String,
+    child: Child,
+}
+
+impl Emulator {
+    /// Start a fresh emulator and wait until it answers. Fails loudly — with the command
+    /// that installs it — when the venv from scripts/setup is missing.
+    pub fn start() -> Self {
+        let python = crate::common::venv_tool("python");
+        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+        let child = Command::new(python)
+            .arg(crate::common::root().join("tests/emulator/server.py"))
+            .arg(port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the emulator starts");
+        let mut emulator = Self { url: format!("http://127.0.0.1:{port}"), child };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !ready(port) {
+            if let Ok(Some(status)) = emulator.child.try_wait() {
+                panic!("the emulator exited with {status}: run scripts/setup, then `.venv/bin/python tests/emulator/server.py {port}` to see why");
+            }
+            assert!(Instant::now() < deadline, "the emulator did not answer on port {port} within 30 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        emulator
+    }
+
+    /// An SDK configuration for this emulator: dummy credentials, one attempt per call
+    /// (moto answers its own bugs with HTTP 500; retries would only add waiting).
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&self.url)
+            .credentials_provider(aws_sdk_cloudformation::config::Credentials::new("test", "test", None, None, "emulator"))
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+            .load()
+            .await
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `GET /moto-api/config` answers (201, as moto has it) once the server is up.
+fn ready(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = format!("GET /moto-api/config HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    if s.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.") && head[9] == b'2'
+}

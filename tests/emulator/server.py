@@ -1,0 +1,104 @@
+"""The local AWS emulator for ecship's tests: moto's server, plus what moto lacks.
+
+Usage: python tests/emulator/server.py PORT   (ready when GET /moto-api/config answers)
+
+Stock moto (5.2.5) falls short of AWS in ways that would otherwise force production code to
+bend. Each patch below is the smallest that makes moto behave like AWS for what ecship
+uses; tests/emulator/test_server.py checks every one of them.
+
+1. CloudFormation has no `AWS::ServiceDiscovery::HttpNamespace` (the Service Connect
+   namespace ecship's templates declare when services call each other): moto skips the type,
+   and a template reading `Fn::GetAtt [Ns, Arn]` gets HTTP 500 from CreateStack. Here the
+   type creates, reports and deletes a namespace in moto's own Cloud Map backend, with the
+   attributes AWS documents: Ref = the namespace id, GetAtt Arn and Id.
+
+Known and not yet patched (see the README section on the emulator): stack deletion leaks target
+groups, ECS clusters and the VPC (`DependencyViolation`); ECS deployments never progress;
+change sets carry no property details.
+"""
+
+import sys
+from typing import Any
+
+from moto.core.common_models import CloudFormationModel
+from moto.servicediscovery.models import servicediscovery_backends
+
+
+class HttpNamespace(CloudFormationModel):
+    """AWS::ServiceDiscovery::HttpNamespace, backed by moto's servicediscovery backend."""
+
+    # moto files model classes by the service named in their module path.
+    __module__ = "moto.servicediscovery.models"
+
+    def __init__(self, namespace: Any, account_id: str, region_name: str) -> None:
+        self.namespace = namespace
+        self.account_id = account_id
+        self.region_name = region_name
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ServiceDiscovery::HttpNamespace"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("Arn", "Id")
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kwargs: Any
+    ) -> "HttpNamespace":
+        props = cloudformation_json.get("Properties", {})
+        backend = servicediscovery_backends[account_id][region_name]
+        backend.create_http_namespace(
+            name=props.get("Name", resource_name),
+            creator_request_id=None,
+            description=props.get("Description"),
+            tags=props.get("Tags", []),
+        )
+        created = [ns for ns in backend.namespaces.values() if ns.name == props.get("Name", resource_name)]
+        return cls(created[-1], account_id, region_name)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[override]
+        cls, original_resource: "HttpNamespace", new_resource_name: str, cloudformation_json: dict, account_id: str, region_name: str
+    ) -> "HttpNamespace":
+        # Name is immutable on AWS (a change replaces the resource); Description and Tags are not compared.
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str
+    ) -> None:
+        backend = servicediscovery_backends[account_id][region_name]
+        for ns in list(backend.namespaces.values()):
+            if ns.name == cloudformation_json.get("Properties", {}).get("Name"):
+                backend.delete_namespace(ns.id)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        servicediscovery_backends[account_id][region_name].namespaces.pop(self.namespace.id, None)
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.namespace.id
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return {"Arn": self.namespace.arn, "Id": self.namespace.id}[attribute_name]
+
+    def is_created(self) -> bool:
+        return True
+
+
+def main() -> None:
+    if len(sys.argv) != 2 or not sys.argv[1].isdigit():
+        sys.exit("usage: server.py PORT")
+    from moto.server import main as moto_main
+
+    moto_main(["-H", "127.0.0.1", "-p", sys.argv[1]])
+
+
+if __name__ == "__main__":
+    main()
