@@ -4,6 +4,7 @@
 //!
 //! Library code never prints: output goes through `report`.
 
+pub mod aws;
 pub mod cli;
 pub mod commands;
 pub mod exit;

@@ -1,0 +1,67 @@
+//! AWS errors, classified once into what a user can act on.
+
+use std::time::Duration;
+
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AwsError {
+    #[error("no AWS region is set: add `region:` to the spec, pass --region, or export AWS_REGION")]
+    NoRegion,
+    #[error("the spec says region {spec} but --region says {flag}: drop one of them")]
+    RegionConflict { spec: String, flag: String },
+    #[error("no AWS credentials for {action}: configure a profile (aws configure / aws sso login), pass --profile, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")]
+    NoCredentials { action: String },
+    #[error("AWS denied {action}: {message} — the caller's IAM policy needs this permission")]
+    AccessDenied { action: String, message: String },
+    #[error("AWS kept throttling {action} after retries: try again in a minute")]
+    Throttled { action: String },
+    #[error("cannot reach AWS for {action}: {message} — check the network, or AWS_ENDPOINT_URL if it is set")]
+    Unreachable { action: String, message: String },
+    #[error("{action} failed: {code}: {message}")]
+    Service { action: String, code: String, message: String },
+    #[error("gave up after {} waiting for {what}", humantime::format_duration(*waited))]
+    Timeout { what: String, waited: Duration },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Classify an SDK error from `action` (e.g. "CreateStack mysfits").
+pub fn classify<E, R>(action: &str, err: SdkError<E, R>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let action = action.to_string();
+    let chain = error_chain(&err);
+    match &err {
+        SdkError::ServiceError(_) => {
+            let code = err.code().unwrap_or("Unknown").to_string();
+            let message = err.message().unwrap_or("").to_string();
+            match code.as_str() {
+                "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => AwsError::AccessDenied { action, message },
+                "Throttling" | "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded" => {
+                    AwsError::Throttled { action }
+                }
+                "ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId" | "UnrecognizedClientException" => {
+                    AwsError::NoCredentials { action }
+                }
+                _ => AwsError::Service { action, code, message },
+            }
+        }
+        _ if chain.contains("credentials") || chain.contains("identity") => AwsError::NoCredentials { action },
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => AwsError::Unreachable { action, message: chain },
+        _ => AwsError::Other(format!("{action} failed: {chain}")),
+    }
+}
+
+/// The error and its causes on one line: the SDK's top-level message is often just "dispatch failure".
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.join(": ")
+}
