@@ -1,6 +1,5 @@
 //! Every example stack's template creates on the local AWS emulator, with every output the
-//! ECS fast path reads. (Deletion is not checked here: stock moto leaks target groups,
-//! clusters and VPCs on stack delete — see tests/emulator/server.py.)
+//! ECS fast path reads, and deletes leaving no load balancer, target group or active cluster.
 
 mod common;
 #[path = "common/emulator.rs"]
@@ -24,7 +23,10 @@ fn render(file: &str, env: Option<&str>) -> String {
 #[tokio::test]
 async fn example_templates_create_on_the_emulator_with_every_output() {
     let emulator = Emulator::start();
-    let cfn = aws_sdk_cloudformation::Client::new(&emulator.sdk_config().await);
+    let config = emulator.sdk_config().await;
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
+    let ecs = aws_sdk_ecs::Client::new(&config);
     let mut checked = 0;
     for (file, env) in example_stacks() {
         let body = render(&file, env.as_deref());
@@ -57,6 +59,14 @@ async fn example_templates_create_on_the_emulator_with_every_output() {
                 assert!(value.contains("security_group=sg-") && value.contains(":role/"), "{name}: {key} = {value}");
             }
         }
+        cfn.delete_stack().stack_name(&name).send().await.unwrap_or_else(|e| panic!("{name}: DeleteStack: {e:?}"));
+        let groups = elb.describe_target_groups().send().await.expect("DescribeTargetGroups");
+        assert_eq!(groups.target_groups().len(), 0, "{name}: target groups left");
+        let balancers = elb.describe_load_balancers().send().await.expect("DescribeLoadBalancers");
+        assert_eq!(balancers.load_balancers().len(), 0, "{name}: load balancers left");
+        let cluster = outputs.get("ClusterName").map(|c| c.to_string()).unwrap_or_default();
+        let clusters = ecs.describe_clusters().clusters(&cluster).send().await.expect("DescribeClusters");
+        assert!(clusters.clusters().iter().all(|c| c.status() == Some("INACTIVE")), "{name}: cluster {cluster} still active");
         checked += 1;
     }
     assert!(checked >= 4, "{checked} stacks checked");

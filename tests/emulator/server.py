@@ -12,15 +12,25 @@ uses; tests/emulator/test_server.py checks every one of them.
    type creates, reports and deletes a namespace in moto's own Cloud Map backend, with the
    attributes AWS documents: Ref = the namespace id, GetAtt Arn and Id.
 
-Known and not yet patched (see the README section on the emulator): stack deletion leaks target
-groups, ECS clusters and the VPC (`DependencyViolation`); ECS deployments never progress;
-change sets carry no property details.
+2. Deleting a stack leaks what moto's CloudFormation cannot delete — target groups, the ECS
+   cluster, NAT gateways (and their network interfaces), the internet gateway's attachment,
+   route tables, Elastic IPs — and then fails on the VPC with `DependencyViolation` while the
+   stack itself vanishes. Here those types get the deletes AWS performs (a deleted cluster
+   turns INACTIVE and a NAT gateway `deleted`, as on AWS), and moto's own retrying delete
+   passes put them in dependency order.
+
+Known and not yet patched: ECS deployments never progress, and change sets carry no
+property details.
 """
 
 import sys
 from typing import Any
 
+from moto.cloudformation import parsing
 from moto.core.common_models import CloudFormationModel
+from moto.ec2.models import ec2_backends
+from moto.ecs.models import ecs_backends
+from moto.elbv2.models import elbv2_backends
 from moto.servicediscovery.models import servicediscovery_backends
 
 
@@ -90,6 +100,40 @@ class HttpNamespace(CloudFormationModel):
 
     def is_created(self) -> bool:
         return True
+
+
+def _delete_nat_gateway(nat: Any, ec2: Any) -> None:
+    ec2.delete_nat_gateway(nat.id)
+    # AWS removes the gateway's network interface with it; moto leaves it in the subnet.
+    eni = getattr(nat, "_eni", None)
+    if eni is not None and eni.id in ec2.enis:
+        ec2.delete_network_interface(eni.id)
+
+
+# Resource type -> how AWS deletes it, given moto's model object and the region's backends.
+# A delete that raises (a dependency still there) is retried by moto in a later pass.
+_DELETES = {
+    "AWS::ElasticLoadBalancingV2::TargetGroup": lambda r, a, g: elbv2_backends[a][g].delete_target_group(r.arn),
+    "AWS::ECS::Cluster": lambda r, a, g: ecs_backends[a][g].delete_cluster(r.name),
+    "AWS::EC2::NatGateway": lambda r, a, g: _delete_nat_gateway(r, ec2_backends[a][g]),
+    "AWS::EC2::VPCGatewayAttachment": lambda r, a, g: ec2_backends[a][g].detach_internet_gateway(r.gateway_id, r.vpc_id),
+    "AWS::EC2::InternetGateway": lambda r, a, g: ec2_backends[a][g].delete_internet_gateway(r.id),
+    "AWS::EC2::RouteTable": lambda r, a, g: ec2_backends[a][g].delete_route_table(r.id),
+    "AWS::EC2::EIP": lambda r, a, g: ec2_backends[a][g].release_address(allocation_id=r.allocation_id),
+}
+
+_original_delete_resource = parsing.ResourceMap._delete_resource
+
+
+def _delete_resource(self: Any, parsed_resource: Any, resource_json: dict) -> None:
+    delete = _DELETES.get(resource_json.get("Type", ""))
+    if delete is None:
+        _original_delete_resource(self, parsed_resource, resource_json)
+    else:
+        delete(parsed_resource, self._account_id, self._region_name)
+
+
+parsing.ResourceMap._delete_resource = _delete_resource
 
 
 def main() -> None:

@@ -63,6 +63,40 @@ class EmulatorTest(unittest.TestCase):
         cfn.delete_stack(StackName="ns")
         self.assertEqual(sd.list_namespaces()["Namespaces"], [])
 
+    def test_deleting_a_stack_leaves_nothing_behind(self) -> None:
+        ref = lambda name: {"Ref": name}  # noqa: E731
+        resources = {
+            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.7.0.0/16"}},
+            "Igw": {"Type": "AWS::EC2::InternetGateway"},
+            "Attach": {"Type": "AWS::EC2::VPCGatewayAttachment", "Properties": {"VpcId": ref("Vpc"), "InternetGatewayId": ref("Igw")}},
+            "Public": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": ref("Vpc"), "CidrBlock": "10.7.0.0/24"}},
+            "Private": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": ref("Vpc"), "CidrBlock": "10.7.1.0/24"}},
+            "PublicRt": {"Type": "AWS::EC2::RouteTable", "Properties": {"VpcId": ref("Vpc")}},
+            "PublicRoute": {"Type": "AWS::EC2::Route", "DependsOn": "Attach", "Properties": {"RouteTableId": ref("PublicRt"), "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": ref("Igw")}},
+            "PublicAssoc": {"Type": "AWS::EC2::SubnetRouteTableAssociation", "Properties": {"SubnetId": ref("Public"), "RouteTableId": ref("PublicRt")}},
+            "Eip": {"Type": "AWS::EC2::EIP", "Properties": {"Domain": "vpc"}},
+            "Nat": {"Type": "AWS::EC2::NatGateway", "Properties": {"AllocationId": {"Fn::GetAtt": ["Eip", "AllocationId"]}, "SubnetId": ref("Public")}},
+            "PrivateRt": {"Type": "AWS::EC2::RouteTable", "Properties": {"VpcId": ref("Vpc")}},
+            "PrivateRoute": {"Type": "AWS::EC2::Route", "Properties": {"RouteTableId": ref("PrivateRt"), "DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": ref("Nat")}},
+            "PrivateAssoc": {"Type": "AWS::EC2::SubnetRouteTableAssociation", "Properties": {"SubnetId": ref("Private"), "RouteTableId": ref("PrivateRt")}},
+            "Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "s", "VpcId": ref("Vpc")}},
+            "Tg": {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup", "Properties": {"Port": 80, "Protocol": "HTTP", "TargetType": "ip", "VpcId": ref("Vpc")}},
+            "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {"ClusterName": "leak-test"}},
+        }
+        cfn, ec2, elb, ecs = self.client("cloudformation"), self.client("ec2"), self.client("elbv2"), self.client("ecs")
+        cfn.create_stack(StackName="leaks", TemplateBody=json.dumps({"Resources": resources, "Outputs": {"Vpc": {"Value": ref("Vpc")}}}))
+        vpc = cfn.describe_stacks(StackName="leaks")["Stacks"][0]["Outputs"][0]["OutputValue"]
+        cfn.delete_stack(StackName="leaks")
+        self.assertNotIn(vpc, [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]])
+        self.assertEqual(ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"], [])
+        self.assertEqual([n["State"] for n in ec2.describe_nat_gateways()["NatGateways"]], ["deleted"])
+        self.assertEqual(ec2.describe_addresses()["Addresses"], [])
+        self.assertEqual(ec2.describe_network_interfaces()["NetworkInterfaces"], [])
+        attached = [a["VpcId"] for i in ec2.describe_internet_gateways()["InternetGateways"] for a in i.get("Attachments", [])]
+        self.assertNotIn(vpc, attached)
+        self.assertEqual([t["VpcId"] for t in elb.describe_target_groups()["TargetGroups"]], [])
+        self.assertEqual([c["status"] for c in ecs.describe_clusters(clusters=["leak-test"])["clusters"]], ["INACTIVE"])
+
 
 if __name__ == "__main__":
     unittest.main()
