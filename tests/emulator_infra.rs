@@ -39,19 +39,24 @@ async fn create_then_no_op_then_update() {
     assert_eq!(info.outputs.get("ClusterName").map(String::as_str), Some("infra"));
     assert!(info.outputs["SvcWeb"].starts_with("security_group=sg-"));
 
-    let mut again = Vec::new();
-    assert_eq!(stacks.apply("infra", &body, &tags, &mut |e| again.push(e.clone())).await.expect("no-op"), Applied::NoChanges);
-    assert!(again.is_empty(), "nothing happened, so nothing to report");
-    assert_eq!(stacks.template("infra").await.expect("template").as_deref(), Some(body.as_str()));
+    assert_eq!(stacks.apply("infra", &body, &tags, &mut |_| {}).await.expect("no-op"), Applied::NoChanges);
+    let info = stacks.describe("infra").await.expect("describe").expect("exists");
+    assert_eq!(info.status, "CREATE_COMPLETE", "an unchanged template is not sent: the stack was never updated");
 
     let changed = render(&SPEC.replace("retention_days: 30", "retention_days: 60"));
-    assert_eq!(stacks.apply("infra", &changed, &tags, &mut |_| {}).await.expect("update"), Applied::Updated);
+    let mut update_events = Vec::new();
+    assert_eq!(
+        stacks.apply("infra", &changed, &tags, &mut |e| update_events.push(e.status.clone())).await.expect("update"),
+        Applied::Updated
+    );
+    assert!(update_events.iter().any(|s| s == "UPDATE_COMPLETE"), "{update_events:?}");
+    assert!(!update_events.iter().any(|s| s.starts_with("CREATE_")), "only this update's events are passed on: {update_events:?}");
     assert_eq!(stacks.template("infra").await.expect("template").as_deref(), Some(changed.as_str()));
     assert_eq!(stacks.describe("infra").await.expect("describe").map(|s| s.status).as_deref(), Some("UPDATE_COMPLETE"));
 }
 
 #[tokio::test]
-async fn regions_are_never_guessed() {
+async fn a_spec_region_and_a_different_flag_are_refused() {
     // The spec and --region must agree; either one alone is used.
     let both = Access { region: Some("eu-west-1".into()), spec_region: Some("us-east-1".into()), profile: None };
     assert!(matches!(config(&both).await, Err(AwsError::RegionConflict { .. })));
@@ -73,4 +78,24 @@ async fn an_unreachable_endpoint_says_so() {
     let err = Stacks::new(&conf).describe("x").await.expect_err("nothing listens there");
     assert!(matches!(err, AwsError::Unreachable { .. }), "{err:?}");
     assert!(err.to_string().starts_with("cannot reach AWS for DescribeStacks x"), "{err}");
+}
+
+#[tokio::test]
+async fn a_stack_waiting_for_review_is_refused_with_what_to_do() {
+    let emulator = Emulator::start();
+    let config = emulator.sdk_config().await;
+    let body = render(SPEC);
+    // A CREATE change set never executed leaves the stack in REVIEW_IN_PROGRESS.
+    aws_sdk_cloudformation::Client::new(&config)
+        .create_change_set()
+        .stack_name("infra")
+        .change_set_name("pending")
+        .change_set_type(aws_sdk_cloudformation::types::ChangeSetType::Create)
+        .template_body(&body)
+        .send()
+        .await
+        .expect("CreateChangeSet");
+    let err = Stacks::new(&config).apply("infra", &body, &BTreeMap::new(), &mut |_| {}).await.expect_err("refused");
+    assert!(matches!(err, AwsError::StackInReview { .. }), "{err:?}");
+    assert!(err.to_string().contains("delete-stack --stack-name infra"), "{err}");
 }

@@ -8,6 +8,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use aws_sdk_cloudformation::error::SdkError;
+
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::types::{Capability, StackStatus, Tag};
 use aws_sdk_cloudformation::Client;
@@ -31,6 +33,7 @@ impl StackInfo {
 /// One line of a stack's event stream.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StackEvent {
+    pub id: String,
     pub logical_id: String,
     pub resource_type: String,
     pub status: String,
@@ -59,8 +62,7 @@ impl Stacks {
     pub async fn describe(&self, name: &str) -> Result<Option<StackInfo>, AwsError> {
         let out = match self.client.describe_stacks().stack_name(name).send().await {
             Ok(out) => out,
-            // A missing stack is a ValidationError "Stack with id NAME does not exist".
-            Err(e) if e.code() == Some("ValidationError") && e.message().is_some_and(|m| m.contains("does not exist")) => return Ok(None),
+            Err(e) if missing(&e) => return Ok(None),
             Err(e) => return Err(classify(&format!("DescribeStacks {name}"), e)),
         };
         Ok(out.stacks().first().map(|s| StackInfo {
@@ -74,7 +76,7 @@ impl Stacks {
     pub async fn template(&self, name: &str) -> Result<Option<String>, AwsError> {
         match self.client.get_template().stack_name(name).send().await {
             Ok(out) => Ok(out.template_body().map(str::to_string)),
-            Err(e) if e.code() == Some("ValidationError") => Ok(None),
+            Err(e) if missing(&e) => Ok(None),
             Err(e) => Err(classify(&format!("GetTemplate {name}"), e)),
         }
     }
@@ -89,24 +91,35 @@ impl Stacks {
         on_event: &mut dyn FnMut(&StackEvent),
     ) -> Result<Applied, AwsError> {
         let tags: Vec<Tag> = tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-        let seen = self.event_count(name).await?;
+        let stuck = |status: &str, hint| Err(AwsError::StackStuck { stack: name.to_string(), status: status.to_string(), hint });
         let applied = match self.describe(name).await? {
-            Some(s) if s.in_progress() => {
-                return Err(AwsError::Other(format!(
-                    "stack {name} is busy ({}): another deploy or a rollback is running; wait for it, then run deploy again",
-                    s.status
-                )))
+            None => None,
+            Some(s) if s.status == "REVIEW_IN_PROGRESS" => return Err(AwsError::StackInReview { stack: name.to_string() }),
+            Some(s) if s.in_progress() => return Err(AwsError::StackBusy { stack: name.to_string(), status: s.status }),
+            Some(s) if s.status == "ROLLBACK_COMPLETE" || s.status == "CREATE_FAILED" || s.status == "ROLLBACK_FAILED" => {
+                return stuck(&s.status, "it never finished creating and can only be deleted — run `ecship destroy`, then deploy again");
             }
-            Some(s) if s.status == "ROLLBACK_COMPLETE" => {
-                return Err(AwsError::Other(format!(
-                    "stack {name} failed to create and was rolled back (ROLLBACK_COMPLETE): it can only be deleted — run `ecship destroy`, then deploy again"
-                )))
+            Some(s) if s.status == "DELETE_FAILED" => return stuck(&s.status, "run `ecship destroy` again to finish deleting it"),
+            Some(s) if s.status == "UPDATE_ROLLBACK_FAILED" => {
+                return stuck(&s.status, "continue the rollback in the CloudFormation console (ContinueUpdateRollback), then deploy again");
             }
-            Some(_) => {
-                if self.template(name).await?.as_deref() == Some(body) {
-                    return Ok(Applied::NoChanges);
-                }
-                let sent = self.client.update_stack().stack_name(name).template_body(body).capabilities(Capability::CapabilityIam).set_tags(Some(tags)).send().await;
+            Some(_) => Some(()),
+        };
+        let since = self.newest_event(name).await?;
+        let applied = match applied {
+            // A settled stack (CREATE_COMPLETE, UPDATE_COMPLETE, UPDATE_ROLLBACK_COMPLETE) with
+            // the same template (tags are part of it) needs nothing: no write at all.
+            Some(()) if self.template(name).await?.as_deref() == Some(body) => return Ok(Applied::NoChanges),
+            Some(()) => {
+                let sent = self
+                    .client
+                    .update_stack()
+                    .stack_name(name)
+                    .template_body(body)
+                    .capabilities(Capability::CapabilityIam)
+                    .set_tags(Some(tags))
+                    .send()
+                    .await;
                 match sent {
                     Ok(_) => Applied::Updated,
                     Err(e) if e.message().is_some_and(|m| m.contains("No updates are to be performed")) => return Ok(Applied::NoChanges),
@@ -114,12 +127,20 @@ impl Stacks {
                 }
             }
             None => {
-                let sent = self.client.create_stack().stack_name(name).template_body(body).capabilities(Capability::CapabilityIam).set_tags(Some(tags)).send().await;
+                let sent = self
+                    .client
+                    .create_stack()
+                    .stack_name(name)
+                    .template_body(body)
+                    .capabilities(Capability::CapabilityIam)
+                    .set_tags(Some(tags))
+                    .send()
+                    .await;
                 sent.map_err(|e| classify(&format!("CreateStack {name}"), e))?;
                 Applied::Created
             }
         };
-        let final_status = self.wait(name, seen, on_event).await?;
+        let (final_status, events) = self.wait(name, since, on_event).await?;
         let ok = match applied {
             Applied::Created => final_status == StackStatus::CreateComplete.as_str(),
             _ => final_status == StackStatus::UpdateComplete.as_str(),
@@ -127,24 +148,35 @@ impl Stacks {
         if ok {
             return Ok(applied);
         }
-        let failures = self.failures(name).await?;
-        Err(AwsError::Other(format!("stack {name} ended in {final_status}{}", failures)))
+        Err(AwsError::StackFailed { stack: name.to_string(), status: final_status, failures: failures(&events) })
     }
 
-    /// Poll until the stack leaves `*_IN_PROGRESS`, passing on events after the first `seen`.
-    async fn wait(&self, name: &str, mut seen: usize, on_event: &mut dyn FnMut(&StackEvent)) -> Result<String, AwsError> {
+    /// Poll until the stack leaves `*_IN_PROGRESS`, passing on the events after `since`;
+    /// returns the final status and every event of this operation.
+    async fn wait(
+        &self,
+        name: &str,
+        mut since: Option<String>,
+        on_event: &mut dyn FnMut(&StackEvent),
+    ) -> Result<(String, Vec<StackEvent>), AwsError> {
         let started = Instant::now();
         let mut delay = Duration::from_millis(500);
+        let mut all = Vec::new();
         loop {
-            let events = self.events(name).await?;
-            for e in events.iter().skip(seen) {
+            let status = self.describe(name).await?.map(|s| s.status);
+            // Events after the status, so none written before the final status is missed.
+            let fresh = self.events_since(name, since.as_deref()).await?;
+            for e in &fresh {
                 on_event(e);
             }
-            seen = seen.max(events.len());
-            match self.describe(name).await? {
-                Some(s) if s.in_progress() => {}
-                Some(s) => return Ok(s.status),
-                None => return Ok("DELETED".into()),
+            if let Some(last) = fresh.last() {
+                since = Some(last.id.clone());
+            }
+            all.extend(fresh);
+            match status {
+                Some(s) if s.ends_with("_IN_PROGRESS") => {}
+                Some(s) => return Ok((s, all)),
+                None => return Ok(("DELETE_COMPLETE".into(), all)),
             }
             if started.elapsed() > self.timeout {
                 return Err(AwsError::Timeout { what: format!("stack {name}"), waited: started.elapsed() });
@@ -154,41 +186,54 @@ impl Stacks {
         }
     }
 
-    async fn event_count(&self, name: &str) -> Result<usize, AwsError> {
-        Ok(self.events(name).await?.len())
+    /// The id of the stack's newest event, if it has any.
+    async fn newest_event(&self, name: &str) -> Result<Option<String>, AwsError> {
+        match self.client.describe_stack_events().stack_name(name).send().await {
+            Ok(page) => Ok(page.stack_events().first().and_then(|e| e.event_id()).map(str::to_string)),
+            Err(e) if missing(&e) => Ok(None),
+            Err(e) => Err(classify(&format!("DescribeStackEvents {name}"), e)),
+        }
     }
 
-    /// The stack's events, oldest first (empty for a stack that does not exist).
-    async fn events(&self, name: &str) -> Result<Vec<StackEvent>, AwsError> {
+    /// Events newer than the event `since` (all of them without it), oldest first. The API
+    /// lists newest first, so paging stops at `since` instead of reading the whole history.
+    async fn events_since(&self, name: &str, since: Option<&str>) -> Result<Vec<StackEvent>, AwsError> {
         let mut pages = self.client.describe_stack_events().stack_name(name).into_paginator().send();
         let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
+        'pages: while let Some(page) = pages.next().await {
             let page = match page {
                 Ok(p) => p,
-                Err(e) if e.code() == Some("ValidationError") => return Ok(Vec::new()),
+                Err(e) if missing(&e) => break,
                 Err(e) => return Err(classify(&format!("DescribeStackEvents {name}"), e)),
             };
-            out.extend(page.stack_events().iter().map(|e| StackEvent {
-                logical_id: e.logical_resource_id().unwrap_or("").to_string(),
-                resource_type: e.resource_type().unwrap_or("").to_string(),
-                status: e.resource_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                reason: e.resource_status_reason().map(str::to_string),
-            }));
+            for e in page.stack_events() {
+                if since.is_some() && e.event_id() == since {
+                    break 'pages;
+                }
+                out.push(StackEvent {
+                    id: e.event_id().unwrap_or("").to_string(),
+                    logical_id: e.logical_resource_id().unwrap_or("").to_string(),
+                    resource_type: e.resource_type().unwrap_or("").to_string(),
+                    status: e.resource_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    reason: e.resource_status_reason().map(str::to_string),
+                });
+            }
         }
-        // The API lists newest first.
         out.reverse();
         Ok(out)
     }
+}
 
-    /// The failed resources and their reasons, one per line, for an error message.
-    async fn failures(&self, name: &str) -> Result<String, AwsError> {
-        let lines: Vec<String> = self
-            .events(name)
-            .await?
-            .into_iter()
-            .filter(|e| e.status.ends_with("_FAILED"))
-            .map(|e| format!("\n  {} ({}): {}: {}", e.logical_id, e.resource_type, e.status, e.reason.unwrap_or_default()))
-            .collect();
-        Ok(lines.concat())
-    }
+/// A ValidationError saying the stack does not exist.
+fn missing<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
+    e.code() == Some("ValidationError") && e.message().is_some_and(|m| m.contains("does not exist"))
+}
+
+/// The failed resources of one operation and their reasons, one per line.
+fn failures(events: &[StackEvent]) -> String {
+    events
+        .iter()
+        .filter(|e| e.status.ends_with("_FAILED"))
+        .map(|e| format!("\n  {} ({}): {}: {}", e.logical_id, e.resource_type, e.status, e.reason.as_deref().unwrap_or("")))
+        .collect()
 }

@@ -12,6 +12,16 @@ pub enum AwsError {
     RegionConflict { spec: String, flag: String },
     #[error("no AWS credentials for {action}: configure a profile (aws configure / aws sso login), pass --profile, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")]
     NoCredentials { action: String },
+    #[error("AWS refused the credentials for {action} ({code}): they have expired or are wrong — refresh them (aws sso login, a new session token) and retry")]
+    BadCredentials { action: String, code: String },
+    #[error("stack {stack} is busy ({status}): another deploy or a rollback is running; wait for it to finish, then run deploy again")]
+    StackBusy { stack: String, status: String },
+    #[error("stack {stack} has a change set waiting for review (REVIEW_IN_PROGRESS) and no resources: delete it in the CloudFormation console or with `aws cloudformation delete-stack --stack-name {stack}`, then deploy again")]
+    StackInReview { stack: String },
+    #[error("stack {stack} is in {status} and cannot be updated: {hint}")]
+    StackStuck { stack: String, status: String, hint: &'static str },
+    #[error("stack {stack} ended in {status}{failures}")]
+    StackFailed { stack: String, status: String, failures: String },
     #[error("AWS denied {action}: {message} — the caller's IAM policy needs this permission")]
     AccessDenied { action: String, message: String },
     #[error("AWS kept throttling {action} after retries: try again in a minute")]
@@ -43,9 +53,11 @@ where
                 "Throttling" | "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded" => {
                     AwsError::Throttled { action }
                 }
-                "ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId" | "UnrecognizedClientException" => {
-                    AwsError::NoCredentials { action }
-                }
+                "ExpiredToken"
+                | "ExpiredTokenException"
+                | "InvalidClientTokenId"
+                | "UnrecognizedClientException"
+                | "SignatureDoesNotMatch" => AwsError::BadCredentials { action, code },
                 _ => AwsError::Service { action, code, message },
             }
         }

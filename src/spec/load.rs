@@ -148,34 +148,43 @@ pub fn load_str(text: &str, file: &Path, opts: &LoadOptions) -> Result<Loaded, D
 }
 
 /// The line where flow nesting first exceeds `MAX_NESTING`, if it does. Brackets in quoted
-/// strings and comments do not count; a linear scan, run before the parser.
+/// strings and comments do not count. A linear scan, run before the parser; deliberately
+/// simple — a quote opens only where a scalar can start and ends at its line's end at the
+/// latest, so a stray `'` (`don't`) cannot hide what follows.
 fn too_deep(text: &str) -> Option<usize> {
     let (mut depth, mut line) = (0usize, 1usize);
     let mut quote: Option<char> = None;
+    let mut escaped = false;
     let mut comment = false;
+    let mut prev = '\n';
     for c in text.chars() {
-        match (c, quote) {
-            ('\n', _) => {
-                line += 1;
-                comment = false;
-                if quote == Some('\'') || quote == Some('"') {
-                    continue;
-                }
-            }
-            _ if comment => {}
-            (q @ ('\'' | '"'), None) => quote = Some(q),
-            (q, Some(open)) if q == open => quote = None,
-            (_, Some(_)) => {}
-            ('#', None) => comment = true,
-            ('[' | '{', None) => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Some(line);
-                }
-            }
-            (']' | '}', None) => depth = depth.saturating_sub(1),
-            _ => {}
+        if c == '\n' {
+            line += 1;
+            comment = false;
+            quote = None;
+            prev = c;
+            continue;
         }
+        match quote {
+            Some('"') if escaped => escaped = false,
+            Some('"') if c == '\\' => escaped = true,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if comment => {}
+            None => match c {
+                '\'' | '"' if matches!(prev, '\n' | ' ' | '\t' | ':' | '-' | '[' | '{' | ',') => quote = Some(c),
+                '#' if matches!(prev, '\n' | ' ' | '\t') => comment = true,
+                '[' | '{' => {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return Some(line);
+                    }
+                }
+                ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+        prev = c;
     }
     None
 }
@@ -188,16 +197,10 @@ fn yaml_error(e: &serde_yaml::Error) -> Diagnostic {
     Diagnostic::new("", format!("invalid YAML: {msg}")).at(location)
 }
 
-/// YAML → a plain tree. Text without tags, merge keys or special floats goes straight to
-/// JSON values; anything else takes the careful path that reports what has no plain form.
+/// YAML → a plain tree, through serde_yaml's own `Value` so that duplicate keys, tags and
+/// merge keys are seen (deserialising straight to JSON values would keep the last of two
+/// duplicate keys without a word).
 fn parse(text: &str, problems: &mut Vec<Diagnostic>) -> Result<Value, serde_yaml::Error> {
-    let lower = text.to_ascii_lowercase();
-    let simple = !text.contains('!') && !text.contains("<<") && !lower.contains(".nan") && !lower.contains(".inf");
-    if simple {
-        if let Ok(doc) = serde_yaml::from_str::<Value>(text) {
-            return Ok(doc);
-        }
-    }
     let mut yaml: serde_yaml::Value = serde_yaml::from_str(text)?;
     // `<<: *anchor` merge keys, as YAML 1.1 defines them.
     if let Err(e) = yaml.apply_merge() {
@@ -305,6 +308,9 @@ mod tests {
         assert_eq!(too_deep(&format!("a: 1\nb: {}", "[".repeat(MAX_NESTING + 1))), Some(2));
         assert_eq!(too_deep(&format!("a: '{}'\n# {}\n", "[".repeat(100), "{".repeat(100))), None);
         assert_eq!(too_deep(&format!("a: \"{}\"", "{".repeat(100))), None);
+        // A stray apostrophe or an escaped quote does not hide what follows.
+        assert_eq!(too_deep(&format!("d: don't\ns: {}", "{a: ".repeat(100))), Some(2));
+        assert_eq!(too_deep(&format!("d: \"a\\\" b\"\ns: {}", "[".repeat(100))), Some(2));
     }
 
     #[test]

@@ -90,7 +90,7 @@ impl<'a> Walker<'a> {
         }
         let types = schema_types(schema);
         if let (Value::String(text), false) = (value, types.is_empty() || types.contains(&"string")) {
-            if self.scalar_from_text(text, &types, path) {
+            if self.scalar_from_text(text, &types, schema, path) {
                 return;
             }
         }
@@ -162,7 +162,7 @@ impl<'a> Walker<'a> {
     /// Text where the schema wants a number or boolean: a `${VAR}` value is read as one; text
     /// still holding `${` (in an environment not selected now) is checked when selected.
     /// Returns whether the value is settled (accepted, or reported here).
-    fn scalar_from_text(&mut self, text: &str, types: &[&str], path: &str) -> bool {
+    fn scalar_from_text(&mut self, text: &str, types: &[&str], schema: &Json, path: &str) -> bool {
         if text.contains("${") {
             return true;
         }
@@ -176,7 +176,12 @@ impl<'a> Walker<'a> {
             _ => None,
         });
         match parsed {
-            Some(v) => self.coercions.push((self.segs.clone(), v)),
+            Some(v) => {
+                if let Value::Number(n) = &v {
+                    self.check_bounds(n, schema, path);
+                }
+                self.coercions.push((self.segs.clone(), v));
+            }
             None => {
                 let expected = types.iter().filter(|t| **t != "null").map(|t| type_phrase(t)).collect::<Vec<_>>().join(" or ");
                 self.problem(path, format!("expected {expected}, but the environment variable gives other text"), None);
@@ -260,7 +265,14 @@ impl<'a> Walker<'a> {
     fn check_bounds(&mut self, n: &serde_json::Number, schema: &Json, path: &str) {
         let Some(x) = n.as_f64() else { return };
         let min = schema.get("minimum").and_then(Json::as_f64);
-        let max = schema.get("maximum").and_then(Json::as_f64);
+        // Unsigned fields carry only `minimum: 0`; their width is in `format`.
+        let width = match schema.get("format").and_then(Json::as_str) {
+            Some("uint8") => Some(f64::from(u8::MAX)),
+            Some("uint16") => Some(f64::from(u16::MAX)),
+            Some("uint32") => Some(f64::from(u32::MAX)),
+            _ => None,
+        };
+        let max = schema.get("maximum").and_then(Json::as_f64).or(width);
         let range = match (min, max) {
             (Some(a), Some(b)) if x < a || x > b => format!("between {a} and {b}"),
             (Some(a), None) if x < a => format!("at least {a}"),

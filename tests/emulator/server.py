@@ -63,14 +63,14 @@ class HttpNamespace(CloudFormationModel):
     ) -> "HttpNamespace":
         props = cloudformation_json.get("Properties", {})
         backend = servicediscovery_backends[account_id][region_name]
-        backend.create_http_namespace(
+        operation_id = backend.create_http_namespace(
             name=props.get("Name", resource_name),
             creator_request_id=None,
             description=props.get("Description"),
             tags=props.get("Tags", []),
         )
-        created = [ns for ns in backend.namespaces.values() if ns.name == props.get("Name", resource_name)]
-        return cls(created[-1], account_id, region_name)
+        namespace_id = backend.get_operation(operation_id).targets["NAMESPACE"]
+        return cls(backend.namespaces[namespace_id], account_id, region_name)
 
     @classmethod
     def update_from_cloudformation_json(  # type: ignore[override]
@@ -83,10 +83,8 @@ class HttpNamespace(CloudFormationModel):
     def delete_from_cloudformation_json(  # type: ignore[override]
         cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str
     ) -> None:
-        backend = servicediscovery_backends[account_id][region_name]
-        for ns in list(backend.namespaces.values()):
-            if ns.name == cloudformation_json.get("Properties", {}).get("Name"):
-                backend.delete_namespace(ns.id)
+        # Stack deletion calls `delete` on the created instance; nothing reaches this.
+        return None
 
     def delete(self, account_id: str, region_name: str) -> None:
         servicediscovery_backends[account_id][region_name].namespaces.pop(self.namespace.id, None)

@@ -4,8 +4,9 @@
 //! plus a hash of service, host and path), not from its position among the others, so adding
 //! a route leaves the others' numbers alone — renumbering rules in place can make
 //! CloudFormation collide with itself (`PriorityInUse`) half-way through an update. The one
-//! exception: two routes landing on the same number (one of 400 in their band) are split,
-//! the one with the larger hash taking the next free number. Routes that must never move
+//! exception: two routes landing on the same number (one of 400 in their band) are split:
+//! the one whose full hash is smaller keeps it and the other takes the next free number —
+//! so a new route can move an existing one, which `plan` shows. Routes that must never move
 //! take an explicit priority.
 
 use std::collections::BTreeMap;
@@ -82,19 +83,19 @@ impl Ctx<'_> {
                 format!("{total} routes: a load balancer takes at most {MAX_RULES} rules ({} too many)", total - MAX_RULES),
             );
         }
-        // Derived ones, in the order of their own hash: independent of service names.
-        let mut derived: Vec<(u32, String, usize)> = services
+        // Derived ones by number, ties settled by each route's full hash (not by names).
+        let mut derived: Vec<(u32, [u8; 32], String, usize)> = services
             .iter()
             .flat_map(|(name, svc)| {
                 svc.routes
                     .iter()
                     .enumerate()
                     .filter(|(_, r)| r.priority == 0)
-                    .map(move |(i, r)| (derive_priority(name.as_str(), r), name.to_string(), i))
+                    .map(move |(i, r)| (derive_priority(name.as_str(), r), route_hash(name.as_str(), r), name.to_string(), i))
             })
             .collect();
         derived.sort();
-        for (wanted, name, i) in derived {
+        for (wanted, _, name, i) in derived {
             let band_start = wanted - (wanted - DERIVED_BASE) % BAND;
             let free = (0..BAND).map(|k| band_start + (wanted - band_start + k) % BAND).find(|p| !taken.contains_key(p));
             let Some(priority) = free else {
@@ -140,18 +141,26 @@ impl Ctx<'_> {
 }
 
 /// How literal a route is: characters before the first wildcard, and a host condition.
+/// Twice the literal characters, plus one for a path with no wildcard at all (`/api` before
+/// `/api*`), plus a bonus for an exact host.
 fn specificity(r: &model::Route) -> u32 {
-    let literal = r.path.find(['*', '?']).unwrap_or(r.path.len()) as u32;
-    let host = if r.host.as_deref().is_some_and(|h| !h.contains(['*', '?'])) { 50 } else { 0 };
-    (literal + host).min(BANDS - 1)
+    let wildcard = r.path.find(['*', '?']);
+    let literal = wildcard.unwrap_or(r.path.len()) as u32;
+    let exact = u32::from(wildcard.is_none());
+    let host = if r.host.as_deref().is_some_and(|h| !h.contains(['*', '?'])) { 60 } else { 0 };
+    (2 * literal + exact + host).min(BANDS - 1)
+}
+
+/// The route's full hash, to settle two routes that derive the same number.
+fn route_hash(service: &str, r: &model::Route) -> [u8; 32] {
+    Sha256::digest(format!("{service}|{}|{}", r.host.as_deref().unwrap_or(""), r.path).as_bytes()).into()
 }
 
 /// More specific routes get lower numbers (evaluated first); within a band, a hash of the
 /// route spreads routes apart.
 pub fn derive_priority(service: &str, r: &model::Route) -> u32 {
     let band_start = DERIVED_BASE + (BANDS - 1 - specificity(r)) * BAND;
-    let key = format!("{service}|{}|{}", r.host.as_deref().unwrap_or(""), r.path);
-    let h = Sha256::digest(key.as_bytes());
+    let h = route_hash(service, r);
     band_start + u32::from_be_bytes([h[0], h[1], h[2], h[3]]) % BAND
 }
 
@@ -173,6 +182,13 @@ mod tests {
         assert!(hosted < catch_all);
         for p in [catch_all, api, admin, hosted] {
             assert!((DERIVED_BASE..50_000).contains(&p), "{p}");
+        }
+    }
+
+    #[test]
+    fn an_exact_path_comes_before_the_same_prefix_with_a_wildcard() {
+        for (a, b) in [("a", "b"), ("api", "apistar"), ("one", "two"), ("x", "y")] {
+            assert!(derive_priority(a, &route("/api", None)) < derive_priority(b, &route("/api*", None)), "{a} {b}");
         }
     }
 

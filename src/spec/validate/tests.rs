@@ -486,3 +486,20 @@ fn a_route_hidden_behind_an_earlier_catch_all_is_an_error() {
     let derived = format!("{BASE}  api:\n    image: nginx:1.27\n    port: 80\n    count: 2\n    routes: [ {{ path: \"/api/*\" }} ]\n");
     assert!(check(&derived, None).is_ok());
 }
+
+#[test]
+fn numbers_too_large_or_negative_are_located_problems() {
+    expect(&BASE.replace("count: 2", "count: 99999999999"), "services.web.count", "out of range");
+    let yaml = BASE.replace("count: 2", "count: ${N}").replace("\"/*\"", "nope");
+    let opts = LoadOptions { env: None, vars: &|_| Some("-1".to_string()) };
+    let err = load_str(&yaml, Path::new("s.yaml"), &opts).and_then(|l| validate(&l)).expect_err("invalid");
+    let paths: Vec<&str> = err.problems.iter().map(|p| p.path.as_str()).collect();
+    assert!(paths.contains(&"services.web.count") && paths.contains(&"services.web.routes[0].path"), "{err}");
+}
+
+#[test]
+fn duplicate_keys_are_refused() {
+    let yaml = format!("{BASE}  web:\n    image: nginx:1.27\n");
+    let err = check(&yaml, None).expect_err("duplicate");
+    assert!(err.problems[0].message.contains("duplicate entry with key \"web\""), "{err}");
+}
