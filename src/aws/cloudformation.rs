@@ -92,8 +92,8 @@ impl Stacks {
     ) -> Result<Applied, AwsError> {
         let tags: Vec<Tag> = tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
         let stuck = |status: &str, hint| Err(AwsError::StackStuck { stack: name.to_string(), status: status.to_string(), hint });
-        let applied = match self.describe(name).await? {
-            None => None,
+        let exists = match self.describe(name).await? {
+            None => false,
             Some(s) if s.status == "REVIEW_IN_PROGRESS" => return Err(AwsError::StackInReview { stack: name.to_string() }),
             Some(s) if s.in_progress() => return Err(AwsError::StackBusy { stack: name.to_string(), status: s.status }),
             Some(s) if s.status == "ROLLBACK_COMPLETE" || s.status == "CREATE_FAILED" || s.status == "ROLLBACK_FAILED" => {
@@ -103,42 +103,41 @@ impl Stacks {
             Some(s) if s.status == "UPDATE_ROLLBACK_FAILED" => {
                 return stuck(&s.status, "continue the rollback in the CloudFormation console (ContinueUpdateRollback), then deploy again");
             }
-            Some(_) => Some(()),
+            Some(_) => true,
         };
         let since = self.newest_event(name).await?;
-        let applied = match applied {
+        let applied = if exists {
             // A settled stack (CREATE_COMPLETE, UPDATE_COMPLETE, UPDATE_ROLLBACK_COMPLETE) with
             // the same template (tags are part of it) needs nothing: no write at all.
-            Some(()) if self.template(name).await?.as_deref() == Some(body) => return Ok(Applied::NoChanges),
-            Some(()) => {
-                let sent = self
-                    .client
-                    .update_stack()
-                    .stack_name(name)
-                    .template_body(body)
-                    .capabilities(Capability::CapabilityIam)
-                    .set_tags(Some(tags))
-                    .send()
-                    .await;
-                match sent {
-                    Ok(_) => Applied::Updated,
-                    Err(e) if e.message().is_some_and(|m| m.contains("No updates are to be performed")) => return Ok(Applied::NoChanges),
-                    Err(e) => return Err(classify(&format!("UpdateStack {name}"), e)),
-                }
+            if self.template(name).await?.as_deref() == Some(body) {
+                return Ok(Applied::NoChanges);
             }
-            None => {
-                let sent = self
-                    .client
-                    .create_stack()
-                    .stack_name(name)
-                    .template_body(body)
-                    .capabilities(Capability::CapabilityIam)
-                    .set_tags(Some(tags))
-                    .send()
-                    .await;
-                sent.map_err(|e| classify(&format!("CreateStack {name}"), e))?;
-                Applied::Created
+            let sent = self
+                .client
+                .update_stack()
+                .stack_name(name)
+                .template_body(body)
+                .capabilities(Capability::CapabilityIam)
+                .set_tags(Some(tags))
+                .send()
+                .await;
+            match sent {
+                Ok(_) => Applied::Updated,
+                Err(e) if e.message().is_some_and(|m| m.contains("No updates are to be performed")) => return Ok(Applied::NoChanges),
+                Err(e) => return Err(classify(&format!("UpdateStack {name}"), e)),
             }
+        } else {
+            let sent = self
+                .client
+                .create_stack()
+                .stack_name(name)
+                .template_body(body)
+                .capabilities(Capability::CapabilityIam)
+                .set_tags(Some(tags))
+                .send()
+                .await;
+            sent.map_err(|e| classify(&format!("CreateStack {name}"), e))?;
+            Applied::Created
         };
         let (final_status, events) = self.wait(name, since, on_event).await?;
         let ok = match applied {

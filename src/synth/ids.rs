@@ -53,7 +53,8 @@ impl ServiceIds {
     pub fn ingress_from(&self, caller_logical: &str) -> String {
         format!("{}From{caller_logical}Ingress", self.prefix)
     }
-    pub fn output(&self, what: &str) -> String {
-        format!("{}{what}", self.prefix)
+    /// The service's one output: `Svc<Name>`.
+    pub fn output(&self) -> String {
+        self.prefix.clone()
     }
 }

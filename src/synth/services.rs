@@ -208,7 +208,7 @@ pub fn outputs(cx: &Cx, t: &mut Template) {
         if t.resources.contains_key(&ids.repository()) {
             field(&mut parts, "repository", vec![Expr::att(&ids.repository(), "RepositoryUri")]);
         }
-        t.output(ids.output(""), format!("Resources of service {}", svc.name), Expr::Join(String::new(), parts));
+        t.output(ids.output(), format!("Resources of service {}", svc.name), Expr::Join(String::new(), parts));
     }
 }
 
