@@ -12,7 +12,12 @@ Examples:
   ecship schema -o ecship.schema.json
   ecship completions bash > /etc/bash_completion.d/ecship
 
-Exit codes: 0 ok, 1 error (an invalid spec, an unreadable file, a usage error).";
+  ecship deploy stacks/mysfits.yaml --yes
+  ecship status --stack mysfits
+  ecship destroy stacks/mysfits.yaml --yes
+
+Exit codes: 0 ok, 1 error, 3 a rollout failed and was rolled back, 4 a rollout timed out,
+130 interrupted.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -26,6 +31,14 @@ pub struct Cli {
     /// Apply the overrides under `environments.NAME` (the stack is named STACK-NAME).
     #[arg(long, global = true, env = "ECSHIP_ENV", value_name = "NAME")]
     pub env: Option<String>,
+
+    /// AWS region (else the spec's `region:`, AWS_REGION, or the profile's).
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// AWS profile from ~/.aws/config (else AWS_PROFILE or the default chain).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
 
     /// Output format for results and errors.
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
@@ -53,6 +66,23 @@ pub enum Command {
         after_help = "Examples:\n  ecship render stacks/mysfits.yaml\n  ecship render stacks/mysfits.yaml --env prod --format yaml -o template.yaml"
     )]
     Render(RenderArgs),
+    /// Create or update the stack's infrastructure and services, and wait for the rollouts.
+    #[command(after_help = "Examples:
+  ecship deploy stacks/mysfits.yaml --image monolith=123456789012.dkr.ecr.us-east-1.amazonaws.com/mysfits/monolith:v1
+  ecship deploy stacks/blog.yaml --env prod --yes
+
+Exit codes: 0 deployed (or nothing to change), 1 error, 3 rolled back, 4 timed out, 130 interrupted.")]
+    Deploy(DeployArgs),
+    /// Show the stack, its outputs and every service: running/desired, revision, image, rollout, events.
+    #[command(after_help = "Examples:\n  ecship status stacks/mysfits.yaml\n  ecship status --stack mysfits-prod --output json")]
+    Status(TargetArgs),
+    /// Delete every service, task definition, image and the stack, then check nothing is left.
+    #[command(after_help = "Examples:
+  ecship destroy stacks/mysfits.yaml            # asks you to type the stack name
+  ecship destroy --stack mysfits --yes          # CI, no questions
+
+Exit codes: 0 nothing left (or nothing to destroy), 1 error or leftovers, 130 interrupted.")]
+    Destroy(DestroyArgs),
     /// Print the JSON Schema of the stack spec (for editors and yaml-language-server).
     #[command(
         after_help = "Examples:\n  ecship schema -o ecship.schema.json\n  # then, first line of a stack file:\n  # yaml-language-server: $schema=./ecship.schema.json"
@@ -69,6 +99,45 @@ pub enum Command {
 pub struct SpecArgs {
     /// The stack spec (YAML).
     pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// The stack spec (YAML).
+    pub file: PathBuf,
+    /// Do not ask: remove services that left the spec without confirmation (for CI).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// The image a service runs, for one whose `image:` is built or read from disk: an image
+    /// already pushed, by tag or digest. Repeat for each service.
+    #[arg(long = "image", value_name = "SERVICE=IMAGE")]
+    pub images: Vec<String>,
+}
+
+/// A stack named by its spec or by `--stack`.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// The stack spec (YAML); or use --stack.
+    #[arg(required_unless_present = "stack", conflicts_with = "stack")]
+    pub file: Option<PathBuf>,
+    /// The deployed stack's name (with its `-ENV` suffix), when there is no spec at hand.
+    #[arg(long, value_name = "NAME")]
+    pub stack: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Do not ask for the stack name (required without a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Keep the ECR repositories and their images.
+    #[arg(long)]
+    pub keep_images: bool,
+    /// Keep the CloudWatch Logs group.
+    #[arg(long)]
+    pub keep_logs: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,12 +4,17 @@
 //!
 //! Library code never prints: output goes through `report`.
 
+pub mod apply;
 pub mod aws;
 pub mod cli;
 pub mod commands;
+pub mod destroy;
+pub mod events;
 pub mod exit;
 pub mod model;
 pub mod report;
 pub mod spec;
 pub mod stack;
+pub mod status;
 pub mod synth;
+pub mod workload;

@@ -8,7 +8,7 @@ mod emulator;
 use std::collections::BTreeMap;
 
 use ecship::aws::cloudformation::{Applied, Stacks};
-use ecship::aws::{config, Access, AwsError};
+use ecship::aws::{config, Access, Aws, AwsError};
 use emulator::Emulator;
 
 fn render(yaml: &str) -> String {
@@ -25,7 +25,7 @@ const SPEC: &str = "stack: infra\nnetwork: { nat: none }\nlogs: { retention_days
 #[tokio::test]
 async fn create_then_no_op_then_update() {
     let emulator = Emulator::start();
-    let stacks = Stacks::new(&emulator.sdk_config().await);
+    let stacks = Stacks::new(&Aws::new(emulator.sdk_config().await));
     let tags = BTreeMap::from([("ecship:stack".to_string(), "infra".to_string())]);
     assert_eq!(stacks.describe("infra").await.expect("describe"), None, "a missing stack is None, not an error");
 
@@ -75,7 +75,7 @@ async fn an_unreachable_endpoint_says_so() {
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
         .load()
         .await;
-    let err = Stacks::new(&conf).describe("x").await.expect_err("nothing listens there");
+    let err = Stacks::new(&Aws::new(conf)).describe("x").await.expect_err("nothing listens there");
     assert!(matches!(err, AwsError::Unreachable { .. }), "{err:?}");
     assert!(err.to_string().starts_with("cannot reach AWS for DescribeStacks x"), "{err}");
 }
@@ -95,7 +95,7 @@ async fn a_stack_waiting_for_review_is_refused_with_what_to_do() {
         .send()
         .await
         .expect("CreateChangeSet");
-    let err = Stacks::new(&config).apply("infra", &body, &BTreeMap::new(), &mut |_| {}).await.expect_err("refused");
+    let err = Stacks::new(&Aws::new(config.clone())).apply("infra", &body, &BTreeMap::new(), &mut |_| {}).await.expect_err("refused");
     assert!(matches!(err, AwsError::StackInReview { .. }), "{err:?}");
     assert!(err.to_string().contains("delete-stack --stack-name infra"), "{err}");
 }

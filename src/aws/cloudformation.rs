@@ -54,8 +54,8 @@ pub struct Stacks {
 }
 
 impl Stacks {
-    pub fn new(config: &aws_config::SdkConfig) -> Self {
-        Self { client: Client::new(config), timeout: Duration::from_secs(3600) }
+    pub fn new(aws: &super::Aws) -> Self {
+        Self { client: aws.cloudformation(), timeout: Duration::from_secs(3600) }
     }
 
     /// The stack, or `None` when it does not exist.
@@ -148,6 +148,60 @@ impl Stacks {
             return Ok(applied);
         }
         Err(AwsError::StackFailed { stack: name.to_string(), status: final_status, failures: failures(&events) })
+    }
+
+    /// Delete the stack and wait for it, passing its events on. `Ok(false)` when there was
+    /// no stack.
+    pub async fn delete(&self, name: &str, on_event: &mut dyn FnMut(&StackEvent)) -> Result<bool, AwsError> {
+        let Some(stack) = self.describe(name).await? else { return Ok(false) };
+        if stack.in_progress() && stack.status != StackStatus::DeleteInProgress.as_str() {
+            return Err(AwsError::StackBusy { stack: name.to_string(), status: stack.status });
+        }
+        let since = self.newest_event(name).await?;
+        if stack.status != StackStatus::DeleteInProgress.as_str() {
+            self.client.delete_stack().stack_name(name).send().await.map_err(|e| classify(&format!("DeleteStack {name}"), e))?;
+        }
+        let (status, events) = self.wait(name, since, on_event).await?;
+        if status == StackStatus::DeleteComplete.as_str() {
+            return Ok(true);
+        }
+        Err(AwsError::StackFailed { stack: name.to_string(), status, failures: failures(&events) })
+    }
+
+    /// Mark every resource of the given types `DeletionPolicy: Retain` in the deployed
+    /// template (an update with no other change), so deleting the stack keeps them.
+    /// Returns how many resources it marked.
+    pub async fn retain(&self, name: &str, types: &[&str], on_event: &mut dyn FnMut(&StackEvent)) -> Result<usize, AwsError> {
+        let Some(body) = self.template(name).await? else { return Ok(0) };
+        let mut doc: serde_json::Value =
+            serde_json::from_str(&body).map_err(|e| AwsError::Other(format!("the template of stack {name} is not JSON: {e}")))?;
+        let mut marked = 0;
+        if let Some(resources) = doc.get_mut("Resources").and_then(|r| r.as_object_mut()) {
+            for resource in resources.values_mut() {
+                let wanted = resource.get("Type").and_then(|t| t.as_str()).is_some_and(|t| types.contains(&t));
+                if wanted && resource.get("DeletionPolicy").and_then(|p| p.as_str()) != Some("Retain") {
+                    resource["DeletionPolicy"] = "Retain".into();
+                    marked += 1;
+                }
+            }
+        }
+        if marked == 0 {
+            return Ok(0);
+        }
+        let since = self.newest_event(name).await?;
+        self.client
+            .update_stack()
+            .stack_name(name)
+            .template_body(doc.to_string())
+            .capabilities(Capability::CapabilityIam)
+            .send()
+            .await
+            .map_err(|e| classify(&format!("UpdateStack {name}"), e))?;
+        let (status, events) = self.wait(name, since, on_event).await?;
+        if status != StackStatus::UpdateComplete.as_str() {
+            return Err(AwsError::StackFailed { stack: name.to_string(), status, failures: failures(&events) });
+        }
+        Ok(marked)
     }
 
     /// Poll until the stack leaves `*_IN_PROGRESS`, passing on the events after `since`;

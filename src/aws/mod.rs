@@ -5,13 +5,69 @@
 //! `AWS_ENDPOINT_URL` (and `AWS_ENDPOINT_URL_<SERVICE>`), so a local emulator needs no flag.
 //! Must not print.
 
+mod calls;
 pub mod cloudformation;
+pub mod ecr;
+pub mod ecs;
+pub mod elbv2;
 mod error;
 
 use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
 
+pub use calls::{is_write, Calls, Count};
 pub use error::{classify, AwsError};
+
+/// One command run's AWS access: the SDK configuration every client is built from, and the
+/// call counts of all of them.
+#[derive(Debug, Clone)]
+pub struct Aws {
+    config: SdkConfig,
+    calls: Calls,
+}
+
+impl Aws {
+    pub fn new(config: SdkConfig) -> Self {
+        Self { config, calls: Calls::default() }
+    }
+
+    pub fn calls(&self) -> &Calls {
+        &self.calls
+    }
+
+    pub fn region(&self) -> &str {
+        self.config.region().map(|r| r.as_ref()).unwrap_or("")
+    }
+
+    fn counter(&self) -> calls::Counter {
+        calls::Counter(self.calls.clone())
+    }
+
+    pub(crate) fn cloudformation(&self) -> aws_sdk_cloudformation::Client {
+        aws_sdk_cloudformation::Client::from_conf(
+            aws_sdk_cloudformation::config::Builder::from(&self.config).interceptor(self.counter()).build(),
+        )
+    }
+
+    pub(crate) fn ecs(&self) -> aws_sdk_ecs::Client {
+        aws_sdk_ecs::Client::from_conf(aws_sdk_ecs::config::Builder::from(&self.config).interceptor(self.counter()).build())
+    }
+
+    pub(crate) fn ecr(&self) -> aws_sdk_ecr::Client {
+        aws_sdk_ecr::Client::from_conf(aws_sdk_ecr::config::Builder::from(&self.config).interceptor(self.counter()).build())
+    }
+
+    pub(crate) fn elbv2(&self) -> aws_sdk_elasticloadbalancingv2::Client {
+        aws_sdk_elasticloadbalancingv2::Client::from_conf(
+            aws_sdk_elasticloadbalancingv2::config::Builder::from(&self.config).interceptor(self.counter()).build(),
+        )
+    }
+}
+
+/// Connect: the configuration from `access`, wrapped for counting.
+pub async fn connect(access: &Access) -> Result<Aws, AwsError> {
+    Ok(Aws::new(config(access).await?))
+}
 
 /// How to reach AWS, from the command line and the spec.
 #[derive(Debug, Clone, Default)]
@@ -27,7 +83,7 @@ pub struct Access {
 /// The SDK configuration every client is built from. There is no silent default region:
 /// without one from the spec, `--region`, the environment or the profile, this fails and
 /// says how to set one.
-pub async fn config(access: &Access) -> Result<aws_config::SdkConfig, AwsError> {
+pub async fn config(access: &Access) -> Result<SdkConfig, AwsError> {
     let region = match (&access.spec_region, &access.region) {
         (Some(spec), Some(flag)) if spec != flag => {
             return Err(AwsError::RegionConflict { spec: spec.clone(), flag: flag.clone() });

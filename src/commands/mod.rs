@@ -1,26 +1,65 @@
 //! One thin adapter per command: arguments in, one library call, result to `report`.
 
 mod completions;
+mod deploy;
+mod destroy;
 mod render;
 mod schema;
+mod status;
 mod validate;
 
 use std::path::Path;
 
-use crate::cli::{Cli, Command};
+use crate::aws::{self, Access, Aws};
+use crate::cli::{Cli, Command, TargetArgs};
 use crate::report::Report;
 use crate::spec::{LoadError, LoadOptions};
 use crate::stack::{compile, process_env, Compiled};
 
+/// Options every AWS command shares.
+pub struct Global<'a> {
+    pub env: Option<&'a str>,
+    pub region: Option<&'a str>,
+    pub profile: Option<&'a str>,
+}
+
 /// Run the parsed command line; returns the process exit code.
 pub fn run(cli: Cli, report: &mut Report) -> anyhow::Result<u8> {
-    let env = cli.env.as_deref();
-    match cli.command {
-        Command::Validate(args) => validate::run(&args, env, report),
-        Command::Render(args) => render::run(&args, env, report),
-        Command::Schema(args) => schema::run(&args, report),
-        Command::Completions(args) => completions::run(&args, report),
+    let global = Global { env: cli.env.as_deref(), region: cli.region.as_deref(), profile: cli.profile.as_deref() };
+    let env = global.env;
+    match &cli.command {
+        Command::Validate(args) => validate::run(args, env, report),
+        Command::Render(args) => render::run(args, env, report),
+        Command::Deploy(args) => deploy::run(args, &global, report),
+        Command::Status(args) => status::run(args, &global, report),
+        Command::Destroy(args) => destroy::run(args, &global, report),
+        Command::Schema(args) => schema::run(args, report),
+        Command::Completions(args) => completions::run(args, report),
     }
+}
+
+/// A runtime for one command's AWS calls.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
+}
+
+async fn connect(global: &Global<'_>, spec_region: Option<&str>) -> anyhow::Result<Aws> {
+    let access = Access {
+        region: global.region.map(str::to_string),
+        profile: global.profile.map(str::to_string),
+        spec_region: spec_region.map(str::to_string),
+    };
+    Ok(aws::connect(&access).await?)
+}
+
+/// The stack a `FILE | --stack NAME` command is about, and the spec's region if any. An
+/// invalid spec is reported here: `Ok(Err(exit code))`.
+fn target(args: &TargetArgs, global: &Global<'_>, report: &mut Report) -> anyhow::Result<Result<(String, Option<String>), u8>> {
+    if let Some(stack) = &args.stack {
+        return Ok(Ok((stack.clone(), None)));
+    }
+    let Some(file) = &args.file else { anyhow::bail!("name a stack spec FILE or --stack NAME") };
+    Ok(compile_or_report(file, global.env, report)?.map(|c| (c.model.stack.to_string(), c.model.region.clone())))
 }
 
 /// Compile a spec for a command. An invalid spec is reported here: `Ok(Err(exit code))`.

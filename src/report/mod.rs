@@ -9,6 +9,8 @@ use serde::Serialize;
 use crate::exit;
 use crate::spec::Diagnostics;
 
+pub mod progress;
+
 pub struct Report {
     json: bool,
 }

@@ -1,10 +1,15 @@
 //! The local AWS emulator for end-to-end tests: tests/emulator/server.py (moto's server plus
 //! the patches documented there) on a free port, stopped when the handle drops.
 
+#![allow(dead_code)]
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// How long an ECS deployment takes on the emulator (tests/emulator/ecs_deployments.py).
+const DEPLOY_SECONDS: &str = "0.5";
 
 pub struct Emulator {
     pub url: String,
@@ -20,6 +25,7 @@ impl Emulator {
         let child = Command::new(python)
             .arg(crate::common::root().join("tests/emulator/server.py"))
             .arg(port.to_string())
+            .env("EMULATOR_DEPLOY_SECONDS", DEPLOY_SECONDS)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -34,6 +40,23 @@ impl Emulator {
             std::thread::sleep(Duration::from_millis(100));
         }
         emulator
+    }
+
+    /// The real `ecship` binary pointed at this emulator the way a user would: through the
+    /// SDK's own environment variables, with no profile or config file of the machine.
+    pub fn ecship(&self) -> assert_cmd::Command {
+        let mut cmd = crate::common::ecship();
+        cmd.env("AWS_ENDPOINT_URL", &self.url)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", "/nonexistent/ecship-test")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/ecship-test")
+            .env("CI", "true")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_DEFAULT_REGION");
+        cmd
     }
 
     /// An SDK configuration for this emulator: dummy credentials, one attempt per call

@@ -12,15 +12,19 @@ uses; tests/emulator/test_server.py checks every one of them.
    type creates, reports and deletes a namespace in moto's own Cloud Map backend, with the
    attributes AWS documents: Ref = the namespace id, GetAtt Arn and Id.
 
-2. Deleting a stack leaks what moto's CloudFormation cannot delete — target groups, the ECS
+2. Deleting a stack, or removing resources from it in an update, leaks what moto's
+   CloudFormation cannot delete — listener rules, target groups, the ECS
    cluster, NAT gateways (and their network interfaces), the internet gateway's attachment,
    route tables, Elastic IPs — and then fails on the VPC with `DependencyViolation` while the
    stack itself vanishes. Here those types get the deletes AWS performs (a deleted cluster
    turns INACTIVE and a NAT gateway `deleted`, as on AWS), and moto's own retrying delete
    passes put them in dependency order.
 
-Known and not yet patched: ECS deployments never progress, and change sets carry no
-property details.
+3. ECS deployments never progress in stock moto. tests/emulator/ecs_deployments.py adds what
+   ECS does: deployments that replace each other and complete after a short, configurable
+   time, and tasks that fail on demand with stop reasons, rolled back by the circuit breaker.
+
+Known and not yet patched: change sets carry no property details.
 """
 
 import sys
@@ -32,6 +36,8 @@ from moto.ec2.models import ec2_backends
 from moto.ecs.models import ecs_backends
 from moto.elbv2.models import elbv2_backends
 from moto.servicediscovery.models import servicediscovery_backends
+
+import ecs_deployments
 
 
 class HttpNamespace(CloudFormationModel):
@@ -112,6 +118,7 @@ def _delete_nat_gateway(nat: Any, ec2: Any) -> None:
 # A delete that raises (a dependency still there) is retried by moto in a later pass.
 _DELETES = {
     "AWS::ElasticLoadBalancingV2::TargetGroup": lambda r, a, g: elbv2_backends[a][g].delete_target_group(r.arn),
+    "AWS::ElasticLoadBalancingV2::ListenerRule": lambda r, a, g: elbv2_backends[a][g].delete_rule(r.arn),
     "AWS::ECS::Cluster": lambda r, a, g: ecs_backends[a][g].delete_cluster(r.name),
     "AWS::EC2::NatGateway": lambda r, a, g: _delete_nat_gateway(r, ec2_backends[a][g]),
     "AWS::EC2::VPCGatewayAttachment": lambda r, a, g: ec2_backends[a][g].detach_internet_gateway(r.gateway_id, r.vpc_id),
@@ -132,6 +139,7 @@ def _delete_resource(self: Any, parsed_resource: Any, resource_json: dict) -> No
 
 
 parsing.ResourceMap._delete_resource = _delete_resource
+ecs_deployments.install()
 
 
 def main() -> None:

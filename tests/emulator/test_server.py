@@ -15,6 +15,7 @@ import urllib.request
 import boto3
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+DEPLOY_SECONDS = 0.3
 
 
 def free_port() -> int:
@@ -28,7 +29,10 @@ class EmulatorTest(unittest.TestCase):
     def setUpClass(cls) -> None:
         port = free_port()
         cls.url = f"http://127.0.0.1:{port}"
-        cls.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "server.py"), str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        env = {**os.environ, "EMULATOR_DEPLOY_SECONDS": str(DEPLOY_SECONDS)}
+        cls.proc = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "server.py"), str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
+        )
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -96,6 +100,84 @@ class EmulatorTest(unittest.TestCase):
         self.assertNotIn(vpc, attached)
         self.assertEqual([t["VpcId"] for t in elb.describe_target_groups()["TargetGroups"]], [])
         self.assertEqual([c["status"] for c in ecs.describe_clusters(clusters=["leak-test"])["clusters"]], ["INACTIVE"])
+
+    def _ecs_service(self, cluster: str) -> tuple:
+        ecs, ec2 = self.client("ecs"), self.client("ec2")
+        vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.0.0/24")["Subnet"]["SubnetId"]
+        sg = ec2.create_security_group(GroupName=cluster, Description="s", VpcId=vpc)["GroupId"]
+        ecs.create_cluster(clusterName=cluster)
+
+        def revision(env: list) -> str:
+            container = {"name": "app", "image": "nginx:1", "memory": 512, "environment": env}
+            return ecs.register_task_definition(family=cluster, containerDefinitions=[container])["taskDefinition"]["taskDefinitionArn"]
+
+        network = {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [sg]}}
+        return ecs, revision, network
+
+    def _settled(self, ecs, cluster: str, name: str) -> dict:
+        time.sleep(DEPLOY_SECONDS + 0.2)
+        return ecs.describe_services(cluster=cluster, services=[name])["services"][0]
+
+    def test_deployments_replace_each_other_and_complete(self) -> None:
+        ecs, revision, network = self._ecs_service("deploys")
+        first, second = revision([]), revision([{"name": "A", "value": "2"}])
+        config = {"minimumHealthyPercent": 50, "maximumPercent": 100, "deploymentCircuitBreaker": {"enable": True, "rollback": True}}
+        ecs.create_service(
+            cluster="deploys", serviceName="web", taskDefinition="deploys:1", desiredCount=2, launchType="FARGATE",
+            networkConfiguration=network, deploymentConfiguration=config,
+        )
+        service = ecs.describe_services(cluster="deploys", services=["web"])["services"][0]
+        self.assertEqual([(d["status"], d["rolloutState"], d["taskDefinition"]) for d in service["deployments"]], [("PRIMARY", "IN_PROGRESS", first)])
+        self.assertEqual(service["runningCount"], 0)
+        self.assertEqual(service["deploymentConfiguration"], config)
+        service = self._settled(ecs, "deploys", "web")
+        self.assertEqual([(d["rolloutState"], d["runningCount"]) for d in service["deployments"]], [("COMPLETED", 2)])
+        self.assertEqual(service["runningCount"], 2)
+        self.assertIn("has reached a steady state", service["events"][0]["message"])
+
+        ecs.update_service(cluster="deploys", service="web", taskDefinition=second)
+        service = ecs.describe_services(cluster="deploys", services=["web"])["services"][0]
+        self.assertEqual([(d["status"], d["taskDefinition"]) for d in service["deployments"]], [("PRIMARY", second), ("ACTIVE", first)])
+        service = self._settled(ecs, "deploys", "web")
+        self.assertEqual([(d["status"], d["rolloutState"], d["taskDefinition"]) for d in service["deployments"]], [("PRIMARY", "COMPLETED", second)])
+
+        ecs.update_service(cluster="deploys", service="web", desiredCount=3)
+        service = ecs.describe_services(cluster="deploys", services=["web"])["services"][0]
+        self.assertEqual((len(service["deployments"]), service["runningCount"]), (1, 3))
+
+    def test_failing_tasks_stop_with_their_reason_and_roll_back(self) -> None:
+        ecs, revision, network = self._ecs_service("fails")
+        good, bad = revision([]), revision([{"name": "EMULATOR_TASK_FAILURE", "value": "Essential container in task exited: exit 3"}])
+        config = {"deploymentCircuitBreaker": {"enable": True, "rollback": True}}
+        ecs.create_service(
+            cluster="fails", serviceName="web", taskDefinition=good, desiredCount=2, launchType="FARGATE",
+            networkConfiguration=network, deploymentConfiguration=config,
+        )
+        self._settled(ecs, "fails", "web")
+        ecs.update_service(cluster="fails", service="web", taskDefinition=bad)
+        service = self._settled(ecs, "fails", "web")
+        states = [(d["status"], d["rolloutState"], d["taskDefinition"]) for d in service["deployments"]]
+        self.assertEqual(states, [("PRIMARY", "IN_PROGRESS", good), ("ACTIVE", "FAILED", bad)])
+        self.assertTrue(any("rolling back" in e["message"] for e in service["events"]))
+        stopped = ecs.list_tasks(cluster="fails", desiredStatus="STOPPED")["taskArns"]
+        self.assertEqual(len(stopped), 2)
+        tasks = ecs.describe_tasks(cluster="fails", tasks=stopped)["tasks"]
+        self.assertEqual({(t["stoppedReason"], t["taskDefinitionArn"], t["group"], t["lastStatus"]) for t in tasks},
+                         {("Essential container in task exited: exit 3", bad, "service:web", "STOPPED")})
+        service = self._settled(ecs, "fails", "web")
+        self.assertEqual([(d["rolloutState"], d["taskDefinition"]) for d in service["deployments"]], [("COMPLETED", good)])
+
+    def test_a_cluster_with_active_services_cannot_be_deleted(self) -> None:
+        ecs, revision, network = self._ecs_service("busy")
+        revision([])
+        ecs.create_service(cluster="busy", serviceName="web", taskDefinition="busy:1", desiredCount=1, launchType="FARGATE", networkConfiguration=network)
+        with self.assertRaises(ecs.exceptions.ClientError) as refused:
+            ecs.delete_cluster(cluster="busy")
+        self.assertEqual(refused.exception.response["Error"]["Code"], "ClusterContainsServicesException")
+        ecs.delete_service(cluster="busy", service="web", force=True)
+        ecs.delete_cluster(cluster="busy")
+        self.assertEqual(ecs.describe_services(cluster="busy", services=["web"])["failures"][0]["reason"], "MISSING")
 
 
 if __name__ == "__main__":

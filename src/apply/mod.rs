@@ -1,0 +1,240 @@
+//! `deploy`: bring deployed state to the spec, in the order AWS needs.
+//!
+//! 1. Services dropped from the spec are deleted first (their security groups and target
+//!    groups are about to leave the stack, and AWS will not delete them while in use).
+//! 2. The infrastructure stack is created or updated (no write when the template is the same).
+//! 3. Each service gets its task definition — a new revision only when the rendered one
+//!    differs from the family's latest — and is created or updated when anything differs.
+//! 4. Every changed service is watched until stable, failed or out of time.
+//!
+//! A run with nothing changed makes no write at all. Must not print.
+
+pub mod wait;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use serde::Serialize;
+
+use crate::aws::cloudformation::{Applied, Stacks};
+use crate::aws::ecs::Ecs;
+use crate::aws::{Aws, AwsError};
+use crate::destroy::{families_of, remove_family, remove_services, stack_event};
+use crate::events::{Event, Reporter};
+use crate::model::ServiceName;
+use crate::stack::Compiled;
+use crate::workload::outputs::{MissingOutput, StackOutputs};
+use crate::workload::render::{self, ecs_service_name, Inputs, RenderError};
+use crate::workload::{revision_name, ServiceState, STACK_TAG};
+use wait::{assess, Assessment, Outcome, Watch};
+
+/// May deploy remove services that left the spec?
+pub enum Consent<'a> {
+    /// `--yes`.
+    Given,
+    /// Ask (a terminal): the question, answered yes or no.
+    Ask(&'a (dyn Fn(&str) -> bool + Sync)),
+    /// No terminal and no `--yes`: refuse.
+    Refused,
+}
+
+pub struct DeployOptions<'a> {
+    /// Images for services whose image is not a `uri:` (`--image NAME=URI`).
+    pub images: &'a BTreeMap<ServiceName, String>,
+    pub removal: Consent<'a>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error(transparent)]
+    Outputs(#[from] MissingOutput),
+    #[error("cannot serialise the template: {0}")]
+    Template(String),
+    #[error("deploy would remove service{} {} (no longer in the spec) — re-run with --yes to remove {}", if services.len() == 1 { "" } else { "s" }, services.join(", "), if services.len() == 1 { "it" } else { "them" })]
+    RemovalRefused { services: Vec<String> },
+    #[error("the rollout of {} did not finish:{}", failures.iter().map(|f| f.service.as_str()).collect::<Vec<_>>().join(", "), failures.iter().map(|f| format!("\n  {f}")).collect::<String>())]
+    Rollout { failures: Vec<RolloutFailure> },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RolloutFailure {
+    pub service: String,
+    pub outcome: Outcome,
+}
+
+impl std::fmt::Display for RolloutFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.outcome {
+            Outcome::Stable => write!(f, "{}: stable", self.service),
+            Outcome::TimedOut { waited_secs } => {
+                write!(
+                    f,
+                    "{}: not stable after {}; ECS carries on — see `ecship status`",
+                    self.service,
+                    humantime::format_duration(Duration::from_secs(*waited_secs))
+                )
+            }
+            Outcome::Failed { reason, rolled_back, stopped } => {
+                let what = if *rolled_back { "rolled back to the previous revision" } else { "failed" };
+                write!(f, "{}: {what}: {reason}", self.service)?;
+                let reasons: BTreeSet<&str> = stopped.iter().map(|t| t.reason.as_str()).collect();
+                for reason in reasons {
+                    let n = stopped.iter().filter(|t| t.reason == reason).count();
+                    write!(f, "\n    stopped task{}: {reason}", if n == 1 { String::new() } else { format!("s ({n})") })?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl DeployError {
+    /// Whether every failed rollout was rolled back (the service runs its previous revision).
+    pub fn rolled_back(&self) -> bool {
+        matches!(self, DeployError::Rollout { failures } if failures.iter().all(|f| matches!(f.outcome, Outcome::Failed { rolled_back: true, .. })))
+    }
+
+    pub fn timed_out(&self) -> bool {
+        matches!(self, DeployError::Rollout { failures } if failures.iter().any(|f| matches!(f.outcome, Outcome::TimedOut { .. })))
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Deployed {
+    pub stack: String,
+    /// created, updated or unchanged.
+    pub infrastructure: &'static str,
+    pub services: Vec<ServiceResult>,
+    pub removed: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceResult {
+    pub service: String,
+    /// create, update or unchanged.
+    pub action: &'static str,
+    pub task_definition: String,
+    pub registered: bool,
+}
+
+impl Deployed {
+    pub fn changed(&self) -> bool {
+        self.infrastructure != "unchanged"
+            || !self.removed.is_empty()
+            || self.services.iter().any(|s| s.action != "unchanged" || s.registered)
+    }
+}
+
+pub async fn deploy(aws: &Aws, c: &Compiled, opts: &DeployOptions<'_>, r: &dyn Reporter) -> Result<Deployed, DeployError> {
+    let m = &c.model;
+    let stack = m.stack.as_str();
+    // An image that cannot be deployed fails the run before any write.
+    for svc in m.services.values() {
+        render::image(svc, opts.images)?;
+    }
+    let stacks = Stacks::new(aws);
+    let ecs = Ecs::new(aws);
+
+    // 1. Services no longer in the spec.
+    let wanted: BTreeSet<String> = m.services.values().map(ecs_service_name).collect();
+    let mut running: BTreeMap<String, ServiceState> = BTreeMap::new();
+    let mut removed = Vec::new();
+    if let Some(cluster) = stacks.describe(stack).await?.and_then(|s| s.outputs.get("ClusterName").cloned()) {
+        let (keep, stale): (Vec<ServiceState>, Vec<ServiceState>) =
+            ecs.stack_services(&cluster, stack).await?.into_iter().partition(|s| wanted.contains(&s.name));
+        running = keep.into_iter().map(|s| (s.name.clone(), s)).collect();
+        if !stale.is_empty() {
+            let names: Vec<String> = stale.iter().map(|s| s.name.clone()).collect();
+            let question = format!(
+                "Remove service{} {} from stack {stack}? They are no longer in the spec.",
+                if names.len() == 1 { "" } else { "s" },
+                names.join(", ")
+            );
+            let agreed = match &opts.removal {
+                Consent::Given => true,
+                Consent::Ask(ask) => ask(&question),
+                Consent::Refused => false,
+            };
+            if !agreed {
+                return Err(DeployError::RemovalRefused { services: names });
+            }
+            r.event(&Event::Step { message: format!("services: removing {}", names.join(", ")) });
+            remove_services(&ecs, &cluster, &stale, Duration::from_secs(1800), r).await?;
+            for family in families_of(stack, &stale) {
+                remove_family(&ecs, &family, r).await?;
+            }
+            removed = names;
+        }
+    }
+
+    // 2. Infrastructure.
+    r.event(&Event::Step { message: format!("infrastructure: stack {stack}") });
+    let body = c.template.to_json_compact();
+    let mut tags = m.tags.clone();
+    tags.insert(STACK_TAG.into(), stack.to_string());
+    let applied = stacks.apply(stack, &body, &tags, &mut |e| r.event(&stack_event(e))).await?;
+    let infrastructure = match applied {
+        Applied::Created => "created",
+        Applied::Updated => "updated",
+        Applied::NoChanges => "unchanged",
+    };
+    r.event(&Event::Stack { stack: stack.to_string(), result: infrastructure });
+    let info = stacks.describe(stack).await?.ok_or_else(|| AwsError::Other(format!("stack {stack} vanished after deploying it")))?;
+    let outputs = StackOutputs::parse(stack, &info.outputs)?;
+
+    // 3. Task definitions and services.
+    r.event(&Event::Step { message: format!("services: {} in cluster {}", m.services.len(), outputs.cluster) });
+    let inputs = Inputs { model: m, outputs: &outputs, region: aws.region(), images: opts.images };
+    let mut desired = Vec::new();
+    for svc in m.services.values() {
+        desired.push((svc, render::task_def(&inputs, svc)?, render::service_config(&inputs, svc)?));
+    }
+    // The families' latest revisions, read concurrently.
+    let latest = join_all(desired.iter().map(|(_, td, _)| ecs.task_definition(&td.family))).await;
+    let mut results = Vec::new();
+    let mut watches = Vec::new();
+    for ((svc, td, config), latest) in desired.iter().zip(latest) {
+        let (arn, registered) = match latest? {
+            Some(l) if l.task_def == *td => (l.arn, false),
+            _ => (ecs.register(td, &render::task_tags(m, svc)).await?, true),
+        };
+        r.event(&Event::TaskDefinition { service: config.name.clone(), revision: revision_name(&arn).to_string(), registered });
+        let action = match running.get(&config.name) {
+            None => {
+                ecs.create_service(config, &arn).await?;
+                "create"
+            }
+            Some(s) if s.task_definition != arn || config.differs_from(s) => {
+                ecs.update_service(config, &arn).await?;
+                "update"
+            }
+            Some(_) => "unchanged",
+        };
+        r.event(&Event::Service { service: config.name.clone(), action });
+        // An unchanged service still mid-rollout (an earlier run was interrupted) is watched too.
+        let settled = running.get(&config.name).is_some_and(|s| assess(s, &arn) == Assessment::Stable);
+        if action != "unchanged" || !settled {
+            watches.push(Watch { name: config.name.clone(), task_definition: arn.clone(), timeout: svc.deploy.timeout });
+        }
+        results.push(ServiceResult { service: config.name.clone(), action, task_definition: revision_name(&arn).to_string(), registered });
+    }
+
+    // 4. Rollouts.
+    if !watches.is_empty() {
+        r.event(&Event::Step {
+            message: format!("rollout: waiting for {}", watches.iter().map(|w| w.name.as_str()).collect::<Vec<_>>().join(", ")),
+        });
+    }
+    let outcomes = wait::wait_all(&ecs, &outputs.cluster, &watches, r).await?;
+    let failures: Vec<RolloutFailure> =
+        outcomes.into_iter().filter(|(_, o)| *o != Outcome::Stable).map(|(service, outcome)| RolloutFailure { service, outcome }).collect();
+    if !failures.is_empty() {
+        return Err(DeployError::Rollout { failures });
+    }
+    Ok(Deployed { stack: stack.to_string(), infrastructure, services: results, removed })
+}

@@ -1,0 +1,472 @@
+//! ECS through its API: task definitions and services, read as `workload` types and written
+//! from them. Reads are batched (DescribeServices takes 10 services a call).
+//!
+//! Must not decide anything: callers compare and choose.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ecs::error::ProvideErrorMetadata;
+use aws_sdk_ecs::types::{
+    AssignPublicIp, AwsVpcConfiguration, Compatibility, ContainerDefinition, DeploymentCircuitBreaker, DeploymentConfiguration,
+    DesiredStatus, KeyValuePair, LaunchType, LoadBalancer, LogConfiguration, LogDriver, NetworkConfiguration, NetworkMode, PortMapping,
+    PropagateTags, Secret, ServiceConnectClientAlias, ServiceConnectConfiguration, ServiceConnectService, ServiceField, Tag,
+    TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
+};
+use aws_sdk_ecs::Client;
+
+use super::{classify, Aws, AwsError};
+use crate::workload::{
+    Container, Deployment, DeploymentConfig, LoadBalancerTarget, LogConfig, Network, ObservedConfig, ServiceConfig, ServiceEvent,
+    ServiceState, StoppedTask, TaskDef, PORT_NAME,
+};
+
+/// DescribeServices and DescribeTasks take this many at a time.
+const BATCH: usize = 10;
+
+pub struct Ecs {
+    client: Client,
+}
+
+/// A registered task definition: its ARN, content and tags.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    pub arn: String,
+    pub task_def: TaskDef,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Ecs {
+    pub fn new(aws: &Aws) -> Self {
+        Self { client: aws.ecs() }
+    }
+
+    /// The cluster's status (ACTIVE, INACTIVE…), or `None` when it does not exist.
+    pub async fn cluster_status(&self, cluster: &str) -> Result<Option<String>, AwsError> {
+        let out = self
+            .client
+            .describe_clusters()
+            .clusters(cluster)
+            .send()
+            .await
+            .map_err(|e| classify(&format!("DescribeClusters {cluster}"), e))?;
+        Ok(out.clusters().first().and_then(|c| c.status()).map(str::to_string))
+    }
+
+    /// The named services that exist (any status), in batches of ten.
+    pub async fn describe_services(&self, cluster: &str, names: &[String]) -> Result<Vec<ServiceState>, AwsError> {
+        let mut out = Vec::new();
+        for batch in names.chunks(BATCH) {
+            let sent = self
+                .client
+                .describe_services()
+                .cluster(cluster)
+                .set_services(Some(batch.to_vec()))
+                .include(ServiceField::Tags)
+                .send()
+                .await;
+            let page = match sent {
+                Ok(p) => p,
+                Err(e) if e.code() == Some("ClusterNotFoundException") => return Ok(Vec::new()),
+                Err(e) => return Err(classify(&format!("DescribeServices {cluster}"), e)),
+            };
+            out.extend(page.services().iter().map(service_state));
+        }
+        Ok(out)
+    }
+
+    /// Every ACTIVE or DRAINING service in the cluster whose `ecship:stack` tag is `stack`.
+    pub async fn stack_services(&self, cluster: &str, stack: &str) -> Result<Vec<ServiceState>, AwsError> {
+        let mut arns = Vec::new();
+        let mut pages = self.client.list_services().cluster(cluster).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(p) => arns.extend(p.service_arns().iter().cloned()),
+                Err(e) if e.code() == Some("ClusterNotFoundException") => return Ok(Vec::new()),
+                Err(e) => return Err(classify(&format!("ListServices {cluster}"), e)),
+            }
+        }
+        let all = self.describe_services(cluster, &arns).await?;
+        Ok(all
+            .into_iter()
+            .filter(|s| s.status != "INACTIVE" && s.tags.get(crate::workload::STACK_TAG).map(String::as_str) == Some(stack))
+            .collect())
+    }
+
+    /// A task definition by ARN, `family:revision`, or family (its latest ACTIVE revision);
+    /// `None` when there is none.
+    pub async fn task_definition(&self, id: &str) -> Result<Option<Registered>, AwsError> {
+        let out = match self.client.describe_task_definition().task_definition(id).include(TaskDefinitionField::Tags).send().await {
+            Ok(o) => o,
+            Err(e) if e.code() == Some("ClientException") => return Ok(None),
+            Err(e) => return Err(classify(&format!("DescribeTaskDefinition {id}"), e)),
+        };
+        let Some(td) = out.task_definition() else { return Ok(None) };
+        Ok(Some(Registered { arn: td.task_definition_arn().unwrap_or(id).to_string(), task_def: task_def(td), tags: tags(out.tags()) }))
+    }
+
+    /// Register a new revision; returns its ARN.
+    pub async fn register(&self, td: &TaskDef, tags: &BTreeMap<String, String>) -> Result<String, AwsError> {
+        let action = format!("RegisterTaskDefinition {}", td.family);
+        let c = &td.container;
+        let mut container = ContainerDefinition::builder()
+            .name(&c.name)
+            .image(&c.image)
+            .essential(true)
+            .set_command(c.command.clone())
+            .set_environment(Some(c.environment.iter().map(|(k, v)| KeyValuePair::builder().name(k).value(v).build()).collect()));
+        if let Some(port) = c.port {
+            container = container.port_mappings(
+                PortMapping::builder().name(PORT_NAME).container_port(i32::from(port)).protocol(TransportProtocol::Tcp).build(),
+            );
+        }
+        for (name, from) in &c.secrets {
+            container = container.secrets(Secret::builder().name(name).value_from(from).build().map_err(|e| built(&action, e))?);
+        }
+        if let Some(log) = &c.log {
+            container = container.log_configuration(
+                LogConfiguration::builder()
+                    .log_driver(LogDriver::Awslogs)
+                    .options("awslogs-group", &log.group)
+                    .options("awslogs-region", &log.region)
+                    .options("awslogs-stream-prefix", &log.stream_prefix)
+                    .build()
+                    .map_err(|e| built(&action, e))?,
+            );
+        }
+        let out = self
+            .client
+            .register_task_definition()
+            .family(&td.family)
+            .requires_compatibilities(Compatibility::Fargate)
+            .network_mode(NetworkMode::Awsvpc)
+            .cpu(td.cpu.to_string())
+            .memory(td.memory.to_string())
+            .set_task_role_arn(td.task_role_arn.clone())
+            .set_execution_role_arn(td.execution_role_arn.clone())
+            .container_definitions(container.build())
+            .set_tags(Some(ecs_tags(tags)))
+            .send()
+            .await
+            .map_err(|e| classify(&action, e))?;
+        out.task_definition()
+            .and_then(|t| t.task_definition_arn())
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::Other(format!("{action}: AWS returned no task-definition ARN")))
+    }
+
+    pub async fn create_service(&self, s: &ServiceConfig, task_definition: &str) -> Result<(), AwsError> {
+        let action = format!("CreateService {}", s.name);
+        let mut req = self
+            .client
+            .create_service()
+            .cluster(&s.cluster)
+            .service_name(&s.name)
+            .task_definition(task_definition)
+            .desired_count(count(s.desired_count))
+            .launch_type(LaunchType::Fargate)
+            .network_configuration(network(&s.network, &action)?)
+            .set_health_check_grace_period_seconds(s.grace_seconds.map(count))
+            .deployment_configuration(deployment(&s.deployment))
+            .propagate_tags(PropagateTags::Service)
+            .enable_ecs_managed_tags(true)
+            .set_tags(Some(ecs_tags(&s.tags)));
+        if let Some(lb) = &s.load_balancer {
+            req = req.load_balancers(load_balancer(lb));
+        }
+        if let Some(sc) = &s.service_connect {
+            req = req.service_connect_configuration(service_connect(sc, &action)?);
+        }
+        req.send().await.map_err(|e| classify(&action, e))?;
+        Ok(())
+    }
+
+    pub async fn update_service(&self, s: &ServiceConfig, task_definition: &str) -> Result<(), AwsError> {
+        let action = format!("UpdateService {}", s.name);
+        let mut req = self
+            .client
+            .update_service()
+            .cluster(&s.cluster)
+            .service(&s.name)
+            .task_definition(task_definition)
+            .desired_count(count(s.desired_count))
+            .network_configuration(network(&s.network, &action)?)
+            .set_health_check_grace_period_seconds(s.grace_seconds.map(count))
+            .deployment_configuration(deployment(&s.deployment));
+        if let Some(lb) = &s.load_balancer {
+            req = req.load_balancers(load_balancer(lb));
+        }
+        req = match &s.service_connect {
+            Some(sc) => req.service_connect_configuration(service_connect(sc, &action)?),
+            // Leaving the setting out keeps it; turning it off takes an explicit `enabled: false`.
+            None => req.service_connect_configuration(ServiceConnectConfiguration::builder().enabled(false).build()),
+        };
+        req.send().await.map_err(|e| classify(&action, e))?;
+        Ok(())
+    }
+
+    /// Scale the service to zero and delete it (`force`: no separate scale-down call).
+    pub async fn delete_service(&self, cluster: &str, name: &str) -> Result<(), AwsError> {
+        match self.client.delete_service().cluster(cluster).service(name).force(true).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("ServiceNotFoundException") => Ok(()),
+            Err(e) => Err(classify(&format!("DeleteService {name}"), e)),
+        }
+    }
+
+    /// Stopped tasks of a service that ran `task_definition`, with their stop reasons.
+    pub async fn stopped_tasks(&self, cluster: &str, service: &str, task_definition: &str) -> Result<Vec<StoppedTask>, AwsError> {
+        let action = format!("ListTasks {service}");
+        let listed = self
+            .client
+            .list_tasks()
+            .cluster(cluster)
+            .service_name(service)
+            .desired_status(DesiredStatus::Stopped)
+            .send()
+            .await
+            .map_err(|e| classify(&action, e))?;
+        let arns = listed.task_arns().to_vec();
+        let mut out = Vec::new();
+        for batch in arns.chunks(BATCH * 10) {
+            let described = self
+                .client
+                .describe_tasks()
+                .cluster(cluster)
+                .set_tasks(Some(batch.to_vec()))
+                .send()
+                .await
+                .map_err(|e| classify(&format!("DescribeTasks {service}"), e))?;
+            let group = format!("service:{service}");
+            for t in described.tasks() {
+                if t.task_definition_arn() != Some(task_definition) || t.group().is_some_and(|g| g != group) {
+                    continue;
+                }
+                let stopped = t.stopped_reason().unwrap_or("stopped");
+                // The container's own reason (an exit code, an image pull error) when it adds something.
+                let container =
+                    t.containers().iter().find_map(|c| c.reason()).filter(|r| *r != stopped).map(|r| format!(" ({r})")).unwrap_or_default();
+                let reason = format!("{stopped}{container}");
+                let id = t.task_arn().and_then(|a| a.rsplit('/').next()).unwrap_or("").to_string();
+                out.push(StoppedTask { id, task_definition: task_definition.to_string(), reason });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Families starting with `prefix` (ACTIVE or INACTIVE).
+    pub async fn families(&self, prefix: &str) -> Result<Vec<String>, AwsError> {
+        let mut out = Vec::new();
+        let mut pages = self
+            .client
+            .list_task_definition_families()
+            .family_prefix(prefix)
+            .status(TaskDefinitionFamilyStatus::All)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            out.extend(page.map_err(|e| classify(&format!("ListTaskDefinitionFamilies {prefix}"), e))?.families().iter().cloned());
+        }
+        Ok(out)
+    }
+
+    /// Revision ARNs of exactly `family` with the given status, oldest first.
+    pub async fn revisions(&self, family: &str, active: bool) -> Result<Vec<String>, AwsError> {
+        let status = if active { TaskDefinitionStatus::Active } else { TaskDefinitionStatus::Inactive };
+        let mut out = Vec::new();
+        let mut pages = self.client.list_task_definitions().family_prefix(family).status(status).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify(&format!("ListTaskDefinitions {family}"), e))?;
+            // The prefix also matches longer families (`web` and `web-2`).
+            out.extend(
+                page.task_definition_arns()
+                    .iter()
+                    .filter(|a| crate::workload::revision_name(a).rsplit_once(':').is_some_and(|(f, _)| f == family))
+                    .cloned(),
+            );
+        }
+        Ok(out)
+    }
+
+    pub async fn deregister(&self, arn: &str) -> Result<(), AwsError> {
+        match self.client.deregister_task_definition().task_definition(arn).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("ClientException") => Ok(()),
+            Err(e) => Err(classify(&format!("DeregisterTaskDefinition {arn}"), e)),
+        }
+    }
+
+    /// Delete INACTIVE revisions, ten a call.
+    pub async fn delete_task_definitions(&self, arns: &[String]) -> Result<(), AwsError> {
+        for batch in arns.chunks(BATCH) {
+            self.client
+                .delete_task_definitions()
+                .set_task_definitions(Some(batch.to_vec()))
+                .send()
+                .await
+                .map_err(|e| classify("DeleteTaskDefinitions", e))?;
+        }
+        Ok(())
+    }
+}
+
+fn built(action: &str, e: impl std::fmt::Display) -> AwsError {
+    AwsError::Other(format!("{action}: {e}"))
+}
+
+fn count(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+fn unsigned(n: i32) -> u32 {
+    u32::try_from(n).unwrap_or(0)
+}
+
+fn ecs_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+}
+
+fn tags(t: &[Tag]) -> BTreeMap<String, String> {
+    t.iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string()))).collect()
+}
+
+fn network(n: &Network, action: &str) -> Result<NetworkConfiguration, AwsError> {
+    let vpc = AwsVpcConfiguration::builder()
+        .set_subnets(Some(n.subnets.clone()))
+        .set_security_groups(Some(n.security_groups.clone()))
+        .assign_public_ip(if n.public_ip { AssignPublicIp::Enabled } else { AssignPublicIp::Disabled })
+        .build()
+        .map_err(|e| built(action, e))?;
+    Ok(NetworkConfiguration::builder().awsvpc_configuration(vpc).build())
+}
+
+fn load_balancer(lb: &LoadBalancerTarget) -> LoadBalancer {
+    LoadBalancer::builder()
+        .target_group_arn(&lb.target_group_arn)
+        .container_name(&lb.container_name)
+        .container_port(i32::from(lb.container_port))
+        .build()
+}
+
+fn deployment(d: &DeploymentConfig) -> DeploymentConfiguration {
+    DeploymentConfiguration::builder()
+        .minimum_healthy_percent(count(d.min_healthy_percent))
+        .maximum_percent(count(d.max_percent))
+        .deployment_circuit_breaker(DeploymentCircuitBreaker::builder().enable(d.circuit_breaker).rollback(d.rollback).build())
+        .build()
+}
+
+fn service_connect(sc: &crate::workload::ServiceConnect, action: &str) -> Result<ServiceConnectConfiguration, AwsError> {
+    let mut b = ServiceConnectConfiguration::builder().enabled(true).namespace(&sc.namespace);
+    if let Some((dns, port)) = &sc.server {
+        let alias = ServiceConnectClientAlias::builder().port(i32::from(*port)).dns_name(dns).build().map_err(|e| built(action, e))?;
+        b = b.services(
+            ServiceConnectService::builder()
+                .port_name(PORT_NAME)
+                .discovery_name(dns)
+                .client_aliases(alias)
+                .build()
+                .map_err(|e| built(action, e))?,
+        );
+    }
+    Ok(b.build())
+}
+
+fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
+    let network = s.network_configuration().and_then(|n| n.awsvpc_configuration()).map(|v| {
+        let mut subnets = v.subnets().to_vec();
+        subnets.sort();
+        let mut security_groups = v.security_groups().to_vec();
+        security_groups.sort();
+        Network { subnets, security_groups, public_ip: v.assign_public_ip() == Some(&AssignPublicIp::Enabled) }
+    });
+    let load_balancer = s.load_balancers().first().and_then(|lb| {
+        Some(LoadBalancerTarget {
+            target_group_arn: lb.target_group_arn()?.to_string(),
+            container_name: lb.container_name()?.to_string(),
+            container_port: u16::try_from(lb.container_port()?).ok()?,
+        })
+    });
+    let deployment = s.deployment_configuration().map(|d| DeploymentConfig {
+        min_healthy_percent: d.minimum_healthy_percent().map(unsigned).unwrap_or(100),
+        max_percent: d.maximum_percent().map(unsigned).unwrap_or(200),
+        circuit_breaker: d.deployment_circuit_breaker().is_some_and(|b| b.enable()),
+        rollback: d.deployment_circuit_breaker().is_some_and(|b| b.rollback()),
+    });
+    let primary = s.deployments().iter().find(|d| d.status() == Some("PRIMARY"));
+    // Service Connect settings live on the deployment, not the service.
+    let service_connect_namespace =
+        primary.and_then(|d| d.service_connect_configuration()).filter(|c| c.enabled()).and_then(|c| c.namespace()).map(str::to_string);
+    ServiceState {
+        name: s.service_name().unwrap_or("").to_string(),
+        arn: s.service_arn().unwrap_or("").to_string(),
+        status: s.status().unwrap_or("").to_string(),
+        desired: unsigned(s.desired_count()),
+        running: unsigned(s.running_count()),
+        pending: unsigned(s.pending_count()),
+        task_definition: s.task_definition().unwrap_or("").to_string(),
+        deployments: s
+            .deployments()
+            .iter()
+            .map(|d| Deployment {
+                id: d.id().unwrap_or("").to_string(),
+                status: d.status().unwrap_or("").to_string(),
+                task_definition: d.task_definition().unwrap_or("").to_string(),
+                rollout_state: d.rollout_state().map(|r| r.as_str().to_string()),
+                rollout_reason: d.rollout_state_reason().map(str::to_string),
+                desired: unsigned(d.desired_count()),
+                running: unsigned(d.running_count()),
+                failed_tasks: unsigned(d.failed_tasks()),
+            })
+            .collect(),
+        events: s
+            .events()
+            .iter()
+            .map(|e| ServiceEvent {
+                id: e.id().unwrap_or("").to_string(),
+                at: e.created_at().map(|t| t.to_string()).unwrap_or_default(),
+                message: e.message().unwrap_or("").to_string(),
+            })
+            .collect(),
+        tags: tags(s.tags()),
+        config: ObservedConfig {
+            network,
+            load_balancer,
+            grace_seconds: s.health_check_grace_period_seconds().map(unsigned),
+            deployment,
+            service_connect_namespace,
+        },
+    }
+}
+
+/// The parts of a described task definition ecship sets; AWS-filled defaults are left out.
+fn task_def(td: &aws_sdk_ecs::types::TaskDefinition) -> TaskDef {
+    let c = td.container_definitions().first();
+    let options = c.and_then(|c| c.log_configuration()).and_then(|l| l.options());
+    let option = |k: &str| options.and_then(|o| o.get(k)).cloned().unwrap_or_default();
+    TaskDef {
+        family: td.family().unwrap_or("").to_string(),
+        cpu: td.cpu().and_then(|v| v.parse().ok()).unwrap_or(0),
+        memory: td.memory().and_then(|v| v.parse().ok()).unwrap_or(0),
+        task_role_arn: td.task_role_arn().map(str::to_string),
+        execution_role_arn: td.execution_role_arn().map(str::to_string),
+        container: Container {
+            name: c.and_then(|c| c.name()).unwrap_or("").to_string(),
+            image: c.and_then(|c| c.image()).unwrap_or("").to_string(),
+            port: c.and_then(|c| c.port_mappings().first()).and_then(|p| p.container_port()).and_then(|p| u16::try_from(p).ok()),
+            command: c.map(|c| c.command().to_vec()).filter(|v| !v.is_empty()),
+            environment: c
+                .map(|c| {
+                    c.environment().iter().filter_map(|kv| Some((kv.name()?.to_string(), kv.value().unwrap_or("").to_string()))).collect()
+                })
+                .unwrap_or_default(),
+            secrets: c
+                .map(|c| c.secrets().iter().map(|s| (s.name().to_string(), s.value_from().to_string())).collect())
+                .unwrap_or_default(),
+            log: c.and_then(|c| c.log_configuration()).filter(|l| l.log_driver() == &LogDriver::Awslogs).map(|_| LogConfig {
+                group: option("awslogs-group"),
+                region: option("awslogs-region"),
+                stream_prefix: option("awslogs-stream-prefix"),
+            }),
+        },
+    }
+}

@@ -1,0 +1,56 @@
+//! `ecship status FILE | --stack NAME`: the deployed stack and its services.
+
+use crate::cli::TargetArgs;
+use crate::exit;
+use crate::report::Report;
+
+pub fn run(args: &TargetArgs, global: &super::Global<'_>, report: &mut Report) -> anyhow::Result<u8> {
+    let (stack, region) = match super::target(args, global, report)? {
+        Ok(t) => t,
+        Err(code) => return Ok(code),
+    };
+    let status = super::runtime()?.block_on(async {
+        let aws = super::connect(global, region.as_deref()).await?;
+        anyhow::Ok(crate::status::status(&aws, &stack).await?)
+    })?;
+    if report.json() {
+        report.json_line(&status)?;
+        return Ok(exit::OK);
+    }
+    let Some(state) = &status.status else {
+        report.line(&format!("stack {stack} does not exist"))?;
+        return Ok(exit::OK);
+    };
+    report.line(&format!("stack {stack}: {state}"))?;
+    if let Some(url) = &status.load_balancer_url {
+        report.line(&format!("url: {url}"))?;
+    }
+    for (k, v) in &status.outputs {
+        if !k.starts_with("Svc") {
+            report.line(&format!("  {k}: {v}"))?;
+        }
+    }
+    if status.services.is_empty() {
+        report.line("services: none deployed")?;
+    }
+    for s in &status.services {
+        let rollout = s.rollout.as_deref().map(|r| format!(", rollout {}", r.to_lowercase().replace('_', " "))).unwrap_or_default();
+        report.line(&format!(
+            "service {}: {}/{} running ({} pending), {}, {} deployment{}{rollout}",
+            s.name,
+            s.running,
+            s.desired,
+            s.pending,
+            s.task_definition,
+            s.deployments,
+            if s.deployments == 1 { "" } else { "s" }
+        ))?;
+        if let Some(image) = &s.image {
+            report.line(&format!("  image: {image}"))?;
+        }
+        for e in &s.events {
+            report.line(&format!("  {e}"))?;
+        }
+    }
+    Ok(exit::OK)
+}

@@ -1,0 +1,253 @@
+//! Tearing a stack down without its spec: everything ecship made is found by the stack's
+//! name and tags. Services first (scaled to zero and deleted), then their task definitions,
+//! then the images, then the CloudFormation stack — and finally a check of what is left.
+//!
+//! Must not print: progress goes to the `Reporter`.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::aws::cloudformation::Stacks;
+use crate::aws::ecr::Ecr;
+use crate::aws::ecs::Ecs;
+use crate::aws::elbv2::Elbv2;
+use crate::aws::{Aws, AwsError};
+use crate::events::{Event, Reporter};
+use crate::workload::{ServiceState, SERVICE_TAG};
+
+pub struct DestroyOptions {
+    pub stack: String,
+    pub keep_images: bool,
+    pub keep_logs: bool,
+    /// Longest wait for services to drain.
+    pub timeout: Duration,
+}
+
+/// Something ecship owned that still exists after the teardown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Leftover {
+    pub kind: &'static str,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Destroyed {
+    pub stack: String,
+    /// Whether there was anything to destroy.
+    pub existed: bool,
+    pub services: Vec<String>,
+    pub task_definitions: usize,
+    pub images: usize,
+    /// What `--keep-images` / `--keep-logs` kept.
+    pub kept: Vec<String>,
+    pub leftovers: Vec<Leftover>,
+}
+
+pub async fn destroy(aws: &Aws, opts: &DestroyOptions, r: &dyn Reporter) -> Result<Destroyed, AwsError> {
+    let stack = opts.stack.as_str();
+    let stacks = Stacks::new(aws);
+    let ecs = Ecs::new(aws);
+    let ecr = Ecr::new(aws);
+    let info = stacks.describe(stack).await?;
+    let cluster = info.as_ref().and_then(|i| i.outputs.get("ClusterName").cloned());
+    let mut out = Destroyed {
+        stack: stack.to_string(),
+        existed: info.is_some(),
+        services: vec![],
+        task_definitions: 0,
+        images: 0,
+        kept: vec![],
+        leftovers: vec![],
+    };
+
+    if let Some(cluster) = &cluster {
+        r.event(&Event::Step { message: format!("services: deleting the services of stack {stack}") });
+        let services = ecs.stack_services(cluster, stack).await?;
+        remove_services(&ecs, cluster, &services, opts.timeout, r).await?;
+        out.services = services.iter().map(|s| s.name.clone()).collect();
+    }
+
+    r.event(&Event::Step { message: format!("task definitions: deregistering and deleting the families of stack {stack}") });
+    for family in stack_families(&ecs, stack).await? {
+        out.task_definitions += remove_family(&ecs, &family, r).await?;
+    }
+
+    let repositories = ecr.repositories(stack).await?;
+    if opts.keep_images || opts.keep_logs {
+        let mut kinds = Vec::new();
+        if opts.keep_images {
+            kinds.push("AWS::ECR::Repository");
+        }
+        if opts.keep_logs {
+            kinds.push("AWS::Logs::LogGroup");
+        }
+        r.event(&Event::Step { message: format!("stack {stack}: marking {} to be kept", kinds.join(" and ")) });
+        stacks.retain(stack, &kinds, &mut |e| r.event(&stack_event(e))).await?;
+        if opts.keep_images {
+            out.kept.extend(repositories.iter().map(|repo| format!("repository {repo}")));
+        }
+        if let Some(group) = info.as_ref().and_then(|i| i.outputs.get("LogGroupName")).filter(|_| opts.keep_logs) {
+            out.kept.push(format!("log group {group}"));
+        }
+    }
+    if !opts.keep_images {
+        out.images += empty_repositories(&ecr, &repositories, r).await?;
+    }
+
+    if info.is_some() {
+        r.event(&Event::Step { message: format!("stack {stack}: deleting") });
+        if let Err(first) = stacks.delete(stack, &mut |e| r.event(&stack_event(e))).await {
+            if matches!(
+                first,
+                AwsError::StackBusy { .. }
+                    | AwsError::NoCredentials { .. }
+                    | AwsError::BadCredentials { .. }
+                    | AwsError::AccessDenied { .. }
+            ) {
+                return Err(first);
+            }
+            // A repository that received images meanwhile blocks the delete: empty it, retry once.
+            r.event(&Event::Warning { message: format!("{first}; emptying the repositories again and retrying") });
+            if !opts.keep_images {
+                out.images += empty_repositories(&ecr, &ecr.repositories(stack).await?, r).await?;
+            }
+            stacks.delete(stack, &mut |e| r.event(&stack_event(e))).await?;
+        }
+        r.event(&Event::Stack { stack: stack.to_string(), result: "deleted" });
+    } else {
+        r.event(&Event::Stack { stack: stack.to_string(), result: "absent" });
+    }
+
+    out.leftovers = leftovers(aws, stack, cluster.as_deref(), opts).await?;
+    Ok(out)
+}
+
+async fn empty_repositories(ecr: &Ecr, repositories: &[String], r: &dyn Reporter) -> Result<usize, AwsError> {
+    let mut total = 0;
+    for repo in repositories {
+        let n = ecr.empty(repo).await?;
+        if n > 0 {
+            r.event(&Event::Removed { kind: "images", name: format!("{n} from {repo}") });
+        }
+        total += n;
+    }
+    Ok(total)
+}
+
+/// Everything ecship owned for the stack that still exists (what `--keep-*` keeps excepted).
+pub async fn leftovers(aws: &Aws, stack: &str, cluster: Option<&str>, opts: &DestroyOptions) -> Result<Vec<Leftover>, AwsError> {
+    let ecs = Ecs::new(aws);
+    let mut out = Vec::new();
+    if let Some(s) = Stacks::new(aws).describe(stack).await? {
+        out.push(Leftover { kind: "stack", name: format!("{} ({})", s.name, s.status) });
+    }
+    if let Some(cluster) = cluster {
+        for s in ecs.stack_services(cluster, stack).await? {
+            out.push(Leftover { kind: "ecs service", name: format!("{} ({})", s.name, s.status) });
+        }
+        if ecs.cluster_status(cluster).await?.as_deref() == Some("ACTIVE") {
+            out.push(Leftover { kind: "ecs cluster", name: cluster.to_string() });
+        }
+    }
+    for family in stack_families(&ecs, stack).await? {
+        for arn in ecs.revisions(&family, true).await?.into_iter().chain(ecs.revisions(&family, false).await?) {
+            out.push(Leftover { kind: "task definition", name: crate::workload::revision_name(&arn).to_string() });
+        }
+    }
+    if !opts.keep_images {
+        for repo in Ecr::new(aws).repositories(stack).await? {
+            out.push(Leftover { kind: "ecr repository", name: repo });
+        }
+    }
+    for arn in Elbv2::new(aws).tagged(stack).await? {
+        let kind = if arn.contains(":targetgroup/") { "target group" } else { "load balancer" };
+        out.push(Leftover { kind, name: arn });
+    }
+    Ok(out)
+}
+
+/// Delete services (scaled to zero by the delete itself) and wait until ECS reports them
+/// INACTIVE, then remove their task-definition families.
+pub(crate) async fn remove_services(
+    ecs: &Ecs,
+    cluster: &str,
+    services: &[ServiceState],
+    timeout: Duration,
+    r: &dyn Reporter,
+) -> Result<(), AwsError> {
+    if services.is_empty() {
+        return Ok(());
+    }
+    for s in services {
+        r.event(&Event::Service { service: s.name.clone(), action: "remove" });
+        ecs.delete_service(cluster, &s.name).await?;
+    }
+    let names: Vec<String> = services.iter().map(|s| s.name.clone()).collect();
+    let started = Instant::now();
+    let mut delay = Duration::from_millis(500);
+    loop {
+        let active: Vec<String> =
+            ecs.describe_services(cluster, &names).await?.into_iter().filter(|s| s.status != "INACTIVE").map(|s| s.name).collect();
+        if active.is_empty() {
+            break;
+        }
+        if started.elapsed() > timeout {
+            return Err(AwsError::Timeout { what: format!("services {} to drain", active.join(", ")), waited: started.elapsed() });
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(10));
+    }
+    for s in services {
+        r.event(&Event::Removed { kind: "service", name: s.name.clone() });
+    }
+    Ok(())
+}
+
+/// The task-definition families of the stack's services: `STACK-SERVICE`, confirmed by the
+/// `ecship:stack` tag of their newest revision (another stack may be named `STACK-x`).
+pub(crate) async fn stack_families(ecs: &Ecs, stack: &str) -> Result<Vec<String>, AwsError> {
+    let mut out = Vec::new();
+    for family in ecs.families(&format!("{stack}-")).await? {
+        let newest = match ecs.revisions(&family, true).await?.pop() {
+            Some(arn) => Some(arn),
+            None => ecs.revisions(&family, false).await?.pop(),
+        };
+        let Some(arn) = newest else { continue };
+        let owned =
+            ecs.task_definition(&arn).await?.is_some_and(|td| td.tags.get(crate::workload::STACK_TAG).map(String::as_str) == Some(stack));
+        if owned {
+            out.push(family);
+        }
+    }
+    Ok(out)
+}
+
+/// Deregister every ACTIVE revision of a family and delete them all; returns how many.
+pub(crate) async fn remove_family(ecs: &Ecs, family: &str, r: &dyn Reporter) -> Result<usize, AwsError> {
+    let active = ecs.revisions(family, true).await?;
+    for arn in &active {
+        ecs.deregister(arn).await?;
+    }
+    let all = ecs.revisions(family, false).await?;
+    ecs.delete_task_definitions(&all).await?;
+    if !all.is_empty() {
+        r.event(&Event::Removed { kind: "task definitions", name: format!("{family} ({} revisions)", all.len()) });
+    }
+    Ok(all.len())
+}
+
+/// Families of the given services' `ecship:service` tags.
+pub(crate) fn families_of(stack: &str, services: &[ServiceState]) -> BTreeSet<String> {
+    services.iter().filter_map(|s| s.tags.get(SERVICE_TAG)).map(|svc| format!("{stack}-{svc}")).collect()
+}
+
+pub(crate) fn stack_event(e: &crate::aws::cloudformation::StackEvent) -> Event {
+    Event::StackEvent {
+        logical_id: e.logical_id.clone(),
+        resource_type: e.resource_type.clone(),
+        status: e.status.clone(),
+        reason: e.reason.clone(),
+    }
+}

@@ -1,0 +1,153 @@
+//! Progress of long-running commands, three ways over the same events: indicatif spinners
+//! on a terminal, plain timestamped lines when not a terminal (or `CI` is set), JSON lines
+//! with `--output json`. Progress goes to stderr, except JSON lines, which are the output.
+
+use std::collections::BTreeMap;
+use std::io::{self, IsTerminal, Write};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::events::{Event, Reporter};
+
+/// The reporter for this run: JSON lines, a terminal, or plain lines.
+pub fn reporter(json: bool) -> Box<dyn Reporter> {
+    if json {
+        return Box::new(JsonLines);
+    }
+    if io::stderr().is_terminal() && std::env::var_os("CI").is_none() {
+        return Box::new(Terminal::new());
+    }
+    Box::new(Plain)
+}
+
+/// Whether a person can answer questions (stdin and stderr are terminals, not CI).
+pub fn interactive() -> bool {
+    io::stdin().is_terminal() && io::stderr().is_terminal() && std::env::var_os("CI").is_none()
+}
+
+/// Ask on stderr, read one line from stdin; true when it is `answer` (case-insensitive for y/yes).
+pub fn ask(question: &str, expected: &[&str]) -> bool {
+    let mut stderr = io::stderr().lock();
+    let _ = write!(stderr, "{question} ");
+    let _ = stderr.flush();
+    let mut line = String::new();
+    if io::stdin().read_line(&mut line).is_err() {
+        return false;
+    }
+    let given = line.trim();
+    expected.iter().any(|e| *e == given || (e.len() <= 3 && e.eq_ignore_ascii_case(given)))
+}
+
+/// One line of text for an event.
+pub fn line(e: &Event) -> String {
+    match e {
+        Event::Step { message } => message.clone(),
+        Event::StackEvent { logical_id, resource_type, status, reason } => {
+            let reason = reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+            format!("  {logical_id} ({resource_type}) {status}{reason}")
+        }
+        Event::Stack { stack, result } => format!("  stack {stack}: {result}"),
+        Event::TaskDefinition { service, revision, registered } => {
+            format!("  {service}: task definition {revision}{}", if *registered { " registered" } else { " (unchanged)" })
+        }
+        Event::Service { service, action } => format!(
+            "  {service}: {}",
+            match *action {
+                "create" => "creating the service",
+                "update" => "updating the service",
+                "remove" => "removing the service",
+                _ => "service unchanged",
+            }
+        ),
+        Event::Progress { service, running, desired, deployments, rollout } => format!(
+            "  {service}: {running}/{desired} running, {deployments} deployment{}{}",
+            if *deployments == 1 { "" } else { "s" },
+            rollout.as_deref().map(|r| format!(", {}", r.to_lowercase().replace('_', " "))).unwrap_or_default()
+        ),
+        Event::ServiceMessage { service, message } => format!("  {service}: ecs: {message}"),
+        Event::Rollout { service, outcome, detail } => {
+            format!("  {service}: {}{}", outcome.replace('_', " "), detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())
+        }
+        Event::Removed { kind, name } => format!("  removed {kind} {name}"),
+        Event::Warning { message } => format!("warning: {message}"),
+    }
+}
+
+struct JsonLines;
+
+impl Reporter for JsonLines {
+    fn event(&self, e: &Event) {
+        if let Ok(text) = serde_json::to_string(e) {
+            let _ = writeln!(io::stdout().lock(), "{text}");
+        }
+    }
+}
+
+struct Plain;
+
+impl Reporter for Plain {
+    fn event(&self, e: &Event) {
+        let now = humantime::format_rfc3339_seconds(SystemTime::now());
+        let _ = writeln!(io::stderr().lock(), "{now} {}", line(e));
+    }
+}
+
+/// Spinners for services being rolled out; every other event is a line above them.
+struct Terminal {
+    multi: MultiProgress,
+    bars: Mutex<BTreeMap<String, ProgressBar>>,
+}
+
+impl Terminal {
+    fn new() -> Self {
+        Self { multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()), bars: Mutex::new(BTreeMap::new()) }
+    }
+
+    fn bar(&self, service: &str) -> Option<ProgressBar> {
+        let mut bars = self.bars.lock().ok()?;
+        let bar = bars.entry(service.to_string()).or_insert_with(|| {
+            let bar = self.multi.add(ProgressBar::new_spinner());
+            bar.set_style(
+                ProgressStyle::with_template("  {spinner} {prefix}: {msg} ({elapsed})")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.set_prefix(service.to_string());
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Some(bar.clone())
+    }
+}
+
+impl Reporter for Terminal {
+    fn event(&self, e: &Event) {
+        match e {
+            Event::Progress { service, .. } => {
+                if let Some(bar) = self.bar(service) {
+                    bar.set_message(line(e).trim_start().trim_start_matches(service.as_str()).trim_start_matches(": ").to_string());
+                }
+            }
+            Event::Rollout { service, .. } => {
+                if let Some(bar) = self.bar(service) {
+                    bar.finish_and_clear();
+                }
+                let _ = self.multi.println(line(e));
+            }
+            _ => {
+                let _ = self.multi.println(line(e));
+            }
+        }
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        if let Ok(bars) = self.bars.lock() {
+            for bar in bars.values() {
+                bar.finish_and_clear();
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! `status`: the stack and its services as deployed, read without the spec.
+
+use std::collections::BTreeMap;
+
+use futures_util::future::join_all;
+use serde::Serialize;
+
+use crate::aws::cloudformation::Stacks;
+use crate::aws::ecs::Ecs;
+use crate::aws::{Aws, AwsError};
+use crate::workload::revision_name;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub stack: String,
+    /// The CloudFormation status, or `None` when the stack does not exist.
+    pub status: Option<String>,
+    pub load_balancer_url: Option<String>,
+    pub outputs: BTreeMap<String, String>,
+    pub services: Vec<ServiceStatus>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceStatus {
+    pub name: String,
+    pub status: String,
+    pub running: u32,
+    pub desired: u32,
+    pub pending: u32,
+    /// `family:revision`.
+    pub task_definition: String,
+    pub image: Option<String>,
+    /// The primary deployment's rollout state: IN_PROGRESS, COMPLETED, FAILED.
+    pub rollout: Option<String>,
+    pub deployments: usize,
+    /// The newest ECS service events, newest first.
+    pub events: Vec<String>,
+}
+
+/// How many service events `status` shows.
+const EVENTS: usize = 3;
+
+pub async fn status(aws: &Aws, stack: &str) -> Result<Status, AwsError> {
+    let Some(info) = Stacks::new(aws).describe(stack).await? else {
+        return Ok(Status { stack: stack.to_string(), status: None, load_balancer_url: None, outputs: BTreeMap::new(), services: vec![] });
+    };
+    let ecs = Ecs::new(aws);
+    let services = match info.outputs.get("ClusterName") {
+        Some(cluster) => ecs.stack_services(cluster, stack).await?,
+        None => vec![],
+    };
+    let described = join_all(services.iter().map(|s| ecs.task_definition(&s.task_definition))).await;
+    let mut out = Vec::new();
+    for (s, td) in services.into_iter().zip(described) {
+        let primary = s.deployments.iter().find(|d| d.status == "PRIMARY");
+        out.push(ServiceStatus {
+            image: td?.map(|t| t.task_def.container.image),
+            rollout: primary.and_then(|d| d.rollout_state.clone()),
+            deployments: s.deployments.len(),
+            task_definition: revision_name(&s.task_definition).to_string(),
+            events: s.events.iter().take(EVENTS).map(|e| format!("{} {}", e.at, e.message)).collect(),
+            name: s.name,
+            status: s.status,
+            running: s.running,
+            desired: s.desired,
+            pending: s.pending,
+        });
+    }
+    Ok(Status {
+        stack: stack.to_string(),
+        status: Some(info.status),
+        load_balancer_url: info.outputs.get("LoadBalancerUrl").cloned(),
+        outputs: info.outputs,
+        services: out,
+    })
+}

@@ -1,0 +1,184 @@
+//! What runs: task definitions and ECS services as plain data, the same types for what the
+//! spec wants (`render`) and what AWS reports (`aws::ecs` builds them from SDK types), so
+//! "does it differ?" is an equality over normalised values — AWS-filled defaults, the order
+//! of env vars and tags never count.
+//!
+//! Must not call AWS or print.
+
+pub mod outputs;
+pub mod render;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// Tag keys on everything ecship creates outside the stack, so `status` and `destroy` find it
+/// without the spec.
+pub const STACK_TAG: &str = "ecship:stack";
+pub const SERVICE_TAG: &str = "ecship:service";
+
+/// A Fargate task definition with one container, as ecship renders it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaskDef {
+    pub family: String,
+    pub cpu: u32,
+    pub memory: u32,
+    pub task_role_arn: Option<String>,
+    pub execution_role_arn: Option<String>,
+    pub container: Container,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Container {
+    pub name: String,
+    pub image: String,
+    /// The container port, named `http` (Service Connect finds it by name).
+    pub port: Option<u16>,
+    pub command: Option<Vec<String>>,
+    pub environment: BTreeMap<String, String>,
+    /// Name → where the value lives (`valueFrom`): a reference, never the value.
+    pub secrets: BTreeMap<String, String>,
+    pub log: Option<LogConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogConfig {
+    pub group: String,
+    pub region: String,
+    pub stream_prefix: String,
+}
+
+/// The name of the container port mapping.
+pub const PORT_NAME: &str = "http";
+
+/// How an ECS service should be set up (everything but its task definition).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceConfig {
+    pub name: String,
+    pub cluster: String,
+    pub desired_count: u32,
+    pub network: Network,
+    pub load_balancer: Option<LoadBalancerTarget>,
+    pub grace_seconds: Option<u32>,
+    pub deployment: DeploymentConfig,
+    pub service_connect: Option<ServiceConnect>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Network {
+    /// Sorted.
+    pub subnets: Vec<String>,
+    /// Sorted.
+    pub security_groups: Vec<String>,
+    pub public_ip: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LoadBalancerTarget {
+    pub target_group_arn: String,
+    pub container_name: String,
+    pub container_port: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DeploymentConfig {
+    pub min_healthy_percent: u32,
+    pub max_percent: u32,
+    pub circuit_breaker: bool,
+    pub rollback: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceConnect {
+    pub namespace: String,
+    /// Set when other services call this one: its DNS name and port inside the namespace.
+    pub server: Option<(String, u16)>,
+}
+
+/// An ECS service as AWS reports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceState {
+    pub name: String,
+    pub arn: String,
+    /// ACTIVE, DRAINING or INACTIVE.
+    pub status: String,
+    pub desired: u32,
+    pub running: u32,
+    pub pending: u32,
+    pub task_definition: String,
+    pub deployments: Vec<Deployment>,
+    /// Newest first.
+    pub events: Vec<ServiceEvent>,
+    pub tags: BTreeMap<String, String>,
+    /// The parts of its configuration ecship compares with the desired one.
+    pub config: ObservedConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObservedConfig {
+    pub network: Option<Network>,
+    pub load_balancer: Option<LoadBalancerTarget>,
+    pub grace_seconds: Option<u32>,
+    pub deployment: Option<DeploymentConfig>,
+    pub service_connect_namespace: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deployment {
+    pub id: String,
+    /// PRIMARY, ACTIVE or INACTIVE.
+    pub status: String,
+    pub task_definition: String,
+    /// IN_PROGRESS, COMPLETED or FAILED.
+    pub rollout_state: Option<String>,
+    pub rollout_reason: Option<String>,
+    pub desired: u32,
+    pub running: u32,
+    pub failed_tasks: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceEvent {
+    pub id: String,
+    /// RFC 3339.
+    pub at: String,
+    pub message: String,
+}
+
+/// A task that stopped, with why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoppedTask {
+    pub id: String,
+    pub task_definition: String,
+    pub reason: String,
+}
+
+impl ServiceConfig {
+    /// Whether the running service's settings differ from these, so an update is needed.
+    pub fn differs_from(&self, s: &ServiceState) -> bool {
+        let o = &s.config;
+        self.desired_count != s.desired
+            || o.network.as_ref() != Some(&self.network)
+            || o.load_balancer != self.load_balancer
+            || o.grace_seconds != self.grace_seconds
+            || o.deployment != Some(self.deployment)
+            || o.service_connect_namespace.as_ref() != self.service_connect.as_ref().map(|c| &c.namespace)
+    }
+}
+
+/// `arn:…:task-definition/family:7` → `family:7`.
+pub fn revision_name(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revision_names_drop_the_arn_prefix() {
+        assert_eq!(revision_name("arn:aws:ecs:us-east-1:123456789012:task-definition/mysfits-like:3"), "mysfits-like:3");
+        assert_eq!(revision_name("mysfits-like:3"), "mysfits-like:3");
+    }
+}

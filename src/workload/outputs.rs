@@ -1,0 +1,119 @@
+//! The stack's outputs, read back as what the services need: cluster, subnets, roles, log
+//! group, and per service its security group, target groups, rules and repository.
+//!
+//! The format is synth's (`synth::services::outputs`): one output per service,
+//! `key=value` pairs joined by `;`, lists by `,`.
+
+use std::collections::BTreeMap;
+
+use crate::model::ServiceName;
+use crate::synth::ids::ServiceIds;
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StackOutputs {
+    pub cluster: String,
+    pub public_subnets: Vec<String>,
+    pub private_subnets: Vec<String>,
+    pub execution_role_arn: Option<String>,
+    pub log_group: Option<String>,
+    pub load_balancer_url: Option<String>,
+    pub namespace_arn: Option<String>,
+    /// By output name (`SvcLike`).
+    services: BTreeMap<String, ServiceOutputs>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServiceOutputs {
+    pub security_group: String,
+    pub task_role: Option<String>,
+    pub target_groups: Vec<String>,
+    pub rules: Vec<String>,
+    pub repository: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("stack {stack} has no output {key}: it was changed outside ecship or is still being created — run `ecship deploy` again")]
+pub struct MissingOutput {
+    pub stack: String,
+    pub key: String,
+}
+
+impl StackOutputs {
+    pub fn parse(stack: &str, outputs: &BTreeMap<String, String>) -> Result<Self, MissingOutput> {
+        let missing = |key: &str| MissingOutput { stack: stack.to_string(), key: key.to_string() };
+        let list = |key: &str| outputs.get(key).map(|v| split_list(v)).unwrap_or_default();
+        let services = outputs.iter().filter(|(k, _)| k.starts_with("Svc")).map(|(k, v)| (k.clone(), ServiceOutputs::parse(v))).collect();
+        Ok(Self {
+            cluster: outputs.get("ClusterName").cloned().ok_or_else(|| missing("ClusterName"))?,
+            public_subnets: list("PublicSubnetIds"),
+            private_subnets: list("PrivateSubnetIds"),
+            execution_role_arn: outputs.get("ExecutionRoleArn").cloned(),
+            log_group: outputs.get("LogGroupName").cloned(),
+            load_balancer_url: outputs.get("LoadBalancerUrl").cloned(),
+            namespace_arn: outputs.get("ServiceConnectNamespaceArn").cloned(),
+            services,
+        })
+    }
+
+    /// The outputs of one service.
+    pub fn service(&self, stack: &str, name: &ServiceName) -> Result<&ServiceOutputs, MissingOutput> {
+        let key = ServiceIds::new(&name.logical()).output();
+        self.services.get(&key).ok_or(MissingOutput { stack: stack.to_string(), key })
+    }
+
+    /// Every service's outputs, by output name.
+    pub fn services(&self) -> impl Iterator<Item = &ServiceOutputs> {
+        self.services.values()
+    }
+}
+
+impl ServiceOutputs {
+    fn parse(value: &str) -> Self {
+        let mut out = Self::default();
+        for pair in value.split(';') {
+            let Some((key, v)) = pair.split_once('=') else { continue };
+            match key {
+                "security_group" => out.security_group = v.to_string(),
+                "task_role" => out.task_role = Some(v.to_string()),
+                "target_groups" => out.target_groups = split_list(v),
+                "rules" => out.rules = split_list(v),
+                "repository" => out.repository = Some(v.to_string()),
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+fn split_list(v: &str) -> Vec<String> {
+    v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_outputs_read_back_what_synth_writes() {
+        let raw = BTreeMap::from([
+            ("ClusterName".to_string(), "mysfits".to_string()),
+            ("PublicSubnetIds".to_string(), "subnet-a,subnet-b".to_string()),
+            ("SvcLike".to_string(), "security_group=sg-1;task_role=arn:aws:iam::1:role/r;target_groups=arn:tg1,arn:tg2;rules=arn:r1;repository=1.dkr.ecr.us-east-1.amazonaws.com/mysfits/like".to_string()),
+        ]);
+        let o = StackOutputs::parse("mysfits", &raw).expect("parses");
+        assert_eq!(o.public_subnets, ["subnet-a", "subnet-b"]);
+        assert!(o.private_subnets.is_empty());
+        let like = o.service("mysfits", &ServiceName::new_unchecked("like")).expect("present");
+        assert_eq!(like.security_group, "sg-1");
+        assert_eq!(like.target_groups, ["arn:tg1", "arn:tg2"]);
+        assert_eq!(like.repository.as_deref(), Some("1.dkr.ecr.us-east-1.amazonaws.com/mysfits/like"));
+        let err = o.service("mysfits", &ServiceName::new_unchecked("web")).expect_err("absent");
+        assert!(err.to_string().contains("no output SvcWeb"), "{err}");
+    }
+
+    #[test]
+    fn a_stack_without_a_cluster_output_is_named() {
+        let err = StackOutputs::parse("s", &BTreeMap::new()).expect_err("missing");
+        assert!(err.to_string().contains("stack s has no output ClusterName"), "{err}");
+    }
+}

@@ -1,0 +1,204 @@
+//! Model + stack outputs → the task definition and service configuration each service
+//! should have. Pure: the same inputs give the same values, byte for byte.
+
+use std::collections::BTreeMap;
+
+use super::outputs::{MissingOutput, StackOutputs};
+use super::{
+    Container, DeploymentConfig, LoadBalancerTarget, LogConfig, Network, ServiceConfig, ServiceConnect, TaskDef, SERVICE_TAG, STACK_TAG,
+};
+use crate::model::{EnvPart, EnvValue, Image, Model, SecretRef, Service, ServiceName, ServiceUrl, SubnetKind};
+
+/// What rendering needs besides the model.
+pub struct Inputs<'a> {
+    pub model: &'a Model,
+    pub outputs: &'a StackOutputs,
+    pub region: &'a str,
+    /// Image references for services whose image ecship does not take from `uri:`.
+    pub images: &'a BTreeMap<ServiceName, String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error(transparent)]
+    MissingOutput(#[from] MissingOutput),
+    #[error("service {service} has no image to deploy: its image is {origin} and no pushed image was given — pass --image {service}=URI")]
+    NoImage { service: String, origin: String },
+}
+
+/// The ECS service name of a spec service (the blue colour of a canary or blue/green one).
+pub fn ecs_service_name(svc: &Service) -> String {
+    if svc.deploy.strategy.has_two_colours() {
+        format!("{}-blue", svc.name)
+    } else {
+        svc.name.to_string()
+    }
+}
+
+/// The task-definition family of a service: `STACK-SERVICE`.
+pub fn family(model: &Model, svc: &Service) -> String {
+    format!("{}-{}", model.stack, svc.name)
+}
+
+/// The image a service runs, or why there is none.
+pub fn image(svc: &Service, images: &BTreeMap<ServiceName, String>) -> Result<String, RenderError> {
+    if let Some(given) = images.get(&svc.name) {
+        return Ok(given.clone());
+    }
+    match &svc.image {
+        Image::Uri { uri } => Ok(uri.clone()),
+        Image::Build { context, .. } => Err(no_image(svc, format!("built from {}", context.display()))),
+        Image::Oci { path, .. } => Err(no_image(svc, format!("the OCI layout {}", path.display()))),
+        Image::Archive { path, .. } => Err(no_image(svc, format!("the archive {}", path.display()))),
+    }
+}
+
+fn no_image(svc: &Service, origin: String) -> RenderError {
+    RenderError::NoImage { service: svc.name.to_string(), origin }
+}
+
+pub fn task_def(i: &Inputs, svc: &Service) -> Result<TaskDef, RenderError> {
+    let out = i.outputs.service(i.model.stack.as_str(), &svc.name)?;
+    let account = i.outputs.execution_role_arn.as_deref().and_then(arn_account);
+    let environment = svc.env.iter().map(|(k, v)| (k.clone(), env_value(i, v))).collect();
+    let secrets = svc.secrets.iter().map(|(k, r)| (k.clone(), value_from(r, i.region, account))).collect();
+    Ok(TaskDef {
+        family: family(i.model, svc),
+        cpu: svc.cpu.get(),
+        memory: svc.memory.get(),
+        task_role_arn: out.task_role.clone(),
+        execution_role_arn: i.outputs.execution_role_arn.clone(),
+        container: Container {
+            name: svc.name.to_string(),
+            image: image(svc, i.images)?,
+            port: svc.port.map(|p| p.get()),
+            command: svc.command.clone(),
+            environment,
+            secrets,
+            log: i.outputs.log_group.as_ref().map(|group| LogConfig {
+                group: group.clone(),
+                region: i.region.to_string(),
+                stream_prefix: svc.name.to_string(),
+            }),
+        },
+    })
+}
+
+pub fn service_config(i: &Inputs, svc: &Service) -> Result<ServiceConfig, RenderError> {
+    let out = i.outputs.service(i.model.stack.as_str(), &svc.name)?;
+    let (mut subnets, public_ip) = match svc.subnets {
+        SubnetKind::Public => (i.outputs.public_subnets.clone(), true),
+        SubnetKind::Private => (i.outputs.private_subnets.clone(), false),
+    };
+    subnets.sort();
+    let (min_healthy_percent, max_percent) = svc.deploy.strategy.deployment_percents();
+    let load_balancer = match (out.target_groups.first(), svc.port) {
+        (Some(tg), Some(port)) => {
+            Some(LoadBalancerTarget { target_group_arn: tg.clone(), container_name: svc.name.to_string(), container_port: port.get() })
+        }
+        _ => None,
+    };
+    let called = i.model.services.values().any(|other| other.references.contains(&svc.name));
+    let service_connect = i
+        .outputs
+        .namespace_arn
+        .as_ref()
+        .map(|ns| ServiceConnect { namespace: ns.clone(), server: svc.port.filter(|_| called).map(|p| (svc.name.to_string(), p.get())) });
+    let mut tags = i.model.tags.clone();
+    tags.insert(STACK_TAG.into(), i.model.stack.to_string());
+    tags.insert(SERVICE_TAG.into(), svc.name.to_string());
+    Ok(ServiceConfig {
+        name: ecs_service_name(svc),
+        cluster: i.outputs.cluster.clone(),
+        desired_count: svc.count,
+        network: Network { subnets, security_groups: vec![out.security_group.clone()], public_ip },
+        grace_seconds: load_balancer.as_ref().map(|_| u32::try_from(svc.health_check.grace.as_secs()).unwrap_or(u32::MAX)),
+        load_balancer,
+        deployment: DeploymentConfig { min_healthy_percent, max_percent, circuit_breaker: true, rollback: true },
+        service_connect,
+        tags,
+    })
+}
+
+/// Tags of a service's task definitions.
+pub fn task_tags(model: &Model, svc: &Service) -> BTreeMap<String, String> {
+    let mut tags = model.tags.clone();
+    tags.insert(STACK_TAG.into(), model.stack.to_string());
+    tags.insert(SERVICE_TAG.into(), svc.name.to_string());
+    tags
+}
+
+fn env_value(i: &Inputs, v: &EnvValue) -> String {
+    match v {
+        EnvValue::Text(s) => s.clone(),
+        EnvValue::Template(parts) => parts
+            .iter()
+            .map(|p| match p {
+                EnvPart::Text(s) => s.clone(),
+                EnvPart::ServiceUrl(name) => match i.model.services.get(name).and_then(Service::url) {
+                    Some(ServiceUrl::Internal { host, port }) => format!("http://{host}:{}", port.get()),
+                    _ => String::new(),
+                },
+                EnvPart::LoadBalancerUrl(name) => match i.model.services.get(name).and_then(Service::lb_url) {
+                    Some(ServiceUrl::LoadBalancer { path_prefix }) => {
+                        format!("{}{path_prefix}", i.outputs.load_balancer_url.as_deref().unwrap_or(""))
+                    }
+                    _ => String::new(),
+                },
+            })
+            .collect(),
+    }
+}
+
+/// `valueFrom` of a secret: a full ARN, which works from any region. Secrets Manager JSON keys
+/// use ECS's `ARN:json-key::` form.
+fn value_from(r: &SecretRef, region: &str, account: Option<(&str, &str)>) -> String {
+    let (partition, account) = account.unwrap_or(("aws", ""));
+    match r {
+        SecretRef::Ssm { parameter } if parameter.starts_with("arn:") || account.is_empty() => parameter.clone(),
+        SecretRef::Ssm { parameter } => {
+            format!("arn:{partition}:ssm:{region}:{account}:parameter/{}", parameter.trim_start_matches('/'))
+        }
+        SecretRef::SecretsManager { secret, json_key } => {
+            let arn = if secret.starts_with("arn:") || account.is_empty() {
+                secret.clone()
+            } else {
+                format!("arn:{partition}:secretsmanager:{region}:{account}:secret:{secret}")
+            };
+            match json_key {
+                Some(key) => format!("{arn}:{key}::"),
+                None => arn,
+            }
+        }
+    }
+}
+
+/// `(partition, account)` of an ARN.
+fn arn_account(arn: &str) -> Option<(&str, &str)> {
+    let mut parts = arn.split(':');
+    let (_, partition, _, _, account) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    Some((partition, account))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_referenced_by_full_arn() {
+        let acct = Some(("aws", "123456789012"));
+        let ssm = SecretRef::Ssm { parameter: "/mysfits/api-key".into() };
+        assert_eq!(value_from(&ssm, "us-east-1", acct), "arn:aws:ssm:us-east-1:123456789012:parameter/mysfits/api-key");
+        let sm = SecretRef::SecretsManager { secret: "prod/db".into(), json_key: Some("password".into()) };
+        assert_eq!(value_from(&sm, "eu-west-1", acct), "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db:password::");
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf";
+        let given = SecretRef::SecretsManager { secret: arn.into(), json_key: None };
+        assert_eq!(value_from(&given, "us-east-1", acct), arn);
+    }
+
+    #[test]
+    fn the_account_comes_from_a_role_arn() {
+        assert_eq!(arn_account("arn:aws-cn:iam::123456789012:role/x"), Some(("aws-cn", "123456789012")));
+        assert_eq!(arn_account("not-an-arn"), None);
+    }
+}
