@@ -233,7 +233,10 @@ pub(crate) async fn remove_family(ecs: &Ecs, family: &str, r: &dyn Reporter) -> 
     let all = ecs.revisions(family, false).await?;
     ecs.delete_task_definitions(&all).await?;
     if !all.is_empty() {
-        r.event(&Event::Removed { kind: "task definitions", name: format!("{family} ({} revisions)", all.len()) });
+        r.event(&Event::Removed {
+            kind: "task definitions",
+            name: format!("{family} ({} revision{})", all.len(), if all.len() == 1 { "" } else { "s" }),
+        });
     }
     Ok(all.len())
 }

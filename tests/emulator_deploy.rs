@@ -393,3 +393,53 @@ fn without_a_region_the_error_says_how_to_set_one() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("no AWS region is set: add `region:` to the spec, pass --region, or export AWS_REGION"), "{stderr}");
 }
+
+#[test]
+fn ctrl_c_mid_rollout_says_where_things_stand_and_the_next_deploy_continues() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let emulator = Emulator::start_with("4");
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ecship"));
+    let template = emulator.ecship();
+    for (k, v) in template.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let mut child = cmd
+        .current_dir(common::root())
+        .args(["deploy", "stacks/forum.yaml"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ecship starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let mut seen = String::new();
+    for line in lines.by_ref() {
+        let line = line.expect("a line");
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains("rollout: waiting for") {
+            break;
+        }
+    }
+    assert!(seen.contains("rollout: waiting for"), "deploy reached its rollouts: {seen}");
+    let sent = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill runs");
+    assert!(sent.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().expect("ecship exits");
+    assert_eq!(status.code(), Some(130), "{seen}{}", rest.join("\n"));
+    let message = rest.join("\n");
+    assert!(message.contains("interrupted: what was already sent to AWS carries on"), "{message}");
+    assert!(message.contains("`ecship deploy` again to continue"), "{message}");
+
+    // ECS carries on; the next deploy has nothing to write and waits for the rollouts to finish.
+    let next = run(&emulator, &["deploy", "stacks/forum.yaml", "--output", "json"], &[]);
+    assert_eq!(next.code, 0, "{}{}", next.stdout, next.stderr);
+    let result = next.result();
+    assert_eq!(writes(&result), BTreeMap::new(), "nothing to write: {result}");
+    assert!(next.stdout.contains("\"outcome\":\"stable\""), "it watched the unfinished rollouts to the end: {}", next.stdout);
+}

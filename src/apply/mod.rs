@@ -144,7 +144,8 @@ pub async fn deploy(aws: &Aws, c: &Compiled, opts: &DeployOptions<'_>, r: &dyn R
     let wanted: BTreeSet<String> = m.services.values().map(ecs_service_name).collect();
     let mut running: BTreeMap<String, ServiceState> = BTreeMap::new();
     let mut removed = Vec::new();
-    if let Some(cluster) = stacks.describe(stack).await?.and_then(|s| s.outputs.get("ClusterName").cloned()) {
+    let before = stacks.describe(stack).await?;
+    if let Some(cluster) = before.as_ref().and_then(|s| s.outputs.get("ClusterName").cloned()) {
         let (keep, stale): (Vec<ServiceState>, Vec<ServiceState>) =
             ecs.stack_services(&cluster, stack).await?.into_iter().partition(|s| wanted.contains(&s.name));
         running = keep.into_iter().map(|s| (s.name.clone(), s)).collect();
@@ -184,7 +185,11 @@ pub async fn deploy(aws: &Aws, c: &Compiled, opts: &DeployOptions<'_>, r: &dyn R
         Applied::NoChanges => "unchanged",
     };
     r.event(&Event::Stack { stack: stack.to_string(), result: infrastructure });
-    let info = stacks.describe(stack).await?.ok_or_else(|| AwsError::Other(format!("stack {stack} vanished after deploying it")))?;
+    // The outputs read before are still current when the stack was not touched.
+    let info = match (applied, before) {
+        (Applied::NoChanges, Some(info)) => info,
+        _ => stacks.describe(stack).await?.ok_or_else(|| AwsError::Other(format!("stack {stack} vanished after deploying it")))?,
+    };
     let outputs = StackOutputs::parse(stack, &info.outputs)?;
 
     // 3. Task definitions and services.

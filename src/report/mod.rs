@@ -1,6 +1,8 @@
 //! The one place that writes to the terminal: results to stdout, problems to stderr, as
 //! text or JSON. Decides nothing.
 
+pub mod progress;
+
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -8,8 +10,6 @@ use serde::Serialize;
 
 use crate::exit;
 use crate::spec::Diagnostics;
-
-pub mod progress;
 
 pub struct Report {
     json: bool,

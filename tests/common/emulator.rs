@@ -20,12 +20,17 @@ impl Emulator {
     /// Start a fresh emulator and wait until it answers. Fails loudly — with the command
     /// that installs it — when the venv from scripts/setup is missing.
     pub fn start() -> Self {
+        Self::start_with(DEPLOY_SECONDS)
+    }
+
+    /// Start one whose ECS deployments take `deploy_seconds` to complete.
+    pub fn start_with(deploy_seconds: &str) -> Self {
         let python = crate::common::venv_tool("python");
         let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
         let child = Command::new(python)
             .arg(crate::common::root().join("tests/emulator/server.py"))
             .arg(port.to_string())
-            .env("EMULATOR_DEPLOY_SECONDS", DEPLOY_SECONDS)
+            .env("EMULATOR_DEPLOY_SECONDS", deploy_seconds)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
