@@ -12,11 +12,12 @@ Examples:
   ecship schema -o ecship.schema.json
   ecship completions bash > /etc/bash_completion.d/ecship
 
+  ecship plan stacks/mysfits.yaml --format markdown
   ecship deploy stacks/mysfits.yaml --yes
   ecship status --stack mysfits
   ecship destroy stacks/mysfits.yaml --yes
 
-Exit codes: 0 ok, 1 error, 3 a rollout failed and was rolled back, 4 a rollout timed out,
+Exit codes: 0 ok, 1 error, 2 changes present (plan --detailed-exitcode), 3 a rollout failed and was rolled back, 4 a rollout timed out,
 130 interrupted.";
 
 #[derive(Debug, Parser)]
@@ -73,6 +74,14 @@ pub enum Command {
 
 Exit codes: 0 deployed (or nothing to change), 1 error, 3 rolled back, 4 timed out, 130 interrupted.")]
     Deploy(DeployArgs),
+    /// Show every change deploy would make — infrastructure, images, services, rollout steps.
+    #[command(after_help = "Examples:
+  ecship plan stacks/mysfits.yaml
+  ecship plan stacks/forum.yaml --env prod --format markdown >> \"$GITHUB_STEP_SUMMARY\"
+  ecship plan stacks/blog.yaml --detailed-exitcode --out plan.json && ecship deploy stacks/blog.yaml --plan plan.json
+
+Exit codes: 0 no changes (or changes, without --detailed-exitcode), 1 error, 2 changes present (with --detailed-exitcode).")]
+    Plan(PlanArgs),
     /// Show the stack, its outputs and every service: running/desired, revision, image, rollout, events.
     #[command(after_help = "Examples:\n  ecship status stacks/mysfits.yaml\n  ecship status --stack mysfits-prod --output json")]
     Status(TargetArgs),
@@ -112,6 +121,35 @@ pub struct DeployArgs {
     /// already pushed, by tag or digest. Repeat for each service.
     #[arg(long = "image", value_name = "SERVICE=IMAGE")]
     pub images: Vec<String>,
+    /// Apply a plan saved by `ecship plan --out`, exactly: refused if the spec or the deployed
+    /// state changed since.
+    #[arg(long, value_name = "PLAN.json")]
+    pub plan: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The stack spec (YAML).
+    pub file: PathBuf,
+    /// How to show the plan (`--output json` means `--format json`).
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// Exit 2 when there are changes (0 when there are none, 1 on error).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Also write the plan as JSON, for `ecship deploy --plan`.
+    #[arg(long = "out", value_name = "PLAN.json")]
+    pub out: Option<PathBuf>,
+    /// As for deploy: the image of a service that is built or read from disk.
+    #[arg(long = "image", value_name = "SERVICE=IMAGE")]
+    pub images: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Markdown,
+    Json,
 }
 
 /// A stack named by its spec or by `--stack`.

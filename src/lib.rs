@@ -12,6 +12,8 @@ pub mod destroy;
 pub mod events;
 pub mod exit;
 pub mod model;
+pub mod observe;
+pub mod plan;
 pub mod report;
 pub mod spec;
 pub mod stack;

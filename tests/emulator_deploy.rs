@@ -9,38 +9,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use aws_sdk_ecs::types::ServiceField;
-use emulator::Emulator;
+use emulator::{Emulator, Run};
 use serde_json::Value;
 
 const MONOLITH_IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mysfits/monolith:v1";
 const LIKE_IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mysfits/like:v1";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// The last stdout line as JSON (`--output json` prints the result last).
-    fn result(&self) -> Value {
-        let last = self.stdout.lines().last().unwrap_or("");
-        serde_json::from_str(last).unwrap_or_else(|e| panic!("the last line is JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
-    }
-}
-
 fn run(emulator: &Emulator, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = emulator.ecship();
-    cmd.args(args).env_remove("LOGLEVEL");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("ecship runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    emulator.run(args, env)
 }
 
 fn deploy_mysfits(emulator: &Emulator, file: &str, extra: &[&str], env: &[(&str, &str)]) -> Run {

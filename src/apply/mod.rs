@@ -1,4 +1,5 @@
-//! `deploy`: bring deployed state to the spec, in the order AWS needs.
+//! `deploy`: bring deployed state to the spec, in the order AWS needs. `prepare` reads the
+//! deployed state and builds the `Plan`; `apply` carries it out:
 //!
 //! 1. Services dropped from the spec are deleted first (their security groups and target
 //!    groups are about to leave the stack, and AWS will not delete them while in use).
@@ -14,7 +15,6 @@ pub mod wait;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use futures_util::future::join_all;
 use serde::Serialize;
 
 use crate::aws::cloudformation::{Applied, Stacks};
@@ -23,9 +23,12 @@ use crate::aws::{Aws, AwsError};
 use crate::destroy::{families_of, remove_family, remove_services, stack_event};
 use crate::events::{Event, Reporter};
 use crate::model::ServiceName;
+use crate::observe::{observe, Observed};
+use crate::plan::services::ServiceAction;
+use crate::plan::{self, Plan};
 use crate::stack::Compiled;
 use crate::workload::outputs::{MissingOutput, StackOutputs};
-use crate::workload::render::{self, ecs_service_name, Inputs, RenderError};
+use crate::workload::render::{self, Inputs, RenderError};
 use crate::workload::{revision_name, ServiceState, STACK_TAG};
 use wait::{assess, Assessment, Outcome, Watch};
 
@@ -130,64 +133,87 @@ impl Deployed {
     }
 }
 
-pub async fn deploy(aws: &Aws, c: &Compiled, opts: &DeployOptions<'_>, r: &dyn Reporter) -> Result<Deployed, DeployError> {
+/// Everything a deploy decides from: the deployed state, and the plan against it.
+pub struct Prepared {
+    pub plan: Plan,
+    pub observed: Observed,
+}
+
+/// Read the deployed state and plan against it. No writes.
+pub async fn prepare(aws: &Aws, c: &Compiled, images: &BTreeMap<ServiceName, String>) -> Result<Prepared, DeployError> {
+    let m = &c.model;
+    // An image that cannot be deployed fails the run before anything else.
+    for svc in m.services.values() {
+        render::image(svc, images)?;
+    }
+    let observed = observe(aws, m.stack.as_str(), &plan::families(m)).await?;
+    let desired = plan::desire(c, &observed, aws.region(), images)?;
+    Ok(Prepared { plan: plan::build(m, &desired, &observed), observed })
+}
+
+/// Carry out a plan: removals, the stack, task definitions and services, then watch the
+/// rollouts. Services are rendered again against the stack's outputs after the stack step
+/// (a new or replaced resource has a new id).
+pub async fn apply(
+    aws: &Aws,
+    c: &Compiled,
+    prepared: &Prepared,
+    opts: &DeployOptions<'_>,
+    r: &dyn Reporter,
+) -> Result<Deployed, DeployError> {
+    let (plan, observed) = (&prepared.plan, &prepared.observed);
     let m = &c.model;
     let stack = m.stack.as_str();
-    // An image that cannot be deployed fails the run before any write.
-    for svc in m.services.values() {
-        render::image(svc, opts.images)?;
-    }
     let stacks = Stacks::new(aws);
     let ecs = Ecs::new(aws);
 
     // 1. Services no longer in the spec.
-    let wanted: BTreeSet<String> = m.services.values().map(ecs_service_name).collect();
-    let mut running: BTreeMap<String, ServiceState> = BTreeMap::new();
+    let stale: Vec<ServiceState> = plan
+        .services
+        .iter()
+        .filter(|s| s.action == ServiceAction::Delete)
+        .filter_map(|s| observed.services.get(&s.service).cloned())
+        .collect();
     let mut removed = Vec::new();
-    let before = stacks.describe(stack).await?;
-    if let Some(cluster) = before.as_ref().and_then(|s| s.outputs.get("ClusterName").cloned()) {
-        let (keep, stale): (Vec<ServiceState>, Vec<ServiceState>) =
-            ecs.stack_services(&cluster, stack).await?.into_iter().partition(|s| wanted.contains(&s.name));
-        running = keep.into_iter().map(|s| (s.name.clone(), s)).collect();
-        if !stale.is_empty() {
-            let names: Vec<String> = stale.iter().map(|s| s.name.clone()).collect();
-            let question = format!(
-                "Remove service{} {} from stack {stack}? They are no longer in the spec.",
-                if names.len() == 1 { "" } else { "s" },
-                names.join(", ")
-            );
-            let agreed = match &opts.removal {
-                Consent::Given => true,
-                Consent::Ask(ask) => ask(&question),
-                Consent::Refused => false,
-            };
-            if !agreed {
-                return Err(DeployError::RemovalRefused { services: names });
-            }
-            r.event(&Event::Step { message: format!("services: removing {}", names.join(", ")) });
-            remove_services(&ecs, &cluster, &stale, Duration::from_secs(1800), r).await?;
-            for family in families_of(stack, &stale) {
-                remove_family(&ecs, &family, r).await?;
-            }
-            removed = names;
+    if let (false, Some(cluster)) = (stale.is_empty(), observed.stack.as_ref().and_then(|s| s.outputs.get("ClusterName"))) {
+        let names: Vec<String> = stale.iter().map(|s| s.name.clone()).collect();
+        let question = format!(
+            "Remove service{} {} from stack {stack}? They are no longer in the spec.",
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        );
+        let agreed = match &opts.removal {
+            Consent::Given => true,
+            Consent::Ask(ask) => ask(&question),
+            Consent::Refused => false,
+        };
+        if !agreed {
+            return Err(DeployError::RemovalRefused { services: names });
         }
+        r.event(&Event::Step { message: format!("services: removing {}", names.join(", ")) });
+        remove_services(&ecs, cluster, &stale, Duration::from_secs(1800), r).await?;
+        for family in families_of(stack, &stale) {
+            remove_family(&ecs, &family, r).await?;
+        }
+        removed = names;
     }
 
-    // 2. Infrastructure.
+    // 2. Infrastructure, only when the plan changes it.
     r.event(&Event::Step { message: format!("infrastructure: stack {stack}") });
-    let body = c.template.to_json_compact();
-    let mut tags = m.tags.clone();
-    tags.insert(STACK_TAG.into(), stack.to_string());
-    let applied = stacks.apply(stack, &body, &tags, &mut |e| r.event(&stack_event(e))).await?;
-    let infrastructure = match applied {
-        Applied::Created => "created",
-        Applied::Updated => "updated",
-        Applied::NoChanges => "unchanged",
+    let infrastructure = if plan.infrastructure.action == "none" {
+        "unchanged"
+    } else {
+        let mut tags = m.tags.clone();
+        tags.insert(STACK_TAG.into(), stack.to_string());
+        match stacks.apply(stack, &c.template.to_json_compact(), &tags, &mut |e| r.event(&stack_event(e))).await? {
+            Applied::Created => "created",
+            Applied::Updated => "updated",
+            Applied::NoChanges => "unchanged",
+        }
     };
     r.event(&Event::Stack { stack: stack.to_string(), result: infrastructure });
-    // The outputs read before are still current when the stack was not touched.
-    let info = match (applied, before) {
-        (Applied::NoChanges, Some(info)) => info,
+    let info = match (infrastructure, &observed.stack) {
+        ("unchanged", Some(info)) => info.clone(),
         _ => stacks.describe(stack).await?.ok_or_else(|| AwsError::Other(format!("stack {stack} vanished after deploying it")))?,
     };
     let outputs = StackOutputs::parse(stack, &info.outputs)?;
@@ -195,34 +221,30 @@ pub async fn deploy(aws: &Aws, c: &Compiled, opts: &DeployOptions<'_>, r: &dyn R
     // 3. Task definitions and services.
     r.event(&Event::Step { message: format!("services: {} in cluster {}", m.services.len(), outputs.cluster) });
     let inputs = Inputs { model: m, outputs: &outputs, region: aws.region(), images: opts.images };
-    let mut desired = Vec::new();
-    for svc in m.services.values() {
-        desired.push((svc, render::task_def(&inputs, svc)?, render::service_config(&inputs, svc)?));
-    }
-    // The families' latest revisions, read concurrently.
-    let latest = join_all(desired.iter().map(|(_, td, _)| ecs.task_definition(&td.family))).await;
     let mut results = Vec::new();
     let mut watches = Vec::new();
-    for ((svc, td, config), latest) in desired.iter().zip(latest) {
-        let (arn, registered) = match latest? {
-            Some(l) if l.task_def == *td => (l.arn, false),
-            _ => (ecs.register(td, &render::task_tags(m, svc)).await?, true),
+    for svc in m.services.values() {
+        let (td, config) = (render::task_def(&inputs, svc)?, render::service_config(&inputs, svc)?);
+        let (arn, registered) = match observed.latest.get(&td.family) {
+            Some(l) if l.task_def == td => (l.arn.clone(), false),
+            _ => (ecs.register(&td, &render::task_tags(m, svc)).await?, true),
         };
         r.event(&Event::TaskDefinition { service: config.name.clone(), revision: revision_name(&arn).to_string(), registered });
-        let action = match running.get(&config.name) {
+        let current = observed.services.get(&config.name);
+        let action = match current {
             None => {
-                ecs.create_service(config, &arn).await?;
+                ecs.create_service(&config, &arn).await?;
                 "create"
             }
             Some(s) if s.task_definition != arn || config.differs_from(s) => {
-                ecs.update_service(config, &arn).await?;
+                ecs.update_service(&config, &arn).await?;
                 "update"
             }
             Some(_) => "unchanged",
         };
         r.event(&Event::Service { service: config.name.clone(), action });
         // An unchanged service still mid-rollout (an earlier run was interrupted) is watched too.
-        let settled = running.get(&config.name).is_some_and(|s| assess(s, &arn) == Assessment::Stable);
+        let settled = current.is_some_and(|s| assess(s, &arn) == Assessment::Stable);
         if action != "unchanged" || !settled {
             watches.push(Watch { name: config.name.clone(), task_definition: arn.clone(), timeout: svc.deploy.timeout });
         }

@@ -1,44 +1,55 @@
-//! `ecship deploy FILE`: compile, connect, apply, report.
+//! `ecship deploy FILE [--plan PLAN.json]`: compile, plan, show, confirm, apply, report.
 
-use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
 use crate::apply::{self, Consent, DeployError, DeployOptions};
 use crate::cli::DeployArgs;
 use crate::exit;
-use crate::model::{Model, ServiceName};
+use crate::plan::{render, Plan, FORMAT_VERSION};
 use crate::report::{progress, Report};
 
 pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -> anyhow::Result<u8> {
-    let compiled = match super::compile_or_report(&args.file, global.env, report)? {
+    let compiled = match super::compile_deployable(&args.file, global.env, report)? {
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
-    if !compiled.limits.is_empty() {
-        return report.invalid(&compiled.limit_diagnostics());
-    }
-    let images = images(&args.images, &compiled.model)?;
+    let images = super::images(&args.images, &compiled.model)?;
     let stack = compiled.model.stack.to_string();
-    let ask = |question: &str| progress::ask(&format!("{question} [y/N]"), &["y", "yes"]);
-    let removal = if args.yes {
-        Consent::Given
-    } else if progress::interactive() {
-        Consent::Ask(&ask)
-    } else {
-        Consent::Refused
-    };
+    let saved = args.plan.as_deref().map(load_plan).transpose()?;
+    let runtime = super::runtime()?;
+    let (aws, prepared) = runtime.block_on(async {
+        let aws = super::connect(global, compiled.model.region.as_deref()).await?;
+        let prepared = apply::prepare(&aws, &compiled, &images).await?;
+        anyhow::Ok((aws, prepared))
+    })?;
+    if let Some((path, saved)) = &saved {
+        check_saved(path, saved, &prepared.plan)?;
+    }
+    let plan = &prepared.plan;
+    let interactive = progress::interactive();
+    if plan.summary.changes && !report.json() {
+        report.document(&render::text(plan), None)?;
+    }
+    // A saved plan was reviewed already; on a terminal, this one is reviewed now.
+    let mut confirmed = args.yes || saved.is_some();
+    if plan.summary.changes && !confirmed && interactive {
+        if !progress::ask(&format!("Deploy these changes to stack {stack}? [y/N]"), &["y", "yes"]) {
+            report.line("cancelled: nothing was changed")?;
+            return Ok(exit::ERROR);
+        }
+        confirmed = true;
+    }
+    let removal = if confirmed { Consent::Given } else { Consent::Refused };
     let opts = DeployOptions { images: &images, removal };
     let reporter = progress::reporter(report.json());
-    let runtime = super::runtime()?;
-    let (result, aws) = runtime.block_on(async {
-        let aws = super::connect(global, compiled.model.region.as_deref()).await?;
-        let run = apply::deploy(&aws, &compiled, &opts, reporter.as_ref());
+    let result = runtime.block_on(async {
         tokio::select! {
-            r = run => anyhow::Ok((Some(r), aws)),
-            _ = tokio::signal::ctrl_c() => anyhow::Ok((None, aws)),
+            r = apply::apply(&aws, &compiled, &prepared, &opts, reporter.as_ref()) => Some(r),
+            _ = tokio::signal::ctrl_c() => None,
         }
-    })?;
+    });
     drop(reporter);
     let calls = aws.calls();
     let Some(result) = result else {
@@ -51,7 +62,7 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
     match result {
         Ok(done) => {
             if report.json() {
-                report.json_line(&json!({ "result": "deployed", "changed": done.changed(), "deploy": done, "api_calls": calls.snapshot(), "writes": calls.writes() }))?;
+                report.json_line(&json!({ "result": "deployed", "changed": done.changed(), "plan": plan, "deploy": done, "api_calls": calls.snapshot(), "writes": calls.writes() }))?;
             } else if !done.changed() {
                 report.line(&format!("no changes: stack {stack} and its services already match the spec; nothing was written"))?;
             } else {
@@ -76,20 +87,31 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
     }
 }
 
-/// `--image SERVICE=IMAGE` pairs, each naming a service of the spec.
-fn images(pairs: &[String], model: &Model) -> anyhow::Result<BTreeMap<ServiceName, String>> {
-    let mut out = BTreeMap::new();
-    for pair in pairs {
-        let Some((name, image)) = pair.split_once('=').filter(|(n, i)| !n.is_empty() && !i.is_empty()) else {
-            anyhow::bail!(
-                "--image {pair}: expected SERVICE=IMAGE, e.g. --image web=123456789012.dkr.ecr.us-east-1.amazonaws.com/app/web:v1"
-            );
-        };
-        let Some(svc) = model.services.keys().find(|k| k.as_str() == name) else {
-            let names: Vec<&str> = model.services.keys().map(ServiceName::as_str).collect();
-            anyhow::bail!("--image {pair}: the spec has no service `{name}` (services: {})", names.join(", "));
-        };
-        out.insert(svc.clone(), image.to_string());
+fn load_plan(path: &Path) -> anyhow::Result<(PathBuf, Plan)> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read the plan {}: {e}", path.display()))?;
+    let version: Option<u64> = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v["format_version"].as_u64());
+    if version != Some(u64::from(FORMAT_VERSION)) {
+        anyhow::bail!(
+            "{} is not a plan this ecship can apply (format_version {}, expected {FORMAT_VERSION}): make a new one with `ecship plan --out`",
+            path.display(),
+            version.map(|v| v.to_string()).unwrap_or_else(|| "missing".into())
+        );
     }
-    Ok(out)
+    let plan = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{} is not a valid plan: {e}", path.display()))?;
+    Ok((path.to_path_buf(), plan))
+}
+
+/// A saved plan applies only to the spec and the deployed state it was made from.
+fn check_saved(path: &Path, saved: &Plan, now: &Plan) -> anyhow::Result<()> {
+    let file = path.display();
+    if saved.stack != now.stack {
+        anyhow::bail!("{file} is a plan for stack {}, not {}: nothing was changed", saved.stack, now.stack);
+    }
+    if saved.fingerprint.spec != now.fingerprint.spec {
+        anyhow::bail!("the spec (or the variables, environment or images it uses) changed since {file} was made: nothing was changed — run `ecship plan --out` again and review the new plan");
+    }
+    if saved.fingerprint.state != now.fingerprint.state {
+        anyhow::bail!("stack {} changed in AWS since {file} was made (another deploy, or a change outside ecship): nothing was changed — run `ecship plan --out` again and review the new plan", now.stack);
+    }
+    Ok(())
 }

@@ -3,15 +3,18 @@
 mod completions;
 mod deploy;
 mod destroy;
+mod plan;
 mod render;
 mod schema;
 mod status;
 mod validate;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::aws::{self, Access, Aws};
 use crate::cli::{Cli, Command, TargetArgs};
+use crate::model::{Model, ServiceName};
 use crate::report::Report;
 use crate::spec::{LoadError, LoadOptions};
 use crate::stack::{compile, process_env, Compiled};
@@ -30,12 +33,26 @@ pub fn run(cli: Cli, report: &mut Report) -> anyhow::Result<u8> {
     match &cli.command {
         Command::Validate(args) => validate::run(args, env, report),
         Command::Render(args) => render::run(args, env, report),
+        Command::Plan(args) => plan::run(args, &global, report),
         Command::Deploy(args) => deploy::run(args, &global, report),
         Command::Status(args) => status::run(args, &global, report),
         Command::Destroy(args) => destroy::run(args, &global, report),
         Command::Schema(args) => schema::run(args, report),
         Command::Completions(args) => completions::run(args, report),
     }
+}
+
+/// Compile a spec for a command that deploys it: invalid specs and templates over
+/// CloudFormation's limits are reported here (`Ok(Err(exit code))`).
+fn compile_deployable(file: &Path, env: Option<&str>, report: &mut Report) -> anyhow::Result<Result<Compiled, u8>> {
+    let compiled = match compile_or_report(file, env, report)? {
+        Ok(c) => c,
+        Err(code) => return Ok(Err(code)),
+    };
+    if !compiled.limits.is_empty() {
+        return Ok(Err(report.invalid(&compiled.limit_diagnostics())?));
+    }
+    Ok(Ok(compiled))
 }
 
 /// A runtime for one command's AWS calls.
@@ -70,4 +87,22 @@ fn compile_or_report(file: &Path, env: Option<&str>, report: &mut Report) -> any
         Err(LoadError::Invalid(d)) => Ok(Err(report.invalid(&d)?)),
         Err(e) => Err(e.into()),
     }
+}
+
+/// `--image SERVICE=IMAGE` pairs, each naming a service of the spec.
+fn images(pairs: &[String], model: &Model) -> anyhow::Result<BTreeMap<ServiceName, String>> {
+    let mut out = BTreeMap::new();
+    for pair in pairs {
+        let Some((name, image)) = pair.split_once('=').filter(|(n, i)| !n.is_empty() && !i.is_empty()) else {
+            anyhow::bail!(
+                "--image {pair}: expected SERVICE=IMAGE, e.g. --image web=123456789012.dkr.ecr.us-east-1.amazonaws.com/app/web:v1"
+            );
+        };
+        let Some(svc) = model.services.keys().find(|k| k.as_str() == name) else {
+            let names: Vec<&str> = model.services.keys().map(ServiceName::as_str).collect();
+            anyhow::bail!("--image {pair}: the spec has no service `{name}` (services: {})", names.join(", "));
+        };
+        out.insert(svc.clone(), image.to_string());
+    }
+    Ok(out)
 }

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::ServiceName;
+use crate::model::{Model, ServiceName};
 use crate::synth::ids::ServiceIds;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -53,6 +53,38 @@ impl StackOutputs {
             namespace_arn: outputs.get("ServiceConnectNamespaceArn").cloned(),
             services,
         })
+    }
+
+    /// The outputs as far as they are known (`deployed`, when the stack exists), with
+    /// `placeholder` for every value only the infrastructure step will create: what a plan
+    /// renders services against before that step.
+    pub fn known(model: &Model, deployed: Option<&BTreeMap<String, String>>, placeholder: &str) -> Self {
+        let p = || placeholder.to_string();
+        let mut out = deployed.and_then(|o| Self::parse(model.stack.as_str(), o).ok()).unwrap_or_else(|| Self {
+            cluster: model.cluster.name.clone(),
+            public_subnets: vec![p()],
+            private_subnets: if model.network.has_private_subnets() { vec![p()] } else { vec![] },
+            ..Self::default()
+        });
+        out.execution_role_arn.get_or_insert_with(p);
+        out.log_group.get_or_insert_with(p);
+        if model.load_balancer.is_some() {
+            out.load_balancer_url.get_or_insert_with(p);
+        }
+        if model.services.values().any(|s| !s.references.is_empty()) {
+            out.namespace_arn.get_or_insert_with(p);
+        }
+        for svc in model.services.values() {
+            let key = ServiceIds::new(&svc.name.logical()).output();
+            out.services.entry(key).or_insert_with(|| ServiceOutputs {
+                security_group: p(),
+                task_role: Some(p()),
+                target_groups: if svc.routes.is_empty() || model.load_balancer.is_none() { vec![] } else { vec![p()] },
+                rules: vec![],
+                repository: svc.image.is_pushed().then(p),
+            });
+        }
+        out
     }
 
     /// The outputs of one service.

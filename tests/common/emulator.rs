@@ -77,6 +77,39 @@ impl Emulator {
     }
 }
 
+/// What a run of ecship printed and how it exited.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The last stdout line as JSON (`--output json` prints the result last).
+    pub fn result(&self) -> serde_json::Value {
+        let last = self.stdout.lines().last().unwrap_or("");
+        serde_json::from_str(last).unwrap_or_else(|e| panic!("the last line is JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
+    }
+}
+
+impl Emulator {
+    /// Run ecship against this emulator with `args` and extra environment (LOGLEVEL, which the
+    /// example specs read, is cleared unless given).
+    pub fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = self.ecship();
+        cmd.args(args).env_remove("LOGLEVEL");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("ecship runs");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
 impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -1,0 +1,29 @@
+//! `ecship plan FILE`: read the deployed state, build the plan, show it.
+
+use crate::apply;
+use crate::cli::{PlanArgs, PlanFormat};
+use crate::exit;
+use crate::plan::render;
+use crate::report::Report;
+
+pub fn run(args: &PlanArgs, global: &super::Global<'_>, report: &mut Report) -> anyhow::Result<u8> {
+    let compiled = match super::compile_deployable(&args.file, global.env, report)? {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let images = super::images(&args.images, &compiled.model)?;
+    let prepared = super::runtime()?.block_on(async {
+        let aws = super::connect(global, compiled.model.region.as_deref()).await?;
+        anyhow::Ok(apply::prepare(&aws, &compiled, &images).await?)
+    })?;
+    let plan = &prepared.plan;
+    if let Some(out) = &args.out {
+        report.document(&format!("{}\n", serde_json::to_string_pretty(plan)?), Some(out))?;
+    }
+    match if report.json() { PlanFormat::Json } else { args.format } {
+        PlanFormat::Json => report.json_line(plan)?,
+        PlanFormat::Text => report.document(&render::text(plan), None)?,
+        PlanFormat::Markdown => report.document(&render::markdown(plan), None)?,
+    }
+    Ok(if plan.summary.changes && args.detailed_exitcode { exit::CHANGES } else { exit::OK })
+}

@@ -1,0 +1,63 @@
+//! Deployed state as plain data: the stack, its template, the stack's ECS services, the task
+//! definitions they run and each family's latest revision. Reads only, batched and
+//! concurrent; decides nothing.
+
+use std::collections::BTreeMap;
+
+use futures_util::future::join_all;
+use serde_json::Value;
+
+use crate::aws::cloudformation::{StackInfo, Stacks};
+use crate::aws::ecs::{Ecs, Registered};
+use crate::aws::{Aws, AwsError};
+use crate::workload::ServiceState;
+
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    pub stack: Option<StackInfo>,
+    /// The deployed template, parsed.
+    pub template: Option<Value>,
+    /// The stack's ECS services (ACTIVE or DRAINING), by name.
+    pub services: BTreeMap<String, ServiceState>,
+    /// The task definition each service runs, by service name.
+    pub running: BTreeMap<String, Registered>,
+    /// The latest ACTIVE revision of each of the given families.
+    pub latest: BTreeMap<String, Registered>,
+}
+
+pub async fn observe(aws: &Aws, stack: &str, families: &[String]) -> Result<Observed, AwsError> {
+    let stacks = Stacks::new(aws);
+    let ecs = Ecs::new(aws);
+    let Some(info) = stacks.describe(stack).await? else {
+        return Ok(Observed::default());
+    };
+    let body = stacks.template(stack).await?;
+    let template = body.as_deref().and_then(|b| serde_json::from_str(b).ok());
+    let services: BTreeMap<String, ServiceState> = match info.outputs.get("ClusterName") {
+        Some(cluster) => ecs.stack_services(cluster, stack).await?.into_iter().map(|s| (s.name.clone(), s)).collect(),
+        None => BTreeMap::new(),
+    };
+    let latest = join_all(families.iter().map(|f| ecs.task_definition(f))).await;
+    let mut out = Observed { stack: Some(info), template, services: BTreeMap::new(), running: BTreeMap::new(), latest: BTreeMap::new() };
+    for (family, r) in families.iter().zip(latest) {
+        if let Some(r) = r? {
+            out.latest.insert(family.clone(), r);
+        }
+    }
+    // A service runs its family's latest revision unless a deploy is half done or was rolled
+    // back: only those are read again.
+    let others: Vec<&ServiceState> = services.values().filter(|s| !out.latest.values().any(|l| l.arn == s.task_definition)).collect();
+    let running = join_all(others.iter().map(|s| ecs.task_definition(&s.task_definition))).await;
+    for (s, r) in others.iter().zip(running) {
+        if let Some(r) = r? {
+            out.running.insert(s.name.clone(), r);
+        }
+    }
+    for s in services.values() {
+        if let Some(l) = out.latest.values().find(|l| l.arn == s.task_definition) {
+            out.running.insert(s.name.clone(), l.clone());
+        }
+    }
+    out.services = services;
+    Ok(out)
+}

@@ -1,0 +1,253 @@
+//! The infrastructure part of a plan: the deployed template against the desired one,
+//! resource by resource and property by property, with the impact of each change.
+//!
+//! CloudFormation's change sets would say which changes replace a resource, but not on
+//! every endpoint (emulators leave it out) and only after a write; the table in
+//! `REPLACED_BY` says it for every resource type ecship emits, from the "Update requires:
+//! Replacement" notes of the CloudFormation resource reference.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// What happens to a resource, most severe first (the order plans list them in).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Deleted and created again: a new physical id, and a gap for what depends on it.
+    Replace,
+    Delete,
+    Update,
+    Create,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceChange {
+    pub logical_id: String,
+    pub resource_type: String,
+    pub action: Action,
+    /// Top-level properties whose change forces the replacement.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replaced_by: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub properties: Vec<PropertyChange>,
+}
+
+/// One changed value: `path` is dotted, list items by index or by `Key` (`Tags[Name]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PropertyChange {
+    pub path: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// Properties whose change replaces a resource, per type ecship emits.
+const REPLACED_BY: &[(&str, &[&str])] = &[
+    ("AWS::EC2::VPC", &["CidrBlock", "InstanceTenancy"]),
+    ("AWS::EC2::Subnet", &["AvailabilityZone", "CidrBlock", "VpcId"]),
+    ("AWS::EC2::InternetGateway", &[]),
+    ("AWS::EC2::VPCGatewayAttachment", &["VpcId"]),
+    ("AWS::EC2::RouteTable", &["VpcId"]),
+    ("AWS::EC2::Route", &["DestinationCidrBlock", "RouteTableId"]),
+    ("AWS::EC2::SubnetRouteTableAssociation", &["SubnetId"]),
+    ("AWS::EC2::EIP", &["Domain"]),
+    ("AWS::EC2::NatGateway", &["AllocationId", "ConnectivityType", "SubnetId"]),
+    ("AWS::EC2::SecurityGroup", &["GroupDescription", "GroupName", "VpcId"]),
+    ("AWS::EC2::SecurityGroupIngress", &["CidrIp", "FromPort", "GroupId", "IpProtocol", "SourceSecurityGroupId", "ToPort"]),
+    ("AWS::ECS::Cluster", &["ClusterName"]),
+    ("AWS::Logs::LogGroup", &["LogGroupName"]),
+    ("AWS::ServiceDiscovery::HttpNamespace", &["Name"]),
+    ("AWS::ElasticLoadBalancingV2::LoadBalancer", &["Name", "Scheme", "Type"]),
+    ("AWS::ElasticLoadBalancingV2::TargetGroup", &["Name", "Port", "Protocol", "ProtocolVersion", "TargetType", "VpcId"]),
+    ("AWS::ElasticLoadBalancingV2::Listener", &["LoadBalancerArn"]),
+    ("AWS::ElasticLoadBalancingV2::ListenerRule", &["ListenerArn"]),
+    ("AWS::IAM::Role", &["Path", "RoleName"]),
+    ("AWS::ECR::Repository", &["RepositoryName"]),
+];
+
+/// Resource changes from `deployed` (a template, or `None` for a new stack) to `desired`,
+/// most severe first, then by logical id. Outputs are compared too: a change there alone
+/// is an update of the stack with no resource change (`outputs_changed`).
+pub fn diff(deployed: Option<&Value>, desired: &Value) -> (Vec<ResourceChange>, bool) {
+    let empty = serde_json::Map::new();
+    let before = deployed.and_then(|t| t.get("Resources")).and_then(Value::as_object).unwrap_or(&empty);
+    let after = desired.get("Resources").and_then(Value::as_object).unwrap_or(&empty);
+    let ids: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    let mut changes = Vec::new();
+    for id in ids {
+        let (b, a) = (before.get(id), after.get(id));
+        let kind = |r: &Value| r.get("Type").and_then(Value::as_str).unwrap_or("").to_string();
+        let change = match (b, a) {
+            (None, Some(a)) => Some(ResourceChange {
+                logical_id: id.clone(),
+                resource_type: kind(a),
+                action: Action::Create,
+                replaced_by: vec![],
+                properties: vec![],
+            }),
+            (Some(b), None) => Some(ResourceChange {
+                logical_id: id.clone(),
+                resource_type: kind(b),
+                action: Action::Delete,
+                replaced_by: vec![],
+                properties: vec![],
+            }),
+            (Some(b), Some(a)) if b != a => Some(modified(id, b, a)),
+            _ => None,
+        };
+        changes.extend(change);
+    }
+    changes.sort_by(|x, y| x.action.cmp(&y.action).then_with(|| x.logical_id.cmp(&y.logical_id)));
+    let outputs = |t: Option<&Value>| t.and_then(|t| t.get("Outputs")).cloned();
+    let outputs_changed = deployed.is_some() && outputs(deployed) != outputs(Some(desired));
+    (changes, outputs_changed)
+}
+
+fn modified(id: &str, b: &Value, a: &Value) -> ResourceChange {
+    let kind = a.get("Type").and_then(Value::as_str).unwrap_or("").to_string();
+    if b.get("Type") != a.get("Type") {
+        return ResourceChange {
+            logical_id: id.to_string(),
+            resource_type: kind,
+            action: Action::Replace,
+            replaced_by: vec!["Type".into()],
+            properties: vec![PropertyChange { path: "Type".into(), before: b.get("Type").cloned(), after: a.get("Type").cloned() }],
+        };
+    }
+    let mut properties = Vec::new();
+    let null = Value::Null;
+    let props = |r: &Value| r.get("Properties").cloned().unwrap_or(Value::Object(serde_json::Map::new()));
+    walk("", &props(b), &props(a), &mut properties);
+    // Resource attributes (DependsOn, DeletionPolicy…) change nothing in AWS but are part of the update.
+    for attr in ["DependsOn", "DeletionPolicy", "UpdateReplacePolicy", "Condition", "Metadata"] {
+        let (x, y) = (b.get(attr).unwrap_or(&null), a.get(attr).unwrap_or(&null));
+        if x != y {
+            properties.push(PropertyChange { path: format!("({attr})"), before: some(x), after: some(y) });
+        }
+    }
+    let forcing: &[&str] = REPLACED_BY.iter().find(|(t, _)| *t == kind).map(|(_, p)| *p).unwrap_or(&[]);
+    let mut replaced_by: Vec<String> = properties
+        .iter()
+        .map(|p| p.path.split(['.', '[']).next().unwrap_or("").to_string())
+        .filter(|top| forcing.contains(&top.as_str()))
+        .collect();
+    replaced_by.dedup();
+    let action = if replaced_by.is_empty() { Action::Update } else { Action::Replace };
+    ResourceChange { logical_id: id.to_string(), resource_type: kind, action, replaced_by, properties }
+}
+
+fn some(v: &Value) -> Option<Value> {
+    (!v.is_null()).then(|| v.clone())
+}
+
+fn join(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_string()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
+/// Leaf-level differences. Lists of `{Key, Value}` (tags) are matched by key; other lists
+/// by position, unless their lengths differ, when the list is shown whole.
+fn walk(path: &str, b: &Value, a: &Value, out: &mut Vec<PropertyChange>) {
+    if b == a {
+        return;
+    }
+    match (b, a) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                let null = Value::Null;
+                walk(&join(path, k), x.get(k).unwrap_or(&null), y.get(k).unwrap_or(&null), out);
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if keyed(x) && keyed(y) => {
+            let (xm, ym) = (by_key(x), by_key(y));
+            let keys: BTreeSet<&String> = xm.keys().chain(ym.keys()).collect();
+            for k in keys {
+                let null = Value::Null;
+                walk(&format!("{path}[{k}]"), xm.get(k).copied().unwrap_or(&null), ym.get(k).copied().unwrap_or(&null), out);
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                walk(&format!("{path}[{i}]"), p, q, out);
+            }
+        }
+        _ => out.push(PropertyChange { path: path.to_string(), before: some(b), after: some(a) }),
+    }
+}
+
+fn keyed(list: &[Value]) -> bool {
+    !list.is_empty() && list.iter().all(|v| v.get("Key").and_then(Value::as_str).is_some())
+}
+
+/// `{Key, Value}` items by key, to their value.
+fn by_key(list: &[Value]) -> BTreeMap<String, &Value> {
+    list.iter().filter_map(|v| Some((v.get("Key")?.as_str()?.to_string(), v.get("Value").unwrap_or(&Value::Null)))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn template(resources: Value) -> Value {
+        json!({ "Resources": resources })
+    }
+
+    #[test]
+    fn a_forcing_property_replaces_and_says_which() {
+        let b = template(
+            json!({ "Tg": { "Type": "AWS::ElasticLoadBalancingV2::TargetGroup", "Properties": { "Port": 80, "HealthCheckPath": "/" } } }),
+        );
+        let a = template(
+            json!({ "Tg": { "Type": "AWS::ElasticLoadBalancingV2::TargetGroup", "Properties": { "Port": 8080, "HealthCheckPath": "/health" } } }),
+        );
+        let (changes, _) = diff(Some(&b), &a);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].action, Action::Replace);
+        assert_eq!(changes[0].replaced_by, ["Port"]);
+        let paths: Vec<&str> = changes[0].properties.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, ["HealthCheckPath", "Port"]);
+    }
+
+    #[test]
+    fn changes_come_most_severe_first_and_tags_match_by_key() {
+        let b = template(json!({
+            "Old": { "Type": "AWS::EC2::EIP", "Properties": { "Domain": "vpc" } },
+            "Sg": { "Type": "AWS::EC2::SecurityGroup", "Properties": { "GroupDescription": "d", "Tags": [ { "Key": "a", "Value": "1" }, { "Key": "b", "Value": "2" } ] } },
+        }));
+        let a = template(json!({
+            "New": { "Type": "AWS::EC2::EIP", "Properties": { "Domain": "vpc" } },
+            "Sg": { "Type": "AWS::EC2::SecurityGroup", "Properties": { "GroupDescription": "d", "Tags": [ { "Key": "b", "Value": "3" } ] } },
+        }));
+        let (changes, _) = diff(Some(&b), &a);
+        let got: Vec<(&str, Action)> = changes.iter().map(|c| (c.logical_id.as_str(), c.action)).collect();
+        assert_eq!(got, [("Old", Action::Delete), ("Sg", Action::Update), ("New", Action::Create)]);
+        let tags: Vec<(&str, Option<&Value>, Option<&Value>)> =
+            changes[1].properties.iter().map(|p| (p.path.as_str(), p.before.as_ref(), p.after.as_ref())).collect();
+        assert_eq!(tags, [("Tags[a]", Some(&json!("1")), None), ("Tags[b]", Some(&json!("2")), Some(&json!("3")))]);
+    }
+
+    #[test]
+    fn identical_templates_have_no_changes_and_a_new_stack_creates_everything() {
+        let t = template(json!({ "Vpc": { "Type": "AWS::EC2::VPC", "Properties": { "CidrBlock": "10.0.0.0/16" } } }));
+        assert_eq!(diff(Some(&t), &t), (vec![], false));
+        let (changes, outputs) = diff(None, &t);
+        assert_eq!((changes[0].action, outputs), (Action::Create, false));
+    }
+
+    #[test]
+    fn lists_of_other_lengths_are_shown_whole() {
+        let b = template(json!({ "R": { "Type": "AWS::ECS::Cluster", "Properties": { "S": [1, 2] } } }));
+        let a = template(json!({ "R": { "Type": "AWS::ECS::Cluster", "Properties": { "S": [1, 2, 3] } } }));
+        let (changes, _) = diff(Some(&b), &a);
+        assert_eq!(
+            changes[0].properties,
+            [PropertyChange { path: "S".into(), before: Some(json!([1, 2])), after: Some(json!([1, 2, 3])) }]
+        );
+    }
+}

@@ -1,0 +1,264 @@
+//! A plan is a value: `build(&desired, &observed)` is pure and says everything `deploy` will
+//! do — infrastructure, images, services, rollout steps — so a reviewer can trust it, the
+//! renderers (text, markdown, JSON) show it, and `apply` carries it out.
+//!
+//! Must not call AWS or print.
+
+pub mod infra;
+pub mod render;
+pub mod rollout;
+pub mod services;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::model::{Model, ServiceName};
+use crate::observe::Observed;
+use crate::stack::Compiled;
+use crate::synth::ids::ServiceIds;
+use crate::workload::outputs::StackOutputs;
+use crate::workload::render::{self as rendering, ecs_service_name, family, Inputs, RenderError};
+use crate::workload::{ServiceConfig, TaskDef};
+use infra::ResourceChange;
+use rollout::RolloutPlan;
+use services::{ServiceAction, ServiceChange, KNOWN_AFTER_APPLY};
+
+/// The version of the plan's JSON form. Fields are added without a bump; a removed or
+/// renamed field bumps it.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub stack: String,
+    pub env: Option<String>,
+    pub summary: Summary,
+    pub infrastructure: InfraPlan,
+    pub images: Vec<ImageStep>,
+    pub services: Vec<ServiceChange>,
+    pub rollout: Vec<RolloutPlan>,
+    /// What the plan was computed from; `deploy --plan` refuses when either moved.
+    pub fingerprint: Fingerprint,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub changes: bool,
+    pub resources_to_add: usize,
+    pub resources_to_change: usize,
+    pub resources_to_replace: usize,
+    pub resources_to_remove: usize,
+    pub services_to_create: usize,
+    pub services_to_update: usize,
+    pub services_to_delete: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InfraPlan {
+    /// create (a new stack), update, or none.
+    pub action: String,
+    pub changes: Vec<ResourceChange>,
+    /// The stack's outputs change (with or without resource changes).
+    pub outputs_changed: bool,
+}
+
+/// An image ecship builds or pushes before the services change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageStep {
+    pub service: String,
+    pub repository: String,
+    pub tag: String,
+    pub digest: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    /// sha256 of what the spec renders to (template, task definitions, service settings).
+    pub spec: String,
+    /// sha256 of the deployed state the plan was compared with.
+    pub state: String,
+}
+
+/// What the spec asks for, rendered against the outputs known so far.
+pub struct Desired {
+    pub template: Value,
+    pub services: Vec<DesiredService>,
+}
+
+pub struct DesiredService {
+    pub spec_name: ServiceName,
+    pub task_def: TaskDef,
+    pub config: ServiceConfig,
+}
+
+/// Render the spec against the deployed outputs (placeholders where the stack step will
+/// create them).
+pub fn desire(c: &Compiled, observed: &Observed, region: &str, images: &BTreeMap<ServiceName, String>) -> Result<Desired, RenderError> {
+    let m = &c.model;
+    let outputs = StackOutputs::known(m, observed.stack.as_ref().map(|s| &s.outputs), KNOWN_AFTER_APPLY);
+    let inputs = Inputs { model: m, outputs: &outputs, region, images };
+    let mut services = Vec::new();
+    for svc in m.services.values() {
+        services.push(DesiredService {
+            spec_name: svc.name.clone(),
+            task_def: rendering::task_def(&inputs, svc)?,
+            config: rendering::service_config(&inputs, svc)?,
+        });
+    }
+    let template = serde_json::from_str(&c.template.to_json_compact()).unwrap_or(Value::Null);
+    Ok(Desired { template, services })
+}
+
+/// The task-definition families of the spec's services.
+pub fn families(m: &Model) -> Vec<String> {
+    m.services.values().map(|s| family(m, s)).collect()
+}
+
+pub fn build(m: &Model, desired: &Desired, observed: &Observed) -> Plan {
+    let (changes, outputs_changed) = infra::diff(observed.template.as_ref(), &desired.template);
+    let action = match (&observed.stack, changes.is_empty() && !outputs_changed) {
+        (None, _) => "create",
+        (Some(_), true) => "none",
+        (Some(_), false) => "update",
+    };
+    let replaced: BTreeSet<String> = changes.iter().filter(|c| c.action == infra::Action::Replace).map(|c| c.logical_id.clone()).collect();
+    let mut service_changes = Vec::new();
+    let mut rollouts = Vec::new();
+    for d in &desired.services {
+        let Some(svc) = m.services.get(&d.spec_name) else { continue };
+        let name = d.config.name.clone();
+        let latest = observed.latest.get(&d.task_def.family);
+        let new_revision = latest.is_none_or(|l| l.task_def != d.task_def);
+        let change = match observed.services.get(&name) {
+            None => Some(ServiceChange {
+                service: name.clone(),
+                action: ServiceAction::Create,
+                new_revision,
+                task_definition: services::task_def_changes(None, &d.task_def),
+                settings: services::field_changes(&BTreeMap::new(), &services::desired_settings(&d.config)),
+            }),
+            Some(s) => {
+                let running = observed.running.get(&name);
+                let td = services::task_def_changes(running.map(|r| &r.task_def), &d.task_def);
+                let settings = services::field_changes(&services::observed_settings(s), &services::desired_settings(&d.config));
+                let switches = new_revision || latest.map(|l| &l.arn) != Some(&s.task_definition);
+                let ids = ServiceIds::new(&svc.name.logical());
+                let moved = [ids.target_group(), ids.security_group(), ids.task_role()].iter().any(|id| replaced.contains(id));
+                (switches || moved || !settings.is_empty()).then(|| ServiceChange {
+                    service: name.clone(),
+                    action: ServiceAction::Update,
+                    new_revision,
+                    task_definition: td,
+                    settings,
+                })
+            }
+        };
+        // A replaced resource gets a new id: the service will point at it after the stack step.
+        let change = change.map(|mut c| {
+            let ids = ServiceIds::new(&svc.name.logical());
+            for (id, field) in [(ids.target_group(), "target_group"), (ids.security_group(), "security_groups")] {
+                if replaced.contains(&id) && c.action == ServiceAction::Update {
+                    c.settings.retain(|f| f.field != field);
+                    let before = observed.services.get(&name).and_then(|s| services::observed_settings(s).remove(field));
+                    c.settings.push(services::FieldChange { field: field.into(), before, after: Some(KNOWN_AFTER_APPLY.into()) });
+                    c.settings.sort_by(|a, b| a.field.cmp(&b.field));
+                }
+            }
+            if replaced.contains(&ids.task_role()) {
+                c.task_definition.retain(|f| f.field != "task_role");
+                let before = observed.running.get(&name).and_then(|r| r.task_def.task_role_arn.clone());
+                c.task_definition.push(services::FieldChange { field: "task_role".into(), before, after: Some(KNOWN_AFTER_APPLY.into()) });
+                c.task_definition.sort_by(|a, b| a.field.cmp(&b.field));
+                c.new_revision = true;
+            }
+            c
+        });
+        if let Some(change) = change {
+            // Settings ECS applies only by starting new tasks.
+            const REDEPLOYED: [&str; 6] =
+                ["subnets", "security_groups", "public_ip", "target_group", "container_port", "service_connect.namespace"];
+            let kind = match change.action {
+                ServiceAction::Create => rollout::Kind::Create,
+                _ if change.new_revision || !change.task_definition.is_empty() => rollout::Kind::Redeploy,
+                _ if change.settings.iter().any(|f| REDEPLOYED.contains(&f.field.as_str())) => rollout::Kind::Redeploy,
+                _ if observed
+                    .services
+                    .get(&name)
+                    .is_some_and(|s| observed.latest.get(&d.task_def.family).is_some_and(|l| l.arn != s.task_definition)) =>
+                {
+                    rollout::Kind::Redeploy
+                }
+                _ => rollout::Kind::InPlace,
+            };
+            rollouts.push(rollout::plan(&name, svc, kind));
+            service_changes.push(change);
+        }
+    }
+    let wanted: Vec<String> = m.services.values().map(ecs_service_name).collect();
+    for name in observed.services.keys().filter(|n| !wanted.contains(n)) {
+        service_changes.push(ServiceChange {
+            service: name.clone(),
+            action: ServiceAction::Delete,
+            new_revision: false,
+            task_definition: vec![],
+            settings: vec![],
+        });
+    }
+    service_changes.sort_by(|a, b| a.action.cmp(&b.action).then_with(|| a.service.cmp(&b.service)));
+    // Every image is given by reference today (`uri:` or `--image`): nothing to build or push.
+    let images = Vec::new();
+    let count = |a: infra::Action| changes.iter().filter(|c| c.action == a).count();
+    let scount = |a: ServiceAction| service_changes.iter().filter(|c| c.action == a).count();
+    let summary = Summary {
+        changes: action != "none" || !service_changes.is_empty(),
+        resources_to_add: count(infra::Action::Create),
+        resources_to_change: count(infra::Action::Update),
+        resources_to_replace: count(infra::Action::Replace),
+        resources_to_remove: count(infra::Action::Delete),
+        services_to_create: scount(ServiceAction::Create),
+        services_to_update: scount(ServiceAction::Update),
+        services_to_delete: scount(ServiceAction::Delete),
+    };
+    Plan {
+        format_version: FORMAT_VERSION,
+        stack: m.stack.to_string(),
+        env: m.env.clone(),
+        summary,
+        infrastructure: InfraPlan { action: action.to_string(), changes, outputs_changed },
+        images,
+        services: service_changes,
+        rollout: rollouts,
+        fingerprint: Fingerprint { spec: spec_fingerprint(desired), state: state_fingerprint(observed) },
+    }
+}
+
+fn sha256(value: &Value) -> String {
+    let digest = Sha256::digest(value.to_string().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn spec_fingerprint(d: &Desired) -> String {
+    let services: Vec<Value> =
+        d.services.iter().map(|s| serde_json::json!({ "task_definition": s.task_def, "service": s.config })).collect();
+    sha256(&serde_json::json!({ "template": d.template, "services": services }))
+}
+
+/// Only what a deploy's decisions depend on: not running counts or events, which move by
+/// themselves.
+fn state_fingerprint(o: &Observed) -> String {
+    let services: BTreeMap<&String, Value> = o
+        .services
+        .iter()
+        .map(|(name, s)| (name, serde_json::json!({ "task_definition": s.task_definition, "desired": s.desired, "config": s.config })))
+        .collect();
+    let latest: BTreeMap<&String, &String> = o.latest.iter().map(|(f, r)| (f, &r.arn)).collect();
+    sha256(&serde_json::json!({
+        "stack": o.stack.as_ref().map(|s| &s.status),
+        "template": o.template,
+        "services": services,
+        "latest": latest,
+    }))
+}

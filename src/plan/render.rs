@@ -1,0 +1,239 @@
+//! A plan as text (terminal, CI logs) and markdown (a pull-request comment or a GitHub
+//! Actions job summary). The JSON form is the `Plan` value itself. Replacements and
+//! deletions come first and are marked loudest; each empty section says "no changes".
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::infra::{Action, ResourceChange};
+use super::services::{FieldChange, ServiceAction, ServiceChange};
+use super::Plan;
+
+/// One line: what the plan does, or that it does nothing.
+pub fn headline(p: &Plan) -> String {
+    let s = &p.summary;
+    if !s.changes {
+        return format!("stack {}: no changes", p.stack);
+    }
+    let mut parts = Vec::new();
+    let mut count = |n: usize, what: &str| {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    };
+    count(s.resources_to_replace, "to replace");
+    count(s.resources_to_remove, "to remove");
+    count(s.resources_to_change, "to change");
+    count(s.resources_to_add, "to add");
+    let infra = if parts.is_empty() {
+        match p.infrastructure.action.as_str() {
+            "none" => "no infrastructure changes".to_string(),
+            _ => "infrastructure: outputs change".to_string(),
+        }
+    } else {
+        format!("resources: {}", parts.join(", "))
+    };
+    let mut svc = Vec::new();
+    for (n, what) in [(s.services_to_delete, "to delete"), (s.services_to_update, "to update"), (s.services_to_create, "to create")] {
+        if n > 0 {
+            svc.push(format!("{n} {what}"));
+        }
+    }
+    let services = if svc.is_empty() { "no service changes".to_string() } else { format!("services: {}", svc.join(", ")) };
+    format!("stack {}: {infra}; {services}", p.stack)
+}
+
+fn symbol(a: Action) -> &'static str {
+    match a {
+        Action::Replace => "-/+",
+        Action::Delete => "-",
+        Action::Update => "~",
+        Action::Create => "+",
+    }
+}
+
+fn service_symbol(a: ServiceAction) -> &'static str {
+    match a {
+        ServiceAction::Delete => "-",
+        ServiceAction::Update => "~",
+        ServiceAction::Create => "+",
+    }
+}
+
+fn value(v: Option<&Value>) -> String {
+    match v {
+        None => "(none)".into(),
+        Some(Value::String(s)) => format!("{s:?}"),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn text_value(v: Option<&String>) -> String {
+    v.map(|s| format!("{s:?}")).unwrap_or_else(|| "(none)".into())
+}
+
+fn resource_line(c: &ResourceChange) -> String {
+    let what = match c.action {
+        Action::Replace => format!("REPLACE (forced by {})", c.replaced_by.join(", ")),
+        Action::Delete => "DELETE".into(),
+        Action::Update => "update in place".into(),
+        Action::Create => "add".into(),
+    };
+    format!("{} {} ({}): {what}", symbol(c.action), c.logical_id, c.resource_type)
+}
+
+fn field_line(f: &FieldChange) -> String {
+    match (&f.before, &f.after) {
+        (None, a) => format!("+ {}: {}", f.field, text_value(a.as_ref())),
+        (b, None) => format!("- {}: {}", f.field, text_value(b.as_ref())),
+        (b, a) => format!("~ {}: {} → {}", f.field, text_value(b.as_ref()), text_value(a.as_ref())),
+    }
+}
+
+fn service_line(c: &ServiceChange) -> String {
+    let what = match c.action {
+        ServiceAction::Delete => "DELETE (scaled to zero, its task definitions removed)".to_string(),
+        ServiceAction::Create => format!("create{}", if c.new_revision { ", new task-definition revision" } else { "" }),
+        ServiceAction::Update => format!("update{}", if c.new_revision { ", new task-definition revision" } else { "" }),
+    };
+    format!("{} {}: {what}", service_symbol(c.action), c.service)
+}
+
+fn duration(secs: u64) -> String {
+    humantime::format_duration(Duration::from_secs(secs)).to_string()
+}
+
+pub fn text(p: &Plan) -> String {
+    let mut out = String::new();
+    let env = p.env.as_deref().map(|e| format!(" (env {e})")).unwrap_or_default();
+    let _ = writeln!(out, "Plan for stack {}{env}: {}", p.stack, headline(p).split_once(": ").map(|x| x.1).unwrap_or(""));
+    let _ = writeln!(out, "\nInfrastructure{}:", if p.infrastructure.action == "create" { " (a new stack)" } else { "" });
+    if p.infrastructure.changes.is_empty() && !p.infrastructure.outputs_changed {
+        let _ = writeln!(out, "  no changes");
+    }
+    for c in &p.infrastructure.changes {
+        let _ = writeln!(out, "  {}", resource_line(c));
+        for prop in &c.properties {
+            let forced = if c.replaced_by.iter().any(|r| prop.path == *r || prop.path.starts_with(&format!("{r}."))) {
+                "  (forces replacement)"
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "      {}: {} → {}{forced}", prop.path, value(prop.before.as_ref()), value(prop.after.as_ref()));
+        }
+    }
+    if p.infrastructure.outputs_changed {
+        let _ = writeln!(out, "  ~ stack outputs change");
+    }
+    let _ = writeln!(out, "\nImages:");
+    if p.images.is_empty() {
+        let _ = writeln!(out, "  no changes (every image is given by reference)");
+    }
+    for i in &p.images {
+        let _ = writeln!(
+            out,
+            "  + {}: push to {}:{}{}",
+            i.service,
+            i.repository,
+            i.tag,
+            i.digest.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+        );
+    }
+    let _ = writeln!(out, "\nServices:");
+    if p.services.is_empty() {
+        let _ = writeln!(out, "  no changes");
+    }
+    for c in &p.services {
+        let _ = writeln!(out, "  {}", service_line(c));
+        for f in &c.task_definition {
+            let _ = writeln!(out, "      task definition {}", field_line(f));
+        }
+        for f in &c.settings {
+            let _ = writeln!(out, "      service {}", field_line(f));
+        }
+    }
+    let _ = writeln!(out, "\nRollout:");
+    if p.rollout.is_empty() {
+        let _ = writeln!(out, "  no changes");
+    }
+    for r in &p.rollout {
+        let _ = writeln!(out, "  {} ({}, about {}):", r.service, r.strategy, duration(r.estimate_secs));
+        for (i, step) in r.steps.iter().enumerate() {
+            let _ = writeln!(out, "    {}. {step}", i + 1);
+        }
+    }
+    out
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+pub fn markdown(p: &Plan) -> String {
+    let mut out = String::new();
+    let env = p.env.as_deref().map(|e| format!(" (env `{e}`)")).unwrap_or_default();
+    let _ = writeln!(out, "### ecship plan: `{}`{env}\n", p.stack);
+    let _ = writeln!(out, "**{}**\n", headline(p));
+    let replaced: Vec<&ResourceChange> =
+        p.infrastructure.changes.iter().filter(|c| matches!(c.action, Action::Replace | Action::Delete)).collect();
+    if !replaced.is_empty() {
+        let _ = writeln!(out, "> [!WARNING]");
+        for c in &replaced {
+            let _ = writeln!(out, "> {}", md_escape(&resource_line(c)));
+        }
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(out, "#### Infrastructure\n");
+    if p.infrastructure.changes.is_empty() && !p.infrastructure.outputs_changed {
+        let _ = writeln!(out, "No changes.\n");
+    } else {
+        let _ = writeln!(out, "| | resource | type | impact | changed properties |\n|---|---|---|---|---|");
+        for c in &p.infrastructure.changes {
+            let impact = match c.action {
+                Action::Replace => format!("**replace** ({})", c.replaced_by.join(", ")),
+                Action::Delete => "**delete**".into(),
+                Action::Update => "update in place".into(),
+                Action::Create => "add".into(),
+            };
+            let props: Vec<String> = c.properties.iter().map(|p| format!("`{}`", md_escape(&p.path))).collect();
+            let _ =
+                writeln!(out, "| `{}` | `{}` | `{}` | {impact} | {} |", symbol(c.action), c.logical_id, c.resource_type, props.join(" "));
+        }
+        if p.infrastructure.outputs_changed {
+            let _ = writeln!(out, "| `~` | outputs | | update | |");
+        }
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(out, "#### Images\n");
+    if p.images.is_empty() {
+        let _ = writeln!(out, "No changes.\n");
+    }
+    for i in &p.images {
+        let _ = writeln!(out, "- `{}`: push to `{}:{}`", i.service, i.repository, i.tag);
+    }
+    let _ = writeln!(out, "#### Services\n");
+    if p.services.is_empty() {
+        let _ = writeln!(out, "No changes.\n");
+    }
+    for c in &p.services {
+        let _ = writeln!(out, "<details><summary><code>{}</code></summary>\n", md_escape(&service_line(c)));
+        if !c.task_definition.is_empty() || !c.settings.is_empty() {
+            let _ = writeln!(out, "| | field | before | after |\n|---|---|---|---|");
+            for (what, f) in c.task_definition.iter().map(|f| ("task definition", f)).chain(c.settings.iter().map(|f| ("service", f))) {
+                let cell = |v: &Option<String>| v.as_deref().map(|s| format!("`{}`", md_escape(s))).unwrap_or_default();
+                let _ = writeln!(out, "| {what} | `{}` | {} | {} |", md_escape(&f.field), cell(&f.before), cell(&f.after));
+            }
+        }
+        let _ = writeln!(out, "\n</details>\n");
+    }
+    let _ = writeln!(out, "#### Rollout\n");
+    if p.rollout.is_empty() {
+        let _ = writeln!(out, "No changes.\n");
+    }
+    for r in &p.rollout {
+        let _ = writeln!(out, "- `{}` ({}, about {}): {}", r.service, r.strategy, duration(r.estimate_secs), r.steps.join(" → "));
+    }
+    out
+}

@@ -1,0 +1,79 @@
+//! The rollout part of a plan: the steps each changed service's strategy takes, and a
+//! rough duration from its health check and drain settings.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Service, Strategy};
+
+/// What a Fargate task takes to be pulled and started, before its first health check.
+const TASK_START_SECS: u64 = 30;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolloutPlan {
+    pub service: String,
+    pub strategy: String,
+    pub steps: Vec<String>,
+    /// A rough estimate, in seconds.
+    pub estimate_secs: u64,
+}
+
+/// How a service changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A new service.
+    Create,
+    /// A new deployment: a new revision, or settings ECS can only change by replacing tasks.
+    Redeploy,
+    /// Settings the running deployment takes as they are (count, deployment settings).
+    InPlace,
+}
+
+/// The steps of rolling `svc` out to `count` tasks.
+pub fn plan(ecs_name: &str, svc: &Service, kind: Kind) -> RolloutPlan {
+    let count = svc.count;
+    let healthy = svc.health_check.interval.as_secs() * u64::from(svc.health_check.healthy);
+    let up = TASK_START_SECS + if svc.routes.is_empty() { 0 } else { healthy };
+    let drain = if svc.routes.is_empty() { 0 } else { svc.drain.as_secs() };
+    let (steps, estimate) = if kind == Kind::Create {
+        (vec![format!("start {count} task{}", plural(count)), "wait until every task runs and passes its health checks".into()], up)
+    } else if kind == Kind::InPlace {
+        (vec![format!("no new deployment: the running tasks stay; ECS adjusts to {count} task{} and the new settings", plural(count))], up)
+    } else {
+        match &svc.deploy.strategy {
+            Strategy::Rolling => {
+                let batch = count.div_ceil(2);
+                (
+                    vec![
+                        format!("stop {batch} old task{} and start {batch} new (min healthy 50 %, max 100 %)", plural(batch)),
+                        "when they pass their health checks, replace the rest the same way".into(),
+                        "the circuit breaker rolls back to the previous revision if tasks keep failing".into(),
+                    ],
+                    2 * (up + drain),
+                )
+            }
+            Strategy::Doubling | Strategy::Canary { .. } | Strategy::BlueGreen { .. } => {
+                let mut steps = vec![
+                    format!("start {count} new task{} beside the old (min healthy 100 %, max 200 %)", plural(count)),
+                    "when they pass their health checks, drain and stop the old tasks".into(),
+                    "the circuit breaker rolls back to the previous revision if tasks keep failing".into(),
+                ];
+                if svc.deploy.strategy.has_two_colours() {
+                    steps.insert(
+                        0,
+                        "on the blue colour, which takes all traffic (traffic shifting between colours is not applied yet)".into(),
+                    );
+                }
+                (steps, up + drain)
+            }
+        }
+    };
+    RolloutPlan { service: ecs_name.to_string(), strategy: svc.deploy.strategy.name().to_string(), steps, estimate_secs: estimate }
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
