@@ -243,7 +243,7 @@ pub(crate) async fn remove_family(ecs: &Ecs, family: &str, r: &dyn Reporter) -> 
 
 /// Families of the given services' `ecship:service` tags.
 pub(crate) fn families_of(stack: &str, services: &[ServiceState]) -> BTreeSet<String> {
-    services.iter().filter_map(|s| s.tags.get(SERVICE_TAG)).map(|svc| format!("{stack}-{svc}")).collect()
+    services.iter().filter_map(|s| s.tags.get(SERVICE_TAG)).map(|svc| crate::workload::family_name(stack, svc)).collect()
 }
 
 pub(crate) fn stack_event(e: &crate::aws::cloudformation::StackEvent) -> Event {

@@ -24,7 +24,7 @@ use crate::destroy::{families_of, remove_family, remove_services, stack_event};
 use crate::events::{Event, Reporter};
 use crate::model::ServiceName;
 use crate::observe::{observe, Observed};
-use crate::plan::services::ServiceAction;
+use crate::plan::services::{self, ServiceAction};
 use crate::plan::{self, Plan};
 use crate::stack::Compiled;
 use crate::workload::outputs::{MissingOutput, StackOutputs};
@@ -32,20 +32,11 @@ use crate::workload::render::{self, Inputs, RenderError};
 use crate::workload::{revision_name, ServiceState, STACK_TAG};
 use wait::{assess, Assessment, Outcome, Watch};
 
-/// May deploy remove services that left the spec?
-pub enum Consent<'a> {
-    /// `--yes`.
-    Given,
-    /// Ask (a terminal): the question, answered yes or no.
-    Ask(&'a (dyn Fn(&str) -> bool + Sync)),
-    /// No terminal and no `--yes`: refuse.
-    Refused,
-}
-
 pub struct DeployOptions<'a> {
     /// Images for services whose image is not a `uri:` (`--image NAME=URI`).
     pub images: &'a BTreeMap<ServiceName, String>,
-    pub removal: Consent<'a>,
+    /// Whether services that left the spec may be removed (`--yes`, a confirmed or saved plan).
+    pub remove_services: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -177,17 +168,7 @@ pub async fn apply(
     let mut removed = Vec::new();
     if let (false, Some(cluster)) = (stale.is_empty(), observed.stack.as_ref().and_then(|s| s.outputs.get("ClusterName"))) {
         let names: Vec<String> = stale.iter().map(|s| s.name.clone()).collect();
-        let question = format!(
-            "Remove service{} {} from stack {stack}? They are no longer in the spec.",
-            if names.len() == 1 { "" } else { "s" },
-            names.join(", ")
-        );
-        let agreed = match &opts.removal {
-            Consent::Given => true,
-            Consent::Ask(ask) => ask(&question),
-            Consent::Refused => false,
-        };
-        if !agreed {
+        if !opts.remove_services {
             return Err(DeployError::RemovalRefused { services: names });
         }
         r.event(&Event::Step { message: format!("services: removing {}", names.join(", ")) });
@@ -236,7 +217,7 @@ pub async fn apply(
                 ecs.create_service(&config, &arn).await?;
                 "create"
             }
-            Some(s) if s.task_definition != arn || config.differs_from(s) => {
+            Some(s) if s.task_definition != arn || services::settings_differ(&config, s) => {
                 ecs.update_service(&config, &arn).await?;
                 "update"
             }

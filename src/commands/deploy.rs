@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::apply::{self, Consent, DeployError, DeployOptions};
+use crate::apply::{self, DeployError, DeployOptions};
 use crate::cli::DeployArgs;
 use crate::exit;
 use crate::plan::{render, Plan, FORMAT_VERSION};
@@ -41,8 +41,7 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
         }
         confirmed = true;
     }
-    let removal = if confirmed { Consent::Given } else { Consent::Refused };
-    let opts = DeployOptions { images: &images, removal };
+    let opts = DeployOptions { images: &images, remove_services: confirmed };
     let reporter = progress::reporter(report.json());
     let result = runtime.block_on(async {
         tokio::select! {

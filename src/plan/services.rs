@@ -128,6 +128,11 @@ pub fn observed_settings(s: &ServiceState) -> BTreeMap<String, String> {
     out
 }
 
+/// Whether a running service's settings differ from the desired ones (an update is needed).
+pub fn settings_differ(desired: &ServiceConfig, running: &ServiceState) -> bool {
+    desired_settings(desired) != observed_settings(running)
+}
+
 /// Changed fields between two `field → value` maps. A desired value that is only known after
 /// the infrastructure step is shown as such.
 pub fn field_changes(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) -> Vec<FieldChange> {

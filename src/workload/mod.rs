@@ -154,17 +154,9 @@ pub struct StoppedTask {
     pub reason: String,
 }
 
-impl ServiceConfig {
-    /// Whether the running service's settings differ from these, so an update is needed.
-    pub fn differs_from(&self, s: &ServiceState) -> bool {
-        let o = &s.config;
-        self.desired_count != s.desired
-            || o.network.as_ref() != Some(&self.network)
-            || o.load_balancer != self.load_balancer
-            || o.grace_seconds != self.grace_seconds
-            || o.deployment != Some(self.deployment)
-            || o.service_connect_namespace.as_ref() != self.service_connect.as_ref().map(|c| &c.namespace)
-    }
+/// The task-definition family of a service: `STACK-SERVICE`.
+pub fn family_name(stack: &str, service: &str) -> String {
+    format!("{stack}-{service}")
 }
 
 /// `arn:…:task-definition/family:7` → `family:7`.

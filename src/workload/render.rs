@@ -37,7 +37,7 @@ pub fn ecs_service_name(svc: &Service) -> String {
 
 /// The task-definition family of a service: `STACK-SERVICE`.
 pub fn family(model: &Model, svc: &Service) -> String {
-    format!("{}-{}", model.stack, svc.name)
+    super::family_name(model.stack.as_str(), svc.name.as_str())
 }
 
 /// The image a service runs, or why there is none.
