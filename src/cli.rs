@@ -37,6 +37,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
 
+    /// Send image pushes to this registry (e.g. http://127.0.0.1:5000) instead of the
+    /// stack's ECR endpoint; task definitions still name the ECR repository.
+    #[arg(long, global = true, env = "ECSHIP_REGISTRY_ENDPOINT", value_name = "URL")]
+    pub registry_endpoint: Option<String>,
+
     /// AWS profile from ~/.aws/config (else AWS_PROFILE or the default chain).
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
@@ -69,11 +74,22 @@ pub enum Command {
     Render(RenderArgs),
     /// Create or update the stack's infrastructure and services, and wait for the rollouts.
     #[command(after_help = "Examples:
-  ecship deploy stacks/mysfits.yaml --image monolith=123456789012.dkr.ecr.us-east-1.amazonaws.com/mysfits/monolith:v1
+  ecship deploy stacks/mysfits.yaml
   ecship deploy stacks/blog.yaml --env prod --yes
+  ecship deploy stacks/mysfits.yaml --image monolith=123456789012.dkr.ecr.us-east-1.amazonaws.com/mysfits/monolith@sha256:…
 
 Exit codes: 0 deployed (or nothing to change), 1 error, 3 rolled back, 4 timed out, 130 interrupted.")]
     Deploy(DeployArgs),
+    /// Build and push the stack's images to its ECR repositories, without deploying services.
+    #[command(after_help = "Examples:
+  ecship push stacks/mysfits.yaml
+  ecship push stacks/mysfits.yaml --service like --output json
+  ecship push stacks/mysfits.yaml --registry-endpoint http://127.0.0.1:5000
+
+A stack that was never deployed gets its repositories first (a stack with only them).
+Images go by digest; the tag is the source's git commit (-dirty with uncommitted changes) unless
+the spec sets `image.tag`. Tags never move.")]
+    Push(PushArgs),
     /// Show every change deploy would make — infrastructure, images, services, rollout steps.
     #[command(after_help = "Examples:
   ecship plan stacks/mysfits.yaml
@@ -125,6 +141,15 @@ pub struct DeployArgs {
     /// state changed since.
     #[arg(long, value_name = "PLAN.json")]
     pub plan: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The stack spec (YAML).
+    pub file: PathBuf,
+    /// Push only this service's image (repeatable).
+    #[arg(long = "service", value_name = "NAME")]
+    pub services: Vec<String>,
 }
 
 #[derive(Debug, Args)]

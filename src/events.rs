@@ -61,6 +61,27 @@ pub enum Event {
     Warning {
         message: String,
     },
+    /// An image's push result: pushed, or present (the registry had it under this tag).
+    Image {
+        service: String,
+        reference: String,
+        digest: String,
+        result: &'static str,
+    },
+    /// A blob of an image being pushed: present (skipped), uploading, uploaded.
+    Blob {
+        service: String,
+        digest: String,
+        size: u64,
+        state: &'static str,
+    },
+    /// Bytes of a blob sent so far; shown on a terminal only.
+    BlobProgress {
+        service: String,
+        digest: String,
+        sent: u64,
+        size: u64,
+    },
 }
 
 pub trait Reporter: Send + Sync {

@@ -11,6 +11,7 @@ pub mod commands;
 pub mod destroy;
 pub mod events;
 pub mod exit;
+pub mod image;
 pub mod model;
 pub mod observe;
 pub mod plan;

@@ -3,24 +3,16 @@
 # (AWS_ENDPOINT_URL and dummy credentials), and stop it when the script exits.
 # Needs .venv from scripts/setup.
 
+# shellcheck source=scripts/lib/http.sh
+. "$(dirname "${BASH_SOURCE[0]}")/http.sh"
+
 start_emulator() {
     local log=$1 port
-    port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    port=$(free_port)
     EMULATOR_DEPLOY_SECONDS=${EMULATOR_DEPLOY_SECONDS:-2} .venv/bin/python tests/emulator/server.py "$port" >"$log" 2>&1 &
     EMULATOR_PID=$!
     trap 'kill "$EMULATOR_PID" 2>/dev/null || true' EXIT
-    if ! .venv/bin/python - "$port" <<'PY'
-import sys, time, urllib.request
-deadline = time.monotonic() + 30
-while time.monotonic() < deadline:
-    try:
-        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/moto-api/config", timeout=1)
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.exit(1)
-PY
-    then
+    if ! wait_for_http "http://127.0.0.1:$port/moto-api/config"; then
         echo "the emulator did not start; its log:" >&2
         cat "$log" >&2
         exit 1

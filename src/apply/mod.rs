@@ -1,12 +1,15 @@
 //! `deploy`: bring deployed state to the spec, in the order AWS needs. `prepare` reads the
 //! deployed state and builds the `Plan`; `apply` carries it out:
 //!
-//! 1. Services dropped from the spec are deleted first (their security groups and target
+//! 1. `build:` images are built (locally: a broken Dockerfile stops the run before any write).
+//! 2. Services dropped from the spec are deleted first (their security groups and target
 //!    groups are about to leave the stack, and AWS will not delete them while in use).
-//! 2. The infrastructure stack is created or updated (no write when the template is the same).
-//! 3. Each service gets its task definition — a new revision only when the rendered one
-//!    differs from the family's latest — and is created or updated when anything differs.
-//! 4. Every changed service is watched until stable, failed or out of time.
+//! 3. The infrastructure stack is created or updated (no write when the template is the same).
+//! 4. Images are pushed to the stack's repositories (blobs the registry has are skipped).
+//! 5. Each service gets its task definition — a new revision only when the rendered one
+//!    differs from the family's latest, images named by digest — and is created or updated
+//!    when anything differs.
+//! 6. Every changed service is watched until stable, failed or out of time.
 //!
 //! A run with nothing changed makes no write at all. Must not print.
 
@@ -22,19 +25,18 @@ use crate::aws::ecs::Ecs;
 use crate::aws::{Aws, AwsError};
 use crate::destroy::{families_of, remove_family, remove_services, stack_event};
 use crate::events::{Event, Reporter};
-use crate::model::ServiceName;
+use crate::image::{self, ImageError, Pending, Pushed, Target, KNOWN_AFTER_BUILD};
+use crate::model::{Model, ServiceName};
 use crate::observe::{observe, Observed};
 use crate::plan::services::{self, ServiceAction};
-use crate::plan::{self, Plan};
+use crate::plan::{self, ImageStep, Plan};
 use crate::stack::Compiled;
 use crate::workload::outputs::{MissingOutput, StackOutputs};
 use crate::workload::render::{self, Inputs, RenderError};
 use crate::workload::{revision_name, ServiceState, STACK_TAG};
 use wait::{assess, Assessment, Outcome, Watch};
 
-pub struct DeployOptions<'a> {
-    /// Images for services whose image is not a `uri:` (`--image NAME=URI`).
-    pub images: &'a BTreeMap<ServiceName, String>,
+pub struct DeployOptions {
     /// Whether services that left the spec may be removed (`--yes`, a confirmed or saved plan).
     pub remove_services: bool,
 }
@@ -45,6 +47,8 @@ pub enum DeployError {
     Aws(#[from] AwsError),
     #[error(transparent)]
     Render(#[from] RenderError),
+    #[error(transparent)]
+    Image(#[from] ImageError),
     #[error(transparent)]
     Outputs(#[from] MissingOutput),
     #[error("cannot serialise the template: {0}")]
@@ -103,6 +107,7 @@ pub struct Deployed {
     pub stack: String,
     /// created, updated or unchanged.
     pub infrastructure: &'static str,
+    pub images: Vec<Pushed>,
     pub services: Vec<ServiceResult>,
     pub removed: Vec<String>,
 }
@@ -120,45 +125,109 @@ impl Deployed {
     pub fn changed(&self) -> bool {
         self.infrastructure != "unchanged"
             || !self.removed.is_empty()
+            || self.images.iter().any(|i| i.result != "present")
             || self.services.iter().any(|s| s.action != "unchanged" || s.registered)
     }
 }
 
-/// Everything a deploy decides from: the deployed state, and the plan against it.
+/// Everything a deploy decides from: the deployed state, the images to push, and the plan.
 pub struct Prepared {
     pub plan: Plan,
     pub observed: Observed,
+    pub images: Images,
 }
 
-/// Read the deployed state and plan against it. No writes.
-pub async fn prepare(aws: &Aws, c: &Compiled, images: &BTreeMap<ServiceName, String>) -> Result<Prepared, DeployError> {
+/// The images of a deploy: given ones (`--image`), and those ecship pushes.
+pub struct Images {
+    /// `--image SERVICE=IMAGE`, used as given.
+    pub given: BTreeMap<ServiceName, String>,
+    /// Layouts, archives and builds, to push to the stack's repositories.
+    pub pending: Vec<Pending>,
+    /// The registry login; `None` when nothing is pushed.
+    pub target: Option<Target>,
+}
+
+/// Read the deployed state (and the registry, for images ecship pushes) and plan against
+/// it. No writes.
+pub async fn prepare(
+    aws: &Aws,
+    c: &Compiled,
+    given: &BTreeMap<ServiceName, String>,
+    registry_endpoint: Option<&str>,
+) -> Result<Prepared, DeployError> {
     let m = &c.model;
+    let pending = image::pending(m, given, None)?;
+    let target = if pending.is_empty() { None } else { Some(image::login(aws, registry_endpoint).await?) };
+    let (refs, steps) = match &target {
+        Some(t) => image_steps(m, t, given, &pending).await?,
+        None => (given.clone(), Vec::new()),
+    };
     // An image that cannot be deployed fails the run before anything else.
     for svc in m.services.values() {
-        render::image(svc, images)?;
+        render::image(svc, &refs)?;
     }
     let observed = observe(aws, m.stack.as_str(), &plan::families(m)).await?;
-    let desired = plan::desire(c, &observed, aws.region(), images)?;
-    Ok(Prepared { plan: plan::build(m, &desired, &observed), observed })
+    let desired = plan::desire(c, &observed, aws.region(), &refs, steps)?;
+    Ok(Prepared { plan: plan::build(m, &desired, &observed), observed, images: Images { given: given.clone(), pending, target } })
+}
+
+/// The image each pushed service will run (`REPOSITORY@DIGEST`), and the push steps: images
+/// the registry has already are not steps.
+async fn image_steps(
+    m: &Model,
+    target: &Target,
+    given: &BTreeMap<ServiceName, String>,
+    pending: &[Pending],
+) -> Result<(BTreeMap<ServiceName, String>, Vec<ImageStep>), ImageError> {
+    let mut refs = given.clone();
+    let mut steps = Vec::new();
+    for p in pending {
+        let Some(svc) = m.services.get(&p.service) else { continue };
+        let (uri, name, tag) = (target.repository_uri(m, svc), image::repository_name(m, svc), p.tag());
+        let registry_err = |source| ImageError::Registry { service: svc.name.to_string(), source };
+        let step = |action: &str, digest: Option<String>, blobs: usize, bytes: u64| ImageStep {
+            service: svc.name.to_string(),
+            action: action.to_string(),
+            source: p.origin.clone(),
+            repository: uri.clone(),
+            tag: tag.clone(),
+            digest,
+            blobs,
+            bytes,
+        };
+        match &p.local {
+            Some(local) => {
+                let digest = local.digest().to_string();
+                refs.insert(svc.name.clone(), format!("{uri}@{digest}"));
+                let present = target.registry.manifest_digest(&name, &digest).await.map_err(registry_err)?.is_some();
+                if !present {
+                    steps.push(step("push", Some(digest), local.blobs.len(), local.size()));
+                }
+            }
+            None => {
+                refs.insert(svc.name.clone(), format!("{uri}@{KNOWN_AFTER_BUILD}"));
+                steps.push(step("build", None, 0, 0));
+            }
+        }
+    }
+    Ok((refs, steps))
 }
 
 /// Carry out a plan: removals, the stack, task definitions and services, then watch the
 /// rollouts. Services are rendered again against the stack's outputs after the stack step
 /// (a new or replaced resource has a new id).
-pub async fn apply(
-    aws: &Aws,
-    c: &Compiled,
-    prepared: &Prepared,
-    opts: &DeployOptions<'_>,
-    r: &dyn Reporter,
-) -> Result<Deployed, DeployError> {
+pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOptions, r: &dyn Reporter) -> Result<Deployed, DeployError> {
     let (plan, observed) = (&prepared.plan, &prepared.observed);
     let m = &c.model;
     let stack = m.stack.as_str();
     let stacks = Stacks::new(aws);
     let ecs = Ecs::new(aws);
 
-    // 1. Services no longer in the spec.
+    // 1. Builds, before anything is written. The layouts live until the push is done.
+    let mut pending = prepared.images.pending.clone();
+    let _built = image::build_all(m, &mut pending, r).await?;
+
+    // 2. Services no longer in the spec.
     let stale: Vec<ServiceState> = plan
         .services
         .iter()
@@ -179,7 +248,7 @@ pub async fn apply(
         removed = names;
     }
 
-    // 2. Infrastructure, only when the plan changes it.
+    // 3. Infrastructure, only when the plan changes it.
     r.event(&Event::Step { message: format!("infrastructure: stack {stack}") });
     let infrastructure = if plan.infrastructure.action == "none" {
         "unchanged"
@@ -199,9 +268,22 @@ pub async fn apply(
     };
     let outputs = StackOutputs::parse(stack, &info.outputs)?;
 
-    // 3. Task definitions and services.
+    // 4. Images, into the repositories the stack holds.
+    let mut images = prepared.images.given.clone();
+    let mut pushed = Vec::new();
+    if let Some(target) = &prepared.images.target {
+        r.event(&Event::Step { message: format!("images: {} to {}", pending.len(), target.registry.endpoint()) });
+        pushed = image::push_all(m, target, &pending, r).await?;
+        for p in &pushed {
+            if let Some(name) = m.services.keys().find(|k| k.as_str() == p.service) {
+                images.insert(name.clone(), p.reference());
+            }
+        }
+    }
+
+    // 5. Task definitions and services.
     r.event(&Event::Step { message: format!("services: {} in cluster {}", m.services.len(), outputs.cluster) });
-    let inputs = Inputs { model: m, outputs: &outputs, region: aws.region(), images: opts.images };
+    let inputs = Inputs { model: m, outputs: &outputs, region: aws.region(), images: &images };
     let mut results = Vec::new();
     let mut watches = Vec::new();
     for svc in m.services.values() {
@@ -232,7 +314,7 @@ pub async fn apply(
         results.push(ServiceResult { service: config.name.clone(), action, task_definition: revision_name(&arn).to_string(), registered });
     }
 
-    // 4. Rollouts.
+    // 6. Rollouts.
     if !watches.is_empty() {
         r.event(&Event::Step {
             message: format!("rollout: waiting for {}", watches.iter().map(|w| w.name.as_str()).collect::<Vec<_>>().join(", ")),
@@ -244,5 +326,5 @@ pub async fn apply(
     if !failures.is_empty() {
         return Err(DeployError::Rollout { failures });
     }
-    Ok(Deployed { stack: stack.to_string(), infrastructure, services: results, removed })
+    Ok(Deployed { stack: stack.to_string(), infrastructure, images: pushed, services: results, removed })
 }

@@ -1,10 +1,24 @@
-//! ECR through its API: the stack's repositories and emptying them before a delete.
+//! ECR through its API: the registry login, the stack's repositories, and emptying them
+//! before a delete.
 
 use aws_sdk_ecr::error::ProvideErrorMetadata;
 use aws_sdk_ecr::types::ImageIdentifier;
 use aws_sdk_ecr::Client;
 
 use super::{classify, Aws, AwsError};
+
+/// A registry login. The password is a token: never shown.
+pub struct Login {
+    pub user: String,
+    pub password: String,
+    pub endpoint: String,
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Login").field("user", &self.user).field("endpoint", &self.endpoint).finish_non_exhaustive()
+    }
+}
 
 pub struct Ecr {
     client: Client,
@@ -13,6 +27,26 @@ pub struct Ecr {
 impl Ecr {
     pub fn new(aws: &Aws) -> Self {
         Self { client: aws.ecr() }
+    }
+
+    /// The registry login: user, password and the registry's endpoint
+    /// (`https://ACCOUNT.dkr.ecr.REGION.amazonaws.com`). The token is valid for 12 hours.
+    pub async fn login(&self) -> Result<Login, AwsError> {
+        use base64::Engine;
+        let out = self.client.get_authorization_token().send().await.map_err(|e| classify("GetAuthorizationToken", e))?;
+        let data = out.authorization_data().first().ok_or_else(|| AwsError::Other("GetAuthorizationToken returned no token".into()))?;
+        let token = data.authorization_token().unwrap_or_default();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(token)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(|| AwsError::Other("GetAuthorizationToken returned a token that is not base64 `user:password`".into()))?;
+        let (user, password) = decoded
+            .split_once(':')
+            .ok_or_else(|| AwsError::Other("GetAuthorizationToken returned a token that is not `user:password`".into()))?;
+        let endpoint =
+            data.proxy_endpoint().ok_or_else(|| AwsError::Other("GetAuthorizationToken returned no registry endpoint".into()))?;
+        Ok(Login { user: user.to_string(), password: password.to_string(), endpoint: endpoint.to_string() })
     }
 
     /// Names of repositories under `prefix/` (the stack's: `STACK/SERVICE`).

@@ -21,7 +21,7 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
     let runtime = super::runtime()?;
     let (aws, prepared) = runtime.block_on(async {
         let aws = super::connect(global, compiled.model.region.as_deref()).await?;
-        let prepared = apply::prepare(&aws, &compiled, &images).await?;
+        let prepared = apply::prepare(&aws, &compiled, &images, global.registry_endpoint).await?;
         anyhow::Ok((aws, prepared))
     })?;
     if let Some((path, saved)) = &saved {
@@ -41,7 +41,7 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
         }
         confirmed = true;
     }
-    let opts = DeployOptions { images: &images, remove_services: confirmed };
+    let opts = DeployOptions { remove_services: confirmed };
     let reporter = progress::reporter(report.json());
     let result = runtime.block_on(async {
         tokio::select! {
@@ -67,6 +67,9 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
             } else {
                 let services: Vec<String> =
                     done.services.iter().map(|s| format!("{} {} ({})", s.service, s.action, s.task_definition)).collect();
+                for image in done.images.iter().filter(|i| i.result != "present") {
+                    report.line(&super::push::summary(image))?;
+                }
                 report.line(&format!("deployed {stack}: infrastructure {}; {}", done.infrastructure, services.join(", ")))?;
                 if !done.removed.is_empty() {
                     report.line(&format!("removed: {}", done.removed.join(", ")))?;

@@ -4,6 +4,7 @@ mod completions;
 mod deploy;
 mod destroy;
 mod plan;
+mod push;
 mod render;
 mod schema;
 mod status;
@@ -24,17 +25,24 @@ pub struct Global<'a> {
     pub env: Option<&'a str>,
     pub region: Option<&'a str>,
     pub profile: Option<&'a str>,
+    pub registry_endpoint: Option<&'a str>,
 }
 
 /// Run the parsed command line; returns the process exit code.
 pub fn run(cli: Cli, report: &mut Report) -> anyhow::Result<u8> {
-    let global = Global { env: cli.env.as_deref(), region: cli.region.as_deref(), profile: cli.profile.as_deref() };
+    let global = Global {
+        env: cli.env.as_deref(),
+        region: cli.region.as_deref(),
+        profile: cli.profile.as_deref(),
+        registry_endpoint: cli.registry_endpoint.as_deref(),
+    };
     let env = global.env;
     match &cli.command {
         Command::Validate(args) => validate::run(args, env, report),
         Command::Render(args) => render::run(args, env, report),
         Command::Plan(args) => plan::run(args, &global, report),
         Command::Deploy(args) => deploy::run(args, &global, report),
+        Command::Push(args) => push::run(args, &global, report),
         Command::Status(args) => status::run(args, &global, report),
         Command::Destroy(args) => destroy::run(args, &global, report),
         Command::Schema(args) => schema::run(args, report),

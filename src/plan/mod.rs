@@ -65,13 +65,21 @@ pub struct InfraPlan {
     pub outputs_changed: bool,
 }
 
-/// An image ecship builds or pushes before the services change.
+/// An image ecship builds or pushes before the services change. Images the registry has
+/// already (by digest) are not steps.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageStep {
     pub service: String,
+    /// push (a layout or archive, digest known) or build (then push; digest known after).
+    pub action: String,
+    /// Where the image comes from: `oci ./dist/like`, `build ./like`.
+    pub source: String,
     pub repository: String,
     pub tag: String,
     pub digest: Option<String>,
+    /// Blobs (config and layers) and their bytes; the registry's blobs are skipped when pushing.
+    pub blobs: usize,
+    pub bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +94,7 @@ pub struct Fingerprint {
 pub struct Desired {
     pub template: Value,
     pub services: Vec<DesiredService>,
+    pub images: Vec<ImageStep>,
 }
 
 pub struct DesiredService {
@@ -96,7 +105,13 @@ pub struct DesiredService {
 
 /// Render the spec against the deployed outputs (placeholders where the stack step will
 /// create them).
-pub fn desire(c: &Compiled, observed: &Observed, region: &str, images: &BTreeMap<ServiceName, String>) -> Result<Desired, RenderError> {
+pub fn desire(
+    c: &Compiled,
+    observed: &Observed,
+    region: &str,
+    images: &BTreeMap<ServiceName, String>,
+    steps: Vec<ImageStep>,
+) -> Result<Desired, RenderError> {
     let m = &c.model;
     let outputs = StackOutputs::known(m, observed.stack.as_ref().map(|s| &s.outputs), KNOWN_AFTER_APPLY);
     let inputs = Inputs { model: m, outputs: &outputs, region, images };
@@ -109,7 +124,7 @@ pub fn desire(c: &Compiled, observed: &Observed, region: &str, images: &BTreeMap
         });
     }
     let template = serde_json::from_str(&c.template.to_json_compact()).unwrap_or(Value::Null);
-    Ok(Desired { template, services })
+    Ok(Desired { template, services, images: steps })
 }
 
 /// The task-definition families of the spec's services.
@@ -208,12 +223,11 @@ pub fn build(m: &Model, desired: &Desired, observed: &Observed) -> Plan {
         });
     }
     service_changes.sort_by(|a, b| a.action.cmp(&b.action).then_with(|| a.service.cmp(&b.service)));
-    // Every image is given by reference today (`uri:` or `--image`): nothing to build or push.
-    let images = Vec::new();
+    let images = desired.images.clone();
     let count = |a: infra::Action| changes.iter().filter(|c| c.action == a).count();
     let scount = |a: ServiceAction| service_changes.iter().filter(|c| c.action == a).count();
     let summary = Summary {
-        changes: action != "none" || !service_changes.is_empty(),
+        changes: action != "none" || !service_changes.is_empty() || !images.is_empty(),
         resources_to_add: count(infra::Action::Create),
         resources_to_change: count(infra::Action::Update),
         resources_to_replace: count(infra::Action::Replace),
@@ -243,7 +257,7 @@ fn sha256(value: &Value) -> String {
 fn spec_fingerprint(d: &Desired) -> String {
     let services: Vec<Value> =
         d.services.iter().map(|s| serde_json::json!({ "task_definition": s.task_def, "service": s.config })).collect();
-    sha256(&serde_json::json!({ "template": d.template, "services": services }))
+    sha256(&serde_json::json!({ "template": d.template, "services": services, "images": d.images }))
 }
 
 /// Only what a deploy's decisions depend on: not running counts or events, which move by

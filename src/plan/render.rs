@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::infra::{Action, ResourceChange};
 use super::services::{FieldChange, ServiceAction, ServiceChange};
-use super::Plan;
+use super::{ImageStep, Plan};
 
 /// One line: what the plan does, or that it does nothing.
 pub fn headline(p: &Plan) -> String {
@@ -42,7 +42,12 @@ pub fn headline(p: &Plan) -> String {
         }
     }
     let services = if svc.is_empty() { "no service changes".to_string() } else { format!("services: {}", svc.join(", ")) };
-    format!("stack {}: {infra}; {services}", p.stack)
+    let images = match p.images.len() {
+        0 => String::new(),
+        1 => "; 1 image to push".to_string(),
+        n => format!("; {n} images to push"),
+    };
+    format!("stack {}: {infra}{images}; {services}", p.stack)
 }
 
 fn symbol(a: Action) -> &'static str {
@@ -129,17 +134,10 @@ pub fn text(p: &Plan) -> String {
     }
     let _ = writeln!(out, "\nImages:");
     if p.images.is_empty() {
-        let _ = writeln!(out, "  no changes (every image is given by reference)");
+        let _ = writeln!(out, "  no changes");
     }
     for i in &p.images {
-        let _ = writeln!(
-            out,
-            "  + {}: push to {}:{}{}",
-            i.service,
-            i.repository,
-            i.tag,
-            i.digest.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
-        );
+        let _ = writeln!(out, "  + {}: {}", i.service, image_line(i));
     }
     let _ = writeln!(out, "\nServices:");
     if p.services.is_empty() {
@@ -211,7 +209,10 @@ pub fn markdown(p: &Plan) -> String {
         let _ = writeln!(out, "No changes.\n");
     }
     for i in &p.images {
-        let _ = writeln!(out, "- `{}`: push to `{}:{}`", i.service, i.repository, i.tag);
+        let _ = writeln!(out, "- `{}`: {}", i.service, md_escape(&image_line(i)));
+    }
+    if !p.images.is_empty() {
+        let _ = writeln!(out);
     }
     let _ = writeln!(out, "#### Services\n");
     if p.services.is_empty() {
@@ -236,4 +237,18 @@ pub fn markdown(p: &Plan) -> String {
         let _ = writeln!(out, "- `{}` ({}, about {}): {}", r.service, r.strategy, duration(r.estimate_secs), r.steps.join(" → "));
     }
     out
+}
+
+/// `push oci ./dist/like to REPO:TAG (sha256:…, 3 blobs, 12.0 MiB)` or `build ./like, then
+/// push to REPO:TAG (digest known after build)`.
+fn image_line(i: &ImageStep) -> String {
+    let to = format!("{}:{}", i.repository, i.tag);
+    match i.digest.as_deref() {
+        Some(d) => {
+            #[allow(clippy::cast_precision_loss)]
+            let mib = i.bytes as f64 / 1_048_576.0;
+            format!("push {} to {to} ({d}, {} blob{}, {mib:.1} MiB)", i.source, i.blobs, if i.blobs == 1 { "" } else { "s" })
+        }
+        None => format!("{}, then push to {to} (digest known after build)", i.source),
+    }
 }

@@ -72,13 +72,35 @@ pub fn line(e: &Event) -> String {
         }
         Event::Removed { kind, name } => format!("  removed {kind} {name}"),
         Event::Warning { message } => format!("warning: {message}"),
+        Event::Image { service, reference, digest, result } => match *result {
+            "present" => format!("  {service}: {reference} is in the registry ({digest})"),
+            _ => format!("  {service}: pushed {reference} ({digest})"),
+        },
+        Event::Blob { service, digest, size, state } => format!("  {service}: blob {} ({}) {state}", short(digest), mib(*size)),
+        Event::BlobProgress { service, digest, sent, size } => {
+            format!("  {service}: blob {} {} of {}", short(digest), mib(*sent), mib(*size))
+        }
     }
+}
+
+fn short(digest: &str) -> &str {
+    let hex = digest.split_once(':').map_or(digest, |(_, h)| h);
+    hex.get(..12).unwrap_or(hex)
+}
+
+fn mib(bytes: u64) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let m = bytes as f64 / 1_048_576.0;
+    format!("{m:.1} MiB")
 }
 
 struct JsonLines;
 
 impl Reporter for JsonLines {
     fn event(&self, e: &Event) {
+        if matches!(e, Event::BlobProgress { .. }) {
+            return;
+        }
         if let Ok(text) = serde_json::to_string(e) {
             let _ = writeln!(io::stdout().lock(), "{text}");
         }
@@ -89,6 +111,10 @@ struct Plain;
 
 impl Reporter for Plain {
     fn event(&self, e: &Event) {
+        // Blob progress is for terminals; a log gets the start and end of each blob.
+        if matches!(e, Event::BlobProgress { .. }) {
+            return;
+        }
         let now = humantime::format_rfc3339_seconds(SystemTime::now());
         let _ = writeln!(io::stderr().lock(), "{now} {}", line(e));
     }
@@ -121,6 +147,23 @@ impl Terminal {
     }
 }
 
+impl Terminal {
+    /// A byte-count bar for one blob's upload.
+    fn transfer(&self, service: &str, digest: &str, size: u64) -> Option<ProgressBar> {
+        let mut bars = self.bars.lock().ok()?;
+        let bar = bars.entry(format!("{service} {digest}")).or_insert_with(|| {
+            let bar = self.multi.add(ProgressBar::new(size));
+            bar.set_style(
+                ProgressStyle::with_template("  {prefix} {bar:30} {bytes}/{total_bytes} {bytes_per_sec}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar.set_prefix(format!("{service}: blob {}", short(digest)));
+            bar
+        });
+        Some(bar.clone())
+    }
+}
+
 impl Reporter for Terminal {
     fn event(&self, e: &Event) {
         match e {
@@ -128,6 +171,22 @@ impl Reporter for Terminal {
                 if let Some(bar) = self.bar(service) {
                     bar.set_message(line(e).trim_start().trim_start_matches(service.as_str()).trim_start_matches(": ").to_string());
                 }
+            }
+            Event::Blob { service, digest, size, state: "uploading" } => {
+                if let Some(bar) = self.transfer(service, digest, *size) {
+                    bar.set_position(0);
+                }
+            }
+            Event::BlobProgress { service, digest, sent, size } => {
+                if let Some(bar) = self.transfer(service, digest, *size) {
+                    bar.set_position(*sent);
+                }
+            }
+            Event::Blob { service, digest, state: "uploaded", .. } => {
+                if let Some(bar) = self.bars.lock().ok().and_then(|mut b| b.remove(&format!("{service} {digest}"))) {
+                    bar.finish_and_clear();
+                }
+                let _ = self.multi.println(line(e));
             }
             Event::Rollout { service, .. } => {
                 if let Some(bar) = self.bar(service) {

@@ -40,6 +40,15 @@ pub fn synth(model: &Model) -> Template {
     t
 }
 
+/// A stack of only the image repositories, which `push` creates when the stack was never
+/// deployed. `deploy` later updates it to the whole template; the repositories keep their
+/// logical ids and their images.
+pub fn repositories(model: &Model) -> Template {
+    let mut t = Template::new(format!("ecship stack {}: image repositories only (ecship deploy adds the rest).", model.stack));
+    services::repositories(&Cx { model }, &mut t);
+    t
+}
+
 /// What the builders share: the model and the tags every resource carries.
 pub(crate) struct Cx<'a> {
     pub model: &'a Model,

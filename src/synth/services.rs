@@ -28,6 +28,13 @@ pub fn add(cx: &Cx, t: &mut Template, net: &Net, lb: Option<&Lb>) {
     }
 }
 
+/// Only the image repositories (a stack `push` brings up before the first deploy).
+pub fn repositories(cx: &Cx, t: &mut Template) {
+    for svc in cx.model.services.values().filter(|s| s.image.is_pushed()) {
+        repository(cx, t, svc, &ServiceIds::new(&svc.name.logical()));
+    }
+}
+
 fn security_group(cx: &Cx, t: &mut Template, net: &Net, lb: Option<&Lb>, svc: &Service, ids: &ServiceIds) {
     let port = svc.port.map(|p| u32::from(p.get()));
     let ingress = match (lb, port, svc.routes.is_empty()) {

@@ -1,0 +1,84 @@
+//! `ecship push FILE [--service NAME]`: build and push images without deploying services.
+
+use serde_json::json;
+
+use crate::cli::PushArgs;
+use crate::exit;
+use crate::image::{self, Pushed};
+use crate::model::ServiceName;
+use crate::report::{progress, Report};
+
+pub fn run(args: &PushArgs, global: &super::Global<'_>, report: &mut Report) -> anyhow::Result<u8> {
+    let compiled = match super::compile_deployable(&args.file, global.env, report)? {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let m = &compiled.model;
+    let mut only: Vec<ServiceName> = Vec::new();
+    for name in &args.services {
+        let Some(svc) = m.services.values().find(|s| s.name.as_str() == name) else {
+            let names: Vec<&str> = m.services.keys().map(ServiceName::as_str).collect();
+            anyhow::bail!("--service {name}: the spec has no such service (services: {})", names.join(", "));
+        };
+        if !svc.image.is_pushed() {
+            anyhow::bail!("--service {name}: its image is a `uri:`, which ecship does not push");
+        }
+        only.push(svc.name.clone());
+    }
+    let pending = image::pending(m, &Default::default(), (!only.is_empty()).then_some(only.as_slice()))?;
+    if pending.is_empty() {
+        report.line("nothing to push: every service's image is a `uri:`")?;
+        return Ok(exit::OK);
+    }
+    let reporter = progress::reporter(report.json());
+    let runtime = super::runtime()?;
+    let result = runtime.block_on(async {
+        let aws = super::connect(global, m.region.as_deref()).await?;
+        tokio::select! {
+            r = image::push_stack(&aws, m, pending, global.registry_endpoint, reporter.as_ref()) => anyhow::Ok(Some((r, aws.calls().snapshot()))),
+            _ = tokio::signal::ctrl_c() => anyhow::Ok(None),
+        }
+    })?;
+    drop(reporter);
+    let Some((result, calls)) = result else {
+        report.error(&anyhow::anyhow!(
+            "interrupted: blobs already in the registry stay there; run `ecship push {}` again to send the rest",
+            args.file.display()
+        ));
+        return Ok(exit::INTERRUPTED);
+    };
+    let pushed = match result {
+        Ok(p) => p,
+        Err(e) => {
+            report.error(&anyhow::Error::new(e));
+            return Ok(exit::ERROR);
+        }
+    };
+    if report.json() {
+        report.json_line(&json!({ "result": "pushed", "images": pushed, "api_calls": calls }))?;
+    } else {
+        for p in &pushed {
+            report.line(&summary(p))?;
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// One line per image: where it went and what was sent.
+pub fn summary(p: &Pushed) -> String {
+    if p.result == "present" {
+        return format!("{}: {}:{} is in the registry already ({})", p.service, p.repository, p.tag, p.digest);
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let mib = p.bytes_uploaded as f64 / 1_048_576.0;
+    let tag = if p.tagged { format!(":{}", p.tag) } else { String::new() };
+    format!(
+        "{}: pushed {}{tag}@{} ({} blob{} uploaded, {mib:.1} MiB; {} already there)",
+        p.service,
+        p.repository,
+        p.digest,
+        p.blobs_uploaded,
+        if p.blobs_uploaded == 1 { "" } else { "s" },
+        p.blobs_present
+    )
+}

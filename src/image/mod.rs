@@ -1,0 +1,225 @@
+//! Images ecship pushes. Each service whose image is not a `uri:` has a source — an OCI
+//! layout, an archive, or a build — and a repository in the stack (`STACK/SERVICE`). This
+//! module finds what each source holds, the tag it goes under, and pushes it over the OCI
+//! distribution protocol with an ECR login; task definitions then name it by digest.
+//!
+//! Must not print: progress goes to a `Reporter`.
+
+pub mod build;
+pub mod layout;
+mod push;
+pub mod registry;
+pub mod tag;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::aws::cloudformation::Stacks;
+use crate::aws::ecr::Ecr;
+use crate::aws::{Aws, AwsError};
+use crate::events::{Event, Reporter};
+use crate::model::{Image, Model, Service, ServiceName};
+use layout::LocalImage;
+use registry::{Registry, RegistryError};
+
+pub use push::push;
+
+/// Shown where a digest is not known until the image is built.
+pub const KNOWN_AFTER_BUILD: &str = "(known after build)";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    #[error("service {service}: {source}")]
+    Layout { service: String, source: layout::LayoutError },
+    #[error(transparent)]
+    Build(#[from] build::BuildError),
+    #[error("pushing {service}: {source}")]
+    Registry { service: String, source: RegistryError },
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error("--registry-endpoint {0}: expected a URL such as http://127.0.0.1:5000")]
+    Endpoint(String),
+    #[error("stack {stack} has no repository {repository} for service {service} yet: run `ecship deploy` (it creates the repository, then pushes)")]
+    NoRepository { stack: String, service: String, repository: String },
+}
+
+/// Where pushes go: the stack's registry, logged in.
+pub struct Target {
+    pub registry: Registry,
+    /// The registry host in image references: `ACCOUNT.dkr.ecr.REGION.amazonaws.com`.
+    pub host: String,
+}
+
+impl Target {
+    /// `HOST/STACK/SERVICE`, the repository task definitions name.
+    pub fn repository_uri(&self, model: &Model, svc: &Service) -> String {
+        format!("{}/{}", self.host, repository_name(model, svc))
+    }
+}
+
+/// The repository's name inside the registry: `STACK/SERVICE` (as the template creates it).
+pub fn repository_name(model: &Model, svc: &Service) -> String {
+    format!("{}/{}", model.stack, svc.name)
+}
+
+/// Log in to the stack's ECR registry; with `endpoint`, pushes go there instead (a local or
+/// mirror registry), while image references keep naming ECR.
+pub async fn login(aws: &Aws, endpoint: Option<&str>) -> Result<Target, ImageError> {
+    let login = Ecr::new(aws).login().await?;
+    let host = login.endpoint.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/').to_string();
+    let base = match endpoint {
+        Some(e) if e.starts_with("http://") || e.starts_with("https://") => e.to_string(),
+        Some(e) => return Err(ImageError::Endpoint(e.to_string())),
+        None => login.endpoint.clone(),
+    };
+    let registry = Registry::new(&base, &login.user, &login.password, endpoint.is_some())
+        .map_err(|source| ImageError::Registry { service: String::new(), source })?;
+    Ok(Target { registry, host })
+}
+
+/// A service's image before it is pushed.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub service: ServiceName,
+    /// Where it comes from, for people: `oci ./dist/like`, `build ./like`.
+    pub origin: String,
+    /// Read from a layout or an archive; `None` until a `build:` source is built.
+    pub local: Option<LocalImage>,
+    /// The spec's tag, else the source's git commit; `None` for a build outside git (the
+    /// digest names it once built).
+    pub tag: Option<String>,
+}
+
+impl Pending {
+    /// The tag to push under.
+    pub fn tag(&self) -> String {
+        match (&self.tag, &self.local) {
+            (Some(t), _) => t.clone(),
+            (None, Some(l)) => tag::digest_tag(l.digest()),
+            (None, None) => KNOWN_AFTER_BUILD.to_string(),
+        }
+    }
+}
+
+/// Read the local sources of the services ecship pushes (all, or `only`), except those
+/// given by `--image`. Layouts and archives are read (manifests only); builds wait.
+pub fn pending(model: &Model, overrides: &BTreeMap<ServiceName, String>, only: Option<&[ServiceName]>) -> Result<Vec<Pending>, ImageError> {
+    let mut out = Vec::new();
+    for svc in model.services.values() {
+        if overrides.contains_key(&svc.name) || only.is_some_and(|o| !o.contains(&svc.name)) {
+            continue;
+        }
+        let layout_err = |source| ImageError::Layout { service: svc.name.to_string(), source };
+        let (origin, local, source_dir, spec_tag) = match &svc.image {
+            Image::Uri { .. } => continue,
+            Image::Oci { path, tag } => {
+                (format!("oci {}", shown(path)), Some(layout::read_dir(path).map_err(layout_err)?), path.clone(), tag)
+            }
+            Image::Archive { path, tag } => {
+                let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                (format!("archive {}", shown(path)), Some(layout::read_archive(path).map_err(layout_err)?), dir, tag)
+            }
+            Image::Build { context, tag, .. } => (format!("build {}", shown(context)), None, context.clone(), tag),
+        };
+        let tag = spec_tag.clone().or_else(|| tag::git_tag(&source_dir));
+        out.push(Pending { service: svc.name.clone(), origin, local, tag });
+    }
+    Ok(out)
+}
+
+/// Build the `build:` images among `pending`, before anything is written to AWS.
+pub async fn build_all(model: &Model, pending: &mut [Pending], r: &dyn Reporter) -> Result<Vec<build::Built>, ImageError> {
+    let mut kept = Vec::new();
+    for p in pending.iter_mut().filter(|p| p.local.is_none()) {
+        let Some(svc) = model.services.get(&p.service) else { continue };
+        let Image::Build { context, dockerfile, target, args, .. } = &svc.image else { continue };
+        let builder = build::choose(svc.name.as_str())?;
+        r.event(&Event::Step { message: format!("image: building {} with {}", svc.name, builder.command()) });
+        let timestamp = tag::commit_time(context).unwrap_or(0);
+        let spec = build::BuildSpec { service: svc.name.as_str(), context, dockerfile, target: target.as_deref(), args, timestamp };
+        let built = build::build(builder, &spec).await?;
+        p.local = Some(built.image.clone());
+        kept.push(built);
+    }
+    Ok(kept)
+}
+
+/// What `push` did for one image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Pushed {
+    pub service: String,
+    pub repository: String,
+    pub tag: String,
+    pub digest: String,
+    /// pushed, or present (the registry had the image under this tag: nothing was sent).
+    pub result: &'static str,
+    /// Blobs sent, and blobs the registry had already (skipped).
+    pub blobs_uploaded: usize,
+    pub blobs_present: usize,
+    pub bytes_uploaded: u64,
+    /// False when the tag already named another image (tags never move): pushed by digest only.
+    pub tagged: bool,
+}
+
+impl Pushed {
+    /// `REPOSITORY@DIGEST`, what task definitions run.
+    pub fn reference(&self) -> String {
+        format!("{}@{}", self.repository, self.digest)
+    }
+}
+
+/// Push every pending image (built or read) to its repository.
+pub async fn push_all(model: &Model, target: &Target, pending: &[Pending], r: &dyn Reporter) -> Result<Vec<Pushed>, ImageError> {
+    let mut out = Vec::new();
+    for p in pending {
+        let (Some(svc), Some(local)) = (model.services.get(&p.service), &p.local) else { continue };
+        let name = repository_name(model, svc);
+        let pushed = push(&target.registry, &name, &p.tag(), local, svc.name.as_str(), r)
+            .await
+            .map_err(|source| ImageError::Registry { service: svc.name.to_string(), source })?;
+        out.push(Pushed { repository: target.repository_uri(model, svc), ..pushed });
+    }
+    Ok(out)
+}
+
+/// `ecship push`: build what needs building, make sure the stack has its repositories (a
+/// stack never deployed gets one with only them), then push.
+pub async fn push_stack(
+    aws: &Aws,
+    model: &Model,
+    mut pending: Vec<Pending>,
+    endpoint: Option<&str>,
+    r: &dyn Reporter,
+) -> Result<Vec<Pushed>, ImageError> {
+    let _built = build_all(model, &mut pending, r).await?;
+    let stack = model.stack.as_str();
+    let stacks = Stacks::new(aws);
+    if stacks.describe(stack).await?.is_none() {
+        r.event(&Event::Step { message: format!("infrastructure: stack {stack} with its image repositories only") });
+        let mut tags = model.tags.clone();
+        tags.insert(crate::workload::STACK_TAG.into(), stack.to_string());
+        let template = crate::synth::repositories(model).to_json_compact();
+        stacks.apply(stack, &template, &tags, &mut |e| r.event(&crate::destroy::stack_event(e))).await?;
+    } else {
+        let existing = Ecr::new(aws).repositories(stack).await?;
+        for p in &pending {
+            let Some(svc) = model.services.get(&p.service) else { continue };
+            let repository = repository_name(model, svc);
+            if !existing.contains(&repository) {
+                return Err(ImageError::NoRepository { stack: stack.to_string(), service: svc.name.to_string(), repository });
+            }
+        }
+    }
+    let target = login(aws, endpoint).await?;
+    r.event(&Event::Step { message: format!("images: {} to {}", pending.len(), target.registry.endpoint()) });
+    push_all(model, &target, &pending, r).await
+}
+
+/// A path for people: relative to the working directory when under it, without `./` parts.
+fn shown(p: &Path) -> String {
+    let clean: std::path::PathBuf = p.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect();
+    let cwd = std::env::current_dir().unwrap_or_default();
+    clean.strip_prefix(&cwd).unwrap_or(&clean).display().to_string()
+}
