@@ -109,12 +109,19 @@ async fn oci_and_build_images_are_pushed_once_and_run_by_digest() {
     assert_eq!(second.code, 0, "{}", second.stderr);
     let result = second.result();
     assert_eq!(result["changed"], false, "{result}");
+    assert_eq!(result["plan"]["summary"]["changes"], false, "deploy builds before planning, so its plan knows the digest: {result}");
     for image in images(&result) {
         assert_eq!((image["result"].as_str(), image["blobs_uploaded"].as_u64()), (Some("present"), Some(0)), "{image}");
     }
     let uploads: Vec<&str> = second.stdout.lines().filter(|l| l.contains(r#""event":"blob""#)).collect();
     assert!(uploads.is_empty(), "no blob is even checked when the tag names the image: {uploads:?}");
     assert_eq!(image_of(&images(&result), "web")["digest"], web_digest.as_str(), "the same source builds the same digest");
+    // A saved plan (made without building) still applies: a build's digest is not part of it.
+    let saved = dir.path().join("plan.json");
+    let plan = run(&emulator, &registry, &["plan", &spec, "--out", &saved.display().to_string()]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let apply = run(&emulator, &registry, &["deploy", &spec, "--plan", &saved.display().to_string()]);
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
 
     // A new layer: only it (and the new config) travel.
     let (new_digest, _) = oci::write_layout(
@@ -187,21 +194,14 @@ fn a_push_with_wrong_credentials_says_so_and_shows_no_token() {
     assert!(unreachable.stderr.contains("ECSHIP_REGISTRY_ENDPOINT"), "{}", unreachable.stderr);
 }
 
-#[test]
-fn a_push_cut_off_by_the_registry_going_down_finishes_on_the_next_run_without_resending() {
-    let emulator = Emulator::start();
-    let mut registry = Registry::start(ECR_TOKEN);
-    let dir = tempfile::tempdir().expect("temp dir");
-    // A small layer that finishes at once, and large ones still in flight when the registry dies.
-    let files = [
-        ("small", oci::random_bytes(64 << 10, 11)),
-        ("big1", oci::random_bytes(24 << 20, 12)),
-        ("big2", oci::random_bytes(24 << 20, 13)),
-        ("big3", oci::random_bytes(24 << 20, 14)),
-    ];
-    let (digest, blobs) = oci::write_layout(&dir.path().join("layout"), &files);
-    let spec = write_spec(dir.path(), "cut", "  app:\n    image: { oci: ./layout, tag: r1 }\n    port: 80\n");
-
+/// Start `ecship push SPEC --output json` against `registry`, and call `on_uploaded` once,
+/// when the first blob has finished; returns the finished run.
+fn push_with_a_hook(
+    emulator: &Emulator,
+    registry: &mut Registry,
+    spec: &str,
+    on_uploaded: impl FnOnce(&mut Registry),
+) -> std::process::Output {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ecship"));
     for (k, v) in emulator.ecship().get_envs() {
         match v {
@@ -211,23 +211,61 @@ fn a_push_cut_off_by_the_registry_going_down_finishes_on_the_next_run_without_re
     }
     let mut child = cmd
         .current_dir(common::root())
-        .args(["push", &spec, "--output", "json"])
+        .args(["push", spec, "--output", "json"])
         .env("ECSHIP_REGISTRY_ENDPOINT", &registry.url)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("ecship starts");
     let stdout = child.stdout.take().expect("stdout");
-    let mut killed = false;
+    let mut hook = Some(on_uploaded);
     for line in BufReader::new(stdout).lines() {
         let line = line.expect("a line");
-        if !killed && line.contains(r#""state":"uploaded""#) {
-            registry.stop();
-            killed = true;
+        if line.contains(r#""state":"uploaded""#) {
+            if let Some(h) = hook.take() {
+                h(registry);
+            }
         }
     }
-    let out = child.wait_with_output().expect("ecship ends");
-    assert!(killed, "a blob finished before the registry went down");
+    assert!(hook.is_none(), "a blob finished while the push ran");
+    child.wait_with_output().expect("ecship ends")
+}
+
+/// A small layer that finishes at once, and large ones still in flight when the registry dies.
+fn layers() -> [(&'static str, Vec<u8>); 4] {
+    [
+        ("small", oci::random_bytes(64 << 10, 11)),
+        ("big1", oci::random_bytes(24 << 20, 12)),
+        ("big2", oci::random_bytes(24 << 20, 13)),
+        ("big3", oci::random_bytes(24 << 20, 14)),
+    ]
+}
+
+#[test]
+fn a_registry_restart_mid_push_is_ridden_out_by_the_same_run() {
+    let emulator = Emulator::start();
+    let mut registry = Registry::start(ECR_TOKEN);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (digest, blobs) = oci::write_layout(&dir.path().join("layout"), &layers());
+    let spec = write_spec(dir.path(), "blip", "  app:\n    image: { oci: ./layout, tag: r1 }\n    port: 80\n");
+    let out = push_with_a_hook(&emulator, &mut registry, &spec, |r| {
+        r.stop();
+        std::thread::sleep(std::time::Duration::from_millis(800));
+        r.restart();
+    });
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(registry.manifest_digest("blip/app", "r1"), Some(digest));
+    assert!(blobs.iter().all(|b| registry.has_blob(b)));
+}
+
+#[test]
+fn a_push_cut_off_by_the_registry_going_down_finishes_on_the_next_run_without_resending() {
+    let emulator = Emulator::start();
+    let mut registry = Registry::start(ECR_TOKEN);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (digest, blobs) = oci::write_layout(&dir.path().join("layout"), &layers());
+    let spec = write_spec(dir.path(), "cut", "  app:\n    image: { oci: ./layout, tag: r1 }\n    port: 80\n");
+    let out = push_with_a_hook(&emulator, &mut registry, &spec, Registry::stop);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("cannot reach the registry"), "{stderr}");
@@ -250,4 +288,23 @@ fn a_push_cut_off_by_the_registry_going_down_finishes_on_the_next_run_without_re
     let app = image_of(&images(&again.result()), "app").clone();
     assert_eq!(app["blobs_uploaded"].as_u64(), Some((blobs.len() - finished.len()) as u64));
     assert_eq!(registry.manifest_digest("cut/app", "r1"), Some(digest));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_build_stops_the_deploy_before_anything_is_written() {
+    let emulator = Emulator::start();
+    let registry = Registry::start(ECR_TOKEN);
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join("bad")).expect("mkdir");
+    std::fs::write(dir.path().join("bad/Dockerfile"), "FROM scratch\nCOPY missing.txt /missing.txt\n").expect("write");
+    let spec = write_spec(dir.path(), "broken", "  web:\n    image: { build: ./bad }\n    port: 80\n");
+    let deploy = run(&emulator, &registry, &["deploy", &spec]);
+    assert_eq!(deploy.code, 1, "{}", deploy.stderr);
+    assert!(deploy.stderr.contains("building web with buildah failed"), "{}", deploy.stderr);
+    let cfn = aws_sdk_cloudformation::Client::new(&emulator.sdk_config().await);
+    assert!(cfn.describe_stacks().stack_name("broken").send().await.is_err(), "no stack was created");
+
+    let unknown = emulator.run(&["deploy", &spec], &[("ECSHIP_REGISTRY_ENDPOINT", &registry.url), ("ECSHIP_BUILDER", "kaniko")]);
+    assert_eq!(unknown.code, 1);
+    assert!(unknown.stderr.contains("ECSHIP_BUILDER is `kaniko`: expected buildah, podman or docker"), "{}", unknown.stderr);
 }

@@ -1,7 +1,8 @@
 //! `deploy`: bring deployed state to the spec, in the order AWS needs. `prepare` reads the
 //! deployed state and builds the `Plan`; `apply` carries it out:
 //!
-//! 1. `build:` images are built (locally: a broken Dockerfile stops the run before any write).
+//! 1. `build:` images are built (locally: a broken Dockerfile stops the run before any write;
+//!    `deploy` builds in `prepare`, so that the plan it shows names the digests).
 //! 2. Services dropped from the spec are deleted first (their security groups and target
 //!    groups are about to leave the stack, and AWS will not delete them while in use).
 //! 3. The infrastructure stack is created or updated (no write when the template is the same).
@@ -145,18 +146,26 @@ pub struct Images {
     pub pending: Vec<Pending>,
     /// The registry login; `None` when nothing is pushed.
     pub target: Option<Target>,
+    /// Images built by `prepare`: their layouts live as long as this.
+    _built: Vec<image::build::Built>,
 }
 
 /// Read the deployed state (and the registry, for images ecship pushes) and plan against
-/// it. No writes.
+/// it. No writes to AWS. With `build`, `build:` images are built first (locally), so the
+/// plan shows their digests; without, they show `(known after build)`.
 pub async fn prepare(
     aws: &Aws,
     c: &Compiled,
     given: &BTreeMap<ServiceName, String>,
     registry_endpoint: Option<&str>,
+    build: Option<&dyn Reporter>,
 ) -> Result<Prepared, DeployError> {
     let m = &c.model;
-    let pending = image::pending(m, given, None)?;
+    let mut pending = image::pending(m, given, None)?;
+    let built = match build {
+        Some(r) => image::build_all(m, &mut pending, r).await?,
+        None => Vec::new(),
+    };
     let target = if pending.is_empty() { None } else { Some(image::login(aws, registry_endpoint).await?) };
     let (refs, steps) = match &target {
         Some(t) => image_steps(m, t, given, &pending).await?,
@@ -168,7 +177,11 @@ pub async fn prepare(
     }
     let observed = observe(aws, m.stack.as_str(), &plan::families(m)).await?;
     let desired = plan::desire(c, &observed, aws.region(), &refs, steps)?;
-    Ok(Prepared { plan: plan::build(m, &desired, &observed), observed, images: Images { given: given.clone(), pending, target } })
+    Ok(Prepared {
+        plan: plan::build(m, &desired, &observed),
+        observed,
+        images: Images { given: given.clone(), pending, target, _built: built },
+    })
 }
 
 /// The image each pushed service will run (`REPOSITORY@DIGEST`), and the push steps: images
@@ -201,7 +214,8 @@ async fn image_steps(
                 refs.insert(svc.name.clone(), format!("{uri}@{digest}"));
                 let present = target.registry.manifest_digest(&name, &digest).await.map_err(registry_err)?.is_some();
                 if !present {
-                    steps.push(step("push", Some(digest), local.blobs.len(), local.size()));
+                    let action = if p.origin.starts_with("build ") { "build" } else { "push" };
+                    steps.push(step(action, Some(digest), local.blobs.len(), local.size()));
                 }
             }
             None => {
@@ -223,7 +237,8 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
     let stacks = Stacks::new(aws);
     let ecs = Ecs::new(aws);
 
-    // 1. Builds, before anything is written. The layouts live until the push is done.
+    // 1. Builds (unless `prepare` built them), before anything is written. The layouts live
+    //    until the push is done.
     let mut pending = prepared.images.pending.clone();
     let _built = image::build_all(m, &mut pending, r).await?;
 

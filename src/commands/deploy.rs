@@ -19,11 +19,14 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
     let stack = compiled.model.stack.to_string();
     let saved = args.plan.as_deref().map(load_plan).transpose()?;
     let runtime = super::runtime()?;
+    // Images are built before the plan is shown, so it names their digests.
+    let builds = progress::reporter(report.json());
     let (aws, prepared) = runtime.block_on(async {
         let aws = super::connect(global, compiled.model.region.as_deref()).await?;
-        let prepared = apply::prepare(&aws, &compiled, &images, global.registry_endpoint).await?;
+        let prepared = apply::prepare(&aws, &compiled, &images, global.registry_endpoint, Some(builds.as_ref())).await?;
         anyhow::Ok((aws, prepared))
     })?;
+    drop(builds);
     if let Some((path, saved)) = &saved {
         check_saved(path, saved, &prepared.plan)?;
     }

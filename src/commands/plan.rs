@@ -14,7 +14,7 @@ pub fn run(args: &PlanArgs, global: &super::Global<'_>, report: &mut Report) -> 
     let images = super::images(&args.images, &compiled.model)?;
     let prepared = super::runtime()?.block_on(async {
         let aws = super::connect(global, compiled.model.region.as_deref()).await?;
-        anyhow::Ok(apply::prepare(&aws, &compiled, &images, global.registry_endpoint).await?)
+        anyhow::Ok(apply::prepare(&aws, &compiled, &images, global.registry_endpoint, None).await?)
     })?;
     let plan = &prepared.plan;
     if let Some(out) = &args.out {

@@ -95,6 +95,9 @@ pub struct Desired {
     pub template: Value,
     pub services: Vec<DesiredService>,
     pub images: Vec<ImageStep>,
+    /// Families whose image is built from source: its digest is not part of the spec's
+    /// fingerprint (`plan` does not build; `deploy` builds before planning).
+    pub built: BTreeSet<String>,
 }
 
 pub struct DesiredService {
@@ -124,7 +127,8 @@ pub fn desire(
         });
     }
     let template = serde_json::from_str(&c.template.to_json_compact()).unwrap_or(Value::Null);
-    Ok(Desired { template, services, images: steps })
+    let built = m.services.values().filter(|s| matches!(s.image, crate::model::Image::Build { .. })).map(|s| family(m, s)).collect();
+    Ok(Desired { template, services, images: steps, built })
 }
 
 /// The task-definition families of the spec's services.
@@ -254,10 +258,22 @@ fn sha256(value: &Value) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A built image's digest is left out, so a plan made without building and a deploy that
+/// built first agree.
 fn spec_fingerprint(d: &Desired) -> String {
-    let services: Vec<Value> =
-        d.services.iter().map(|s| serde_json::json!({ "task_definition": s.task_def, "service": s.config })).collect();
-    sha256(&serde_json::json!({ "template": d.template, "services": services, "images": d.images }))
+    let services: Vec<Value> = d
+        .services
+        .iter()
+        .map(|s| {
+            let mut td = serde_json::json!(s.task_def);
+            if d.built.contains(&s.task_def.family) {
+                td["container"]["image"] = Value::Null;
+            }
+            serde_json::json!({ "task_definition": td, "service": s.config })
+        })
+        .collect();
+    let images: Vec<&ImageStep> = d.images.iter().filter(|i| i.action != "build").collect();
+    sha256(&serde_json::json!({ "template": d.template, "services": services, "images": images }))
 }
 
 /// Only what a deploy's decisions depend on: not running counts or events, which move by

@@ -242,13 +242,21 @@ pub fn markdown(p: &Plan) -> String {
 /// `push oci ./dist/like to REPO:TAG (sha256:…, 3 blobs, 12.0 MiB)` or `build ./like, then
 /// push to REPO:TAG (digest known after build)`.
 fn image_line(i: &ImageStep) -> String {
-    let to = format!("{}:{}", i.repository, i.tag);
+    let to = if i.tag.starts_with('(') { i.repository.clone() } else { format!("{}:{}", i.repository, i.tag) };
     match i.digest.as_deref() {
         Some(d) => {
             #[allow(clippy::cast_precision_loss)]
             let mib = i.bytes as f64 / 1_048_576.0;
-            format!("push {} to {to} ({d}, {} blob{}, {mib:.1} MiB)", i.source, i.blobs, if i.blobs == 1 { "" } else { "s" })
+            let what = match i.source.strip_prefix("build ") {
+                Some(context) => format!("the image built from {context}"),
+                None => i.source.clone(),
+            };
+            format!("push {what} to {to} ({d}, {} blob{}, {mib:.1} MiB)", i.blobs, if i.blobs == 1 { "" } else { "s" })
         }
-        None => format!("{}, then push to {to} (digest known after build)", i.source),
+        None => format!(
+            "{}, then push to {to} ({} known after build)",
+            i.source,
+            if i.tag.starts_with('(') { "tag and digest" } else { "digest" }
+        ),
     }
 }
