@@ -116,12 +116,13 @@ async fn oci_and_build_images_are_pushed_once_and_run_by_digest() {
     let uploads: Vec<&str> = second.stdout.lines().filter(|l| l.contains(r#""event":"blob""#)).collect();
     assert!(uploads.is_empty(), "no blob is even checked when the tag names the image: {uploads:?}");
     assert_eq!(image_of(&images(&result), "web")["digest"], web_digest.as_str(), "the same source builds the same digest");
-    // A saved plan (made without building) still applies: a build's digest is not part of it.
+    // A saved plan pins a build by its commit; a source outside git has none to pin.
     let saved = dir.path().join("plan.json");
     let plan = run(&emulator, &registry, &["plan", &spec, "--out", &saved.display().to_string()]);
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     let apply = run(&emulator, &registry, &["deploy", &spec, "--plan", &saved.display().to_string()]);
-    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    assert_eq!(apply.code, 1, "{}", apply.stderr);
+    assert!(apply.stderr.contains("which a saved plan cannot pin: nothing was changed"), "{}", apply.stderr);
 
     // A new layer: only it (and the new config) travel.
     let (new_digest, _) = oci::write_layout(
@@ -307,4 +308,39 @@ async fn a_failing_build_stops_the_deploy_before_anything_is_written() {
     let unknown = emulator.run(&["deploy", &spec], &[("ECSHIP_REGISTRY_ENDPOINT", &registry.url), ("ECSHIP_BUILDER", "kaniko")]);
     assert_eq!(unknown.code, 1);
     assert!(unknown.stderr.contains("ECSHIP_BUILDER is `kaniko`: expected buildah, podman or docker"), "{}", unknown.stderr);
+}
+
+#[test]
+fn a_committed_build_is_tagged_with_its_commit_and_a_saved_plan_applies_to_it() {
+    let emulator = Emulator::start();
+    let registry = Registry::start(ECR_TOKEN);
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join("web")).expect("mkdir");
+    std::fs::write(dir.path().join("web/index.html"), "<h1>v1</h1>\n").expect("write");
+    std::fs::write(dir.path().join("web/Dockerfile"), "FROM scratch\nCOPY index.html /srv/index.html\n").expect("write");
+    let spec = write_spec(dir.path(), "gitted", "  web:\n    image: { build: ./web }\n    port: 80\n");
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git").arg("-C").arg(dir.path()).args(args).output().expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "v1"]);
+    let sha = git(&["rev-parse", "--short=7", "HEAD"]);
+
+    let saved = dir.path().join("plan.json").display().to_string();
+    let plan = run(&emulator, &registry, &["plan", &spec, "--out", &saved]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let apply = run(&emulator, &registry, &["deploy", &spec, "--plan", &saved, "--output", "json"]);
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    let web = image_of(&images(&apply.result()), "web").clone();
+    assert_eq!(web["tag"], sha.as_str());
+    assert_eq!(registry.manifest_digest("gitted/web", &sha), web["digest"].as_str().map(str::to_string));
+
+    // An uncommitted change makes the tag -dirty.
+    std::fs::write(dir.path().join("web/index.html"), "<h1>v2</h1>\n").expect("write");
+    let push = run(&emulator, &registry, &["push", &spec, "--output", "json"]);
+    assert_eq!(push.code, 0, "{}", push.stderr);
+    assert_eq!(image_of(&images(&push.result()), "web")["tag"], format!("{sha}-dirty").as_str());
 }

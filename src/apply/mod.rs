@@ -162,7 +162,7 @@ pub async fn prepare(
 ) -> Result<Prepared, DeployError> {
     let m = &c.model;
     let mut pending = image::pending(m, given, None)?;
-    let built = match build {
+    let layouts = match build {
         Some(r) => image::build_all(m, &mut pending, r).await?,
         None => Vec::new(),
     };
@@ -176,11 +176,17 @@ pub async fn prepare(
         render::image(svc, &refs)?;
     }
     let observed = observe(aws, m.stack.as_str(), &plan::families(m)).await?;
-    let desired = plan::desire(c, &observed, aws.region(), &refs, steps)?;
+    // Builds count by their tag in the plan's fingerprint (see `plan::desire`).
+    let built = pending
+        .iter()
+        .filter(|p| matches!(m.services.get(&p.service).map(|s| &s.image), Some(crate::model::Image::Build { .. })))
+        .filter_map(|p| Some((render::family(m, m.services.get(&p.service)?), p.tag.clone().unwrap_or_else(|| KNOWN_AFTER_BUILD.into()))))
+        .collect();
+    let desired = plan::desire(c, &observed, aws.region(), &refs, steps, built)?;
     Ok(Prepared {
         plan: plan::build(m, &desired, &observed),
         observed,
-        images: Images { given: given.clone(), pending, target, _built: built },
+        images: Images { given: given.clone(), pending, target, _built: layouts },
     })
 }
 

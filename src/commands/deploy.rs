@@ -29,6 +29,16 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
     drop(builds);
     if let Some((path, saved)) = &saved {
         check_saved(path, saved, &prepared.plan)?;
+        // A saved plan pins a build by its commit: only a committed source is that commit.
+        if let Some(p) =
+            prepared.images.pending.iter().find(|p| p.origin.starts_with("build ") && p.tag.as_ref().is_none_or(|t| t.ends_with("-dirty")))
+        {
+            anyhow::bail!(
+                "{} is built from {} with uncommitted changes (or outside git), which a saved plan cannot pin: nothing was changed — commit the source, or deploy without --plan",
+                p.service,
+                p.origin.trim_start_matches("build ")
+            );
+        }
     }
     let plan = &prepared.plan;
     let interactive = progress::interactive();

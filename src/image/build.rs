@@ -37,8 +37,8 @@ pub enum BuildError {
         "{builder} is not installed (ECSHIP_BUILDER names it): install it, or unset ECSHIP_BUILDER to use whichever builder is present"
     )]
     Missing { builder: &'static str },
-    #[error("building {service} with {builder} failed ({status}): its output is above")]
-    Failed { service: String, builder: &'static str, status: String },
+    #[error("building {service} with {builder} failed ({status}): its output is above{hint}")]
+    Failed { service: String, builder: &'static str, status: String, hint: &'static str },
     #[error("cannot run {builder}: {detail}")]
     Run { builder: &'static str, detail: String },
     #[error(transparent)]
@@ -88,7 +88,9 @@ pub async fn build(builder: Builder, spec: &BuildSpec<'_>) -> Result<Built, Buil
         .prefix("ecship-build-")
         .tempdir()
         .map_err(|e| BuildError::Run { builder: builder.command(), detail: e.to_string() })?;
-    let mut args: Vec<String> = Vec::new();
+    // Fargate runs linux/amd64 unless told otherwise; a build on an arm64 machine must not
+    // push an image it cannot run.
+    let mut args: Vec<String> = vec!["--platform".into(), "linux/amd64".into()];
     args.push("-f".into());
     args.push(spec.dockerfile.display().to_string());
     if let Some(t) = spec.target {
@@ -141,6 +143,11 @@ async fn run(builder: Builder, service: &str, args: &[String], source_date_epoch
     if status.success() {
         Ok(())
     } else {
-        Err(BuildError::Failed { service: service.to_string(), builder: builder.command(), status: status.to_string() })
+        let hint = if builder == Builder::Docker {
+            " (exporting an OCI image needs a BuildKit builder: `docker buildx create --use`, or the containerd image store)"
+        } else {
+            ""
+        };
+        Err(BuildError::Failed { service: service.to_string(), builder: builder.command(), status: status.to_string(), hint })
     }
 }

@@ -135,7 +135,7 @@ fn read_layout(store: &Store) -> Result<LocalImage, LayoutError> {
     };
     let manifest = store.manifest(entry)?;
     let mut image = LocalImage { manifest, children: Vec::new(), blobs: Vec::new() };
-    if matches!(entry.media_type.as_str(), OCI_INDEX | DOCKER_LIST) {
+    if matches!(image.manifest.media_type.as_str(), OCI_INDEX | DOCKER_LIST) {
         let list: Index =
             serde_json::from_slice(&image.manifest.bytes).map_err(|e| store.error(format!("{} is not an index: {e}", entry.digest)))?;
         for child in &list.manifests {
@@ -205,6 +205,21 @@ fn read_docker_save(store: &Store) -> Result<LocalImage, LayoutError> {
     })
 }
 
+/// A tar entry's path without `./` and `..` parts.
+fn clean(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for p in path.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    parts.join("/")
+}
+
 /// Where a layout's files are: a directory, or entries of a tar (name → offset and size).
 enum Store {
     Dir(PathBuf),
@@ -217,15 +232,30 @@ impl Store {
         let file = File::open(path).map_err(|e| err(format!("cannot open the archive: {e}")))?;
         let mut archive = tar::Archive::new(file);
         let mut entries = BTreeMap::new();
+        let mut links = Vec::new();
         for entry in archive.entries_with_seek().map_err(|e| err(format!("not a tar archive: {e}")))? {
             let entry = entry.map_err(|e| err(format!("a damaged tar archive: {e}")))?;
-            let name = entry
-                .path()
-                .map_err(|e| err(format!("a tar entry with a bad name: {e}")))?
-                .to_string_lossy()
-                .trim_start_matches("./")
-                .to_string();
-            entries.insert(name, (entry.raw_file_position(), entry.size()));
+            let name = clean(&entry.path().map_err(|e| err(format!("a tar entry with a bad name: {e}")))?.to_string_lossy());
+            let kind = entry.header().entry_type();
+            if kind.is_file() || kind == tar::EntryType::Continuous {
+                entries.insert(name, (entry.raw_file_position(), entry.size()));
+            } else if kind.is_symlink() || kind.is_hard_link() {
+                let target = entry.link_name().ok().flatten().map(|t| t.to_string_lossy().into_owned()).unwrap_or_default();
+                // A symlink is relative to its own directory; a hard link names an entry.
+                let target = match (kind.is_symlink(), name.rsplit_once('/')) {
+                    (true, Some((dir, _))) if !target.starts_with('/') => clean(&format!("{dir}/{target}")),
+                    _ => clean(&target),
+                };
+                links.push((name, target));
+            }
+        }
+        // Links point at other entries (`docker save` links repeated layers), maybe via links.
+        for _ in 0..8 {
+            for (name, target) in &links {
+                if let Some(found) = entries.get(target).copied() {
+                    entries.entry(name.clone()).or_insert(found);
+                }
+            }
         }
         Ok(Store::Tar { path: path.to_path_buf(), entries })
     }
@@ -287,20 +317,17 @@ impl Store {
     }
 
     fn blob_name(&self, digest: &str) -> Result<String, LayoutError> {
-        match digest.split_once(':') {
-            Some((alg, hex)) if !alg.is_empty() && !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                Ok(format!("blobs/{alg}/{hex}"))
+        match digest.strip_prefix("sha256:") {
+            Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) => {
+                Ok(format!("blobs/sha256/{hex}"))
             }
-            _ => Err(self.error(format!("`{digest}` is not a digest"))),
+            _ => Err(self.error(format!("`{digest}` is not a sha256 digest"))),
         }
     }
 
     /// A manifest named by a descriptor, its bytes checked against the digest.
     fn manifest(&self, d: &Descriptor) -> Result<Manifest, LayoutError> {
         let bytes = self.read_file(&self.blob_name(&d.digest)?)?;
-        if !d.digest.starts_with("sha256:") {
-            return Err(self.error(format!("{}: only sha256 digests are supported", d.digest)));
-        }
         if sha256_digest(&bytes) != d.digest {
             return Err(self.error(format!("the manifest {} does not match its digest: the layout is damaged", d.digest)));
         }
@@ -423,6 +450,30 @@ mod tests {
         let all = std::fs::read(&path).expect("read");
         let start = usize::try_from(blob.offset).expect("offset");
         assert_eq!(&all[start..start + layer.len()], layer.as_slice());
+
+        // A repeated layer is a symlink to the first one: it is the same blob, not an empty one.
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, data) in [
+            ("manifest.json", br#"[{"Config":"abc.json","RepoTags":["app:1"],"Layers":["l1/layer.tar","l2/layer.tar"]}]"#.to_vec()),
+            ("abc.json", config.to_vec()),
+            ("l1/layer.tar", layer.clone()),
+        ] {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, name, data.as_slice()).expect("append");
+        }
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_size(0);
+        b.append_link(&mut h, "l2/layer.tar", "../l1/layer.tar").expect("link");
+        let linked = dir.path().join("linked.tar");
+        std::fs::write(&linked, b.into_inner().expect("tar")).expect("write");
+        let image = read_archive(&linked).expect("an archive with a linked layer");
+        let manifest: serde_json::Value = serde_json::from_slice(&image.manifest.bytes).expect("json");
+        assert_eq!(manifest["layers"][1]["digest"], sha256_digest(&layer));
+        assert_eq!(image.blobs.len(), 2, "config and the one layer");
 
         std::fs::write(dir.path().join("junk.tar"), b"not a tar at all").expect("write");
         let err = read_archive(&dir.path().join("junk.tar")).expect_err("junk");

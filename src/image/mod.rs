@@ -41,6 +41,8 @@ pub enum ImageError {
     Aws(#[from] AwsError),
     #[error("--registry-endpoint {0}: expected a URL such as http://127.0.0.1:5000")]
     Endpoint(String),
+    #[error("--registry-endpoint {0}: plain http is only for this machine (127.0.0.1, localhost); the registry login would cross the network unencrypted — use https")]
+    Cleartext(String),
     #[error("stack {stack} has no repository {repository} for service {service} yet: run `ecship deploy` (it creates the repository, then pushes)")]
     NoRepository { stack: String, service: String, repository: String },
 }
@@ -70,7 +72,16 @@ pub async fn login(aws: &Aws, endpoint: Option<&str>) -> Result<Target, ImageErr
     let login = Ecr::new(aws).login().await?;
     let host = login.endpoint.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/').to_string();
     let base = match endpoint {
-        Some(e) if e.starts_with("http://") || e.starts_with("https://") => e.to_string(),
+        Some(e)
+            if e.starts_with("https://")
+                || e.starts_with("http://127.")
+                || e.starts_with("http://localhost")
+                || e.starts_with("http://[::1]") =>
+        {
+            e.to_string()
+        }
+        // The login is a token for the account's registry: not sent in the clear off this machine.
+        Some(e) if e.starts_with("http://") => return Err(ImageError::Cleartext(e.to_string())),
         Some(e) => return Err(ImageError::Endpoint(e.to_string())),
         None => login.endpoint.clone(),
     };

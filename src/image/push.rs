@@ -60,7 +60,14 @@ pub async fn push(
         }
     }
     match at_tag {
-        None => reg.put_manifest(repository, tag, &image.manifest).await?,
+        None => {
+            if let Err(e) = reg.put_manifest(repository, tag, &image.manifest).await {
+                // A put whose answer was lost, then retried, meets its own immutable tag.
+                if reg.manifest_digest(repository, tag).await?.as_deref() != Some(digest.as_str()) {
+                    return Err(e);
+                }
+            }
+        }
         Some(other) => {
             reg.put_manifest(repository, &digest, &image.manifest).await?;
             pushed.tagged = false;
@@ -86,9 +93,7 @@ async fn blob(reg: &Registry, repository: &str, b: &Blob, service: &str, r: &dyn
     let sent = Arc::new(AtomicU64::new(0));
     let progress: Progress = {
         let sent = sent.clone();
-        Arc::new(move |n| {
-            sent.fetch_add(n, Ordering::Relaxed);
-        })
+        Arc::new(move |position| sent.store(position, Ordering::Relaxed))
     };
     let upload = reg.upload(repository, b, &progress);
     tokio::pin!(upload);

@@ -52,7 +52,7 @@ pub struct Registry {
     endpoint_overridden: bool,
 }
 
-/// Told the bytes of each chunk as an upload sends it.
+/// Told how far into the blob an upload has sent, as it goes.
 pub type Progress = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
 
 impl Registry {
@@ -77,8 +77,15 @@ impl Registry {
         format!("{}{path}", self.base)
     }
 
+    /// A request; the login goes only to the endpoint's own origin (an upload location on
+    /// another host gets none).
     fn request(&self, method: Method, url: &str) -> RequestBuilder {
-        self.http.request(method, url).basic_auth(&self.user, Some(&self.password))
+        let req = self.http.request(method, url);
+        if same_origin(url, &self.base) {
+            req.basic_auth(&self.user, Some(&self.password))
+        } else {
+            req
+        }
     }
 
     /// Send one request: connection failures and 401s become errors that say what to do.
@@ -204,24 +211,15 @@ impl Registry {
     }
 
     /// Upload a blob, streamed from disk. After a failure it asks the registry how much
-    /// arrived and sends the rest; an upload the registry forgot starts again.
+    /// arrived and sends the rest; an upload the registry forgot (or kept only part of)
+    /// starts again.
     pub async fn upload(&self, repository: &str, blob: &Blob, progress: &Progress) -> Result<(), RegistryError> {
         let mut delay = Duration::from_millis(250);
         let mut failures = 0;
-        let mut session: Option<(String, u64)> = None;
+        // The upload the registry knows, kept across failures until it says it lost it.
+        let mut session: Option<String> = None;
         loop {
-            let step = async {
-                let (location, offset) = match session.take() {
-                    Some((loc, _)) => self.upload_status(repository, &loc).await?,
-                    None => (self.start_upload(repository).await?, 0),
-                };
-                session = Some((location.clone(), offset));
-                let location =
-                    if offset < blob.size { self.send_rest(repository, &location, blob, offset, progress).await? } else { location };
-                session = Some((location.clone(), blob.size));
-                self.finish_upload(repository, &location, &blob.digest).await
-            };
-            match step.await {
+            match self.upload_attempt(repository, blob, progress, &mut session).await {
                 Ok(()) => return Ok(()),
                 Err(UploadError::Lost) if failures + 1 < ATTEMPTS => {
                     failures += 1;
@@ -245,6 +243,31 @@ impl Registry {
         }
     }
 
+    async fn upload_attempt(
+        &self,
+        repository: &str,
+        blob: &Blob,
+        progress: &Progress,
+        session: &mut Option<String>,
+    ) -> Result<(), UploadError> {
+        let (mut location, offset) = match session.clone() {
+            Some(loc) => self.upload_status(repository, &loc).await?,
+            None => (self.start_upload(repository).await?, 0),
+        };
+        *session = Some(location.clone());
+        if offset < blob.size {
+            let (next, received) = self.send_rest(repository, &location, blob, offset, progress).await?;
+            *session = Some(next.clone());
+            // A registry that kept only part of the body (ECR keeps only a first PATCH)
+            // says so in `Range`: start again rather than complete a short blob.
+            if received.is_some_and(|r| r != blob.size) {
+                return Err(UploadError::Lost);
+            }
+            location = next;
+        }
+        self.finish_upload(repository, &location, &blob.digest).await
+    }
+
     async fn start_upload(&self, repository: &str) -> Result<String, UploadError> {
         let url = self.url(&format!("/v2/{repository}/blobs/uploads/"));
         let resp = self.send(self.request(Method::POST, &url).header(CONTENT_LENGTH, 0), repository).await?;
@@ -254,23 +277,23 @@ impl Registry {
         self.location(resp.headers()).ok_or_else(|| self.no_location())
     }
 
-    /// Where an upload stands: its location and the bytes the registry has.
+    /// Where an upload stands: its location and the bytes the registry has. An upload the
+    /// registry does not report on is started again.
     async fn upload_status(&self, repository: &str, location: &str) -> Result<(String, u64), UploadError> {
         let resp = self.send(self.request(Method::GET, location), repository).await?;
-        match resp.status() {
-            StatusCode::NO_CONTENT | StatusCode::OK => {
-                // `Range: 0-LAST` names the last byte received (`0--1`, or none, when empty).
-                let received = header(resp.headers(), RANGE.as_str())
-                    .and_then(|r| r.split_once('-').and_then(|(_, last)| last.parse::<i64>().ok()))
-                    .map_or(0, |last| u64::try_from(last + 1).unwrap_or(0));
-                let location = self.location(resp.headers()).unwrap_or_else(|| location.to_string());
-                Ok((location, received))
-            }
-            StatusCode::NOT_FOUND => Err(UploadError::Lost),
-            _ => Err(self.refused(resp, "a check of an upload".into()).await.into()),
+        let status = resp.status();
+        if status.is_success() {
+            let received = received(resp.headers()).unwrap_or(0);
+            let location = self.location(resp.headers()).unwrap_or_else(|| location.to_string());
+            return Ok((location, received));
         }
+        if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+            return Err(self.refused(resp, "a check of an upload".into()).await.into());
+        }
+        Err(UploadError::Lost)
     }
 
+    /// Send the blob from `offset` on; the next location and the bytes the registry says it has.
     async fn send_rest(
         &self,
         repository: &str,
@@ -278,16 +301,19 @@ impl Registry {
         blob: &Blob,
         offset: u64,
         progress: &Progress,
-    ) -> Result<String, UploadError> {
+    ) -> Result<(String, Option<u64>), UploadError> {
         let local = |e: std::io::Error| RegistryError::Local { path: blob.path.display().to_string(), detail: e.to_string() };
         let mut file = tokio::fs::File::open(&blob.path).await.map_err(local)?;
         file.seek(std::io::SeekFrom::Start(blob.offset + offset)).await.map_err(local)?;
         let len = blob.size - offset;
         let stream = ReaderStream::with_capacity(file.take(len), READ_CHUNK);
         let progress = progress.clone();
+        let mut position = offset;
+        progress(position);
         let counted = stream.map(move |chunk| {
             if let Ok(c) = &chunk {
-                progress(c.len() as u64);
+                position += c.len() as u64;
+                progress(position);
             }
             chunk
         });
@@ -299,18 +325,15 @@ impl Registry {
             .header(CONTENT_RANGE, format!("{offset}-{}", blob.size - 1))
             .body(body);
         let resp = self.send(req, repository).await?;
-        match resp.status() {
-            StatusCode::ACCEPTED | StatusCode::NO_CONTENT => self.location(resp.headers()).ok_or_else(|| self.no_location()),
-            StatusCode::NOT_FOUND => Err(UploadError::Lost),
-            // A range the registry does not expect: ask it where it stands, then go on.
-            StatusCode::RANGE_NOT_SATISFIABLE => Err(UploadError::Registry(RegistryError::Refused {
-                registry: self.base.clone(),
-                what: format!("the upload of {}", blob.digest),
-                status: 503,
-                message: "range not satisfiable; resuming from the registry's offset".into(),
-            })),
-            _ => Err(self.refused(resp, format!("the upload of {}", blob.digest)).await.into()),
+        let status = resp.status();
+        if status.is_success() {
+            let next = self.location(resp.headers()).ok_or_else(|| self.no_location())?;
+            return Ok((next, received(resp.headers())));
         }
+        if status == StatusCode::NOT_FOUND || status == StatusCode::RANGE_NOT_SATISFIABLE {
+            return Err(UploadError::Lost);
+        }
+        Err(self.refused(resp, format!("the upload of {}", blob.digest)).await.into())
     }
 
     async fn finish_upload(&self, repository: &str, location: &str, digest: &str) -> Result<(), UploadError> {
@@ -324,10 +347,11 @@ impl Registry {
         }
     }
 
-    /// The upload location, made absolute.
+    /// The upload location, made absolute against the endpoint.
     fn location(&self, headers: &HeaderMap) -> Option<String> {
         let loc = header(headers, LOCATION.as_str())?;
-        Some(if loc.starts_with("http://") || loc.starts_with("https://") { loc } else { format!("{}{loc}", self.base) })
+        let base = reqwest::Url::parse(&format!("{}/", self.base)).ok()?;
+        base.join(&loc).ok().map(String::from)
     }
 
     fn no_location(&self) -> UploadError {
@@ -354,4 +378,49 @@ impl From<RegistryError> for UploadError {
 
 fn header(h: &HeaderMap, name: &str) -> Option<String> {
     h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+/// The bytes a registry says it has of an upload: `Range: 0-LAST` (`0--1` when empty).
+fn received(h: &HeaderMap) -> Option<u64> {
+    let range = header(h, RANGE.as_str())?;
+    let last: i64 = range.trim_start_matches("bytes=").split_once('-')?.1.parse().ok()?;
+    u64::try_from(last.checked_add(1)?).ok()
+}
+
+fn same_origin(url: &str, base: &str) -> bool {
+    match (reqwest::Url::parse(url), reqwest::Url::parse(base)) {
+        (Ok(a), Ok(b)) => a.origin() == b.origin(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn ranges_say_how_much_arrived() {
+        let with = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(RANGE, HeaderValue::from_str(v).expect("header"));
+            received(&h)
+        };
+        assert_eq!(with("0-1023"), Some(1024));
+        assert_eq!(with("0--1"), Some(0));
+        assert_eq!(with("bytes=0-9"), Some(10));
+        assert_eq!(with("0-9223372036854775807"), None, "no overflow");
+        assert_eq!(with("junk"), None);
+        assert_eq!(received(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn the_login_goes_only_to_the_endpoint() {
+        assert!(same_origin(
+            "https://1.dkr.ecr.us-east-1.amazonaws.com/v2/a/blobs/uploads/x?y",
+            "https://1.dkr.ecr.us-east-1.amazonaws.com"
+        ));
+        assert!(!same_origin("https://uploads.example.com/x", "https://1.dkr.ecr.us-east-1.amazonaws.com"));
+        assert!(!same_origin("http://127.0.0.1:5001/v2/", "http://127.0.0.1:5000"));
+    }
 }

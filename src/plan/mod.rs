@@ -95,9 +95,10 @@ pub struct Desired {
     pub template: Value,
     pub services: Vec<DesiredService>,
     pub images: Vec<ImageStep>,
-    /// Families whose image is built from source: its digest is not part of the spec's
-    /// fingerprint (`plan` does not build; `deploy` builds before planning).
-    pub built: BTreeSet<String>,
+    /// Families whose image is built from source, with the tag the build goes under (the
+    /// source's commit): the tag, not the digest, is part of the spec's fingerprint (`plan`
+    /// does not build; `deploy` builds before planning).
+    pub built: BTreeMap<String, String>,
 }
 
 pub struct DesiredService {
@@ -114,6 +115,7 @@ pub fn desire(
     region: &str,
     images: &BTreeMap<ServiceName, String>,
     steps: Vec<ImageStep>,
+    built: BTreeMap<String, String>,
 ) -> Result<Desired, RenderError> {
     let m = &c.model;
     let outputs = StackOutputs::known(m, observed.stack.as_ref().map(|s| &s.outputs), KNOWN_AFTER_APPLY);
@@ -127,7 +129,6 @@ pub fn desire(
         });
     }
     let template = serde_json::from_str(&c.template.to_json_compact()).unwrap_or(Value::Null);
-    let built = m.services.values().filter(|s| matches!(s.image, crate::model::Image::Build { .. })).map(|s| family(m, s)).collect();
     Ok(Desired { template, services, images: steps, built })
 }
 
@@ -258,22 +259,22 @@ fn sha256(value: &Value) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A built image's digest is left out, so a plan made without building and a deploy that
-/// built first agree.
+/// A built image counts by its tag (its source commit), not its digest, so a plan made
+/// without building and a deploy that built first agree. Image steps are left out: whether
+/// the registry has an image is state, and the digests are in the task definitions.
 fn spec_fingerprint(d: &Desired) -> String {
     let services: Vec<Value> = d
         .services
         .iter()
         .map(|s| {
             let mut td = serde_json::json!(s.task_def);
-            if d.built.contains(&s.task_def.family) {
+            if d.built.contains_key(&s.task_def.family) {
                 td["container"]["image"] = Value::Null;
             }
             serde_json::json!({ "task_definition": td, "service": s.config })
         })
         .collect();
-    let images: Vec<&ImageStep> = d.images.iter().filter(|i| i.action != "build").collect();
-    sha256(&serde_json::json!({ "template": d.template, "services": services, "images": images }))
+    sha256(&serde_json::json!({ "template": d.template, "services": services, "builds": d.built }))
 }
 
 /// Only what a deploy's decisions depend on: not running counts or events, which move by
