@@ -42,6 +42,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "ECSHIP_REGISTRY_ENDPOINT", value_name = "URL")]
     pub registry_endpoint: Option<String>,
 
+    /// Run canary and blue/green HTTP checks against this URL (e.g. a proxy, or the load
+    /// balancer through a VPN) instead of the load balancer's own.
+    #[arg(long, global = true, env = "ECSHIP_CHECK_ENDPOINT", value_name = "URL")]
+    pub check_endpoint: Option<String>,
+
     /// AWS profile from ~/.aws/config (else AWS_PROFILE or the default chain).
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
@@ -90,6 +95,14 @@ A stack that was never deployed gets its repositories first (a stack with only t
 Images go by digest; the tag is the source's git commit (-dirty with uncommitted changes) unless
 the spec sets `image.tag`. Tags never move.")]
     Push(PushArgs),
+    /// Go back to what ran before: canary and blue/green services switch traffic to the other
+    /// colour, rolling and doubling ones redeploy the previous task-definition revision.
+    #[command(after_help = "Examples:
+  ecship rollback stacks/mysfits.yaml --service like --yes
+  ecship rollback stacks/blog.yaml --env prod
+
+Exit codes: 0 rolled back, 1 error (or nothing to roll back to), 4 timed out, 130 interrupted.")]
+    Rollback(RollbackArgs),
     /// Show every change deploy would make — infrastructure, images, services, rollout steps.
     #[command(after_help = "Examples:
   ecship plan stacks/mysfits.yaml
@@ -141,6 +154,18 @@ pub struct DeployArgs {
     /// state changed since.
     #[arg(long, value_name = "PLAN.json")]
     pub plan: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The stack spec (YAML).
+    pub file: PathBuf,
+    /// Roll back only this service (repeatable); default every service.
+    #[arg(long = "service", value_name = "NAME")]
+    pub services: Vec<String>,
+    /// Do not ask for confirmation (needed without a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

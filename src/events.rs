@@ -61,6 +61,12 @@ pub enum Event {
     Warning {
         message: String,
     },
+    /// Traffic of a canary or blue/green service moved: percent on each colour.
+    Traffic {
+        service: String,
+        blue: u8,
+        green: u8,
+    },
     /// An image's push result: pushed, or present (the registry had it under this tag).
     Image {
         service: String,

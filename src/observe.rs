@@ -1,6 +1,6 @@
 //! Deployed state as plain data: the stack, its template, the stack's ECS services, the task
-//! definitions they run and each family's latest revision. Reads only, batched and
-//! concurrent; decides nothing.
+//! definitions they run, each family's latest revision, and the traffic weights of the
+//! listener rules of two-colour services. Reads only, batched and concurrent; decides nothing.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +9,9 @@ use serde_json::Value;
 
 use crate::aws::cloudformation::{StackInfo, Stacks};
 use crate::aws::ecs::{Ecs, Registered};
+use crate::aws::elbv2::Elbv2;
 use crate::aws::{Aws, AwsError};
+use crate::workload::outputs::StackOutputs;
 use crate::workload::ServiceState;
 
 #[derive(Debug, Clone, Default)]
@@ -23,6 +25,9 @@ pub struct Observed {
     pub running: BTreeMap<String, Registered>,
     /// The latest ACTIVE revision of each of the given families.
     pub latest: BTreeMap<String, Registered>,
+    /// Forward weights of the rules of services with two target groups: rule ARN →
+    /// [(target group ARN, weight)].
+    pub weights: BTreeMap<String, Vec<(String, i32)>>,
 }
 
 pub async fn observe(aws: &Aws, stack: &str, families: &[String]) -> Result<Observed, AwsError> {
@@ -38,7 +43,13 @@ pub async fn observe(aws: &Aws, stack: &str, families: &[String]) -> Result<Obse
         None => BTreeMap::new(),
     };
     let latest = join_all(families.iter().map(|f| ecs.task_definition(f))).await;
-    let mut out = Observed { stack: Some(info), template, services: BTreeMap::new(), running: BTreeMap::new(), latest: BTreeMap::new() };
+    // Rules of two-colour services (two target groups): where their traffic goes.
+    let rules: Vec<String> = StackOutputs::parse(stack, &info.outputs)
+        .map(|o| o.services().filter(|s| s.target_groups.len() == 2).flat_map(|s| s.rules.clone()).collect())
+        .unwrap_or_default();
+    let weights = if rules.is_empty() { BTreeMap::new() } else { Elbv2::new(aws).rule_weights(&rules).await?.into_iter().collect() };
+    let mut out =
+        Observed { stack: Some(info), template, services: BTreeMap::new(), running: BTreeMap::new(), latest: BTreeMap::new(), weights };
     for (family, r) in families.iter().zip(latest) {
         if let Some(r) = r? {
             out.latest.insert(family.clone(), r);

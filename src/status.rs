@@ -7,7 +7,9 @@ use serde::Serialize;
 
 use crate::aws::cloudformation::Stacks;
 use crate::aws::ecs::Ecs;
+use crate::aws::elbv2::Elbv2;
 use crate::aws::{Aws, AwsError};
+use crate::workload::outputs::StackOutputs;
 use crate::workload::revision_name;
 
 #[derive(Debug, Clone, Serialize)]
@@ -35,6 +37,8 @@ pub struct ServiceStatus {
     pub deployments: usize,
     /// The newest ECS service events, newest first.
     pub events: Vec<String>,
+    /// For a colour of a canary or blue/green service: its percent of the traffic.
+    pub traffic: Option<u8>,
 }
 
 /// How many service events `status` shows.
@@ -50,10 +54,27 @@ pub async fn status(aws: &Aws, stack: &str) -> Result<Status, AwsError> {
         None => vec![],
     };
     let described = join_all(services.iter().map(|s| ecs.task_definition(&s.task_definition))).await;
+    // Traffic shares of two-colour services: target group ARN → percent, from their rules.
+    let mut shares: BTreeMap<String, u8> = BTreeMap::new();
+    if let Ok(outputs) = StackOutputs::parse(stack, &info.outputs) {
+        let rules: Vec<String> =
+            outputs.services().filter(|s| s.target_groups.len() == 2).filter_map(|s| s.rules.first().cloned()).collect();
+        if !rules.is_empty() {
+            for (_, weights) in Elbv2::new(aws).rule_weights(&rules).await? {
+                let total: i32 = weights.iter().map(|(_, w)| (*w).max(0)).sum();
+                for (tg, w) in weights {
+                    let pct = if total > 0 { w.max(0) * 100 / total } else { 0 };
+                    shares.insert(tg, u8::try_from(pct).unwrap_or(0));
+                }
+            }
+        }
+    }
     let mut out = Vec::new();
     for (s, td) in services.into_iter().zip(described) {
         let primary = s.deployments.iter().find(|d| d.status == "PRIMARY");
+        let traffic = s.config.load_balancer.as_ref().and_then(|lb| shares.get(&lb.target_group_arn).copied());
         out.push(ServiceStatus {
+            traffic,
             image: td?.map(|t| t.task_def.container.image),
             rollout: primary.and_then(|d| d.rollout_state.clone()),
             deployments: s.deployments.len(),

@@ -172,16 +172,25 @@ async fn mysfits_deploys_redeploys_without_writes_changes_one_revision_rolls_bac
     let text = deploy_mysfits(&emulator, "stacks/mysfits.yaml", &[], &[]);
     assert!(text.stdout.starts_with("no changes"), "{}", text.stdout);
 
-    // One env var changed: exactly one new revision and one service update.
-    let changed = deploy_mysfits(&emulator, "stacks/mysfits.yaml", &["--output", "json"], &[("LOGLEVEL", "debug")]);
+    // One env var of the canary service changed: exactly one new revision, rolled out as a
+    // canary on the green colour (bake shortened for the test): the green service created at
+    // the first step and scaled at the next two, blue scaled to zero, the rule moved 3 times.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let quick = edited_mysfits(dir.path(), |t| t.replace("bake: 5m", "bake: 1s"));
+    let changed = deploy_mysfits(&emulator, &quick, &["--output", "json"], &[("LOGLEVEL", "debug")]);
     assert_eq!(changed.code, 0, "{}{}", changed.stdout, changed.stderr);
     let result = changed.result();
     assert_eq!(
         writes(&result),
-        BTreeMap::from([("ECS.RegisterTaskDefinition".to_string(), 1), ("ECS.UpdateService".to_string(), 1)]),
+        BTreeMap::from([
+            ("ECS.RegisterTaskDefinition".to_string(), 1),
+            ("ECS.CreateService".to_string(), 1),
+            ("ECS.UpdateService".to_string(), 3),
+            ("Elastic Load Balancing v2.ModifyRule".to_string(), 3),
+        ]),
         "{result}"
     );
-    let like = task_definition(&ecs, "like-blue").await;
+    let like = task_definition(&ecs, "like-green").await;
     assert_eq!((like.revision(), env_of(&like).get("LOGLEVEL").map(String::as_str)), (2, Some("debug")));
     assert_eq!(task_definition(&ecs, "monolith").await.revision(), 1, "monolith is untouched");
 
@@ -193,7 +202,7 @@ async fn mysfits_deploys_redeploys_without_writes_changes_one_revision_rolls_bac
             "env: { DDB_TABLE: mysfits, EMULATOR_TASK_FAILURE: \"Essential container in task exited: exit code 3\" }",
         )
     });
-    let failed = deploy_mysfits(&emulator, &failing, &[], &[]);
+    let failed = deploy_mysfits(&emulator, &failing, &[], &[("LOGLEVEL", "debug")]);
     assert_eq!(failed.code, 3, "rolled back: {}{}", failed.stdout, failed.stderr);
     assert!(failed.stderr.contains("monolith: rolled back to the previous revision"), "{}", failed.stderr);
     assert!(failed.stderr.contains("Essential container in task exited: exit code 3"), "the stopped task's reason: {}", failed.stderr);
@@ -205,14 +214,14 @@ async fn mysfits_deploys_redeploys_without_writes_changes_one_revision_rolls_bac
     assert_eq!(status["status"], "CREATE_COMPLETE");
     assert!(status["load_balancer_url"].as_str().is_some_and(|u| u.starts_with("http://")), "{status}");
     let names: Vec<&str> = status["services"].as_array().expect("services").iter().filter_map(|s| s["name"].as_str()).collect();
-    assert_eq!(names, ["like-blue", "monolith"]);
+    assert_eq!(names, ["like-blue", "like-green", "monolith"]);
 
     // destroy empties the repositories, deletes everything, and finds nothing left; again: nothing to do.
     push_image(&config, "mysfits/monolith").await;
     let destroyed = run(&emulator, &["destroy", "stacks/mysfits.yaml", "--yes"], &[]);
     assert_eq!(destroyed.code, 0, "{}{}", destroyed.stdout, destroyed.stderr);
     assert!(
-        destroyed.stdout.contains("destroyed mysfits: 2 services, 5 task definitions, 1 image; nothing ecship created is left"),
+        destroyed.stdout.contains("destroyed mysfits: 3 services, 4 task definitions, 1 image; nothing ecship created is left"),
         "{}",
         destroyed.stdout
     );

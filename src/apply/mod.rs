@@ -14,6 +14,8 @@
 //!
 //! A run with nothing changed makes no write at all. Must not print.
 
+pub mod colours;
+pub mod rollback;
 pub mod wait;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -23,6 +25,7 @@ use serde::Serialize;
 
 use crate::aws::cloudformation::{Applied, Stacks};
 use crate::aws::ecs::Ecs;
+use crate::aws::elbv2::Elbv2;
 use crate::aws::{Aws, AwsError};
 use crate::destroy::{families_of, remove_family, remove_services, stack_event};
 use crate::events::{Event, Reporter};
@@ -31,6 +34,7 @@ use crate::model::{Model, ServiceName};
 use crate::observe::{observe, Observed};
 use crate::plan::services::{self, ServiceAction};
 use crate::plan::{self, ImageStep, Plan};
+use crate::rollout::{self, Colour, Resume, TwoColours};
 use crate::stack::Compiled;
 use crate::workload::outputs::{MissingOutput, StackOutputs};
 use crate::workload::render::{self, Inputs, RenderError};
@@ -38,6 +42,8 @@ use crate::workload::{revision_name, ServiceState, STACK_TAG};
 use wait::{assess, Assessment, Outcome, Watch};
 
 pub struct DeployOptions {
+    /// Where canary and blue/green HTTP checks go instead of the load balancer's URL.
+    pub check_endpoint: Option<String>,
     /// Whether services that left the spec may be removed (`--yes`, a confirmed or saved plan).
     pub remove_services: bool,
 }
@@ -56,6 +62,10 @@ pub enum DeployError {
     Template(String),
     #[error("deploy would remove service{} {} (no longer in the spec) — re-run with --yes to remove {}", if services.len() == 1 { "" } else { "s" }, services.join(", "), if services.len() == 1 { "it" } else { "them" })]
     RemovalRefused { services: Vec<String> },
+    #[error("stack {stack} is not deployed: nothing to roll back")]
+    NotDeployed { stack: String },
+    #[error("cannot roll back {service}: {why}")]
+    NothingToRollBack { service: String, why: String },
     #[error("the rollout of {} did not finish:{}", failures.iter().map(|f| f.service.as_str()).collect::<Vec<_>>().join(", "), failures.iter().map(|f| format!("\n  {f}")).collect::<String>())]
     Rollout { failures: Vec<RolloutFailure> },
 }
@@ -134,6 +144,8 @@ impl Deployed {
 /// Everything a deploy decides from: the deployed state, the images to push, and the plan.
 pub struct Prepared {
     pub plan: Plan,
+    /// The template to send: the rendered one, with two-colour weights as deployed.
+    pub template_body: String,
     pub observed: Observed,
     pub images: Images,
 }
@@ -183,8 +195,10 @@ pub async fn prepare(
         .filter_map(|p| Some((render::family(m, m.services.get(&p.service)?), p.tag.clone().unwrap_or_else(|| KNOWN_AFTER_BUILD.into()))))
         .collect();
     let desired = plan::desire(c, &observed, aws.region(), &refs, steps, built)?;
+    let template_body = desired.template_body.clone().unwrap_or_else(|| c.template.to_json_compact());
     Ok(Prepared {
         plan: plan::build(m, &desired, &observed),
+        template_body,
         observed,
         images: Images { given: given.clone(), pending, target, _built: layouts },
     })
@@ -276,7 +290,7 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
     } else {
         let mut tags = m.tags.clone();
         tags.insert(STACK_TAG.into(), stack.to_string());
-        match stacks.apply(stack, &c.template.to_json_compact(), &tags, &mut |e| r.event(&stack_event(e))).await? {
+        match stacks.apply(stack, &prepared.template_body, &tags, &mut |e| r.event(&stack_event(e))).await? {
             Applied::Created => "created",
             Applied::Updated => "updated",
             Applied::NoChanges => "unchanged",
@@ -307,13 +321,76 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
     let inputs = Inputs { model: m, outputs: &outputs, region: aws.region(), images: &images };
     let mut results = Vec::new();
     let mut watches = Vec::new();
+    let live = plan::live_weights(m, observed);
+    let mut jobs: Vec<colours::Job> = Vec::new();
+    let mut abandoned: Vec<colours::Job> = Vec::new();
     for svc in m.services.values() {
-        let (td, config) = (render::task_def(&inputs, svc)?, render::service_config(&inputs, svc)?);
+        let (td, mut config) = (render::task_def(&inputs, svc)?, render::service_config(&inputs, svc)?);
         let (arn, registered) = match observed.latest.get(&td.family) {
             Some(l) if l.task_def == td => (l.arn.clone(), false),
             _ => (ecs.register(&td, &render::task_tags(m, svc)).await?, true),
         };
         r.event(&Event::TaskDefinition { service: config.name.clone(), revision: revision_name(&arn).to_string(), registered });
+        if let Some(weights) = live.get(&svc.name) {
+            let of = |c: Colour| {
+                observed
+                    .services
+                    .get(&format!("{}-{}", svc.name, c.name()))
+                    .filter(|s| s.status == "ACTIVE")
+                    .map(|s| (s.task_definition.clone(), s.desired))
+            };
+            let state = TwoColours { weights: *weights, blue: of(Colour::Blue), green: of(Colour::Green) };
+            let td_of = |c: Colour| of(c).map_or_else(|| arn.clone(), |(td, _)| td);
+            let job = |old: Colour, from_weight: u8| colours::Job {
+                svc,
+                task_definition: arn.clone(),
+                old,
+                new_current: of(old.other()).is_some_and(|(td, _)| td == arn),
+                from_weight,
+                new_exists: of(old.other()).is_some(),
+                at_once: false,
+            };
+            let exists = state.blue.is_some() || state.green.is_some();
+            let planned = match rollout::resume(&state, &arn) {
+                // A new service, or one whose live colour runs the wanted revision: the plain
+                // path below, on the live colour.
+                Resume::Settled { live, up_to_date } if up_to_date || !exists => {
+                    config = render::colour_config(&inputs, svc, config, live)?;
+                    None
+                }
+                Resume::Settled { live, .. } => Some((None, job(live, 0))),
+                Resume::Unfinished { towards, up_to_date: true } => {
+                    let at = if towards == Colour::Green { weights.1 } else { weights.0 };
+                    r.event(&Event::Step {
+                        message: format!("{}: an earlier rollout stopped at {at} % on {}; continuing it", svc.name, towards.name()),
+                    });
+                    Some((None, job(towards.other(), at)))
+                }
+                Resume::Unfinished { towards, up_to_date: false } => {
+                    r.event(&Event::Step {
+                        message: format!(
+                            "{}: an earlier rollout to another revision stopped half-way on {}; returning traffic to {} first",
+                            svc.name,
+                            towards.name(),
+                            towards.other().name()
+                        ),
+                    });
+                    let abandon = colours::Job { task_definition: td_of(towards), ..job(towards.other(), 0) };
+                    Some((Some(abandon), job(towards.other(), 0)))
+                }
+            };
+            if let Some((abandon, rollout)) = planned {
+                abandoned.extend(abandon);
+                jobs.push(rollout);
+                results.push(ServiceResult {
+                    service: svc.name.to_string(),
+                    action: svc.deploy.strategy.name(),
+                    task_definition: revision_name(&arn).to_string(),
+                    registered,
+                });
+                continue;
+            }
+        }
         let current = observed.services.get(&config.name);
         let action = match current {
             None => {
@@ -342,8 +419,45 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
         });
     }
     let outcomes = wait::wait_all(&ecs, &outputs.cluster, &watches, r).await?;
-    let failures: Vec<RolloutFailure> =
+    let mut failures: Vec<RolloutFailure> =
         outcomes.into_iter().filter(|(_, o)| *o != Outcome::Stable).map(|(service, outcome)| RolloutFailure { service, outcome }).collect();
+
+    // 7. Canary and blue/green rollouts, one service at a time.
+    let elbv2 = Elbv2::new(aws);
+    let base = opts.check_endpoint.clone().or_else(|| outputs.load_balancer_url.clone());
+    let check = base.as_deref().and_then(colours::HttpCheck::new);
+    let cx = colours::Cx { ecs: &ecs, elbv2: &elbv2, inputs: &inputs, check: check.as_ref(), r };
+    for job in &abandoned {
+        colours::abandon(&cx, job).await?;
+    }
+    for job in &jobs {
+        r.event(&Event::Step {
+            message: format!(
+                "rollout: {} {} from {} to {}",
+                job.svc.deploy.strategy.name().replace('_', "/"),
+                job.svc.name,
+                job.old.name(),
+                job.old.other().name()
+            ),
+        });
+        let outcome = colours::run(&cx, job).await?;
+        let name = job.svc.name.to_string();
+        r.event(&Event::Rollout {
+            service: name.clone(),
+            outcome: match &outcome {
+                Outcome::Stable => "stable",
+                Outcome::Failed { .. } => "rolled_back",
+                Outcome::TimedOut { .. } => "timed_out",
+            },
+            detail: match &outcome {
+                Outcome::Failed { reason, .. } => Some(reason.clone()),
+                _ => None,
+            },
+        });
+        if outcome != Outcome::Stable {
+            failures.push(RolloutFailure { service: name, outcome });
+        }
+    }
     if !failures.is_empty() {
         return Err(DeployError::Rollout { failures });
     }

@@ -180,6 +180,19 @@ impl Ecs {
         Ok(())
     }
 
+    /// Change only a service's desired count: no new deployment, the running tasks stay.
+    pub async fn scale(&self, cluster: &str, service: &str, count: u32) -> Result<(), AwsError> {
+        self.client
+            .update_service()
+            .cluster(cluster)
+            .service(service)
+            .desired_count(i32::try_from(count).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| classify(&format!("UpdateService {service}"), e))?;
+        Ok(())
+    }
+
     pub async fn update_service(&self, s: &ServiceConfig, task_definition: &str) -> Result<(), AwsError> {
         let action = format!("UpdateService {}", s.name);
         let mut req = self

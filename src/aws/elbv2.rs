@@ -1,6 +1,8 @@
 //! ELBv2 through its API: load balancers and target groups tagged for a stack (what a
-//! teardown must not leave behind).
+//! teardown must not leave behind), the traffic weights of listener rules (what two-colour
+//! rollouts shift), and target health.
 
+use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ForwardActionConfig, TargetGroupTuple, TargetHealthStateEnum};
 use aws_sdk_elasticloadbalancingv2::Client;
 
 use super::{classify, Aws, AwsError};
@@ -55,5 +57,60 @@ impl Elbv2 {
             }
         }
         Ok(out)
+    }
+
+    /// The forward weights of each rule: rule ARN → [(target group ARN, weight)].
+    pub async fn rule_weights(&self, rules: &[String]) -> Result<Vec<(String, Vec<(String, i32)>)>, AwsError> {
+        let mut out = Vec::new();
+        for batch in rules.chunks(20) {
+            let described =
+                self.client.describe_rules().set_rule_arns(Some(batch.to_vec())).send().await.map_err(|e| classify("DescribeRules", e))?;
+            for rule in described.rules() {
+                let Some(arn) = rule.rule_arn() else { continue };
+                let mut weights = Vec::new();
+                for action in rule.actions().iter().filter(|a| a.r#type() == Some(&ActionTypeEnum::Forward)) {
+                    match action.forward_config() {
+                        Some(f) => weights.extend(
+                            f.target_groups().iter().filter_map(|t| Some((t.target_group_arn()?.to_string(), t.weight().unwrap_or(1)))),
+                        ),
+                        None => weights.extend(action.target_group_arn().map(|t| (t.to_string(), 1))),
+                    }
+                }
+                out.push((arn.to_string(), weights));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Forward `rule` to the target groups with these weights, at once.
+    pub async fn set_weights(&self, rule: &str, weights: &[(String, i32)]) -> Result<(), AwsError> {
+        let groups: Vec<TargetGroupTuple> =
+            weights.iter().map(|(tg, w)| TargetGroupTuple::builder().target_group_arn(tg).weight(*w).build()).collect();
+        let action = Action::builder()
+            .r#type(ActionTypeEnum::Forward)
+            .forward_config(ForwardActionConfig::builder().set_target_groups(Some(groups)).build())
+            .build();
+        self.client.modify_rule().rule_arn(rule).actions(action).send().await.map_err(|e| classify(&format!("ModifyRule {rule}"), e))?;
+        Ok(())
+    }
+
+    /// Healthy and unhealthy targets of a target group (initial, draining and unused are neither).
+    pub async fn target_health(&self, target_group: &str) -> Result<(u32, u32), AwsError> {
+        let out = self
+            .client
+            .describe_target_health()
+            .target_group_arn(target_group)
+            .send()
+            .await
+            .map_err(|e| classify("DescribeTargetHealth", e))?;
+        let (mut healthy, mut unhealthy) = (0, 0);
+        for d in out.target_health_descriptions() {
+            match d.target_health().and_then(|h| h.state()) {
+                Some(TargetHealthStateEnum::Healthy) => healthy += 1,
+                Some(TargetHealthStateEnum::Unhealthy) => unhealthy += 1,
+                _ => {}
+            }
+        }
+        Ok((healthy, unhealthy))
     }
 }

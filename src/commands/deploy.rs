@@ -54,7 +54,7 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
         }
         confirmed = true;
     }
-    let opts = DeployOptions { remove_services: confirmed };
+    let opts = DeployOptions { remove_services: confirmed, check_endpoint: global.check_endpoint.map(str::to_string) };
     let reporter = progress::reporter(report.json());
     let result = runtime.block_on(async {
         tokio::select! {

@@ -6,6 +6,7 @@ mod destroy;
 mod plan;
 mod push;
 mod render;
+mod rollback;
 mod schema;
 mod status;
 mod validate;
@@ -26,6 +27,7 @@ pub struct Global<'a> {
     pub region: Option<&'a str>,
     pub profile: Option<&'a str>,
     pub registry_endpoint: Option<&'a str>,
+    pub check_endpoint: Option<&'a str>,
 }
 
 /// Run the parsed command line; returns the process exit code.
@@ -35,6 +37,7 @@ pub fn run(cli: Cli, report: &mut Report) -> anyhow::Result<u8> {
         region: cli.region.as_deref(),
         profile: cli.profile.as_deref(),
         registry_endpoint: cli.registry_endpoint.as_deref(),
+        check_endpoint: cli.check_endpoint.as_deref(),
     };
     let env = global.env;
     match &cli.command {
@@ -43,6 +46,7 @@ pub fn run(cli: Cli, report: &mut Report) -> anyhow::Result<u8> {
         Command::Plan(args) => plan::run(args, &global, report),
         Command::Deploy(args) => deploy::run(args, &global, report),
         Command::Push(args) => push::run(args, &global, report),
+        Command::Rollback(args) => rollback::run(args, &global, report),
         Command::Status(args) => status::run(args, &global, report),
         Command::Destroy(args) => destroy::run(args, &global, report),
         Command::Schema(args) => schema::run(args, report),
@@ -113,4 +117,17 @@ fn images(pairs: &[String], model: &Model) -> anyhow::Result<BTreeMap<ServiceNam
         out.insert(svc.clone(), image.to_string());
     }
     Ok(out)
+}
+
+/// `--service NAME` arguments, each naming a service of the spec.
+fn services(names: &[String], model: &Model) -> anyhow::Result<Vec<ServiceName>> {
+    names
+        .iter()
+        .map(|name| {
+            model.services.keys().find(|k| k.as_str() == name).cloned().ok_or_else(|| {
+                let known: Vec<&str> = model.services.keys().map(ServiceName::as_str).collect();
+                anyhow::anyhow!("--service {name}: the spec has no such service (services: {})", known.join(", "))
+            })
+        })
+        .collect()
 }

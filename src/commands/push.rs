@@ -5,7 +5,6 @@ use serde_json::json;
 use crate::cli::PushArgs;
 use crate::exit;
 use crate::image::{self, Pushed};
-use crate::model::ServiceName;
 use crate::report::{progress, Report};
 
 pub fn run(args: &PushArgs, global: &super::Global<'_>, report: &mut Report) -> anyhow::Result<u8> {
@@ -14,16 +13,9 @@ pub fn run(args: &PushArgs, global: &super::Global<'_>, report: &mut Report) -> 
         Err(code) => return Ok(code),
     };
     let m = &compiled.model;
-    let mut only: Vec<ServiceName> = Vec::new();
-    for name in &args.services {
-        let Some(svc) = m.services.values().find(|s| s.name.as_str() == name) else {
-            let names: Vec<&str> = m.services.keys().map(ServiceName::as_str).collect();
-            anyhow::bail!("--service {name}: the spec has no such service (services: {})", names.join(", "));
-        };
-        if !svc.image.is_pushed() {
-            anyhow::bail!("--service {name}: its image is a `uri:`, which ecship does not push");
-        }
-        only.push(svc.name.clone());
+    let only = super::services(&args.services, m)?;
+    if let Some(name) = only.iter().find(|n| m.services.get(*n).is_some_and(|s| !s.image.is_pushed())) {
+        anyhow::bail!("--service {name}: its image is a `uri:`, which ecship does not push");
     }
     let pending = image::pending(m, &Default::default(), (!only.is_empty()).then_some(only.as_slice()))?;
     if pending.is_empty() {

@@ -35,6 +35,7 @@ pub fn run(args: &TargetArgs, global: &super::Global<'_>, report: &mut Report) -
     }
     for s in &status.services {
         let rollout = s.rollout.as_deref().map(|r| format!(", rollout {}", r.to_lowercase().replace('_', " "))).unwrap_or_default();
+        let rollout = format!("{rollout}{}", s.traffic.map(|t| format!(", {t} % of the traffic")).unwrap_or_default());
         report.line(&format!(
             "service {}: {}/{} running ({} pending), {}, {} deployment{}{rollout}",
             s.name,

@@ -57,15 +57,14 @@ pub type Progress = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
 
 impl Registry {
     pub fn new(base: &str, user: &str, password: &str, endpoint_overridden: bool) -> Result<Self, RegistryError> {
-        // One TLS provider for the process (the AWS SDK's); installing it again is a no-op.
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            // A stalled connection fails (and is retried) instead of hanging the push.
-            .read_timeout(Duration::from_secs(60))
-            .user_agent(concat!("ecship/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| RegistryError::Unreachable { registry: base.to_string(), detail: e.to_string(), hint: "" })?;
+        let http = crate::http::client(
+            reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(10))
+                // A stalled connection fails (and is retried) instead of hanging the push.
+                .read_timeout(Duration::from_secs(60))
+                .user_agent(concat!("ecship/", env!("CARGO_PKG_VERSION"))),
+        )
+        .map_err(|e| RegistryError::Unreachable { registry: base.to_string(), detail: e.to_string(), hint: "" })?;
         Ok(Self { http, base: base.trim_end_matches('/').to_string(), user: user.into(), password: password.into(), endpoint_overridden })
     }
 

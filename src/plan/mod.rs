@@ -92,7 +92,13 @@ pub struct Fingerprint {
 
 /// What the spec asks for, rendered against the outputs known so far.
 pub struct Desired {
+    /// The template, with two-colour rules' weights as deployed (ecship moves them, not
+    /// CloudFormation).
     pub template: Value,
+    /// The template body to send: the rendered one, or the patched one when weights moved.
+    pub template_body: Option<String>,
+    /// sha256 of the rendered template before the weights are patched in: the spec's part.
+    pub template_sha: String,
     pub services: Vec<DesiredService>,
     pub images: Vec<ImageStep>,
     /// Families whose image is built from source, with the tag the build goes under (the
@@ -120,16 +126,67 @@ pub fn desire(
     let m = &c.model;
     let outputs = StackOutputs::known(m, observed.stack.as_ref().map(|s| &s.outputs), KNOWN_AFTER_APPLY);
     let inputs = Inputs { model: m, outputs: &outputs, region, images };
+    let live = live_weights(m, observed);
     let mut services = Vec::new();
     for svc in m.services.values() {
-        services.push(DesiredService {
-            spec_name: svc.name.clone(),
-            task_def: rendering::task_def(&inputs, svc)?,
-            config: rendering::service_config(&inputs, svc)?,
-        });
+        let mut config = rendering::service_config(&inputs, svc)?;
+        if let Some(w) = live.get(&svc.name) {
+            // A two-colour service is compared with the colour that takes its traffic.
+            config = rendering::colour_config(&inputs, svc, config, crate::rollout::live_colour(*w))?;
+        }
+        services.push(DesiredService { spec_name: svc.name.clone(), task_def: rendering::task_def(&inputs, svc)?, config });
     }
-    let template = serde_json::from_str(&c.template.to_json_compact()).unwrap_or(Value::Null);
-    Ok(Desired { template, services, images: steps, built })
+    let mut template = serde_json::from_str(&c.template.to_json_compact()).unwrap_or(Value::Null);
+    let template_sha = sha256(&template);
+    let moved: Vec<(&crate::model::Service, (u8, u8))> =
+        m.services.values().filter_map(|s| live.get(&s.name).filter(|w| **w != (100, 0)).map(|w| (s, *w))).collect();
+    for (svc, weights) in &moved {
+        patch_weights(&mut template, svc, *weights);
+    }
+    let template_body = (!moved.is_empty()).then(|| template.to_string());
+    Ok(Desired { template, template_body, template_sha, services, images: steps, built })
+}
+
+/// Where the traffic of each two-colour service goes now, percent on (blue, green): read
+/// from the first of its rules (ecship moves them all together); (100, 0) before the first
+/// deploy.
+pub fn live_weights(m: &Model, observed: &Observed) -> BTreeMap<ServiceName, (u8, u8)> {
+    let outputs = observed.stack.as_ref().and_then(|s| StackOutputs::parse(m.stack.as_str(), &s.outputs).ok());
+    let mut out = BTreeMap::new();
+    for svc in m.services.values().filter(|s| s.deploy.strategy.has_two_colours()) {
+        let found = outputs.as_ref().and_then(|o| o.service(m.stack.as_str(), &svc.name).ok()).and_then(|so| {
+            let rule = so.rules.first()?;
+            let weights = observed.weights.get(rule)?;
+            let of = |tg: Option<&String>| tg.and_then(|tg| weights.iter().find(|(arn, _)| arn == tg)).map_or(0, |(_, w)| (*w).max(0));
+            let (blue, green) = (of(so.target_groups.first()), of(so.target_groups.get(1)));
+            let total = blue + green;
+            (total > 0).then(|| {
+                let blue_pct = u8::try_from(blue * 100 / total).unwrap_or(100);
+                (blue_pct, 100 - blue_pct)
+            })
+        });
+        out.insert(svc.name.clone(), found.unwrap_or((100, 0)));
+    }
+    out
+}
+
+/// Set the weights of a two-colour service's rules in the template to (blue, green).
+fn patch_weights(template: &mut Value, svc: &crate::model::Service, (blue, green): (u8, u8)) {
+    let ids = ServiceIds::new(&svc.name.logical());
+    let (blue_ref, green_ref) = (serde_json::json!({ "Ref": ids.target_group() }), serde_json::json!({ "Ref": ids.green_target_group() }));
+    for i in 0..svc.routes.len() {
+        let Some(actions) = template["Resources"][ids.rule(i)]["Properties"]["Actions"].as_array_mut() else { continue };
+        for action in actions {
+            let Some(groups) = action["ForwardConfig"]["TargetGroups"].as_array_mut() else { continue };
+            for g in groups {
+                if g["TargetGroupArn"] == blue_ref {
+                    g["Weight"] = blue.into();
+                } else if g["TargetGroupArn"] == green_ref {
+                    g["Weight"] = green.into();
+                }
+            }
+        }
+    }
 }
 
 /// The task-definition families of the spec's services.
@@ -138,7 +195,17 @@ pub fn families(m: &Model) -> Vec<String> {
 }
 
 pub fn build(m: &Model, desired: &Desired, observed: &Observed) -> Plan {
-    let (changes, outputs_changed) = infra::diff(observed.template.as_ref(), &desired.template);
+    // ecship moves two-colour weights, not CloudFormation: the deployed template is read
+    // with the weights the rules have now, so moved traffic is no infrastructure change.
+    let deployed = observed.template.clone().map(|mut t| {
+        for (name, w) in live_weights(m, observed) {
+            if let Some(svc) = m.services.get(&name) {
+                patch_weights(&mut t, svc, w);
+            }
+        }
+        t
+    });
+    let (changes, outputs_changed) = infra::diff(deployed.as_ref(), &desired.template);
     let action = match (&observed.stack, changes.is_empty() && !outputs_changed) {
         (None, _) => "create",
         (Some(_), true) => "none",
@@ -217,7 +284,17 @@ pub fn build(m: &Model, desired: &Desired, observed: &Observed) -> Plan {
             service_changes.push(change);
         }
     }
-    let wanted: Vec<String> = m.services.values().map(ecs_service_name).collect();
+    let wanted: Vec<String> = m
+        .services
+        .values()
+        .flat_map(|s| {
+            let mut names = vec![ecs_service_name(s)];
+            if s.deploy.strategy.has_two_colours() {
+                names.push(format!("{}-green", s.name));
+            }
+            names
+        })
+        .collect();
     for name in observed.services.keys().filter(|n| !wanted.contains(n)) {
         service_changes.push(ServiceChange {
             service: name.clone(),
@@ -271,10 +348,17 @@ fn spec_fingerprint(d: &Desired) -> String {
             if d.built.contains_key(&s.task_def.family) {
                 td["container"]["image"] = Value::Null;
             }
-            serde_json::json!({ "task_definition": td, "service": s.config })
+            // Which colour of a two-colour service is live is state, not spec.
+            let mut config = serde_json::json!(s.config);
+            if s.config.tags.contains_key(crate::workload::COLOUR_TAG) {
+                for field in ["name", "load_balancer", "tags"] {
+                    config[field] = Value::Null;
+                }
+            }
+            serde_json::json!({ "task_definition": td, "service": config })
         })
         .collect();
-    sha256(&serde_json::json!({ "template": d.template, "services": services, "builds": d.built }))
+    sha256(&serde_json::json!({ "template": d.template_sha, "services": services, "builds": d.built }))
 }
 
 /// Only what a deploy's decisions depend on: not running counts or events, which move by
@@ -291,5 +375,6 @@ fn state_fingerprint(o: &Observed) -> String {
         "template": o.template,
         "services": services,
         "latest": latest,
+        "weights": o.weights,
     }))
 }

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Service, Strategy};
+use crate::rollout::{self, Colour};
 
 /// What a Fargate task takes to be pulled and started, before its first health check.
 const TASK_START_SECS: u64 = 30;
@@ -51,23 +52,51 @@ pub fn plan(ecs_name: &str, svc: &Service, kind: Kind) -> RolloutPlan {
                     2 * (up + drain),
                 )
             }
-            Strategy::Doubling | Strategy::Canary { .. } | Strategy::BlueGreen { .. } => {
-                let mut steps = vec![
+            Strategy::Doubling => (
+                vec![
                     format!("start {count} new task{} beside the old (min healthy 100 %, max 200 %)", plural(count)),
                     "when they pass their health checks, drain and stop the old tasks".into(),
                     "the circuit breaker rolls back to the previous revision if tasks keep failing".into(),
-                ];
-                if svc.deploy.strategy.has_two_colours() {
-                    steps.insert(
-                        0,
-                        "on the blue colour, which takes all traffic (traffic shifting between colours is not applied yet)".into(),
-                    );
-                }
-                (steps, up + drain)
-            }
+                ],
+                up + drain,
+            ),
+            Strategy::Canary { .. } | Strategy::BlueGreen { .. } => two_colours(ecs_name, svc, up, drain),
         }
     };
     RolloutPlan { service: ecs_name.to_string(), strategy: svc.deploy.strategy.name().to_string(), steps, estimate_secs: estimate }
+}
+
+/// The steps of a canary or blue/green rollout from the live colour (`ecs_name`) to the other.
+fn two_colours(ecs_name: &str, svc: &Service, up: u64, drain: u64) -> (Vec<String>, u64) {
+    let live = if ecs_name.ends_with("-green") { Colour::Green } else { Colour::Blue };
+    let (old, new) = (live.name(), live.other().name());
+    let gates = match &svc.deploy.check {
+        Some(c) => format!("target health, stopped tasks and the HTTP check (GET {} → {})", c.path, c.expect),
+        None => "target health and stopped tasks".to_string(),
+    };
+    let mut lines = Vec::new();
+    let mut estimate = 0;
+    for (i, step) in rollout::steps(&svc.deploy.strategy, svc.count).iter().enumerate() {
+        let tasks = format!("{} task{}", step.tasks, plural(step.tasks));
+        let bake = if step.bake.is_zero() {
+            String::new()
+        } else {
+            format!(", then watch {} for {}", gates, humantime::format_duration(step.bake))
+        };
+        lines.push(match (&svc.deploy.strategy, i) {
+            (Strategy::BlueGreen { .. }, 0) => {
+                format!("start {tasks} of the new revision on {new}, without traffic, and wait until healthy")
+            }
+            (Strategy::BlueGreen { .. }, _) => {
+                format!("switch all traffic to {new} at once{bake}; {old} stays at full count, ready to switch back")
+            }
+            _ => format!("run {tasks} on {new} and send it {} % of the traffic{bake}", step.weight),
+        });
+        estimate += up + step.bake.as_secs();
+    }
+    lines.push(format!("scale {old} to zero once {new} has all traffic"));
+    lines.push(format!("any failing gate ({gates}, or the deploy timeout) returns all traffic to {old} at once and scales {new} to zero"));
+    (lines, estimate + drain)
 }
 
 fn plural(n: u32) -> &'static str {

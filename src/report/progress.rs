@@ -72,6 +72,7 @@ pub fn line(e: &Event) -> String {
         }
         Event::Removed { kind, name } => format!("  removed {kind} {name}"),
         Event::Warning { message } => format!("warning: {message}"),
+        Event::Traffic { service, blue, green } => format!("  {service}: traffic blue {blue} % / green {green} %"),
         Event::Image { service, reference, digest, result } => match *result {
             "present" => format!("  {service}: {reference} is in the registry ({digest})"),
             _ => format!("  {service}: pushed {reference} ({digest})"),

@@ -16,6 +16,8 @@ use serde::Serialize;
 /// without the spec.
 pub const STACK_TAG: &str = "ecship:stack";
 pub const SERVICE_TAG: &str = "ecship:service";
+/// Which colour of a canary or blue/green service an ECS service is: `blue` or `green`.
+pub const COLOUR_TAG: &str = "ecship:colour";
 
 /// A Fargate task definition with one container, as ecship renders it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use super::outputs::{MissingOutput, StackOutputs};
 use super::{
-    Container, DeploymentConfig, LoadBalancerTarget, LogConfig, Network, ServiceConfig, ServiceConnect, TaskDef, SERVICE_TAG, STACK_TAG,
+    Container, DeploymentConfig, LoadBalancerTarget, LogConfig, Network, ServiceConfig, ServiceConnect, TaskDef, COLOUR_TAG, SERVICE_TAG,
+    STACK_TAG,
 };
 use crate::model::{EnvPart, EnvValue, Image, Model, SecretRef, Service, ServiceName, ServiceUrl, SubnetKind};
 
@@ -118,6 +119,24 @@ pub fn service_config(i: &Inputs, svc: &Service) -> Result<ServiceConfig, Render
         service_connect,
         tags,
     })
+}
+
+/// The configuration of one colour of a canary or blue/green service: its own ECS service
+/// (`NAME-blue`, `NAME-green`) on its own target group (the first, or the green one).
+pub fn colour_config(
+    i: &Inputs,
+    svc: &Service,
+    mut config: ServiceConfig,
+    colour: crate::rollout::Colour,
+) -> Result<ServiceConfig, RenderError> {
+    let out = i.outputs.service(i.model.stack.as_str(), &svc.name)?;
+    config.name = format!("{}-{}", svc.name, colour.name());
+    let index = usize::from(colour == crate::rollout::Colour::Green);
+    if let (Some(lb), Some(tg)) = (config.load_balancer.as_mut(), out.target_groups.get(index)) {
+        lb.target_group_arn = tg.clone();
+    }
+    config.tags.insert(COLOUR_TAG.into(), colour.name().into());
+    Ok(config)
 }
 
 /// Tags of a service's task definitions.

@@ -17,6 +17,9 @@ service events, so a rollout can never finish or fail. Here, as on ECS:
   period, Service Connect configuration and the other settings they are given.
 - DeleteCluster refuses while the cluster has ACTIVE services (ClusterContainsServicesException)
   and removes its INACTIVE services and STOPPED tasks with it.
+- Running tasks of a service behind a target group are that group's targets
+  (DescribeTargetHealth), healthy — or unhealthy, with reason Target.ResponseCodeMismatch, when
+  the task definition's container environment has `EMULATOR_TARGET_HEALTH=unhealthy`.
 
 Deployments progress when they are read (DescribeServices), which is when anyone can see it.
 """
@@ -28,12 +31,14 @@ from typing import Any
 
 from moto.core.utils import utcnow
 from moto.ecs.exceptions import ECSException
-from moto.ecs.models import Container, EC2ContainerServiceBackend, Service, Task
+from moto.ecs.models import Container, EC2ContainerServiceBackend, Service, Task, ecs_backends
+from moto.elbv2.models import ELBv2Backend, FakeHealthStatus
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.moto_api._internal.managed_state_model import ManagedState
 
 DEPLOY_SECONDS = float(os.environ.get("EMULATOR_DEPLOY_SECONDS", "1"))
 FAILURE_VARIABLE = "EMULATOR_TASK_FAILURE"
+HEALTH_VARIABLE = "EMULATOR_TARGET_HEALTH"
 
 # CreateService parameters stock moto drops, kept on the service as the API returns them.
 _KEPT = [
@@ -262,7 +267,38 @@ def _delete_cluster(self: EC2ContainerServiceBackend, cluster_str: str) -> Any:
     return cluster
 
 
+def _environment(backend: EC2ContainerServiceBackend, arn: str, name: str) -> str | None:
+    definition = backend.describe_task_definition(arn)
+    for container in definition.container_definitions:
+        for pair in container.get("environment") or []:
+            if pair.get("name") == name:
+                return pair.get("value")
+    return None
+
+
+_original_target_health = ELBv2Backend.describe_target_health
+
+
+def _describe_target_health(self: ELBv2Backend, target_group_arn: str, targets: list[dict[str, Any]]) -> list[FakeHealthStatus]:
+    statuses = _original_target_health(self, target_group_arn, targets)
+    backend = ecs_backends[self.account_id][self.region_name]
+    for service in backend.services.values():
+        if service.status != "ACTIVE" or not any(lb.get("targetGroupArn") == target_group_arn for lb in service.load_balancers or []):
+            continue
+        _progress(backend, service)
+        unhealthy = _environment(backend, service.task_definition, HEALTH_VARIABLE) == "unhealthy"
+        port = str((service.load_balancers[0] or {}).get("containerPort", 80))
+        for i in range(service.running_count):
+            target = f"10.0.{abs(hash(service.arn)) % 250}.{i + 1}"
+            if unhealthy:
+                statuses.append(FakeHealthStatus(target, port, port, "unhealthy", "Target.ResponseCodeMismatch", "Health checks failed"))
+            else:
+                statuses.append(FakeHealthStatus(target, port, port, "healthy"))
+    return statuses
+
+
 def install() -> None:
+    ELBv2Backend.describe_target_health = _describe_target_health
     EC2ContainerServiceResponse.create_service = _create_service
     EC2ContainerServiceBackend.update_service = _update_service
     EC2ContainerServiceBackend.describe_services = _describe_services

@@ -168,6 +168,27 @@ class EmulatorTest(unittest.TestCase):
         service = self._settled(ecs, "fails", "web")
         self.assertEqual([(d["rolloutState"], d["taskDefinition"]) for d in service["deployments"]], [("COMPLETED", good)])
 
+    def test_running_tasks_are_targets_healthy_or_unhealthy_on_demand(self) -> None:
+        ecs, revision, network = self._ecs_service("targets")
+        elb = self.client("elbv2")
+        vpc = self.client("ec2").describe_subnets(SubnetIds=network["awsvpcConfiguration"]["subnets"])["Subnets"][0]["VpcId"]
+        tg = elb.create_target_group(Name="targets", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+        good, sick = revision([]), revision([{"name": "EMULATOR_TARGET_HEALTH", "value": "unhealthy"}])
+        lbs = [{"targetGroupArn": tg, "containerName": "app", "containerPort": 80}]
+        ecs.create_service(
+            cluster="targets", serviceName="web", taskDefinition=good, desiredCount=2, launchType="FARGATE",
+            networkConfiguration=network, loadBalancers=lbs,
+        )
+        states = lambda: sorted(d["TargetHealth"]["State"] for d in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"])
+        self.assertEqual(states(), [], "no task runs yet")
+        self._settled(ecs, "targets", "web")
+        self.assertEqual(states(), ["healthy", "healthy"])
+        ecs.update_service(cluster="targets", service="web", taskDefinition=sick)
+        self._settled(ecs, "targets", "web")
+        self.assertEqual(states(), ["unhealthy", "unhealthy"])
+        ecs.update_service(cluster="targets", service="web", desiredCount=0)
+        self.assertEqual(states(), [])
+
     def test_a_cluster_with_active_services_cannot_be_deleted(self) -> None:
         ecs, revision, network = self._ecs_service("busy")
         revision([])

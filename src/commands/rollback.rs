@@ -1,0 +1,64 @@
+//! `ecship rollback FILE [--service NAME]… [--yes]`: back to what ran before.
+
+use serde_json::json;
+
+use crate::apply::rollback;
+use crate::apply::DeployError;
+use crate::cli::RollbackArgs;
+use crate::exit;
+use crate::model::ServiceName;
+use crate::report::{progress, Report};
+
+pub fn run(args: &RollbackArgs, global: &super::Global<'_>, report: &mut Report) -> anyhow::Result<u8> {
+    let compiled = match super::compile_deployable(&args.file, global.env, report)? {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let m = &compiled.model;
+    let only = super::services(&args.services, m)?;
+    let what =
+        if only.is_empty() { "every service".to_string() } else { only.iter().map(ServiceName::as_str).collect::<Vec<_>>().join(", ") };
+    if !args.yes {
+        if !progress::interactive() {
+            anyhow::bail!("rollback changes what runs in stack {}: pass --yes to confirm when there is no terminal to ask on", m.stack);
+        }
+        if !progress::ask(&format!("Roll back {what} of stack {}? [y/N]", m.stack), &["y", "yes"]) {
+            report.line("cancelled: nothing was changed")?;
+            return Ok(exit::ERROR);
+        }
+    }
+    let reporter = progress::reporter(report.json());
+    let result = super::runtime()?.block_on(async {
+        let aws = super::connect(global, m.region.as_deref()).await?;
+        tokio::select! {
+            r = rollback::rollback(&aws, &compiled, &only, global.check_endpoint, reporter.as_ref()) => anyhow::Ok(Some(r)),
+            _ = tokio::signal::ctrl_c() => anyhow::Ok(None),
+        }
+    })?;
+    drop(reporter);
+    let Some(result) = result else {
+        report.error(&anyhow::anyhow!("interrupted: traffic stays where it was last moved; run `ecship rollback` again to finish, or `ecship status` to see where it is"));
+        return Ok(exit::INTERRUPTED);
+    };
+    match result {
+        Ok(done) => {
+            if report.json() {
+                report.json_line(&json!({ "result": "rolled_back", "services": done }))?;
+            } else {
+                for d in &done {
+                    let how = if d.how == "traffic" { "traffic back on" } else { "redeployed" };
+                    report.line(&format!("{}: {how} {} (was {})", d.service, d.to, d.from))?;
+                }
+            }
+            Ok(exit::OK)
+        }
+        Err(e) => {
+            let code = match &e {
+                DeployError::Rollout { .. } if e.timed_out() => exit::TIMED_OUT,
+                _ => exit::ERROR,
+            };
+            report.error(&anyhow::Error::new(e));
+            Ok(code)
+        }
+    }
+}

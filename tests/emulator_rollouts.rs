@@ -1,0 +1,256 @@
+//! Canary and blue/green rollouts end to end: the real binary against the emulator, whose
+//! running tasks are their target group's targets (healthy, or unhealthy on demand), with the
+//! HTTP check pointed at a server the test controls. Traffic is read back from the listener
+//! rules, and the colours from ECS, as a user would.
+
+mod common;
+#[path = "common/emulator.rs"]
+mod emulator;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use emulator::{Emulator, Run};
+use serde_json::Value;
+
+/// An HTTP server answering every request with the status the test sets.
+struct CheckServer {
+    url: String,
+    status: Arc<AtomicU16>,
+}
+
+impl CheckServer {
+    fn start(status: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let status = Arc::new(AtomicU16::new(status));
+        let shared = status.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                let code = shared.load(Ordering::Relaxed);
+                let _ = write!(stream, "HTTP/1.1 {code} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            }
+        });
+        Self { url, status }
+    }
+
+    fn answer(&self, status: u16) {
+        self.status.store(status, Ordering::Relaxed);
+    }
+}
+
+/// A stack of one routed service `web` with `deploy` (a YAML flow map) and `extra_env`.
+fn spec(dir: &Path, stack: &str, version: &str, deploy: &str, extra_env: &str) -> String {
+    let text = format!(
+        "stack: {stack}\nnetwork: {{ cidr: 10.0.0.0/16, azs: 2, nat: none }}\nload_balancer: {{ public: true, http: 80 }}\nservices:\n  web:\n    image: \"123456789012.dkr.ecr.us-east-1.amazonaws.com/{stack}/web:v1\"\n    port: 80\n    count: 4\n    routes: [ {{ path: \"/*\" }} ]\n    health_check: {{ path: / }}\n    env: {{ VERSION: \"{version}\"{extra_env} }}\n    deploy: {deploy}\n"
+    );
+    let path = dir.join(format!("{stack}-{version}.yaml"));
+    std::fs::write(&path, text).expect("write the spec");
+    path.display().to_string()
+}
+
+use std::path::Path;
+
+fn run(emulator: &Emulator, check: &CheckServer, args: &[&str]) -> Run {
+    emulator.run(args, &[("ECSHIP_CHECK_ENDPOINT", &check.url)])
+}
+
+/// The (blue, green) weights of the service's rule, from ELBv2.
+async fn weights(emulator: &Emulator, stack: &str) -> (i32, i32) {
+    let config = emulator.sdk_config().await;
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let stacks = cfn.describe_stacks().stack_name(stack).send().await.expect("the stack");
+    let output = stacks.stacks()[0]
+        .outputs()
+        .iter()
+        .find(|o| o.output_key() == Some("SvcWeb"))
+        .and_then(|o| o.output_value())
+        .expect("SvcWeb")
+        .to_string();
+    let field = |k: &str| output.split(';').find_map(|p| p.strip_prefix(&format!("{k}="))).expect("a field").to_string();
+    let groups: Vec<String> = field("target_groups").split(',').map(str::to_string).collect();
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
+    let rules = elb.describe_rules().rule_arns(field("rules")).send().await.expect("the rule");
+    let tgs = rules.rules()[0].actions()[0].forward_config().expect("forward").target_groups().to_vec();
+    let of = |arn: &str| tgs.iter().find(|t| t.target_group_arn() == Some(arn)).and_then(|t| t.weight()).unwrap_or(0);
+    (of(&groups[0]), of(&groups[1]))
+}
+
+/// (desired count, task-definition revision) of each colour.
+async fn colours(emulator: &Emulator, stack: &str) -> [(i32, String); 2] {
+    let ecs = aws_sdk_ecs::Client::new(&emulator.sdk_config().await);
+    let out = ecs.describe_services().cluster(stack).services("web-blue").services("web-green").send().await.expect("services");
+    let of = |name: &str| {
+        out.services()
+            .iter()
+            .find(|s| s.service_name() == Some(name))
+            .map(|s| (s.desired_count(), s.task_definition().unwrap_or("").rsplit('/').next().unwrap_or("").to_string()))
+            .unwrap_or((0, String::new()))
+    };
+    [of("web-blue"), of("web-green")]
+}
+
+fn traffic_events(stdout: &str) -> Vec<(u64, u64)> {
+    stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["event"] == "traffic")
+        .map(|e| (e["blue"].as_u64().unwrap_or(0), e["green"].as_u64().unwrap_or(0)))
+        .collect()
+}
+
+const CANARY: &str = "{ strategy: canary, canary: { steps: [10, 50, 100], bake: 2s }, timeout: 1m }";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_canary_moves_traffic_step_by_step_then_retires_the_old_colour() {
+    let emulator = Emulator::start();
+    let check = CheckServer::start(200);
+    let dir = tempfile::tempdir().expect("dir");
+    let v1 = spec(dir.path(), "can", "1", CANARY, "");
+    let v2 = spec(dir.path(), "can", "2", CANARY, "");
+    assert_eq!(run(&emulator, &check, &["deploy", &v1]).code, 0);
+    assert_eq!(weights(&emulator, "can").await, (100, 0));
+
+    let plan = run(&emulator, &check, &["plan", &v2]);
+    assert!(plan.stdout.contains("run 1 task on green and send it 10 % of the traffic"), "{}", plan.stdout);
+    let deploy = run(&emulator, &check, &["deploy", &v2, "--output", "json"]);
+    assert_eq!(deploy.code, 0, "{}", deploy.stderr);
+    assert_eq!(traffic_events(&deploy.stdout), vec![(90, 10), (50, 50), (0, 100)]);
+    assert_eq!(weights(&emulator, "can").await, (0, 100));
+    assert_eq!(colours(&emulator, "can").await, [(0, "can-web:1".into()), (4, "can-web:2".into())]);
+    let status = run(&emulator, &check, &["status", &v2]);
+    assert!(
+        status
+            .stdout
+            .contains("service web-green: 4/4 running (0 pending), can-web:2, 1 deployment, rollout completed, 100 % of the traffic"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status.stdout.contains("running (0 pending), can-web:1, 1 deployment, rollout completed, 0 % of the traffic"),
+        "{}",
+        status.stdout
+    );
+    // Moved traffic is not a change to plan: the template follows the rules.
+    let again = run(&emulator, &check, &["plan", &v2, "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+
+    // The next revision goes the other way, onto blue.
+    let v3 = spec(dir.path(), "can", "3", CANARY, "");
+    let deploy = run(&emulator, &check, &["deploy", &v3, "--output", "json"]);
+    assert_eq!(deploy.code, 0, "{}", deploy.stderr);
+    assert_eq!(traffic_events(&deploy.stdout), vec![(10, 90), (50, 50), (100, 0)]);
+    assert_eq!(colours(&emulator, "can").await, [(4, "can-web:3".into()), (0, "can-web:2".into())]);
+    assert_eq!(run(&emulator, &check, &["destroy", &v3, "--yes"]).code, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_canary_failing_its_http_check_at_10_percent_is_rolled_back() {
+    let emulator = Emulator::start();
+    let check = CheckServer::start(200);
+    let dir = tempfile::tempdir().expect("dir");
+    let deploy = "{ strategy: canary, canary: { steps: [10, 50, 100], bake: 1m }, check: { http: /health, expect: 200, interval: 1s, failures: 2 }, timeout: 1m }";
+    assert_eq!(run(&emulator, &check, &["deploy", &spec(dir.path(), "chk", "1", deploy, "")]).code, 0);
+    check.answer(503);
+    let failed = run(&emulator, &check, &["deploy", &spec(dir.path(), "chk", "2", deploy, "")]);
+    assert_eq!(failed.code, 3, "exit code 3 means rolled back: {}", failed.stderr);
+    assert!(failed.stderr.contains("HTTP check failed 2 times in a row"), "{}", failed.stderr);
+    assert!(failed.stderr.contains(&format!("GET {}/health: 503, expected 200", check.url)), "{}", failed.stderr);
+    assert_eq!(weights(&emulator, "chk").await, (100, 0));
+    assert_eq!(colours(&emulator, "chk").await, [(4, "chk-web:1".into()), (0, "chk-web:2".into())]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_canary_whose_tasks_crash_fails_fast_with_the_stop_reason() {
+    let emulator = Emulator::start();
+    let check = CheckServer::start(200);
+    let dir = tempfile::tempdir().expect("dir");
+    let deploy = "{ strategy: canary, canary: { steps: [10, 100], bake: 10m }, timeout: 15m }";
+    assert_eq!(run(&emulator, &check, &["deploy", &spec(dir.path(), "crash", "1", deploy, "")]).code, 0);
+    let crashing = spec(dir.path(), "crash", "2", deploy, ", EMULATOR_TASK_FAILURE: \"Essential container in task exited: exit 137\"");
+    let started = Instant::now();
+    let failed = run(&emulator, &check, &["deploy", &crashing]);
+    assert_eq!(failed.code, 3, "{}", failed.stderr);
+    assert!(started.elapsed() < Duration::from_secs(60), "failed in {:?}, long before the 10 minute bake", started.elapsed());
+    assert!(failed.stderr.contains("Essential container in task exited: exit 137"), "{}", failed.stderr);
+    assert_eq!(weights(&emulator, "crash").await, (100, 0));
+    assert_eq!(colours(&emulator, "crash").await[1].0, 0, "the new colour is scaled to zero");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn blue_green_switches_at_once_and_rollback_switches_back() {
+    let emulator = Emulator::start();
+    let check = CheckServer::start(200);
+    let dir = tempfile::tempdir().expect("dir");
+    let deploy = "{ strategy: blue_green, blue_green: { bake: 2s }, check: { http: /health, interval: 1s, failures: 2 }, timeout: 1m }";
+    assert_eq!(run(&emulator, &check, &["deploy", &spec(dir.path(), "bg", "1", deploy, "")]).code, 0);
+    let v2 = spec(dir.path(), "bg", "2", deploy, "");
+    let switched = run(&emulator, &check, &["deploy", &v2, "--output", "json"]);
+    assert_eq!(switched.code, 0, "{}", switched.stderr);
+    assert_eq!(traffic_events(&switched.stdout), vec![(0, 100)], "one switch, all at once");
+    assert_eq!(colours(&emulator, "bg").await, [(0, "bg-web:1".into()), (4, "bg-web:2".into())]);
+
+    // By hand: traffic back on the colour that ran before.
+    let refused = run(&emulator, &check, &["rollback", &v2]);
+    assert_eq!(refused.code, 1, "no terminal and no --yes: {}", refused.stderr);
+    let back = run(&emulator, &check, &["rollback", &v2, "--yes"]);
+    assert_eq!(back.code, 0, "{}", back.stderr);
+    assert!(back.stdout.contains("web: traffic back on bg-web:1 (was bg-web:2)"), "{}", back.stdout);
+    assert_eq!(weights(&emulator, "bg").await, (100, 0));
+    assert_eq!(colours(&emulator, "bg").await, [(4, "bg-web:1".into()), (0, "bg-web:2".into())]);
+
+    // A switch whose check fails during the bake goes back at once.
+    let v3 = spec(
+        dir.path(),
+        "bg",
+        "3",
+        "{ strategy: blue_green, blue_green: { bake: 1m }, check: { http: /health, interval: 1s, failures: 2 }, timeout: 1m }",
+        "",
+    );
+    check.answer(500);
+    let failed = run(&emulator, &check, &["deploy", &v3, "--output", "json"]);
+    assert_eq!(failed.code, 3, "{}", failed.stderr);
+    assert_eq!(traffic_events(&failed.stdout), vec![(0, 100), (100, 0)], "switched, then switched back");
+    assert_eq!(colours(&emulator, "bg").await, [(4, "bg-web:1".into()), (0, "bg-web:3".into())]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rollout_killed_midway_is_picked_up_by_the_next_deploy() {
+    let emulator = Emulator::start();
+    let check = CheckServer::start(200);
+    let dir = tempfile::tempdir().expect("dir");
+    let deploy = "{ strategy: canary, canary: { steps: [10, 50, 100], bake: 3s }, timeout: 1m }";
+    assert_eq!(run(&emulator, &check, &["deploy", &spec(dir.path(), "kill", "1", deploy, "")]).code, 0);
+    let v2 = spec(dir.path(), "kill", "2", deploy, "");
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ecship"));
+    for (k, v) in emulator.ecship().get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let mut child =
+        cmd.args(["deploy", &v2, "--output", "json"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("ecship starts");
+    let stdout = child.stdout.take().expect("stdout");
+    for line in BufReader::new(stdout).lines() {
+        if line.expect("a line").contains(r#""event":"traffic""#) {
+            child.kill().expect("kill -9");
+            break;
+        }
+    }
+    let _ = child.wait();
+    assert_eq!(weights(&emulator, "kill").await, (90, 10), "killed at the first step: traffic split, nothing pointing at nothing");
+
+    let resumed = run(&emulator, &check, &["deploy", &v2, "--output", "json"]);
+    assert_eq!(resumed.code, 0, "{}", resumed.stderr);
+    assert!(resumed.stdout.contains("an earlier rollout stopped at 10 % on green; continuing it"), "{}", resumed.stdout);
+    assert_eq!(weights(&emulator, "kill").await, (0, 100));
+    assert_eq!(colours(&emulator, "kill").await, [(0, "kill-web:1".into()), (4, "kill-web:2".into())]);
+}
