@@ -254,3 +254,18 @@ async fn a_rollout_killed_midway_is_picked_up_by_the_next_deploy() {
     assert_eq!(weights(&emulator, "kill").await, (0, 100));
     assert_eq!(colours(&emulator, "kill").await, [(0, "kill-web:1".into()), (4, "kill-web:2".into())]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_colour_with_unhealthy_targets_never_gets_traffic() {
+    let emulator = Emulator::start();
+    let check = CheckServer::start(200);
+    let dir = tempfile::tempdir().expect("dir");
+    assert_eq!(run(&emulator, &check, &["deploy", &spec(dir.path(), "sick", "1", CANARY, "")]).code, 0);
+    let sick = spec(dir.path(), "sick", "2", CANARY, ", EMULATOR_TARGET_HEALTH: unhealthy");
+    let failed = run(&emulator, &check, &["deploy", &sick, "--output", "json"]);
+    assert_eq!(failed.code, 3, "{}", failed.stderr);
+    assert!(failed.stderr.contains("target health: 1 of the new colour's targets unhealthy"), "{}", failed.stderr);
+    assert_eq!(traffic_events(&failed.stdout), vec![(100, 0)], "only the return to the old colour");
+    assert_eq!(weights(&emulator, "sick").await, (100, 0));
+    assert_eq!(colours(&emulator, "sick").await[1].0, 0);
+}
