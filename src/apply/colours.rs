@@ -156,6 +156,7 @@ pub async fn run(cx: &Cx<'_>, job: &Job<'_>) -> Result<Outcome, DeployError> {
             let elapsed = started.elapsed();
             let state = cx.ecs.describe_services(&config.cluster, std::slice::from_ref(&config.name)).await?;
             let running = state.first().map_or(0, |s| s.running);
+            let deployments = state.first().map_or(0, |s| s.deployments.len());
             let (healthy, unhealthy) = if gates.targets { cx.elbv2.target_health(routing.group(new)).await? } else { (0, 0) };
             // Tasks ECS stopped to scale the colour down (an earlier rollback) are no failures.
             let mut stopped_seen: Vec<StoppedTask> = cx.ecs.stopped_tasks(&config.cluster, &config.name, &job.task_definition).await?;
@@ -192,7 +193,7 @@ pub async fn run(cx: &Cx<'_>, job: &Job<'_>) -> Result<Outcome, DeployError> {
                 service: config.name.clone(),
                 running,
                 desired: step.tasks,
-                deployments: 1,
+                deployments,
                 rollout: Some(format!("{} % of the traffic", step.weight)),
             });
             match rollout::evaluate(step, &gates, &obs, healthy_since) {

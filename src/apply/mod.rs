@@ -330,7 +330,9 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
             Some(l) if l.task_def == td => (l.arn.clone(), false),
             _ => (ecs.register(&td, &render::task_tags(m, svc)).await?, true),
         };
-        r.event(&Event::TaskDefinition { service: config.name.clone(), revision: revision_name(&arn).to_string(), registered });
+        // A two-colour service's revision goes to a colour decided below: named by the service.
+        let shown = if live.contains_key(&svc.name) { svc.name.to_string() } else { config.name.clone() };
+        r.event(&Event::TaskDefinition { service: shown, revision: revision_name(&arn).to_string(), registered });
         if let Some(weights) = live.get(&svc.name) {
             let of = |c: Colour| {
                 observed
