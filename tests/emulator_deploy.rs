@@ -385,16 +385,8 @@ fn ctrl_c_mid_rollout_says_where_things_stand_and_the_next_deploy_continues() {
     use std::process::Stdio;
 
     let emulator = Emulator::start_with("4");
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ecship"));
-    let template = emulator.ecship();
-    for (k, v) in template.get_envs() {
-        match v {
-            Some(v) => cmd.env(k, v),
-            None => cmd.env_remove(k),
-        };
-    }
-    let mut child = cmd
-        .current_dir(common::root())
+    let mut child = emulator
+        .ecship_process()
         .args(["deploy", "stacks/forum.yaml"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

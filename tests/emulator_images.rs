@@ -203,15 +203,8 @@ fn push_with_a_hook(
     spec: &str,
     on_uploaded: impl FnOnce(&mut Registry),
 ) -> std::process::Output {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ecship"));
-    for (k, v) in emulator.ecship().get_envs() {
-        match v {
-            Some(v) => cmd.env(k, v),
-            None => cmd.env_remove(k),
-        };
-    }
+    let mut cmd = emulator.ecship_process();
     let mut child = cmd
-        .current_dir(common::root())
         .args(["push", spec, "--output", "json"])
         .env("ECSHIP_REGISTRY_ENDPOINT", &registry.url)
         .stdout(Stdio::piped())

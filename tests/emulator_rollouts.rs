@@ -229,13 +229,7 @@ async fn a_rollout_killed_midway_is_picked_up_by_the_next_deploy() {
     let deploy = "{ strategy: canary, canary: { steps: [10, 50, 100], bake: 3s }, timeout: 1m }";
     assert_eq!(run(&emulator, &check, &["deploy", &spec(dir.path(), "kill", "1", deploy, "")]).code, 0);
     let v2 = spec(dir.path(), "kill", "2", deploy, "");
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ecship"));
-    for (k, v) in emulator.ecship().get_envs() {
-        match v {
-            Some(v) => cmd.env(k, v),
-            None => cmd.env_remove(k),
-        };
-    }
+    let mut cmd = emulator.ecship_process();
     let mut child =
         cmd.args(["deploy", &v2, "--output", "json"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("ecship starts");
     let stdout = child.stdout.take().expect("stdout");

@@ -191,7 +191,7 @@ pub async fn prepare(
     // Builds count by their tag in the plan's fingerprint (see `plan::desire`).
     let built = pending
         .iter()
-        .filter(|p| matches!(m.services.get(&p.service).map(|s| &s.image), Some(crate::model::Image::Build { .. })))
+        .filter(|p| p.built)
         .filter_map(|p| Some((render::family(m, m.services.get(&p.service)?), p.tag.clone().unwrap_or_else(|| KNOWN_AFTER_BUILD.into()))))
         .collect();
     let desired = plan::desire(c, &observed, aws.region(), &refs, steps, built)?;
@@ -234,7 +234,7 @@ async fn image_steps(
                 refs.insert(svc.name.clone(), format!("{uri}@{digest}"));
                 let present = target.registry.manifest_digest(&name, &digest).await.map_err(registry_err)?.is_some();
                 if !present {
-                    let action = if p.origin.starts_with("build ") { "build" } else { "push" };
+                    let action = if p.built { "build" } else { "push" };
                     steps.push(step(action, Some(digest), local.blobs.len(), local.size()));
                 }
             }

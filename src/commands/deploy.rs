@@ -30,13 +30,11 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
     if let Some((path, saved)) = &saved {
         check_saved(path, saved, &prepared.plan)?;
         // A saved plan pins a build by its commit: only a committed source is that commit.
-        if let Some(p) =
-            prepared.images.pending.iter().find(|p| p.origin.starts_with("build ") && p.tag.as_ref().is_none_or(|t| t.ends_with("-dirty")))
-        {
+        if let Some(p) = prepared.images.pending.iter().find(|p| p.built && p.tag.as_ref().is_none_or(|t| t.ends_with("-dirty"))) {
             anyhow::bail!(
                 "{} is built from {} with uncommitted changes (or outside git), which a saved plan cannot pin: nothing was changed — commit the source, or deploy without --plan",
                 p.service,
-                p.origin.trim_start_matches("build ")
+                p.origin.split_once(' ').map_or(p.origin.as_str(), |(_, source)| source)
             );
         }
     }

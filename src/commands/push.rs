@@ -61,11 +61,10 @@ pub fn summary(p: &Pushed) -> String {
     if p.result == "present" {
         return format!("{}: {}:{} is in the registry already ({})", p.service, p.repository, p.tag, p.digest);
     }
-    #[allow(clippy::cast_precision_loss)]
-    let mib = p.bytes_uploaded as f64 / 1_048_576.0;
+    let size = image::mib(p.bytes_uploaded);
     let tag = if p.tagged { format!(":{}", p.tag) } else { String::new() };
     format!(
-        "{}: pushed {}{tag}@{} ({} blob{} uploaded, {mib:.1} MiB; {} already there)",
+        "{}: pushed {}{tag}@{} ({} blob{} uploaded, {size}; {} already there)",
         p.service,
         p.repository,
         p.digest,

@@ -421,23 +421,29 @@ mod tests {
         assert!(err.to_string().contains("holds 2 images (a, b)"), "{err}");
     }
 
-    #[test]
-    fn a_docker_save_archive_becomes_an_oci_manifest_over_ranges_of_the_tar() {
-        let dir = tempfile::tempdir().expect("dir");
-        let config = br#"{"architecture":"amd64","os":"linux"}"#;
-        let layer = b"pretend this is a layer tar".repeat(100);
+    /// A tar of regular files, still open for more entries.
+    fn tar_of(files: &[(&str, Vec<u8>)]) -> tar::Builder<Vec<u8>> {
         let mut b = tar::Builder::new(Vec::new());
-        for (name, data) in [
-            ("manifest.json", br#"[{"Config":"abc.json","RepoTags":["app:1"],"Layers":["l1/layer.tar"]}]"#.to_vec()),
-            ("abc.json", config.to_vec()),
-            ("l1/layer.tar", layer.clone()),
-        ] {
+        for (name, data) in files {
             let mut h = tar::Header::new_gnu();
             h.set_size(data.len() as u64);
             h.set_mode(0o644);
             h.set_cksum();
             b.append_data(&mut h, name, data.as_slice()).expect("append");
         }
+        b
+    }
+
+    #[test]
+    fn a_docker_save_archive_becomes_an_oci_manifest_over_ranges_of_the_tar() {
+        let dir = tempfile::tempdir().expect("dir");
+        let config = br#"{"architecture":"amd64","os":"linux"}"#;
+        let layer = b"pretend this is a layer tar".repeat(100);
+        let b = tar_of(&[
+            ("manifest.json", br#"[{"Config":"abc.json","RepoTags":["app:1"],"Layers":["l1/layer.tar"]}]"#.to_vec()),
+            ("abc.json", config.to_vec()),
+            ("l1/layer.tar", layer.clone()),
+        ]);
         let path = dir.path().join("app.tar");
         std::fs::write(&path, b.into_inner().expect("tar")).expect("write");
         let image = read_archive(&path).expect("a docker save archive");
@@ -452,18 +458,11 @@ mod tests {
         assert_eq!(&all[start..start + layer.len()], layer.as_slice());
 
         // A repeated layer is a symlink to the first one: it is the same blob, not an empty one.
-        let mut b = tar::Builder::new(Vec::new());
-        for (name, data) in [
+        let mut b = tar_of(&[
             ("manifest.json", br#"[{"Config":"abc.json","RepoTags":["app:1"],"Layers":["l1/layer.tar","l2/layer.tar"]}]"#.to_vec()),
             ("abc.json", config.to_vec()),
             ("l1/layer.tar", layer.clone()),
-        ] {
-            let mut h = tar::Header::new_gnu();
-            h.set_size(data.len() as u64);
-            h.set_mode(0o644);
-            h.set_cksum();
-            b.append_data(&mut h, name, data.as_slice()).expect("append");
-        }
+        ]);
         let mut h = tar::Header::new_gnu();
         h.set_entry_type(tar::EntryType::Symlink);
         h.set_size(0);

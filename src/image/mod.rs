@@ -96,6 +96,8 @@ pub struct Pending {
     pub service: ServiceName,
     /// Where it comes from, for people: `oci ./dist/like`, `build ./like`.
     pub origin: String,
+    /// Built from a Dockerfile context (`build:`), rather than read from disk.
+    pub built: bool,
     /// Read from a layout or an archive; `None` until a `build:` source is built.
     pub local: Option<LocalImage>,
     /// The spec's tag, else the source's git commit; `None` for a build outside git (the
@@ -135,7 +137,8 @@ pub fn pending(model: &Model, overrides: &BTreeMap<ServiceName, String>, only: O
             Image::Build { context, tag, .. } => (format!("build {}", shown(context)), None, context.clone(), tag),
         };
         let tag = spec_tag.clone().or_else(|| tag::git_tag(&source_dir));
-        out.push(Pending { service: svc.name.clone(), origin, local, tag });
+        let built = matches!(svc.image, Image::Build { .. });
+        out.push(Pending { service: svc.name.clone(), origin, built, local, tag });
     }
     Ok(out)
 }
@@ -226,6 +229,13 @@ pub async fn push_stack(
     let target = login(aws, endpoint).await?;
     r.event(&Event::Step { message: format!("images: {} to {}", pending.len(), target.registry.endpoint()) });
     push_all(model, &target, &pending, r).await
+}
+
+/// Bytes for people: `12.0 MiB`.
+pub fn mib(bytes: u64) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let m = bytes as f64 / 1_048_576.0;
+    format!("{m:.1} MiB")
 }
 
 /// A path for people: relative to the working directory when under it, without `./` parts.

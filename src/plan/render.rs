@@ -245,13 +245,12 @@ fn image_line(i: &ImageStep) -> String {
     let to = if i.tag.starts_with('(') { i.repository.clone() } else { format!("{}:{}", i.repository, i.tag) };
     match i.digest.as_deref() {
         Some(d) => {
-            #[allow(clippy::cast_precision_loss)]
-            let mib = i.bytes as f64 / 1_048_576.0;
+            let size = crate::image::mib(i.bytes);
             let what = match i.source.strip_prefix("build ") {
-                Some(context) => format!("the image built from {context}"),
-                None => i.source.clone(),
+                Some(context) if i.action == "build" => format!("the image built from {context}"),
+                _ => i.source.clone(),
             };
-            format!("push {what} to {to} ({d}, {} blob{}, {mib:.1} MiB)", i.blobs, if i.blobs == 1 { "" } else { "s" })
+            format!("push {what} to {to} ({d}, {} blob{}, {size})", i.blobs, if i.blobs == 1 { "" } else { "s" })
         }
         None => format!(
             "{}, then push to {to} ({} known after build)",

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::events::{Event, Reporter};
+use crate::image::mib;
 
 /// The reporter for this run: JSON lines, a terminal, or plain lines.
 pub fn reporter(json: bool) -> Box<dyn Reporter> {
@@ -87,12 +88,6 @@ pub fn line(e: &Event) -> String {
 fn short(digest: &str) -> &str {
     let hex = digest.split_once(':').map_or(digest, |(_, h)| h);
     hex.get(..12).unwrap_or(hex)
-}
-
-fn mib(bytes: u64) -> String {
-    #[allow(clippy::cast_precision_loss)]
-    let m = bytes as f64 / 1_048_576.0;
-    format!("{m:.1} MiB")
 }
 
 struct JsonLines;

@@ -64,6 +64,20 @@ impl Emulator {
         cmd
     }
 
+    /// The same, as a plain process command, for tests that read its output as it runs
+    /// or kill it.
+    pub fn ecship_process(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ecship"));
+        for (k, v) in self.ecship().get_envs() {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        cmd.current_dir(crate::common::root());
+        cmd
+    }
+
     /// An SDK configuration for this emulator: dummy credentials, one attempt per call
     /// (moto answers its own bugs with HTTP 500; retries would only add waiting).
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
