@@ -106,7 +106,7 @@ async fn mysfits_deploys_redeploys_without_writes_changes_one_revision_rolls_bac
     let network = by_name["like-blue"].network_configuration().and_then(|n| n.awsvpc_configuration()).expect("awsvpc");
     assert_eq!(network.assign_public_ip().map(|a| a.as_str()), Some("DISABLED"), "like runs in private subnets");
 
-    // Target groups and the listener rule /mysfits/*/like at priority 1, forwarding to like's.
+    // Target groups and the listener rule /mysfits/*/like at priority 100, forwarding to like's.
     let like_tg = by_name["like-blue"].load_balancers()[0].target_group_arn().expect("target group").to_string();
     let monolith_tg = by_name["monolith"].load_balancers()[0].target_group_arn().expect("target group").to_string();
     let groups =
@@ -130,7 +130,7 @@ async fn mysfits_deploys_redeploys_without_writes_changes_one_revision_rolls_bac
             })
         })
         .expect("a rule for /mysfits/*/like");
-    assert_eq!(like_rule.priority(), Some("1"));
+    assert_eq!(like_rule.priority(), Some("100"));
     let forwarded: Vec<&str> = like_rule.actions()[0]
         .forward_config()
         .map(|f| f.target_groups().iter().filter_map(|t| t.target_group_arn()).collect())

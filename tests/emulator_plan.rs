@@ -125,7 +125,7 @@ fn each_kind_of_change_shows_up_alone_in_every_form() {
         ("image", base.clone(), &new_like, vec![]),
         ("cpu_memory", base.replace("    cpu: 256\n    memory: 512", "    cpu: 512\n    memory: 1024"), &IMAGES, vec![]),
         ("count", base.replace("    count: 2\n    command:", "    count: 3\n    command:"), &IMAGES, vec![]),
-        ("route_path", base.replace("/mysfits/*/like\", priority: 1", "/mysfits/*/likes\", priority: 1"), &IMAGES, vec![]),
+        ("route_path", base.replace("/mysfits/*/like\", priority: 100", "/mysfits/*/likes\", priority: 100"), &IMAGES, vec![]),
         ("new_service", with_worker, &IMAGES, vec![]),
         (
             "replacement",

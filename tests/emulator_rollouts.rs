@@ -6,21 +6,27 @@
 mod common;
 #[path = "common/emulator.rs"]
 mod emulator;
+#[path = "common/faults.rs"]
+mod faults;
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use emulator::{Emulator, Run};
+use faults::FaultProxy;
 use serde_json::Value;
 
-/// An HTTP server answering every request with the status the test sets.
+/// An HTTP server answering every request with the status the test sets — or, for requests
+/// naming a colour in `X-Ecship-Colour` (through a test rule), the status set for it.
 struct CheckServer {
     url: String,
     status: Arc<AtomicU16>,
+    colours: Arc<Mutex<HashMap<String, u16>>>,
 }
 
 impl CheckServer {
@@ -28,21 +34,30 @@ impl CheckServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let status = Arc::new(AtomicU16::new(status));
-        let shared = status.clone();
+        let colours: Arc<Mutex<HashMap<String, u16>>> = Arc::default();
+        let (shared, by_colour) = (status.clone(), colours.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
                 let mut buf = [0u8; 4096];
-                let _ = stream.read(&mut buf);
-                let code = shared.load(Ordering::Relaxed);
+                let n = stream.read(&mut buf).unwrap_or(0);
+                let request = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
+                let colour = request.lines().find_map(|l| l.strip_prefix("x-ecship-colour:")).map(|v| v.trim().to_string());
+                let answer = colour.and_then(|c| by_colour.lock().ok().and_then(|m| m.get(&c).copied()));
+                let code = answer.unwrap_or_else(|| shared.load(Ordering::Relaxed));
                 let _ = write!(stream, "HTTP/1.1 {code} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
             }
         });
-        Self { url, status }
+        Self { url, status, colours }
     }
 
     fn answer(&self, status: u16) {
         self.status.store(status, Ordering::Relaxed);
+    }
+
+    /// Answer requests reaching `colour` (an ECS service name) through its test rule with `status`.
+    fn answer_colour(&self, colour: &str, status: u16) {
+        self.colours.lock().expect("lock").insert(colour.to_string(), status);
     }
 }
 
@@ -62,8 +77,13 @@ fn run(emulator: &Emulator, check: &CheckServer, args: &[&str]) -> Run {
     emulator.run(args, &[("ECSHIP_CHECK_ENDPOINT", &check.url)])
 }
 
-/// The (blue, green) weights of the service's rule, from ELBv2.
+/// The (blue, green) weights of the service's first rule, from ELBv2.
 async fn weights(emulator: &Emulator, stack: &str) -> (i32, i32) {
+    all_weights(emulator, stack).await[0]
+}
+
+/// The (blue, green) weights of each of the service's rules, in the order of its routes.
+async fn all_weights(emulator: &Emulator, stack: &str) -> Vec<(i32, i32)> {
     let config = emulator.sdk_config().await;
     let cfn = aws_sdk_cloudformation::Client::new(&config);
     let stacks = cfn.describe_stacks().stack_name(stack).send().await.expect("the stack");
@@ -77,10 +97,14 @@ async fn weights(emulator: &Emulator, stack: &str) -> (i32, i32) {
     let field = |k: &str| output.split(';').find_map(|p| p.strip_prefix(&format!("{k}="))).expect("a field").to_string();
     let groups: Vec<String> = field("target_groups").split(',').map(str::to_string).collect();
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
-    let rules = elb.describe_rules().rule_arns(field("rules")).send().await.expect("the rule");
-    let tgs = rules.rules()[0].actions()[0].forward_config().expect("forward").target_groups().to_vec();
-    let of = |arn: &str| tgs.iter().find(|t| t.target_group_arn() == Some(arn)).and_then(|t| t.weight()).unwrap_or(0);
-    (of(&groups[0]), of(&groups[1]))
+    let mut out = Vec::new();
+    for rule in field("rules").split(',') {
+        let rules = elb.describe_rules().rule_arns(rule).send().await.expect("the rule");
+        let tgs = rules.rules()[0].actions()[0].forward_config().expect("forward").target_groups().to_vec();
+        let of = |arn: &str| tgs.iter().find(|t| t.target_group_arn() == Some(arn)).and_then(|t| t.weight()).unwrap_or(0);
+        out.push((of(&groups[0]), of(&groups[1])));
+    }
+    out
 }
 
 /// (desired count, task-definition revision) of each colour.
@@ -197,6 +221,29 @@ async fn blue_green_switches_at_once_and_rollback_switches_back() {
     assert_eq!(traffic_events(&switched.stdout), vec![(0, 100)], "one switch, all at once");
     assert_eq!(colours(&emulator, "bg").await, [(0, "bg-web:1".into()), (4, "bg-web:2".into())]);
 
+    // The idle colour is reachable before the switch through its test rules, which come
+    // before every route.
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&emulator.sdk_config().await);
+    let lbs = elb.describe_load_balancers().send().await.expect("load balancers");
+    let lb = lbs.load_balancers()[0].load_balancer_arn().expect("arn").to_string();
+    let listeners = elb.describe_listeners().load_balancer_arn(&lb).send().await.expect("listeners");
+    let listener = listeners.listeners()[0].listener_arn().expect("arn").to_string();
+    let rules = elb.describe_rules().listener_arn(&listener).send().await.expect("rules");
+    let mut tests: Vec<(String, Vec<String>)> = rules
+        .rules()
+        .iter()
+        .filter(|r| r.priority().and_then(|p| p.parse::<u32>().ok()).is_some_and(|p| p < 100))
+        .map(|r| {
+            let header = r.conditions()[0].http_header_config().expect("a header condition");
+            (header.http_header_name().unwrap_or("").to_string(), header.values().to_vec())
+        })
+        .collect();
+    tests.sort();
+    assert_eq!(
+        tests,
+        vec![("X-Ecship-Colour".to_string(), vec!["web-blue".to_string()]), ("X-Ecship-Colour".to_string(), vec!["web-green".to_string()])]
+    );
+
     // By hand: traffic back on the colour that ran before.
     let refused = run(&emulator, &check, &["rollback", &v2]);
     assert_eq!(refused.code, 1, "no terminal and no --yes: {}", refused.stderr);
@@ -206,7 +253,8 @@ async fn blue_green_switches_at_once_and_rollback_switches_back() {
     assert_eq!(weights(&emulator, "bg").await, (100, 0));
     assert_eq!(colours(&emulator, "bg").await, [(4, "bg-web:1".into()), (0, "bg-web:2".into())]);
 
-    // A switch whose check fails during the bake goes back at once.
+    // A switch whose check passes through the test rule but fails with live traffic, during
+    // the bake, goes back at once.
     let v3 = spec(
         dir.path(),
         "bg",
@@ -214,6 +262,7 @@ async fn blue_green_switches_at_once_and_rollback_switches_back() {
         "{ strategy: blue_green, blue_green: { bake: 1m }, check: { http: /health, interval: 1s, failures: 2 }, timeout: 1m }",
         "",
     );
+    check.answer_colour("web-green", 200);
     check.answer(500);
     let failed = run(&emulator, &check, &["deploy", &v3, "--output", "json"]);
     assert_eq!(failed.code, 3, "{}", failed.stderr);
@@ -222,13 +271,54 @@ async fn blue_green_switches_at_once_and_rollback_switches_back() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn blue_green_checks_the_new_colour_through_its_test_rule_before_any_traffic() {
+    let emulator = Emulator::start();
+    let check = CheckServer::start(200);
+    let dir = tempfile::tempdir().expect("dir");
+    let deploy = "{ strategy: blue_green, blue_green: { bake: 1s }, check: { http: /health, interval: 1s, failures: 2 }, timeout: 1m }";
+    assert_eq!(run(&emulator, &check, &["deploy", &spec(dir.path(), "pre", "1", deploy, "")]).code, 0);
+    let v2 = spec(dir.path(), "pre", "2", deploy, "");
+    let planned = run(&emulator, &check, &["plan", &v2]);
+    assert!(
+        planned.stdout.contains("the HTTP check passes through its test rule (GET /health with X-Ecship-Colour: web-green → 200)"),
+        "{}",
+        planned.stdout
+    );
+    // Live traffic is fine; the new colour, reached through its test rule, is not.
+    check.answer_colour("web-green", 503);
+    let failed = run(&emulator, &check, &["deploy", &v2, "--output", "json"]);
+    assert_eq!(failed.code, 3, "{}", failed.stderr);
+    assert!(failed.stderr.contains("/health (X-Ecship-Colour: web-green): 503, expected 200"), "{}", failed.stderr);
+    assert_eq!(traffic_events(&failed.stdout), vec![(100, 0)], "the new colour never took traffic");
+    assert_eq!(weights(&emulator, "pre").await, (100, 0));
+    assert_eq!(colours(&emulator, "pre").await, [(4, "pre-web:1".into()), (0, "pre-web:2".into())]);
+    // Once it answers, the same revision switches.
+    check.answer_colour("web-green", 200);
+    let switched = run(&emulator, &check, &["deploy", &v2, "--output", "json"]);
+    assert_eq!(switched.code, 0, "{}", switched.stderr);
+    assert_eq!(traffic_events(&switched.stdout), vec![(0, 100)]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_rollout_killed_midway_is_picked_up_by_the_next_deploy() {
+    let (emulator, check, _dir, v2) = half_finished("kill").await;
+
+    let resumed = run(&emulator, &check, &["deploy", &v2, "--output", "json"]);
+    assert_eq!(resumed.code, 0, "{}", resumed.stderr);
+    assert!(resumed.stdout.contains("an earlier rollout stopped at 10 % on green; continuing it"), "{}", resumed.stdout);
+    assert_eq!(weights(&emulator, "kill").await, (0, 100));
+    assert_eq!(colours(&emulator, "kill").await, [(0, "kill-web:1".into()), (4, "kill-web:2".into())]);
+}
+
+/// A canary of `stack` from revision 1 to 2 killed (SIGKILL) as soon as it moved traffic
+/// once: the emulator, the check server, the specs' directory and revision 2's spec.
+async fn half_finished(stack: &str) -> (Emulator, CheckServer, tempfile::TempDir, String) {
     let emulator = Emulator::start();
     let check = CheckServer::start(200);
     let dir = tempfile::tempdir().expect("dir");
     let deploy = "{ strategy: canary, canary: { steps: [10, 50, 100], bake: 3s }, timeout: 1m }";
-    assert_eq!(run(&emulator, &check, &["deploy", &spec(dir.path(), "kill", "1", deploy, "")]).code, 0);
-    let v2 = spec(dir.path(), "kill", "2", deploy, "");
+    assert_eq!(run(&emulator, &check, &["deploy", &spec(dir.path(), stack, "1", deploy, "")]).code, 0);
+    let v2 = spec(dir.path(), stack, "2", deploy, "");
     let mut cmd = emulator.ecship_process();
     let mut child =
         cmd.args(["deploy", &v2, "--output", "json"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("ecship starts");
@@ -240,13 +330,75 @@ async fn a_rollout_killed_midway_is_picked_up_by_the_next_deploy() {
         }
     }
     let _ = child.wait();
-    assert_eq!(weights(&emulator, "kill").await, (90, 10), "killed at the first step: traffic split, nothing pointing at nothing");
+    assert_eq!(weights(&emulator, stack).await, (90, 10), "killed at the first step: traffic split, nothing pointing at nothing");
+    (emulator, check, dir, v2)
+}
 
-    let resumed = run(&emulator, &check, &["deploy", &v2, "--output", "json"]);
-    assert_eq!(resumed.code, 0, "{}", resumed.stderr);
-    assert!(resumed.stdout.contains("an earlier rollout stopped at 10 % on green; continuing it"), "{}", resumed.stdout);
-    assert_eq!(weights(&emulator, "kill").await, (0, 100));
-    assert_eq!(colours(&emulator, "kill").await, [(0, "kill-web:1".into()), (4, "kill-web:2".into())]);
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_terminal_a_half_finished_rollout_can_be_rolled_back_instead() {
+    let (emulator, _check, dir, v2) = half_finished("ask").await;
+
+    // A person at a terminal (script(1) gives ecship one) answers "r".
+    let bin = assert_cmd::cargo::cargo_bin("ecship");
+    let cmd = emulator.ecship_process();
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &format!("{} deploy {v2}", bin.display()), "/dev/null"])
+        .envs(cmd.get_envs().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))))
+        .env_remove("CI")
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script(1) from util-linux runs: apt-get install util-linux");
+    child.stdin.take().expect("stdin").write_all(b"r\n").expect("answer");
+    let out = child.wait_with_output().expect("it ends");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("An earlier rollout stopped half-way: web (blue 90 %, green 10 %)."), "{text}");
+    assert!(text.contains("Continue it, or roll it back? [c/r]"), "{text}");
+    assert!(text.contains("the unfinished rollout is rolled back; nothing else was deployed"), "{text}");
+    assert_eq!(weights(&emulator, "ask").await, (100, 0));
+    assert_eq!(colours(&emulator, "ask").await, [(4, "ask-web:1".into()), (0, "ask-web:2".into())]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_while_traffic_moves_finishes_the_move_on_every_rule() {
+    let emulator = Emulator::start();
+    let check = CheckServer::start(200);
+    // Each ModifyRule takes effect at once but is answered 2 s later: time to press Ctrl-C
+    // between the first rule and the second.
+    let proxy = FaultProxy::start(&emulator.url, &["--delay", "ModifyRule=2"]);
+    let dir = tempfile::tempdir().expect("dir");
+    let deploy = "{ strategy: canary, canary: { steps: [10, 50, 100], bake: 30s }, timeout: 1m }";
+    let two_routes = |path: String| {
+        let text = std::fs::read_to_string(&path).expect("spec").replace(r#"{ path: "/*" }"#, r#"{ path: "/*" }, { path: "/api/*" }"#);
+        std::fs::write(&path, text).expect("write");
+        path
+    };
+    assert_eq!(run(&emulator, &check, &["deploy", &two_routes(spec(dir.path(), "int", "1", deploy, ""))]).code, 0);
+    let v2 = two_routes(spec(dir.path(), "int", "2", deploy, ""));
+    let mut cmd = emulator.ecship_process();
+    let mut child = cmd
+        .args(["deploy", &v2])
+        .env("AWS_ENDPOINT_URL", &proxy.url)
+        .env("ECSHIP_CHECK_ENDPOINT", &check.url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ecship starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while all_weights(&emulator, "int").await[0] != (90, 10) {
+        assert!(Instant::now() < deadline, "the first rule never moved");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(all_weights(&emulator, "int").await[1], (100, 0), "Ctrl-C comes while the second rule has not moved yet");
+    let interrupted = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+    assert!(interrupted.success());
+    let mut stderr = String::new();
+    child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("stderr");
+    assert_eq!(child.wait().expect("it ends").code(), Some(130), "{stderr}");
+    assert_eq!(all_weights(&emulator, "int").await, vec![(90, 10), (90, 10)], "both rules on the same split: {stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

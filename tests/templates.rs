@@ -72,7 +72,7 @@ fn mysfits_template_has_what_the_ecs_fast_path_needs() {
     let t: serde_json::Value = serde_json::from_str(&render("stacks/mysfits.yaml", None, "json")).expect("json");
     let r = &t["Resources"];
     let rule = &r["SvcLikeRule1"]["Properties"];
-    assert_eq!(rule["Priority"], 1);
+    assert_eq!(rule["Priority"], 100);
     assert_eq!(rule["Conditions"][0]["PathPatternConfig"]["Values"][0], "/mysfits/*/like");
     let weights: Vec<i64> = rule["Actions"][0]["ForwardConfig"]["TargetGroups"]
         .as_array()

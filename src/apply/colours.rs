@@ -13,13 +13,24 @@ use crate::aws::ecs::Ecs;
 use crate::aws::elbv2::Elbv2;
 use crate::aws::AwsError;
 use crate::events::{Event, Reporter};
-use crate::model::{Service, Strategy};
+use crate::model::{Service, Strategy, COLOUR_HEADER};
 use crate::rollout::{self, Colour, Gates, Observation, Verdict};
 use crate::workload::render::{self, Inputs};
 use crate::workload::{ServiceConfig, StoppedTask};
 
 /// How often a step is looked at.
 const POLL: Duration = Duration::from_secs(1);
+
+/// Traffic moves under way. A move sets every rule of a service, one ModifyRule each (ELB has
+/// no call that sets several); once begun it runs to its end even when the run is
+/// interrupted, and an interrupted run waits for it (`settle`), so Ctrl-C never leaves a
+/// service's rules on different splits.
+static MOVES: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+/// Wait until no traffic move is under way: the first thing an interrupted run does.
+pub async fn settle() {
+    drop(MOVES.write().await);
+}
 
 /// Where the HTTP check goes: the load balancer's URL, or an endpoint given instead.
 pub struct HttpCheck {
@@ -33,13 +44,19 @@ impl HttpCheck {
         Some(Self { base: base.trim_end_matches('/').to_string(), http })
     }
 
-    /// `Ok(())` when the answer has the expected status; else what came back.
-    async fn probe(&self, path: &str, expect: u16) -> Result<(), String> {
+    /// `Ok(())` when the answer has the expected status; else what came back. `colour` is
+    /// the ECS service name of a colour to reach through its test rule, not the live traffic.
+    async fn probe(&self, path: &str, expect: u16, colour: Option<&str>) -> Result<(), String> {
         let url = format!("{}{path}", self.base);
-        match self.http.get(&url).send().await {
+        let mut request = self.http.get(&url);
+        if let Some(c) = colour {
+            request = request.header(COLOUR_HEADER, c);
+        }
+        let to = colour.map(|c| format!(" ({COLOUR_HEADER}: {c})")).unwrap_or_default();
+        match request.send().await {
             Ok(resp) if resp.status().as_u16() == expect => Ok(()),
-            Ok(resp) => Err(format!("GET {url}: {}, expected {expect}", resp.status().as_u16())),
-            Err(e) => Err(format!("GET {url}: {}", e.without_url())),
+            Ok(resp) => Err(format!("GET {url}{to}: {}, expected {expect}", resp.status().as_u16())),
+            Err(e) => Err(format!("GET {url}{to}: {}", e.without_url())),
         }
     }
 }
@@ -90,9 +107,17 @@ impl Routing {
     async fn shift(&self, cx: &Cx<'_>, svc: &Service, new: Colour, new_weight: u8) -> Result<(), AwsError> {
         let old_weight = 100 - new_weight;
         let weights = [(self.group(new.other()).to_string(), i32::from(old_weight)), (self.group(new).to_string(), i32::from(new_weight))];
-        for rule in &self.rules {
-            cx.elbv2.set_weights(rule, &weights).await?;
-        }
+        let (elbv2, rules) = (cx.elbv2.clone(), self.rules.clone());
+        let under_way = MOVES.read().await;
+        // Spawned, so that dropping this future (Ctrl-C) does not stop the move half-way.
+        let moved = tokio::spawn(async move {
+            let _under_way = under_way;
+            for rule in &rules {
+                elbv2.set_weights(rule, &weights).await?;
+            }
+            Ok::<_, AwsError>(())
+        });
+        moved.await.map_err(|e| AwsError::Other(format!("moving traffic of {}: {e}", svc.name)))??;
         let (blue, green) = if new == Colour::Green { (old_weight, new_weight) } else { (new_weight, old_weight) };
         cx.r.event(&Event::Traffic { service: svc.name.to_string(), blue, green });
         Ok(())
@@ -150,7 +175,11 @@ pub async fn run(cx: &Cx<'_>, job: &Job<'_>) -> Result<Outcome, DeployError> {
         deployed = true;
         let started = Instant::now();
         let mut healthy_since: Option<Duration> = None;
-        let (mut http_failures, mut http_last, mut last_probe) = (0u32, None, None::<Instant>);
+        let (mut http_failures, mut http_passes, mut http_last, mut last_probe) = (0u32, 0u32, None, None::<Instant>);
+        // Without traffic (blue/green before the switch), the check goes through the test rule.
+        let test_route = (step.weight == 0 && svc.test_rules.is_some()).then(|| config.name.clone());
+        let probing = step.weight > 0 || test_route.is_some();
+        let gates = Gates { http_failures: if probing { gates.http_failures } else { 0 }, ..gates.clone() };
         loop {
             tokio::time::sleep(POLL).await;
             let elapsed = started.elapsed();
@@ -168,11 +197,14 @@ pub async fn run(cx: &Cx<'_>, job: &Job<'_>) -> Result<Outcome, DeployError> {
                 }
                 healthy_since = Some(elapsed);
             }
-            if let (Some(c), Some(http), true) = (check, cx.check, healthy_since.is_some() && step.weight > 0) {
+            if let (Some(c), Some(http), true) = (check, cx.check, healthy_since.is_some() && probing) {
                 if last_probe.is_none_or(|t| t.elapsed() >= c.interval) {
                     last_probe = Some(Instant::now());
-                    match http.probe(&c.path, c.expect).await {
-                        Ok(()) => http_failures = 0,
+                    match http.probe(&c.path, c.expect, test_route.as_deref()).await {
+                        Ok(()) => {
+                            http_failures = 0;
+                            http_passes += 1;
+                        }
                         Err(e) => {
                             http_failures += 1;
                             http_last = Some(e);
@@ -188,6 +220,7 @@ pub async fn run(cx: &Cx<'_>, job: &Job<'_>) -> Result<Outcome, DeployError> {
                 stopped: stopped_seen.iter().map(|t| t.reason.clone()).collect(),
                 http_failures,
                 http_last: http_last.clone(),
+                http_passes,
             };
             cx.r.event(&Event::Progress {
                 service: config.name.clone(),

@@ -18,6 +18,8 @@ pub mod colours;
 pub mod rollback;
 pub mod wait;
 
+pub use colours::settle;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -165,6 +167,31 @@ pub struct Images {
 /// Read the deployed state (and the registry, for images ecship pushes) and plan against
 /// it. No writes to AWS. With `build`, `build:` images are built first (locally), so the
 /// plan shows their digests; without, they show `(known after build)`.
+/// What deployed state says about a two-colour service's colours, given its rules' weights.
+pub(crate) fn two_colours(observed: &Observed, svc: &crate::model::Service, weights: (u8, u8)) -> TwoColours {
+    let of = |c: Colour| {
+        observed
+            .services
+            .get(&format!("{}-{}", svc.name, c.name()))
+            .filter(|s| s.status == "ACTIVE")
+            .map(|s| (s.task_definition.clone(), s.desired))
+    };
+    TwoColours { weights, blue: of(Colour::Blue), green: of(Colour::Green) }
+}
+
+/// Two-colour services an earlier run left half-way (traffic split, or the idle colour still
+/// running), with their weights (blue, green).
+pub fn unfinished(m: &Model, observed: &Observed) -> Vec<(ServiceName, (u8, u8))> {
+    plan::live_weights(m, observed)
+        .into_iter()
+        .filter(|(name, weights)| {
+            m.services
+                .get(name)
+                .is_some_and(|svc| matches!(rollout::resume(&two_colours(observed, svc, *weights), ""), Resume::Unfinished { .. }))
+        })
+        .collect()
+}
+
 pub async fn prepare(
     aws: &Aws,
     c: &Compiled,
@@ -334,14 +361,8 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
         let shown = if live.contains_key(&svc.name) { svc.name.to_string() } else { config.name.clone() };
         r.event(&Event::TaskDefinition { service: shown, revision: revision_name(&arn).to_string(), registered });
         if let Some(weights) = live.get(&svc.name) {
-            let of = |c: Colour| {
-                observed
-                    .services
-                    .get(&format!("{}-{}", svc.name, c.name()))
-                    .filter(|s| s.status == "ACTIVE")
-                    .map(|s| (s.task_definition.clone(), s.desired))
-            };
-            let state = TwoColours { weights: *weights, blue: of(Colour::Blue), green: of(Colour::Green) };
+            let state = two_colours(observed, svc, *weights);
+            let of = |c: Colour| if c == Colour::Blue { state.blue.clone() } else { state.green.clone() };
             let td_of = |c: Colour| of(c).map_or_else(|| arn.clone(), |(td, _)| td);
             let job = |old: Colour, from_weight: u8| colours::Job {
                 svc,

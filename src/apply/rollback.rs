@@ -1,6 +1,7 @@
 //! `rollback`: back to what ran before, by hand. A canary or blue/green service switches its
 //! traffic back to the other colour (at once when that colour still runs, as during a
-//! bake; after scaling it up again otherwise). A rolling or doubling service is redeployed
+//! bake; after scaling it up again otherwise); one whose traffic is split (a canary stopped
+//! half-way) gets all of it back on the colour that has most. A rolling or doubling service is redeployed
 //! on the task-definition revision before the one it runs.
 
 use std::collections::BTreeMap;
@@ -60,6 +61,35 @@ pub async fn rollback(
         if let Some(weights) = live.get(&svc.name) {
             let current = live_colour(*weights);
             let name = |c: Colour| format!("{}-{}", svc.name, c.name());
+            // All traffic to the colour that is not `current`, which runs `task_definition`.
+            let job = |task_definition: String| Job {
+                svc,
+                task_definition,
+                old: current,
+                new_current: true,
+                from_weight: 0,
+                new_exists: true,
+                at_once: true,
+            };
+            let traffic = |from: &str, to: &str| RolledBack {
+                service: svc.name.to_string(),
+                how: "traffic",
+                from: revision_name(from).into(),
+                to: revision_name(to).into(),
+            };
+            if weights.0 != 0 && weights.1 != 0 {
+                // A canary stopped half-way: all traffic back where most of it is, the other
+                // colour to zero.
+                let (Some(new), Some(old)) = (running(&name(current.other())), running(&name(current))) else {
+                    return Err(nothing(format!("traffic is split but {} or {} is gone", name(current), name(current.other()))));
+                };
+                r.event(&Event::Step {
+                    message: format!("rollback: {}: all traffic back on {}, {} to zero", svc.name, current.name(), current.other().name()),
+                });
+                colours::abandon(&cx, &job(new.clone())).await?;
+                done.push(traffic(&new, &old));
+                continue;
+            }
             let (Some(now), Some(before)) = (running(&name(current)), running(&name(current.other()))) else {
                 return Err(nothing(format!("{} has never run another revision", name(current))));
             };
@@ -67,25 +97,11 @@ pub async fn rollback(
                 return Err(nothing(format!("both colours run {}", revision_name(&now))));
             }
             r.event(&Event::Step { message: format!("rollback: {} from {} to {}", svc.name, current.name(), current.other().name()) });
-            let job = Job {
-                svc,
-                task_definition: before.clone(),
-                old: current,
-                new_current: true,
-                from_weight: 0,
-                new_exists: true,
-                at_once: true,
-            };
-            let outcome = colours::run(&cx, &job).await?;
+            let outcome = colours::run(&cx, &job(before.clone())).await?;
             if outcome != Outcome::Stable {
                 return Err(DeployError::Rollout { failures: vec![RolloutFailure { service: svc.name.to_string(), outcome }] });
             }
-            done.push(RolledBack {
-                service: svc.name.to_string(),
-                how: "traffic",
-                from: revision_name(&now).into(),
-                to: revision_name(&before).into(),
-            });
+            done.push(traffic(&now, &before));
             continue;
         }
         let config = render::service_config(&inputs, svc)?;

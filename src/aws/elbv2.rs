@@ -8,6 +8,7 @@ use aws_sdk_elasticloadbalancingv2::Client;
 use super::{classify, Aws, AwsError};
 use crate::workload::STACK_TAG;
 
+#[derive(Clone)]
 pub struct Elbv2 {
     client: Client,
 }

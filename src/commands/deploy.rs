@@ -43,6 +43,23 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
     if plan.summary.changes && !report.json() {
         report.document(&render::text(plan), None)?;
     }
+    // A rollout an earlier run left half-way: on a terminal, continue it or roll it back.
+    let unfinished = apply::unfinished(&compiled.model, &prepared.observed);
+    if !unfinished.is_empty() && interactive && !args.yes && saved.is_none() {
+        let list: Vec<String> = unfinished.iter().map(|(name, (b, g))| format!("{name} (blue {b} %, green {g} %)")).collect();
+        let question = format!("An earlier rollout stopped half-way: {}. Continue it, or roll it back? [c/r]", list.join(", "));
+        match progress::choose(&question, &[&["c", "continue"], &["r", "rollback"]]) {
+            Some(0) => {}
+            Some(_) => {
+                let names: Vec<_> = unfinished.into_iter().map(|(name, _)| name).collect();
+                return roll_back_unfinished(&runtime, &aws, &compiled, &names, global, report);
+            }
+            None => {
+                report.line("cancelled: nothing was changed")?;
+                return Ok(exit::ERROR);
+            }
+        }
+    }
     // A saved plan was reviewed already; on a terminal, this one is reviewed now.
     let mut confirmed = args.yes || saved.is_some();
     if plan.summary.changes && !confirmed && interactive {
@@ -57,7 +74,10 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
     let result = runtime.block_on(async {
         tokio::select! {
             r = apply::apply(&aws, &compiled, &prepared, &opts, reporter.as_ref()) => Some(r),
-            _ = tokio::signal::ctrl_c() => None,
+            _ = tokio::signal::ctrl_c() => {
+                apply::settle().await;
+                None
+            }
         }
     });
     drop(reporter);
@@ -96,6 +116,45 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
             };
             report.error(&anyhow::Error::new(e));
             Ok(code)
+        }
+    }
+}
+
+/// Roll back the rollouts an earlier run left half-way, and deploy nothing else.
+fn roll_back_unfinished(
+    runtime: &tokio::runtime::Runtime,
+    aws: &crate::aws::Aws,
+    compiled: &crate::stack::Compiled,
+    names: &[crate::model::ServiceName],
+    global: &super::Global<'_>,
+    report: &mut Report,
+) -> anyhow::Result<u8> {
+    let reporter = progress::reporter(report.json());
+    let result = runtime.block_on(async {
+        tokio::select! {
+            r = apply::rollback::rollback(aws, compiled, names, global.check_endpoint, reporter.as_ref()) => Some(r),
+            _ = tokio::signal::ctrl_c() => {
+                apply::settle().await;
+                None
+            }
+        }
+    });
+    drop(reporter);
+    match result {
+        None => {
+            report.error(&anyhow::anyhow!("interrupted: traffic stays where it was last moved; run `ecship rollback` to finish"));
+            Ok(exit::INTERRUPTED)
+        }
+        Some(Ok(done)) => {
+            for d in &done {
+                report.line(&format!("{}: traffic back on {} (was {})", d.service, d.to, d.from))?;
+            }
+            report.line("the unfinished rollout is rolled back; nothing else was deployed — run `ecship deploy` again to start over")?;
+            Ok(exit::OK)
+        }
+        Some(Err(e)) => {
+            report.error(&anyhow::Error::new(e));
+            Ok(exit::ERROR)
         }
     }
 }

@@ -32,7 +32,10 @@ pub fn run(args: &RollbackArgs, global: &super::Global<'_>, report: &mut Report)
         let aws = super::connect(global, m.region.as_deref()).await?;
         tokio::select! {
             r = rollback::rollback(&aws, &compiled, &only, global.check_endpoint, reporter.as_ref()) => anyhow::Ok(Some(r)),
-            _ = tokio::signal::ctrl_c() => anyhow::Ok(None),
+            _ = tokio::signal::ctrl_c() => {
+                crate::apply::settle().await;
+                anyhow::Ok(None)
+            }
         }
     })?;
     drop(reporter);

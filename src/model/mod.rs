@@ -181,9 +181,21 @@ pub struct Service {
     pub autoscaling: Option<Autoscaling>,
     /// Services this one calls by `${service.NAME.url}` (inside the cluster).
     pub references: Vec<ServiceName>,
+    /// The priority of the first of a blue/green service's two test rules (blue, then green
+    /// at the next number): `X-Ecship-Colour: NAME-COLOUR` reaches that colour directly.
+    pub test_rules: Option<u32>,
 }
 
+/// The header a request carries to reach one colour of a blue/green service directly, with
+/// the colour's ECS service name (`NAME-blue`, `NAME-green`) as its value.
+pub const COLOUR_HEADER: &str = "X-Ecship-Colour";
+
 impl Service {
+    /// Whether it gets test rules: blue/green behind the load balancer.
+    pub fn has_test_rules(&self) -> bool {
+        matches!(self.deploy.strategy, Strategy::BlueGreen { .. }) && !self.routes.is_empty()
+    }
+
     /// How other services in the stack reach this one: `http://NAME:PORT` through Service
     /// Connect, when it has a port.
     pub fn url(&self) -> Option<ServiceUrl> {

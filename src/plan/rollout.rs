@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Service, Strategy};
+use crate::model::{Service, Strategy, COLOUR_HEADER};
 use crate::rollout::{self, Colour};
 
 /// What a Fargate task takes to be pulled and started, before its first health check.
@@ -84,9 +84,13 @@ fn two_colours(ecs_name: &str, svc: &Service, up: u64, drain: u64) -> (Vec<Strin
             format!(", then watch {} for {}", gates, humantime::format_duration(step.bake))
         };
         lines.push(match (&svc.deploy.strategy, i) {
-            (Strategy::BlueGreen { .. }, 0) => {
-                format!("start {tasks} of the new revision on {new}, without traffic, and wait until healthy")
-            }
+            (Strategy::BlueGreen { .. }, 0) => match (&svc.deploy.check, svc.test_rules) {
+                (Some(c), Some(_)) => format!(
+                    "start {tasks} of the new revision on {new}, without traffic; wait until healthy and the HTTP check passes through its test rule (GET {} with {COLOUR_HEADER}: {}-{new} → {})",
+                    c.path, svc.name, c.expect
+                ),
+                _ => format!("start {tasks} of the new revision on {new}, without traffic, and wait until healthy"),
+            },
             (Strategy::BlueGreen { .. }, _) => {
                 format!("switch all traffic to {new} at once{bake}; {old} stays at full count, ready to switch back")
             }

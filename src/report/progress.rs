@@ -28,6 +28,18 @@ pub fn interactive() -> bool {
     io::stdin().is_terminal() && io::stderr().is_terminal() && std::env::var_os("CI").is_none()
 }
 
+/// Ask on stderr, read one line from stdin: the index of the choice it names (any of its
+/// words, case-insensitive), or `None` for anything else.
+pub fn choose(question: &str, choices: &[&[&str]]) -> Option<usize> {
+    let mut stderr = io::stderr().lock();
+    let _ = write!(stderr, "{question} ");
+    let _ = stderr.flush();
+    let mut line = String::new();
+    io::stdin().read_line(&mut line).ok()?;
+    let given = line.trim();
+    choices.iter().position(|words| words.iter().any(|w| w.eq_ignore_ascii_case(given)))
+}
+
 /// Ask on stderr, read one line from stdin; true when it is `answer` (case-insensitive for y/yes).
 pub fn ask(question: &str, expected: &[&str]) -> bool {
     let mut stderr = io::stderr().lock();

@@ -55,8 +55,9 @@ pub struct Step {
 ///
 /// - canary: each percent in turn, the new colour running enough tasks for its share (at
 ///   least one); each step but the last bakes. After the last (100 %), the old colour goes.
-/// - blue/green: the new colour at full count with no traffic (its checks run first), then
-///   all traffic at once, baked while the old colour waits at full count for a switch back.
+/// - blue/green: the new colour at full count with no traffic (its checks run first, through
+///   its test rule), then all traffic at once, baked while the old colour waits at full count
+///   for a switch back.
 pub fn steps(strategy: &Strategy, count: u32) -> Vec<Step> {
     match strategy {
         Strategy::Canary { steps, bake } => {
@@ -92,12 +93,15 @@ pub struct Observation {
     /// The HTTP check's failures in a row, and the last failure's description.
     pub http_failures: u32,
     pub http_last: Option<String>,
+    /// HTTP checks that passed in this step.
+    pub http_passes: u32,
 }
 
 /// What the gates ask for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gates {
-    /// Failures in a row of the HTTP check that fail the step (0: no HTTP check).
+    /// Failures in a row of the HTTP check that fail the step (0: no HTTP check). With a
+    /// check, a step passes only once it has passed at least once.
     pub http_failures: u32,
     /// How long the new colour may take to run and be healthy, per step.
     pub timeout: Duration,
@@ -141,8 +145,9 @@ pub fn evaluate(step: &Step, gates: &Gates, obs: &Observation, healthy_since: Op
         ));
     }
     let complete = obs.running >= step.tasks && (!gates.targets || obs.healthy >= step.tasks);
+    let checked = gates.http_failures == 0 || obs.http_passes > 0;
     match healthy_since {
-        Some(since) if complete && obs.elapsed.saturating_sub(since) >= step.bake => Verdict::Pass,
+        Some(since) if complete && checked && obs.elapsed.saturating_sub(since) >= step.bake => Verdict::Pass,
         _ if !complete && obs.elapsed >= gates.timeout => Verdict::Fail(format!(
             "timed out: {}/{} tasks running{} after {}",
             obs.running,
@@ -246,10 +251,22 @@ mod tests {
     fn gates_decide_each_step_on_an_injected_clock() {
         let step = Step { weight: 10, tasks: 2, bake: 5 * MIN };
         let gates = Gates { http_failures: 3, timeout: 10 * MIN, targets: true };
-        let at = |secs: u64| Observation { elapsed: Duration::from_secs(secs), running: 2, healthy: 2, ..Observation::default() };
+        let at = |secs: u64| Observation {
+            elapsed: Duration::from_secs(secs),
+            running: 2,
+            healthy: 2,
+            http_passes: 1,
+            ..Observation::default()
+        };
         let cases: Vec<(&str, Observation, Option<Duration>, Verdict)> = vec![
             ("healthy but not yet baked", at(200), Some(Duration::from_secs(100)), Verdict::Wait),
             ("healthy and baked", at(400), Some(Duration::from_secs(100)), Verdict::Pass),
+            (
+                "healthy and baked, but the HTTP check has not passed yet",
+                Observation { http_passes: 0, ..at(400) },
+                Some(Duration::from_secs(100)),
+                Verdict::Wait,
+            ),
             ("healthy, baked from when it became healthy", at(350), Some(Duration::from_secs(100)), Verdict::Wait),
             ("still starting", Observation { running: 1, healthy: 1, ..at(60) }, None, Verdict::Wait),
             (
@@ -291,9 +308,9 @@ mod tests {
         let solo = Step { weight: 100, tasks: 1, bake: Duration::ZERO };
         let obs = Observation { stopped: vec!["CannotPullContainerError".into()], ..at(10) };
         assert!(matches!(evaluate(&solo, &gates, &obs, None), Verdict::Fail(_)));
-        // Without a load balancer, running tasks are enough.
-        let no_lb = Gates { targets: false, ..gates };
-        let obs = Observation { running: 2, healthy: 0, ..at(400) };
+        // Without a load balancer (and so without an HTTP check), running tasks are enough.
+        let no_lb = Gates { targets: false, http_failures: 0, ..gates };
+        let obs = Observation { running: 2, healthy: 0, http_passes: 0, ..at(400) };
         assert_eq!(evaluate(&step, &no_lb, &obs, Some(Duration::from_secs(100))), Verdict::Pass);
     }
 

@@ -228,7 +228,7 @@ pub struct Route {
     pub path: String,
     /// Host header pattern, e.g. `api.example.com`.
     pub host: Option<String>,
-    /// Rule priority, 1–50000 (lower wins). Default: derived from how specific the path is.
+    /// Rule priority, 100–50000 (lower wins; 1–99 are kept for blue/green test rules). Default: derived from how specific the path is.
     pub priority: Option<u32>,
 }
 

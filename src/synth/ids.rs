@@ -43,6 +43,12 @@ impl ServiceIds {
     pub fn rule(&self, route_index: usize) -> String {
         format!("{}Rule{}", self.prefix, route_index + 1)
     }
+    /// The rule `X-Ecship-Colour: NAME-COLOUR` reaches a colour by.
+    pub fn test_rule(&self, colour: &str) -> String {
+        let mut c = colour.chars();
+        let capital: String = c.next().map(|f| f.to_ascii_uppercase()).into_iter().chain(c).collect();
+        format!("{}{capital}TestRule", self.prefix)
+    }
     pub fn task_role(&self) -> String {
         format!("{}TaskRole", self.prefix)
     }

@@ -224,6 +224,15 @@ pub struct Condition {
     pub path_pattern_config: Option<Values>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host_header_config: Option<Values>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_header_config: Option<HttpHeader>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HttpHeader {
+    pub http_header_name: &'static str,
+    pub values: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -1,16 +1,16 @@
 //! Per-service infrastructure: a security group that admits only the load balancer (and
 //! the services that call it), target groups (two for canary and blue/green), one listener
-//! rule per route, and an image repository when ecship pushes the image.
+//! rule per route (and a blue/green service's two test rules), and an image repository when ecship pushes the image.
 
 use super::ids::ServiceIds;
 use super::load_balancer::Lb;
 use super::network::Net;
 use super::resources::{
-    Action, Condition, ForwardConfig, Ingress, KeyValue, LifecyclePolicy, ListenerRule, Matcher, Repository, ScanOnPush, SecurityGroup,
-    SecurityGroupIngress, TargetGroup, Values, WeightedTargetGroup,
+    Action, Condition, ForwardConfig, HttpHeader, Ingress, KeyValue, LifecyclePolicy, ListenerRule, Matcher, Repository, ScanOnPush,
+    SecurityGroup, SecurityGroupIngress, TargetGroup, Values, WeightedTargetGroup,
 };
 use super::{Cx, Expr, Resource, Template};
-use crate::model::{Service, ServiceUrl};
+use crate::model::{Service, ServiceUrl, COLOUR_HEADER};
 
 /// What an image repository keeps (the last 50 images); a fixed document, embedded at build time.
 const LIFECYCLE_POLICY: &str = include_str!("../../templates/ecr-lifecycle-policy.json");
@@ -89,12 +89,14 @@ fn target_groups_and_rules(cx: &Cx, t: &mut Template, net: &Net, lb: &Lb, svc: &
             field: "path-pattern",
             path_pattern_config: Some(Values { values: vec![route.path.clone()] }),
             host_header_config: None,
+            http_header_config: None,
         }];
         if let Some(host) = &route.host {
             conditions.push(Condition {
                 field: "host-header",
                 path_pattern_config: None,
                 host_header_config: Some(Values { values: vec![host.clone()] }),
+                http_header_config: None,
             });
         }
         let action = if groups.len() == 2 {
@@ -132,6 +134,38 @@ fn target_groups_and_rules(cx: &Cx, t: &mut Template, net: &Net, lb: &Lb, svc: &
                 priority: route.priority,
                 conditions,
                 actions: vec![action],
+            }),
+        );
+    }
+    test_rules(t, lb, svc, ids, &groups);
+}
+
+/// A blue/green service's test rules: `X-Ecship-Colour: NAME-COLOUR` reaches that colour's
+/// target group whatever the weights, so the idle colour can be checked before the switch.
+fn test_rules(t: &mut Template, lb: &Lb, svc: &Service, ids: &ServiceIds, groups: &[(String, &str)]) {
+    let Some(first) = svc.test_rules else { return };
+    for (k, (group, colour)) in (0u32..).zip(groups) {
+        t.add(
+            ids.test_rule(colour),
+            Resource::new(ListenerRule {
+                listener_arn: Expr::reference(lb.listener),
+                priority: first + k,
+                conditions: vec![Condition {
+                    field: "http-header",
+                    path_pattern_config: None,
+                    host_header_config: None,
+                    http_header_config: Some(HttpHeader {
+                        http_header_name: COLOUR_HEADER,
+                        values: vec![format!("{}-{colour}", svc.name)],
+                    }),
+                }],
+                actions: vec![Action {
+                    r#type: "forward",
+                    target_group_arn: Some(Expr::reference(group)),
+                    forward_config: None,
+                    redirect_config: None,
+                    fixed_response_config: None,
+                }],
             }),
         );
     }

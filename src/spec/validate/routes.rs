@@ -8,6 +8,11 @@
 //! the one whose full hash is smaller keeps it and the other takes the next free number —
 //! so a new route can move an existing one, which `plan` shows. Routes that must never move
 //! take an explicit priority.
+//!
+//! Priorities 1–98 are kept for test rules: each blue/green service with routes gets two
+//! rules that send requests carrying `X-Ecship-Colour: NAME-blue` (or `NAME-green`) to that
+//! colour, whatever the path, so the idle colour can be checked before traffic switches to it.
+//! They come before every route, in pairs placed by a hash of the service's name.
 
 use std::collections::BTreeMap;
 
@@ -22,6 +27,9 @@ use crate::spec::types;
 pub const MAX_RULES: usize = 100;
 /// Derived priorities start here; explicit ones below it always win.
 pub const DERIVED_BASE: u32 = 10_000;
+/// The first priority a route may take; the ones below are test rules' (two per service).
+pub const FIRST_ROUTE_PRIORITY: u32 = 100;
+const TEST_RULE_PAIRS: u32 = (FIRST_ROUTE_PRIORITY - 1) / 2;
 /// Numbers per specificity band; bands run from 10000 (most specific) to 49999.
 const BAND: u32 = 400;
 const BANDS: u32 = 100;
@@ -44,8 +52,14 @@ impl Ctx<'_> {
                 }
             }
             if let Some(pr) = r.priority {
-                if !(1..=50_000).contains(&pr) {
-                    self.err(&format!("{p}.priority"), format!("{pr} is out of range: use 1 to 50000"));
+                if pr == 0 || pr > 50_000 {
+                    self.err(&format!("{p}.priority"), format!("{pr} is out of range: use {FIRST_ROUTE_PRIORITY} to 50000"));
+                } else if pr < FIRST_ROUTE_PRIORITY {
+                    self.err(
+                        &format!("{p}.priority"),
+                        format!("{pr} is kept for ecship's test rules: use {FIRST_ROUTE_PRIORITY} to 50000"),
+                    )
+                    .hint("1 to 99 are the rules that reach a blue/green service's colours directly; any route comes after them");
                 }
             }
             out.push(model::Route { path: r.path.clone(), host: r.host.clone(), priority: r.priority.unwrap_or(0) });
@@ -59,6 +73,7 @@ impl Ctx<'_> {
         let mut conditions: BTreeMap<(Option<String>, String), String> = BTreeMap::new();
         let mut total = 0;
         for (name, svc) in services.iter() {
+            total += 2 * usize::from(svc.has_test_rules());
             for (i, r) in svc.routes.iter().enumerate() {
                 total += 1;
                 let here = format!("services.{name}.routes[{i}]");
@@ -109,6 +124,36 @@ impl Ctx<'_> {
             }
         }
         self.unreachable_routes(services);
+        self.assign_test_rules(services);
+    }
+
+    /// Two test rules per blue/green service with routes, placed like derived priorities:
+    /// by a hash of the name, the next free pair on a collision.
+    fn assign_test_rules(&mut self, services: &mut BTreeMap<ServiceName, model::Service>) {
+        let mut wanted: Vec<([u8; 32], ServiceName)> = services
+            .values()
+            .filter(|s| s.has_test_rules())
+            .map(|s| (Sha256::digest(format!("test|{}", s.name).as_bytes()).into(), s.name.clone()))
+            .collect();
+        wanted.sort();
+        let mut taken = [false; TEST_RULE_PAIRS as usize];
+        for (hash, name) in wanted {
+            let start = u32::from_be_bytes([hash[0], hash[1], hash[2], hash[3]]) % TEST_RULE_PAIRS;
+            let Some(pair) = (0..TEST_RULE_PAIRS).map(|k| (start + k) % TEST_RULE_PAIRS).find(|p| !taken[*p as usize]) else {
+                self.err(
+                    &format!("services.{name}.deploy"),
+                    format!(
+                        "more than {TEST_RULE_PAIRS} blue/green services with routes: the load balancer has no room for their test rules"
+                    ),
+                )
+                .hint("deploy some of them as canary, or split the stack");
+                continue;
+            };
+            taken[pair as usize] = true;
+            if let Some(svc) = services.get_mut(&name) {
+                svc.test_rules = Some(2 * pair + 1);
+            }
+        }
     }
 
     /// A rule is never reached when an earlier one (lower number) matches all it would.

@@ -84,6 +84,7 @@ impl Ctx<'_> {
             deploy,
             autoscaling,
             references,
+            test_rules: None,
         }
     }
 

@@ -204,9 +204,14 @@ fn routes() {
     expect(&BASE.replace("\"/*\"", &format!("\"/{}\"", "a".repeat(130))), "services.web.routes[0].path", "allows 128");
     expect(&BASE.replace("\"/*\"", "\"/a b\""), "services.web.routes[0].path", "does not allow");
     expect(&BASE.replace("{ path: \"/*\" }", "{ path: \"/*\", host: \"bad_host\" }"), "services.web.routes[0].host", "may hold only");
-    expect(&BASE.replace("{ path: \"/*\" }", "{ path: \"/*\", priority: 0 }"), "services.web.routes[0].priority", "use 1 to 50000");
+    expect(&BASE.replace("{ path: \"/*\" }", "{ path: \"/*\", priority: 0 }"), "services.web.routes[0].priority", "use 100 to 50000");
+    expect(
+        &BASE.replace("{ path: \"/*\" }", "{ path: \"/*\", priority: 7 }"),
+        "services.web.routes[0].priority",
+        "kept for ecship's test rules",
+    );
     expect(&BASE.replace("    port: 80\n", ""), "services.web.port", "needs a `port`");
-    let clash = format!("{}  api:\n    image: nginx:1.27\n    port: 80\n    count: 2\n    routes: [ {{ path: \"/api*\", priority: 5 }}, {{ path: \"/v2*\", priority: 5 }} ]\n", BASE);
+    let clash = format!("{}  api:\n    image: nginx:1.27\n    port: 80\n    count: 2\n    routes: [ {{ path: \"/api*\", priority: 500 }}, {{ path: \"/v2*\", priority: 500 }} ]\n", BASE);
     expect(&clash, "services.api.routes[1].priority", "already used by services.api.routes[0]");
     let dup = format!("{}  api:\n    image: nginx:1.27\n    port: 80\n    count: 2\n    routes: [ {{ path: \"/*\" }} ]\n", BASE);
     expect(&dup, "services.web.routes[0].path", "already routed");
@@ -478,8 +483,8 @@ fn yaml_merge_keys_work() {
 #[test]
 fn a_route_hidden_behind_an_earlier_catch_all_is_an_error() {
     let yaml = format!(
-        "{}  api:\n    image: nginx:1.27\n    port: 80\n    count: 2\n    routes: [ {{ path: \"/api/*\", priority: 2 }} ]\n",
-        BASE.replace("{ path: \"/*\" }", "{ path: \"/*\", priority: 1 }")
+        "{}  api:\n    image: nginx:1.27\n    port: 80\n    count: 2\n    routes: [ {{ path: \"/api/*\", priority: 200 }} ]\n",
+        BASE.replace("{ path: \"/*\" }", "{ path: \"/*\", priority: 100 }")
     );
     expect(&yaml, "services.api.routes[0].path", "never reached: services.web.routes[0]");
     // Derived priorities put the specific route first.

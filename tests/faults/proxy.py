@@ -1,0 +1,194 @@
+"""A fault-injecting HTTP proxy for ecship's reliability tests: between ecship and the AWS
+emulator (or the OCI registry), it fails, drops or delays requests as AWS and flaky networks
+do, so the tests can show that ecship retries what is safe to retry and still converges.
+
+Usage: python tests/faults/proxy.py PORT UPSTREAM_URL [options]
+
+  --rate R            share of requests that fail (0 to 1; default 0)
+  --kinds K,...       how they fail: throttle (HTTP 400 Throttling, or 429 from a registry),
+                      5xx (500/503), drop (connection closed without an answer);
+                      default all three
+  --max-in-a-row N    never fail one operation more than N times in a row (default 3), so
+                      a client that makes enough attempts always gets through
+  --delay OP=SECONDS  answer OP (an AWS action name, e.g. ModifyRule) that much later; the
+                      request has taken effect by then. Repeatable.
+  --seed S            random seed (default 1)
+
+Faults are injected before a request reaches the upstream: it has no effect. Nothing under
+/__faults is forwarded: GET /__faults answers with what was injected, as JSON
+({"forwarded": n, "faults": {"throttle": n, ...}, "by_operation": {...}}).
+"""
+
+import argparse
+import http.client
+import json
+import random
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Optional
+
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
+
+
+class Faults:
+    def __init__(self, rate: float, kinds: list, max_in_a_row: int, delays: dict, seed: int) -> None:
+        self.rate = rate
+        self.kinds = kinds
+        self.max_in_a_row = max_in_a_row
+        self.delays = delays
+        self.random = random.Random(seed)
+        self.lock = threading.Lock()
+        self.in_a_row: dict = {}
+        self.forwarded = 0
+        self.counts: dict = {}
+        self.by_operation: dict = {}
+
+    def decide(self, operation: str) -> Optional[str]:
+        with self.lock:
+            streak = self.in_a_row.get(operation, 0)
+            if self.rate > 0 and streak < self.max_in_a_row and self.random.random() < self.rate:
+                kind = self.random.choice(self.kinds)
+                self.in_a_row[operation] = streak + 1
+                self.counts[kind] = self.counts.get(kind, 0) + 1
+                self.by_operation[operation] = self.by_operation.get(operation, 0) + 1
+                return kind
+            self.in_a_row[operation] = 0
+            self.forwarded += 1
+            return None
+
+    def report(self) -> bytes:
+        with self.lock:
+            return json.dumps({"forwarded": self.forwarded, "faults": self.counts, "by_operation": self.by_operation}).encode()
+
+
+def operation(method: str, path: str, headers, body: bytes) -> str:
+    """The AWS action (JSON protocols name it in X-Amz-Target, query ones in the form body),
+    or METHOD PATH-KIND for a registry."""
+    target = headers.get("X-Amz-Target")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    if body and "x-www-form-urlencoded" in (headers.get("Content-Type") or ""):
+        action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action")
+        if action:
+            return action[0]
+    parts = path.split("?")[0].rstrip("/").split("/")
+    kind = next((p for p in reversed(parts) if p in ("blobs", "uploads", "manifests")), parts[-1] if parts else "")
+    return f"{method} {kind}"
+
+
+def error(handler: "Proxy", kind: str, protocol: str) -> None:
+    if kind == "drop":
+        handler.close_connection = True
+        try:
+            handler.connection.shutdown(2)
+        except OSError:
+            pass
+        return
+    if protocol == "registry":
+        status, ctype = (429, "application/json") if kind == "throttle" else (503, "application/json")
+        body = json.dumps({"errors": [{"code": "TOOMANYREQUESTS" if kind == "throttle" else "UNAVAILABLE", "message": "injected"}]})
+    elif protocol == "json":
+        status, ctype = (400, "application/x-amz-json-1.1") if kind == "throttle" else (500, "application/x-amz-json-1.1")
+        body = json.dumps({"__type": "ThrottlingException" if kind == "throttle" else "InternalFailure", "message": "injected"})
+    else:
+        status, ctype = (400, "text/xml") if kind == "throttle" else (503, "text/xml")
+        code = "Throttling" if kind == "throttle" else "ServiceUnavailable"
+        body = f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>injected</Message></Error><RequestId>injected</RequestId></ErrorResponse>"
+    data = body.encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", ctype)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
+class Proxy(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    faults: Faults
+    upstream: urllib.parse.SplitResult
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
+        return
+
+    def body(self) -> bytes:
+        if (self.headers.get("Transfer-Encoding") or "").lower() == "chunked":
+            out = bytearray()
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return bytes(out)
+                out += self.rfile.read(size)
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def handle_any(self) -> None:
+        body = self.body()
+        if self.path.startswith("/__faults"):
+            data = self.faults.report()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        op = operation(self.command, self.path, self.headers, body)
+        protocol = "json" if self.headers.get("X-Amz-Target") else "query" if "Action=" in body[:200].decode("latin-1") else "registry"
+        # The emulator's own API (readiness, state) is never faulted.
+        kind = None if self.path.startswith("/moto-api") else self.faults.decide(op)
+        if kind is not None:
+            error(self, kind, protocol)
+            return
+        conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=300)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP and k.lower() != "content-length"}
+        headers["Content-Length"] = str(len(body))
+        conn.request(self.command, self.path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        delay = self.faults.delays.get(op)
+        if delay:
+            time.sleep(delay)
+        self.send_response(resp.status, resp.reason)
+        for k, v in resp.getheaders():
+            if k.lower() not in HOP_BY_HOP and k.lower() != "content-length":
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+        conn.close()
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = handle_any
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="fault-injecting HTTP proxy")
+    parser.add_argument("port", type=int)
+    parser.add_argument("upstream")
+    parser.add_argument("--rate", type=float, default=0.0)
+    parser.add_argument("--kinds", default="throttle,5xx,drop")
+    parser.add_argument("--max-in-a-row", type=int, default=3)
+    parser.add_argument("--delay", action="append", default=[])
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    kinds = [k for k in args.kinds.split(",") if k]
+    if any(k not in ("throttle", "5xx", "drop") for k in kinds) or not 0 <= args.rate <= 1:
+        sys.exit("--kinds takes throttle, 5xx and drop; --rate is between 0 and 1")
+    delays = {}
+    for d in args.delay:
+        op, _, secs = d.partition("=")
+        delays[op] = float(secs)
+    Proxy.faults = Faults(args.rate, kinds, args.max_in_a_row, delays, args.seed)
+    Proxy.upstream = urllib.parse.urlsplit(args.upstream)
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Proxy)
+    server.daemon_threads = True
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
