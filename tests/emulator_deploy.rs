@@ -225,7 +225,7 @@ async fn mysfits_deploys_redeploys_without_writes_changes_one_revision_rolls_bac
         "{}",
         destroyed.stdout
     );
-    assert_nothing_left(&emulator, "mysfits").await;
+    emulator.assert_nothing_left("mysfits").await;
     let again = run(&emulator, &["destroy", "--stack", "mysfits", "--yes"], &[]);
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert!(again.stdout.contains("stack mysfits does not exist: nothing to destroy"), "{}", again.stdout);
@@ -270,40 +270,6 @@ async fn destroy_keeps_images_and_logs_when_asked() {
     assert!(cfn.describe_stacks().stack_name("mysfits").send().await.is_err(), "the stack is gone");
 }
 
-/// Through the AWS API: no stack, no active service or cluster, no task definition of the
-/// stack's families, no load balancer or target group, and nothing the tagging API still
-/// finds under the stack's tag.
-async fn assert_nothing_left(emulator: &Emulator, stack: &str) {
-    let config = emulator.sdk_config().await;
-    let cfn = aws_sdk_cloudformation::Client::new(&config);
-    assert!(cfn.describe_stacks().stack_name(stack).send().await.is_err(), "the stack is gone");
-    let ecs = aws_sdk_ecs::Client::new(&config);
-    let clusters = ecs.describe_clusters().clusters(stack).send().await.expect("DescribeClusters");
-    assert!(clusters.clusters().iter().all(|c| c.status() == Some("INACTIVE")), "the cluster is inactive");
-    let families = ecs.list_task_definition_families().family_prefix(format!("{stack}-")).send().await.expect("families");
-    for family in families.families() {
-        for status in [aws_sdk_ecs::types::TaskDefinitionStatus::Active, aws_sdk_ecs::types::TaskDefinitionStatus::Inactive] {
-            let left = ecs.list_task_definitions().family_prefix(family).status(status).send().await.expect("list");
-            assert!(left.task_definition_arns().is_empty(), "task definitions left: {:?}", left.task_definition_arns());
-        }
-    }
-    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
-    assert!(elb.describe_load_balancers().send().await.expect("lbs").load_balancers().is_empty(), "no load balancer");
-    assert!(elb.describe_target_groups().send().await.expect("tgs").target_groups().is_empty(), "no target group");
-    // The Resource Groups Tagging API sees tags across services. A deleted NAT gateway stays
-    // listed (state `deleted`) for a while, as on AWS.
-    let python = common::venv_tool("python");
-    let script = format!(
-        "import boto3\nc = boto3.client('resourcegroupstaggingapi', endpoint_url='{}', region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')\ngone = {{n['NatGatewayId'] for n in boto3.client('ec2', endpoint_url='{}', region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test').describe_nat_gateways()['NatGateways'] if n['State'] == 'deleted'}}\nprint('\\n'.join(r['ResourceARN'] for r in c.get_resources(TagFilters=[{{'Key': 'ecship:stack', 'Values': ['{stack}']}}])['ResourceTagMappingList'] if r['ResourceARN'].rsplit('/', 1)[-1] not in gone))",
-        emulator.url,
-        emulator.url
-    );
-    let out = std::process::Command::new(python).args(["-c", &script]).output().expect("python runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let tagged = String::from_utf8_lossy(&out.stdout);
-    assert!(tagged.trim().is_empty(), "still tagged ecship:stack={stack}:\n{tagged}");
-}
-
 #[tokio::test]
 async fn forum_and_blog_deploy_show_their_status_and_are_destroyed() {
     let emulator = Emulator::start();
@@ -332,7 +298,7 @@ async fn forum_and_blog_deploy_show_their_status_and_are_destroyed() {
         let result = destroyed.result();
         assert_eq!(result["destroy"]["leftovers"], serde_json::json!([]), "{result}");
         assert_eq!(result["destroy"]["services"].as_array().map(Vec::len), Some(services.len()));
-        assert_nothing_left(&emulator, stack).await;
+        emulator.assert_nothing_left(stack).await;
     }
 }
 

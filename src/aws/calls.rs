@@ -37,6 +37,12 @@ impl Calls {
         self.snapshot().iter().filter(|(op, _)| is_write(op)).map(|(_, c)| c.calls).sum()
     }
 
+    /// Attempts beyond the first, in all: throttling, 5xx answers and dropped connections the
+    /// SDK retried.
+    pub fn retries(&self) -> u32 {
+        self.snapshot().values().map(|c| c.attempts.saturating_sub(c.calls)).sum()
+    }
+
     fn bump(&self, cfg: &ConfigBag, attempt: bool) {
         let Some(meta) = cfg.load::<Metadata>() else { return };
         let key = format!("{}.{}", meta.service(), meta.name());

@@ -92,7 +92,7 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
     match result {
         Ok(done) => {
             if report.json() {
-                report.json_line(&json!({ "result": "deployed", "changed": done.changed(), "plan": plan, "deploy": done, "api_calls": calls.snapshot(), "writes": calls.writes() }))?;
+                report.json_line(&json!({ "result": "deployed", "changed": done.changed(), "plan": plan, "deploy": done, "api_calls": calls.snapshot(), "writes": calls.writes(), "retries": calls.retries() }))?;
             } else if !done.changed() {
                 report.line(&format!("no changes: stack {stack} and its services already match the spec; nothing was written"))?;
             } else {

@@ -36,19 +36,19 @@ pub fn run(args: &DestroyArgs, global: &super::Global<'_>, report: &mut Report) 
     let result = super::runtime()?.block_on(async {
         let aws = super::connect(global, region.as_deref()).await?;
         tokio::select! {
-            r = destroy::destroy(&aws, &opts, reporter.as_ref()) => anyhow::Ok(Some((r?, aws.calls().snapshot()))),
+            r = destroy::destroy(&aws, &opts, reporter.as_ref()) => anyhow::Ok(Some((r?, aws.calls().snapshot(), aws.calls().retries()))),
             _ = tokio::signal::ctrl_c() => anyhow::Ok(None),
         }
     })?;
     drop(reporter);
-    let Some((done, calls)) = result else {
+    let Some((done, calls, retries)) = result else {
         report.error(&anyhow::anyhow!("interrupted: part of stack {stack} may be deleted already; run `ecship destroy` again to finish"));
         return Ok(exit::INTERRUPTED);
     };
     let code = if done.leftovers.is_empty() { exit::OK } else { exit::ERROR };
     if report.json() {
         report.json_line(
-            &json!({ "result": if code == exit::OK { "destroyed" } else { "leftovers" }, "destroy": done, "api_calls": calls }),
+            &json!({ "result": if code == exit::OK { "destroyed" } else { "leftovers" }, "destroy": done, "api_calls": calls, "retries": retries }),
         )?;
         return Ok(code);
     }

@@ -27,12 +27,12 @@ pub fn run(args: &PushArgs, global: &super::Global<'_>, report: &mut Report) -> 
     let result = runtime.block_on(async {
         let aws = super::connect(global, m.region.as_deref()).await?;
         tokio::select! {
-            r = image::push_stack(&aws, m, pending, global.registry_endpoint, reporter.as_ref()) => anyhow::Ok(Some((r, aws.calls().snapshot()))),
+            r = image::push_stack(&aws, m, pending, global.registry_endpoint, reporter.as_ref()) => anyhow::Ok(Some((r, aws.calls().snapshot(), aws.calls().retries()))),
             _ = tokio::signal::ctrl_c() => anyhow::Ok(None),
         }
     })?;
     drop(reporter);
-    let Some((result, calls)) = result else {
+    let Some((result, calls, retries)) = result else {
         report.error(&anyhow::anyhow!(
             "interrupted: blobs already in the registry stay there; run `ecship push {}` again to send the rest",
             args.file.display()
@@ -47,7 +47,7 @@ pub fn run(args: &PushArgs, global: &super::Global<'_>, report: &mut Report) -> 
         }
     };
     if report.json() {
-        report.json_line(&json!({ "result": "pushed", "images": pushed, "api_calls": calls }))?;
+        report.json_line(&json!({ "result": "pushed", "images": pushed, "api_calls": calls, "retries": retries }))?;
     } else {
         for p in &pushed {
             report.line(&summary(p))?;

@@ -124,6 +124,42 @@ impl Emulator {
     }
 }
 
+impl Emulator {
+    /// Through the AWS API: no stack, no active service or cluster, no task definition of the
+    /// stack's families, no load balancer or target group, and nothing the tagging API still
+    /// finds under the stack's tag.
+    pub async fn assert_nothing_left(&self, stack: &str) {
+        let config = self.sdk_config().await;
+        let cfn = aws_sdk_cloudformation::Client::new(&config);
+        assert!(cfn.describe_stacks().stack_name(stack).send().await.is_err(), "the stack is gone");
+        let ecs = aws_sdk_ecs::Client::new(&config);
+        let clusters = ecs.describe_clusters().clusters(stack).send().await.expect("DescribeClusters");
+        assert!(clusters.clusters().iter().all(|c| c.status() == Some("INACTIVE")), "the cluster is inactive");
+        let families = ecs.list_task_definition_families().family_prefix(format!("{stack}-")).send().await.expect("families");
+        for family in families.families() {
+            for status in [aws_sdk_ecs::types::TaskDefinitionStatus::Active, aws_sdk_ecs::types::TaskDefinitionStatus::Inactive] {
+                let left = ecs.list_task_definitions().family_prefix(family).status(status).send().await.expect("list");
+                assert!(left.task_definition_arns().is_empty(), "task definitions left: {:?}", left.task_definition_arns());
+            }
+        }
+        let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
+        assert!(elb.describe_load_balancers().send().await.expect("lbs").load_balancers().is_empty(), "no load balancer");
+        assert!(elb.describe_target_groups().send().await.expect("tgs").target_groups().is_empty(), "no target group");
+        // The Resource Groups Tagging API sees tags across services. A deleted NAT gateway stays
+        // listed (state `deleted`) for a while, as on AWS.
+        let python = crate::common::venv_tool("python");
+        let script = format!(
+            "import boto3\nc = boto3.client('resourcegroupstaggingapi', endpoint_url='{}', region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')\ngone = {{n['NatGatewayId'] for n in boto3.client('ec2', endpoint_url='{}', region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test').describe_nat_gateways()['NatGateways'] if n['State'] == 'deleted'}}\nprint('\\n'.join(r['ResourceARN'] for r in c.get_resources(TagFilters=[{{'Key': 'ecship:stack', 'Values': ['{stack}']}}])['ResourceTagMappingList'] if r['ResourceARN'].rsplit('/', 1)[-1] not in gone))",
+            self.url,
+            self.url
+        );
+        let out = std::process::Command::new(python).args(["-c", &script]).output().expect("python runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let tagged = String::from_utf8_lossy(&out.stdout);
+        assert!(tagged.trim().is_empty(), "still tagged ecship:stack={stack}:\n{tagged}");
+    }
+}
+
 impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.child.kill();
