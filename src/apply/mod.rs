@@ -123,6 +123,8 @@ pub struct Deployed {
     pub images: Vec<Pushed>,
     pub services: Vec<ServiceResult>,
     pub removed: Vec<String>,
+    /// Old task-definition revisions deregistered and deleted (`deploy.keep_revisions`).
+    pub pruned: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -349,6 +351,9 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
     let mut results = Vec::new();
     let mut watches = Vec::new();
     let live = plan::live_weights(m, observed);
+    // Revisions any service ran before this deploy, or runs after it: never pruned.
+    let mut in_use: BTreeSet<String> = observed.services.values().map(|s| s.task_definition.clone()).collect();
+    let mut new_families: Vec<(String, u32)> = Vec::new();
     let mut jobs: Vec<colours::Job> = Vec::new();
     let mut abandoned: Vec<colours::Job> = Vec::new();
     for svc in m.services.values() {
@@ -357,6 +362,10 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
             Some(l) if l.task_def == td => (l.arn.clone(), false),
             _ => (ecs.register(&td, &render::task_tags(m, svc)).await?, true),
         };
+        in_use.insert(arn.clone());
+        if registered {
+            new_families.push((td.family.clone(), svc.deploy.keep_revisions));
+        }
         // A two-colour service's revision goes to a colour decided below: named by the service.
         let shown = if live.contains_key(&svc.name) { svc.name.to_string() } else { config.name.clone() };
         r.event(&Event::TaskDefinition { service: shown, revision: revision_name(&arn).to_string(), registered });
@@ -484,5 +493,52 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
     if !failures.is_empty() {
         return Err(DeployError::Rollout { failures });
     }
-    Ok(Deployed { stack: stack.to_string(), infrastructure, images: pushed, services: results, removed })
+
+    // 8. Revision hygiene, after success only: what a failed rollout leaves is evidence.
+    let mut pruned = Vec::new();
+    for (family, keep) in &new_families {
+        let old = prunable(&ecs.revisions(family, true).await?, *keep as usize, &in_use);
+        for arn in &old {
+            ecs.deregister(arn).await?;
+        }
+        // Deregistered by this run or an earlier, interrupted one.
+        let inactive: Vec<String> = ecs.revisions(family, false).await?.into_iter().filter(|a| !in_use.contains(a)).collect();
+        ecs.delete_task_definitions(&inactive).await?;
+        if !old.is_empty() {
+            r.event(&Event::Step {
+                message: format!(
+                    "revisions: {} old revision{} of {family} deleted, the last {keep} kept",
+                    old.len(),
+                    if old.len() == 1 { "" } else { "s" }
+                ),
+            });
+        }
+        pruned.extend(old.iter().map(|a| revision_name(a).to_string()));
+    }
+    Ok(Deployed { stack: stack.to_string(), infrastructure, images: pushed, services: results, removed, pruned })
+}
+
+/// The revisions of one family (ARNs, any order) to deregister: all but the `keep` newest,
+/// and never one in use.
+fn prunable(revisions: &[String], keep: usize, in_use: &BTreeSet<String>) -> Vec<String> {
+    let number = |arn: &str| revision_name(arn).rsplit_once(':').and_then(|(_, n)| n.parse::<u32>().ok()).unwrap_or(u32::MAX);
+    let mut sorted: Vec<&String> = revisions.iter().collect();
+    sorted.sort_by_key(|a| std::cmp::Reverse(number(a)));
+    sorted.into_iter().skip(keep).filter(|a| !in_use.contains(*a)).cloned().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pruning_keeps_the_newest_revisions_and_any_in_use() {
+        let arn = |n: u32| format!("arn:aws:ecs:us-east-1:1:task-definition/s-web:{n}");
+        let all: Vec<String> = [3, 1, 12, 2, 11, 10].into_iter().map(arn).collect();
+        let none = BTreeSet::new();
+        assert_eq!(prunable(&all, 3, &none), vec![arn(3), arn(2), arn(1)], "by number, not by text or order");
+        assert_eq!(prunable(&all, 10, &none), Vec::<String>::new());
+        let running = BTreeSet::from([arn(2)]);
+        assert_eq!(prunable(&all, 3, &running), vec![arn(3), arn(1)], "a revision a service runs stays");
+    }
 }

@@ -301,6 +301,8 @@ pub struct Deploy {
     pub check: Option<Check>,
     #[serde(with = "secs")]
     pub timeout: Duration,
+    /// Task-definition revisions kept per family after a successful deploy.
+    pub keep_revisions: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -260,6 +260,10 @@ pub struct Deploy {
     pub check: Option<Check>,
     /// Give up and roll back after this long. Default 15m.
     pub timeout: Option<String>,
+    /// Task-definition revisions kept after a successful deploy that registered a new one;
+    /// older ones are deregistered and deleted (revisions a service runs always stay).
+    /// Default 10, at least 2.
+    pub keep_revisions: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

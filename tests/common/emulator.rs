@@ -125,6 +125,40 @@ impl Emulator {
 }
 
 impl Emulator {
+    /// What a user would compare between two deployments of one stack: its resources, its ECS
+    /// services (desired count, task-definition revision) and its active task definitions.
+    pub async fn state(&self, stack: &str) -> serde_json::Value {
+        let config = self.sdk_config().await;
+        let cfn = aws_sdk_cloudformation::Client::new(&config);
+        let resources = cfn.list_stack_resources().stack_name(stack).send().await.expect("ListStackResources");
+        let mut resources: Vec<(String, String, String)> = resources
+            .stack_resource_summaries()
+            .iter()
+            .map(|r| {
+                (
+                    r.logical_resource_id().unwrap_or("").to_string(),
+                    r.resource_type().unwrap_or("").to_string(),
+                    r.resource_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                )
+            })
+            .collect();
+        resources.sort();
+        let ecs = aws_sdk_ecs::Client::new(&config);
+        let arns = ecs.list_services().cluster(stack).send().await.expect("ListServices").service_arns().to_vec();
+        let described = ecs.describe_services().cluster(stack).set_services(Some(arns)).send().await.expect("DescribeServices");
+        let revision = |arn: &str| arn.rsplit('/').next().unwrap_or("").to_string();
+        let mut services: Vec<(String, i32, String)> = described
+            .services()
+            .iter()
+            .map(|s| (s.service_name().unwrap_or("").to_string(), s.desired_count(), revision(s.task_definition().unwrap_or(""))))
+            .collect();
+        services.sort();
+        let defs = ecs.list_task_definitions().family_prefix(format!("{stack}-")).send().await.expect("ListTaskDefinitions");
+        let mut defs: Vec<String> = defs.task_definition_arns().iter().map(|a| revision(a)).collect();
+        defs.sort();
+        serde_json::json!({ "resources": resources, "services": services, "task_definitions": defs })
+    }
+
     /// Through the AWS API: no stack, no active service or cluster, no task definition of the
     /// stack's families, no load balancer or target group, and nothing the tagging API still
     /// finds under the stack's tag.

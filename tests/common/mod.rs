@@ -46,3 +46,16 @@ pub fn venv_tool(name: &str) -> PathBuf {
     assert!(tool.is_file(), "{} is missing: run scripts/setup (it installs tests/requirements.txt into .venv)", tool.display());
     tool
 }
+
+/// A copy of stacks/mysfits.yaml with a shorter canary bake, beside the example's build
+/// contexts; `changed`: with new settings for both services.
+pub fn quick_mysfits(dir: &std::path::Path, changed: bool) -> String {
+    let mut text = std::fs::read_to_string(root().join("stacks/mysfits.yaml")).expect("the example").replace("bake: 5m", "bake: 1s");
+    if changed {
+        text = text.replace("DDB_TABLE: mysfits", "DDB_TABLE: mysfits-v2").replace("${LOGLEVEL:-info}", "warn");
+    }
+    let path = dir.join("mysfits.yaml");
+    std::fs::write(&path, text).expect("write");
+    std::os::unix::fs::symlink(root().join("stacks/mysfits"), dir.join("mysfits")).expect("link build contexts");
+    path.display().to_string()
+}

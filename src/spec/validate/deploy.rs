@@ -8,7 +8,14 @@ use crate::spec::types;
 impl Ctx<'_> {
     pub(super) fn deploy(&mut self, path: &str, raw: &types::Service, count: u32) -> model::Deploy {
         let p = format!("{path}.deploy");
-        let d = raw.deploy.clone().unwrap_or(types::Deploy { strategy: None, canary: None, blue_green: None, check: None, timeout: None });
+        let d = raw.deploy.clone().unwrap_or(types::Deploy {
+            strategy: None,
+            canary: None,
+            blue_green: None,
+            check: None,
+            timeout: None,
+            keep_revisions: None,
+        });
         // Rolling replaces half the tasks at a time; half of one task is not a step, so a
         // single task defaults to doubling (the new task starts before the old one stops).
         let kind = d.strategy.unwrap_or(if count <= 1 { types::Strategy::Doubling } else { types::Strategy::Rolling });
@@ -49,7 +56,12 @@ impl Ctx<'_> {
         }
         let check = d.check.as_ref().map(|c| self.check(&format!("{p}.check"), c, raw));
         let timeout = self.duration(&format!("{p}.timeout"), d.timeout.as_deref(), 900, 60, 86_400);
-        model::Deploy { strategy, check, timeout }
+        let keep_revisions = d.keep_revisions.unwrap_or(10);
+        if !(2..=1000).contains(&keep_revisions) {
+            self.err(&format!("{p}.keep_revisions"), format!("{keep_revisions} is out of range: use 2 to 1000"))
+                .hint("at least 2, so `ecship rollback` has a previous revision to go back to");
+        }
+        model::Deploy { strategy, check, timeout, keep_revisions }
     }
 
     fn canary(&mut self, p: &str, raw: Option<&types::Canary>) -> Strategy {

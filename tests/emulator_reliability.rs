@@ -1,0 +1,152 @@
+//! Interrupted runs converge, and old revisions go: the real binary against the emulator,
+//! killed (SIGKILL: no chance to clean up) at many points of a deploy, a canary rollout and a
+//! destroy; each time the next run must end where an uninterrupted one does — the same
+//! resources, services and task-definition revisions, nothing duplicated or left behind.
+
+mod common;
+#[path = "common/emulator.rs"]
+mod emulator;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use emulator::Emulator;
+
+const IMAGES: [&str; 4] = [
+    "--image",
+    "monolith=123456789012.dkr.ecr.us-east-1.amazonaws.com/mysfits/monolith:v1",
+    "--image",
+    "like=123456789012.dkr.ecr.us-east-1.amazonaws.com/mysfits/like:v1",
+];
+
+/// Where to kill: the `nth` (from 1) JSON line containing `needle`.
+#[derive(Debug, Clone, Copy)]
+struct KillPoint {
+    needle: &'static str,
+    nth: usize,
+}
+
+const fn at(needle: &'static str, nth: usize) -> KillPoint {
+    KillPoint { needle, nth }
+}
+
+/// Run `ecship ARGS --output json` and kill it at `point`, which it must reach.
+fn kill_at(emulator: &Emulator, args: &[&str], point: KillPoint) {
+    let mut cmd = emulator.ecship_process();
+    let mut child = cmd.args(args).args(["--output", "json"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("ecship starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut seen = 0;
+    let mut lines = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("a line");
+        if line.contains(point.needle) {
+            seen += 1;
+            if seen == point.nth {
+                child.kill().expect("kill -9");
+                let _ = child.wait();
+                return;
+            }
+        }
+        lines.push(line);
+    }
+    let _ = child.wait();
+    panic!("{args:?} ended before {point:?}:\n{}", lines.join("\n"));
+}
+
+fn deploy_args(file: &str) -> Vec<&str> {
+    let mut args = vec!["deploy", file];
+    args.extend_from_slice(&IMAGES);
+    args
+}
+
+fn deploy(emulator: &Emulator, file: &str) {
+    let out = emulator.run(&deploy_args(file), &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_first_deploy_killed_anywhere_converges_on_the_next() {
+    let dir = tempfile::tempdir().expect("dir");
+    let spec = common::quick_mysfits(dir.path(), false);
+    let reference = Emulator::start();
+    deploy(&reference, &spec);
+    let expected = reference.state("mysfits").await;
+    for point in [
+        at(r#""event":"stack_event""#, 1),
+        at(r#""event":"stack""#, 1),
+        at(r#""event":"task_definition""#, 1),
+        at(r#""event":"service""#, 1),
+        at(r#""event":"progress""#, 1),
+    ] {
+        let emulator = Emulator::start();
+        kill_at(&emulator, &deploy_args(&spec), point);
+        deploy(&emulator, &spec);
+        assert_eq!(emulator.state("mysfits").await, expected, "killed at {point:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rollout_killed_anywhere_converges_on_the_next_deploy() {
+    let (dir1, dir2) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let (first, second) = (common::quick_mysfits(dir1.path(), false), common::quick_mysfits(dir2.path(), true));
+    let reference = Emulator::start();
+    deploy(&reference, &first);
+    deploy(&reference, &second);
+    let expected = reference.state("mysfits").await;
+    for point in [
+        at(r#""event":"task_definition""#, 1),
+        at(r#""event":"service""#, 1),
+        at(r#""event":"traffic""#, 1),
+        at(r#""event":"traffic""#, 2),
+        at(r#""event":"traffic""#, 3),
+    ] {
+        let emulator = Emulator::start();
+        deploy(&emulator, &first);
+        kill_at(&emulator, &deploy_args(&second), point);
+        deploy(&emulator, &second);
+        assert_eq!(emulator.state("mysfits").await, expected, "killed at {point:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_destroy_killed_anywhere_finishes_on_the_next() {
+    let dir = tempfile::tempdir().expect("dir");
+    let spec = common::quick_mysfits(dir.path(), false);
+    for point in [at("services: deleting the services", 1), at("task definitions: deregistering", 1), at("stack mysfits: deleting", 1)] {
+        let emulator = Emulator::start();
+        deploy(&emulator, &spec);
+        kill_at(&emulator, &["destroy", &spec, "--yes"], point);
+        let again = emulator.run(&["destroy", &spec, "--yes"], &[]);
+        assert_eq!(again.code, 0, "killed at {point:?}: {}{}", again.stdout, again.stderr);
+        emulator.assert_nothing_left("mysfits").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deploy_keeps_the_last_revisions_and_deletes_older_ones() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("keep.yaml");
+    let mut last = serde_json::Value::Null;
+    for version in 1..=4 {
+        std::fs::write(
+            &path,
+            format!("stack: keep\nnetwork: {{ cidr: 10.0.0.0/16, azs: 2, nat: none }}\nservices:\n  web:\n    image: nginx:1.27\n    count: 2\n    env: {{ VERSION: \"{version}\" }}\n    deploy: {{ strategy: rolling, keep_revisions: 2 }}\n"),
+        )
+        .expect("write");
+        let out = emulator.run(&["deploy", &path.display().to_string(), "--output", "json"], &[]);
+        assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+        last = out.result();
+    }
+    assert_eq!(last["deploy"]["pruned"], serde_json::json!(["keep-web:2"]), "{last}");
+    let ecs = aws_sdk_ecs::Client::new(&emulator.sdk_config().await);
+    let names = |status: aws_sdk_ecs::types::TaskDefinitionStatus| {
+        let ecs = ecs.clone();
+        async move {
+            let out = ecs.list_task_definitions().family_prefix("keep-web").status(status).send().await.expect("list");
+            out.task_definition_arns().iter().map(|a| a.rsplit('/').next().unwrap_or("").to_string()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(names(aws_sdk_ecs::types::TaskDefinitionStatus::Active).await, ["keep-web:3", "keep-web:4"]);
+    assert!(names(aws_sdk_ecs::types::TaskDefinitionStatus::Inactive).await.is_empty(), "deregistered ones are deleted too");
+}
