@@ -5,6 +5,8 @@
 mod common;
 #[path = "common/emulator.rs"]
 mod emulator;
+#[path = "common/faults.rs"]
+mod faults;
 #[path = "common/oci.rs"]
 mod oci;
 #[path = "common/registry.rs"]
@@ -16,6 +18,7 @@ use std::path::Path;
 use std::process::Stdio;
 
 use emulator::{Emulator, Run};
+use faults::FaultProxy;
 use registry::{Registry, ECR_TOKEN};
 use serde_json::Value;
 
@@ -282,6 +285,44 @@ fn a_push_cut_off_by_the_registry_going_down_finishes_on_the_next_run_without_re
     let app = image_of(&images(&again.result()), "app").clone();
     assert_eq!(app["blobs_uploaded"].as_u64(), Some((blobs.len() - finished.len()) as u64));
     assert_eq!(registry.manifest_digest("cut/app", "r1"), Some(digest));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn push_and_deploy_converge_with_a_fifth_of_aws_and_registry_calls_failing() {
+    let emulator = Emulator::start();
+    let registry = Registry::start(ECR_TOKEN);
+    let aws = FaultProxy::start(&emulator.url, &["--rate", "0.2", "--seed", "3"]);
+    let flaky_registry = FaultProxy::start(&registry.url, &["--rate", "0.2", "--seed", "5"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files: Vec<(&str, Vec<u8>)> =
+        (0..6).map(|i| (["a", "b", "c", "d", "e", "f"][i], oci::random_bytes(1 << 20, 40 + i as u64))).collect();
+    let (digest, blobs) = oci::write_layout(&dir.path().join("layout"), &files);
+    let spec = write_spec(dir.path(), "flaky", "  app:\n    image: { oci: ./layout, tag: r1 }\n    port: 80\n");
+    let env = [("AWS_ENDPOINT_URL", aws.url.as_str()), ("ECSHIP_REGISTRY_ENDPOINT", flaky_registry.url.as_str())];
+    let out = emulator.run(&["deploy", &spec, "--output", "json"], &env);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.result()["retries"].as_u64().is_some_and(|n| n > 0), "AWS calls were retried: {}", out.result());
+    assert!(aws.injected() > 0 && flaky_registry.injected() > 0, "{:?} {:?}", aws.report(), flaky_registry.report());
+    assert_eq!(registry.manifest_digest("flaky/app", "r1"), Some(digest.clone()));
+    assert!(blobs.iter().all(|b| registry.has_blob(b)), "every blob arrived whole");
+    assert!(task_image(&emulator, "flaky-app").await.ends_with(&format!("@{digest}")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_push_killed_mid_upload_is_finished_by_the_next_and_deploys_by_digest() {
+    let emulator = Emulator::start();
+    let registry = Registry::start(ECR_TOKEN);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (digest, blobs) = oci::write_layout(&dir.path().join("layout"), &layers());
+    let spec = write_spec(dir.path(), "killed", "  app:\n    image: { oci: ./layout, tag: r1 }\n    port: 80\n");
+    let env = [("ECSHIP_REGISTRY_ENDPOINT", registry.url.as_str())];
+    emulator.kill_at(&["push", &spec], &env, r#""event":"blob""#, 1);
+    assert_eq!(registry.manifest_digest("killed/app", "r1"), None, "killed before the manifest went up");
+    let deployed = emulator.run(&["deploy", &spec], &env);
+    assert_eq!(deployed.code, 0, "{}{}", deployed.stdout, deployed.stderr);
+    assert_eq!(registry.manifest_digest("killed/app", "r1"), Some(digest.clone()));
+    assert!(blobs.iter().all(|b| registry.has_blob(b)));
+    assert!(task_image(&emulator, "killed-app").await.ends_with(&format!("@{digest}")), "the task definition names the whole image");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -7,9 +7,6 @@ mod common;
 #[path = "common/emulator.rs"]
 mod emulator;
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-
 use emulator::Emulator;
 
 const IMAGES: [&str; 4] = [
@@ -28,29 +25,6 @@ struct KillPoint {
 
 const fn at(needle: &'static str, nth: usize) -> KillPoint {
     KillPoint { needle, nth }
-}
-
-/// Run `ecship ARGS --output json` and kill it at `point`, which it must reach.
-fn kill_at(emulator: &Emulator, args: &[&str], point: KillPoint) {
-    let mut cmd = emulator.ecship_process();
-    let mut child = cmd.args(args).args(["--output", "json"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("ecship starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut seen = 0;
-    let mut lines = Vec::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("a line");
-        if line.contains(point.needle) {
-            seen += 1;
-            if seen == point.nth {
-                child.kill().expect("kill -9");
-                let _ = child.wait();
-                return;
-            }
-        }
-        lines.push(line);
-    }
-    let _ = child.wait();
-    panic!("{args:?} ended before {point:?}:\n{}", lines.join("\n"));
 }
 
 fn deploy_args(file: &str) -> Vec<&str> {
@@ -79,7 +53,7 @@ async fn a_first_deploy_killed_anywhere_converges_on_the_next() {
         at(r#""event":"progress""#, 1),
     ] {
         let emulator = Emulator::start();
-        kill_at(&emulator, &deploy_args(&spec), point);
+        emulator.kill_at(&deploy_args(&spec), &[], point.needle, point.nth);
         deploy(&emulator, &spec);
         assert_eq!(emulator.state("mysfits").await, expected, "killed at {point:?}");
     }
@@ -102,7 +76,7 @@ async fn a_rollout_killed_anywhere_converges_on_the_next_deploy() {
     ] {
         let emulator = Emulator::start();
         deploy(&emulator, &first);
-        kill_at(&emulator, &deploy_args(&second), point);
+        emulator.kill_at(&deploy_args(&second), &[], point.needle, point.nth);
         deploy(&emulator, &second);
         assert_eq!(emulator.state("mysfits").await, expected, "killed at {point:?}");
     }
@@ -115,7 +89,7 @@ async fn a_destroy_killed_anywhere_finishes_on_the_next() {
     for point in [at("services: deleting the services", 1), at("task definitions: deregistering", 1), at("stack mysfits: deleting", 1)] {
         let emulator = Emulator::start();
         deploy(&emulator, &spec);
-        kill_at(&emulator, &["destroy", &spec, "--yes"], point);
+        emulator.kill_at(&["destroy", &spec, "--yes"], &[], point.needle, point.nth);
         let again = emulator.run(&["destroy", &spec, "--yes"], &[]);
         assert_eq!(again.code, 0, "killed at {point:?}: {}{}", again.stdout, again.stderr);
         emulator.assert_nothing_left("mysfits").await;

@@ -30,8 +30,12 @@ pub enum RegistryError {
     Local { path: String, detail: String },
 }
 
-impl RegistryError {
-    /// Whether trying again may help.
+/// Whether trying the same request again may help.
+trait Transient {
+    fn transient(&self) -> bool;
+}
+
+impl Transient for RegistryError {
     fn transient(&self) -> bool {
         match self {
             RegistryError::Unreachable { .. } => true,
@@ -133,10 +137,10 @@ impl Registry {
     }
 
     /// Retry an operation while it fails in a way that may pass.
-    async fn retrying<T, F, Fut>(&self, mut op: F) -> Result<T, RegistryError>
+    async fn retrying<T, E: Transient, F, Fut>(&self, mut op: F) -> Result<T, E>
     where
         F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Result<T, RegistryError>>,
+        Fut: std::future::Future<Output = Result<T, E>>,
     {
         let mut delay = Duration::from_millis(250);
         let mut attempt = 1;
@@ -249,9 +253,11 @@ impl Registry {
         progress: &Progress,
         session: &mut Option<String>,
     ) -> Result<(), UploadError> {
+        // Each request but the body's is retried on its own: a failed PATCH is what the
+        // attempts of `upload` count.
         let (mut location, offset) = match session.clone() {
-            Some(loc) => self.upload_status(repository, &loc).await?,
-            None => (self.start_upload(repository).await?, 0),
+            Some(loc) => self.retrying(|| self.upload_status(repository, &loc)).await?,
+            None => (self.retrying(|| self.start_upload(repository)).await?, 0),
         };
         *session = Some(location.clone());
         if offset < blob.size {
@@ -264,7 +270,7 @@ impl Registry {
             }
             location = next;
         }
-        self.finish_upload(repository, &location, &blob.digest).await
+        self.retrying(|| self.finish_upload(repository, &location, &blob.digest)).await
     }
 
     async fn start_upload(&self, repository: &str) -> Result<String, UploadError> {
@@ -367,6 +373,12 @@ enum UploadError {
     /// The registry no longer knows the upload: start again.
     Lost,
     Registry(RegistryError),
+}
+
+impl Transient for UploadError {
+    fn transient(&self) -> bool {
+        matches!(self, UploadError::Registry(e) if e.transient())
+    }
 }
 
 impl From<RegistryError> for UploadError {

@@ -125,6 +125,31 @@ impl Emulator {
 }
 
 impl Emulator {
+    /// Run `ecship ARGS --output json` (with `env`) and kill it (SIGKILL: no chance to clean
+    /// up) on the `nth` (from 1) line of its output containing `needle`, which it must reach.
+    pub fn kill_at(&self, args: &[&str], env: &[(&str, &str)], needle: &str, nth: usize) {
+        use std::io::BufRead;
+        let mut cmd = self.ecship_process();
+        cmd.args(args).args(["--output", "json"]).envs(env.iter().copied()).stdout(Stdio::piped()).stderr(Stdio::null());
+        let mut child = cmd.spawn().expect("ecship starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (mut seen, mut lines) = (0, Vec::new());
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.expect("a line");
+            if line.contains(needle) {
+                seen += 1;
+                if seen == nth {
+                    child.kill().expect("kill -9");
+                    let _ = child.wait();
+                    return;
+                }
+            }
+            lines.push(line);
+        }
+        let _ = child.wait();
+        panic!("{args:?} ended before line {nth} with {needle}:\n{}", lines.join("\n"));
+    }
+
     /// What a user would compare between two deployments of one stack: its resources, its ECS
     /// services (desired count, task-definition revision) and its active task definitions.
     pub async fn state(&self, stack: &str) -> serde_json::Value {
