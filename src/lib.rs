@@ -13,6 +13,7 @@ pub mod events;
 pub mod exit;
 pub mod http;
 pub mod image;
+pub mod lock;
 pub mod model;
 pub mod observe;
 pub mod plan;

@@ -174,7 +174,8 @@ async fn mysfits_deploys_redeploys_without_writes_changes_one_revision_rolls_bac
 
     // One env var of the canary service changed: exactly one new revision, rolled out as a
     // canary on the green colour (bake shortened for the test): the green service created at
-    // the first step and scaled at the next two, blue scaled to zero, the rule moved 3 times.
+    // the first step and scaled at the next two, blue scaled to zero, the rule moved 3 times;
+    // and the stack's lock taken and released.
     let dir = tempfile::tempdir().expect("tempdir");
     let quick = edited_mysfits(dir.path(), |t| t.replace("bake: 5m", "bake: 1s"));
     let changed = deploy_mysfits(&emulator, &quick, &["--output", "json"], &[("LOGLEVEL", "debug")]);
@@ -183,6 +184,8 @@ async fn mysfits_deploys_redeploys_without_writes_changes_one_revision_rolls_bac
     assert_eq!(
         writes(&result),
         BTreeMap::from([
+            ("ECR.CreateRepository".to_string(), 1),
+            ("ECR.DeleteRepository".to_string(), 1),
             ("ECS.RegisterTaskDefinition".to_string(), 1),
             ("ECS.CreateService".to_string(), 1),
             ("ECS.UpdateService".to_string(), 3),

@@ -7,6 +7,8 @@ mod common;
 #[path = "common/emulator.rs"]
 mod emulator;
 
+use std::process::{Command, Stdio};
+
 use emulator::Emulator;
 
 const IMAGES: [&str; 4] = [
@@ -123,4 +125,43 @@ async fn a_deploy_keeps_the_last_revisions_and_deletes_older_ones() {
     };
     assert_eq!(names(aws_sdk_ecs::types::TaskDefinitionStatus::Active).await, ["keep-web:3", "keep-web:4"]);
     assert!(names(aws_sdk_ecs::types::TaskDefinitionStatus::Inactive).await.is_empty(), "deregistered ones are deleted too");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_deploy_while_one_runs_stops_before_writing_and_names_the_first() {
+    use std::io::{BufRead, BufReader, Read};
+    let emulator = Emulator::start();
+    let (dir1, dir2) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    deploy(&emulator, &common::quick_mysfits(dir1.path(), false));
+    let second = common::quick_mysfits(dir2.path(), true);
+    std::fs::write(&second, std::fs::read_to_string(&second).expect("spec").replace("bake: 1s", "bake: 5m")).expect("write");
+
+    // The first is baking its canary's first step when the second starts.
+    let mut cmd = emulator.ecship_process();
+    let mut first =
+        cmd.args(deploy_args(&second)).args(["--output", "json"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("starts");
+    let mut lines = BufReader::new(first.stdout.take().expect("stdout")).lines();
+    assert!(lines.any(|l| l.expect("a line").contains(r#""event":"traffic""#)), "the first deploy moved traffic");
+    let drain = std::thread::spawn(move || lines.count());
+    let before = emulator.state("mysfits").await;
+    let second_run = emulator.run(&deploy_args(&second), &[]);
+    assert_eq!(second_run.code, 1, "{}{}", second_run.stdout, second_run.stderr);
+    assert!(
+        second_run.stderr.contains("stack mysfits is being changed by another ecship run")
+            && second_run.stderr.contains(&format!("pid {}", first.id())),
+        "names the first: {}",
+        second_run.stderr
+    );
+    assert_eq!(emulator.state("mysfits").await, before, "the second wrote nothing");
+
+    // Interrupted, the first lets go of the stack; the next deploy continues its rollout.
+    assert!(Command::new("kill").args(["-INT", &first.id().to_string()]).status().expect("kill").success());
+    let mut stderr = String::new();
+    first.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("stderr");
+    assert_eq!(first.wait().expect("ends").code(), Some(130), "{stderr}");
+    let _ = drain.join();
+    let fast = second.replace(".yaml", "-fast.yaml");
+    std::fs::write(&fast, std::fs::read_to_string(&second).expect("spec").replace("bake: 5m", "bake: 1s")).expect("write");
+    let next = emulator.run(&deploy_args(&fast), &[]);
+    assert_eq!(next.code, 0, "{}{}", next.stdout, next.stderr);
 }

@@ -133,3 +133,32 @@ fn mysfits_template_has_what_the_ecs_fast_path_needs() {
     get_atts(&t["Outputs"], &mut ids);
     assert!(ids.iter().all(|id| !id.contains("TargetGroup") && !id.contains("Rule") && !id.contains("Listener")), "{ids:?}");
 }
+
+#[test]
+fn each_task_role_allows_exactly_what_its_service_declares() {
+    let statements = |v: &serde_json::Value| -> Vec<(serde_json::Value, serde_json::Value)> {
+        v.as_array().into_iter().flatten().map(|s| (s["actions"].clone(), s["resources"].clone())).collect()
+    };
+    let mut checked = 0;
+    for (file, env) in example_stacks().into_iter().filter(|(_, e)| e.is_none()) {
+        let t: serde_json::Value = serde_json::from_str(&render(&file, env.as_deref(), "json")).expect("json");
+        let spec: serde_json::Value =
+            serde_yaml::from_str(&std::fs::read_to_string(common::root().join(&file)).expect("spec")).expect("yaml");
+        for (name, svc) in spec["services"].as_object().expect("services") {
+            let logical = ecship::model::camel(name);
+            let role = &t["Resources"][format!("Svc{logical}TaskRole")]["Properties"];
+            assert!(role.is_object(), "{file}: {name} has its own task role");
+            assert!(role.get("ManagedPolicyArns").is_none(), "{file}: {name}: no managed policies");
+            let mut granted = Vec::new();
+            for policy in role["Policies"].as_array().into_iter().flatten() {
+                for s in policy["PolicyDocument"]["Statement"].as_array().expect("statements") {
+                    assert_eq!(s["Effect"], "Allow");
+                    granted.push((s["Action"].clone(), s["Resource"].clone()));
+                }
+            }
+            assert_eq!(granted, statements(&svc["permissions"]), "{file}: {name} may do exactly what it declares");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8, "every example service was checked ({checked})");
+}

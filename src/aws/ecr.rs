@@ -2,7 +2,9 @@
 //! before a delete.
 
 use aws_sdk_ecr::error::ProvideErrorMetadata;
-use aws_sdk_ecr::types::ImageIdentifier;
+use std::collections::BTreeMap;
+
+use aws_sdk_ecr::types::{ImageIdentifier, Tag};
 use aws_sdk_ecr::Client;
 
 use super::{classify, Aws, AwsError};
@@ -20,6 +22,7 @@ impl std::fmt::Debug for Login {
     }
 }
 
+#[derive(Clone)]
 pub struct Ecr {
     client: Client,
 }
@@ -88,5 +91,51 @@ impl Ecr {
                 .map_err(|e| classify(&format!("BatchDeleteImage {repository}"), e))?;
         }
         Ok(ids.len())
+    }
+
+    /// Create an empty repository `name` with `tags`, as a marker only one caller can make:
+    /// its ARN, or `None` when it exists already.
+    pub async fn create_marker(&self, name: &str, tags: &[(&str, String)]) -> Result<Option<String>, AwsError> {
+        let tags: Vec<Tag> = tags
+            .iter()
+            .map(|(k, v)| Tag::builder().key(*k).value(v).build())
+            .collect::<Result<_, _>>()
+            .map_err(|e| AwsError::Other(format!("CreateRepository {name}: {e}")))?;
+        match self.client.create_repository().repository_name(name).set_tags(Some(tags)).send().await {
+            Ok(out) => Ok(Some(out.repository().and_then(|r| r.repository_arn()).unwrap_or_default().to_string())),
+            Err(e) if e.code() == Some("RepositoryAlreadyExistsException") => Ok(None),
+            Err(e) => Err(classify(&format!("CreateRepository {name}"), e)),
+        }
+    }
+
+    /// A marker's ARN and tags, if it exists.
+    pub async fn marker(&self, name: &str) -> Result<Option<(String, BTreeMap<String, String>)>, AwsError> {
+        let arn = match self.client.describe_repositories().repository_names(name).send().await {
+            Ok(out) => out.repositories().first().and_then(|r| r.repository_arn()).map(str::to_string),
+            Err(e) if e.code() == Some("RepositoryNotFoundException") => None,
+            Err(e) => return Err(classify(&format!("DescribeRepositories {name}"), e)),
+        };
+        let Some(arn) = arn else { return Ok(None) };
+        let tags = match self.client.list_tags_for_resource().resource_arn(&arn).send().await {
+            Ok(out) => out.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
+            Err(e) if e.code() == Some("RepositoryNotFoundException") => return Ok(None),
+            Err(e) => return Err(classify(&format!("ListTagsForResource {name}"), e)),
+        };
+        Ok(Some((arn, tags)))
+    }
+
+    pub async fn tag(&self, arn: &str, key: &str, value: &str) -> Result<(), AwsError> {
+        let tag = Tag::builder().key(key).value(value).build().map_err(|e| AwsError::Other(format!("TagResource {arn}: {e}")))?;
+        self.client.tag_resource().resource_arn(arn).tags(tag).send().await.map_err(|e| classify(&format!("TagResource {arn}"), e))?;
+        Ok(())
+    }
+
+    /// Delete a marker; one already gone is fine.
+    pub async fn delete_marker(&self, name: &str) -> Result<(), AwsError> {
+        match self.client.delete_repository().repository_name(name).force(true).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("RepositoryNotFoundException") => Ok(()),
+            Err(e) => Err(classify(&format!("DeleteRepository {name}"), e)),
+        }
     }
 }

@@ -70,15 +70,25 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
         confirmed = true;
     }
     let opts = DeployOptions { remove_services: confirmed, check_endpoint: global.check_endpoint.map(str::to_string) };
+    // Only a run that writes takes the stack's lock; then what it planned from must still hold.
+    let lock = if plan.summary.changes || !unfinished.is_empty() {
+        Some(runtime.block_on(super::lock_unchanged(&aws, &compiled.model, &plan.fingerprint.state))?)
+    } else {
+        None
+    };
     let reporter = progress::reporter(report.json());
     let result = runtime.block_on(async {
-        tokio::select! {
+        let result = tokio::select! {
             r = apply::apply(&aws, &compiled, &prepared, &opts, reporter.as_ref()) => Some(r),
             _ = tokio::signal::ctrl_c() => {
                 apply::settle().await;
                 None
             }
+        };
+        if let Some(lock) = lock {
+            super::release(lock, reporter.as_ref()).await;
         }
+        result
     });
     drop(reporter);
     let calls = aws.calls();
@@ -130,14 +140,17 @@ fn roll_back_unfinished(
     report: &mut Report,
 ) -> anyhow::Result<u8> {
     let reporter = progress::reporter(report.json());
+    let lock = runtime.block_on(crate::lock::acquire(aws, compiled.model.stack.as_str()))?;
     let result = runtime.block_on(async {
-        tokio::select! {
+        let result = tokio::select! {
             r = apply::rollback::rollback(aws, compiled, names, global.check_endpoint, reporter.as_ref()) => Some(r),
             _ = tokio::signal::ctrl_c() => {
                 apply::settle().await;
                 None
             }
-        }
+        };
+        super::release(lock, reporter.as_ref()).await;
+        result
     });
     drop(reporter);
     match result {

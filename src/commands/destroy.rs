@@ -35,10 +35,14 @@ pub fn run(args: &DestroyArgs, global: &super::Global<'_>, report: &mut Report) 
     let reporter = progress::reporter(report.json());
     let result = super::runtime()?.block_on(async {
         let aws = super::connect(global, region.as_deref()).await?;
-        tokio::select! {
-            r = destroy::destroy(&aws, &opts, reporter.as_ref()) => anyhow::Ok(Some((r?, aws.calls().snapshot(), aws.calls().retries()))),
-            _ = tokio::signal::ctrl_c() => anyhow::Ok(None),
-        }
+        let lock = crate::lock::acquire(&aws, &stack).await?;
+        let result = tokio::select! {
+            r = destroy::destroy(&aws, &opts, reporter.as_ref()) => Some(r),
+            _ = tokio::signal::ctrl_c() => None,
+        };
+        super::release(lock, reporter.as_ref()).await;
+        let calls = aws.calls();
+        result.map(|r| anyhow::Ok((r?, calls.snapshot(), calls.retries()))).transpose()
     })?;
     drop(reporter);
     let Some((done, calls, retries)) = result else {

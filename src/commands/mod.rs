@@ -131,3 +131,30 @@ fn services(names: &[String], model: &Model) -> anyhow::Result<Vec<ServiceName>>
         })
         .collect()
 }
+
+/// Take the stack's lock for a run planned from deployed state with fingerprint `state`, and
+/// make sure nothing changed in between (another run may have finished there).
+async fn lock_unchanged(aws: &Aws, m: &crate::model::Model, state: &str) -> anyhow::Result<crate::lock::Lock> {
+    let stack = m.stack.as_str();
+    let lock = crate::lock::acquire(aws, stack).await?;
+    let now = crate::observe::observe(aws, stack, &crate::plan::families(m)).await;
+    match now {
+        Ok(o) if crate::plan::state_fingerprint(&o) == state => Ok(lock),
+        other => {
+            let _ = lock.release().await;
+            match other {
+                Err(e) => Err(e.into()),
+                Ok(_) => anyhow::bail!("stack {stack} changed after it was read (another run finished in between): nothing was changed — run this again to plan from what is there now"),
+            }
+        }
+    }
+}
+
+/// Release a run's lock; one that cannot be released goes stale on its own, which is said.
+async fn release(lock: crate::lock::Lock, r: &dyn crate::events::Reporter) {
+    if let Err(e) = lock.release().await {
+        r.event(&crate::events::Event::Warning {
+            message: format!("the stack's lock was not released ({e}); the next run takes it over after 90 s"),
+        });
+    }
+}

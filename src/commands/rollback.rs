@@ -30,13 +30,16 @@ pub fn run(args: &RollbackArgs, global: &super::Global<'_>, report: &mut Report)
     let reporter = progress::reporter(report.json());
     let result = super::runtime()?.block_on(async {
         let aws = super::connect(global, m.region.as_deref()).await?;
-        tokio::select! {
-            r = rollback::rollback(&aws, &compiled, &only, global.check_endpoint, reporter.as_ref()) => anyhow::Ok(Some(r)),
+        let lock = crate::lock::acquire(&aws, m.stack.as_str()).await?;
+        let result = tokio::select! {
+            r = rollback::rollback(&aws, &compiled, &only, global.check_endpoint, reporter.as_ref()) => Some(r),
             _ = tokio::signal::ctrl_c() => {
                 crate::apply::settle().await;
-                anyhow::Ok(None)
+                None
             }
-        }
+        };
+        super::release(lock, reporter.as_ref()).await;
+        anyhow::Ok(result)
     })?;
     drop(reporter);
     let Some(result) = result else {

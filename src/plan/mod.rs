@@ -363,7 +363,7 @@ fn spec_fingerprint(d: &Desired) -> String {
 
 /// Only what a deploy's decisions depend on: not running counts or events, which move by
 /// themselves.
-fn state_fingerprint(o: &Observed) -> String {
+pub fn state_fingerprint(o: &Observed) -> String {
     let services: BTreeMap<&String, Value> = o
         .services
         .iter()

@@ -1,0 +1,117 @@
+//! One writing run per stack at a time. A run about to change a stack (deploy, rollback,
+//! destroy) takes the stack's lock: an empty ECR repository `ecship-lock/STACK`, which only
+//! one caller can create, tagged with who holds it and refreshed every 30 s while the run
+//! lives. A second run finds it and stops before writing anything, naming the holder. A lock
+//! whose holder died (not refreshed for 90 s, or its process gone on this machine) is taken
+//! over, so a killed run never blocks the next for long.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::aws::ecr::Ecr;
+use crate::aws::{Aws, AwsError};
+
+const HOLDER: &str = "ecship:lock-holder";
+const STARTED: &str = "ecship:lock-started";
+const SEEN: &str = "ecship:lock-seen";
+const HOST: &str = "ecship:lock-host";
+const PID: &str = "ecship:lock-pid";
+/// How often a holder says it is alive, and after how long without that its lock is stale.
+const REFRESH: Duration = Duration::from_secs(30);
+const STALE: Duration = Duration::from_secs(90);
+
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("stack {stack} is being changed by another ecship run ({holder}, started {started} ago, last seen {seen} ago): nothing was changed — wait for it to finish, then run this again")]
+    Held { stack: String, holder: String, started: String, seen: String },
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+}
+
+/// A held lock; `release` it when the run ends (a dropped one goes stale on its own).
+pub struct Lock {
+    ecr: Ecr,
+    name: String,
+    refresh: tokio::task::JoinHandle<()>,
+}
+
+/// The lock's repository name (ECR names are lower case).
+pub fn name(stack: &str) -> String {
+    format!("ecship-lock/{}", stack.to_ascii_lowercase())
+}
+
+pub async fn acquire(aws: &Aws, stack: &str) -> Result<Lock, LockError> {
+    let ecr = Ecr::new(aws);
+    let name = name(stack);
+    let now = now();
+    let (host, pid) = (hostname(), std::process::id());
+    let tags = [(HOLDER, holder()), (STARTED, now.to_string()), (SEEN, now.to_string()), (HOST, host.clone()), (PID, pid.to_string())];
+    // Twice at most: once more after taking over a stale lock.
+    for _ in 0..2 {
+        if let Some(arn) = ecr.create_marker(&name, &tags).await? {
+            let refresh = tokio::spawn(refresh(ecr.clone(), arn));
+            return Ok(Lock { ecr, name, refresh });
+        }
+        let Some((_, held)) = ecr.marker(&name).await? else { continue };
+        let number = |k: &str| held.get(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        let dead_here = held.get(HOST) == Some(&host) && !process_alive(held.get(PID).map(String::as_str).unwrap_or(""));
+        if dead_here || now.saturating_sub(number(SEEN)) > STALE.as_secs() {
+            ecr.delete_marker(&name).await?;
+            continue;
+        }
+        let ago = |t: u64| humantime::format_duration(Duration::from_secs(now.saturating_sub(t))).to_string();
+        return Err(LockError::Held {
+            stack: stack.to_string(),
+            holder: held.get(HOLDER).cloned().unwrap_or_else(|| "unknown".into()),
+            started: ago(number(STARTED)),
+            seen: ago(number(SEEN)),
+        });
+    }
+    Err(LockError::Aws(AwsError::Other(format!("the lock of stack {stack} ({name}) kept changing hands: run this again"))))
+}
+
+impl Lock {
+    pub async fn release(self) -> Result<(), AwsError> {
+        self.refresh.abort();
+        self.ecr.delete_marker(&self.name).await
+    }
+}
+
+async fn refresh(ecr: Ecr, arn: String) {
+    loop {
+        tokio::time::sleep(REFRESH).await;
+        // A failed refresh is tried again at the next; only a long silence makes the lock stale.
+        let _ = ecr.tag(&arn, SEEN, &now().to_string()).await;
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// Who holds it, in the characters ECR allows in a tag value.
+fn holder() -> String {
+    let user = std::env::var("USER").unwrap_or_else(|_| "someone".into());
+    let mut who = format!("{user}@{} pid {}", hostname(), std::process::id());
+    if let (Ok(repo), Ok(run)) = (std::env::var("GITHUB_REPOSITORY"), std::env::var("GITHUB_RUN_ID")) {
+        who.push_str(&format!(" GitHub Actions {repo} run {run}"));
+    }
+    who.chars().filter(|c| c.is_ascii_alphanumeric() || " _.:/=+-@".contains(*c)).take(256).collect()
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".into())
+}
+
+/// Whether a process of this machine still runs (Linux: it has a /proc entry). Where that
+/// cannot be told, it is taken to run, and only the refresh time decides.
+fn process_alive(pid: &str) -> bool {
+    if pid.is_empty() || !std::path::Path::new("/proc/self").exists() {
+        return true;
+    }
+    std::path::Path::new("/proc").join(pid).exists()
+}
