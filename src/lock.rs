@@ -5,6 +5,7 @@
 //! whose holder died (not refreshed for 90 s, or its process gone on this machine) is taken
 //! over, so a killed run never blocks the next for long.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::aws::ecr::Ecr;
@@ -53,8 +54,7 @@ pub async fn acquire(aws: &Aws, stack: &str) -> Result<Lock, LockError> {
         }
         let Some((_, held)) = ecr.marker(&name).await? else { continue };
         let number = |k: &str| held.get(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        let dead_here = held.get(HOST) == Some(&host) && !process_alive(held.get(PID).map(String::as_str).unwrap_or(""));
-        if dead_here || now.saturating_sub(number(SEEN)) > STALE.as_secs() {
+        if stale(&held, now, &host, process_alive) {
             ecr.delete_marker(&name).await?;
             continue;
         }
@@ -67,6 +67,14 @@ pub async fn acquire(aws: &Aws, stack: &str) -> Result<Lock, LockError> {
         });
     }
     Err(LockError::Aws(AwsError::Other(format!("the lock of stack {stack} ({name}) kept changing hands: run this again"))))
+}
+
+/// Whether a lock (its tags) belongs to a run that is gone: its process no longer runs on
+/// this machine, or it has not been refreshed for `STALE`.
+fn stale(held: &BTreeMap<String, String>, now: u64, host: &str, alive: impl Fn(&str) -> bool) -> bool {
+    let seen = held.get(SEEN).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let dead_here = held.get(HOST).is_some_and(|h| h == host) && !alive(held.get(PID).map(String::as_str).unwrap_or(""));
+    dead_here || now.saturating_sub(seen) > STALE.as_secs()
 }
 
 impl Lock {
@@ -114,4 +122,36 @@ fn process_alive(pid: &str) -> bool {
         return true;
     }
     std::path::Path::new("/proc").join(pid).exists()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_is_stale_when_its_run_is_gone() {
+        let tags = |host: &str, pid: &str, seen: u64| -> BTreeMap<String, String> {
+            BTreeMap::from([(HOST.to_string(), host.to_string()), (PID.to_string(), pid.to_string()), (SEEN.to_string(), seen.to_string())])
+        };
+        let alive = |pid: &str| pid == "100";
+        let now = 10_000;
+        let cases = [
+            ("refreshed, its process runs here", tags("here", "100", now - 10), false),
+            ("refreshed, its process is gone from here", tags("here", "200", now - 10), true),
+            ("refreshed, on another machine", tags("there", "200", now - 10), false),
+            ("not refreshed for 90 s, on another machine", tags("there", "200", now - 90), false),
+            ("not refreshed for 91 s, on another machine", tags("there", "200", now - 91), true),
+            ("no tags at all", BTreeMap::new(), true),
+        ];
+        for (what, held, expected) in cases {
+            assert_eq!(stale(&held, now, "here", alive), expected, "{what}");
+        }
+    }
+
+    #[test]
+    fn the_holder_fits_in_a_tag_value() {
+        let who = holder();
+        assert!(!who.is_empty() && who.len() <= 256, "{who}");
+        assert!(who.chars().all(|c| c.is_ascii_alphanumeric() || " _.:/=+-@".contains(c)), "{who}");
+    }
 }
