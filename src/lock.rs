@@ -52,7 +52,12 @@ pub async fn acquire(aws: &Aws, stack: &str) -> Result<Lock, LockError> {
             let refresh = tokio::spawn(refresh(ecr.clone(), arn));
             return Ok(Lock { ecr, name, refresh });
         }
-        let Some((_, held)) = ecr.marker(&name).await? else { continue };
+        let Some((arn, held)) = ecr.marker(&name).await? else { continue };
+        // Ours: a CreateRepository whose answer was lost and that the SDK sent again.
+        if held.get(HOST) == Some(&host) && held.get(PID) == Some(&pid.to_string()) && held.get(STARTED) == Some(&now.to_string()) {
+            let refresh = tokio::spawn(refresh(ecr.clone(), arn));
+            return Ok(Lock { ecr, name, refresh });
+        }
         let number = |k: &str| held.get(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
         if stale(&held, now, &host, process_alive) {
             ecr.delete_marker(&name).await?;

@@ -72,3 +72,45 @@ async fn mysfits_deploys_plans_changes_and_is_destroyed_with_a_fifth_of_aws_call
     let (faults, forwarded) = (proxy.injected() as f64, report["forwarded"].as_f64().unwrap_or(0.0));
     assert!(faults / (faults + forwarded) > 0.1, "about a fifth of the calls failed: {report}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn writes_whose_answers_are_lost_are_sent_again_safely() {
+    // Every write reaches the emulator and takes effect, but its first answer is lost: the SDK
+    // sends it again (with the same client token where the API takes one), and that must
+    // neither fail nor do the work twice.
+    let emulator = Emulator::start();
+    let writes = [
+        "CreateStack",
+        "UpdateStack",
+        "DeleteStack",
+        "RegisterTaskDefinition",
+        "CreateService",
+        "UpdateService",
+        "DeleteService",
+        "DeregisterTaskDefinition",
+        "DeleteTaskDefinitions",
+        "ModifyRule",
+        "CreateRepository",
+        "DeleteRepository",
+    ]
+    .join(",");
+    let proxy = FaultProxy::start(&emulator.url, &["--rate", "1", "--max-in-a-row", "1", "--kinds", "drop-after", "--ops", &writes]);
+    let (dir1, dir2) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    for file in [common::quick_mysfits(dir1.path(), false), common::quick_mysfits(dir2.path(), true)] {
+        let mut args = vec!["deploy", &file];
+        args.extend_from_slice(&IMAGES);
+        let out = run(&emulator, Some(&proxy), &args);
+        assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+        let mut args = vec!["plan", &file, "--detailed-exitcode"];
+        args.extend_from_slice(&IMAGES);
+        let plan = run(&emulator, None, &args);
+        assert_eq!(plan.code, 0, "deployed as planned: {}{}", plan.stdout, plan.stderr);
+    }
+    let destroyed = run(&emulator, Some(&proxy), &["destroy", "--stack", "mysfits", "--yes"]);
+    assert_eq!(destroyed.code, 0, "{}{}", destroyed.stdout, destroyed.stderr);
+    emulator.assert_nothing_left("mysfits").await;
+    let report = proxy.report().expect("the proxy's report");
+    for op in ["CreateStack", "CreateService", "RegisterTaskDefinition", "ModifyRule", "DeleteStack", "CreateRepository"] {
+        assert!(report["by_operation"][op].as_u64().unwrap_or(0) > 0, "{op} lost an answer: {report}");
+    }
+}

@@ -495,15 +495,24 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
     }
 
     // 8. Revision hygiene, after success only: what a failed rollout leaves is evidence.
-    let mut pruned = Vec::new();
-    for (family, keep) in &new_families {
-        let old = prunable(&ecs.revisions(family, true).await?, *keep as usize, &in_use);
-        for arn in &old {
-            ecs.deregister(arn).await?;
+    // Families are pruned concurrently.
+    let prune = |family: &String, keep: u32| {
+        let (ecs, in_use) = (&ecs, &in_use);
+        let family = family.clone();
+        async move {
+            let old = prunable(&ecs.revisions(&family, true).await?, keep as usize, in_use);
+            for arn in &old {
+                ecs.deregister(arn).await?;
+            }
+            // Deregistered by this run or an earlier, interrupted one.
+            let inactive: Vec<String> = ecs.revisions(&family, false).await?.into_iter().filter(|a| !in_use.contains(a)).collect();
+            ecs.delete_task_definitions(&inactive).await?;
+            Ok::<_, AwsError>((family, keep, old))
         }
-        // Deregistered by this run or an earlier, interrupted one.
-        let inactive: Vec<String> = ecs.revisions(family, false).await?.into_iter().filter(|a| !in_use.contains(a)).collect();
-        ecs.delete_task_definitions(&inactive).await?;
+    };
+    let mut pruned = Vec::new();
+    for done in futures_util::future::join_all(new_families.iter().map(|(f, k)| prune(f, *k))).await {
+        let (family, keep, old) = done?;
         if !old.is_empty() {
             r.event(&Event::Step {
                 message: format!(

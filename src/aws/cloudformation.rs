@@ -119,6 +119,7 @@ impl Stacks {
                 .template_body(body)
                 .capabilities(Capability::CapabilityIam)
                 .set_tags(Some(tags))
+                .client_request_token(super::client_token())
                 .send()
                 .await;
             match sent {
@@ -134,6 +135,7 @@ impl Stacks {
                 .template_body(body)
                 .capabilities(Capability::CapabilityIam)
                 .set_tags(Some(tags))
+                .client_request_token(super::client_token())
                 .send()
                 .await;
             sent.map_err(|e| classify(&format!("CreateStack {name}"), e))?;
@@ -159,7 +161,13 @@ impl Stacks {
         }
         let since = self.newest_event(name).await?;
         if stack.status != StackStatus::DeleteInProgress.as_str() {
-            self.client.delete_stack().stack_name(name).send().await.map_err(|e| classify(&format!("DeleteStack {name}"), e))?;
+            self.client
+                .delete_stack()
+                .stack_name(name)
+                .client_request_token(super::client_token())
+                .send()
+                .await
+                .map_err(|e| classify(&format!("DeleteStack {name}"), e))?;
         }
         let (status, events) = self.wait(name, since, on_event).await?;
         if status == StackStatus::DeleteComplete.as_str() {
@@ -194,6 +202,7 @@ impl Stacks {
             .stack_name(name)
             .template_body(doc.to_string())
             .capabilities(Capability::CapabilityIam)
+            .client_request_token(super::client_token())
             .send()
             .await
             .map_err(|e| classify(&format!("UpdateStack {name}"), e))?;

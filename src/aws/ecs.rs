@@ -159,6 +159,7 @@ impl Ecs {
         let mut req = self
             .client
             .create_service()
+            .client_token(super::client_token())
             .cluster(&s.cluster)
             .service_name(&s.name)
             .task_definition(task_definition)

@@ -65,6 +65,19 @@ impl Aws {
 }
 
 /// Connect: the configuration from `access`, wrapped for counting.
+/// A token for one write, sent with it where the API takes one (CloudFormation's
+/// `ClientRequestToken`, ECS's `clientToken`): the SDK's retries of that write carry the same
+/// token, so AWS treats a retry whose first answer was lost as the same request. 34
+/// characters (ECS takes 36 at most), starting with a letter (as CloudFormation wants),
+/// unique per process and call.
+pub fn client_token() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("ecship{:012x}{:08x}{n:08x}", nanos & 0xffff_ffff_ffff, std::process::id())
+}
+
 pub async fn connect(access: &Access) -> Result<Aws, AwsError> {
     Ok(Aws::new(config(access).await?))
 }

@@ -24,6 +24,11 @@ uses; tests/emulator/test_server.py checks every one of them.
    ECS does: deployments that replace each other and complete after a short, configurable
    time, and tasks that fail on demand with stop reasons, rolled back by the circuit breaker.
 
+4. CloudFormation ignores `ClientRequestToken`: a CreateStack sent again after its answer
+   was lost fails with AlreadyExistsException, and an UpdateStack sent again starts another
+   update. Here, as on AWS, a create, update or delete repeating the token of one already
+   accepted for that stack answers as the first did, and does nothing more.
+
 Known and not yet patched: change sets carry no property details.
 """
 
@@ -31,6 +36,7 @@ import sys
 from typing import Any
 
 from moto.cloudformation import parsing
+from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.common_models import CloudFormationModel
 from moto.ec2.models import ec2_backends
 from moto.ecs.models import ecs_backends
@@ -139,6 +145,27 @@ def _delete_resource(self: Any, parsed_resource: Any, resource_json: dict) -> No
 
 
 parsing.ResourceMap._delete_resource = _delete_resource
+
+# (action, stack name, ClientRequestToken) -> the first answer.
+_answered: dict = {}
+
+
+def _idempotent(action: str, original: Any) -> Any:
+    def handler(self: Any) -> Any:
+        token = self._get_param("ClientRequestToken")
+        key = (action, self._get_param("StackName"), token)
+        if token and key in _answered:
+            return _answered[key]
+        result = original(self)
+        if token:
+            _answered[key] = result
+        return result
+
+    return handler
+
+
+for _action in ("create_stack", "update_stack", "delete_stack"):
+    setattr(CloudFormationResponse, _action, _idempotent(_action, getattr(CloudFormationResponse, _action)))
 ecs_deployments.install()
 
 

@@ -67,6 +67,17 @@ class EmulatorTest(unittest.TestCase):
         cfn.delete_stack(StackName="ns")
         self.assertEqual(sd.list_namespaces()["Namespaces"], [])
 
+    def test_a_repeated_client_request_token_is_the_same_request(self) -> None:
+        cfn = self.client("cloudformation")
+        template = json.dumps({"Resources": {"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "d"}}}})
+        first = cfn.create_stack(StackName="tok", TemplateBody=template, ClientRequestToken="t1")
+        again = cfn.create_stack(StackName="tok", TemplateBody=template, ClientRequestToken="t1")
+        self.assertEqual(first["StackId"], again["StackId"])
+        with self.assertRaises(cfn.exceptions.AlreadyExistsException):
+            cfn.create_stack(StackName="tok", TemplateBody=template, ClientRequestToken="t2")
+        cfn.delete_stack(StackName="tok", ClientRequestToken="t3")
+        cfn.delete_stack(StackName="tok", ClientRequestToken="t3")
+
     def test_deleting_a_stack_leaves_nothing_behind(self) -> None:
         ref = lambda name: {"Ref": name}  # noqa: E731
         resources = {

@@ -6,15 +6,20 @@ Usage: python tests/faults/proxy.py PORT UPSTREAM_URL [options]
 
   --rate R            share of requests that fail (0 to 1; default 0)
   --kinds K,...       how they fail: throttle (HTTP 400 Throttling, or 429 from a registry),
-                      5xx (500/503), drop (connection closed without an answer);
-                      default all three
+                      5xx (500/503), drop (connection closed without an answer),
+                      drop-after (the request reaches the upstream and takes effect, but the
+                      answer is lost: the connection is closed instead); default throttle,
+                      5xx and drop
+  --ops OP,...        fail only these operations (AWS action names, e.g. CreateStack);
+                      default any
   --max-in-a-row N    never fail one operation more than N times in a row (default 3), so
                       a client that makes enough attempts always gets through
   --delay OP=SECONDS  answer OP (an AWS action name, e.g. ModifyRule) that much later; the
                       request has taken effect by then. Repeatable.
   --seed S            random seed (default 1)
 
-Faults are injected before a request reaches the upstream: it has no effect. Nothing under
+Faults but drop-after are injected before a request reaches the upstream: it has no effect.
+Nothing under
 /__faults is forwarded: GET /__faults answers with what was injected, as JSON
 ({"forwarded": n, "faults": {"throttle": n, ...}, "by_operation": {...}}).
 """
@@ -34,8 +39,9 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", 
 
 
 class Faults:
-    def __init__(self, rate: float, kinds: list, max_in_a_row: int, delays: dict, seed: int) -> None:
+    def __init__(self, rate: float, kinds: list, ops: set, max_in_a_row: int, delays: dict, seed: int) -> None:
         self.rate = rate
+        self.ops = ops
         self.kinds = kinds
         self.max_in_a_row = max_in_a_row
         self.delays = delays
@@ -49,7 +55,8 @@ class Faults:
     def decide(self, operation: str) -> Optional[str]:
         with self.lock:
             streak = self.in_a_row.get(operation, 0)
-            if self.rate > 0 and streak < self.max_in_a_row and self.random.random() < self.rate:
+            chosen = not self.ops or operation in self.ops
+            if chosen and self.rate > 0 and streak < self.max_in_a_row and self.random.random() < self.rate:
                 kind = self.random.choice(self.kinds)
                 self.in_a_row[operation] = streak + 1
                 self.counts[kind] = self.counts.get(kind, 0) + 1
@@ -141,7 +148,7 @@ class Proxy(BaseHTTPRequestHandler):
         protocol = "json" if self.headers.get("X-Amz-Target") else "query" if "Action=" in body[:200].decode("latin-1") else "registry"
         # The emulator's own API (readiness, state) is never faulted.
         kind = None if self.path.startswith("/moto-api") else self.faults.decide(op)
-        if kind is not None:
+        if kind is not None and kind != "drop-after":
             error(self, kind, protocol)
             return
         conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=300)
@@ -150,6 +157,10 @@ class Proxy(BaseHTTPRequestHandler):
         conn.request(self.command, self.path, body=body, headers=headers)
         resp = conn.getresponse()
         data = resp.read()
+        conn.close()
+        if kind == "drop-after":
+            error(self, "drop", protocol)
+            return
         delay = self.faults.delays.get(op)
         if delay:
             time.sleep(delay)
@@ -161,7 +172,6 @@ class Proxy(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
-        conn.close()
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = handle_any
 
@@ -172,18 +182,20 @@ def main() -> None:
     parser.add_argument("upstream")
     parser.add_argument("--rate", type=float, default=0.0)
     parser.add_argument("--kinds", default="throttle,5xx,drop")
+    parser.add_argument("--ops", default="")
     parser.add_argument("--max-in-a-row", type=int, default=3)
     parser.add_argument("--delay", action="append", default=[])
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     kinds = [k for k in args.kinds.split(",") if k]
-    if any(k not in ("throttle", "5xx", "drop") for k in kinds) or not 0 <= args.rate <= 1:
-        sys.exit("--kinds takes throttle, 5xx and drop; --rate is between 0 and 1")
+    if any(k not in ("throttle", "5xx", "drop", "drop-after") for k in kinds) or not 0 <= args.rate <= 1:
+        sys.exit("--kinds takes throttle, 5xx, drop and drop-after; --rate is between 0 and 1")
     delays = {}
     for d in args.delay:
         op, _, secs = d.partition("=")
         delays[op] = float(secs)
-    Proxy.faults = Faults(args.rate, kinds, args.max_in_a_row, delays, args.seed)
+    ops = {o for o in args.ops.split(",") if o}
+    Proxy.faults = Faults(args.rate, kinds, ops, args.max_in_a_row, delays, args.seed)
     Proxy.upstream = urllib.parse.urlsplit(args.upstream)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Proxy)
     server.daemon_threads = True
