@@ -35,9 +35,14 @@ pub struct Lock {
     refresh: tokio::task::JoinHandle<()>,
 }
 
-/// The lock's repository name (ECR names are lower case).
+/// The lock's repository name. ECR names are lower case, with single separators between
+/// letters and digits, so a stack name is folded to that (two names folding alike share a
+/// lock, which only makes them wait for each other).
 pub fn name(stack: &str) -> String {
-    format!("ecship-lock/{}", stack.to_ascii_lowercase())
+    let folded: Vec<String> =
+        stack.to_ascii_lowercase().split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect();
+    let folded = if folded.is_empty() { "stack".to_string() } else { folded.join("-") };
+    format!("ecship-lock/{folded}")
 }
 
 pub async fn acquire(aws: &Aws, stack: &str) -> Result<Lock, LockError> {
@@ -151,6 +156,14 @@ mod tests {
         for (what, held, expected) in cases {
             assert_eq!(stale(&held, now, "here", alive), expected, "{what}");
         }
+    }
+
+    #[test]
+    fn lock_names_are_valid_ecr_repository_names() {
+        assert_eq!(name("mysfits"), "ecship-lock/mysfits");
+        assert_eq!(name("Shop-API"), "ecship-lock/shop-api");
+        assert_eq!(name("a--b-"), "ecship-lock/a-b");
+        assert_eq!(name("--"), "ecship-lock/stack");
     }
 
     #[test]
