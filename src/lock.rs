@@ -33,6 +33,7 @@ pub struct Lock {
     ecr: Ecr,
     name: String,
     refresh: tokio::task::JoinHandle<()>,
+    me: Holder,
 }
 
 /// The lock's repository name. ECR names are lower case, with single separators between
@@ -49,25 +50,27 @@ pub async fn acquire(aws: &Aws, stack: &str) -> Result<Lock, LockError> {
     let ecr = Ecr::new(aws);
     let name = name(stack);
     let now = now();
-    let (host, pid) = (hostname(), std::process::id());
-    let tags = [(HOLDER, holder()), (STARTED, now.to_string()), (SEEN, now.to_string()), (HOST, host.clone()), (PID, pid.to_string())];
+    let me = Holder { host: machine(), pid: std::process::id().to_string(), started: now.to_string() };
+    let tags = [(HOLDER, holder()), (STARTED, me.started.clone()), (SEEN, now.to_string()), (HOST, me.host.clone()), (PID, me.pid.clone())];
     // Twice at most: once more after taking over a stale lock.
     for _ in 0..2 {
         if let Some(arn) = ecr.create_marker(&name, &tags).await? {
-            let refresh = tokio::spawn(refresh(ecr.clone(), arn));
-            return Ok(Lock { ecr, name, refresh });
+            return Ok(Lock::held(ecr, name, arn, me));
         }
-        let Some((arn, held)) = ecr.marker(&name).await? else { continue };
+        let Some((arn, held, created)) = ecr.marker(&name).await? else { continue };
         // Ours: a CreateRepository whose answer was lost and that the SDK sent again.
-        if held.get(HOST) == Some(&host) && held.get(PID) == Some(&pid.to_string()) && held.get(STARTED) == Some(&now.to_string()) {
-            let refresh = tokio::spawn(refresh(ecr.clone(), arn));
-            return Ok(Lock { ecr, name, refresh });
+        if me.owns(&held) {
+            return Ok(Lock::held(ecr, name, arn, me));
         }
-        let number = |k: &str| held.get(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        if stale(&held, now, &host, process_alive) {
-            ecr.delete_marker(&name).await?;
+        if stale(&held, created, now, &me.host, process_alive) {
+            // Only if it is still the lock judged stale: another run may have taken it over
+            // since (a small window remains; ECR has no conditional delete).
+            if ecr.marker(&name).await?.is_some_and(|(_, again, _)| again == held) {
+                ecr.delete_marker(&name).await?;
+            }
             continue;
         }
+        let number = |k: &str| held.get(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(created);
         let ago = |t: u64| humantime::format_duration(Duration::from_secs(now.saturating_sub(t))).to_string();
         return Err(LockError::Held {
             stack: stack.to_string(),
@@ -79,26 +82,57 @@ pub async fn acquire(aws: &Aws, stack: &str) -> Result<Lock, LockError> {
     Err(LockError::Aws(AwsError::Other(format!("the lock of stack {stack} ({name}) kept changing hands: run this again"))))
 }
 
-/// Whether a lock (its tags) belongs to a run that is gone: its process no longer runs on
-/// this machine, or it has not been refreshed for `STALE`.
-fn stale(held: &BTreeMap<String, String>, now: u64, host: &str, alive: impl Fn(&str) -> bool) -> bool {
-    let seen = held.get(SEEN).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+/// Who a lock says holds it: machine, process, start time.
+#[derive(Clone)]
+struct Holder {
+    host: String,
+    pid: String,
+    started: String,
+}
+
+impl Holder {
+    fn owns(&self, tags: &BTreeMap<String, String>) -> bool {
+        tags.get(HOST) == Some(&self.host) && tags.get(PID) == Some(&self.pid) && tags.get(STARTED) == Some(&self.started)
+    }
+}
+
+/// Whether a lock (its tags, and when the repository was created) belongs to a run that is
+/// gone: its process no longer runs on this machine, or it has not been refreshed for
+/// `STALE`. A lock without a refresh time yet counts from its creation.
+fn stale(held: &BTreeMap<String, String>, created: u64, now: u64, host: &str, alive: impl Fn(&str) -> bool) -> bool {
+    let seen = held.get(SEEN).and_then(|v| v.parse::<u64>().ok()).unwrap_or(created);
     let dead_here = held.get(HOST).is_some_and(|h| h == host) && !alive(held.get(PID).map(String::as_str).unwrap_or(""));
     dead_here || now.saturating_sub(seen) > STALE.as_secs()
 }
 
 impl Lock {
+    fn held(ecr: Ecr, name: String, arn: String, me: Holder) -> Self {
+        let refresh = tokio::spawn(refresh(ecr.clone(), name.clone(), arn, me.clone()));
+        Lock { ecr, name, refresh, me }
+    }
+
+    /// Delete the lock, if it is still this run's.
     pub async fn release(self) -> Result<(), AwsError> {
         self.refresh.abort();
-        self.ecr.delete_marker(&self.name).await
+        match self.ecr.marker(&self.name).await? {
+            Some((_, tags, _)) if self.me.owns(&tags) => self.ecr.delete_marker(&self.name).await,
+            _ => Ok(()),
+        }
     }
 }
 
-async fn refresh(ecr: Ecr, arn: String) {
+/// Say every `REFRESH` that the run lives, while the lock is still its own.
+async fn refresh(ecr: Ecr, name: String, arn: String, me: Holder) {
     loop {
         tokio::time::sleep(REFRESH).await;
-        // A failed refresh is tried again at the next; only a long silence makes the lock stale.
-        let _ = ecr.tag(&arn, SEEN, &now().to_string()).await;
+        match ecr.marker(&name).await {
+            Ok(Some((_, tags, _))) if !me.owns(&tags) => return,
+            Ok(None) => return,
+            // A failed refresh is tried again at the next; only a long silence makes the lock stale.
+            _ => {
+                let _ = ecr.tag(&arn, SEEN, &now().to_string()).await;
+            }
+        }
     }
 }
 
@@ -113,7 +147,24 @@ fn holder() -> String {
     if let (Ok(repo), Ok(run)) = (std::env::var("GITHUB_REPOSITORY"), std::env::var("GITHUB_RUN_ID")) {
         who.push_str(&format!(" GitHub Actions {repo} run {run}"));
     }
-    who.chars().filter(|c| c.is_ascii_alphanumeric() || " _.:/=+-@".contains(*c)).take(256).collect()
+    tag_value(&who)
+}
+
+/// This machine, as precisely as it can be told: the host name, the boot and the process-id
+/// namespace (containers sharing a host name do not share these), in tag-value characters.
+fn machine() -> String {
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|b| b.trim().chars().take(8).collect::<String>())
+        .unwrap_or_default();
+    let pid_ns = std::fs::read_link("/proc/self/ns/pid")
+        .map(|l| l.to_string_lossy().chars().filter(char::is_ascii_digit).collect::<String>())
+        .unwrap_or_default();
+    tag_value(&format!("{} {boot} {pid_ns}", hostname()))
+}
+
+/// Only the characters ECR allows in a tag value, at most 256.
+fn tag_value(s: &str) -> String {
+    s.chars().filter(|c| c.is_ascii_alphanumeric() || " _.:/=+-@".contains(*c)).take(256).collect::<String>().trim().to_string()
 }
 
 fn hostname() -> String {
@@ -145,17 +196,19 @@ mod tests {
         };
         let alive = |pid: &str| pid == "100";
         let now = 10_000;
+        let created = now - 5;
         let cases = [
             ("refreshed, its process runs here", tags("here", "100", now - 10), false),
             ("refreshed, its process is gone from here", tags("here", "200", now - 10), true),
             ("refreshed, on another machine", tags("there", "200", now - 10), false),
             ("not refreshed for 90 s, on another machine", tags("there", "200", now - 90), false),
             ("not refreshed for 91 s, on another machine", tags("there", "200", now - 91), true),
-            ("no tags at all", BTreeMap::new(), true),
+            ("no tags yet, created 5 s ago", BTreeMap::new(), false),
         ];
         for (what, held, expected) in cases {
-            assert_eq!(stale(&held, now, "here", alive), expected, "{what}");
+            assert_eq!(stale(&held, created, now, "here", alive), expected, "{what}");
         }
+        assert!(stale(&BTreeMap::new(), now - 91, now, "here", alive), "no tags, created 91 s ago");
     }
 
     #[test]

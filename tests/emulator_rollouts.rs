@@ -234,7 +234,9 @@ async fn blue_green_switches_at_once_and_rollback_switches_back() {
         .iter()
         .filter(|r| r.priority().and_then(|p| p.parse::<u32>().ok()).is_some_and(|p| p < 100))
         .map(|r| {
-            let header = r.conditions()[0].http_header_config().expect("a header condition");
+            let header = r.conditions().iter().find_map(|c| c.http_header_config()).expect("a header condition");
+            let paths = r.conditions().iter().find_map(|c| c.path_pattern_config()).map(|p| p.values().to_vec());
+            assert_eq!(paths, Some(vec!["/*".to_string()]), "only the service's route paths");
             (header.http_header_name().unwrap_or("").to_string(), header.values().to_vec())
         })
         .collect();

@@ -510,9 +510,20 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
             Ok::<_, AwsError>((family, keep, old))
         }
     };
+    // Best effort: the deploy itself succeeded; what is left is pruned by the next.
     let mut pruned = Vec::new();
-    for done in futures_util::future::join_all(new_families.iter().map(|(f, k)| prune(f, *k))).await {
-        let (family, keep, old) = done?;
+    for (done, (family, _)) in
+        futures_util::future::join_all(new_families.iter().map(|(f, k)| prune(f, *k))).await.into_iter().zip(&new_families)
+    {
+        let (family, keep, old) = match done {
+            Ok(done) => done,
+            Err(e) => {
+                r.event(&Event::Warning {
+                    message: format!("revisions: old revisions of {family} were not pruned ({e}); the next deploy tries again"),
+                });
+                continue;
+            }
+        };
         if !old.is_empty() {
             r.event(&Event::Step {
                 message: format!(

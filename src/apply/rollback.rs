@@ -1,7 +1,7 @@
 //! `rollback`: back to what ran before, by hand. A canary or blue/green service switches its
 //! traffic back to the other colour (at once when that colour still runs, as during a
 //! bake; after scaling it up again otherwise); one whose traffic is split (a canary stopped
-//! half-way) gets all of it back on the colour that has most. A rolling or doubling service is redeployed
+//! half-way) gets all of it back on the colour the canary was leaving. A rolling or doubling service is redeployed
 //! on the task-definition revision before the one it runs.
 
 use std::collections::BTreeMap;
@@ -18,7 +18,7 @@ use crate::events::{Event, Reporter};
 use crate::model::{Service, ServiceName};
 use crate::observe::observe;
 use crate::plan;
-use crate::rollout::{live_colour, Colour};
+use crate::rollout::{self, live_colour, Colour, Resume};
 use crate::stack::Compiled;
 use crate::workload::outputs::StackOutputs;
 use crate::workload::render::{self, Inputs};
@@ -78,15 +78,20 @@ pub async fn rollback(
                 to: revision_name(to).into(),
             };
             if weights.0 != 0 && weights.1 != 0 {
-                // A canary stopped half-way: all traffic back where most of it is, the other
-                // colour to zero.
-                let (Some(new), Some(old)) = (running(&name(current.other())), running(&name(current))) else {
-                    return Err(nothing(format!("traffic is split but {} or {} is gone", name(current), name(current.other()))));
+                // A canary stopped half-way: all traffic back on the colour it was leaving
+                // (still at full count), the other to zero.
+                let towards = match rollout::resume(&super::two_colours(&observed, svc, *weights), "") {
+                    Resume::Unfinished { towards, .. } | Resume::Settled { live: towards, .. } => towards,
+                };
+                let back = towards.other();
+                let (Some(new), Some(old)) = (running(&name(towards)), running(&name(back))) else {
+                    return Err(nothing(format!("traffic is split but {} or {} is gone", name(back), name(towards))));
                 };
                 r.event(&Event::Step {
-                    message: format!("rollback: {}: all traffic back on {}, {} to zero", svc.name, current.name(), current.other().name()),
+                    message: format!("rollback: {}: all traffic back on {}, {} to zero", svc.name, back.name(), towards.name()),
                 });
-                colours::abandon(&cx, &job(new.clone())).await?;
+                let job = Job { old: back, ..job(new.clone()) };
+                colours::abandon(&cx, &job).await?;
                 done.push(traffic(&new, &old));
                 continue;
             }

@@ -108,20 +108,24 @@ impl Ecr {
         }
     }
 
-    /// A marker's ARN and tags, if it exists.
-    pub async fn marker(&self, name: &str) -> Result<Option<(String, BTreeMap<String, String>)>, AwsError> {
-        let arn = match self.client.describe_repositories().repository_names(name).send().await {
-            Ok(out) => out.repositories().first().and_then(|r| r.repository_arn()).map(str::to_string),
+    /// A marker's ARN, tags and creation time (seconds since 1970, by AWS's clock), if it
+    /// exists.
+    pub async fn marker(&self, name: &str) -> Result<Option<(String, BTreeMap<String, String>, u64)>, AwsError> {
+        let found = match self.client.describe_repositories().repository_names(name).send().await {
+            Ok(out) => out.repositories().first().and_then(|r| {
+                let created = r.created_at().map_or(0, |t| u64::try_from(t.secs()).unwrap_or(0));
+                r.repository_arn().map(|a| (a.to_string(), created))
+            }),
             Err(e) if e.code() == Some("RepositoryNotFoundException") => None,
             Err(e) => return Err(classify(&format!("DescribeRepositories {name}"), e)),
         };
-        let Some(arn) = arn else { return Ok(None) };
+        let Some((arn, created)) = found else { return Ok(None) };
         let tags = match self.client.list_tags_for_resource().resource_arn(&arn).send().await {
             Ok(out) => out.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
             Err(e) if e.code() == Some("RepositoryNotFoundException") => return Ok(None),
             Err(e) => return Err(classify(&format!("ListTagsForResource {name}"), e)),
         };
-        Ok(Some((arn, tags)))
+        Ok(Some((arn, tags, created)))
     }
 
     pub async fn tag(&self, arn: &str, key: &str, value: &str) -> Result<(), AwsError> {

@@ -224,6 +224,9 @@ impl Registry {
         loop {
             match self.upload_attempt(repository, blob, progress, &mut session).await {
                 Ok(()) => return Ok(()),
+                // A completion whose answer was lost took effect: the retry finds no upload,
+                // and the blob is there.
+                Err(UploadError::Lost) if self.has_blob(repository, &blob.digest).await? => return Ok(()),
                 Err(UploadError::Lost) if failures + 1 < ATTEMPTS => {
                     failures += 1;
                     session = None;

@@ -204,10 +204,18 @@ pub fn resume(state: &TwoColours, desired_task_definition: &str) -> Resume {
     let split = state.weights.0 != 0 && state.weights.1 != 0;
     let idle_running = of(idle).as_ref().is_some_and(|(_, n)| *n > 0);
     if split || idle_running {
-        // Traffic moving, or a new colour up beside the old one: the rollout went towards
-        // the colour that is not the one with the most traffic, unless that one alone runs
-        // the wanted revision (the switch happened; only scaling down the old one remained).
-        let towards = if runs(live) && !runs(idle) { live } else { idle };
+        // Traffic moving, or a new colour up beside the old one. The rollout went towards the
+        // colour that alone runs the wanted revision, if one does (the switch may have
+        // happened, with only the old colour's scale-down left). Else, with traffic split, it
+        // went towards the newer revision: a rollout always goes to a revision registered
+        // after the one running (a 50/50 split says nothing). Else towards the idle colour.
+        let revision = |c: Colour| of(c).as_ref().and_then(|(td, _)| td.rsplit_once(':')).and_then(|(_, n)| n.parse::<u64>().ok());
+        let towards = match (runs(live), runs(idle)) {
+            (true, false) => live,
+            (false, true) => idle,
+            _ if split && revision(live) > revision(idle) => live,
+            _ => idle,
+        };
         return Resume::Unfinished { towards, up_to_date: runs(towards) };
     }
     Resume::Settled { live, up_to_date: runs(live) }
@@ -375,7 +383,21 @@ mod tests {
                 "half-way to a revision no longer wanted",
                 (90, 10),
                 Some((td(7), 2)),
-                Some((td(6), 1)),
+                Some((td(9), 1)),
+                Resume::Unfinished { towards: Colour::Green, up_to_date: false },
+            ),
+            (
+                "half-way from green to blue, at 50 %, another revision wanted",
+                (50, 50),
+                Some((td(9), 2)),
+                Some((td(7), 4)),
+                Resume::Unfinished { towards: Colour::Blue, up_to_date: false },
+            ),
+            (
+                "past half-way from blue to green, another revision wanted",
+                (25, 75),
+                Some((td(7), 4)),
+                Some((td(9), 3)),
                 Resume::Unfinished { towards: Colour::Green, up_to_date: false },
             ),
         ];

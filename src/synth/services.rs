@@ -140,25 +140,37 @@ fn target_groups_and_rules(cx: &Cx, t: &mut Template, net: &Net, lb: &Lb, svc: &
     test_rules(t, lb, svc, ids, &groups);
 }
 
-/// A blue/green service's test rules: `X-Ecship-Colour: NAME-COLOUR` reaches that colour's
-/// target group whatever the weights, so the idle colour can be checked before the switch.
+/// A blue/green service's test rules: `X-Ecship-Colour: NAME-COLOUR` on one of the service's
+/// route paths reaches that colour's target group whatever the weights, so the idle colour
+/// can be checked before the switch (and nothing the routes do not expose is reachable).
 fn test_rules(t: &mut Template, lb: &Lb, svc: &Service, ids: &ServiceIds, groups: &[(String, &str)]) {
     let Some(first) = svc.test_rules else { return };
+    let mut paths: Vec<String> = svc.routes.iter().map(|r| r.path.clone()).collect();
+    paths.sort();
+    paths.dedup();
     for (k, (group, colour)) in (0u32..).zip(groups) {
         t.add(
             ids.test_rule(colour),
             Resource::new(ListenerRule {
                 listener_arn: Expr::reference(lb.listener),
                 priority: first + k,
-                conditions: vec![Condition {
-                    field: "http-header",
-                    path_pattern_config: None,
-                    host_header_config: None,
-                    http_header_config: Some(HttpHeader {
-                        http_header_name: COLOUR_HEADER,
-                        values: vec![format!("{}-{colour}", svc.name)],
-                    }),
-                }],
+                conditions: vec![
+                    Condition {
+                        field: "http-header",
+                        path_pattern_config: None,
+                        host_header_config: None,
+                        http_header_config: Some(HttpHeader {
+                            http_header_name: COLOUR_HEADER,
+                            values: vec![format!("{}-{colour}", svc.name)],
+                        }),
+                    },
+                    Condition {
+                        field: "path-pattern",
+                        path_pattern_config: Some(Values { values: paths.clone() }),
+                        host_header_config: None,
+                        http_header_config: None,
+                    },
+                ],
                 actions: vec![Action {
                     r#type: "forward",
                     target_group_arn: Some(Expr::reference(group)),

@@ -101,6 +101,9 @@ impl Ctx<'_> {
         let base = &self.loaded.spec.stack;
         if let Err(m) = checks::dns_label(base, MAX_STACK_NAME) {
             self.err("stack", format!("stack name {m}")).hint("for example `mysfits` or `shop-api`");
+        } else if base.starts_with("ecship-lock") {
+            self.err("stack", format!("stack name `{base}` is kept: ecship's stack locks are named `ecship-lock/STACK`"))
+                .hint("pick another name");
         }
         let Some(env) = &self.loaded.env else { return base.clone() };
         if let Err(m) = checks::dns_label(env, 12) {

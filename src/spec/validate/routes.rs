@@ -10,8 +10,9 @@
 //! take an explicit priority.
 //!
 //! Priorities 1–98 are kept for test rules: each blue/green service with routes gets two
-//! rules that send requests carrying `X-Ecship-Colour: NAME-blue` (or `NAME-green`) to that
-//! colour, whatever the path, so the idle colour can be checked before traffic switches to it.
+//! rules that send requests carrying `X-Ecship-Colour: NAME-blue` (or `NAME-green`) on one
+//! of its route paths to that colour, so the idle colour can be checked before traffic
+//! switches to it.
 //! They come before every route, in pairs placed by a hash of the service's name.
 
 use std::collections::BTreeMap;
@@ -30,6 +31,8 @@ pub const DERIVED_BASE: u32 = 10_000;
 /// The first priority a route may take; the ones below are test rules' (two per service).
 pub const FIRST_ROUTE_PRIORITY: u32 = 100;
 const TEST_RULE_PAIRS: u32 = (FIRST_ROUTE_PRIORITY - 1) / 2;
+/// Paths a test rule can match beside its header (ALB: 5 condition values a rule).
+const MAX_TEST_RULE_PATHS: usize = 4;
 /// Numbers per specificity band; bands run from 10000 (most specific) to 49999.
 const BAND: u32 = 400;
 const BANDS: u32 = 100;
@@ -138,6 +141,18 @@ impl Ctx<'_> {
         wanted.sort();
         let mut taken = [false; TEST_RULE_PAIRS as usize];
         for (hash, name) in wanted {
+            let paths: std::collections::BTreeSet<&str> =
+                services.get(&name).map(|s| s.routes.iter().map(|r| r.path.as_str()).collect()).unwrap_or_default();
+            if paths.len() > MAX_TEST_RULE_PATHS {
+                self.err(
+                    &format!("services.{name}.routes"),
+                    format!(
+                        "a blue/green service takes at most {MAX_TEST_RULE_PATHS} route paths ({} here): its test rules match them all, and a rule takes 5 values",
+                        paths.len()
+                    ),
+                )
+                .hint("use fewer, wider path patterns, or strategy: canary");
+            }
             let start = u32::from_be_bytes([hash[0], hash[1], hash[2], hash[3]]) % TEST_RULE_PAIRS;
             let Some(pair) = (0..TEST_RULE_PAIRS).map(|k| (start + k) % TEST_RULE_PAIRS).find(|p| !taken[*p as usize]) else {
                 self.err(

@@ -210,6 +210,11 @@ fn routes() {
         "services.web.routes[0].priority",
         "kept for ecship's test rules",
     );
+    expect(&BASE.replace("stack: demo", "stack: ecship-lock"), "stack", "is kept");
+    let many = BASE
+        .replace("{ path: \"/*\" }", "{ path: /a }, { path: /b }, { path: /c }, { path: /d }, { path: /e }")
+        .replace("count: 2\n", "count: 2\n    deploy: { strategy: blue_green }\n");
+    expect(&many, "services.web.routes", "at most 4 route paths");
     expect(&BASE.replace("    port: 80\n", ""), "services.web.port", "needs a `port`");
     let clash = format!("{}  api:\n    image: nginx:1.27\n    port: 80\n    count: 2\n    routes: [ {{ path: \"/api*\", priority: 500 }}, {{ path: \"/v2*\", priority: 500 }} ]\n", BASE);
     expect(&clash, "services.api.routes[1].priority", "already used by services.api.routes[0]");
