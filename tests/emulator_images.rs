@@ -308,6 +308,25 @@ async fn push_and_deploy_converge_with_a_fifth_of_aws_and_registry_calls_failing
     assert!(task_image(&emulator, "flaky-app").await.ends_with(&format!("@{digest}")));
 }
 
+#[test]
+fn a_push_whose_upload_bodies_fail_every_other_time_still_arrives_whole() {
+    // A failed body leaves the registry's upload empty, which docker's registry reports as
+    // `Range: 0-0`: the retry must send the blob from its first byte.
+    let emulator = Emulator::start();
+    let registry = Registry::start(ECR_TOKEN);
+    let flaky = FaultProxy::start(&registry.url, &["--rate", "1", "--max-in-a-row", "1", "--ops", "PATCH uploads"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files: Vec<(&str, Vec<u8>)> =
+        (0..6).map(|i| (["a", "b", "c", "d", "e", "f"][i], oci::random_bytes(256 << 10, 60 + i as u64))).collect();
+    let (digest, blobs) = oci::write_layout(&dir.path().join("layout"), &files);
+    let spec = write_spec(dir.path(), "bodies", "  app:\n    image: { oci: ./layout, tag: r1 }\n    port: 80\n");
+    let out = emulator.run(&["push", &spec], &[("ECSHIP_REGISTRY_ENDPOINT", flaky.url.as_str())]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(flaky.injected() >= 3, "bodies failed: {:?}", flaky.report());
+    assert_eq!(registry.manifest_digest("bodies/app", "r1"), Some(digest));
+    assert!(blobs.iter().all(|b| registry.has_blob(b)));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_push_killed_mid_upload_is_finished_by_the_next_and_deploys_by_digest() {
     let emulator = Emulator::start();

@@ -291,7 +291,10 @@ impl Registry {
         let resp = self.send(self.request(Method::GET, location), repository).await?;
         let status = resp.status();
         if status.is_success() {
-            let received = received(resp.headers()).unwrap_or(0);
+            // `0-0` is what docker's registry says of an empty upload as well as of one byte:
+            // taken as empty. Sending a byte again is refused (416) and starts over; skipping
+            // one would corrupt the blob.
+            let received = received(resp.headers()).filter(|n| *n > 1).unwrap_or(0);
             let location = self.location(resp.headers()).unwrap_or_else(|| location.to_string());
             return Ok((location, received));
         }
