@@ -78,13 +78,7 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
     };
     let reporter = progress::reporter(report.json());
     let result = runtime.block_on(async {
-        let result = tokio::select! {
-            r = apply::apply(&aws, &compiled, &prepared, &opts, reporter.as_ref()) => Some(r),
-            _ = tokio::signal::ctrl_c() => {
-                apply::settle().await;
-                None
-            }
-        };
+        let result = super::until_interrupted(apply::apply(&aws, &compiled, &prepared, &opts, reporter.as_ref())).await;
         if let Some(lock) = lock {
             super::release(lock, reporter.as_ref()).await;
         }
@@ -142,13 +136,8 @@ fn roll_back_unfinished(
     let reporter = progress::reporter(report.json());
     let lock = runtime.block_on(crate::lock::acquire(aws, compiled.model.stack.as_str()))?;
     let result = runtime.block_on(async {
-        let result = tokio::select! {
-            r = apply::rollback::rollback(aws, compiled, names, global.check_endpoint, reporter.as_ref()) => Some(r),
-            _ = tokio::signal::ctrl_c() => {
-                apply::settle().await;
-                None
-            }
-        };
+        let result =
+            super::until_interrupted(apply::rollback::rollback(aws, compiled, names, global.check_endpoint, reporter.as_ref())).await;
         super::release(lock, reporter.as_ref()).await;
         result
     });

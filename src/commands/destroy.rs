@@ -36,10 +36,7 @@ pub fn run(args: &DestroyArgs, global: &super::Global<'_>, report: &mut Report) 
     let result = super::runtime()?.block_on(async {
         let aws = super::connect(global, region.as_deref()).await?;
         let lock = crate::lock::acquire(&aws, &stack).await?;
-        let result = tokio::select! {
-            r = destroy::destroy(&aws, &opts, reporter.as_ref()) => Some(r),
-            _ = tokio::signal::ctrl_c() => None,
-        };
+        let result = super::until_interrupted(destroy::destroy(&aws, &opts, reporter.as_ref())).await;
         super::release(lock, reporter.as_ref()).await;
         let calls = aws.calls();
         result.map(|r| anyhow::Ok((r?, calls.snapshot(), calls.retries()))).transpose()

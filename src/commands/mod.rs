@@ -150,6 +150,18 @@ async fn lock_unchanged(aws: &Aws, m: &crate::model::Model, state: &str) -> anyh
     }
 }
 
+/// Run `work` to its end, or until Ctrl-C: then `None`, once any traffic move under way has
+/// finished (`apply::settle`).
+async fn until_interrupted<T>(work: impl std::future::Future<Output = T>) -> Option<T> {
+    tokio::select! {
+        r = work => Some(r),
+        _ = tokio::signal::ctrl_c() => {
+            crate::apply::settle().await;
+            None
+        }
+    }
+}
+
 /// Release a run's lock; one that cannot be released goes stale on its own, which is said.
 async fn release(lock: crate::lock::Lock, r: &dyn crate::events::Reporter) {
     if let Err(e) = lock.release().await {

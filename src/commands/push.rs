@@ -26,10 +26,8 @@ pub fn run(args: &PushArgs, global: &super::Global<'_>, report: &mut Report) -> 
     let runtime = super::runtime()?;
     let result = runtime.block_on(async {
         let aws = super::connect(global, m.region.as_deref()).await?;
-        tokio::select! {
-            r = image::push_stack(&aws, m, pending, global.registry_endpoint, reporter.as_ref()) => anyhow::Ok(Some((r, aws.calls().snapshot(), aws.calls().retries()))),
-            _ = tokio::signal::ctrl_c() => anyhow::Ok(None),
-        }
+        let result = super::until_interrupted(image::push_stack(&aws, m, pending, global.registry_endpoint, reporter.as_ref())).await;
+        anyhow::Ok(result.map(|r| (r, aws.calls().snapshot(), aws.calls().retries())))
     })?;
     drop(reporter);
     let Some((result, calls, retries)) = result else {

@@ -31,13 +31,7 @@ pub fn run(args: &RollbackArgs, global: &super::Global<'_>, report: &mut Report)
     let result = super::runtime()?.block_on(async {
         let aws = super::connect(global, m.region.as_deref()).await?;
         let lock = crate::lock::acquire(&aws, m.stack.as_str()).await?;
-        let result = tokio::select! {
-            r = rollback::rollback(&aws, &compiled, &only, global.check_endpoint, reporter.as_ref()) => Some(r),
-            _ = tokio::signal::ctrl_c() => {
-                crate::apply::settle().await;
-                None
-            }
-        };
+        let result = super::until_interrupted(rollback::rollback(&aws, &compiled, &only, global.check_endpoint, reporter.as_ref())).await;
         super::release(lock, reporter.as_ref()).await;
         anyhow::Ok(result)
     })?;
