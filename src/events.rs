@@ -18,10 +18,10 @@ pub enum Event {
         status: String,
         reason: Option<String>,
     },
-    /// The stack step's result: created, updated, unchanged, deleted, absent.
+    /// The stack step's result.
     Stack {
         stack: String,
-        result: &'static str,
+        result: StackResult,
     },
     /// A task definition revision for a service: registered new, or the current one reused.
     TaskDefinition {
@@ -29,10 +29,10 @@ pub enum Event {
         revision: String,
         registered: bool,
     },
-    /// What happens to an ECS service: create, update, unchanged, remove.
+    /// What happens to an ECS service.
     Service {
         service: String,
-        action: &'static str,
+        action: ServiceStep,
     },
     /// A rollout's progress.
     Progress {
@@ -47,10 +47,10 @@ pub enum Event {
         service: String,
         message: String,
     },
-    /// A rollout's end: stable, failed, rolled_back, timed_out.
+    /// A rollout's end.
     Rollout {
         service: String,
-        outcome: &'static str,
+        outcome: RolloutEnd,
         detail: Option<String>,
     },
     /// Something deleted or emptied during a teardown.
@@ -67,19 +67,19 @@ pub enum Event {
         blue: u8,
         green: u8,
     },
-    /// An image's push result: pushed, or present (the registry had it under this tag).
+    /// An image's push result.
     Image {
         service: String,
         reference: String,
         digest: String,
-        result: &'static str,
+        result: ImageResult,
     },
-    /// A blob of an image being pushed: present (skipped), uploading, uploaded.
+    /// A blob of an image being pushed.
     Blob {
         service: String,
         digest: String,
         size: u64,
-        state: &'static str,
+        state: BlobState,
     },
     /// Bytes of a blob sent so far; shown on a terminal only.
     BlobProgress {
@@ -89,6 +89,71 @@ pub enum Event {
         size: u64,
     },
 }
+
+/// What the stack step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StackResult {
+    Created,
+    Updated,
+    Unchanged,
+    Deleted,
+    /// There was no stack (to delete).
+    Absent,
+}
+
+/// What happens to an ECS service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceStep {
+    Create,
+    Update,
+    Unchanged,
+    Remove,
+}
+
+/// How a rollout ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RolloutEnd {
+    Stable,
+    Failed,
+    /// It failed, and the service runs its previous revision (or colour) again.
+    RolledBack,
+    TimedOut,
+}
+
+/// What a push did with an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageResult {
+    Pushed,
+    /// The registry had the image under this tag: nothing was sent.
+    Present,
+}
+
+/// Where a blob of an image being pushed is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlobState {
+    /// The registry has it: skipped.
+    Present,
+    Uploading,
+    Uploaded,
+}
+
+/// The snake_case name every one of these serialises as, with spaces for people.
+macro_rules! words {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let name = serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                f.write_str(&name.replace('_', " "))
+            }
+        }
+    )*};
+}
+words!(StackResult, ServiceStep, RolloutEnd, ImageResult, BlobState);
 
 pub trait Reporter: Send + Sync {
     fn event(&self, event: &Event);

@@ -1,6 +1,8 @@
 //! Deployed state as plain data: the stack, its template, the stack's ECS services, the task
 //! definitions they run, each family's latest revision, and the traffic weights of the
 //! listener rules of two-colour services. Reads only, batched and concurrent; decides nothing.
+//! `Observed` answers questions about what it holds (where a two-colour service's traffic
+//! goes, what each colour runs) without calling AWS again.
 
 use std::collections::BTreeMap;
 
@@ -8,11 +10,13 @@ use futures_util::future::join_all;
 use serde_json::Value;
 
 use crate::aws::cloudformation::{StackInfo, Stacks};
-use crate::aws::ecs::{Ecs, Registered};
+use crate::aws::ecs::Ecs;
 use crate::aws::elbv2::Elbv2;
 use crate::aws::{Aws, AwsError};
+use crate::model::{ByColour, Colour, Model, Service, ServiceName, Weights};
+use crate::rollout::{ColourState, TwoColours};
 use crate::workload::outputs::StackOutputs;
-use crate::workload::ServiceState;
+use crate::workload::{Registered, ServiceState, ServiceStatus};
 
 #[derive(Debug, Clone, Default)]
 pub struct Observed {
@@ -71,4 +75,34 @@ pub async fn observe(aws: &Aws, stack: &str, families: &[String]) -> Result<Obse
     }
     out.services = services;
     Ok(out)
+}
+
+impl Observed {
+    /// Where the traffic of each two-colour service of `m` goes now, read from the first of
+    /// its rules (ecship moves them all together); all on blue before the first deploy.
+    pub fn traffic(&self, m: &Model) -> BTreeMap<ServiceName, Weights> {
+        let outputs = self.stack.as_ref().and_then(|s| StackOutputs::parse(m.stack.as_str(), &s.outputs).ok());
+        let mut out = BTreeMap::new();
+        for svc in m.services.values().filter(|s| s.deploy.strategy.has_two_colours()) {
+            let found = outputs.as_ref().and_then(|o| o.service(m.stack.as_str(), &svc.name).ok()).and_then(|so| {
+                let forward = self.weights.get(so.rules.first()?)?;
+                let of = |tg: Option<&String>| tg.and_then(|tg| forward.iter().find(|(arn, _)| arn == tg)).map_or(0, |(_, w)| *w);
+                Weights::from_forward(of(so.target_groups.first()), of(so.target_groups.get(1)))
+            });
+            out.insert(svc.name.clone(), found.unwrap_or_default());
+        }
+        out
+    }
+
+    /// A two-colour service's colours as deployed (only ACTIVE ECS services count), with its
+    /// traffic at `weights`.
+    pub fn colours(&self, svc: &Service, weights: Weights) -> TwoColours {
+        let of = |c: Colour| {
+            self.services
+                .get(&svc.colour_service(c))
+                .filter(|s| s.status == ServiceStatus::Active)
+                .map(|s| ColourState { task_definition: s.task_definition.clone(), desired: s.desired })
+        };
+        TwoColours { weights, services: ByColour { blue: of(Colour::Blue), green: of(Colour::Green) } }
+    }
 }

@@ -28,7 +28,15 @@ impl Compiled {
 }
 
 pub fn compile(path: &Path, opts: &LoadOptions) -> Result<Compiled, LoadError> {
-    let loaded = spec::load(path, opts)?;
+    compile_loaded(spec::load(path, opts)?)
+}
+
+/// The same for a spec's text, named `file` in its problems.
+pub fn compile_str(text: &str, file: &Path, opts: &LoadOptions) -> Result<Compiled, LoadError> {
+    compile_loaded(spec::load_str(text, file, opts).map_err(LoadError::Invalid)?)
+}
+
+fn compile_loaded(loaded: Loaded) -> Result<Compiled, LoadError> {
     let model = spec::validate(&loaded).map_err(LoadError::Invalid)?;
     let template = synth::synth(&model);
     if !template.conflicts.is_empty() {

@@ -1,5 +1,6 @@
 //! `deploy`, `status` and `destroy` end to end: the real binary against the local AWS
-//! emulator (tests/emulator), checked through the AWS API the way a user would check.
+//! emulator (tests/emulator), checked through the AWS API the way a user would check. Each
+//! test starts from its own emulator and says in its name what it proves.
 
 mod common;
 #[path = "common/emulator.rs"]
@@ -62,16 +63,22 @@ fn edited_mysfits(dir: &Path, edit: impl Fn(&str) -> String) -> String {
     file.to_string_lossy().into_owned()
 }
 
+/// stacks/mysfits.yaml, deployed.
+fn deployed(emulator: &Emulator) -> Run {
+    let first = deploy_mysfits(emulator, "stacks/mysfits.yaml", &[], &[]);
+    assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
+    first
+}
+
 #[tokio::test]
-async fn mysfits_deploys_redeploys_without_writes_changes_one_revision_rolls_back_and_is_destroyed() {
+async fn a_first_deploy_creates_the_stack_services_rules_and_task_definitions_the_spec_describes() {
     let emulator = Emulator::start();
     let config = emulator.sdk_config().await;
     let ecs = aws_sdk_ecs::Client::new(&config);
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
 
-    // First deploy: infrastructure, two task definitions, two services, both stable.
-    let first = deploy_mysfits(&emulator, "stacks/mysfits.yaml", &[], &[]);
-    assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
+    // Infrastructure, two task definitions, two services, both stable.
+    let first = deployed(&emulator);
     assert!(first.stdout.contains("deployed mysfits: infrastructure created"), "{}", first.stdout);
     assert!(first.stderr.contains("monolith: stable") && first.stderr.contains("like-blue: stable"), "{}", first.stderr);
 
@@ -162,6 +169,12 @@ async fn mysfits_deploys_redeploys_without_writes_changes_one_revision_rolls_bac
         env_of(&like),
         BTreeMap::from([("LOGLEVEL".to_string(), "info".to_string()), ("MONOLITH_URL".to_string(), "http://monolith:80".to_string())])
     );
+}
+
+#[tokio::test]
+async fn an_unchanged_deploy_writes_nothing_and_says_so() {
+    let emulator = Emulator::start();
+    deployed(&emulator);
 
     // Unchanged: no write at all, and it says so.
     let again = deploy_mysfits(&emulator, "stacks/mysfits.yaml", &["--output", "json"], &[]);
@@ -171,6 +184,14 @@ async fn mysfits_deploys_redeploys_without_writes_changes_one_revision_rolls_bac
     assert_eq!(writes(&result), BTreeMap::new(), "an unchanged deploy writes nothing");
     let text = deploy_mysfits(&emulator, "stacks/mysfits.yaml", &[], &[]);
     assert!(text.stdout.starts_with("no changes"), "{}", text.stdout);
+}
+
+#[tokio::test]
+async fn one_changed_env_var_is_one_new_revision_rolled_out_as_a_canary_on_the_other_colour() {
+    let emulator = Emulator::start();
+    let config = emulator.sdk_config().await;
+    let ecs = aws_sdk_ecs::Client::new(&config);
+    deployed(&emulator);
 
     // One env var of the canary service changed: exactly one new revision, rolled out as a
     // canary on the green colour (bake shortened for the test): the green service created at
@@ -196,6 +217,12 @@ async fn mysfits_deploys_redeploys_without_writes_changes_one_revision_rolls_bac
     let like = task_definition(&ecs, "like-green").await;
     assert_eq!((like.revision(), env_of(&like).get("LOGLEVEL").map(String::as_str)), (2, Some("debug")));
     assert_eq!(task_definition(&ecs, "monolith").await.revision(), 1, "monolith is untouched");
+}
+
+#[tokio::test]
+async fn failing_tasks_are_rolled_back_by_the_circuit_breaker_and_deploy_exits_3_naming_the_stop_reason() {
+    let emulator = Emulator::start();
+    deployed(&emulator);
 
     // Tasks that fail: ECS's circuit breaker rolls back; deploy exits 3 naming the stop reason.
     let dir = tempfile::tempdir().expect("tempdir");
@@ -205,10 +232,23 @@ async fn mysfits_deploys_redeploys_without_writes_changes_one_revision_rolls_bac
             "env: { DDB_TABLE: mysfits, EMULATOR_TASK_FAILURE: \"Essential container in task exited: exit code 3\" }",
         )
     });
-    let failed = deploy_mysfits(&emulator, &failing, &[], &[("LOGLEVEL", "debug")]);
+    let failed = deploy_mysfits(&emulator, &failing, &[], &[]);
     assert_eq!(failed.code, 3, "rolled back: {}{}", failed.stdout, failed.stderr);
     assert!(failed.stderr.contains("monolith: rolled back to the previous revision"), "{}", failed.stderr);
     assert!(failed.stderr.contains("Essential container in task exited: exit code 3"), "the stopped task's reason: {}", failed.stderr);
+}
+
+#[tokio::test]
+async fn status_shows_every_colour_and_destroy_leaves_nothing_ecship_created() {
+    let emulator = Emulator::start();
+    let config = emulator.sdk_config().await;
+    deployed(&emulator);
+
+    // A canary change leaves both colours of like.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let quick = edited_mysfits(dir.path(), |t| t.replace("bake: 5m", "bake: 1s"));
+    let changed = deploy_mysfits(&emulator, &quick, &[], &[("LOGLEVEL", "debug")]);
+    assert_eq!(changed.code, 0, "{}{}", changed.stdout, changed.stderr);
 
     // status shows both services with their revisions and images.
     let status = run(&emulator, &["status", "stacks/mysfits.yaml", "--output", "json"], &[]);
@@ -224,7 +264,7 @@ async fn mysfits_deploys_redeploys_without_writes_changes_one_revision_rolls_bac
     let destroyed = run(&emulator, &["destroy", "stacks/mysfits.yaml", "--yes"], &[]);
     assert_eq!(destroyed.code, 0, "{}{}", destroyed.stdout, destroyed.stderr);
     assert!(
-        destroyed.stdout.contains("destroyed mysfits: 3 services, 4 task definitions, 1 image; nothing ecship created is left"),
+        destroyed.stdout.contains("destroyed mysfits: 3 services, 3 task definitions, 1 image; nothing ecship created is left"),
         "{}",
         destroyed.stdout
     );

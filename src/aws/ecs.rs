@@ -16,8 +16,8 @@ use aws_sdk_ecs::Client;
 
 use super::{classify, Aws, AwsError};
 use crate::workload::{
-    Container, Deployment, DeploymentConfig, LoadBalancerTarget, LogConfig, Network, ObservedConfig, ServiceConfig, ServiceEvent,
-    ServiceState, StoppedTask, TaskDef, PORT_NAME,
+    Container, Deployment, DeploymentConfig, DeploymentStatus, LoadBalancerTarget, LogConfig, Network, ObservedConfig, Registered,
+    RolloutState, ServiceConfig, ServiceEvent, ServiceState, ServiceStatus, StoppedTask, TaskDef, PORT_NAME,
 };
 
 /// DescribeServices and DescribeTasks take this many at a time.
@@ -25,14 +25,6 @@ const BATCH: usize = 10;
 
 pub struct Ecs {
     client: Client,
-}
-
-/// A registered task definition: its ARN, content and tags.
-#[derive(Debug, Clone)]
-pub struct Registered {
-    pub arn: String,
-    pub task_def: TaskDef,
-    pub tags: BTreeMap<String, String>,
 }
 
 impl Ecs {
@@ -88,7 +80,7 @@ impl Ecs {
         let all = self.describe_services(cluster, &arns).await?;
         Ok(all
             .into_iter()
-            .filter(|s| s.status != "INACTIVE" && s.tags.get(crate::workload::STACK_TAG).map(String::as_str) == Some(stack))
+            .filter(|s| s.status != ServiceStatus::Inactive && s.tags.get(crate::workload::STACK_TAG).map(String::as_str) == Some(stack))
             .collect())
     }
 
@@ -413,7 +405,7 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
     ServiceState {
         name: s.service_name().unwrap_or("").to_string(),
         arn: s.service_arn().unwrap_or("").to_string(),
-        status: s.status().unwrap_or("").to_string(),
+        status: ServiceStatus::parse(s.status().unwrap_or("")),
         desired: unsigned(s.desired_count()),
         running: unsigned(s.running_count()),
         pending: unsigned(s.pending_count()),
@@ -423,9 +415,9 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
             .iter()
             .map(|d| Deployment {
                 id: d.id().unwrap_or("").to_string(),
-                status: d.status().unwrap_or("").to_string(),
+                status: DeploymentStatus::parse(d.status().unwrap_or("")),
                 task_definition: d.task_definition().unwrap_or("").to_string(),
-                rollout_state: d.rollout_state().map(|r| r.as_str().to_string()),
+                rollout_state: d.rollout_state().map(|r| RolloutState::parse(r.as_str())),
                 rollout_reason: d.rollout_state_reason().map(str::to_string),
                 desired: unsigned(d.desired_count()),
                 running: unsigned(d.running_count()),

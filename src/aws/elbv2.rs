@@ -84,9 +84,9 @@ impl Elbv2 {
     }
 
     /// Forward `rule` to the target groups with these weights, at once.
-    pub async fn set_weights(&self, rule: &str, weights: &[(String, i32)]) -> Result<(), AwsError> {
+    pub async fn set_weights(&self, rule: &str, weights: &[(String, u8)]) -> Result<(), AwsError> {
         let groups: Vec<TargetGroupTuple> =
-            weights.iter().map(|(tg, w)| TargetGroupTuple::builder().target_group_arn(tg).weight(*w).build()).collect();
+            weights.iter().map(|(tg, w)| TargetGroupTuple::builder().target_group_arn(tg).weight(i32::from(*w)).build()).collect();
         let action = Action::builder()
             .r#type(ActionTypeEnum::Forward)
             .forward_config(ForwardActionConfig::builder().set_target_groups(Some(groups)).build())

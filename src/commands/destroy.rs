@@ -5,8 +5,10 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::cli::DestroyArgs;
-use crate::destroy::{self, DestroyOptions};
 use crate::exit;
+use crate::human::plural;
+use crate::ops::destroy::{self, DestroyOptions};
+use crate::ops::Ended;
 use crate::report::{progress, Report};
 
 pub fn run(args: &DestroyArgs, global: &super::Global<'_>, report: &mut Report) -> anyhow::Result<u8> {
@@ -33,18 +35,19 @@ pub fn run(args: &DestroyArgs, global: &super::Global<'_>, report: &mut Report) 
         timeout: Duration::from_secs(1800),
     };
     let reporter = progress::reporter(report.json());
-    let result = super::runtime()?.block_on(async {
+    let (result, calls, retries) = super::runtime()?.block_on(async {
         let aws = super::connect(global, region.as_deref()).await?;
-        let lock = crate::lock::acquire(&aws, &stack).await?;
-        let result = super::until_interrupted(destroy::destroy(&aws, &opts, reporter.as_ref())).await;
-        super::release(lock, reporter.as_ref()).await;
-        let calls = aws.calls();
-        result.map(|r| anyhow::Ok((r?, calls.snapshot(), calls.retries()))).transpose()
+        let result = destroy::run(&aws, &opts, reporter.as_ref()).await;
+        anyhow::Ok((result, aws.calls().snapshot(), aws.calls().retries()))
     })?;
     drop(reporter);
-    let Some((done, calls, retries)) = result else {
-        report.error(&anyhow::anyhow!("interrupted: part of stack {stack} may be deleted already; run `ecship destroy` again to finish"));
-        return Ok(exit::INTERRUPTED);
+    let done = match result {
+        Ended::Interrupted => {
+            report
+                .error(&anyhow::anyhow!("interrupted: part of stack {stack} may be deleted already; run `ecship destroy` again to finish"));
+            return Ok(exit::INTERRUPTED);
+        }
+        Ended::Finished(r) => r?,
     };
     let code = if done.leftovers.is_empty() { exit::OK } else { exit::ERROR };
     if report.json() {
@@ -61,11 +64,11 @@ pub fn run(args: &DestroyArgs, global: &super::Global<'_>, report: &mut Report) 
         report.line(&format!(
             "destroyed {stack}: {} service{}, {} task definition{}, {} image{}; nothing ecship created is left",
             done.services.len(),
-            if done.services.len() == 1 { "" } else { "s" },
+            plural(done.services.len()),
             done.task_definitions,
-            if done.task_definitions == 1 { "" } else { "s" },
+            plural(done.task_definitions),
             done.images,
-            if done.images == 1 { "" } else { "s" },
+            plural(done.images),
         ))?;
         if !done.kept.is_empty() {
             report.line(&format!("kept: {}", done.kept.join(", ")))?;

@@ -1,6 +1,5 @@
 //! `ecship plan FILE`: read the deployed state, build the plan, show it.
 
-use crate::apply;
 use crate::cli::{PlanArgs, PlanFormat};
 use crate::exit;
 use crate::plan::render;
@@ -14,7 +13,7 @@ pub fn run(args: &PlanArgs, global: &super::Global<'_>, report: &mut Report) -> 
     let images = super::images(&args.images, &compiled.model)?;
     let prepared = super::runtime()?.block_on(async {
         let aws = super::connect(global, compiled.model.region.as_deref()).await?;
-        anyhow::Ok(apply::prepare(&aws, &compiled, &images, global.registry_endpoint, None).await?)
+        anyhow::Ok(crate::ops::deploy::prepare(&aws, &compiled, &images, global.registry_endpoint, None).await?)
     })?;
     let plan = &prepared.plan;
     if let Some(out) = &args.out {

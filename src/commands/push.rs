@@ -3,8 +3,11 @@
 use serde_json::json;
 
 use crate::cli::PushArgs;
+use crate::events::ImageResult;
 use crate::exit;
+use crate::human::{mib, plural};
 use crate::image::{self, Pushed};
+use crate::ops::{push, Ended};
 use crate::report::{progress, Report};
 
 pub fn run(args: &PushArgs, global: &super::Global<'_>, report: &mut Report) -> anyhow::Result<u8> {
@@ -23,26 +26,25 @@ pub fn run(args: &PushArgs, global: &super::Global<'_>, report: &mut Report) -> 
         return Ok(exit::OK);
     }
     let reporter = progress::reporter(report.json());
-    let runtime = super::runtime()?;
-    let result = runtime.block_on(async {
+    let (result, calls, retries) = super::runtime()?.block_on(async {
         let aws = super::connect(global, m.region.as_deref()).await?;
-        let result = super::until_interrupted(image::push_stack(&aws, m, pending, global.registry_endpoint, reporter.as_ref())).await;
-        anyhow::Ok(result.map(|r| (r, aws.calls().snapshot(), aws.calls().retries())))
+        let result = push::run(&aws, m, pending, global.registry_endpoint, reporter.as_ref()).await;
+        anyhow::Ok((result, aws.calls().snapshot(), aws.calls().retries()))
     })?;
     drop(reporter);
-    let Some((result, calls, retries)) = result else {
-        report.error(&anyhow::anyhow!(
-            "interrupted: blobs already in the registry stay there; run `ecship push {}` again to send the rest",
-            args.file.display()
-        ));
-        return Ok(exit::INTERRUPTED);
-    };
     let pushed = match result {
-        Ok(p) => p,
-        Err(e) => {
+        Ended::Interrupted => {
+            report.error(&anyhow::anyhow!(
+                "interrupted: blobs already in the registry stay there; run `ecship push {}` again to send the rest",
+                args.file.display()
+            ));
+            return Ok(exit::INTERRUPTED);
+        }
+        Ended::Finished(Err(e)) => {
             report.error(&anyhow::Error::new(e));
             return Ok(exit::ERROR);
         }
+        Ended::Finished(Ok(p)) => p,
     };
     if report.json() {
         report.json_line(&json!({ "result": "pushed", "images": pushed, "api_calls": calls, "retries": retries }))?;
@@ -56,18 +58,18 @@ pub fn run(args: &PushArgs, global: &super::Global<'_>, report: &mut Report) -> 
 
 /// One line per image: where it went and what was sent.
 pub fn summary(p: &Pushed) -> String {
-    if p.result == "present" {
+    if p.result == ImageResult::Present {
         return format!("{}: {}:{} is in the registry already ({})", p.service, p.repository, p.tag, p.digest);
     }
-    let size = image::mib(p.bytes_uploaded);
     let tag = if p.tagged { format!(":{}", p.tag) } else { String::new() };
     format!(
-        "{}: pushed {}{tag}@{} ({} blob{} uploaded, {size}; {} already there)",
+        "{}: pushed {}{tag}@{} ({} blob{} uploaded, {}; {} already there)",
         p.service,
         p.repository,
         p.digest,
         p.blobs_uploaded,
-        if p.blobs_uploaded == 1 { "" } else { "s" },
+        plural(p.blobs_uploaded),
+        mib(p.bytes_uploaded),
         p.blobs_present
     )
 }

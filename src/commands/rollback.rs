@@ -2,11 +2,12 @@
 
 use serde_json::json;
 
-use crate::apply::rollback;
-use crate::apply::DeployError;
 use crate::cli::RollbackArgs;
 use crate::exit;
 use crate::model::ServiceName;
+use crate::ops::deploy::DeployError;
+use crate::ops::rollback::{self, How};
+use crate::ops::Ended;
 use crate::report::{progress, Report};
 
 pub fn run(args: &RollbackArgs, global: &super::Global<'_>, report: &mut Report) -> anyhow::Result<u8> {
@@ -30,35 +31,31 @@ pub fn run(args: &RollbackArgs, global: &super::Global<'_>, report: &mut Report)
     let reporter = progress::reporter(report.json());
     let result = super::runtime()?.block_on(async {
         let aws = super::connect(global, m.region.as_deref()).await?;
-        let lock = crate::lock::acquire(&aws, m.stack.as_str()).await?;
-        let result = super::until_interrupted(rollback::rollback(&aws, &compiled, &only, global.check_endpoint, reporter.as_ref())).await;
-        super::release(lock, reporter.as_ref()).await;
-        anyhow::Ok(result)
+        anyhow::Ok(rollback::run(&aws, &compiled, &only, global.check_endpoint, reporter.as_ref()).await)
     })?;
     drop(reporter);
-    let Some(result) = result else {
-        report.error(&anyhow::anyhow!("interrupted: traffic stays where it was last moved; run `ecship rollback` again to finish, or `ecship status` to see where it is"));
-        return Ok(exit::INTERRUPTED);
-    };
-    match result {
-        Ok(done) => {
-            if report.json() {
-                report.json_line(&json!({ "result": "rolled_back", "services": done }))?;
-            } else {
-                for d in &done {
-                    let how = if d.how == "traffic" { "traffic back on" } else { "redeployed" };
-                    report.line(&format!("{}: {how} {} (was {})", d.service, d.to, d.from))?;
-                }
-            }
-            Ok(exit::OK)
+    let done = match result {
+        Ended::Interrupted => {
+            report.error(&anyhow::anyhow!("interrupted: traffic stays where it was last moved; run `ecship rollback` again to finish, or `ecship status` to see where it is"));
+            return Ok(exit::INTERRUPTED);
         }
-        Err(e) => {
-            let code = match &e {
-                DeployError::Rollout { .. } if e.timed_out() => exit::TIMED_OUT,
-                _ => exit::ERROR,
-            };
+        Ended::Finished(Err(e)) => {
+            let code = if matches!(e, DeployError::Rollout { .. }) && e.timed_out() { exit::TIMED_OUT } else { exit::ERROR };
             report.error(&anyhow::Error::new(e));
-            Ok(code)
+            return Ok(code);
         }
+        Ended::Finished(Ok(done)) => done,
+    };
+    if report.json() {
+        report.json_line(&json!({ "result": "rolled_back", "services": done }))?;
+        return Ok(exit::OK);
     }
+    for d in &done {
+        let how = match d.how {
+            How::Traffic => "traffic back on",
+            How::Revision => "redeployed",
+        };
+        report.line(&format!("{}: {how} {} (was {})", d.service, d.to, d.from))?;
+    }
+    Ok(exit::OK)
 }

@@ -11,7 +11,7 @@ pub fn run(args: &TargetArgs, global: &super::Global<'_>, report: &mut Report) -
     };
     let status = super::runtime()?.block_on(async {
         let aws = super::connect(global, region.as_deref()).await?;
-        anyhow::Ok(crate::status::status(&aws, &stack).await?)
+        anyhow::Ok(crate::ops::status::status(&aws, &stack).await?)
     })?;
     if report.json() {
         report.json_line(&status)?;
@@ -44,7 +44,7 @@ pub fn run(args: &TargetArgs, global: &super::Global<'_>, report: &mut Report) -
             s.pending,
             s.task_definition,
             s.deployments,
-            if s.deployments == 1 { "" } else { "s" }
+            crate::human::plural(s.deployments)
         ))?;
         if let Some(image) = &s.image {
             report.line(&format!("  image: {image}"))?;

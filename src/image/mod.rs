@@ -16,10 +16,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::aws::cloudformation::Stacks;
 use crate::aws::ecr::Ecr;
 use crate::aws::{Aws, AwsError};
-use crate::events::{Event, Reporter};
+use crate::events::{Event, ImageResult, Reporter};
 use crate::model::{Image, Model, Service, ServiceName};
 use layout::LocalImage;
 use registry::{Registry, RegistryError};
@@ -167,8 +166,7 @@ pub struct Pushed {
     pub repository: String,
     pub tag: String,
     pub digest: String,
-    /// pushed, or present (the registry had the image under this tag: nothing was sent).
-    pub result: &'static str,
+    pub result: ImageResult,
     /// Blobs sent, and blobs the registry had already (skipped).
     pub blobs_uploaded: usize,
     pub blobs_present: usize,
@@ -196,46 +194,6 @@ pub async fn push_all(model: &Model, target: &Target, pending: &[Pending], r: &d
         out.push(Pushed { repository: target.repository_uri(model, svc), ..pushed });
     }
     Ok(out)
-}
-
-/// `ecship push`: build what needs building, make sure the stack has its repositories (a
-/// stack never deployed gets one with only them), then push.
-pub async fn push_stack(
-    aws: &Aws,
-    model: &Model,
-    mut pending: Vec<Pending>,
-    endpoint: Option<&str>,
-    r: &dyn Reporter,
-) -> Result<Vec<Pushed>, ImageError> {
-    let _built = build_all(model, &mut pending, r).await?;
-    let stack = model.stack.as_str();
-    let stacks = Stacks::new(aws);
-    if stacks.describe(stack).await?.is_none() {
-        r.event(&Event::Step { message: format!("infrastructure: stack {stack} with its image repositories only") });
-        let mut tags = model.tags.clone();
-        tags.insert(crate::workload::STACK_TAG.into(), stack.to_string());
-        let template = crate::synth::repositories(model).to_json_compact();
-        stacks.apply(stack, &template, &tags, &mut |e| r.event(&crate::destroy::stack_event(e))).await?;
-    } else {
-        let existing = Ecr::new(aws).repositories(stack).await?;
-        for p in &pending {
-            let Some(svc) = model.services.get(&p.service) else { continue };
-            let repository = repository_name(model, svc);
-            if !existing.contains(&repository) {
-                return Err(ImageError::NoRepository { stack: stack.to_string(), service: svc.name.to_string(), repository });
-            }
-        }
-    }
-    let target = login(aws, endpoint).await?;
-    r.event(&Event::Step { message: format!("images: {} to {}", pending.len(), target.registry.endpoint()) });
-    push_all(model, &target, &pending, r).await
-}
-
-/// Bytes for people: `12.0 MiB`.
-pub fn mib(bytes: u64) -> String {
-    #[allow(clippy::cast_precision_loss)]
-    let m = bytes as f64 / 1_048_576.0;
-    format!("{m:.1} MiB")
 }
 
 /// A path for people: relative to the working directory when under it, without `./` parts.

@@ -10,7 +10,7 @@ use futures_util::{stream, StreamExt, TryStreamExt};
 use super::layout::{Blob, LocalImage};
 use super::registry::{Progress, Registry, RegistryError};
 use super::Pushed;
-use crate::events::{Event, Reporter};
+use crate::events::{BlobState, Event, ImageResult, Reporter};
 
 /// Blobs uploaded at once.
 const CONCURRENT_BLOBS: usize = 4;
@@ -33,7 +33,7 @@ pub async fn push(
         repository: repository.to_string(),
         tag: tag.to_string(),
         digest: digest.clone(),
-        result: "present",
+        result: ImageResult::Present,
         blobs_uploaded: 0,
         blobs_present: image.blobs.len(),
         bytes_uploaded: 0,
@@ -42,7 +42,12 @@ pub async fn push(
     reg.check(repository).await?;
     let at_tag = reg.manifest_digest(repository, tag).await?;
     if at_tag.as_deref() == Some(digest.as_str()) {
-        r.event(&Event::Image { service: service.to_string(), reference: format!("{repository}:{tag}"), digest, result: "present" });
+        r.event(&Event::Image {
+            service: service.to_string(),
+            reference: format!("{repository}:{tag}"),
+            digest,
+            result: ImageResult::Present,
+        });
         return Ok(pushed);
     }
     // The image may be in the registry under another tag (or none): then only the tag is new.
@@ -78,18 +83,18 @@ pub async fn push(
             });
         }
     }
-    r.event(&Event::Image { service: service.to_string(), reference: format!("{repository}:{tag}"), digest, result: "pushed" });
-    pushed.result = "pushed";
+    r.event(&Event::Image { service: service.to_string(), reference: format!("{repository}:{tag}"), digest, result: ImageResult::Pushed });
+    pushed.result = ImageResult::Pushed;
     Ok(pushed)
 }
 
 /// Upload one blob unless the registry has it; the bytes sent, or `None` when present.
 async fn blob(reg: &Registry, repository: &str, b: &Blob, service: &str, r: &dyn Reporter) -> Result<Option<u64>, RegistryError> {
     if reg.has_blob(repository, &b.digest).await? {
-        r.event(&Event::Blob { service: service.to_string(), digest: b.digest.clone(), size: b.size, state: "present" });
+        r.event(&Event::Blob { service: service.to_string(), digest: b.digest.clone(), size: b.size, state: BlobState::Present });
         return Ok(None);
     }
-    r.event(&Event::Blob { service: service.to_string(), digest: b.digest.clone(), size: b.size, state: "uploading" });
+    r.event(&Event::Blob { service: service.to_string(), digest: b.digest.clone(), size: b.size, state: BlobState::Uploading });
     let sent = Arc::new(AtomicU64::new(0));
     let progress: Progress = {
         let sent = sent.clone();
@@ -112,6 +117,6 @@ async fn blob(reg: &Registry, repository: &str, b: &Blob, service: &str, r: &dyn
             }),
         }
     }
-    r.event(&Event::Blob { service: service.to_string(), digest: b.digest.clone(), size: b.size, state: "uploaded" });
+    r.event(&Event::Blob { service: service.to_string(), digest: b.digest.clone(), size: b.size, state: BlobState::Uploaded });
     Ok(Some(b.size))
 }

@@ -3,6 +3,7 @@
 //! Every later stage (synth, plan, apply) reads this and nothing else of the spec. Must not
 //! know about YAML or AWS SDK types.
 
+pub mod colour;
 pub mod fargate;
 
 use std::collections::BTreeMap;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use ipnet::Ipv4Net;
 use serde::Serialize;
 
-pub use crate::spec::types::{Nat, SubnetKind};
+pub use colour::{ByColour, Colour, Weights};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Model {
@@ -122,6 +123,28 @@ pub enum Network {
     Existing { vpc_id: String, public_subnets: Vec<String>, private_subnets: Vec<String> },
 }
 
+/// NAT gateways for the private subnets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Nat {
+    /// No NAT: no private subnets.
+    None,
+    /// One NAT gateway, in the first zone, for every private subnet.
+    Single,
+    /// One NAT gateway per zone.
+    PerAz,
+}
+
+/// Which of the stack's subnets a service's tasks run in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubnetKind {
+    /// Public subnets, with a public IP per task.
+    Public,
+    /// Private subnets, reaching out through NAT.
+    Private,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Zone {
     pub public: Ipv4Net,
@@ -194,6 +217,11 @@ impl Service {
     /// Whether it gets test rules: blue/green behind the load balancer.
     pub fn has_test_rules(&self) -> bool {
         matches!(self.deploy.strategy, Strategy::BlueGreen { .. }) && !self.routes.is_empty()
+    }
+
+    /// The ECS service of one colour of a canary or blue/green service: `NAME-blue`, `NAME-green`.
+    pub fn colour_service(&self, c: Colour) -> String {
+        format!("{}-{}", self.name, c.name())
     }
 
     /// How other services in the stack reach this one: `http://NAME:PORT` through Service

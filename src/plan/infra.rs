@@ -69,7 +69,11 @@ const REPLACED_BY: &[(&str, &[&str])] = &[
 /// Resource changes from `deployed` (a template, or `None` for a new stack) to `desired`,
 /// most severe first, then by logical id. Outputs are compared too: a change there alone
 /// is an update of the stack with no resource change (`outputs_changed`).
-pub fn diff(deployed: Option<&Value>, desired: &Value) -> (Vec<ResourceChange>, bool) {
+///
+/// The forward weights of the listener rules in `weighted` are never a change: ecship moves
+/// them itself during a rollout (the deployed template keeps the weights of the last stack
+/// update, which say nothing about where traffic is).
+pub fn diff(deployed: Option<&Value>, desired: &Value, weighted: &BTreeSet<String>) -> (Vec<ResourceChange>, bool) {
     let empty = serde_json::Map::new();
     let before = deployed.and_then(|t| t.get("Resources")).and_then(Value::as_object).unwrap_or(&empty);
     let after = desired.get("Resources").and_then(Value::as_object).unwrap_or(&empty);
@@ -93,7 +97,7 @@ pub fn diff(deployed: Option<&Value>, desired: &Value) -> (Vec<ResourceChange>, 
                 replaced_by: vec![],
                 properties: vec![],
             }),
-            (Some(b), Some(a)) if b != a => Some(modified(id, b, a)),
+            (Some(b), Some(a)) if b != a => modified(id, b, a, weighted.contains(id)),
             _ => None,
         };
         changes.extend(change);
@@ -104,21 +108,24 @@ pub fn diff(deployed: Option<&Value>, desired: &Value) -> (Vec<ResourceChange>, 
     (changes, outputs_changed)
 }
 
-fn modified(id: &str, b: &Value, a: &Value) -> ResourceChange {
+fn modified(id: &str, b: &Value, a: &Value, weighted: bool) -> Option<ResourceChange> {
     let kind = a.get("Type").and_then(Value::as_str).unwrap_or("").to_string();
     if b.get("Type") != a.get("Type") {
-        return ResourceChange {
+        return Some(ResourceChange {
             logical_id: id.to_string(),
             resource_type: kind,
             action: Action::Replace,
             replaced_by: vec!["Type".into()],
             properties: vec![PropertyChange { path: "Type".into(), before: b.get("Type").cloned(), after: a.get("Type").cloned() }],
-        };
+        });
     }
     let mut properties = Vec::new();
     let null = Value::Null;
     let props = |r: &Value| r.get("Properties").cloned().unwrap_or(Value::Object(serde_json::Map::new()));
     walk("", &props(b), &props(a), &mut properties);
+    if weighted {
+        properties.retain(|p| !is_forward_weight(&p.path));
+    }
     // Resource attributes (DependsOn, DeletionPolicy…) change nothing in AWS but are part of the update.
     for attr in ["DependsOn", "DeletionPolicy", "UpdateReplacePolicy", "Condition", "Metadata"] {
         let (x, y) = (b.get(attr).unwrap_or(&null), a.get(attr).unwrap_or(&null));
@@ -134,7 +141,15 @@ fn modified(id: &str, b: &Value, a: &Value) -> ResourceChange {
         .collect();
     replaced_by.dedup();
     let action = if replaced_by.is_empty() { Action::Update } else { Action::Replace };
-    ResourceChange { logical_id: id.to_string(), resource_type: kind, action, replaced_by, properties }
+    // Nothing left: the difference was only the order of a keyed list (tags), which
+    // CloudFormation does not see, or a rule's weights.
+    (!properties.is_empty()).then(|| ResourceChange { logical_id: id.to_string(), resource_type: kind, action, replaced_by, properties })
+}
+
+/// `Actions[0].ForwardConfig.TargetGroups[1].Weight`: the weight of one target group of a
+/// listener rule's forward action.
+fn is_forward_weight(path: &str) -> bool {
+    path.starts_with("Actions[") && path.contains("].ForwardConfig.TargetGroups[") && path.ends_with("].Weight")
 }
 
 fn some(v: &Value) -> Option<Value> {
@@ -206,7 +221,7 @@ mod tests {
         let a = template(
             json!({ "Tg": { "Type": "AWS::ElasticLoadBalancingV2::TargetGroup", "Properties": { "Port": 8080, "HealthCheckPath": "/health" } } }),
         );
-        let (changes, _) = diff(Some(&b), &a);
+        let (changes, _) = diff(Some(&b), &a, &BTreeSet::new());
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].action, Action::Replace);
         assert_eq!(changes[0].replaced_by, ["Port"]);
@@ -224,7 +239,7 @@ mod tests {
             "New": { "Type": "AWS::EC2::EIP", "Properties": { "Domain": "vpc" } },
             "Sg": { "Type": "AWS::EC2::SecurityGroup", "Properties": { "GroupDescription": "d", "Tags": [ { "Key": "b", "Value": "3" } ] } },
         }));
-        let (changes, _) = diff(Some(&b), &a);
+        let (changes, _) = diff(Some(&b), &a, &BTreeSet::new());
         let got: Vec<(&str, Action)> = changes.iter().map(|c| (c.logical_id.as_str(), c.action)).collect();
         assert_eq!(got, [("Old", Action::Delete), ("Sg", Action::Update), ("New", Action::Create)]);
         let tags: Vec<(&str, Option<&Value>, Option<&Value>)> =
@@ -235,8 +250,8 @@ mod tests {
     #[test]
     fn identical_templates_have_no_changes_and_a_new_stack_creates_everything() {
         let t = template(json!({ "Vpc": { "Type": "AWS::EC2::VPC", "Properties": { "CidrBlock": "10.0.0.0/16" } } }));
-        assert_eq!(diff(Some(&t), &t), (vec![], false));
-        let (changes, outputs) = diff(None, &t);
+        assert_eq!(diff(Some(&t), &t, &BTreeSet::new()), (vec![], false));
+        let (changes, outputs) = diff(None, &t, &BTreeSet::new());
         assert_eq!((changes[0].action, outputs), (Action::Create, false));
     }
 
@@ -244,7 +259,7 @@ mod tests {
     fn lists_of_other_lengths_are_shown_whole() {
         let b = template(json!({ "R": { "Type": "AWS::ECS::Cluster", "Properties": { "S": [1, 2] } } }));
         let a = template(json!({ "R": { "Type": "AWS::ECS::Cluster", "Properties": { "S": [1, 2, 3] } } }));
-        let (changes, _) = diff(Some(&b), &a);
+        let (changes, _) = diff(Some(&b), &a, &BTreeSet::new());
         assert_eq!(
             changes[0].properties,
             [PropertyChange { path: "S".into(), before: Some(json!([1, 2])), after: Some(json!([1, 2, 3])) }]

@@ -4,27 +4,30 @@
 //!
 //! Must not call AWS or print.
 
+pub mod desire;
+mod fingerprint;
 pub mod infra;
 pub mod render;
 pub mod rollout;
+pub mod saved;
 pub mod services;
+#[cfg(test)]
+mod tests;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-use crate::model::{Model, ServiceName};
+use crate::model::{Colour, Model, Service};
 use crate::observe::Observed;
-use crate::stack::Compiled;
 use crate::synth::ids::ServiceIds;
-use crate::workload::outputs::StackOutputs;
-use crate::workload::render::{self as rendering, ecs_service_name, family, Inputs, RenderError};
-use crate::workload::{ServiceConfig, TaskDef};
+use crate::workload::render::ecs_service_name;
 use infra::ResourceChange;
 use rollout::RolloutPlan;
-use services::{ServiceAction, ServiceChange, KNOWN_AFTER_APPLY};
+use services::{ServiceAction, ServiceChange};
+
+pub use desire::{desire, Desired, DesiredService, PlannedImages};
+pub use fingerprint::state as state_fingerprint;
 
 /// The version of the plan's JSON form. Fields are added without a bump; a removed or
 /// renamed field bumps it.
@@ -56,13 +59,32 @@ pub struct Summary {
     pub services_to_delete: usize,
 }
 
+/// What happens to the infrastructure stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StackAction {
+    /// A new stack.
+    Create,
+    Update,
+    None,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InfraPlan {
-    /// create (a new stack), update, or none.
-    pub action: String,
+    pub action: StackAction,
     pub changes: Vec<ResourceChange>,
     /// The stack's outputs change (with or without resource changes).
     pub outputs_changed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageAction {
+    /// A layout or an archive, its digest known.
+    Push,
+    /// Built from source, then pushed; its digest is known once built (`deploy` builds before
+    /// it plans).
+    Build,
 }
 
 /// An image ecship builds or pushes before the services change. Images the registry has
@@ -70,8 +92,7 @@ pub struct InfraPlan {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageStep {
     pub service: String,
-    /// push (a layout or archive, digest known) or build (then push; digest known after).
-    pub action: String,
+    pub action: ImageAction,
     /// Where the image comes from: `oci ./dist/like`, `build ./like`.
     pub source: String,
     pub repository: String,
@@ -90,291 +111,97 @@ pub struct Fingerprint {
     pub state: String,
 }
 
-/// What the spec asks for, rendered against the outputs known so far.
-pub struct Desired {
-    /// The template, with two-colour rules' weights as deployed (ecship moves them, not
-    /// CloudFormation).
-    pub template: Value,
-    /// The template body to send: the rendered one, or the patched one when weights moved.
-    pub template_body: Option<String>,
-    /// sha256 of the rendered template before the weights are patched in: the spec's part.
-    pub template_sha: String,
-    pub services: Vec<DesiredService>,
-    pub images: Vec<ImageStep>,
-    /// Families whose image is built from source, with the tag the build goes under (the
-    /// source's commit): the tag, not the digest, is part of the spec's fingerprint (`plan`
-    /// does not build; `deploy` builds before planning).
-    pub built: BTreeMap<String, String>,
-}
-
-pub struct DesiredService {
-    pub spec_name: ServiceName,
-    pub task_def: TaskDef,
-    pub config: ServiceConfig,
-}
-
-/// Render the spec against the deployed outputs (placeholders where the stack step will
-/// create them).
-pub fn desire(
-    c: &Compiled,
-    observed: &Observed,
-    region: &str,
-    images: &BTreeMap<ServiceName, String>,
-    steps: Vec<ImageStep>,
-    built: BTreeMap<String, String>,
-) -> Result<Desired, RenderError> {
-    let m = &c.model;
-    let outputs = StackOutputs::known(m, observed.stack.as_ref().map(|s| &s.outputs), KNOWN_AFTER_APPLY);
-    let inputs = Inputs { model: m, outputs: &outputs, region, images };
-    let live = live_weights(m, observed);
-    let mut services = Vec::new();
-    for svc in m.services.values() {
-        let mut config = rendering::service_config(&inputs, svc)?;
-        if let Some(w) = live.get(&svc.name) {
-            // A two-colour service is compared with the colour that takes its traffic.
-            config = rendering::colour_config(&inputs, svc, config, crate::rollout::live_colour(*w))?;
-        }
-        services.push(DesiredService { spec_name: svc.name.clone(), task_def: rendering::task_def(&inputs, svc)?, config });
-    }
-    let mut template = serde_json::from_str(&c.template.to_json_compact()).unwrap_or(Value::Null);
-    let template_sha = sha256(&template);
-    let moved: Vec<(&crate::model::Service, (u8, u8))> =
-        m.services.values().filter_map(|s| live.get(&s.name).filter(|w| **w != (100, 0)).map(|w| (s, *w))).collect();
-    for (svc, weights) in &moved {
-        patch_weights(&mut template, svc, *weights);
-    }
-    let template_body = (!moved.is_empty()).then(|| template.to_string());
-    Ok(Desired { template, template_body, template_sha, services, images: steps, built })
-}
-
-/// Where the traffic of each two-colour service goes now, percent on (blue, green): read
-/// from the first of its rules (ecship moves them all together); (100, 0) before the first
-/// deploy.
-pub fn live_weights(m: &Model, observed: &Observed) -> BTreeMap<ServiceName, (u8, u8)> {
-    let outputs = observed.stack.as_ref().and_then(|s| StackOutputs::parse(m.stack.as_str(), &s.outputs).ok());
-    let mut out = BTreeMap::new();
-    for svc in m.services.values().filter(|s| s.deploy.strategy.has_two_colours()) {
-        let found = outputs.as_ref().and_then(|o| o.service(m.stack.as_str(), &svc.name).ok()).and_then(|so| {
-            let rule = so.rules.first()?;
-            let weights = observed.weights.get(rule)?;
-            let of = |tg: Option<&String>| tg.and_then(|tg| weights.iter().find(|(arn, _)| arn == tg)).map_or(0, |(_, w)| (*w).max(0));
-            let (blue, green) = (of(so.target_groups.first()), of(so.target_groups.get(1)));
-            let total = blue + green;
-            (total > 0).then(|| {
-                let blue_pct = u8::try_from(blue * 100 / total).unwrap_or(100);
-                (blue_pct, 100 - blue_pct)
-            })
-        });
-        out.insert(svc.name.clone(), found.unwrap_or((100, 0)));
-    }
-    out
-}
-
-/// Set the weights of a two-colour service's rules in the template to (blue, green).
-fn patch_weights(template: &mut Value, svc: &crate::model::Service, (blue, green): (u8, u8)) {
-    let ids = ServiceIds::new(&svc.name.logical());
-    let (blue_ref, green_ref) = (serde_json::json!({ "Ref": ids.target_group() }), serde_json::json!({ "Ref": ids.green_target_group() }));
-    for i in 0..svc.routes.len() {
-        let Some(actions) = template["Resources"][ids.rule(i)]["Properties"]["Actions"].as_array_mut() else { continue };
-        for action in actions {
-            let Some(groups) = action["ForwardConfig"]["TargetGroups"].as_array_mut() else { continue };
-            for g in groups {
-                if g["TargetGroupArn"] == blue_ref {
-                    g["Weight"] = blue.into();
-                } else if g["TargetGroupArn"] == green_ref {
-                    g["Weight"] = green.into();
-                }
-            }
-        }
-    }
-}
-
 /// The task-definition families of the spec's services.
 pub fn families(m: &Model) -> Vec<String> {
-    m.services.values().map(|s| family(m, s)).collect()
+    m.services.values().map(|s| crate::workload::render::family(m, s)).collect()
 }
 
+/// Compare what the spec asks for with what is deployed: every change, most severe first.
 pub fn build(m: &Model, desired: &Desired, observed: &Observed) -> Plan {
-    // ecship moves two-colour weights, not CloudFormation: the deployed template is read
-    // with the weights the rules have now, so moved traffic is no infrastructure change.
-    let deployed = observed.template.clone().map(|mut t| {
-        for (name, w) in live_weights(m, observed) {
-            if let Some(svc) = m.services.get(&name) {
-                patch_weights(&mut t, svc, w);
-            }
-        }
-        t
-    });
-    let (changes, outputs_changed) = infra::diff(deployed.as_ref(), &desired.template);
-    let action = match (&observed.stack, changes.is_empty() && !outputs_changed) {
-        (None, _) => "create",
-        (Some(_), true) => "none",
-        (Some(_), false) => "update",
-    };
-    let replaced: BTreeSet<String> = changes.iter().filter(|c| c.action == infra::Action::Replace).map(|c| c.logical_id.clone()).collect();
-    let mut service_changes = Vec::new();
+    let infrastructure = infrastructure(m, desired, observed);
+    let replaced: BTreeSet<String> =
+        infrastructure.changes.iter().filter(|c| c.action == infra::Action::Replace).map(|c| c.logical_id.clone()).collect();
+    let mut changes = Vec::new();
     let mut rollouts = Vec::new();
     for d in &desired.services {
         let Some(svc) = m.services.get(&d.spec_name) else { continue };
-        let name = d.config.name.clone();
-        let latest = observed.latest.get(&d.task_def.family);
-        let new_revision = latest.is_none_or(|l| l.task_def != d.task_def);
-        let change = match observed.services.get(&name) {
-            None => Some(ServiceChange {
-                service: name.clone(),
-                action: ServiceAction::Create,
-                new_revision,
-                task_definition: services::task_def_changes(None, &d.task_def),
-                settings: services::field_changes(&BTreeMap::new(), &services::desired_settings(&d.config)),
-            }),
-            Some(s) => {
-                let running = observed.running.get(&name);
-                let td = services::task_def_changes(running.map(|r| &r.task_def), &d.task_def);
-                let settings = services::field_changes(&services::observed_settings(s), &services::desired_settings(&d.config));
-                let switches = new_revision || latest.map(|l| &l.arn) != Some(&s.task_definition);
-                let ids = ServiceIds::new(&svc.name.logical());
-                let moved = [ids.target_group(), ids.security_group(), ids.task_role()].iter().any(|id| replaced.contains(id));
-                (switches || moved || !settings.is_empty()).then(|| ServiceChange {
-                    service: name.clone(),
-                    action: ServiceAction::Update,
-                    new_revision,
-                    task_definition: td,
-                    settings,
-                })
-            }
-        };
-        // A replaced resource gets a new id: the service will point at it after the stack step.
-        let change = change.map(|mut c| {
-            let ids = ServiceIds::new(&svc.name.logical());
-            for (id, field) in [(ids.target_group(), "target_group"), (ids.security_group(), "security_groups")] {
-                if replaced.contains(&id) && c.action == ServiceAction::Update {
-                    c.settings.retain(|f| f.field != field);
-                    let before = observed.services.get(&name).and_then(|s| services::observed_settings(s).remove(field));
-                    c.settings.push(services::FieldChange { field: field.into(), before, after: Some(KNOWN_AFTER_APPLY.into()) });
-                    c.settings.sort_by(|a, b| a.field.cmp(&b.field));
-                }
-            }
-            if replaced.contains(&ids.task_role()) {
-                c.task_definition.retain(|f| f.field != "task_role");
-                let before = observed.running.get(&name).and_then(|r| r.task_def.task_role_arn.clone());
-                c.task_definition.push(services::FieldChange { field: "task_role".into(), before, after: Some(KNOWN_AFTER_APPLY.into()) });
-                c.task_definition.sort_by(|a, b| a.field.cmp(&b.field));
-                c.new_revision = true;
-            }
-            c
-        });
-        if let Some(change) = change {
-            // Settings ECS applies only by starting new tasks.
-            const REDEPLOYED: [&str; 6] =
-                ["subnets", "security_groups", "public_ip", "target_group", "container_port", "service_connect.namespace"];
-            let kind = match change.action {
-                ServiceAction::Create => rollout::Kind::Create,
-                _ if change.new_revision || !change.task_definition.is_empty() => rollout::Kind::Redeploy,
-                _ if change.settings.iter().any(|f| REDEPLOYED.contains(&f.field.as_str())) => rollout::Kind::Redeploy,
-                _ if observed
-                    .services
-                    .get(&name)
-                    .is_some_and(|s| observed.latest.get(&d.task_def.family).is_some_and(|l| l.arn != s.task_definition)) =>
-                {
-                    rollout::Kind::Redeploy
-                }
-                _ => rollout::Kind::InPlace,
-            };
-            rollouts.push(rollout::plan(&name, svc, kind));
-            service_changes.push(change);
+        if let Some((change, kind)) = services::change(svc, d, observed, &replaced) {
+            let live = desired.traffic.get(&svc.name).map_or(Colour::Blue, |w| w.live());
+            rollouts.push(rollout::plan(&change.service, svc, kind, live));
+            changes.push(change);
         }
     }
-    let wanted: Vec<String> = m
-        .services
-        .values()
-        .flat_map(|s| {
-            let mut names = vec![ecs_service_name(s)];
-            if s.deploy.strategy.has_two_colours() {
-                names.push(format!("{}-green", s.name));
-            }
-            names
-        })
-        .collect();
-    for name in observed.services.keys().filter(|n| !wanted.contains(n)) {
-        service_changes.push(ServiceChange {
-            service: name.clone(),
-            action: ServiceAction::Delete,
-            new_revision: false,
-            task_definition: vec![],
-            settings: vec![],
-        });
-    }
-    service_changes.sort_by(|a, b| a.action.cmp(&b.action).then_with(|| a.service.cmp(&b.service)));
-    let images = desired.images.clone();
-    let count = |a: infra::Action| changes.iter().filter(|c| c.action == a).count();
-    let scount = |a: ServiceAction| service_changes.iter().filter(|c| c.action == a).count();
-    let summary = Summary {
-        changes: action != "none" || !service_changes.is_empty() || !images.is_empty(),
-        resources_to_add: count(infra::Action::Create),
-        resources_to_change: count(infra::Action::Update),
-        resources_to_replace: count(infra::Action::Replace),
-        resources_to_remove: count(infra::Action::Delete),
-        services_to_create: scount(ServiceAction::Create),
-        services_to_update: scount(ServiceAction::Update),
-        services_to_delete: scount(ServiceAction::Delete),
-    };
+    changes.extend(removed_services(m, observed));
+    changes.sort_by(|a, b| a.action.cmp(&b.action).then_with(|| a.service.cmp(&b.service)));
+    let images = desired.images.steps.clone();
     Plan {
         format_version: FORMAT_VERSION,
         stack: m.stack.to_string(),
         env: m.env.clone(),
-        summary,
-        infrastructure: InfraPlan { action: action.to_string(), changes, outputs_changed },
+        summary: Summary::of(&infrastructure, &changes, &images),
+        infrastructure,
         images,
-        services: service_changes,
+        services: changes,
         rollout: rollouts,
-        fingerprint: Fingerprint { spec: spec_fingerprint(desired), state: state_fingerprint(observed) },
+        fingerprint: Fingerprint { spec: fingerprint::spec(desired), state: fingerprint::state(observed) },
     }
 }
 
-fn sha256(value: &Value) -> String {
-    let digest = Sha256::digest(value.to_string().as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A built image counts by its tag (its source commit), not its digest, so a plan made
-/// without building and a deploy that built first agree. Image steps are left out: whether
-/// the registry has an image is state, and the digests are in the task definitions.
-fn spec_fingerprint(d: &Desired) -> String {
-    let services: Vec<Value> = d
+/// The stack's changes. ecship moves two-colour weights, not CloudFormation: the rules'
+/// weights are never an infrastructure change.
+fn infrastructure(m: &Model, desired: &Desired, observed: &Observed) -> InfraPlan {
+    let weighted: BTreeSet<String> = m
         .services
-        .iter()
-        .map(|s| {
-            let mut td = serde_json::json!(s.task_def);
-            if d.built.contains_key(&s.task_def.family) {
-                td["container"]["image"] = Value::Null;
-            }
-            // Which colour of a two-colour service is live is state, not spec.
-            let mut config = serde_json::json!(s.config);
-            if s.config.tags.contains_key(crate::workload::COLOUR_TAG) {
-                for field in ["name", "load_balancer", "tags"] {
-                    config[field] = Value::Null;
-                }
-            }
-            serde_json::json!({ "task_definition": td, "service": config })
+        .values()
+        .filter(|s| s.deploy.strategy.has_two_colours())
+        .flat_map(|s| {
+            let ids = ServiceIds::new(&s.name.logical());
+            (0..s.routes.len()).map(move |i| ids.rule(i))
         })
         .collect();
-    sha256(&serde_json::json!({ "template": d.template_sha, "services": services, "builds": d.built }))
+    let (changes, outputs_changed) = infra::diff(observed.template.as_ref(), &desired.template, &weighted);
+    let action = match (&observed.stack, changes.is_empty() && !outputs_changed) {
+        (None, _) => StackAction::Create,
+        (Some(_), true) => StackAction::None,
+        (Some(_), false) => StackAction::Update,
+    };
+    InfraPlan { action, changes, outputs_changed }
 }
 
-/// Only what a deploy's decisions depend on: not running counts or events, which move by
-/// themselves.
-pub fn state_fingerprint(o: &Observed) -> String {
-    let services: BTreeMap<&String, Value> = o
-        .services
-        .iter()
-        .map(|(name, s)| (name, serde_json::json!({ "task_definition": s.task_definition, "desired": s.desired, "config": s.config })))
-        .collect();
-    let latest: BTreeMap<&String, &String> = o.latest.iter().map(|(f, r)| (f, &r.arn)).collect();
-    sha256(&serde_json::json!({
-        "stack": o.stack.as_ref().map(|s| &s.status),
-        "template": o.template,
-        "services": services,
-        "latest": latest,
-        "weights": o.weights,
-    }))
+/// ECS services of the stack that no service of the spec runs as.
+fn removed_services<'a>(m: &'a Model, observed: &'a Observed) -> impl Iterator<Item = ServiceChange> + 'a {
+    let wanted: BTreeSet<String> = m.services.values().flat_map(ecs_names).collect();
+    observed.services.keys().filter(move |n| !wanted.contains(*n)).map(|name| ServiceChange {
+        service: name.clone(),
+        action: ServiceAction::Delete,
+        new_revision: false,
+        task_definition: vec![],
+        settings: vec![],
+    })
+}
+
+/// The ECS services a spec service runs as: itself, or its two colours.
+fn ecs_names(s: &Service) -> Vec<String> {
+    let mut names = vec![ecs_service_name(s)];
+    if s.deploy.strategy.has_two_colours() {
+        names.push(s.colour_service(Colour::Green));
+    }
+    names
+}
+
+impl Summary {
+    fn of(infrastructure: &InfraPlan, services: &[ServiceChange], images: &[ImageStep]) -> Self {
+        let count = |a: infra::Action| infrastructure.changes.iter().filter(|c| c.action == a).count();
+        let scount = |a: ServiceAction| services.iter().filter(|c| c.action == a).count();
+        Summary {
+            changes: infrastructure.action != StackAction::None || !services.is_empty() || !images.is_empty(),
+            resources_to_add: count(infra::Action::Create),
+            resources_to_change: count(infra::Action::Update),
+            resources_to_replace: count(infra::Action::Replace),
+            resources_to_remove: count(infra::Action::Delete),
+            services_to_create: scount(ServiceAction::Create),
+            services_to_update: scount(ServiceAction::Update),
+            services_to_delete: scount(ServiceAction::Delete),
+        }
+    }
 }

@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use super::infra::{Action, ResourceChange};
 use super::services::{FieldChange, ServiceAction, ServiceChange};
-use super::{ImageStep, Plan};
+use super::{ImageAction, ImageStep, Plan, StackAction};
+use crate::human::{mib, plural};
 
 /// One line: what the plan does, or that it does nothing.
 pub fn headline(p: &Plan) -> String {
@@ -28,9 +29,9 @@ pub fn headline(p: &Plan) -> String {
     count(s.resources_to_change, "to change");
     count(s.resources_to_add, "to add");
     let infra = if parts.is_empty() {
-        match p.infrastructure.action.as_str() {
-            "none" => "no infrastructure changes".to_string(),
-            _ => "infrastructure: outputs change".to_string(),
+        match p.infrastructure.action {
+            StackAction::None => "no infrastructure changes".to_string(),
+            StackAction::Create | StackAction::Update => "infrastructure: outputs change".to_string(),
         }
     } else {
         format!("resources: {}", parts.join(", "))
@@ -114,7 +115,7 @@ pub fn text(p: &Plan) -> String {
     let mut out = String::new();
     let env = p.env.as_deref().map(|e| format!(" (env {e})")).unwrap_or_default();
     let _ = writeln!(out, "Plan for stack {}{env}: {}", p.stack, headline(p).split_once(": ").map(|x| x.1).unwrap_or(""));
-    let _ = writeln!(out, "\nInfrastructure{}:", if p.infrastructure.action == "create" { " (a new stack)" } else { "" });
+    let _ = writeln!(out, "\nInfrastructure{}:", if p.infrastructure.action == StackAction::Create { " (a new stack)" } else { "" });
     if p.infrastructure.changes.is_empty() && !p.infrastructure.outputs_changed {
         let _ = writeln!(out, "  no changes");
     }
@@ -245,12 +246,12 @@ fn image_line(i: &ImageStep) -> String {
     let to = if i.tag.starts_with('(') { i.repository.clone() } else { format!("{}:{}", i.repository, i.tag) };
     match i.digest.as_deref() {
         Some(d) => {
-            let size = crate::image::mib(i.bytes);
+            let size = mib(i.bytes);
             let what = match i.source.strip_prefix("build ") {
-                Some(context) if i.action == "build" => format!("the image built from {context}"),
+                Some(context) if i.action == ImageAction::Build => format!("the image built from {context}"),
                 _ => i.source.clone(),
             };
-            format!("push {what} to {to} ({d}, {} blob{}, {size})", i.blobs, if i.blobs == 1 { "" } else { "s" })
+            format!("push {what} to {to} ({d}, {} blob{}, {size})", i.blobs, plural(i.blobs))
         }
         None => format!(
             "{}, then push to {to} ({} known after build)",

@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Service, Strategy, COLOUR_HEADER};
-use crate::rollout::{self, Colour};
+use crate::human::plural;
+use crate::model::{Colour, Service, Strategy, COLOUR_HEADER};
+use crate::rollout;
 
 /// What a Fargate task takes to be pulled and started, before its first health check.
 const TASK_START_SECS: u64 = 30;
@@ -29,8 +30,9 @@ pub enum Kind {
     InPlace,
 }
 
-/// The steps of rolling `svc` out to `count` tasks.
-pub fn plan(ecs_name: &str, svc: &Service, kind: Kind) -> RolloutPlan {
+/// The steps of rolling `svc` out to `count` tasks; `live` is the colour that takes a
+/// canary or blue/green service's traffic now.
+pub fn plan(ecs_name: &str, svc: &Service, kind: Kind, live: Colour) -> RolloutPlan {
     let count = svc.count;
     let healthy = svc.health_check.interval.as_secs() * u64::from(svc.health_check.healthy);
     let up = TASK_START_SECS + if svc.routes.is_empty() { 0 } else { healthy };
@@ -60,15 +62,14 @@ pub fn plan(ecs_name: &str, svc: &Service, kind: Kind) -> RolloutPlan {
                 ],
                 up + drain,
             ),
-            Strategy::Canary { .. } | Strategy::BlueGreen { .. } => two_colours(ecs_name, svc, up, drain),
+            Strategy::Canary { .. } | Strategy::BlueGreen { .. } => two_colours(live, svc, up, drain),
         }
     };
     RolloutPlan { service: ecs_name.to_string(), strategy: svc.deploy.strategy.name().to_string(), steps, estimate_secs: estimate }
 }
 
-/// The steps of a canary or blue/green rollout from the live colour (`ecs_name`) to the other.
-fn two_colours(ecs_name: &str, svc: &Service, up: u64, drain: u64) -> (Vec<String>, u64) {
-    let live = if ecs_name.ends_with("-green") { Colour::Green } else { Colour::Blue };
+/// The steps of a canary or blue/green rollout from the live colour to the other.
+fn two_colours(live: Colour, svc: &Service, up: u64, drain: u64) -> (Vec<String>, u64) {
     let (old, new) = (live.name(), live.other().name());
     let gates = match &svc.deploy.check {
         Some(c) => format!("target health, stopped tasks and the HTTP check (GET {} → {})", c.path, c.expect),
@@ -101,12 +102,4 @@ fn two_colours(ecs_name: &str, svc: &Service, up: u64, drain: u64) -> (Vec<Strin
     lines.push(format!("scale {old} to zero once {new} has all traffic"));
     lines.push(format!("any failing gate ({gates}, or the deploy timeout) returns all traffic to {old} at once and scales {new} to zero"));
     (lines, estimate + drain)
-}
-
-fn plural(n: u32) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }

@@ -1,11 +1,17 @@
 //! The services part of a plan: each service's task definition and settings as they run
 //! against what the spec renders to, field by field. Secret references are compared but
-//! never shown: a changed secret reads `(sensitive)` on both sides.
+//! never shown: a changed secret reads `(sensitive)` on both sides. Values AWS fills in
+//! where the spec says nothing never count as changes.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::desire::DesiredService;
+use super::rollout::Kind;
+use crate::model::Service;
+use crate::observe::Observed;
+use crate::synth::ids::ServiceIds;
 use crate::workload::{ServiceConfig, ServiceState, TaskDef};
 
 /// Shown in place of a value that exists only after the infrastructure step.
@@ -39,6 +45,73 @@ pub struct FieldChange {
     pub field: String,
     pub before: Option<String>,
     pub after: Option<String>,
+}
+
+/// Names of the fields a plan shows and the rules below look at.
+pub mod field {
+    pub const TARGET_GROUP: &str = "target_group";
+    pub const SECURITY_GROUPS: &str = "security_groups";
+    pub const TASK_ROLE: &str = "task_role";
+    /// Settings ECS applies only by starting new tasks.
+    pub const REDEPLOYED: [&str; 6] =
+        ["subnets", SECURITY_GROUPS, "public_ip", TARGET_GROUP, "container_port", "service_connect.namespace"];
+}
+
+/// What changes for one desired service, if anything, and how it rolls out. `replaced` are
+/// the logical ids of resources the infrastructure step replaces (a new physical id).
+pub fn change(svc: &Service, d: &DesiredService, observed: &Observed, replaced: &BTreeSet<String>) -> Option<(ServiceChange, Kind)> {
+    let name = &d.config.name;
+    let latest = observed.latest.get(&d.task_def.family);
+    let new_revision = latest.is_none_or(|l| l.task_def != d.task_def);
+    let ids = ServiceIds::new(&svc.name.logical());
+    let Some(running) = observed.services.get(name) else {
+        let settings = field_changes(&BTreeMap::new(), &desired_settings(&d.config));
+        let task_definition = task_def_changes(None, &d.task_def);
+        let mut c = ServiceChange { service: name.clone(), action: ServiceAction::Create, new_revision, task_definition, settings };
+        after_replacement(&mut c, &ids, observed, replaced);
+        return Some((c, Kind::Create));
+    };
+    let task_definition = task_def_changes(observed.running.get(name).map(|r| &r.task_def), &d.task_def);
+    let settings = field_changes(&observed_settings(running), &desired_settings(&d.config));
+    // Not on the family's latest revision (an earlier deploy half done, or rolled back).
+    let behind = latest.is_some_and(|l| l.arn != running.task_definition);
+    let moved = [ids.target_group(), ids.security_group(), ids.task_role()].iter().any(|id| replaced.contains(id));
+    if !(new_revision || behind || moved || !settings.is_empty()) {
+        return None;
+    }
+    let mut c = ServiceChange { service: name.clone(), action: ServiceAction::Update, new_revision, task_definition, settings };
+    after_replacement(&mut c, &ids, observed, replaced);
+    let kind = if c.new_revision
+        || !c.task_definition.is_empty()
+        || behind
+        || c.settings.iter().any(|f| field::REDEPLOYED.contains(&f.field.as_str()))
+    {
+        Kind::Redeploy
+    } else {
+        Kind::InPlace
+    };
+    Some((c, kind))
+}
+
+/// A replaced resource gets a new id: the service will point at it after the stack step.
+fn after_replacement(c: &mut ServiceChange, ids: &ServiceIds, observed: &Observed, replaced: &BTreeSet<String>) {
+    for (id, name) in [(ids.target_group(), field::TARGET_GROUP), (ids.security_group(), field::SECURITY_GROUPS)] {
+        if replaced.contains(&id) && c.action == ServiceAction::Update {
+            let before = observed.services.get(&c.service).and_then(|s| observed_settings(s).remove(name));
+            known_after_apply(&mut c.settings, name, before);
+        }
+    }
+    if replaced.contains(&ids.task_role()) {
+        let before = observed.running.get(&c.service).and_then(|r| r.task_def.task_role_arn.clone());
+        known_after_apply(&mut c.task_definition, field::TASK_ROLE, before);
+        c.new_revision = true;
+    }
+}
+
+fn known_after_apply(changes: &mut Vec<FieldChange>, name: &str, before: Option<String>) {
+    changes.retain(|f| f.field != name);
+    changes.push(FieldChange { field: name.into(), before, after: Some(KNOWN_AFTER_APPLY.into()) });
+    changes.sort_by(|a, b| a.field.cmp(&b.field));
 }
 
 /// A task definition as `field → shown value`, and the values compared (secret references
@@ -114,7 +187,9 @@ pub fn observed_settings(s: &ServiceState) -> BTreeMap<String, String> {
         out.insert("target_group".into(), lb.target_group_arn.clone());
         out.insert("container_port".into(), lb.container_port.to_string());
     }
-    if let Some(g) = o.grace_seconds {
+    // ECS reports a grace period of 0 for a service without a load balancer, where none can
+    // be set: that is no setting.
+    if let Some(g) = o.grace_seconds.filter(|g| *g > 0 || o.load_balancer.is_some()) {
         out.insert("health_check_grace_seconds".into(), g.to_string());
     }
     if let Some(d) = &o.deployment {

@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::events::{Event, Reporter};
-use crate::image::mib;
+use crate::events::{BlobState, Event, ImageResult, Reporter, ServiceStep};
+use crate::human::{mib, plural};
 
 /// The reporter for this run: JSON lines, a terminal, or plain lines.
 pub fn reporter(json: bool) -> Box<dyn Reporter> {
@@ -67,28 +67,28 @@ pub fn line(e: &Event) -> String {
         }
         Event::Service { service, action } => format!(
             "  {service}: {}",
-            match *action {
-                "create" => "creating the service",
-                "update" => "updating the service",
-                "remove" => "removing the service",
-                _ => "service unchanged",
+            match action {
+                ServiceStep::Create => "creating the service",
+                ServiceStep::Update => "updating the service",
+                ServiceStep::Remove => "removing the service",
+                ServiceStep::Unchanged => "service unchanged",
             }
         ),
         Event::Progress { service, running, desired, deployments, rollout } => format!(
             "  {service}: {running}/{desired} running, {deployments} deployment{}{}",
-            if *deployments == 1 { "" } else { "s" },
+            plural(*deployments),
             rollout.as_deref().map(|r| format!(", {}", r.to_lowercase().replace('_', " "))).unwrap_or_default()
         ),
         Event::ServiceMessage { service, message } => format!("  {service}: ecs: {message}"),
         Event::Rollout { service, outcome, detail } => {
-            format!("  {service}: {}{}", outcome.replace('_', " "), detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())
+            format!("  {service}: {outcome}{}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())
         }
         Event::Removed { kind, name } => format!("  removed {kind} {name}"),
         Event::Warning { message } => format!("warning: {message}"),
         Event::Traffic { service, blue, green } => format!("  {service}: traffic blue {blue} % / green {green} %"),
-        Event::Image { service, reference, digest, result } => match *result {
-            "present" => format!("  {service}: {reference} is in the registry ({digest})"),
-            _ => format!("  {service}: pushed {reference} ({digest})"),
+        Event::Image { service, reference, digest, result } => match result {
+            ImageResult::Present => format!("  {service}: {reference} is in the registry ({digest})"),
+            ImageResult::Pushed => format!("  {service}: pushed {reference} ({digest})"),
         },
         Event::Blob { service, digest, size, state } => format!("  {service}: blob {} ({}) {state}", short(digest), mib(*size)),
         Event::BlobProgress { service, digest, sent, size } => {
@@ -180,7 +180,7 @@ impl Reporter for Terminal {
                     bar.set_message(line(e).trim_start().trim_start_matches(service.as_str()).trim_start_matches(": ").to_string());
                 }
             }
-            Event::Blob { service, digest, size, state: "uploading" } => {
+            Event::Blob { service, digest, size, state: BlobState::Uploading } => {
                 if let Some(bar) = self.transfer(service, digest, *size) {
                     bar.set_position(0);
                 }
@@ -190,7 +190,7 @@ impl Reporter for Terminal {
                     bar.set_position(*sent);
                 }
             }
-            Event::Blob { service, digest, state: "uploaded", .. } => {
+            Event::Blob { service, digest, state: BlobState::Uploaded, .. } => {
                 if let Some(bar) = self.bars.lock().ok().and_then(|mut b| b.remove(&format!("{service} {digest}"))) {
                     bar.finish_and_clear();
                 }

@@ -8,6 +8,7 @@ use super::resources::{
     Action, Certificate, FixedResponseConfig, Ingress, KeyValue, Listener, LoadBalancer, RedirectConfig, SecurityGroup,
 };
 use super::{Cx, Expr, Resource, Template};
+use crate::model::LoadBalancer as LoadBalancerModel;
 
 pub struct Lb {
     /// The load balancer's security group id: the only source services admit.
@@ -18,6 +19,15 @@ pub struct Lb {
 
 pub fn add(cx: &Cx, t: &mut Template, net: &Net) -> Option<Lb> {
     let lb = cx.model.load_balancer.as_ref()?;
+    security_group(cx, t, net, lb);
+    balancer(cx, t, net, lb);
+    let listener = listeners(t, lb);
+    t.output("ListenerArn", "Listener that carries the route rules", Expr::reference(listener));
+    Some(Lb { security_group: Expr::att(ids::LB_SECURITY_GROUP, "GroupId"), listener })
+}
+
+/// Its security group: the listeners' ports from the internet (public) or the VPC (internal).
+fn security_group(cx: &Cx, t: &mut Template, net: &Net, lb: &LoadBalancerModel) {
     let stack = &cx.model.stack;
     // Internal: only the VPC may connect (any address for an existing VPC, whose CIDR is unknown here).
     let source = if lb.public { "0.0.0.0/0".to_string() } else { net.cidr.clone().unwrap_or_else(|| "0.0.0.0/0".into()) };
@@ -52,6 +62,10 @@ pub fn add(cx: &Cx, t: &mut Template, net: &Net) -> Option<Lb> {
             tags: cx.named_tags("lb"),
         }),
     );
+}
+
+/// The load balancer in the public (or, internal, private) subnets, and its DNS name and URL.
+fn balancer(cx: &Cx, t: &mut Template, net: &Net, lb: &LoadBalancerModel) {
     let subnets = if lb.public { net.public_subnets.clone() } else { net.private_subnets.clone() };
     let mut balancer = Resource::new(LoadBalancer {
         scheme: if lb.public { "internet-facing" } else { "internal" },
@@ -76,7 +90,11 @@ pub fn add(cx: &Cx, t: &mut Template, net: &Net) -> Option<Lb> {
     let port = if port == default_port { String::new() } else { format!(":{port}") };
     t.output("LoadBalancerDnsName", "DNS name of the load balancer", Expr::att(ids::LB, "DNSName"));
     t.output("LoadBalancerUrl", "URL of the load balancer", Expr::sub(format!("{scheme}://${{{}.DNSName}}{port}", ids::LB)));
+}
 
+/// The HTTP listener (redirecting to HTTPS when there is one) and the HTTPS listener; the
+/// logical id of the one that carries the route rules.
+fn listeners(t: &mut Template, lb: &LoadBalancerModel) -> &'static str {
     let not_found = Action {
         r#type: "fixed-response",
         target_group_arn: None,
@@ -109,7 +127,7 @@ pub fn add(cx: &Cx, t: &mut Template, net: &Net) -> Option<Lb> {
             default_actions: vec![http_default],
         }),
     );
-    let listener = match &lb.https {
+    match &lb.https {
         Some(h) => {
             t.add(
                 ids::HTTPS_LISTENER,
@@ -125,7 +143,5 @@ pub fn add(cx: &Cx, t: &mut Template, net: &Net) -> Option<Lb> {
             ids::HTTPS_LISTENER
         }
         None => ids::HTTP_LISTENER,
-    };
-    t.output("ListenerArn", "Listener that carries the route rules", Expr::reference(listener));
-    Some(Lb { security_group: Expr::att(ids::LB_SECURITY_GROUP, "GroupId"), listener })
+    }
 }

@@ -20,17 +20,25 @@ use std::collections::BTreeMap;
 pub use limits::{check_limits, Limit, MAX_RESOURCES, MAX_TEMPLATE_BODY_BYTES};
 pub use template::{Expr, Output, Resource, Template};
 
-use crate::model::Model;
+use crate::model::{Model, ServiceName, Weights};
 use resources::Tag;
 
-/// Build the template for `model`.
+/// Build the template for `model`, every two-colour service's traffic on blue.
 pub fn synth(model: &Model) -> Template {
+    synth_with_traffic(model, &BTreeMap::new())
+}
+
+/// Build the template for `model`, with the listener rules of two-colour services forwarding
+/// as `traffic` says (all on blue for a service it does not name). ecship moves these
+/// weights itself during a rollout; a stack update sends them as they are, so it never
+/// moves traffic back.
+pub fn synth_with_traffic(model: &Model, traffic: &BTreeMap<ServiceName, Weights>) -> Template {
     let env = model.env.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
     let mut t = Template::new(format!(
         "ecship stack {}{env}: network, cluster, load balancer, roles, logs and image repositories. Services are managed by ecship through the ECS API.",
         model.stack
     ));
-    let cx = Cx { model };
+    let cx = Cx { model, traffic };
     let net = network::add(&cx, &mut t);
     cx.cluster(&mut t);
     let lb = load_balancer::add(&cx, &mut t, &net);
@@ -45,13 +53,15 @@ pub fn synth(model: &Model) -> Template {
 /// logical ids and their images.
 pub fn repositories(model: &Model) -> Template {
     let mut t = Template::new(format!("ecship stack {}: image repositories only (ecship deploy adds the rest).", model.stack));
-    services::repositories(&Cx { model }, &mut t);
+    services::repositories(&Cx { model, traffic: &BTreeMap::new() }, &mut t);
     t
 }
 
-/// What the builders share: the model and the tags every resource carries.
+/// What the builders share: the model, the traffic of two-colour services, and the tags
+/// every resource carries.
 pub(crate) struct Cx<'a> {
     pub model: &'a Model,
+    pub traffic: &'a BTreeMap<ServiceName, Weights>,
 }
 
 impl Cx<'_> {

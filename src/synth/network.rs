@@ -74,48 +74,56 @@ fn managed(cx: &Cx, t: &mut Template, cidr: &str, zones: &[crate::model::Zone], 
         public.push(Expr::reference(&id));
         let Some(private_cidr) = zone.private else { continue };
         // NAT in this zone's public subnet: every zone's with per_az, the first's with single.
-        let nat_index = if nat == Nat::PerAz { i } else { 0 };
         if nat == Nat::PerAz || i == 0 {
-            let eip = format!("NatEip{}", i + 1);
-            t.add(
-                &eip,
-                Resource::new(Eip { domain: "vpc", tags: cx.named_tags(&format!("nat-{}", i + 1)) }).depends_on(ids::GATEWAY_ATTACHMENT),
-            );
-            t.add(
-                format!("NatGateway{}", i + 1),
-                Resource::new(NatGateway {
-                    allocation_id: Expr::att(&eip, "AllocationId"),
-                    subnet_id: Expr::reference(&id),
-                    tags: cx.named_tags(&format!("nat-{}", i + 1)),
-                }),
-            );
+            nat_gateway(cx, t, i, &id);
         }
-        let pid = ids::private_subnet(i);
-        let table = format!("PrivateRouteTable{}", i + 1);
-        t.add(
-            &pid,
-            Resource::new(Subnet {
-                vpc_id: vpc.clone(),
-                cidr_block: private_cidr.to_string(),
-                availability_zone: az,
-                map_public_ip_on_launch: false,
-                tags: cx.named_tags(&format!("private-{}", i + 1)),
-            }),
-        );
-        t.add(&table, Resource::new(RouteTable { vpc_id: vpc.clone(), tags: cx.named_tags(&format!("private-{}", i + 1)) }));
-        t.add(
-            format!("PrivateDefaultRoute{}", i + 1),
-            Resource::new(Route {
-                route_table_id: Expr::reference(&table),
-                destination_cidr_block: "0.0.0.0/0".into(),
-                gateway_id: None,
-                nat_gateway_id: Some(Expr::reference(&format!("NatGateway{}", nat_index + 1))),
-            }),
-        );
-        associate(t, &pid, &table);
-        private.push(Expr::reference(&pid));
+        let nat_index = if nat == Nat::PerAz { i } else { 0 };
+        private.push(private_subnet(cx, t, i, &vpc, az, &private_cidr.to_string(), nat_index));
     }
     Net { vpc_id: vpc, public_subnets: public, private_subnets: private, cidr: Some(cidr.to_string()) }
+}
+
+/// A NAT gateway (and its Elastic IP) in zone `i`'s public subnet.
+fn nat_gateway(cx: &Cx, t: &mut Template, i: usize, public_subnet: &str) {
+    let eip = format!("NatEip{}", i + 1);
+    t.add(&eip, Resource::new(Eip { domain: "vpc", tags: cx.named_tags(&format!("nat-{}", i + 1)) }).depends_on(ids::GATEWAY_ATTACHMENT));
+    t.add(
+        format!("NatGateway{}", i + 1),
+        Resource::new(NatGateway {
+            allocation_id: Expr::att(&eip, "AllocationId"),
+            subnet_id: Expr::reference(public_subnet),
+            tags: cx.named_tags(&format!("nat-{}", i + 1)),
+        }),
+    );
+}
+
+/// Zone `i`'s private subnet, with a route table whose default route goes through the NAT
+/// gateway of zone `nat_index`.
+fn private_subnet(cx: &Cx, t: &mut Template, i: usize, vpc: &Expr, az: Expr, cidr: &str, nat_index: usize) -> Expr {
+    let pid = ids::private_subnet(i);
+    let table = format!("PrivateRouteTable{}", i + 1);
+    t.add(
+        &pid,
+        Resource::new(Subnet {
+            vpc_id: vpc.clone(),
+            cidr_block: cidr.to_string(),
+            availability_zone: az,
+            map_public_ip_on_launch: false,
+            tags: cx.named_tags(&format!("private-{}", i + 1)),
+        }),
+    );
+    t.add(&table, Resource::new(RouteTable { vpc_id: vpc.clone(), tags: cx.named_tags(&format!("private-{}", i + 1)) }));
+    t.add(
+        format!("PrivateDefaultRoute{}", i + 1),
+        Resource::new(Route {
+            route_table_id: Expr::reference(&table),
+            destination_cidr_block: "0.0.0.0/0".into(),
+            gateway_id: None,
+            nat_gateway_id: Some(Expr::reference(&format!("NatGateway{}", nat_index + 1))),
+        }),
+    );
+    associate(t, &pid, &table);
+    Expr::reference(&pid)
 }
 
 fn associate(t: &mut Template, subnet: &str, table: &str) {

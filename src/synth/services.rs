@@ -10,7 +10,7 @@ use super::resources::{
     SecurityGroup, SecurityGroupIngress, TargetGroup, Values, WeightedTargetGroup,
 };
 use super::{Cx, Expr, Resource, Template};
-use crate::model::{Service, ServiceUrl, COLOUR_HEADER};
+use crate::model::{Colour, Service, ServiceUrl, COLOUR_HEADER};
 
 /// What an image repository keeps (the last 50 images); a fixed document, embedded at build time.
 const LIFECYCLE_POLICY: &str = include_str!("../../templates/ecr-lifecycle-policy.json");
@@ -77,9 +77,9 @@ fn security_group(cx: &Cx, t: &mut Template, net: &Net, lb: Option<&Lb>, svc: &S
 }
 
 fn target_groups_and_rules(cx: &Cx, t: &mut Template, net: &Net, lb: &Lb, svc: &Service, ids: &ServiceIds) {
-    let mut groups = vec![(ids.target_group(), "blue")];
+    let mut groups = vec![(ids.target_group(), Colour::Blue)];
     if svc.deploy.strategy.has_two_colours() {
-        groups.push((ids.green_target_group(), "green"));
+        groups.push((ids.green_target_group(), Colour::Green));
     }
     for (id, _) in &groups {
         t.add(id, Resource::new(target_group(cx, net, svc)));
@@ -100,17 +100,17 @@ fn target_groups_and_rules(cx: &Cx, t: &mut Template, net: &Net, lb: &Lb, svc: &
             });
         }
         let action = if groups.len() == 2 {
-            // All traffic on the first colour; ecship moves the weights during a rollout.
+            // Traffic where it is now (a new service: all on blue); ecship moves the weights.
+            let weights = cx.traffic.get(&svc.name).copied().unwrap_or_default();
             Action {
                 r#type: "forward",
                 target_group_arn: None,
                 forward_config: Some(ForwardConfig {
                     target_groups: groups
                         .iter()
-                        .enumerate()
-                        .map(|(k, (id, _))| WeightedTargetGroup {
+                        .map(|(id, colour)| WeightedTargetGroup {
                             target_group_arn: Expr::reference(id),
-                            weight: if k == 0 { 100 } else { 0 },
+                            weight: u32::from(weights.of(*colour)),
                         })
                         .collect(),
                 }),
@@ -143,14 +143,14 @@ fn target_groups_and_rules(cx: &Cx, t: &mut Template, net: &Net, lb: &Lb, svc: &
 /// A blue/green service's test rules: `X-Ecship-Colour: NAME-COLOUR` on one of the service's
 /// route paths reaches that colour's target group whatever the weights, so the idle colour
 /// can be checked before the switch (and nothing the routes do not expose is reachable).
-fn test_rules(t: &mut Template, lb: &Lb, svc: &Service, ids: &ServiceIds, groups: &[(String, &str)]) {
+fn test_rules(t: &mut Template, lb: &Lb, svc: &Service, ids: &ServiceIds, groups: &[(String, Colour)]) {
     let Some(first) = svc.test_rules else { return };
     let mut paths: Vec<String> = svc.routes.iter().map(|r| r.path.clone()).collect();
     paths.sort();
     paths.dedup();
     for (k, (group, colour)) in (0u32..).zip(groups) {
         t.add(
-            ids.test_rule(colour),
+            ids.test_rule(colour.name()),
             Resource::new(ListenerRule {
                 listener_arn: Expr::reference(lb.listener),
                 priority: first + k,
@@ -159,10 +159,7 @@ fn test_rules(t: &mut Template, lb: &Lb, svc: &Service, ids: &ServiceIds, groups
                         field: "http-header",
                         path_pattern_config: None,
                         host_header_config: None,
-                        http_header_config: Some(HttpHeader {
-                            http_header_name: COLOUR_HEADER,
-                            values: vec![format!("{}-{colour}", svc.name)],
-                        }),
+                        http_header_config: Some(HttpHeader { http_header_name: COLOUR_HEADER, values: vec![svc.colour_service(*colour)] }),
                     },
                     Condition {
                         field: "path-pattern",

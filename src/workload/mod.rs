@@ -30,6 +30,14 @@ pub struct TaskDef {
     pub container: Container,
 }
 
+/// A registered task definition: its ARN, content and tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    pub arn: String,
+    pub task_def: TaskDef,
+    pub tags: BTreeMap<String, String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Container {
     pub name: String,
@@ -98,13 +106,67 @@ pub struct ServiceConnect {
     pub server: Option<(String, u16)>,
 }
 
+/// Words AWS reports a state in, as closed enums (with the word kept when a newer API says
+/// one this version does not know): they serialise and print as AWS writes them.
+macro_rules! aws_words {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $word:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum $name {
+            $($variant,)*
+            Other(String),
+        }
+
+        impl $name {
+            pub fn parse(word: &str) -> Self {
+                match word {
+                    $($word => Self::$variant,)*
+                    other => Self::Other(other.to_string()),
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $word,)*
+                    Self::Other(word) => word,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+aws_words!(
+    /// An ECS service's status.
+    ServiceStatus { Active = "ACTIVE", Draining = "DRAINING", Inactive = "INACTIVE" }
+);
+aws_words!(
+    /// A deployment's place in its service: the one being rolled out (PRIMARY), one being
+    /// replaced (ACTIVE), or one gone (INACTIVE).
+    DeploymentStatus { Primary = "PRIMARY", Active = "ACTIVE", Inactive = "INACTIVE" }
+);
+aws_words!(
+    /// How a deployment's rollout stands.
+    RolloutState { InProgress = "IN_PROGRESS", Completed = "COMPLETED", Failed = "FAILED" }
+);
+
 /// An ECS service as AWS reports it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ServiceState {
     pub name: String,
     pub arn: String,
-    /// ACTIVE, DRAINING or INACTIVE.
-    pub status: String,
+    pub status: ServiceStatus,
     pub desired: u32,
     pub running: u32,
     pub pending: u32,
@@ -129,11 +191,9 @@ pub struct ObservedConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Deployment {
     pub id: String,
-    /// PRIMARY, ACTIVE or INACTIVE.
-    pub status: String,
+    pub status: DeploymentStatus,
     pub task_definition: String,
-    /// IN_PROGRESS, COMPLETED or FAILED.
-    pub rollout_state: Option<String>,
+    pub rollout_state: Option<RolloutState>,
     pub rollout_reason: Option<String>,
     pub desired: u32,
     pub running: u32,
@@ -146,6 +206,13 @@ pub struct ServiceEvent {
     /// RFC 3339.
     pub at: String,
     pub message: String,
+}
+
+impl ServiceState {
+    /// The deployment being rolled out.
+    pub fn primary(&self) -> Option<&Deployment> {
+        self.deployments.iter().find(|d| d.status == DeploymentStatus::Primary)
+    }
 }
 
 /// A task that stopped, with why.

@@ -8,7 +8,7 @@ use super::{
     Container, DeploymentConfig, LoadBalancerTarget, LogConfig, Network, ServiceConfig, ServiceConnect, TaskDef, COLOUR_TAG, SERVICE_TAG,
     STACK_TAG,
 };
-use crate::model::{EnvPart, EnvValue, Image, Model, SecretRef, Service, ServiceName, ServiceUrl, SubnetKind};
+use crate::model::{Colour, EnvPart, EnvValue, Image, Model, SecretRef, Service, ServiceName, ServiceUrl, SubnetKind};
 
 /// What rendering needs besides the model.
 pub struct Inputs<'a> {
@@ -30,7 +30,7 @@ pub enum RenderError {
 /// The ECS service name of a spec service (the blue colour of a canary or blue/green one).
 pub fn ecs_service_name(svc: &Service) -> String {
     if svc.deploy.strategy.has_two_colours() {
-        format!("{}-blue", svc.name)
+        svc.colour_service(Colour::Blue)
     } else {
         svc.name.to_string()
     }
@@ -123,15 +123,10 @@ pub fn service_config(i: &Inputs, svc: &Service) -> Result<ServiceConfig, Render
 
 /// The configuration of one colour of a canary or blue/green service: its own ECS service
 /// (`NAME-blue`, `NAME-green`) on its own target group (the first, or the green one).
-pub fn colour_config(
-    i: &Inputs,
-    svc: &Service,
-    mut config: ServiceConfig,
-    colour: crate::rollout::Colour,
-) -> Result<ServiceConfig, RenderError> {
+pub fn colour_config(i: &Inputs, svc: &Service, mut config: ServiceConfig, colour: Colour) -> Result<ServiceConfig, RenderError> {
     let out = i.outputs.service(i.model.stack.as_str(), &svc.name)?;
-    config.name = format!("{}-{}", svc.name, colour.name());
-    let index = usize::from(colour == crate::rollout::Colour::Green);
+    config.name = svc.colour_service(colour);
+    let index = usize::from(colour == Colour::Green);
     if let (Some(lb), Some(tg)) = (config.load_balancer.as_mut(), out.target_groups.get(index)) {
         lb.target_group_arn = tg.clone();
     }

@@ -14,7 +14,8 @@ service events, so a rollout can never finish or fail. Here, as on ECS:
   reason (ListTasks desiredStatus=STOPPED finds them), and, when the deployment circuit
   breaker has rollback on and an older deployment exists, ECS rolls back to it.
 - CreateService and UpdateService keep the deployment configuration, health-check grace
-  period, Service Connect configuration and the other settings they are given.
+  period, Service Connect configuration and the other settings they are given. A service
+  created without a grace period reports 0, as ECS does (with or without a load balancer).
 - DeleteCluster refuses while the cluster has ACTIVE services (ClusterContainsServicesException)
   and removes its INACTIVE services and STOPPED tasks with it.
 - Running tasks of a service behind a target group are that group's targets
@@ -197,6 +198,8 @@ def _create_service(self: EC2ContainerServiceResponse) -> Any:
         value = self._get_param(name)
         if value is not None:
             setattr(service, _snake(name), value)
+    if getattr(service, "health_check_grace_period_seconds", None) is None:
+        service.health_check_grace_period_seconds = 0
     if service.task_definition:
         service.task_definition = self.ecs_backend.describe_task_definition(service.task_definition).arn
     service.running_count = 0

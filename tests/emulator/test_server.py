@@ -142,6 +142,7 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual([(d["status"], d["rolloutState"], d["taskDefinition"]) for d in service["deployments"]], [("PRIMARY", "IN_PROGRESS", first)])
         self.assertEqual(service["runningCount"], 0)
         self.assertEqual(service["deploymentConfiguration"], config)
+        self.assertEqual(service["healthCheckGracePeriodSeconds"], 0, "ECS fills in 0 when none is given")
         service = self._settled(ecs, "deploys", "web")
         self.assertEqual([(d["rolloutState"], d["runningCount"]) for d in service["deployments"]], [("COMPLETED", 2)])
         self.assertEqual(service["runningCount"], 2)

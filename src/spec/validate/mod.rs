@@ -158,13 +158,13 @@ impl Ctx<'_> {
             self.err("network.azs", format!("{azs} availability zones: use 2 or 3")).hint("a load balancer needs at least two zones");
             return None;
         }
-        let nat = n.nat.unwrap_or(Nat::Single);
+        let nat = n.nat.map_or(model::Nat::Single, model_nat);
         // Eight equal subnets: public ones from the bottom, private ones from the middle.
         let subnets: Vec<Ipv4Net> = cidr.subnets(cidr.prefix_len() + 3).map(|s| s.collect()).unwrap_or_default();
         let zones = (0..usize::from(azs))
             .map(|i| Zone {
                 public: subnets.get(i).copied().unwrap_or(cidr),
-                private: (nat != Nat::None).then(|| subnets.get(4 + i).copied().unwrap_or(cidr)),
+                private: (nat != model::Nat::None).then(|| subnets.get(4 + i).copied().unwrap_or(cidr)),
             })
             .collect();
         Some(Network::Managed { cidr: cidr.trunc(), zones, nat })
@@ -292,6 +292,14 @@ pub(crate) struct Noted<'a>(&'a mut Diagnostic);
 impl Noted<'_> {
     pub fn hint(self, hint: impl Into<String>) {
         self.0.hint = Some(hint.into());
+    }
+}
+
+fn model_nat(n: Nat) -> model::Nat {
+    match n {
+        Nat::None => model::Nat::None,
+        Nat::Single => model::Nat::Single,
+        Nat::PerAz => model::Nat::PerAz,
     }
 }
 

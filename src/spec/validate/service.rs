@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::checks;
 use super::Ctx;
 use crate::model::{self, fargate, Network, ServiceName, SubnetKind};
-use crate::spec::types;
+use crate::spec::types::{self, SubnetKind as Subnets};
 
 impl Ctx<'_> {
     pub(super) fn services(&mut self, network: &Option<Network>) -> BTreeMap<ServiceName, model::Service> {
@@ -147,17 +147,18 @@ impl Ctx<'_> {
     fn subnets(&mut self, path: &str, raw: &types::Service, network: &Option<Network>) -> SubnetKind {
         let private_ok = network.as_ref().is_none_or(Network::has_private_subnets);
         match raw.subnets {
-            Some(SubnetKind::Private) if !private_ok => {
+            Some(Subnets::Private) if !private_ok => {
                 self.err(&format!("{path}.subnets"), "private subnets need NAT to pull images and ship logs, and this network has none")
                     .hint("set network.nat to single or per_az, or use subnets: public");
                 SubnetKind::Private
             }
-            Some(SubnetKind::Public) if matches!(network, Some(Network::Existing { public_subnets, .. }) if public_subnets.is_empty()) => {
+            Some(Subnets::Public) if matches!(network, Some(Network::Existing { public_subnets, .. }) if public_subnets.is_empty()) => {
                 self.err(&format!("{path}.subnets"), "this network lists no public subnets")
                     .hint("add network.public_subnets, or use subnets: private");
                 SubnetKind::Public
             }
-            Some(kind) => kind,
+            Some(Subnets::Private) => SubnetKind::Private,
+            Some(Subnets::Public) => SubnetKind::Public,
             None if private_ok => SubnetKind::Private,
             None => SubnetKind::Public,
         }

@@ -1,4 +1,4 @@
-//! `status`: the stack and its services as deployed, read without the spec.
+//! `status`: the stack and its services as deployed, read without the spec. Reads only.
 
 use std::collections::BTreeMap;
 
@@ -71,17 +71,17 @@ pub async fn status(aws: &Aws, stack: &str) -> Result<Status, AwsError> {
     }
     let mut out = Vec::new();
     for (s, td) in services.into_iter().zip(described) {
-        let primary = s.deployments.iter().find(|d| d.status == "PRIMARY");
+        let primary = s.primary();
         let traffic = s.config.load_balancer.as_ref().and_then(|lb| shares.get(&lb.target_group_arn).copied());
         out.push(ServiceStatus {
             traffic,
             image: td?.map(|t| t.task_def.container.image),
-            rollout: primary.and_then(|d| d.rollout_state.clone()),
+            rollout: primary.and_then(|d| d.rollout_state.as_ref()).map(ToString::to_string),
             deployments: s.deployments.len(),
             task_definition: revision_name(&s.task_definition).to_string(),
             events: s.events.iter().take(EVENTS).map(|e| format!("{} {}", e.at, e.message)).collect(),
             name: s.name,
-            status: s.status,
+            status: s.status.to_string(),
             running: s.running,
             desired: s.desired,
             pending: s.pending,

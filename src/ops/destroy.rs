@@ -1,6 +1,7 @@
-//! Tearing a stack down without its spec: everything ecship made is found by the stack's
-//! name and tags. Services first (scaled to zero and deleted), then their task definitions,
-//! then the images, then the CloudFormation stack — and finally a check of what is left.
+//! `destroy`: tearing a stack down without its spec, under the stack's lock. Everything
+//! ecship made is found by the stack's name and tags. Services first (scaled to zero and
+//! deleted), then their task definitions, then the images, then the CloudFormation stack —
+//! and finally a check of what is left.
 //!
 //! Must not print: progress goes to the `Reporter`.
 
@@ -9,13 +10,17 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::aws::cloudformation::Stacks;
+use super::interrupt::{until_interrupted, Ended};
+use super::lock::{self, LockError};
+use super::stack;
+use crate::aws::cloudformation::{StackInfo, Stacks};
 use crate::aws::ecr::Ecr;
 use crate::aws::ecs::Ecs;
 use crate::aws::elbv2::Elbv2;
 use crate::aws::{Aws, AwsError};
-use crate::events::{Event, Reporter};
-use crate::workload::{ServiceState, SERVICE_TAG};
+use crate::events::{Event, Reporter, ServiceStep, StackResult};
+use crate::human::plural;
+use crate::workload::{ServiceState, ServiceStatus, SERVICE_TAG};
 
 pub struct DestroyOptions {
     pub stack: String,
@@ -45,12 +50,33 @@ pub struct Destroyed {
     pub leftovers: Vec<Leftover>,
 }
 
+/// Destroy the stack under its lock, until Ctrl-C.
+pub async fn run(aws: &Aws, opts: &DestroyOptions, r: &dyn Reporter) -> Ended<Result<Destroyed, DestroyError>> {
+    let lock = match lock::acquire(aws, &opts.stack).await {
+        Ok(l) => l,
+        Err(e) => return Ended::Finished(Err(e.into())),
+    };
+    let result = until_interrupted(destroy(aws, opts, r)).await;
+    lock::release(lock, r).await;
+    match result {
+        Ended::Finished(r) => Ended::Finished(r.map_err(DestroyError::from)),
+        Ended::Interrupted => Ended::Interrupted,
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DestroyError {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
+}
+
+/// Tear the stack down, step by step, and report what is left.
 pub async fn destroy(aws: &Aws, opts: &DestroyOptions, r: &dyn Reporter) -> Result<Destroyed, AwsError> {
     let stack = opts.stack.as_str();
-    let stacks = Stacks::new(aws);
-    let ecs = Ecs::new(aws);
-    let ecr = Ecr::new(aws);
-    let info = stacks.describe(stack).await?;
+    let (ecs, ecr) = (Ecs::new(aws), Ecr::new(aws));
+    let info = Stacks::new(aws).describe(stack).await?;
     let cluster = info.as_ref().and_then(|i| i.outputs.get("ClusterName").cloned());
     let mut out = Destroyed {
         stack: stack.to_string(),
@@ -61,67 +87,87 @@ pub async fn destroy(aws: &Aws, opts: &DestroyOptions, r: &dyn Reporter) -> Resu
         kept: vec![],
         leftovers: vec![],
     };
-
     if let Some(cluster) = &cluster {
-        r.event(&Event::Step { message: format!("services: deleting the services of stack {stack}") });
-        let services = ecs.stack_services(cluster, stack).await?;
-        remove_services(&ecs, cluster, &services, opts.timeout, r).await?;
-        out.services = services.iter().map(|s| s.name.clone()).collect();
+        out.services = delete_services(&ecs, cluster, stack, opts, r).await?;
     }
-
     r.event(&Event::Step { message: format!("task definitions: deregistering and deleting the families of stack {stack}") });
     for family in stack_families(&ecs, stack).await? {
         out.task_definitions += remove_family(&ecs, &family, r).await?;
     }
-
     let repositories = ecr.repositories(stack).await?;
-    if opts.keep_images || opts.keep_logs {
-        let mut kinds = Vec::new();
-        if opts.keep_images {
-            kinds.push("AWS::ECR::Repository");
-        }
-        if opts.keep_logs {
-            kinds.push("AWS::Logs::LogGroup");
-        }
-        r.event(&Event::Step { message: format!("stack {stack}: marking {} to be kept", kinds.join(" and ")) });
-        stacks.retain(stack, &kinds, &mut |e| r.event(&stack_event(e))).await?;
-        if opts.keep_images {
-            out.kept.extend(repositories.iter().map(|repo| format!("repository {repo}")));
-        }
-        if let Some(group) = info.as_ref().and_then(|i| i.outputs.get("LogGroupName")).filter(|_| opts.keep_logs) {
-            out.kept.push(format!("log group {group}"));
-        }
-    }
+    out.kept = keep(aws, opts, info.as_ref(), &repositories, r).await?;
     if !opts.keep_images {
         out.images += empty_repositories(&ecr, &repositories, r).await?;
     }
-
     if info.is_some() {
-        r.event(&Event::Step { message: format!("stack {stack}: deleting") });
-        if let Err(first) = stacks.delete(stack, &mut |e| r.event(&stack_event(e))).await {
-            if matches!(
-                first,
-                AwsError::StackBusy { .. }
-                    | AwsError::NoCredentials { .. }
-                    | AwsError::BadCredentials { .. }
-                    | AwsError::AccessDenied { .. }
-            ) {
-                return Err(first);
-            }
-            // A repository that received images meanwhile blocks the delete: empty it, retry once.
-            r.event(&Event::Warning { message: format!("{first}; emptying the repositories again and retrying") });
-            if !opts.keep_images {
-                out.images += empty_repositories(&ecr, &ecr.repositories(stack).await?, r).await?;
-            }
-            stacks.delete(stack, &mut |e| r.event(&stack_event(e))).await?;
-        }
-        r.event(&Event::Stack { stack: stack.to_string(), result: "deleted" });
+        out.images += delete_stack(aws, opts, r).await?;
     } else {
-        r.event(&Event::Stack { stack: stack.to_string(), result: "absent" });
+        r.event(&Event::Stack { stack: stack.to_string(), result: StackResult::Absent });
     }
-
     out.leftovers = leftovers(aws, stack, cluster.as_deref(), opts).await?;
     Ok(out)
+}
+
+/// Every ECS service of the stack, deleted; returns their names.
+async fn delete_services(ecs: &Ecs, cluster: &str, stack: &str, opts: &DestroyOptions, r: &dyn Reporter) -> Result<Vec<String>, AwsError> {
+    r.event(&Event::Step { message: format!("services: deleting the services of stack {stack}") });
+    let services = ecs.stack_services(cluster, stack).await?;
+    remove_services(ecs, cluster, &services, opts.timeout, r).await?;
+    Ok(services.iter().map(|s| s.name.clone()).collect())
+}
+
+/// What `--keep-images` and `--keep-logs` keep, marked to be retained when the stack goes.
+async fn keep(
+    aws: &Aws,
+    opts: &DestroyOptions,
+    info: Option<&StackInfo>,
+    repositories: &[String],
+    r: &dyn Reporter,
+) -> Result<Vec<String>, AwsError> {
+    let mut kinds = Vec::new();
+    if opts.keep_images {
+        kinds.push("AWS::ECR::Repository");
+    }
+    if opts.keep_logs {
+        kinds.push("AWS::Logs::LogGroup");
+    }
+    if kinds.is_empty() {
+        return Ok(Vec::new());
+    }
+    r.event(&Event::Step { message: format!("stack {}: marking {} to be kept", opts.stack, kinds.join(" and ")) });
+    stack::retain(aws, &opts.stack, &kinds, r).await?;
+    let mut kept = Vec::new();
+    if opts.keep_images {
+        kept.extend(repositories.iter().map(|repo| format!("repository {repo}")));
+    }
+    if let Some(group) = info.and_then(|i| i.outputs.get("LogGroupName")).filter(|_| opts.keep_logs) {
+        kept.push(format!("log group {group}"));
+    }
+    Ok(kept)
+}
+
+/// Delete the stack. A repository that received images meanwhile blocks the delete: it is
+/// emptied and the delete retried once. Returns the images emptied then.
+async fn delete_stack(aws: &Aws, opts: &DestroyOptions, r: &dyn Reporter) -> Result<usize, AwsError> {
+    let stack = opts.stack.as_str();
+    r.event(&Event::Step { message: format!("stack {stack}: deleting") });
+    let mut images = 0;
+    if let Err(first) = stack::delete(aws, stack, r).await {
+        if matches!(
+            first,
+            AwsError::StackBusy { .. } | AwsError::NoCredentials { .. } | AwsError::BadCredentials { .. } | AwsError::AccessDenied { .. }
+        ) {
+            return Err(first);
+        }
+        r.event(&Event::Warning { message: format!("{first}; emptying the repositories again and retrying") });
+        if !opts.keep_images {
+            let ecr = Ecr::new(aws);
+            images = empty_repositories(&ecr, &ecr.repositories(stack).await?, r).await?;
+        }
+        stack::delete(aws, stack, r).await?;
+    }
+    r.event(&Event::Stack { stack: stack.to_string(), result: StackResult::Deleted });
+    Ok(images)
 }
 
 async fn empty_repositories(ecr: &Ecr, repositories: &[String], r: &dyn Reporter) -> Result<usize, AwsError> {
@@ -170,7 +216,7 @@ pub async fn leftovers(aws: &Aws, stack: &str, cluster: Option<&str>, opts: &Des
 
 /// Delete services (scaled to zero by the delete itself) and wait until ECS reports them
 /// INACTIVE, then remove their task-definition families.
-pub(crate) async fn remove_services(
+pub(super) async fn remove_services(
     ecs: &Ecs,
     cluster: &str,
     services: &[ServiceState],
@@ -181,15 +227,20 @@ pub(crate) async fn remove_services(
         return Ok(());
     }
     for s in services {
-        r.event(&Event::Service { service: s.name.clone(), action: "remove" });
+        r.event(&Event::Service { service: s.name.clone(), action: ServiceStep::Remove });
         ecs.delete_service(cluster, &s.name).await?;
     }
     let names: Vec<String> = services.iter().map(|s| s.name.clone()).collect();
     let started = Instant::now();
     let mut delay = Duration::from_millis(500);
     loop {
-        let active: Vec<String> =
-            ecs.describe_services(cluster, &names).await?.into_iter().filter(|s| s.status != "INACTIVE").map(|s| s.name).collect();
+        let active: Vec<String> = ecs
+            .describe_services(cluster, &names)
+            .await?
+            .into_iter()
+            .filter(|s| s.status != ServiceStatus::Inactive)
+            .map(|s| s.name)
+            .collect();
         if active.is_empty() {
             break;
         }
@@ -207,7 +258,7 @@ pub(crate) async fn remove_services(
 
 /// The task-definition families of the stack's services: `STACK-SERVICE`, confirmed by the
 /// `ecship:stack` tag of their newest revision (another stack may be named `STACK-x`).
-pub(crate) async fn stack_families(ecs: &Ecs, stack: &str) -> Result<Vec<String>, AwsError> {
+pub(super) async fn stack_families(ecs: &Ecs, stack: &str) -> Result<Vec<String>, AwsError> {
     let mut out = Vec::new();
     for family in ecs.families(&format!("{stack}-")).await? {
         let newest = match ecs.revisions(&family, true).await?.pop() {
@@ -225,7 +276,7 @@ pub(crate) async fn stack_families(ecs: &Ecs, stack: &str) -> Result<Vec<String>
 }
 
 /// Deregister every ACTIVE revision of a family and delete them all; returns how many.
-pub(crate) async fn remove_family(ecs: &Ecs, family: &str, r: &dyn Reporter) -> Result<usize, AwsError> {
+pub(super) async fn remove_family(ecs: &Ecs, family: &str, r: &dyn Reporter) -> Result<usize, AwsError> {
     let active = ecs.revisions(family, true).await?;
     for arn in &active {
         ecs.deregister(arn).await?;
@@ -233,24 +284,12 @@ pub(crate) async fn remove_family(ecs: &Ecs, family: &str, r: &dyn Reporter) -> 
     let all = ecs.revisions(family, false).await?;
     ecs.delete_task_definitions(&all).await?;
     if !all.is_empty() {
-        r.event(&Event::Removed {
-            kind: "task definitions",
-            name: format!("{family} ({} revision{})", all.len(), if all.len() == 1 { "" } else { "s" }),
-        });
+        r.event(&Event::Removed { kind: "task definitions", name: format!("{family} ({} revision{})", all.len(), plural(all.len())) });
     }
     Ok(all.len())
 }
 
 /// Families of the given services' `ecship:service` tags.
-pub(crate) fn families_of(stack: &str, services: &[ServiceState]) -> BTreeSet<String> {
+pub(super) fn families_of(stack: &str, services: &[ServiceState]) -> BTreeSet<String> {
     services.iter().filter_map(|s| s.tags.get(SERVICE_TAG)).map(|svc| crate::workload::family_name(stack, svc)).collect()
-}
-
-pub(crate) fn stack_event(e: &crate::aws::cloudformation::StackEvent) -> Event {
-    Event::StackEvent {
-        logical_id: e.logical_id.clone(),
-        resource_type: e.resource_type.clone(),
-        status: e.status.clone(),
-        reason: e.reason.clone(),
-    }
 }

@@ -4,12 +4,19 @@
 //! lives. A second run finds it and stops before writing anything, naming the holder. A lock
 //! whose holder died (not refreshed for 90 s, or its process gone on this machine) is taken
 //! over, so a killed run never blocks the next for long.
+//!
+//! `acquire_unchanged` takes it for a run planned from deployed state, and makes sure that
+//! state did not move in between; `release` lets it go at the end of every run.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::aws::ecr::Ecr;
 use crate::aws::{Aws, AwsError};
+use crate::events::{Event, Reporter};
+use crate::model::Model;
+use crate::observe::observe;
+use crate::plan;
 
 const HOLDER: &str = "ecship:lock-holder";
 const STARTED: &str = "ecship:lock-started";
@@ -24,6 +31,8 @@ const STALE: Duration = Duration::from_secs(90);
 pub enum LockError {
     #[error("stack {stack} is being changed by another ecship run ({holder}, started {started} ago, last seen {seen} ago): nothing was changed — wait for it to finish, then run this again")]
     Held { stack: String, holder: String, started: String, seen: String },
+    #[error("stack {stack} changed after it was read (another run finished in between): nothing was changed — run this again to plan from what is there now")]
+    Changed { stack: String },
     #[error(transparent)]
     Aws(#[from] AwsError),
 }
@@ -46,6 +55,32 @@ pub fn name(stack: &str) -> String {
     format!("ecship-lock/{folded}")
 }
 
+/// Take the stack's lock for a run planned from deployed state whose fingerprint is `state`,
+/// and make sure nothing changed in between (another run may have finished there).
+pub async fn acquire_unchanged(aws: &Aws, m: &Model, state: &str) -> Result<Lock, LockError> {
+    let stack = m.stack.as_str();
+    let lock = acquire(aws, stack).await?;
+    let now = observe(aws, stack, &plan::families(m)).await;
+    match now {
+        Ok(o) if plan::state_fingerprint(&o) == state => Ok(lock),
+        other => {
+            let _ = lock.release_quietly().await;
+            Err(match other {
+                Err(e) => e.into(),
+                Ok(_) => LockError::Changed { stack: stack.to_string() },
+            })
+        }
+    }
+}
+
+/// Release a run's lock; one that cannot be released goes stale on its own, which is said.
+pub async fn release(lock: Lock, r: &dyn Reporter) {
+    if let Err(e) = lock.release_quietly().await {
+        r.event(&Event::Warning { message: format!("the stack's lock was not released ({e}); the next run takes it over after 90 s") });
+    }
+}
+
+/// Take the stack's lock, or say who holds it.
 pub async fn acquire(aws: &Aws, stack: &str) -> Result<Lock, LockError> {
     let ecr = Ecr::new(aws);
     let name = name(stack);
@@ -112,7 +147,7 @@ impl Lock {
     }
 
     /// Delete the lock, if it is still this run's.
-    pub async fn release(self) -> Result<(), AwsError> {
+    async fn release_quietly(self) -> Result<(), AwsError> {
         self.refresh.abort();
         match self.ecr.marker(&self.name).await? {
             Some((_, tags, _)) if self.me.owns(&tags) => self.ecr.delete_marker(&self.name).await,

@@ -1,0 +1,301 @@
+//! Canary and blue/green rollouts: the new revision on the idle colour's ECS service and
+//! target group, traffic moved on the service's listener rules step by step (`rollout::steps`),
+//! each step judged by the gates (`rollout::evaluate`), and at the end the old colour scaled
+//! to zero — or, when a gate fails, all traffic back on the old colour at once and the new
+//! one scaled to zero. Deployed state (the rules' weights and the colours' services) is all
+//! there is to know: a run that stopped half-way is picked up by the next (`rollout::resume`).
+
+use std::time::{Duration, Instant};
+
+use super::deploy::DeployError;
+use super::interrupt::move_guard;
+use crate::aws::ecs::Ecs;
+use crate::aws::elbv2::Elbv2;
+use crate::aws::AwsError;
+use crate::events::{Event, Reporter};
+use crate::human::plural;
+use crate::model::{ByColour, Check, Colour, Service, Strategy, Weights, COLOUR_HEADER};
+use crate::rollout::{self, Gates, Observation, Outcome, Step, Verdict};
+use crate::workload::render::{self, Inputs};
+use crate::workload::{ServiceConfig, StoppedTask};
+
+/// How often a step is looked at.
+const POLL: Duration = Duration::from_secs(1);
+
+/// Where the HTTP check goes: the load balancer's URL, or an endpoint given instead.
+pub struct HttpCheck {
+    pub base: String,
+    http: reqwest::Client,
+}
+
+impl HttpCheck {
+    pub fn new(base: &str) -> Option<Self> {
+        let http = crate::http::client(reqwest::Client::builder().timeout(Duration::from_secs(5))).ok()?;
+        Some(Self { base: base.trim_end_matches('/').to_string(), http })
+    }
+
+    /// `Ok(())` when the answer has the expected status; else what came back. `colour` is
+    /// the ECS service name of a colour to reach through its test rule, not the live traffic.
+    async fn probe(&self, path: &str, expect: u16, colour: Option<&str>) -> Result<(), String> {
+        let url = format!("{}{path}", self.base);
+        let mut request = self.http.get(&url);
+        if let Some(c) = colour {
+            request = request.header(COLOUR_HEADER, c);
+        }
+        let to = colour.map(|c| format!(" ({COLOUR_HEADER}: {c})")).unwrap_or_default();
+        match request.send().await {
+            Ok(resp) if resp.status().as_u16() == expect => Ok(()),
+            Ok(resp) => Err(format!("GET {url}{to}: {}, expected {expect}", resp.status().as_u16())),
+            Err(e) => Err(format!("GET {url}{to}: {}", e.without_url())),
+        }
+    }
+}
+
+/// One two-colour rollout: `svc` to `task_definition`, from the `old` colour to the other,
+/// starting at the step whose weight is `from_weight` (0 for a new rollout).
+pub struct Job<'a> {
+    pub svc: &'a Service,
+    pub task_definition: String,
+    pub old: Colour,
+    /// Whether the new colour runs `task_definition` already (a rollout picked up again):
+    /// then steps only scale it.
+    pub new_current: bool,
+    pub from_weight: u8,
+    /// Whether the new colour's ECS service exists already.
+    pub new_exists: bool,
+    /// Switch all traffic at once once the new colour is healthy (a rollback), whatever the
+    /// service's strategy.
+    pub at_once: bool,
+}
+
+impl Job<'_> {
+    fn new_colour(&self) -> Colour {
+        self.old.other()
+    }
+}
+
+pub struct Cx<'a> {
+    pub ecs: &'a Ecs,
+    pub elbv2: &'a Elbv2,
+    pub inputs: &'a Inputs<'a>,
+    pub check: Option<&'a HttpCheck>,
+    pub r: &'a dyn Reporter,
+}
+
+/// The listener rules and target groups of a two-colour service.
+struct Routing {
+    rules: Vec<String>,
+    target_groups: ByColour<String>,
+}
+
+impl Routing {
+    fn of(cx: &Cx, svc: &Service) -> Result<Self, DeployError> {
+        let out = cx.inputs.outputs.service(cx.inputs.model.stack.as_str(), &svc.name)?;
+        let group = |i: usize| out.target_groups.get(i).cloned().unwrap_or_default();
+        Ok(Self { rules: out.rules.clone(), target_groups: ByColour { blue: group(0), green: group(1) } })
+    }
+
+    /// Send `share` percent of the traffic to `new`, the rest to the other colour. Spawned,
+    /// holding a move guard, so that dropping this future (Ctrl-C) does not stop the move
+    /// half-way.
+    async fn shift(&self, cx: &Cx<'_>, svc: &Service, new: Colour, share: u8) -> Result<(), AwsError> {
+        let weights = Weights::towards(new, share);
+        let forward = [Colour::Blue, Colour::Green].map(|c| (self.target_groups.get(c).clone(), weights.of(c)));
+        let (elbv2, rules) = (cx.elbv2.clone(), self.rules.clone());
+        let under_way = move_guard().await;
+        let moved = tokio::spawn(async move {
+            let _under_way = under_way;
+            for rule in &rules {
+                elbv2.set_weights(rule, &forward).await?;
+            }
+            Ok::<_, AwsError>(())
+        });
+        moved.await.map_err(|e| AwsError::Other(format!("moving traffic of {}: {e}", svc.name)))??;
+        cx.r.event(&Event::Traffic { service: svc.name.to_string(), blue: weights.blue, green: weights.green });
+        Ok(())
+    }
+}
+
+fn colour(cx: &Cx, svc: &Service, c: Colour, count: u32) -> Result<ServiceConfig, DeployError> {
+    let base = render::service_config(cx.inputs, svc)?;
+    let mut config = render::colour_config(cx.inputs, svc, base, c)?;
+    config.desired_count = count;
+    Ok(config)
+}
+
+/// Run one two-colour rollout to its end: stable, or rolled back with the failing gate named.
+pub async fn run(cx: &Cx<'_>, job: &Job<'_>) -> Result<Outcome, DeployError> {
+    let svc = job.svc;
+    let routing = Routing::of(cx, svc)?;
+    let strategy = if job.at_once { Strategy::BlueGreen { bake: Duration::ZERO } } else { svc.deploy.strategy.clone() };
+    let steps = rollout::steps(&strategy, svc.count);
+    let mut new_colour = NewColour { exists: job.new_exists, current: job.new_current };
+    for (i, step) in steps.iter().enumerate().filter(|(_, s)| s.weight >= job.from_weight) {
+        cx.r.event(&Event::Step {
+            message: format!(
+                "{}: step {}/{}: {} task{} on {}, {} % of the traffic",
+                svc.name,
+                i + 1,
+                steps.len(),
+                step.tasks,
+                plural(step.tasks),
+                job.new_colour(),
+                step.weight
+            ),
+        });
+        let config = colour(cx, svc, job.new_colour(), step.tasks)?;
+        new_colour.put(cx.ecs, &config, &job.task_definition).await?;
+        if let StepEnd::Failed { reason, stopped } = watch_step(cx, job, &routing, step, &config).await? {
+            roll_back(cx, job, &routing).await?;
+            return Ok(Outcome::Failed { reason, rolled_back: true, stopped });
+        }
+    }
+    // The new colour has all the traffic: the old one goes.
+    let old = colour(cx, svc, job.old, 0)?;
+    cx.ecs.scale(&old.cluster, &old.name, 0).await?;
+    cx.r.event(&Event::Step { message: format!("{}: {} has all the traffic; {} scaled to zero", svc.name, job.new_colour(), job.old) });
+    Ok(Outcome::Stable)
+}
+
+/// The new colour's ECS service as a rollout goes: created at the first step (unless it
+/// exists), put on the revision at the first step (unless it runs it), scaled at the others.
+struct NewColour {
+    exists: bool,
+    current: bool,
+}
+
+impl NewColour {
+    async fn put(&mut self, ecs: &Ecs, config: &ServiceConfig, task_definition: &str) -> Result<(), AwsError> {
+        if !self.exists {
+            ecs.create_service(config, task_definition).await?;
+        } else if !self.current {
+            ecs.update_service(config, task_definition).await?;
+        } else {
+            ecs.scale(&config.cluster, &config.name, config.desired_count).await?;
+        }
+        (self.exists, self.current) = (true, true);
+        Ok(())
+    }
+}
+
+enum StepEnd {
+    Passed,
+    Failed { reason: String, stopped: Vec<StoppedTask> },
+}
+
+/// Watch one step until its gates pass or fail: traffic moves to the new colour once it is
+/// complete and healthy, and the bake runs from then.
+async fn watch_step(cx: &Cx<'_>, job: &Job<'_>, routing: &Routing, step: &Step, config: &ServiceConfig) -> Result<StepEnd, DeployError> {
+    let svc = job.svc;
+    // Without traffic (blue/green before the switch), the check goes through the test rule.
+    let test_route = (step.weight == 0 && svc.test_rules.is_some()).then(|| config.name.clone());
+    let mut probe = Probe::new(svc.deploy.check.as_ref().zip(cx.check), test_route, step.weight > 0);
+    let gates = Gates {
+        http_failures: probe.failures_allowed(),
+        timeout: svc.deploy.timeout,
+        targets: svc.port.is_some() && !svc.routes.is_empty(),
+    };
+    let started = Instant::now();
+    let mut healthy_since: Option<Duration> = None;
+    loop {
+        tokio::time::sleep(POLL).await;
+        let elapsed = started.elapsed();
+        let state = cx.ecs.describe_services(&config.cluster, std::slice::from_ref(&config.name)).await?;
+        let running = state.first().map_or(0, |s| s.running);
+        let (healthy, unhealthy) =
+            if gates.targets { cx.elbv2.target_health(routing.target_groups.get(job.new_colour())).await? } else { (0, 0) };
+        // Tasks ECS stopped to scale the colour down (an earlier rollback) are no failures.
+        let mut stopped = cx.ecs.stopped_tasks(&config.cluster, &config.name, &job.task_definition).await?;
+        stopped.retain(|t| !t.reason.starts_with("Scaling activity"));
+        let complete = running >= step.tasks && (!gates.targets || healthy >= step.tasks);
+        if complete && healthy_since.is_none() {
+            if step.weight > 0 {
+                routing.shift(cx, svc, job.new_colour(), step.weight).await?;
+            }
+            healthy_since = Some(elapsed);
+        }
+        if healthy_since.is_some() {
+            probe.maybe().await;
+        }
+        let obs = Observation {
+            elapsed,
+            running,
+            healthy,
+            unhealthy,
+            stopped: stopped.iter().map(|t| t.reason.clone()).collect(),
+            http_failures: probe.failures,
+            http_last: probe.last.clone(),
+            http_passes: probe.passes,
+        };
+        cx.r.event(&Event::Progress {
+            service: config.name.clone(),
+            running,
+            desired: step.tasks,
+            deployments: state.first().map_or(0, |s| s.deployments.len()),
+            rollout: Some(format!("{} % of the traffic", step.weight)),
+        });
+        match rollout::evaluate(step, &gates, &obs, healthy_since) {
+            Verdict::Wait => {}
+            Verdict::Pass => return Ok(StepEnd::Passed),
+            Verdict::Fail(reason) => return Ok(StepEnd::Failed { reason, stopped }),
+        }
+    }
+}
+
+/// The HTTP check of one step: probed every `check.interval` once the new colour is healthy,
+/// through its test rule before it has traffic.
+struct Probe<'a> {
+    /// The spec's check and where it goes; `None` when there is nothing to probe in this step.
+    check: Option<(&'a Check, &'a HttpCheck)>,
+    test_route: Option<String>,
+    failures: u32,
+    passes: u32,
+    last: Option<String>,
+    last_at: Option<Instant>,
+}
+
+impl<'a> Probe<'a> {
+    fn new(check: Option<(&'a Check, &'a HttpCheck)>, test_route: Option<String>, has_traffic: bool) -> Self {
+        let probing = has_traffic || test_route.is_some();
+        Self { check: check.filter(|_| probing), test_route, failures: 0, passes: 0, last: None, last_at: None }
+    }
+
+    /// Failures in a row that fail the step (0: no HTTP check in it).
+    fn failures_allowed(&self) -> u32 {
+        self.check.map_or(0, |(c, _)| c.failures)
+    }
+
+    /// Probe, unless the last probe was less than the check's interval ago.
+    async fn maybe(&mut self) {
+        let Some((c, http)) = self.check else { return };
+        if self.last_at.is_some_and(|t| t.elapsed() < c.interval) {
+            return;
+        }
+        self.last_at = Some(Instant::now());
+        match http.probe(&c.path, c.expect, self.test_route.as_deref()).await {
+            Ok(()) => {
+                self.failures = 0;
+                self.passes += 1;
+            }
+            Err(e) => {
+                self.failures += 1;
+                self.last = Some(e);
+            }
+        }
+    }
+}
+
+/// All traffic back on the old colour at once, then the new colour to zero.
+async fn roll_back(cx: &Cx<'_>, job: &Job<'_>, routing: &Routing) -> Result<(), DeployError> {
+    routing.shift(cx, job.svc, job.old, 100).await?;
+    let config = colour(cx, job.svc, job.new_colour(), 0)?;
+    cx.ecs.scale(&config.cluster, &config.name, 0).await?;
+    Ok(())
+}
+
+/// Return traffic to the old colour and scale the new one to zero, for a rollout an earlier
+/// run left half-way towards a revision no longer wanted.
+pub async fn abandon(cx: &Cx<'_>, job: &Job<'_>) -> Result<(), DeployError> {
+    let routing = Routing::of(cx, job.svc)?;
+    roll_back(cx, job, &routing).await
+}

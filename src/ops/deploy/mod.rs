@@ -1,0 +1,348 @@
+//! `deploy`: bring deployed state to the spec, in the order AWS needs. `prepare` reads the
+//! deployed state and builds the `Plan`; `run` takes the stack's lock and `apply` carries the
+//! plan out, one named step after another:
+//!
+//! 1. `build_images`: `build:` images are built (locally: a broken Dockerfile stops the run
+//!    before any write; `deploy` builds in `prepare`, so that the plan it shows names the
+//!    digests).
+//! 2. `remove_dropped_services`: services dropped from the spec are deleted first (their
+//!    security groups and target groups are about to leave the stack, and AWS will not
+//!    delete them while in use).
+//! 3. `infrastructure`: the stack is created or updated (no write when the template is the same).
+//! 4. `push_images`: images are pushed to the stack's repositories (blobs the registry has
+//!    are skipped).
+//! 5. `services::apply`: each service gets its task definition — a new revision only when
+//!    the rendered one differs from the family's latest, images named by digest — and is
+//!    created or updated when anything differs.
+//! 6. `watch_rollouts`: every changed service is watched until stable, failed or out of time.
+//! 7. `two_colour_rollouts`: canary and blue/green services move their traffic step by step.
+//! 8. `prune::revisions`: after success only, old task-definition revisions are deleted.
+//!
+//! A run with nothing changed makes no write at all. Must not print.
+
+mod prepare;
+mod prune;
+mod services;
+
+pub use prepare::{prepare, unfinished, unpinned_build, Images, Prepared};
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::colours::{self, HttpCheck};
+use super::interrupt::{until_interrupted, Ended};
+use super::lock::{self, LockError};
+use super::watch::{self, Watch};
+use crate::aws::ecs::Ecs;
+use crate::aws::elbv2::Elbv2;
+use crate::aws::{Aws, AwsError};
+use crate::events::{Event, ImageResult, Reporter, RolloutEnd, StackResult};
+use crate::human::plural;
+use crate::image::{self, build::Built, ImageError, Pushed};
+use crate::model::{ServiceName, Strategy};
+use crate::plan::services::ServiceAction;
+use crate::plan::StackAction;
+use crate::rollout::Outcome;
+use crate::stack::Compiled;
+use crate::workload::outputs::{MissingOutput, StackOutputs};
+use crate::workload::render::{Inputs, RenderError};
+use crate::workload::ServiceState;
+
+pub struct DeployOptions {
+    /// Where canary and blue/green HTTP checks go instead of the load balancer's URL.
+    pub check_endpoint: Option<String>,
+    /// Whether services that left the spec may be removed (`--yes`, a confirmed or saved plan).
+    pub remove_services: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    #[error(transparent)]
+    Outputs(#[from] MissingOutput),
+    #[error("deploy would remove service{} {} (no longer in the spec) — re-run with --yes to remove {}", plural(services.len()), services.join(", "), if services.len() == 1 { "it" } else { "them" })]
+    RemovalRefused { services: Vec<String> },
+    #[error("stack {stack} is not deployed: nothing to roll back")]
+    NotDeployed { stack: String },
+    #[error("cannot roll back {service}: {why}")]
+    NothingToRollBack { service: String, why: String },
+    #[error("the rollout of {} did not finish:{}", failures.iter().map(|f| f.service.as_str()).collect::<Vec<_>>().join(", "), failures.iter().map(|f| format!("\n  {f}")).collect::<String>())]
+    Rollout { failures: Vec<RolloutFailure> },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RolloutFailure {
+    pub service: String,
+    pub outcome: Outcome,
+}
+
+impl fmt::Display for RolloutFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.outcome {
+            Outcome::Stable => write!(f, "{}: stable", self.service),
+            Outcome::TimedOut { waited_secs } => {
+                let waited = humantime::format_duration(Duration::from_secs(*waited_secs));
+                write!(f, "{}: not stable after {waited}; ECS carries on — see `ecship status`", self.service)
+            }
+            Outcome::Failed { reason, rolled_back, stopped } => {
+                let what = if *rolled_back { "rolled back to the previous revision" } else { "failed" };
+                write!(f, "{}: {what}: {reason}", self.service)?;
+                let reasons: BTreeSet<&str> = stopped.iter().map(|t| t.reason.as_str()).collect();
+                for reason in reasons {
+                    let n = stopped.iter().filter(|t| t.reason == reason).count();
+                    write!(f, "\n    stopped task{}: {reason}", if n == 1 { String::new() } else { format!("s ({n})") })?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl DeployError {
+    /// Whether every failed rollout was rolled back (the service runs its previous revision).
+    pub fn rolled_back(&self) -> bool {
+        matches!(self, DeployError::Rollout { failures } if failures.iter().all(|f| matches!(f.outcome, Outcome::Failed { rolled_back: true, .. })))
+    }
+
+    pub fn timed_out(&self) -> bool {
+        matches!(self, DeployError::Rollout { failures } if failures.iter().any(|f| matches!(f.outcome, Outcome::TimedOut { .. })))
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Deployed {
+    pub stack: String,
+    pub infrastructure: StackResult,
+    pub images: Vec<Pushed>,
+    pub services: Vec<ServiceResult>,
+    pub removed: Vec<String>,
+    /// Old task-definition revisions deregistered and deleted (`deploy.keep_revisions`).
+    pub pruned: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceResult {
+    pub service: String,
+    pub action: ServiceOutcome,
+    pub task_definition: String,
+    pub registered: bool,
+}
+
+/// What a deploy did with a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceOutcome {
+    Create,
+    Update,
+    Unchanged,
+    /// Rolled out by ecship, as a canary.
+    Canary,
+    /// Rolled out by ecship, blue/green.
+    BlueGreen,
+}
+
+impl ServiceOutcome {
+    /// A two-colour rollout of `strategy`.
+    fn rollout(strategy: &Strategy) -> Self {
+        if matches!(strategy, Strategy::Canary { .. }) {
+            ServiceOutcome::Canary
+        } else {
+            ServiceOutcome::BlueGreen
+        }
+    }
+}
+
+impl fmt::Display for ServiceOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ServiceOutcome::Create => "create",
+            ServiceOutcome::Update => "update",
+            ServiceOutcome::Unchanged => "unchanged",
+            ServiceOutcome::Canary => "canary",
+            ServiceOutcome::BlueGreen => "blue_green",
+        })
+    }
+}
+
+impl Deployed {
+    pub fn changed(&self) -> bool {
+        self.infrastructure != StackResult::Unchanged
+            || !self.removed.is_empty()
+            || self.images.iter().any(|i| i.result != ImageResult::Present)
+            || self.services.iter().any(|s| s.action != ServiceOutcome::Unchanged || s.registered)
+    }
+}
+
+/// Carry out a prepared deploy under the stack's lock (taken only when the run will write,
+/// and only while deployed state is still what the plan was made from), until Ctrl-C.
+pub async fn run(
+    aws: &Aws,
+    c: &Compiled,
+    prepared: &Prepared,
+    opts: &DeployOptions,
+    r: &dyn Reporter,
+) -> Ended<Result<Deployed, DeployError>> {
+    let writes = prepared.plan.summary.changes || !unfinished(&c.model, &prepared.observed).is_empty();
+    let lock = if writes {
+        match lock::acquire_unchanged(aws, &c.model, &prepared.plan.fingerprint.state).await {
+            Ok(l) => Some(l),
+            Err(e) => return Ended::Finished(Err(e.into())),
+        }
+    } else {
+        None
+    };
+    let result = until_interrupted(apply(aws, c, prepared, opts, r)).await;
+    if let Some(lock) = lock {
+        lock::release(lock, r).await;
+    }
+    result
+}
+
+/// What the steps of one deploy share.
+struct Cx<'a> {
+    aws: &'a Aws,
+    compiled: &'a Compiled,
+    prepared: &'a Prepared,
+    ecs: Ecs,
+    r: &'a dyn Reporter,
+}
+
+/// Carry out a plan, step by step (see the module's description).
+pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOptions, r: &dyn Reporter) -> Result<Deployed, DeployError> {
+    let cx = Cx { aws, compiled: c, prepared, ecs: Ecs::new(aws), r };
+    let (pending, _built) = build_images(&cx).await?;
+    let removed = remove_dropped_services(&cx, opts).await?;
+    let (infrastructure, outputs) = infrastructure(&cx).await?;
+    let (images, pushed) = push_images(&cx, &pending).await?;
+    let inputs = Inputs { model: &c.model, outputs: &outputs, region: aws.region(), images: &images };
+    let services = services::apply(&cx, &inputs).await?;
+    let mut failures = watch_rollouts(&cx, &outputs, &services.watches).await?;
+    failures.extend(two_colour_rollouts(&cx, &inputs, opts, &services).await?);
+    if !failures.is_empty() {
+        return Err(DeployError::Rollout { failures });
+    }
+    let pruned = prune::revisions(&cx.ecs, &services.new_families, &services.in_use, r).await;
+    Ok(Deployed { stack: c.model.stack.to_string(), infrastructure, images: pushed, services: services.results, removed, pruned })
+}
+
+/// 1. Builds (unless `prepare` built them), before anything is written. The layouts live as
+///    long as the returned builds.
+async fn build_images(cx: &Cx<'_>) -> Result<(Vec<image::Pending>, Vec<Built>), DeployError> {
+    let mut pending = cx.prepared.images.pending.clone();
+    let built = image::build_all(&cx.compiled.model, &mut pending, cx.r).await?;
+    Ok((pending, built))
+}
+
+/// 2. Services no longer in the spec, with their task-definition families.
+async fn remove_dropped_services(cx: &Cx<'_>, opts: &DeployOptions) -> Result<Vec<String>, DeployError> {
+    let (plan, observed) = (&cx.prepared.plan, &cx.prepared.observed);
+    let stale: Vec<ServiceState> = plan
+        .services
+        .iter()
+        .filter(|s| s.action == ServiceAction::Delete)
+        .filter_map(|s| observed.services.get(&s.service).cloned())
+        .collect();
+    let Some(cluster) = observed.stack.as_ref().and_then(|s| s.outputs.get("ClusterName")).filter(|_| !stale.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let names: Vec<String> = stale.iter().map(|s| s.name.clone()).collect();
+    if !opts.remove_services {
+        return Err(DeployError::RemovalRefused { services: names });
+    }
+    cx.r.event(&Event::Step { message: format!("services: removing {}", names.join(", ")) });
+    super::destroy::remove_services(&cx.ecs, cluster, &stale, Duration::from_secs(1800), cx.r).await?;
+    for family in super::destroy::families_of(cx.compiled.model.stack.as_str(), &stale) {
+        super::destroy::remove_family(&cx.ecs, &family, cx.r).await?;
+    }
+    Ok(names)
+}
+
+/// 3. The stack, only when the plan changes it; then its outputs, as the services need them.
+async fn infrastructure(cx: &Cx<'_>) -> Result<(StackResult, StackOutputs), DeployError> {
+    let m = &cx.compiled.model;
+    let stack = m.stack.as_str();
+    cx.r.event(&Event::Step { message: format!("infrastructure: stack {stack}") });
+    let result = if cx.prepared.plan.infrastructure.action == StackAction::None {
+        StackResult::Unchanged
+    } else {
+        super::stack::apply(cx.aws, m, &cx.prepared.template_body, cx.r).await?
+    };
+    cx.r.event(&Event::Stack { stack: stack.to_string(), result });
+    let info = match (result, &cx.prepared.observed.stack) {
+        (StackResult::Unchanged, Some(info)) => info.clone(),
+        _ => super::stack::describe(cx.aws, stack).await?,
+    };
+    Ok((result, StackOutputs::parse(stack, &info.outputs)?))
+}
+
+/// 4. Images, into the repositories the stack holds: the image each service runs (given
+///    ones and pushed ones), and what was pushed.
+async fn push_images(
+    cx: &Cx<'_>,
+    pending: &[image::Pending],
+) -> Result<(std::collections::BTreeMap<ServiceName, String>, Vec<Pushed>), DeployError> {
+    let m = &cx.compiled.model;
+    let mut images = cx.prepared.images.given.clone();
+    let Some(target) = &cx.prepared.images.target else { return Ok((images, Vec::new())) };
+    cx.r.event(&Event::Step { message: format!("images: {} to {}", pending.len(), target.registry.endpoint()) });
+    let pushed = image::push_all(m, target, pending, cx.r).await?;
+    for p in &pushed {
+        if let Some(name) = m.services.keys().find(|k| k.as_str() == p.service) {
+            images.insert(name.clone(), p.reference());
+        }
+    }
+    Ok((images, pushed))
+}
+
+/// 6. ECS rollouts of the services step 5 changed (or found mid-rollout), all at once.
+async fn watch_rollouts(cx: &Cx<'_>, outputs: &StackOutputs, watches: &[Watch]) -> Result<Vec<RolloutFailure>, DeployError> {
+    if !watches.is_empty() {
+        let names: Vec<&str> = watches.iter().map(|w| w.name.as_str()).collect();
+        cx.r.event(&Event::Step { message: format!("rollout: waiting for {}", names.join(", ")) });
+    }
+    let outcomes = watch::wait_all(&cx.ecs, &outputs.cluster, watches, cx.r).await?;
+    Ok(outcomes.into_iter().filter(|(_, o)| *o != Outcome::Stable).map(|(service, outcome)| RolloutFailure { service, outcome }).collect())
+}
+
+/// 7. Canary and blue/green rollouts, one service at a time, after returning the traffic of
+///    rollouts an earlier run left half-way towards a revision no longer wanted.
+async fn two_colour_rollouts(
+    cx: &Cx<'_>,
+    inputs: &Inputs<'_>,
+    opts: &DeployOptions,
+    services: &services::Applied<'_>,
+) -> Result<Vec<RolloutFailure>, DeployError> {
+    let elbv2 = Elbv2::new(cx.aws);
+    let base = opts.check_endpoint.clone().or_else(|| inputs.outputs.load_balancer_url.clone());
+    let check = base.as_deref().and_then(HttpCheck::new);
+    let run = colours::Cx { ecs: &cx.ecs, elbv2: &elbv2, inputs, check: check.as_ref(), r: cx.r };
+    for job in &services.abandoned {
+        colours::abandon(&run, job).await?;
+    }
+    let mut failures = Vec::new();
+    for job in &services.jobs {
+        let strategy = job.svc.deploy.strategy.name().replace('_', "/");
+        cx.r.event(&Event::Step { message: format!("rollout: {strategy} {} from {} to {}", job.svc.name, job.old, job.old.other()) });
+        let outcome = colours::run(&run, job).await?;
+        let (end, detail) = match &outcome {
+            Outcome::Stable => (RolloutEnd::Stable, None),
+            Outcome::Failed { reason, .. } => (RolloutEnd::RolledBack, Some(reason.clone())),
+            Outcome::TimedOut { .. } => (RolloutEnd::TimedOut, None),
+        };
+        cx.r.event(&Event::Rollout { service: job.svc.name.to_string(), outcome: end, detail });
+        if outcome != Outcome::Stable {
+            failures.push(RolloutFailure { service: job.svc.name.to_string(), outcome });
+        }
+    }
+    Ok(failures)
+}

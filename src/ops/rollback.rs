@@ -1,0 +1,180 @@
+//! `rollback`: back to what ran before, by hand, under the stack's lock. A canary or
+//! blue/green service switches its traffic back to the other colour (at once when that
+//! colour still runs, as during a bake; after scaling it up again otherwise); one whose
+//! traffic is split (a canary stopped half-way) gets all of it back on the colour the canary
+//! was leaving. A rolling or doubling service is redeployed on the task-definition revision
+//! before the one it runs.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::colours::{self, HttpCheck, Job};
+use super::deploy::{DeployError, RolloutFailure};
+use super::interrupt::{until_interrupted, Ended};
+use super::lock;
+use super::watch::{self, Watch};
+use crate::aws::ecs::Ecs;
+use crate::aws::elbv2::Elbv2;
+use crate::aws::Aws;
+use crate::events::{Event, Reporter};
+use crate::model::{Colour, Service, ServiceName, Weights};
+use crate::observe::{observe, Observed};
+use crate::plan;
+use crate::rollout::{self, Outcome};
+use crate::stack::Compiled;
+use crate::workload::outputs::StackOutputs;
+use crate::workload::render::{self, Inputs};
+use crate::workload::{revision_name, ServiceStatus};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RolledBack {
+    pub service: String,
+    pub how: How,
+    pub from: String,
+    pub to: String,
+}
+
+/// How a service was rolled back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum How {
+    /// Its traffic went to the other colour.
+    Traffic,
+    /// It was redeployed on the previous task-definition revision.
+    Revision,
+}
+
+/// Roll back `only` (or every service) under the stack's lock, until Ctrl-C.
+pub async fn run(
+    aws: &Aws,
+    c: &Compiled,
+    only: &[ServiceName],
+    check_endpoint: Option<&str>,
+    r: &dyn Reporter,
+) -> Ended<Result<Vec<RolledBack>, DeployError>> {
+    let lock = match lock::acquire(aws, c.model.stack.as_str()).await {
+        Ok(l) => l,
+        Err(e) => return Ended::Finished(Err(e.into())),
+    };
+    let result = until_interrupted(rollback(aws, c, only, check_endpoint, r)).await;
+    lock::release(lock, r).await;
+    result
+}
+
+/// What rolling back each service needs.
+struct Cx<'a> {
+    observed: &'a Observed,
+    ecs: &'a Ecs,
+    colours: colours::Cx<'a>,
+    r: &'a dyn Reporter,
+}
+
+/// Roll back `only` (or every service) of a deployed stack.
+pub async fn rollback(
+    aws: &Aws,
+    c: &Compiled,
+    only: &[ServiceName],
+    check_endpoint: Option<&str>,
+    r: &dyn Reporter,
+) -> Result<Vec<RolledBack>, DeployError> {
+    let m = &c.model;
+    let stack = m.stack.as_str();
+    let observed = observe(aws, stack, &plan::families(m)).await?;
+    let info = observed.stack.as_ref().ok_or_else(|| DeployError::NotDeployed { stack: stack.to_string() })?;
+    let outputs = StackOutputs::parse(stack, &info.outputs)?;
+    let images = BTreeMap::new();
+    let inputs = Inputs { model: m, outputs: &outputs, region: aws.region(), images: &images };
+    let (ecs, elbv2) = (Ecs::new(aws), Elbv2::new(aws));
+    let base = check_endpoint.map(str::to_string).or_else(|| outputs.load_balancer_url.clone());
+    let check = base.as_deref().and_then(HttpCheck::new);
+    let colours = colours::Cx { ecs: &ecs, elbv2: &elbv2, inputs: &inputs, check: check.as_ref(), r };
+    let cx = Cx { observed: &observed, ecs: &ecs, colours, r };
+    let traffic = observed.traffic(m);
+    let mut done = Vec::new();
+    for svc in m.services.values().filter(|s| only.is_empty() || only.contains(&s.name)) {
+        done.push(match traffic.get(&svc.name) {
+            Some(weights) if weights.split() => back_from_split(&cx, svc, *weights).await?,
+            Some(weights) => switch_back(&cx, svc, weights.live()).await?,
+            None => previous_revision(&cx, svc).await?,
+        });
+    }
+    Ok(done)
+}
+
+fn nothing(svc: &Service, why: String) -> DeployError {
+    DeployError::NothingToRollBack { service: svc.name.to_string(), why }
+}
+
+/// The revision an ACTIVE ECS service runs.
+fn running(observed: &Observed, name: &str) -> Option<String> {
+    observed.services.get(name).filter(|s| s.status == ServiceStatus::Active).map(|s| s.task_definition.clone())
+}
+
+/// All traffic to the colour that is not `current`, which runs `task_definition`.
+fn switch_job(svc: &Service, current: Colour, task_definition: String) -> Job<'_> {
+    Job { svc, task_definition, old: current, new_current: true, from_weight: 0, new_exists: true, at_once: true }
+}
+
+fn traffic(svc: &Service, from: &str, to: &str) -> RolledBack {
+    RolledBack { service: svc.name.to_string(), how: How::Traffic, from: revision_name(from).into(), to: revision_name(to).into() }
+}
+
+/// A canary stopped half-way: all traffic back on the colour it was leaving (still at full
+/// count), the other to zero.
+async fn back_from_split(cx: &Cx<'_>, svc: &Service, weights: Weights) -> Result<RolledBack, DeployError> {
+    let towards = rollout::resume(&cx.observed.colours(svc, weights), "").towards();
+    let back = towards.other();
+    let (Some(new), Some(old)) = (running(cx.observed, &svc.colour_service(towards)), running(cx.observed, &svc.colour_service(back)))
+    else {
+        return Err(nothing(svc, format!("traffic is split but {} or {} is gone", svc.colour_service(back), svc.colour_service(towards))));
+    };
+    cx.r.event(&Event::Step { message: format!("rollback: {}: all traffic back on {back}, {towards} to zero", svc.name) });
+    colours::abandon(&cx.colours, &Job { old: back, ..switch_job(svc, towards, new.clone()) }).await?;
+    Ok(traffic(svc, &new, &old))
+}
+
+/// Traffic back to the idle colour, which runs the revision from before.
+async fn switch_back(cx: &Cx<'_>, svc: &Service, current: Colour) -> Result<RolledBack, DeployError> {
+    let (Some(now), Some(before)) =
+        (running(cx.observed, &svc.colour_service(current)), running(cx.observed, &svc.colour_service(current.other())))
+    else {
+        return Err(nothing(svc, format!("{} has never run another revision", svc.colour_service(current))));
+    };
+    if now == before {
+        return Err(nothing(svc, format!("both colours run {}", revision_name(&now))));
+    }
+    cx.r.event(&Event::Step { message: format!("rollback: {} from {current} to {}", svc.name, current.other()) });
+    let outcome = colours::run(&cx.colours, &switch_job(svc, current, before.clone())).await?;
+    if outcome != Outcome::Stable {
+        return Err(DeployError::Rollout { failures: vec![RolloutFailure { service: svc.name.to_string(), outcome }] });
+    }
+    Ok(traffic(svc, &now, &before))
+}
+
+/// A one-colour service redeployed on the revision before the one it runs.
+async fn previous_revision(cx: &Cx<'_>, svc: &Service) -> Result<RolledBack, DeployError> {
+    let inputs = cx.colours.inputs;
+    let config = render::service_config(inputs, svc)?;
+    let Some(now) = running(cx.observed, &config.name) else {
+        return Err(nothing(svc, format!("service {} is not running", config.name)));
+    };
+    let number = |arn: &str| revision_name(arn).rsplit_once(':').and_then(|(_, n)| n.parse::<u32>().ok()).unwrap_or(0);
+    let revisions = cx.ecs.revisions(&render::family(inputs.model, svc), true).await?;
+    let Some(before) = revisions.iter().filter(|a| number(a) < number(&now)).max_by_key(|a| number(a)).cloned() else {
+        return Err(nothing(svc, format!("{} is the oldest revision left", revision_name(&now))));
+    };
+    cx.r.event(&Event::Step { message: format!("rollback: {} from {} to {}", svc.name, revision_name(&now), revision_name(&before)) });
+    cx.ecs.update_service(&config, &before).await?;
+    let watch = Watch { name: config.name.clone(), task_definition: before.clone(), timeout: svc.deploy.timeout };
+    let outcomes = watch::wait_all(cx.ecs, &inputs.outputs.cluster, &[watch], cx.r).await?;
+    if let Some((service, outcome)) = outcomes.into_iter().find(|(_, o)| *o != Outcome::Stable) {
+        return Err(DeployError::Rollout { failures: vec![RolloutFailure { service, outcome }] });
+    }
+    Ok(RolledBack {
+        service: svc.name.to_string(),
+        how: How::Revision,
+        from: revision_name(&now).into(),
+        to: revision_name(&before).into(),
+    })
+}

@@ -1,0 +1,99 @@
+//! Waiting for ECS rollouts: every changed service is watched in the same polling loop (one
+//! batched DescribeServices per round, so services progress concurrently), each with its own
+//! deadline, passing progress and new service events on. Where a rollout stands is decided
+//! by `rollout::assess`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use crate::aws::ecs::Ecs;
+use crate::aws::AwsError;
+use crate::events::{Event, Reporter, RolloutEnd};
+use crate::rollout::{assess, Assessment, Outcome};
+use crate::workload::ServiceState;
+
+/// One rollout to watch.
+#[derive(Debug, Clone)]
+pub struct Watch {
+    /// The ECS service.
+    pub name: String,
+    pub task_definition: String,
+    pub timeout: Duration,
+}
+
+/// Watch every rollout until it settles or its deadline passes.
+pub async fn wait_all(ecs: &Ecs, cluster: &str, watches: &[Watch], r: &dyn Reporter) -> Result<BTreeMap<String, Outcome>, AwsError> {
+    let started = Instant::now();
+    let mut outcomes = BTreeMap::new();
+    let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut last: BTreeMap<String, (u32, u32, usize, Option<String>)> = BTreeMap::new();
+    let mut delay = Duration::from_millis(500);
+    loop {
+        let pending: Vec<&Watch> = watches.iter().filter(|w| !outcomes.contains_key(&w.name)).collect();
+        if pending.is_empty() {
+            return Ok(outcomes);
+        }
+        let names: Vec<String> = pending.iter().map(|w| w.name.clone()).collect();
+        let states: BTreeMap<String, ServiceState> =
+            ecs.describe_services(cluster, &names).await?.into_iter().map(|s| (s.name.clone(), s)).collect();
+        for w in pending {
+            let Some(s) = states.get(&w.name) else {
+                let reason = "the service no longer exists".to_string();
+                outcomes.insert(w.name.clone(), Outcome::Failed { reason, rolled_back: false, stopped: vec![] });
+                continue;
+            };
+            report_news(s, &mut seen, &mut last, r);
+            match assess(s, &w.task_definition) {
+                Assessment::Stable => {
+                    r.event(&Event::Rollout { service: w.name.clone(), outcome: RolloutEnd::Stable, detail: None });
+                    outcomes.insert(w.name.clone(), Outcome::Stable);
+                }
+                Assessment::Failed { reason, rolled_back } => {
+                    let stopped = ecs.stopped_tasks(cluster, &w.name, &w.task_definition).await?;
+                    let outcome = if rolled_back { RolloutEnd::RolledBack } else { RolloutEnd::Failed };
+                    r.event(&Event::Rollout { service: w.name.clone(), outcome, detail: Some(reason.clone()) });
+                    outcomes.insert(w.name.clone(), Outcome::Failed { reason, rolled_back, stopped });
+                }
+                Assessment::InProgress if started.elapsed() >= w.timeout => {
+                    let waited_secs = started.elapsed().as_secs();
+                    r.event(&Event::Rollout { service: w.name.clone(), outcome: RolloutEnd::TimedOut, detail: None });
+                    outcomes.insert(w.name.clone(), Outcome::TimedOut { waited_secs });
+                }
+                Assessment::InProgress => {}
+            }
+        }
+        if outcomes.len() < watches.len() {
+            tokio::time::sleep(delay).await;
+            delay = (delay * 3 / 2).min(Duration::from_secs(6));
+        }
+    }
+}
+
+/// Progress when it changed, and ECS service events not seen before (the first read only
+/// marks the old ones as seen).
+fn report_news(
+    s: &ServiceState,
+    seen: &mut BTreeMap<String, BTreeSet<String>>,
+    last: &mut BTreeMap<String, (u32, u32, usize, Option<String>)>,
+    r: &dyn Reporter,
+) {
+    let rollout = s.primary().and_then(|d| d.rollout_state.as_ref()).map(ToString::to_string);
+    let now = (s.running, s.desired, s.deployments.len(), rollout.clone());
+    if last.get(&s.name) != Some(&now) {
+        r.event(&Event::Progress {
+            service: s.name.clone(),
+            running: s.running,
+            desired: s.desired,
+            deployments: s.deployments.len(),
+            rollout,
+        });
+        last.insert(s.name.clone(), now);
+    }
+    let first = !seen.contains_key(&s.name);
+    let ids = seen.entry(s.name.clone()).or_default();
+    for e in s.events.iter().rev() {
+        if ids.insert(e.id.clone()) && !first {
+            r.event(&Event::ServiceMessage { service: s.name.clone(), message: e.message.clone() });
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! What a plan was computed from, as two digests: the spec's part (what it renders to) and
+//! the deployed state's part (what a deploy's decisions depend on). `deploy --plan` applies a
+//! saved plan only while both still match.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::desire::{Desired, DesiredService};
+use crate::observe::Observed;
+use crate::workload::{DeploymentConfig, LoadBalancerTarget, LogConfig, Network, ObservedConfig, ServiceConnect, COLOUR_TAG};
+
+/// sha256 of a value's JSON text (object keys sorted).
+pub fn sha256(value: &Value) -> String {
+    let digest = Sha256::digest(value.to_string().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The spec's part: the template before the deployed weights are put in, each service's task
+/// definition and settings, and the tags of built images. A built image counts by its tag
+/// (its source commit), not its digest, so a plan made without building and a deploy that
+/// built first agree. Image steps are left out: whether the registry has an image is state,
+/// and the digests are in the task definitions.
+pub fn spec(d: &Desired) -> String {
+    let services: Vec<SpecService> =
+        d.services.iter().map(|s| SpecService::new(s, d.images.built.contains_key(&s.task_def.family))).collect();
+    let value = serde_json::json!({ "template": sha256(&d.spec_template), "services": services, "builds": d.images.built });
+    sha256(&value)
+}
+
+/// The deployed state's part: only what a deploy's decisions depend on, not running counts
+/// or events, which move by themselves.
+pub fn state(o: &Observed) -> String {
+    #[derive(Serialize)]
+    struct ServiceState<'a> {
+        task_definition: &'a str,
+        desired: u32,
+        config: &'a ObservedConfig,
+    }
+    let services: BTreeMap<&String, ServiceState> = o
+        .services
+        .iter()
+        .map(|(name, s)| (name, ServiceState { task_definition: &s.task_definition, desired: s.desired, config: &s.config }))
+        .collect();
+    let latest: BTreeMap<&String, &String> = o.latest.iter().map(|(f, r)| (f, &r.arn)).collect();
+    sha256(&serde_json::json!({
+        "stack": o.stack.as_ref().map(|s| &s.status),
+        "template": o.template,
+        "services": services,
+        "latest": latest,
+        "weights": o.weights,
+    }))
+}
+
+/// One service as the spec fixes it.
+#[derive(Serialize)]
+struct SpecService<'a> {
+    task_definition: SpecTaskDef<'a>,
+    service: SpecConfig<'a>,
+}
+
+impl<'a> SpecService<'a> {
+    fn new(s: &'a DesiredService, built: bool) -> Self {
+        let (td, c, config) = (&s.task_def, &s.task_def.container, &s.config);
+        // Which colour of a two-colour service is live is state: its name, target group and
+        // tags (with the colour) are left out.
+        let coloured = config.tags.contains_key(COLOUR_TAG);
+        SpecService {
+            task_definition: SpecTaskDef {
+                family: &td.family,
+                cpu: td.cpu,
+                memory: td.memory,
+                task_role_arn: td.task_role_arn.as_deref(),
+                execution_role_arn: td.execution_role_arn.as_deref(),
+                container: SpecContainer {
+                    name: &c.name,
+                    image: (!built).then_some(c.image.as_str()),
+                    port: c.port,
+                    command: c.command.as_deref(),
+                    environment: &c.environment,
+                    secrets: &c.secrets,
+                    log: c.log.as_ref(),
+                },
+            },
+            service: SpecConfig {
+                name: (!coloured).then_some(config.name.as_str()),
+                cluster: &config.cluster,
+                desired_count: config.desired_count,
+                network: &config.network,
+                load_balancer: config.load_balancer.as_ref().filter(|_| !coloured),
+                grace_seconds: config.grace_seconds,
+                deployment: &config.deployment,
+                service_connect: config.service_connect.as_ref(),
+                tags: (!coloured).then_some(&config.tags),
+            },
+        }
+    }
+}
+
+/// `TaskDef`, field for field, with the image left out when it is built.
+#[derive(Serialize)]
+struct SpecTaskDef<'a> {
+    family: &'a str,
+    cpu: u32,
+    memory: u32,
+    task_role_arn: Option<&'a str>,
+    execution_role_arn: Option<&'a str>,
+    container: SpecContainer<'a>,
+}
+
+#[derive(Serialize)]
+struct SpecContainer<'a> {
+    name: &'a str,
+    image: Option<&'a str>,
+    port: Option<u16>,
+    command: Option<&'a [String]>,
+    environment: &'a BTreeMap<String, String>,
+    secrets: &'a BTreeMap<String, String>,
+    log: Option<&'a LogConfig>,
+}
+
+/// `ServiceConfig`, field for field, with what is state left out.
+#[derive(Serialize)]
+struct SpecConfig<'a> {
+    name: Option<&'a str>,
+    cluster: &'a str,
+    desired_count: u32,
+    network: &'a Network,
+    load_balancer: Option<&'a LoadBalancerTarget>,
+    grace_seconds: Option<u32>,
+    deployment: &'a DeploymentConfig,
+    service_connect: Option<&'a ServiceConnect>,
+    tags: Option<&'a BTreeMap<String, String>>,
+}
+
+/// Every field of `TaskDef` and `ServiceConfig` is in the fingerprint: a new field must be
+/// added to the views above, or a change to it would not invalidate saved plans.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::{Container, ServiceConfig, TaskDef};
+
+    fn keys(v: Value) -> Vec<String> {
+        v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_views_cover_every_field() {
+        let td = TaskDef {
+            family: "s-web".into(),
+            cpu: 256,
+            memory: 512,
+            task_role_arn: None,
+            execution_role_arn: None,
+            container: Container {
+                name: "web".into(),
+                image: "web:1".into(),
+                port: None,
+                command: None,
+                environment: BTreeMap::new(),
+                secrets: BTreeMap::new(),
+                log: None,
+            },
+        };
+        let config = ServiceConfig {
+            name: "web".into(),
+            cluster: "s".into(),
+            desired_count: 1,
+            network: Network { subnets: vec![], security_groups: vec![], public_ip: false },
+            load_balancer: None,
+            grace_seconds: None,
+            deployment: DeploymentConfig { min_healthy_percent: 50, max_percent: 100, circuit_breaker: true, rollback: true },
+            service_connect: None,
+            tags: BTreeMap::new(),
+        };
+        let desired =
+            DesiredService { spec_name: crate::model::ServiceName::new_unchecked("web"), task_def: td.clone(), config: config.clone() };
+        let view = serde_json::to_value(SpecService::new(&desired, false)).expect("serialises");
+        assert_eq!(keys(view["task_definition"].clone()), keys(serde_json::to_value(&td).expect("td")));
+        assert_eq!(keys(view["task_definition"]["container"].clone()), keys(serde_json::to_value(&td.container).expect("container")));
+        assert_eq!(keys(view["service"].clone()), keys(serde_json::to_value(&config).expect("config")));
+        assert_eq!(view["task_definition"], serde_json::to_value(&td).expect("td"), "the same values, not only the same keys");
+        assert_eq!(view["service"], serde_json::to_value(&config).expect("config"));
+    }
+}

@@ -1,0 +1,457 @@
+//! `plan::build` from in-process deployed state. `deployed` stands in for a finished deploy of
+//! a spec: the compiled template as CloudFormation keeps it, its outputs resolved to made-up
+//! physical ids, every service running its rendered task definition and settings, and the
+//! rules of two-colour services forwarding to blue. Each test then edits the spec or the
+//! deployed state the way a user or AWS would, and checks what the plan says.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::infra::Action;
+use super::rollout::RolloutPlan;
+use super::services::{FieldChange, ServiceAction, ServiceChange, KNOWN_AFTER_APPLY, SENSITIVE};
+use super::*;
+use crate::aws::cloudformation::StackInfo;
+use crate::model::Weights;
+use crate::spec::LoadOptions;
+use crate::stack::{compile_str, Compiled};
+use crate::workload::outputs::StackOutputs;
+use crate::workload::{Deployment, DeploymentStatus, ObservedConfig, Registered, RolloutState, ServiceState, ServiceStatus};
+
+const REGION: &str = "us-east-1";
+
+const SHOP: &str = r#"
+stack: shop
+region: us-east-1
+network: { cidr: 10.0.0.0/16, azs: 2, nat: single }
+load_balancer: { public: true, http: 80 }
+services:
+  web:
+    image: registry.example/shop/web:v1
+    port: 80
+    count: 2
+    routes: [ { path: "/*" } ]
+    env: { MODE: live }
+    secrets: { API_KEY: "ssm:/shop/api-key" }
+  api:
+    image: registry.example/shop/api:v1
+    port: 8080
+    count: 2
+    subnets: private
+    routes: [ { path: "/api/*" } ]
+    env: { WEB_URL: "${service.web.url}" }
+    deploy: { strategy: canary, canary: { steps: [10, 100], bake: 1m } }
+  worker:
+    image: registry.example/shop/worker:v1
+    count: 1
+environments:
+  prod:
+    services: { web: { count: 4 } }
+  staging:
+    services: { web: { count: 1 } }
+"#;
+
+fn compile(text: &str, env: Option<&str>) -> Compiled {
+    let opts = LoadOptions { env, vars: &|_| None };
+    match compile_str(text, Path::new("shop.yaml"), &opts) {
+        Ok(c) => c,
+        Err(e) => panic!("the spec compiles: {e}"),
+    }
+}
+
+/// An intrinsic of an output, resolved the way CloudFormation would with made-up ids:
+/// `Ref X` is `x-X`, `Fn::GetAtt [X, A]` is `x-X-A`.
+fn resolve(v: &Value) -> String {
+    let Some(obj) = v.as_object() else { return v.as_str().unwrap_or_default().to_string() };
+    if let Some(id) = obj.get("Ref").and_then(Value::as_str) {
+        return format!("x-{id}");
+    }
+    if let Some([id, attr]) = obj.get("Fn::GetAtt").and_then(Value::as_array).map(Vec::as_slice) {
+        return format!("x-{}-{}", id.as_str().unwrap_or(""), attr.as_str().unwrap_or(""));
+    }
+    if let Some([sep, list]) = obj.get("Fn::Join").and_then(Value::as_array).map(Vec::as_slice) {
+        let parts: Vec<String> = list.as_array().map(|l| l.iter().map(resolve).collect()).unwrap_or_default();
+        return parts.join(sep.as_str().unwrap_or(""));
+    }
+    if let Some(text) = obj.get("Fn::Sub").and_then(Value::as_str) {
+        return text.replace("${", "x-").replace(['}', '.'], "-");
+    }
+    panic!("an intrinsic the fixture does not know: {v}")
+}
+
+/// The state a finished deploy of `c` leaves.
+fn deployed(c: &Compiled) -> Observed {
+    let template = serde_json::to_value(&c.template).expect("template");
+    let outputs: BTreeMap<String, String> =
+        template["Outputs"].as_object().expect("outputs").iter().map(|(k, o)| (k.clone(), resolve(&o["Value"]))).collect();
+    let mut observed = Observed {
+        stack: Some(StackInfo { name: c.model.stack.to_string(), status: "CREATE_COMPLETE".into(), outputs }),
+        template: Some(template),
+        ..Observed::default()
+    };
+    let desired = desire(c, &observed, REGION, PlannedImages::default()).expect("renders");
+    for (n, d) in desired.services.iter().enumerate() {
+        let arn = format!("arn:aws:ecs:us-east-1:123456789012:task-definition/{}:1", d.task_def.family);
+        let registered = Registered { arn: arn.clone(), task_def: d.task_def.clone(), tags: BTreeMap::new() };
+        observed.latest.insert(d.task_def.family.clone(), registered.clone());
+        observed.running.insert(d.config.name.clone(), registered);
+        observed.services.insert(d.config.name.clone(), running(&d.config, &arn, n));
+    }
+    let outputs = StackOutputs::parse(c.model.stack.as_str(), &observed.stack.as_ref().expect("stack").outputs).expect("outputs");
+    for svc in c.model.services.values().filter(|s| s.deploy.strategy.has_two_colours()) {
+        let so = outputs.service(c.model.stack.as_str(), &svc.name).expect("service outputs");
+        for rule in &so.rules {
+            observed.weights.insert(rule.clone(), vec![(so.target_groups[0].clone(), 100), (so.target_groups[1].clone(), 0)]);
+        }
+    }
+    observed
+}
+
+/// An ECS service as ECS reports it once its rollout of `arn` completed.
+fn running(config: &crate::workload::ServiceConfig, arn: &str, n: usize) -> ServiceState {
+    ServiceState {
+        name: config.name.clone(),
+        arn: format!("arn:aws:ecs:us-east-1:123456789012:service/{}/{}", config.cluster, config.name),
+        status: ServiceStatus::Active,
+        desired: config.desired_count,
+        running: config.desired_count,
+        pending: 0,
+        task_definition: arn.to_string(),
+        deployments: vec![Deployment {
+            id: format!("ecs-svc/{n}"),
+            status: DeploymentStatus::Primary,
+            task_definition: arn.to_string(),
+            rollout_state: Some(RolloutState::Completed),
+            rollout_reason: None,
+            desired: config.desired_count,
+            running: config.desired_count,
+            failed_tasks: 0,
+        }],
+        events: vec![],
+        tags: config.tags.clone(),
+        config: ObservedConfig {
+            network: Some(config.network.clone()),
+            load_balancer: config.load_balancer.clone(),
+            grace_seconds: config.grace_seconds,
+            deployment: Some(config.deployment),
+            service_connect_namespace: config.service_connect.as_ref().map(|s| s.namespace.clone()),
+        },
+    }
+}
+
+fn plan_of(c: &Compiled, observed: &Observed) -> Plan {
+    let desired = desire(c, observed, REGION, PlannedImages::default()).expect("renders");
+    build(&c.model, &desired, observed)
+}
+
+/// A spec edited in one place, planned against the deployed base spec.
+fn plan_edit(from: &str, to: &str) -> Plan {
+    let edited = SHOP.replace(from, to);
+    assert_ne!(edited, SHOP, "the edit `{from}` applies");
+    plan_of(&compile(&edited, None), &deployed(&compile(SHOP, None)))
+}
+
+fn service<'a>(p: &'a Plan, name: &str) -> &'a ServiceChange {
+    p.services.iter().find(|s| s.service == name).unwrap_or_else(|| panic!("a change of {name}: {:?}", p.services))
+}
+
+fn fields(changes: &[FieldChange]) -> Vec<(&str, Option<&str>, Option<&str>)> {
+    changes.iter().map(|f| (f.field.as_str(), f.before.as_deref(), f.after.as_deref())).collect()
+}
+
+fn rollout_of<'a>(p: &'a Plan, name: &str) -> &'a RolloutPlan {
+    p.rollout.iter().find(|r| r.service == name).unwrap_or_else(|| panic!("a rollout of {name}: {:?}", p.rollout))
+}
+
+fn resources(p: &Plan) -> Vec<(&str, Action)> {
+    p.infrastructure.changes.iter().map(|c| (c.logical_id.as_str(), c.action)).collect()
+}
+
+#[test]
+fn a_new_stack_creates_every_resource_and_service() {
+    let c = compile(SHOP, None);
+    let p = plan_of(&c, &Observed::default());
+    assert_eq!(p.infrastructure.action, StackAction::Create);
+    assert!(p.infrastructure.changes.iter().all(|r| r.action == Action::Create), "{:?}", resources(&p));
+    assert_eq!(p.infrastructure.changes.len(), c.template.resources.len());
+    let services: Vec<(&str, ServiceAction, bool)> = p.services.iter().map(|s| (s.service.as_str(), s.action, s.new_revision)).collect();
+    assert_eq!(
+        services,
+        [("api-blue", ServiceAction::Create, true), ("web", ServiceAction::Create, true), ("worker", ServiceAction::Create, true)]
+    );
+    assert_eq!(rollout_of(&p, "web").steps[0], "start 2 tasks");
+    assert!(p.summary.changes);
+    assert_eq!((p.summary.resources_to_add, p.summary.services_to_create), (c.template.resources.len(), 3));
+}
+
+#[test]
+fn a_freshly_deployed_spec_plans_no_changes() {
+    let c = compile(SHOP, None);
+    let p = plan_of(&c, &deployed(&c));
+    assert_eq!(p.infrastructure.action, StackAction::None);
+    assert_eq!((p.infrastructure.changes.len(), p.infrastructure.outputs_changed), (0, false));
+    assert!(p.services.is_empty() && p.rollout.is_empty(), "{:?}", p.services);
+    assert!(!p.summary.changes);
+}
+
+#[test]
+fn a_count_is_updated_in_place_without_a_new_deployment() {
+    let p = plan_edit("    count: 2\n    routes: [ { path: \"/*\" } ]", "    count: 3\n    routes: [ { path: \"/*\" } ]");
+    assert!(p.infrastructure.changes.is_empty());
+    let web = service(&p, "web");
+    assert_eq!((web.action, web.new_revision), (ServiceAction::Update, false));
+    assert_eq!(fields(&web.settings), [("desired_count", Some("2"), Some("3"))]);
+    assert!(rollout_of(&p, "web").steps[0].starts_with("no new deployment"), "{:?}", p.rollout);
+    assert_eq!(p.services.len(), 1, "nothing else changes");
+}
+
+#[test]
+fn an_env_var_registers_a_new_revision_and_rolls_out_by_the_strategy() {
+    let p = plan_edit("env: { MODE: live }", "env: { MODE: maintenance }");
+    let web = service(&p, "web");
+    assert!(web.new_revision);
+    assert_eq!(fields(&web.task_definition), [("environment.MODE", Some("live"), Some("maintenance"))]);
+    assert!(web.settings.is_empty(), "{:?}", web.settings);
+    let rollout = rollout_of(&p, "web");
+    assert_eq!(rollout.strategy, "rolling");
+    assert!(rollout.steps[0].starts_with("stop 1 old task and start 1 new"), "{:?}", rollout.steps);
+}
+
+#[test]
+fn a_changed_secret_reference_is_named_but_never_shown() {
+    let p = plan_edit("ssm:/shop/api-key", "ssm:/shop/CANARY-5e1f");
+    let web = service(&p, "web");
+    assert_eq!(fields(&web.task_definition), [("secrets.API_KEY", Some(SENSITIVE), Some(SENSITIVE))]);
+    let services = serde_json::to_string(&p.services).expect("json");
+    assert!(!services.contains("CANARY-5e1f"), "{services}");
+    // The execution role may read exactly that parameter: the infrastructure names it.
+    assert_eq!(resources(&p), [("ExecutionRole", Action::Update)]);
+}
+
+#[test]
+fn a_forcing_property_replaces_the_resource_and_the_service_follows_it() {
+    let p = plan_edit("    port: 80\n", "    port: 8080\n");
+    let replaced: Vec<&str> =
+        p.infrastructure.changes.iter().filter(|r| r.action == Action::Replace).map(|r| r.logical_id.as_str()).collect();
+    // The target group, and the rule that lets api reach web on its port.
+    assert_eq!(replaced, ["SvcWebFromApiIngress", "SvcWebTargetGroup"], "{:?}", resources(&p));
+    assert_eq!(p.infrastructure.changes[1].replaced_by, ["Port"]);
+    let web = service(&p, "web");
+    let settings = fields(&web.settings);
+    assert!(settings.contains(&("target_group", Some("x-SvcWebTargetGroup"), Some(KNOWN_AFTER_APPLY))), "{settings:?}");
+    assert!(settings.contains(&("container_port", Some("80"), Some("8080"))), "{settings:?}");
+    assert!(rollout_of(&p, "web").steps[0].starts_with("stop 1 old task"), "a new target group needs new tasks");
+    assert_eq!(p.summary.resources_to_replace, 2);
+}
+
+#[test]
+fn a_replaced_task_role_means_a_new_revision() {
+    let c = compile(SHOP, None);
+    let mut observed = deployed(&c);
+    // The deployed role had another name: its replacement is forced.
+    let template = observed.template.as_mut().expect("template");
+    let role = &mut template["Resources"]["SvcWebTaskRole"]["Properties"];
+    assert!(role.is_object(), "web's task role");
+    role["RoleName"] = "shop-web-old".into();
+    let p = plan_of(&c, &observed);
+    assert_eq!(resources(&p), [("SvcWebTaskRole", Action::Replace)]);
+    let web = service(&p, "web");
+    assert!(web.new_revision, "the task definition names the new role");
+    assert_eq!(fields(&web.task_definition), [("task_role", Some("x-SvcWebTaskRole-Arn"), Some(KNOWN_AFTER_APPLY))]);
+}
+
+#[test]
+fn a_service_dropped_from_the_spec_is_deleted_first() {
+    let c = compile(SHOP, None);
+    let observed = deployed(&c);
+    let without = compile(&SHOP.replace("  worker:\n    image: registry.example/shop/worker:v1\n    count: 1\n", ""), None);
+    let p = plan_of(&without, &observed);
+    let first = &p.services[0];
+    assert_eq!((first.service.as_str(), first.action), ("worker", ServiceAction::Delete));
+    assert_eq!(p.services.len(), 1);
+    let removed: Vec<(&str, Action)> = resources(&p).into_iter().filter(|(_, a)| *a == Action::Delete).collect();
+    assert_eq!(removed, [("SvcWorkerSecurityGroup", Action::Delete), ("SvcWorkerTaskRole", Action::Delete)], "{:?}", resources(&p));
+    assert_eq!((p.summary.services_to_delete, p.summary.resources_to_remove), (1, 2));
+}
+
+#[test]
+fn changes_come_most_severe_first() {
+    let edited = SHOP
+        .replace("    port: 80\n", "    port: 8080\n")
+        .replace("  worker:\n    image: registry.example/shop/worker:v1\n    count: 1\n", "");
+    let p = plan_of(&compile(&edited, None), &deployed(&compile(SHOP, None)));
+    let actions: Vec<Action> = p.infrastructure.changes.iter().map(|c| c.action).collect();
+    let mut sorted = actions.clone();
+    sorted.sort();
+    assert_eq!(actions, sorted, "replace, delete, update, create");
+    assert_eq!(actions.first(), Some(&Action::Replace));
+    let services: Vec<(&str, ServiceAction)> = p.services.iter().map(|s| (s.service.as_str(), s.action)).collect();
+    // api calls web at its new port.
+    assert_eq!(services, [("worker", ServiceAction::Delete), ("api-blue", ServiceAction::Update), ("web", ServiceAction::Update)]);
+}
+
+#[test]
+fn the_deployed_template_in_another_order_is_no_change() {
+    let c = compile(SHOP, None);
+    let mut observed = deployed(&c);
+    // CloudFormation keeps the body as sent, but a body written by hand or by another tool
+    // lists keys and tags in its own order.
+    let template = observed.template.as_mut().expect("template");
+    for resource in template["Resources"].as_object_mut().expect("resources").values_mut() {
+        if let Some(tags) = resource["Properties"].get_mut("Tags").and_then(Value::as_array_mut) {
+            tags.reverse();
+        }
+    }
+    let text = serde_json::to_string(&template).expect("text");
+    observed.template = Some(serde_json::from_str(&text).expect("parsed"));
+    let p = plan_of(&c, &observed);
+    assert!(!p.summary.changes, "{:?} {:?}", resources(&p), p.services);
+}
+
+#[test]
+fn tags_aws_adds_and_defaults_it_fills_in_are_no_change() {
+    let c = compile(SHOP, None);
+    let mut observed = deployed(&c);
+    for s in observed.services.values_mut() {
+        s.tags.insert("aws:ecs:clusterName".into(), "shop".into());
+        s.events.push(crate::workload::ServiceEvent {
+            id: "1".into(),
+            at: "2026-01-01T00:00:00Z".into(),
+            message: "has reached a steady state.".into(),
+        });
+        // ECS reports a grace period of 0 for a service without a load balancer, where none can be set.
+        s.config.grace_seconds.get_or_insert(0);
+    }
+    for r in observed.latest.values_mut().chain(observed.running.values_mut()) {
+        r.tags.insert("aws:cloudformation:stack-name".into(), "shop".into());
+    }
+    let p = plan_of(&c, &observed);
+    assert!(p.services.is_empty(), "{:?}", p.services);
+    assert!(!p.summary.changes);
+}
+
+#[test]
+fn moved_traffic_is_state_not_a_change() {
+    let c = compile(SHOP, None);
+    let mut observed = deployed(&c);
+    // A finished canary: green runs the revision and takes all traffic; blue is at zero.
+    let api_blue = observed.services.remove("api-blue").expect("api-blue");
+    let mut green = api_blue.clone();
+    green.name = "api-green".into();
+    green.config.load_balancer.as_mut().expect("lb").target_group_arn = "x-SvcApiGreenTargetGroup".into();
+    green.tags.insert(crate::workload::COLOUR_TAG.into(), "green".into());
+    let mut blue = api_blue;
+    (blue.desired, blue.running) = (0, 0);
+    observed.running.insert("api-green".into(), observed.running["api-blue"].clone());
+    observed.services.insert("api-blue".into(), blue);
+    observed.services.insert("api-green".into(), green);
+    for weights in observed.weights.values_mut() {
+        for (_, w) in weights.iter_mut() {
+            *w = 100 - *w;
+        }
+    }
+    assert_eq!(
+        observed.traffic(&c.model)[&c.model.services.keys().find(|k| k.as_str() == "api").expect("api").clone()],
+        Weights::all_on(crate::model::Colour::Green)
+    );
+    let p = plan_of(&c, &observed);
+    assert_eq!(p.infrastructure.action, StackAction::None, "the rules' weights are ecship's: {:?}", p.infrastructure.changes);
+    assert!(p.services.is_empty(), "{:?}", p.services);
+    // A new revision then rolls out from green to blue.
+    let edited = compile(&SHOP.replace("shop/api:v1", "shop/api:v2"), None);
+    let p = plan_of(&edited, &observed);
+    assert_eq!(service(&p, "api-green").action, ServiceAction::Update);
+    let steps = &rollout_of(&p, "api-green").steps;
+    assert!(steps[0].contains("on blue and send it 10 %"), "{steps:?}");
+    assert!(steps.iter().any(|s| s == "scale green to zero once blue has all traffic"), "{steps:?}");
+}
+
+#[test]
+fn a_service_behind_its_latest_revision_is_redeployed() {
+    let c = compile(SHOP, None);
+    let mut observed = deployed(&c);
+    // ECS rolled worker back: its family's latest revision is not the one it runs.
+    let latest = observed.latest.get_mut("shop-worker").expect("latest");
+    latest.arn = latest.arn.replace(":1", ":2");
+    let p = plan_of(&c, &observed);
+    let worker = service(&p, "worker");
+    assert_eq!((worker.action, worker.new_revision), (ServiceAction::Update, false));
+    assert!(worker.task_definition.is_empty() && worker.settings.is_empty(), "{worker:?}");
+    // One task: doubling, whatever else.
+    assert!(rollout_of(&p, "worker").steps[0].starts_with("start 1 new task beside the old"), "{:?}", p.rollout);
+}
+
+#[test]
+fn settings_that_need_new_tasks_redeploy_and_others_do_not() {
+    let p = plan_edit("    count: 1\n", "    count: 1\n    subnets: public\n");
+    let worker = service(&p, "worker");
+    assert_eq!(fields(&worker.settings).iter().map(|f| f.0).collect::<Vec<_>>(), ["public_ip", "subnets"]);
+    assert!(rollout_of(&p, "worker").steps[0].starts_with("start 1 new task beside the old"), "new subnets need new tasks");
+    let p = plan_edit("    env: { MODE: live }\n", "    env: { MODE: live }\n    deploy: { strategy: doubling }\n");
+    let web = service(&p, "web");
+    assert_eq!(
+        fields(&web.settings),
+        [("deployment.maximum_percent", Some("100"), Some("200")), ("deployment.minimum_healthy_percent", Some("50"), Some("100"))]
+    );
+    assert!(rollout_of(&p, "web").steps[0].starts_with("no new deployment"), "deployment settings apply in place");
+}
+
+#[test]
+fn environment_overrides_plan_only_the_environment_they_name() {
+    let prod = compile(SHOP, Some("prod"));
+    assert_eq!(prod.model.stack.as_str(), "shop-prod");
+    let observed = deployed(&prod);
+    let staging_edit = compile(&SHOP.replace("web: { count: 1 }", "web: { count: 2 }"), Some("prod"));
+    assert!(!plan_of(&staging_edit, &observed).summary.changes, "another environment's override");
+    let prod_edit = compile(&SHOP.replace("web: { count: 4 }", "web: { count: 6 }"), Some("prod"));
+    let p = plan_of(&prod_edit, &observed);
+    assert_eq!((p.stack.as_str(), p.env.as_deref()), ("shop-prod", Some("prod")));
+    assert_eq!(fields(&service(&p, "web").settings), [("desired_count", Some("4"), Some("6"))]);
+    assert_eq!(p.services.len(), 1);
+}
+
+#[test]
+fn a_new_service_adds_its_resources_and_nothing_else_changes() {
+    let p = plan_edit("  worker:\n", "  cron:\n    image: registry.example/shop/cron:v1\n    count: 1\n  worker:\n");
+    assert_eq!(resources(&p), [("SvcCronSecurityGroup", Action::Create), ("SvcCronTaskRole", Action::Create)]);
+    assert_eq!(p.infrastructure.action, StackAction::Update);
+    assert!(p.infrastructure.outputs_changed, "the new service's output");
+    let services: Vec<(&str, ServiceAction)> = p.services.iter().map(|s| (s.service.as_str(), s.action)).collect();
+    assert_eq!(services, [("cron", ServiceAction::Create)]);
+}
+
+#[test]
+fn fingerprints_follow_the_spec_and_the_deciding_state_only() {
+    let c = compile(SHOP, None);
+    let observed = deployed(&c);
+    let p = plan_of(&c, &observed);
+    let mut moving = observed.clone();
+    for s in moving.services.values_mut() {
+        s.running = 0;
+        s.events.push(crate::workload::ServiceEvent { id: "9".into(), at: "now".into(), message: "started 1 task".into() });
+    }
+    assert_eq!(plan_of(&c, &moving).fingerprint, p.fingerprint, "running counts and events move by themselves");
+    let mut scaled = observed.clone();
+    scaled.services.get_mut("worker").expect("worker").desired = 5;
+    let q = plan_of(&c, &scaled);
+    assert_eq!(q.fingerprint.spec, p.fingerprint.spec);
+    assert_ne!(q.fingerprint.state, p.fingerprint.state, "a desired count set outside ecship");
+    let edited = compile(&SHOP.replace("MODE: live", "MODE: dark"), None);
+    assert_ne!(plan_of(&edited, &observed).fingerprint.spec, p.fingerprint.spec);
+}
+
+#[test]
+fn the_json_plan_names_actions_as_before() {
+    let c = compile(SHOP, None);
+    let json = serde_json::to_value(plan_of(&c, &Observed::default())).expect("json");
+    assert_eq!(json["format_version"], 1);
+    assert_eq!(json["infrastructure"]["action"], "create");
+    assert_eq!(json["services"][0]["action"], "create");
+    assert_eq!(json["infrastructure"]["changes"][0]["action"], "create");
+    let none = serde_json::to_value(plan_of(&c, &deployed(&c))).expect("json");
+    assert_eq!(none["infrastructure"]["action"], "none");
+    let back: Plan = serde_json::from_value(json.clone()).expect("a saved plan reads back");
+    assert_eq!(serde_json::to_value(back).expect("json"), json, "byte for byte the same value");
+}

@@ -1,0 +1,145 @@
+//! How an ECS rollout stands, decided from what ECS reports of a service's deployments:
+//! done, still going, or failed (and whether ECS rolled back). Pure: the watching loop that
+//! asks is `ops::watch`.
+
+use serde::Serialize;
+
+use crate::workload::{revision_name, DeploymentStatus, RolloutState, ServiceState, ServiceStatus, StoppedTask};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Stable,
+    /// ECS gave up on the rollout; `rolled_back` when the service runs the previous revision again.
+    Failed {
+        reason: String,
+        rolled_back: bool,
+        stopped: Vec<StoppedTask>,
+    },
+    TimedOut {
+        waited_secs: u64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Assessment {
+    InProgress,
+    Stable,
+    Failed { reason: String, rolled_back: bool },
+}
+
+/// Where the rollout of `task_definition` stands.
+pub fn assess(s: &ServiceState, task_definition: &str) -> Assessment {
+    if s.status != ServiceStatus::Active {
+        return Assessment::Failed { reason: format!("the service is {}", s.status), rolled_back: false };
+    }
+    let other_primary = s.deployments.iter().any(|d| d.status == DeploymentStatus::Primary && d.task_definition != task_definition);
+    let Some(ours) = s.deployments.iter().find(|d| d.task_definition == task_definition) else {
+        return Assessment::Failed {
+            reason: format!(
+                "ECS replaced the deployment of {} with one of {}",
+                revision_name(task_definition),
+                revision_name(&s.task_definition)
+            ),
+            rolled_back: true,
+        };
+    };
+    if ours.rollout_state == Some(RolloutState::Failed) {
+        let reason = ours.rollout_reason.clone().unwrap_or_else(|| "the deployment failed".into());
+        return Assessment::Failed { reason, rolled_back: other_primary };
+    }
+    let settled = ours.rollout_state.as_ref().is_none_or(|r| *r == RolloutState::Completed);
+    if ours.status == DeploymentStatus::Primary && settled && s.deployments.len() == 1 && s.running == s.desired {
+        return Assessment::Stable;
+    }
+    Assessment::InProgress
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::workload::{Deployment, ObservedConfig};
+
+    const OLD: &str = "arn:aws:ecs:us-east-1:1:task-definition/s-web:1";
+    const NEW: &str = "arn:aws:ecs:us-east-1:1:task-definition/s-web:2";
+
+    fn deployment(status: &str, td: &str, rollout: &str) -> Deployment {
+        Deployment {
+            id: format!("ecs-svc/{td}"),
+            status: DeploymentStatus::parse(status),
+            task_definition: td.into(),
+            rollout_state: Some(RolloutState::parse(rollout)),
+            rollout_reason: Some(format!("{rollout} reason")),
+            desired: 2,
+            running: 0,
+            failed_tasks: 0,
+        }
+    }
+
+    fn service(running: u32, deployments: Vec<Deployment>) -> ServiceState {
+        ServiceState {
+            name: "web".into(),
+            arn: String::new(),
+            status: ServiceStatus::Active,
+            desired: 2,
+            running,
+            pending: 0,
+            task_definition: deployments.first().map(|d| d.task_definition.clone()).unwrap_or_default(),
+            deployments,
+            events: vec![],
+            tags: BTreeMap::new(),
+            config: ObservedConfig {
+                network: None,
+                load_balancer: None,
+                grace_seconds: None,
+                deployment: None,
+                service_connect_namespace: None,
+            },
+        }
+    }
+
+    #[test]
+    fn rollouts_are_judged_from_the_deployments() {
+        let cases = [
+            (
+                "new deployment still replacing the old",
+                service(2, vec![deployment("PRIMARY", NEW, "IN_PROGRESS"), deployment("ACTIVE", OLD, "COMPLETED")]),
+                Assessment::InProgress,
+            ),
+            (
+                "completed but old tasks still draining",
+                service(2, vec![deployment("PRIMARY", NEW, "COMPLETED"), deployment("ACTIVE", OLD, "COMPLETED")]),
+                Assessment::InProgress,
+            ),
+            ("completed, tasks short of desired", service(1, vec![deployment("PRIMARY", NEW, "COMPLETED")]), Assessment::InProgress),
+            ("one completed deployment, all running", service(2, vec![deployment("PRIMARY", NEW, "COMPLETED")]), Assessment::Stable),
+            (
+                "failed and rolled back by the circuit breaker",
+                service(2, vec![deployment("PRIMARY", OLD, "IN_PROGRESS"), deployment("ACTIVE", NEW, "FAILED")]),
+                Assessment::Failed { reason: "FAILED reason".into(), rolled_back: true },
+            ),
+            (
+                "failed with nothing to roll back to",
+                service(0, vec![deployment("PRIMARY", NEW, "FAILED")]),
+                Assessment::Failed { reason: "FAILED reason".into(), rolled_back: false },
+            ),
+            (
+                "the failed deployment already drained away",
+                service(2, vec![deployment("PRIMARY", OLD, "COMPLETED")]),
+                Assessment::Failed { reason: "ECS replaced the deployment of s-web:2 with one of s-web:1".into(), rolled_back: true },
+            ),
+        ];
+        for (what, s, want) in cases {
+            assert_eq!(assess(&s, NEW), want, "{what}");
+        }
+    }
+
+    #[test]
+    fn an_inactive_service_has_failed() {
+        let mut s = service(0, vec![deployment("PRIMARY", NEW, "IN_PROGRESS")]);
+        s.status = ServiceStatus::Inactive;
+        assert!(matches!(assess(&s, NEW), Assessment::Failed { rolled_back: false, .. }));
+    }
+}
