@@ -55,6 +55,59 @@ fn compile_loaded(loaded: Loaded) -> Result<Compiled, LoadError> {
     Ok(Compiled { loaded, model, template, limits })
 }
 
+/// What checking one environment a spec declares found.
+#[derive(Debug, Clone)]
+pub struct EnvironmentCheck {
+    pub env: String,
+    /// Its problems that the base spec does not have.
+    pub problems: Vec<Diagnostic>,
+    /// Variables its overrides use that this process does not set: the values that use them
+    /// are checked when it is deployed.
+    pub unset_vars: Vec<String>,
+}
+
+/// Every environment the spec at `path` declares, compiled in turn: for each, the problems
+/// the base spec (whose problems are `base`) does not have. A problem in a value the
+/// environment sets is named there (`environments.prod.services.web.cpu`); one that shows
+/// only with its overrides says so.
+pub fn check_environments(
+    path: &Path,
+    vars: &dyn Fn(&str) -> Option<String>,
+    base: &[Diagnostic],
+) -> Result<Vec<EnvironmentCheck>, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read { path: path.to_path_buf(), source })?;
+    let mut out = Vec::new();
+    for env in spec::environment_names(&text) {
+        let (problems, deferred) = match spec::load(path, &LoadOptions { env: Some(&env), vars, defer_unset_vars: true }) {
+            Ok(loaded) => {
+                let deferred = loaded.deferred.clone();
+                match compile_loaded(loaded) {
+                    Ok(c) => (c.limit_diagnostics().problems, deferred),
+                    Err(LoadError::Invalid(d)) => (d.problems, deferred),
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(LoadError::Invalid(d)) => (d.problems, Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let problems = problems
+            .into_iter()
+            .filter(|d| !base.iter().any(|b| b.path == d.path && b.message == d.message))
+            .map(|mut d| {
+                if !d.path.starts_with("environments.") {
+                    d.message = format!("{} (with the overrides of environment `{env}`)", d.message);
+                }
+                d
+            })
+            .collect();
+        let mut unset_vars: Vec<String> = deferred.into_iter().map(|(_, name)| name).collect();
+        unset_vars.sort();
+        unset_vars.dedup();
+        out.push(EnvironmentCheck { env, problems, unset_vars });
+    }
+    Ok(out)
+}
+
 /// `${VAR}` values from the process environment.
 pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()

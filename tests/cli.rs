@@ -146,6 +146,60 @@ fn render_warns_about_cloudformation_limits_and_validate_refuses_them() {
 }
 
 #[test]
+fn validate_checks_every_environment_unless_one_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("envs.yaml");
+    let spec = "stack: shop\nservices:\n  web: { image: { uri: \"public.ecr.aws/nginx/nginx:1.27\" }, port: 80 }\nenvironments:\n  staging:\n    services: { web: { count: 2 } }\n  prod:\n    services: { wbe: { count: 3 } }\n";
+    std::fs::write(&file, spec).expect("write");
+    // Without --env: the typo in prod is found, though the base spec is fine.
+    let out = ecship().arg("validate").arg(&file).assert().code(1).get_output().stderr.clone();
+    let text = String::from_utf8(out).expect("utf-8");
+    assert!(text.contains(&format!("error: environments.prod.services.wbe: environment `prod` overrides service `wbe`, which the base spec does not declare\n  --> {}:8:17\n  hint: did you mean `web`?", file.display())), "{text}");
+    // --env names the one to check.
+    ecship()
+        .arg("validate")
+        .arg(&file)
+        .args(["--env", "staging"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("stack shop-staging"));
+    // Fixed: every environment is said to be valid, in text and JSON.
+    std::fs::write(&file, spec.replace("wbe:", "web:")).expect("write");
+    ecship().arg("validate").arg(&file).assert().success().stdout(predicate::str::contains("; environments staging, prod valid too"));
+    let out = ecship().args(["validate", "--output", "json"]).arg(&file).assert().success().get_output().stdout.clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+    assert_eq!(v["environments"], serde_json::json!(["staging", "prod"]));
+}
+
+#[test]
+fn variables_only_an_environment_uses_are_left_to_its_deploy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("vars.yaml");
+    let spec = "stack: shop\nservices:\n  web: { image: { uri: \"public.ecr.aws/nginx/nginx:1.27\" }, port: 80 }\nenvironments:\n  prod:\n    services: { web: { image: { uri: \"${PROD_IMAGE}\" }, count: 3 } }\n";
+    std::fs::write(&file, spec).expect("write");
+    ecship().arg("validate").arg(&file).env_remove("PROD_IMAGE").assert().success().stderr(predicate::str::contains(
+        "warning: environment prod uses PROD_IMAGE, not set here: the values that use it are checked when it is deployed (`--env prod`)",
+    ));
+    // Selected, the environment needs it.
+    ecship()
+        .arg("validate")
+        .arg(&file)
+        .args(["--env", "prod"])
+        .env_remove("PROD_IMAGE")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("environments.prod.services.web.image.uri: environment variable `PROD_IMAGE` is not set"));
+    // Set, its value is checked like any other.
+    ecship()
+        .arg("validate")
+        .arg(&file)
+        .env("PROD_IMAGE", "public.ecr.aws/nginx/nginx:latest")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("environments.prod.services.web.image"));
+}
+
+#[test]
 fn schema_is_a_json_schema_of_the_spec() {
     let out = ecship().arg("schema").assert().success().get_output().stdout.clone();
     let v: serde_json::Value = serde_json::from_slice(&out).expect("json");

@@ -221,3 +221,23 @@ fn a_saved_plan_applies_only_to_the_state_it_was_made_from() {
     assert!(refused.stderr.contains("stack mysfits changed in AWS since"), "{}", refused.stderr);
     assert!(refused.stderr.contains("nothing was changed"), "{}", refused.stderr);
 }
+
+#[test]
+fn plan_and_deploy_use_the_base_spec_and_say_which_environment_is_invalid() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = spec(dir.path(), "typo.yaml", &mysfits().replace("      monolith: { count: 4,", "      monolih: { count: 4,"));
+    assert!(std::fs::read_to_string(&file).expect("spec").contains("monolih"), "the edit applies");
+    let warning =
+        format!("warning: environment prod is invalid (1 problem): `ecship validate {file}` lists them; this run uses the base spec");
+    let mut args = vec!["plan", file.as_str()];
+    args.extend_from_slice(&IMAGES);
+    let planned = run(&emulator, &args, &[]);
+    assert_eq!(planned.code, 0, "{}{}", planned.stdout, planned.stderr);
+    assert!(planned.stderr.contains(&warning), "{}", planned.stderr);
+    assert!(planned.stdout.contains("Plan for stack mysfits:"), "the base spec: {}", planned.stdout);
+    deploy(&emulator, &file);
+    let prod = run(&emulator, &["plan", &file, "--env", "prod", IMAGES[0], IMAGES[1], IMAGES[2], IMAGES[3]], &[]);
+    assert_eq!(prod.code, 1, "the broken environment itself is refused: {}", prod.stderr);
+    assert!(prod.stderr.contains("environments.prod.services.monolih"), "{}", prod.stderr);
+}

@@ -7,13 +7,13 @@ use ecship::spec::{load_str, validate, LoadOptions};
 use proptest::prelude::*;
 
 fn run(text: &str) {
-    let opts = LoadOptions { env: Some("prod"), vars: &|_| None };
+    let opts = LoadOptions { env: Some("prod"), vars: &|_| None, defer_unset_vars: false };
     if let Ok(loaded) = load_str(text, Path::new("fuzz.yaml"), &opts) {
         if let Ok(model) = validate(&loaded) {
             let _ = ecship::synth::synth(&model).to_json();
         }
     }
-    let opts = LoadOptions { env: None, vars: &|_| Some("1".into()) };
+    let opts = LoadOptions { env: None, vars: &|_| Some("1".into()), defer_unset_vars: false };
     if let Ok(loaded) = load_str(text, Path::new("fuzz.yaml"), &opts) {
         let _ = validate(&loaded);
     }

@@ -64,6 +64,18 @@ fn compile_deployable(file: &Path, env: Option<&str>, report: &mut Report) -> an
     if !compiled.limits.is_empty() {
         return Ok(Err(report.invalid(&compiled.limit_diagnostics())?));
     }
+    // The base spec is what runs without --env; a broken environment is said, not fatal.
+    if env.is_none() {
+        for e in crate::stack::check_environments(file, &process_env, &[])?.iter().filter(|e| !e.problems.is_empty()) {
+            let n = e.problems.len();
+            report.warn(&format!(
+                "environment {} is invalid ({n} problem{}): `ecship validate {}` lists them; this run uses the base spec",
+                e.env,
+                crate::human::plural(n),
+                file.display()
+            ))?;
+        }
+    }
     Ok(Ok(compiled))
 }
 
@@ -93,7 +105,7 @@ fn target(args: &TargetArgs, global: &Global<'_>, report: &mut Report) -> anyhow
 
 /// Compile a spec for a command. An invalid spec is reported here: `Ok(Err(exit code))`.
 fn compile_or_report(file: &Path, env: Option<&str>, report: &mut Report) -> anyhow::Result<Result<Compiled, u8>> {
-    let opts = LoadOptions { env, vars: &process_env };
+    let opts = LoadOptions { env, vars: &process_env, defer_unset_vars: false };
     match compile(file, &opts) {
         Ok(c) => Ok(Ok(c)),
         Err(LoadError::Invalid(d)) => Ok(Err(report.invalid(&d)?)),

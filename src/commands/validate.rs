@@ -1,40 +1,75 @@
-//! `ecship validate FILE`: every problem of a spec, or a one-line summary of what it builds.
+//! `ecship validate FILE [--env NAME]`: every problem of a spec — the base and each of its
+//! environments, or the one named — or a one-line summary of what it builds.
 
 use serde_json::json;
 
 use crate::cli::SpecArgs;
 use crate::exit;
+use crate::human::plural;
 use crate::report::Report;
+use crate::spec::{Diagnostics, LoadError, LoadOptions};
+use crate::stack::{check_environments, compile, process_env, Compiled, EnvironmentCheck};
 use crate::synth::MAX_TEMPLATE_BODY_BYTES;
 
 pub fn run(args: &SpecArgs, env: Option<&str>, report: &mut Report) -> anyhow::Result<u8> {
-    let compiled = match super::compile_or_report(&args.file, env, report)? {
-        Ok(c) => c,
-        Err(code) => return Ok(code),
+    let compiled = compile(&args.file, &LoadOptions { env, vars: &process_env, defer_unset_vars: false });
+    let (compiled, mut problems) = match compiled {
+        Ok(c) if c.limits.is_empty() => (Some(c), Vec::new()),
+        Ok(c) => (None, c.limit_diagnostics().problems),
+        Err(LoadError::Invalid(d)) => (None, d.problems),
+        Err(e) => return Err(e.into()),
     };
-    if !compiled.limits.is_empty() {
-        return report.invalid(&compiled.limit_diagnostics());
-    }
+    // Without --env, every environment too: CI validates a pull request once.
+    let environments = match env {
+        Some(_) => Vec::new(),
+        None => check_environments(&args.file, &process_env, &problems)?,
+    };
+    problems.extend(environments.iter().flat_map(|e| e.problems.iter().cloned()));
+    let Some(compiled) = compiled.filter(|_| problems.is_empty()) else {
+        return report.invalid(&Diagnostics::new(&args.file, problems));
+    };
+    valid(args, &compiled, &environments, report)
+}
+
+fn valid(args: &SpecArgs, compiled: &Compiled, environments: &[EnvironmentCheck], report: &mut Report) -> anyhow::Result<u8> {
     let m = &compiled.model;
     let bytes = compiled.template.to_json_compact().len();
     let resources = compiled.template.resources.len();
+    let names: Vec<&str> = environments.iter().map(|e| e.env.as_str()).collect();
     if report.json() {
+        let unchecked: serde_json::Map<String, serde_json::Value> =
+            environments.iter().filter(|e| !e.unset_vars.is_empty()).map(|e| (e.env.clone(), json!(e.unset_vars))).collect();
         report.json_line(&json!({
             "valid": true,
             "file": args.file,
             "stack": m.stack,
             "env": m.env,
+            "environments": names,
+            "unset_vars": unchecked,
             "services": m.services.keys().collect::<Vec<_>>(),
             "resources": resources,
             "template_bytes": bytes,
         }))?;
-    } else {
-        report.line(&format!(
-            "ok: {} is valid — stack {}, {} service{}, {resources} resources, {bytes} of {MAX_TEMPLATE_BODY_BYTES} template bytes",
-            args.file.display(),
-            m.stack,
-            m.services.len(),
-            if m.services.len() == 1 { "" } else { "s" },
+        return Ok(exit::OK);
+    }
+    let also = match names.len() {
+        0 => String::new(),
+        n => format!("; environment{} {} valid too", plural(n), names.join(", ")),
+    };
+    report.line(&format!(
+        "ok: {} is valid — stack {}, {} service{}, {resources} resources, {bytes} of {MAX_TEMPLATE_BODY_BYTES} template bytes{also}",
+        args.file.display(),
+        m.stack,
+        m.services.len(),
+        plural(m.services.len()),
+    ))?;
+    for e in environments.iter().filter(|e| !e.unset_vars.is_empty()) {
+        report.warn(&format!(
+            "environment {} uses {}, not set here: the values that use {} are checked when it is deployed (`--env {}`)",
+            e.env,
+            e.unset_vars.join(", "),
+            if e.unset_vars.len() == 1 { "it" } else { "them" },
+            e.env
         ))?;
     }
     Ok(exit::OK)

@@ -54,7 +54,7 @@ environments:
 "#;
 
 fn compile(text: &str, env: Option<&str>) -> Compiled {
-    let opts = LoadOptions { env, vars: &|_| None };
+    let opts = LoadOptions { env, vars: &|_| None, defer_unset_vars: false };
     match compile_str(text, Path::new("shop.yaml"), &opts) {
         Ok(c) => c,
         Err(e) => panic!("the spec compiles: {e}"),

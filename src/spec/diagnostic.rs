@@ -89,14 +89,16 @@ impl fmt::Display for Diagnostics {
 
 impl std::error::Error for Diagnostics {}
 
-/// The closest candidate to `input`, if it is close enough to be a likely typo.
+/// The closest candidate to `input`, if it is close enough to be a likely typo: similar by
+/// Jaro-Winkler, or one edit away (a swapped pair counts as one: `wbe` → `web`), which short
+/// names need.
 pub fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(input, c), c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
+        .map(|c| (strsim::jaro_winkler(input, c), strsim::osa_distance(input, c), c))
+        .filter(|(score, edits, _)| *score > 0.8 || *edits <= 1)
+        .max_by(|a, b| b.1.cmp(&a.1).then(a.0.total_cmp(&b.0)))
+        .map(|(_, _, c)| c)
 }
 
 #[cfg(test)]
@@ -108,6 +110,8 @@ mod tests {
         assert_eq!(did_you_mean("prot", ["port", "cpu", "memory"]), Some("port"));
         assert_eq!(did_you_mean("helth_check", ["health_check", "env"]), Some("health_check"));
         assert_eq!(did_you_mean("zzz", ["port", "cpu"]), None);
+        assert_eq!(did_you_mean("wbe", ["web", "api"]), Some("web"), "a swapped pair in a short name");
+        assert_eq!(did_you_mean("db", ["web", "api"]), None, "two edits in a short name is another name");
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub struct Interpolation<'a> {
     pub problems: Vec<Diagnostic>,
     /// Paths whose whole value was one `${VAR}`.
     pub whole_vars: HashSet<String>,
+    /// Paths that name a variable that is not set, with its name (also in `problems`).
+    pub unset: Vec<(String, String)>,
 }
 
 pub fn interpolate(value: &mut Value, cx: &mut Interpolation, path: &str) {
@@ -32,7 +34,12 @@ pub fn interpolate(value: &mut Value, cx: &mut Interpolation, path: &str) {
                     }
                     *value = Value::String(text);
                 }
-                Err(e) => cx.problems.push(e.into_diagnostic(path)),
+                Err(e) => {
+                    if let InterpolationError::Unset(name) = &e {
+                        cx.unset.push((path.to_string(), name.clone()));
+                    }
+                    cx.problems.push(e.into_diagnostic(path));
+                }
             }
         }
         Value::Array(items) => {
@@ -169,7 +176,7 @@ mod tests {
     #[test]
     fn whole_variables_are_recorded_and_stay_text() {
         let mut v = serde_json::json!({ "count": "${COUNT}", "name": "n${COUNT}" });
-        let mut cx = Interpolation { lookup: &env, problems: vec![], whole_vars: HashSet::new() };
+        let mut cx = Interpolation { lookup: &env, problems: vec![], whole_vars: HashSet::new(), unset: vec![] };
         interpolate(&mut v, &mut cx, "");
         assert!(cx.problems.is_empty());
         assert_eq!(v["count"], "3");

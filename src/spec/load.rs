@@ -26,6 +26,10 @@ pub struct LoadOptions<'a> {
     pub env: Option<&'a str>,
     /// Where `${VAR}` values come from; the process environment in the CLI.
     pub vars: &'a dyn Fn(&str) -> Option<String>,
+    /// Variables the environment's overrides name but this process does not set are left
+    /// to the deploy that sets them: not a problem, and the values that use them are not
+    /// checked (`validate` checking every environment from CI).
+    pub defer_unset_vars: bool,
 }
 
 /// A parsed spec, with what is needed to point back into its file.
@@ -37,6 +41,11 @@ pub struct Loaded {
     positions: LazyPositions,
     /// Shape problems already found; validation adds its own and reports them together.
     pub(crate) problems: Vec<Diagnostic>,
+    /// Values of the environment's overrides that use a variable not set here (with
+    /// `defer_unset_vars`): `environments.ENV.PATH` and the variable's name.
+    pub deferred: Vec<(String, String)>,
+    /// Values that name a variable that is not set (each already a problem), the same way.
+    unset: Vec<(String, String)>,
 }
 
 impl Loaded {
@@ -44,6 +53,20 @@ impl Loaded {
     /// overrides when it came from there, else in the base.
     pub fn locate(&self, path: &str) -> Option<Location> {
         Locator { positions: &self.positions, env: self.env.as_deref() }.value(path)
+    }
+
+    /// Problems of the merged spec, each named where the user wrote it: a value the
+    /// environment's overrides set is `environments.ENV.PATH`.
+    pub(crate) fn label(&self, problems: Vec<Diagnostic>) -> Vec<Diagnostic> {
+        let mut problems = label(problems, &self.positions, self.env.as_deref());
+        problems.retain(|d| !deferred(&self.deferred, &d.path));
+        problems
+    }
+
+    /// Whether the value at `path` (as `label` names it) names a variable that is not set:
+    /// that is its problem, not what the unexpanded text reads as.
+    pub(crate) fn uses_unset_var(&self, path: &str) -> bool {
+        deferred(&self.unset, path)
     }
 
     /// The directory relative paths in the spec (build contexts, layouts) start from.
@@ -96,7 +119,7 @@ pub fn load_str(text: &str, file: &Path, opts: &LoadOptions) -> Result<Loaded, D
 
     // `${VAR}` in the base and the selected environment; other environments may name
     // variables that are only set where they are deployed.
-    let mut vars = Interpolation { lookup: opts.vars, problems: Vec::new(), whole_vars: Default::default() };
+    let mut vars = Interpolation { lookup: opts.vars, problems: Vec::new(), whole_vars: Default::default(), unset: Vec::new() };
     let mut envs = doc.as_object_mut().and_then(|m| m.remove("environments"));
     interpolate(&mut doc, &mut vars, "");
     if let Some(name) = &env {
@@ -107,6 +130,15 @@ pub fn load_str(text: &str, file: &Path, opts: &LoadOptions) -> Result<Loaded, D
     if let (Some(m), Some(e)) = (doc.as_object_mut(), envs) {
         m.insert("environments".into(), e);
     }
+    let deferred: Vec<(String, String)> = match &env {
+        Some(name) if opts.defer_unset_vars => {
+            vars.unset.iter().filter(|(path, _)| path.starts_with(&format!("environments.{name}."))).cloned().collect()
+        }
+        _ => Vec::new(),
+    };
+    vars.problems.retain(|d| !deferred.iter().any(|(path, _)| *path == d.path));
+    // A value naming an unset variable is reported as that, not also as what it reads as.
+    let unset = vars.unset.clone();
     problems.append(&mut vars.problems);
     for p in &mut problems {
         p.location = positions.get().value(&p.path);
@@ -122,6 +154,7 @@ pub fn load_str(text: &str, file: &Path, opts: &LoadOptions) -> Result<Loaded, D
     // Drop what is malformed and read the rest, so validation can report its problems too.
     prune(&mut doc, walker.bad);
     if let Some(name) = &env {
+        problems.extend(undeclared_overrides(&mut doc, name, &positions));
         if let Err(d) = apply_environment(&mut doc, name) {
             problems.push(d.at(positions.get().value("environments")));
             return Err(fail(problems));
@@ -140,11 +173,86 @@ pub fn load_str(text: &str, file: &Path, opts: &LoadOptions) -> Result<Loaded, D
         prune(&mut doc, merged.bad);
     }
     match serde_json::from_value::<Spec>(doc) {
-        Ok(spec) => Ok(Loaded { spec, file: file.to_path_buf(), env, positions, problems }),
+        Ok(spec) => Ok(Loaded { spec, file: file.to_path_buf(), env, positions, problems, deferred, unset }),
         // Only reachable when a shape problem removed a required value: report those.
-        Err(_) if !problems.is_empty() => Err(fail(problems)),
+        Err(_) if !problems.is_empty() => {
+            let mut problems = label(problems, &positions, env.as_deref());
+            problems.retain(|d| !self::deferred(&deferred, &d.path));
+            Err(fail(problems))
+        }
         Err(e) => Err(fail(vec![Diagnostic::new("", e.to_string())])),
     }
+}
+
+/// The names of the environments a spec's text declares, in file order of their names
+/// (none when the text is not YAML: loading it says why).
+pub fn environment_names(text: &str) -> Vec<String> {
+    let Ok(serde_yaml::Value::Mapping(doc)) = serde_yaml::from_str::<serde_yaml::Value>(text) else { return Vec::new() };
+    match doc.get("environments") {
+        Some(serde_yaml::Value::Mapping(envs)) => envs.keys().filter_map(|k| k.as_str().map(str::to_string)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Maps of named entries an environment may change or remove (`NAME: null`) but not add to:
+/// a name the base spec does not declare is a typo until proven otherwise.
+const DECLARED_IN_BASE: &[(&str, &str)] = &[("services", "service")];
+
+/// Entries `env` overrides that the base spec does not declare: reported at the override,
+/// and dropped so the merged spec does not also report them as incomplete entries.
+fn undeclared_overrides(doc: &mut Value, env: &str, positions: &LazyPositions) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    for (section, what) in DECLARED_IN_BASE {
+        let declared: Vec<String> = doc.get(*section).and_then(Value::as_object).map(|m| m.keys().cloned().collect()).unwrap_or_default();
+        let Some(overrides) = doc.pointer_mut(&format!("/environments/{env}/{section}")).and_then(Value::as_object_mut) else { continue };
+        let undeclared: Vec<String> = overrides.keys().filter(|k| !declared.contains(k)).cloned().collect();
+        for name in undeclared {
+            let removal = overrides.remove(&name).is_some_and(|v| v.is_null());
+            let path = format!("environments.{env}.{section}.{name}");
+            let verb = if removal { "removes" } else { "overrides" };
+            let message = format!("environment `{env}` {verb} {what} `{name}`, which the base spec does not declare");
+            let hint = match did_you_mean(&name, declared.iter().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!(
+                    "an environment changes or removes (`{name}: null`) the {section} the base spec declares; to run `{name}` in some environments only, declare it in the base `{section}:` and remove it with `{name}: null` where it should not run"
+                ),
+            };
+            problems.push(Diagnostic::new(path.clone(), message).hint(hint).at(positions.get().key(&path)));
+        }
+    }
+    problems
+}
+
+/// Name each problem where the user wrote it: a value `env`'s overrides set (exactly, or as
+/// part of a list they replace) is `environments.ENV.PATH`, at that line.
+fn label(problems: Vec<Diagnostic>, positions: &LazyPositions, env: Option<&str>) -> Vec<Diagnostic> {
+    let Some(env) = env else { return problems };
+    let index = positions.get();
+    let overridden = |path: &str| {
+        let exact = |p: &str| index.exact(&format!("environments.{env}.{p}")).is_some();
+        // Maps merge key by key, lists are replaced whole: an item of a replaced list is the
+        // environment's.
+        exact(path) || ancestors(path).any(|p| p.ends_with(']') && exact(p))
+    };
+    problems
+        .into_iter()
+        .map(|mut d| {
+            if !d.path.is_empty() && !d.path.starts_with("environments.") && overridden(&d.path) {
+                d.path = format!("environments.{env}.{}", d.path);
+            }
+            d
+        })
+        .collect()
+}
+
+/// Whether a problem at `path` is in a value that uses a deferred variable.
+fn deferred(deferred: &[(String, String)], path: &str) -> bool {
+    deferred.iter().any(|(p, _)| path == p || path.starts_with(&format!("{p}.")) || path.starts_with(&format!("{p}[")))
+}
+
+/// `a.b[2].c` → `a.b[2]`, `a.b`, `a`.
+fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    std::iter::successors(Some(path), |p| p.rfind(['.', '[']).map(|cut| &p[..cut])).skip(1)
 }
 
 /// The line where flow nesting first exceeds `MAX_NESTING`, if it does. Brackets in quoted
@@ -315,7 +423,7 @@ mod tests {
 
     #[test]
     fn nesting_bombs_are_refused_with_a_location() {
-        let opts = LoadOptions { env: None, vars: &|_| None };
+        let opts = LoadOptions { env: None, vars: &|_| None, defer_unset_vars: false };
         let err = load_str(&format!("stack: x\nservices: {}", "{a: ".repeat(50_000)), Path::new("s.yaml"), &opts).expect_err("refused");
         assert_eq!(err.problems[0].location, Some(Location { line: 2, column: 1 }));
         assert!(err.problems[0].message.contains("more than 64 levels"));

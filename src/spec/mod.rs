@@ -12,7 +12,7 @@ pub mod types;
 pub mod validate;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Location};
-pub use load::{load, load_str, LoadError, LoadOptions, Loaded};
+pub use load::{environment_names, load, load_str, LoadError, LoadOptions, Loaded};
 pub use validate::validate;
 
 /// The JSON Schema of the spec, as published by `ecship schema` and used for shape checks.

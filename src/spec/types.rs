@@ -42,6 +42,10 @@ pub struct Environment {
     pub load_balancer: Option<LoadBalancer>,
     pub logs: Option<Logs>,
     pub tags: Option<BTreeMap<String, String>>,
+    /// Overrides of services the base spec declares, by name: maps merge key by key, lists
+    /// and values replace, and `NAME: null` removes the service in this environment. A name
+    /// the base spec does not declare is an error (it would be a typo): to run a service in
+    /// some environments only, declare it in the base and remove it where it should not run.
     pub services: Option<BTreeMap<String, Service>>,
 }
 

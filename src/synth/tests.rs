@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::spec::{load_str, validate, LoadOptions};
 
 fn template(yaml: &str) -> Value {
-    let opts = LoadOptions { env: None, vars: &|_| None };
+    let opts = LoadOptions { env: None, vars: &|_| None, defer_unset_vars: false };
     let loaded = load_str(yaml, Path::new("t.yaml"), &opts).expect("loads");
     let model = validate(&loaded).expect("valid");
     serde_json::from_str(&super::synth(&model).to_json()).expect("json")

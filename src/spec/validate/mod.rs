@@ -33,8 +33,9 @@ pub fn validate(loaded: &Loaded) -> Result<Model, Diagnostics> {
     cx.problems.retain(|d| {
         !shape.iter().any(|s| s.path == d.path || (d.message.starts_with("missing") && s.path.starts_with(&format!("{}.", d.path))))
     });
-    let mut problems = shape.clone();
-    problems.append(&mut cx.problems);
+    let mut problems = loaded.label(shape.clone());
+    let found = loaded.label(std::mem::take(&mut cx.problems));
+    problems.extend(found.into_iter().filter(|d| !loaded.uses_unset_var(&d.path)));
     match model {
         Some(m) if problems.is_empty() => Ok(m),
         _ => Err(Diagnostics::new(&loaded.file, problems)),

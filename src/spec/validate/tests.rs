@@ -9,7 +9,7 @@ fn vars(name: &str) -> Option<String> {
 }
 
 fn check(yaml: &str, env: Option<&str>) -> Result<crate::model::Model, Diagnostics> {
-    let opts = LoadOptions { env, vars: &vars };
+    let opts = LoadOptions { env, vars: &vars, defer_unset_vars: false };
     let loaded = load_str(yaml, Path::new("stack.yaml"), &opts)?;
     validate(&loaded)
 }
@@ -340,7 +340,7 @@ fn logs_tags_and_environments() {
     expect(&format!("{BASE}tags: {{ \"aws:owner\": me }}\n"), "tags.aws:owner", "reserved");
     expect(&format!("{BASE}tags: {{ \"ecship:x\": me }}\n"), "tags.ecship:x", "reserved");
     let envs = format!("{BASE}environments:\n  prod:\n    services: {{ web: {{ cpu: 3 }} }}\n");
-    expect_env(&envs, Some("prod"), "services.web.cpu", "no 3 CPU size");
+    expect_env(&envs, Some("prod"), "environments.prod.services.web.cpu", "no 3 CPU size");
     expect_env(&envs, Some("prdo"), "environments", "no environment named `prdo`");
     expect(&format!("{BASE}environments:\n  prod:\n    stack: other\n"), "environments.prod.stack", "unknown key");
 }
@@ -362,8 +362,33 @@ fn environment_overrides_merge_and_remove() {
 fn errors_in_overrides_point_into_the_environment() {
     let yaml = format!("{BASE}environments:\n  prod:\n    services:\n      web: {{ cpu: 3 }}\n");
     let err = check(&yaml, Some("prod")).expect_err("invalid");
-    let p = err.problems.iter().find(|p| p.path == "services.web.cpu").expect("cpu problem");
+    let p = err.problems.iter().find(|p| p.path == "environments.prod.services.web.cpu").expect("cpu problem, named where it was written");
     assert_eq!(p.location.map(|l| l.line), Some(11), "line of the override, not of the base");
+}
+
+#[test]
+fn an_override_of_a_service_the_base_does_not_declare_is_a_typo() {
+    let yaml = format!("{BASE}environments:\n  prod:\n    services:\n      wbe: {{ count: 3 }}\n      nope: null\n");
+    let err = check(&yaml, Some("prod")).expect_err("invalid");
+    let found: Vec<(&str, &str, Option<&str>)> =
+        err.problems.iter().map(|p| (p.path.as_str(), p.message.as_str(), p.hint.as_deref())).collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "environments.prod.services.wbe",
+                "environment `prod` overrides service `wbe`, which the base spec does not declare",
+                Some("did you mean `web`?")
+            ),
+            (
+                "environments.prod.services.nope",
+                "environment `prod` removes service `nope`, which the base spec does not declare",
+                Some("an environment changes or removes (`nope: null`) the services the base spec declares; to run `nope` in some environments only, declare it in the base `services:` and remove it with `nope: null` where it should not run")
+            ),
+        ],
+        "only the typo, not also an incomplete service `wbe`"
+    );
+    assert_eq!(err.problems[0].location.map(|l| l.line), Some(11));
 }
 
 #[test]
@@ -415,14 +440,14 @@ fn only_the_selected_environment_is_interpolated() {
 #[test]
 fn a_variable_is_read_as_a_number_only_where_a_number_is_expected() {
     let yaml = format!("{BASE}    env: {{ SHA: \"${{TAG}}\" }}\n").replace("image: nginx:1.27", "image: { oci: ./l, tag: \"${TAG}\" }");
-    let opts = LoadOptions { env: None, vars: &|n| (n == "TAG").then(|| "1234567".to_string()) };
+    let opts = LoadOptions { env: None, vars: &|n| (n == "TAG").then(|| "1234567".to_string()), defer_unset_vars: false };
     let loaded = load_str(&yaml, Path::new("s.yaml"), &opts).expect("loads");
     let m = validate(&loaded).expect("valid");
     let web = m.services.values().next().expect("web");
     assert!(matches!(&web.image, crate::model::Image::Oci { tag: Some(t), .. } if t == "1234567"));
     assert_eq!(web.env.get("SHA"), Some(&crate::model::EnvValue::Text("1234567".into())));
     let bad = BASE.replace("count: 2", "count: ${TAG}");
-    let opts = LoadOptions { env: None, vars: &|_| Some("two".to_string()) };
+    let opts = LoadOptions { env: None, vars: &|_| Some("two".to_string()), defer_unset_vars: false };
     let err = load_str(&bad, Path::new("s.yaml"), &opts).and_then(|l| validate(&l)).expect_err("not a number");
     assert!(
         err.problems.iter().any(|p| p.path == "services.web.count" && p.message.contains("environment variable gives other text")),
@@ -501,7 +526,7 @@ fn a_route_hidden_behind_an_earlier_catch_all_is_an_error() {
 fn numbers_too_large_or_negative_are_located_problems() {
     expect(&BASE.replace("count: 2", "count: 99999999999"), "services.web.count", "out of range");
     let yaml = BASE.replace("count: 2", "count: ${N}").replace("\"/*\"", "nope");
-    let opts = LoadOptions { env: None, vars: &|_| Some("-1".to_string()) };
+    let opts = LoadOptions { env: None, vars: &|_| Some("-1".to_string()), defer_unset_vars: false };
     let err = load_str(&yaml, Path::new("s.yaml"), &opts).and_then(|l| validate(&l)).expect_err("invalid");
     let paths: Vec<&str> = err.problems.iter().map(|p| p.path.as_str()).collect();
     assert!(paths.contains(&"services.web.count") && paths.contains(&"services.web.routes[0].path"), "{err}");
