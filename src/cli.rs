@@ -47,6 +47,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "ECSHIP_CHECK_ENDPOINT", value_name = "URL")]
     pub check_endpoint: Option<String>,
 
+    /// Upload templates too large to send inline to this S3 bucket (of the account) instead
+    /// of `ecship-assets-ACCOUNT-REGION` (or the spec's `assets.bucket`).
+    #[arg(long, global = true, env = "ECSHIP_ASSET_BUCKET", value_name = "BUCKET")]
+    pub asset_bucket: Option<String>,
+
     /// AWS profile from ~/.aws/config (else AWS_PROFILE or the default chain).
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,

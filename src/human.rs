@@ -8,6 +8,13 @@ pub fn mib(bytes: u64) -> String {
     format!("{m:.1} MiB")
 }
 
+/// Bytes as KiB with one decimal: `84.1 KiB`.
+pub fn kib(bytes: u64) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let k = bytes as f64 / 1024.0;
+    format!("{k:.1} KiB")
+}
+
 /// `s` unless there is exactly one: `format!("{n} task{}", plural(n))`.
 pub fn plural<N: TryInto<u64>>(n: N) -> &'static str {
     if n.try_into().is_ok_and(|n| n == 1) {
@@ -24,6 +31,7 @@ mod tests {
     #[test]
     fn sizes_and_plurals_read_naturally() {
         assert_eq!(mib(0), "0.0 MiB");
+        assert_eq!(kib(86_118), "84.1 KiB");
         assert_eq!(mib(12 * 1_048_576 + 52_429), "12.1 MiB");
         assert_eq!((plural(0u32), plural(1usize), plural(2u64)), ("s", "", "s"));
     }

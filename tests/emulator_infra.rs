@@ -7,7 +7,7 @@ mod emulator;
 
 use std::collections::BTreeMap;
 
-use ecship::aws::cloudformation::{Applied, Stacks};
+use ecship::aws::cloudformation::{Applied, Stacks, TemplateSource};
 use ecship::aws::{config, Access, Aws, AwsError};
 use emulator::Emulator;
 
@@ -31,7 +31,7 @@ async fn create_then_no_op_then_update() {
 
     let body = render(SPEC);
     let mut events = Vec::new();
-    let applied = stacks.apply("infra", &body, &tags, &mut |e| events.push(e.clone())).await.expect("create");
+    let applied = stacks.apply("infra", TemplateSource::Body(&body), &tags, &mut |e| events.push(e.clone())).await.expect("create");
     assert_eq!(applied, Applied::Created);
     assert!(events.iter().any(|e| e.status == "CREATE_COMPLETE"), "events are passed on: {events:?}");
     let info = stacks.describe("infra").await.expect("describe").expect("exists");
@@ -39,14 +39,14 @@ async fn create_then_no_op_then_update() {
     assert_eq!(info.outputs.get("ClusterName").map(String::as_str), Some("infra"));
     assert!(info.outputs["SvcWeb"].starts_with("security_group=sg-"));
 
-    assert_eq!(stacks.apply("infra", &body, &tags, &mut |_| {}).await.expect("no-op"), Applied::NoChanges);
+    assert_eq!(stacks.apply("infra", TemplateSource::Body(&body), &tags, &mut |_| {}).await.expect("no-op"), Applied::NoChanges);
     let info = stacks.describe("infra").await.expect("describe").expect("exists");
     assert_eq!(info.status, "CREATE_COMPLETE", "an unchanged template is not sent: the stack was never updated");
 
     let changed = render(&SPEC.replace("retention_days: 30", "retention_days: 60"));
     let mut update_events = Vec::new();
     assert_eq!(
-        stacks.apply("infra", &changed, &tags, &mut |e| update_events.push(e.status.clone())).await.expect("update"),
+        stacks.apply("infra", TemplateSource::Body(&changed), &tags, &mut |e| update_events.push(e.status.clone())).await.expect("update"),
         Applied::Updated
     );
     assert!(update_events.iter().any(|s| s == "UPDATE_COMPLETE"), "{update_events:?}");
@@ -95,7 +95,7 @@ async fn a_stack_waiting_for_review_is_refused_with_what_to_do() {
         .send()
         .await
         .expect("CreateChangeSet");
-    let err = Stacks::new(&Aws::new(config.clone())).apply("infra", &body, &BTreeMap::new(), &mut |_| {}).await.expect_err("refused");
+    let err = Stacks::new(&Aws::new(config.clone())).apply("infra", TemplateSource::Body(&body), &BTreeMap::new(), &mut |_| {}).await.expect_err("refused");
     assert!(matches!(err, AwsError::StackInReview { .. }), "{err:?}");
     assert!(err.to_string().contains("delete-stack --stack-name infra"), "{err}");
 }

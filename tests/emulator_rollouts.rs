@@ -222,22 +222,30 @@ async fn blue_green_switches_at_once_and_rollback_switches_back() {
     assert_eq!(colours(&emulator, "bg").await, [(0, "bg-web:1".into()), (4, "bg-web:2".into())]);
 
     // The idle colour is reachable before the switch through its test rules, which come
-    // before every route.
+    // before the service's route.
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&emulator.sdk_config().await);
     let lbs = elb.describe_load_balancers().send().await.expect("load balancers");
     let lb = lbs.load_balancers()[0].load_balancer_arn().expect("arn").to_string();
     let listeners = elb.describe_listeners().load_balancer_arn(&lb).send().await.expect("listeners");
     let listener = listeners.listeners()[0].listener_arn().expect("arn").to_string();
     let rules = elb.describe_rules().listener_arn(&listener).send().await.expect("rules");
+    let priority = |r: &aws_sdk_elasticloadbalancingv2::types::Rule| r.priority().and_then(|p| p.parse::<u32>().ok()).unwrap_or(u32::MAX);
+    let route = rules
+        .rules()
+        .iter()
+        .filter(|r| !r.is_default().unwrap_or(false) && r.conditions().iter().all(|c| c.http_header_config().is_none()))
+        .map(priority)
+        .min()
+        .expect("the service's route");
     let mut tests: Vec<(String, Vec<String>)> = rules
         .rules()
         .iter()
-        .filter(|r| r.priority().and_then(|p| p.parse::<u32>().ok()).is_some_and(|p| p < 100))
-        .map(|r| {
-            let header = r.conditions().iter().find_map(|c| c.http_header_config()).expect("a header condition");
+        .filter_map(|r| {
+            let header = r.conditions().iter().find_map(|c| c.http_header_config())?;
+            assert!(priority(r) < route, "a test rule ({}) comes before the route ({route})", priority(r));
             let paths = r.conditions().iter().find_map(|c| c.path_pattern_config()).map(|p| p.values().to_vec());
             assert_eq!(paths, Some(vec!["/*".to_string()]), "only the service's route paths");
-            (header.http_header_name().unwrap_or("").to_string(), header.values().to_vec())
+            Some((header.http_header_name().unwrap_or("").to_string(), header.values().to_vec()))
         })
         .collect();
     tests.sort();

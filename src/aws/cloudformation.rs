@@ -22,6 +22,7 @@ pub struct StackInfo {
     pub name: String,
     pub status: String,
     pub outputs: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
 }
 
 impl StackInfo {
@@ -38,6 +39,22 @@ pub struct StackEvent {
     pub resource_type: String,
     pub status: String,
     pub reason: Option<String>,
+}
+
+/// A template to create or update a stack from: sent inline, or read by CloudFormation from
+/// a URL it was uploaded to (`body` is what was uploaded).
+#[derive(Debug, Clone, Copy)]
+pub enum TemplateSource<'a> {
+    Body(&'a str),
+    Url { url: &'a str, body: &'a str },
+}
+
+impl<'a> TemplateSource<'a> {
+    fn body(&self) -> &'a str {
+        match self {
+            TemplateSource::Body(b) | TemplateSource::Url { body: b, .. } => b,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +86,7 @@ impl Stacks {
             name: s.stack_name().unwrap_or(name).to_string(),
             status: s.stack_status().map(|st| st.as_str().to_string()).unwrap_or_default(),
             outputs: s.outputs().iter().filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string()))).collect(),
+            tags: s.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))).collect(),
         }))
     }
 
@@ -86,10 +104,14 @@ impl Stacks {
     pub async fn apply(
         &self,
         name: &str,
-        body: &str,
+        template: TemplateSource<'_>,
         tags: &BTreeMap<String, String>,
         on_event: &mut dyn FnMut(&StackEvent),
     ) -> Result<Applied, AwsError> {
+        let (body, url) = match template {
+            TemplateSource::Body(b) => (Some(b), None),
+            TemplateSource::Url { url, .. } => (None, Some(url)),
+        };
         let tags: Vec<Tag> = tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
         let stuck = |status: &str, hint| Err(AwsError::StackStuck { stack: name.to_string(), status: status.to_string(), hint });
         let exists = match self.describe(name).await? {
@@ -109,14 +131,15 @@ impl Stacks {
         let applied = if exists {
             // A settled stack (CREATE_COMPLETE, UPDATE_COMPLETE, UPDATE_ROLLBACK_COMPLETE) with
             // the same template (tags are part of it) needs nothing: no write at all.
-            if self.template(name).await?.as_deref() == Some(body) {
+            if self.template(name).await?.as_deref() == Some(template.body()) {
                 return Ok(Applied::NoChanges);
             }
             let sent = self
                 .client
                 .update_stack()
                 .stack_name(name)
-                .template_body(body)
+                .set_template_body(body.map(str::to_string))
+                .set_template_url(url.map(str::to_string))
                 .capabilities(Capability::CapabilityIam)
                 .set_tags(Some(tags))
                 .client_request_token(super::client_token())
@@ -132,7 +155,8 @@ impl Stacks {
                 .client
                 .create_stack()
                 .stack_name(name)
-                .template_body(body)
+                .set_template_body(body.map(str::to_string))
+                .set_template_url(url.map(str::to_string))
                 .capabilities(Capability::CapabilityIam)
                 .set_tags(Some(tags))
                 .client_request_token(super::client_token())

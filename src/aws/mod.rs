@@ -11,6 +11,7 @@ pub mod ecr;
 pub mod ecs;
 pub mod elbv2;
 mod error;
+pub mod s3;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -55,6 +56,23 @@ impl Aws {
 
     pub(crate) fn ecr(&self) -> aws_sdk_ecr::Client {
         aws_sdk_ecr::Client::from_conf(aws_sdk_ecr::config::Builder::from(&self.config).interceptor(self.counter()).build())
+    }
+
+    /// S3, with path-style addressing when the endpoint is overridden (an S3-compatible store
+    /// or an emulator on one host name cannot serve `BUCKET.host` names).
+    pub(crate) fn s3(&self) -> aws_sdk_s3::Client {
+        let overridden = self.config.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&self.config).force_path_style(overridden).interceptor(self.counter()).build(),
+        )
+    }
+
+    /// The account the credentials belong to (STS `GetCallerIdentity`, which needs no
+    /// permission).
+    pub async fn account(&self) -> Result<String, AwsError> {
+        let sts = aws_sdk_sts::Client::from_conf(aws_sdk_sts::config::Builder::from(&self.config).interceptor(self.counter()).build());
+        let who = sts.get_caller_identity().send().await.map_err(|e| classify("GetCallerIdentity", e))?;
+        who.account().map(str::to_string).ok_or_else(|| AwsError::Other("GetCallerIdentity named no account".into()))
     }
 
     pub(crate) fn elbv2(&self) -> aws_sdk_elasticloadbalancingv2::Client {

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::cli::DeployArgs;
 use crate::exit;
-use crate::ops::deploy::{self, DeployError, DeployOptions, Deployed, Prepared};
+use crate::ops::deploy::{self, DeployError, DeployOptions, Deployed, PrepareOptions, Prepared};
 use crate::ops::{rollback, Ended};
 use crate::plan::{render, saved, Plan};
 use crate::report::{progress, Report};
@@ -24,7 +24,8 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
     let builds = progress::reporter(report.json());
     let (aws, prepared) = runtime.block_on(async {
         let aws = super::connect(global, compiled.model.region.as_deref()).await?;
-        let prepared = deploy::prepare(&aws, &compiled, &images, global.registry_endpoint, Some(builds.as_ref())).await?;
+        let opts = PrepareOptions { images: &images, registry_endpoint: global.registry_endpoint, asset_bucket: global.asset_bucket };
+        let prepared = deploy::prepare(&aws, &compiled, &opts, Some(builds.as_ref())).await?;
         anyhow::Ok((aws, prepared))
     })?;
     drop(builds);

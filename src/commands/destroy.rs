@@ -33,6 +33,7 @@ pub fn run(args: &DestroyArgs, global: &super::Global<'_>, report: &mut Report) 
         keep_images: args.keep_images,
         keep_logs: args.keep_logs,
         timeout: Duration::from_secs(1800),
+        asset_bucket: global.asset_bucket.map(str::to_string),
     };
     let reporter = progress::reporter(report.json());
     let (result, calls, retries) = super::runtime()?.block_on(async {
@@ -62,13 +63,17 @@ pub fn run(args: &DestroyArgs, global: &super::Global<'_>, report: &mut Report) 
     }
     if done.leftovers.is_empty() {
         report.line(&format!(
-            "destroyed {stack}: {} service{}, {} task definition{}, {} image{}; nothing ecship created is left",
+            "destroyed {stack}: {} service{}, {} task definition{}, {} image{}{}; nothing ecship created is left",
             done.services.len(),
             plural(done.services.len()),
             done.task_definitions,
             plural(done.task_definitions),
             done.images,
             plural(done.images),
+            match done.templates {
+                0 => String::new(),
+                n => format!(", {n} template{}", plural(n)),
+            },
         ))?;
         if !done.kept.is_empty() {
             report.line(&format!("kept: {}", done.kept.join(", ")))?;

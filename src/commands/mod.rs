@@ -28,6 +28,7 @@ pub struct Global<'a> {
     pub profile: Option<&'a str>,
     pub registry_endpoint: Option<&'a str>,
     pub check_endpoint: Option<&'a str>,
+    pub asset_bucket: Option<&'a str>,
 }
 
 /// Run the parsed command line; returns the process exit code.
@@ -38,6 +39,7 @@ pub fn run(cli: Cli, report: &mut Report) -> anyhow::Result<u8> {
         profile: cli.profile.as_deref(),
         registry_endpoint: cli.registry_endpoint.as_deref(),
         check_endpoint: cli.check_endpoint.as_deref(),
+        asset_bucket: cli.asset_bucket.as_deref(),
     };
     let env = global.env;
     match &cli.command {

@@ -2,6 +2,7 @@
 
 use crate::cli::{PlanArgs, PlanFormat};
 use crate::exit;
+use crate::ops::deploy::PrepareOptions;
 use crate::plan::render;
 use crate::report::Report;
 
@@ -13,7 +14,8 @@ pub fn run(args: &PlanArgs, global: &super::Global<'_>, report: &mut Report) -> 
     let images = super::images(&args.images, &compiled.model)?;
     let prepared = super::runtime()?.block_on(async {
         let aws = super::connect(global, compiled.model.region.as_deref()).await?;
-        anyhow::Ok(crate::ops::deploy::prepare(&aws, &compiled, &images, global.registry_endpoint, None).await?)
+        let opts = PrepareOptions { images: &images, registry_endpoint: global.registry_endpoint, asset_bucket: global.asset_bucket };
+        anyhow::Ok(crate::ops::deploy::prepare(&aws, &compiled, &opts, None).await?)
     })?;
     let plan = &prepared.plan;
     if let Some(out) = &args.out {

@@ -57,11 +57,12 @@ fn valid(args: &SpecArgs, compiled: &Compiled, environments: &[EnvironmentCheck]
         n => format!("; environment{} {} valid too", plural(n), names.join(", ")),
     };
     report.line(&format!(
-        "ok: {} is valid — stack {}, {} service{}, {resources} resources, {bytes} of {MAX_TEMPLATE_BODY_BYTES} template bytes{also}",
+        "ok: {} is valid — stack {}, {} service{}, {resources} resources, {bytes} template bytes ({}){also}",
         args.file.display(),
         m.stack,
         m.services.len(),
         plural(m.services.len()),
+        if bytes > MAX_TEMPLATE_BODY_BYTES { "uploaded to the asset bucket: over the 51,200 sent inline" } else { "sent inline" },
     ))?;
     for e in environments.iter().filter(|e| !e.unset_vars.is_empty()) {
         report.warn(&format!(

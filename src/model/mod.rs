@@ -24,8 +24,14 @@ pub struct Model {
     pub region: Option<String>,
     pub network: Network,
     pub cluster: Cluster,
-    pub load_balancer: Option<LoadBalancer>,
+    /// The load balancers, by name: the one `load_balancer:` declares (or that routes imply),
+    /// or those of `load_balancers:`.
+    pub load_balancers: BTreeMap<LbName, LoadBalancer>,
     pub log_retention_days: u32,
+    /// The S3 bucket templates too large to send inline go to, when the spec names one.
+    pub asset_bucket: Option<String>,
+    /// The AWS quotas the spec is checked against.
+    pub quotas: Quotas,
     pub tags: BTreeMap<String, String>,
     pub services: BTreeMap<ServiceName, Service>,
 }
@@ -167,8 +173,62 @@ pub struct Cluster {
     pub container_insights: bool,
 }
 
+/// AWS quotas a large stack can reach, with the account's values: the defaults, or those
+/// the spec declares raised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Quotas {
+    pub rules_per_load_balancer: u32,
+    pub target_groups_per_load_balancer: u32,
+    pub listeners_per_load_balancer: u32,
+}
+
+impl Default for Quotas {
+    /// AWS's defaults: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html
+    fn default() -> Self {
+        Self { rules_per_load_balancer: 100, target_groups_per_load_balancer: 100, listeners_per_load_balancer: 50 }
+    }
+}
+
+/// Which load balancer: the one `load_balancer:` declares, or one of `load_balancers:`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LbName {
+    /// `load_balancer:` (or none declared, with routes).
+    Single,
+    Named(String),
+}
+
+impl LbName {
+    /// The prefix of its CloudFormation ids and outputs: none for the single one (so a stack
+    /// from before `load_balancers:` keeps its ids), `Lb` + CamelCase for a named one.
+    pub fn logical(&self) -> String {
+        match self {
+            LbName::Single => String::new(),
+            LbName::Named(n) => format!("Lb{}", camel(n)),
+        }
+    }
+
+    /// Where it is declared in the spec: `load_balancer`, `load_balancers.NAME`.
+    pub fn path(&self) -> String {
+        match self {
+            LbName::Single => "load_balancer".into(),
+            LbName::Named(n) => format!("load_balancers.{n}"),
+        }
+    }
+}
+
+impl fmt::Display for LbName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LbName::Single => f.write_str("the load balancer"),
+            LbName::Named(n) => write!(f, "load balancer {n}"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct LoadBalancer {
+    pub name: LbName,
     pub public: bool,
     pub http_port: Port,
     pub https: Option<Https>,
@@ -196,6 +256,8 @@ pub struct Service {
     pub secrets: BTreeMap<String, SecretRef>,
     pub health_check: HealthCheck,
     pub routes: Vec<Route>,
+    /// The load balancer its routes go through (`None` without routes).
+    pub load_balancer: Option<LbName>,
     pub subnets: SubnetKind,
     #[serde(with = "secs")]
     pub drain: Duration,

@@ -5,6 +5,7 @@
 //! one scaled to zero. Deployed state (the rules' weights and the colours' services) is all
 //! there is to know: a run that stopped half-way is picked up by the next (`rollout::resume`).
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::deploy::DeployError;
@@ -14,8 +15,9 @@ use crate::aws::elbv2::Elbv2;
 use crate::aws::AwsError;
 use crate::events::{Event, Reporter};
 use crate::human::plural;
-use crate::model::{ByColour, Check, Colour, Service, Strategy, Weights, COLOUR_HEADER};
+use crate::model::{ByColour, Check, Colour, LbName, Model, Service, Strategy, Weights, COLOUR_HEADER};
 use crate::rollout::{self, Gates, Observation, Outcome, Step, Verdict};
+use crate::workload::outputs::StackOutputs;
 use crate::workload::render::{self, Inputs};
 use crate::workload::{ServiceConfig, StoppedTask};
 
@@ -74,11 +76,29 @@ impl Job<'_> {
     }
 }
 
+/// Where each service's HTTP checks go: an endpoint given instead (`--check-endpoint`), else
+/// its load balancer's URL.
+pub struct Checks {
+    endpoint: Option<HttpCheck>,
+    by_lb: BTreeMap<LbName, HttpCheck>,
+}
+
+impl Checks {
+    pub fn new(endpoint: Option<&str>, outputs: &StackOutputs, model: &Model) -> Self {
+        let by_lb = model.load_balancers.keys().filter_map(|lb| Some((lb.clone(), HttpCheck::new(outputs.lb_url(lb)?)?))).collect();
+        Self { endpoint: endpoint.and_then(HttpCheck::new), by_lb }
+    }
+
+    fn of(&self, svc: &Service) -> Option<&HttpCheck> {
+        self.endpoint.as_ref().or_else(|| svc.load_balancer.as_ref().and_then(|lb| self.by_lb.get(lb)))
+    }
+}
+
 pub struct Cx<'a> {
     pub ecs: &'a Ecs,
     pub elbv2: &'a Elbv2,
     pub inputs: &'a Inputs<'a>,
-    pub check: Option<&'a HttpCheck>,
+    pub checks: &'a Checks,
     pub r: &'a dyn Reporter,
 }
 
@@ -189,7 +209,7 @@ async fn watch_step(cx: &Cx<'_>, job: &Job<'_>, routing: &Routing, step: &Step, 
     let svc = job.svc;
     // Without traffic (blue/green before the switch), the check goes through the test rule.
     let test_route = (step.weight == 0 && svc.test_rules.is_some()).then(|| config.name.clone());
-    let mut probe = Probe::new(svc.deploy.check.as_ref().zip(cx.check), test_route, step.weight > 0);
+    let mut probe = Probe::new(svc.deploy.check.as_ref().zip(cx.checks.of(svc)), test_route, step.weight > 0);
     let gates = Gates {
         http_failures: probe.failures_allowed(),
         timeout: svc.deploy.timeout,

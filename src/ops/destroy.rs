@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::assets::{AssetBucket, BUCKET_TAG};
 use super::interrupt::{until_interrupted, Ended};
 use super::lock::{self, LockError};
 use super::stack;
@@ -17,6 +18,7 @@ use crate::aws::cloudformation::{StackInfo, Stacks};
 use crate::aws::ecr::Ecr;
 use crate::aws::ecs::Ecs;
 use crate::aws::elbv2::Elbv2;
+use crate::aws::s3::{BucketState, S3};
 use crate::aws::{Aws, AwsError};
 use crate::events::{Event, Reporter, ServiceStep, StackResult};
 use crate::human::plural;
@@ -28,6 +30,8 @@ pub struct DestroyOptions {
     pub keep_logs: bool,
     /// Longest wait for services to drain.
     pub timeout: Duration,
+    /// `--asset-bucket`: where the stack's large templates went, when not recorded on it.
+    pub asset_bucket: Option<String>,
 }
 
 /// Something ecship owned that still exists after the teardown.
@@ -45,6 +49,8 @@ pub struct Destroyed {
     pub services: Vec<String>,
     pub task_definitions: usize,
     pub images: usize,
+    /// Template objects deleted from the asset bucket.
+    pub templates: usize,
     /// What `--keep-images` / `--keep-logs` kept.
     pub kept: Vec<String>,
     pub leftovers: Vec<Leftover>,
@@ -84,6 +90,7 @@ pub async fn destroy(aws: &Aws, opts: &DestroyOptions, r: &dyn Reporter) -> Resu
         services: vec![],
         task_definitions: 0,
         images: 0,
+        templates: 0,
         kept: vec![],
         leftovers: vec![],
     };
@@ -104,8 +111,34 @@ pub async fn destroy(aws: &Aws, opts: &DestroyOptions, r: &dyn Reporter) -> Resu
     } else {
         r.event(&Event::Stack { stack: stack.to_string(), result: StackResult::Absent });
     }
+    let assets = asset_bucket(aws, opts, info.as_ref()).await?;
+    if let Some(bucket) = &assets {
+        out.templates = S3::new(aws).delete_prefix(&bucket.name, &AssetBucket::prefix(stack), &bucket.account).await?;
+        if out.templates > 0 {
+            r.event(&Event::Removed {
+                kind: "templates",
+                name: format!("{} from {}", out.templates, bucket.s3_url(&AssetBucket::prefix(stack))),
+            });
+        }
+    }
     out.leftovers = leftovers(aws, stack, cluster.as_deref(), opts).await?;
+    if let Some(bucket) = &assets {
+        let left = S3::new(aws).versions(&bucket.name, &AssetBucket::prefix(stack), &bucket.account).await?;
+        if !left.is_empty() {
+            out.leftovers
+                .push(Leftover { kind: "asset objects", name: format!("{} ({})", bucket.s3_url(&AssetBucket::prefix(stack)), left.len()) });
+        }
+    }
     Ok(out)
+}
+
+/// The asset bucket the stack's templates went to — `--asset-bucket`, the one the stack's tag
+/// names, or ecship's own — when it exists and is this account's.
+async fn asset_bucket(aws: &Aws, opts: &DestroyOptions, info: Option<&StackInfo>) -> Result<Option<AssetBucket>, AwsError> {
+    let named = opts.asset_bucket.clone().or_else(|| info.and_then(|i| i.tags.get(BUCKET_TAG).cloned()));
+    let bucket = AssetBucket::resolve(aws, None, named.as_deref()).await?;
+    let state = S3::new(aws).bucket_state(&bucket.name, &bucket.account).await?;
+    Ok((state == BucketState::Owned).then_some(bucket))
 }
 
 /// Every ECS service of the stack, deleted; returns their names.

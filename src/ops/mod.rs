@@ -7,6 +7,7 @@
 //! (`plan`, `rollout`, `workload`); they hold no AWS call details and never print: progress
 //! goes to a `Reporter` as events, results are returned as values.
 
+pub mod assets;
 pub mod colours;
 pub mod deploy;
 pub mod destroy;

@@ -3,7 +3,7 @@
 
 use super::interrupt::{until_interrupted, Ended};
 use super::stack;
-use crate::aws::cloudformation::Stacks;
+use crate::aws::cloudformation::{Stacks, TemplateSource};
 use crate::aws::ecr::Ecr;
 use crate::aws::Aws;
 use crate::events::{Event, Reporter};
@@ -41,7 +41,8 @@ async fn repositories(aws: &Aws, model: &Model, pending: &[Pending], r: &dyn Rep
     let stack = model.stack.as_str();
     if Stacks::new(aws).describe(stack).await?.is_none() {
         r.event(&Event::Step { message: format!("infrastructure: stack {stack} with its image repositories only") });
-        stack::apply(aws, model, &crate::synth::repositories(model).to_json_compact(), r).await?;
+        let body = crate::synth::repositories(model).to_json_compact();
+        stack::apply(aws, model, TemplateSource::Body(&body), &[], r).await?;
         return Ok(());
     }
     let existing = Ecr::new(aws).repositories(stack).await?;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::colours::{self, HttpCheck, Job};
+use super::colours::{self, Checks, Job};
 use super::deploy::{DeployError, RolloutFailure};
 use super::interrupt::{until_interrupted, Ended};
 use super::lock;
@@ -86,9 +86,8 @@ pub async fn rollback(
     let images = BTreeMap::new();
     let inputs = Inputs { model: m, outputs: &outputs, region: aws.region(), images: &images };
     let (ecs, elbv2) = (Ecs::new(aws), Elbv2::new(aws));
-    let base = check_endpoint.map(str::to_string).or_else(|| outputs.load_balancer_url.clone());
-    let check = base.as_deref().and_then(HttpCheck::new);
-    let colours = colours::Cx { ecs: &ecs, elbv2: &elbv2, inputs: &inputs, check: check.as_ref(), r };
+    let checks = Checks::new(check_endpoint, &outputs, m);
+    let colours = colours::Cx { ecs: &ecs, elbv2: &elbv2, inputs: &inputs, checks: &checks, r };
     let cx = Cx { observed: &observed, ecs: &ecs, colours, r };
     let traffic = observed.traffic(m);
     let mut done = Vec::new();

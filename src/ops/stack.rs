@@ -3,19 +3,27 @@
 
 use std::collections::BTreeMap;
 
-use crate::aws::cloudformation::{Applied, StackEvent, StackInfo, Stacks};
+use crate::aws::cloudformation::{Applied, StackEvent, StackInfo, Stacks, TemplateSource};
 use crate::aws::{Aws, AwsError};
 use crate::events::{Event, Reporter, StackResult};
 use crate::model::Model;
 use crate::workload::STACK_TAG;
 
-/// Create or update `model`'s stack from `body` (tagged with the spec's tags and the stack's
-/// own), streaming its events. A body identical to the deployed one writes nothing.
-pub async fn apply(aws: &Aws, model: &Model, body: &str, r: &dyn Reporter) -> Result<StackResult, AwsError> {
+/// Create or update `model`'s stack from `template` (tagged with the spec's tags, the
+/// stack's own, and `extra`), streaming its events. A template identical to the deployed one
+/// writes nothing.
+pub async fn apply(
+    aws: &Aws,
+    model: &Model,
+    template: TemplateSource<'_>,
+    extra: &[(&str, String)],
+    r: &dyn Reporter,
+) -> Result<StackResult, AwsError> {
     let stack = model.stack.as_str();
     let mut tags: BTreeMap<String, String> = model.tags.clone();
     tags.insert(STACK_TAG.into(), stack.to_string());
-    let applied = Stacks::new(aws).apply(stack, body, &tags, &mut |e| r.event(&event(e))).await?;
+    tags.extend(extra.iter().map(|(k, v)| ((*k).to_string(), v.clone())));
+    let applied = Stacks::new(aws).apply(stack, template, &tags, &mut |e| r.event(&event(e))).await?;
     Ok(match applied {
         Applied::Created => StackResult::Created,
         Applied::Updated => StackResult::Updated,

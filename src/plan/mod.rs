@@ -75,6 +75,17 @@ pub struct InfraPlan {
     pub changes: Vec<ResourceChange>,
     /// The stack's outputs change (with or without resource changes).
     pub outputs_changed: bool,
+    /// Where the template goes when it is too large to send inline (absent: inline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<TemplateUpload>,
+}
+
+/// A template uploaded to the asset bucket before the stack step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateUpload {
+    pub bytes: usize,
+    /// `s3://BUCKET/KEY`.
+    pub location: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,7 +176,7 @@ fn infrastructure(m: &Model, desired: &Desired, observed: &Observed) -> InfraPla
         (Some(_), true) => StackAction::None,
         (Some(_), false) => StackAction::Update,
     };
-    InfraPlan { action, changes, outputs_changed }
+    InfraPlan { action, changes, outputs_changed, template: None }
 }
 
 /// ECS services of the stack that no service of the spec runs as.

@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::infra::{Action, ResourceChange};
 use super::services::{FieldChange, ServiceAction, ServiceChange};
-use super::{ImageAction, ImageStep, Plan, StackAction};
-use crate::human::{mib, plural};
+use super::{ImageAction, ImageStep, Plan, StackAction, TemplateUpload};
+use crate::human::{kib, mib, plural};
 
 /// One line: what the plan does, or that it does nothing.
 pub fn headline(p: &Plan) -> String {
@@ -119,6 +119,9 @@ pub fn text(p: &Plan) -> String {
     if p.infrastructure.changes.is_empty() && !p.infrastructure.outputs_changed {
         let _ = writeln!(out, "  no changes");
     }
+    if let Some(t) = &p.infrastructure.template {
+        let _ = writeln!(out, "  {}", upload_line(t));
+    }
     for c in &p.infrastructure.changes {
         let _ = writeln!(out, "  {}", resource_line(c));
         for prop in &c.properties {
@@ -185,6 +188,9 @@ pub fn markdown(p: &Plan) -> String {
         let _ = writeln!(out);
     }
     let _ = writeln!(out, "#### Infrastructure\n");
+    if let Some(t) = &p.infrastructure.template {
+        let _ = writeln!(out, "{}\n", md_escape(&upload_line(t)));
+    }
     if p.infrastructure.changes.is_empty() && !p.infrastructure.outputs_changed {
         let _ = writeln!(out, "No changes.\n");
     } else {
@@ -238,6 +244,11 @@ pub fn markdown(p: &Plan) -> String {
         let _ = writeln!(out, "- `{}` ({}, about {}): {}", r.service, r.strategy, duration(r.estimate_secs), r.steps.join(" → "));
     }
     out
+}
+
+/// `template: 84.1 KiB, uploaded to s3://… first (CloudFormation takes 51,200 bytes inline)`.
+fn upload_line(t: &TemplateUpload) -> String {
+    format!("template: {}, uploaded to {} first (CloudFormation takes 51,200 bytes inline)", kib(t.bytes as u64), t.location)
 }
 
 /// `push oci ./dist/like to REPO:TAG (sha256:…, 3 blobs, 12.0 MiB)` or `build ./like, then

@@ -87,7 +87,7 @@ fn deployed(c: &Compiled) -> Observed {
     let outputs: BTreeMap<String, String> =
         template["Outputs"].as_object().expect("outputs").iter().map(|(k, o)| (k.clone(), resolve(&o["Value"]))).collect();
     let mut observed = Observed {
-        stack: Some(StackInfo { name: c.model.stack.to_string(), status: "CREATE_COMPLETE".into(), outputs }),
+        stack: Some(StackInfo { name: c.model.stack.to_string(), status: "CREATE_COMPLETE".into(), outputs, tags: BTreeMap::new() }),
         template: Some(template),
         ..Observed::default()
     };

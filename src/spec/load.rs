@@ -117,26 +117,7 @@ pub fn load_str(text: &str, file: &Path, opts: &LoadOptions) -> Result<Loaded, D
     }
     let env = opts.env.map(str::to_string);
 
-    // `${VAR}` in the base and the selected environment; other environments may name
-    // variables that are only set where they are deployed.
-    let mut vars = Interpolation { lookup: opts.vars, problems: Vec::new(), whole_vars: Default::default(), unset: Vec::new() };
-    let mut envs = doc.as_object_mut().and_then(|m| m.remove("environments"));
-    interpolate(&mut doc, &mut vars, "");
-    if let Some(name) = &env {
-        if let Some(overlay) = envs.as_mut().and_then(|e| e.get_mut(name.as_str())) {
-            interpolate(overlay, &mut vars, &format!("environments.{name}"));
-        }
-    }
-    if let (Some(m), Some(e)) = (doc.as_object_mut(), envs) {
-        m.insert("environments".into(), e);
-    }
-    let deferred: Vec<(String, String)> = match &env {
-        Some(name) if opts.defer_unset_vars => {
-            vars.unset.iter().filter(|(path, _)| path.starts_with(&format!("environments.{name}."))).cloned().collect()
-        }
-        _ => Vec::new(),
-    };
-    vars.problems.retain(|d| !deferred.iter().any(|(path, _)| *path == d.path));
+    let (mut vars, deferred) = variables(&mut doc, env.as_deref(), opts);
     // A value naming an unset variable is reported as that, not also as what it reads as.
     let unset = vars.unset.clone();
     problems.append(&mut vars.problems);
@@ -196,7 +177,7 @@ pub fn environment_names(text: &str) -> Vec<String> {
 
 /// Maps of named entries an environment may change or remove (`NAME: null`) but not add to:
 /// a name the base spec does not declare is a typo until proven otherwise.
-const DECLARED_IN_BASE: &[(&str, &str)] = &[("services", "service")];
+const DECLARED_IN_BASE: &[(&str, &str)] = &[("services", "service"), ("load_balancers", "load balancer")];
 
 /// Entries `env` overrides that the base spec does not declare: reported at the override,
 /// and dropped so the merged spec does not also report them as incomplete entries.
@@ -253,6 +234,31 @@ fn deferred(deferred: &[(String, String)], path: &str) -> bool {
 /// `a.b[2].c` → `a.b[2]`, `a.b`, `a`.
 fn ancestors(path: &str) -> impl Iterator<Item = &str> {
     std::iter::successors(Some(path), |p| p.rfind(['.', '[']).map(|cut| &p[..cut])).skip(1)
+}
+
+/// `${VAR}` in the base and the selected environment (other environments may name variables
+/// that are only set where they are deployed), and the values left to the deploy with
+/// `defer_unset_vars`.
+fn variables<'a>(doc: &mut Value, env: Option<&str>, opts: &LoadOptions<'a>) -> (Interpolation<'a>, Vec<(String, String)>) {
+    let mut vars = Interpolation { lookup: opts.vars, problems: Vec::new(), whole_vars: Default::default(), unset: Vec::new() };
+    let mut envs = doc.as_object_mut().and_then(|m| m.remove("environments"));
+    interpolate(doc, &mut vars, "");
+    if let Some(name) = env {
+        if let Some(overlay) = envs.as_mut().and_then(|e| e.get_mut(name)) {
+            interpolate(overlay, &mut vars, &format!("environments.{name}"));
+        }
+    }
+    if let (Some(m), Some(e)) = (doc.as_object_mut(), envs) {
+        m.insert("environments".into(), e);
+    }
+    let deferred: Vec<(String, String)> = match env {
+        Some(name) if opts.defer_unset_vars => {
+            vars.unset.iter().filter(|(path, _)| path.starts_with(&format!("environments.{name}."))).cloned().collect()
+        }
+        _ => Vec::new(),
+    };
+    vars.problems.retain(|d| !deferred.iter().any(|(path, _)| *path == d.path));
+    (vars, deferred)
 }
 
 /// The line where flow nesting first exceeds `MAX_NESTING`, if it does. Brackets in quoted

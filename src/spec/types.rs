@@ -20,8 +20,19 @@ pub struct Spec {
     /// A new VPC (`cidr`, `azs`, `nat`) or an existing one (`vpc_id` and subnets).
     pub network: Option<Network>,
     pub cluster: Option<Cluster>,
+    /// The one load balancer the services' routes go through.
     pub load_balancer: Option<LoadBalancer>,
+    /// Several load balancers by name (lowercase letters, digits, dashes), instead of
+    /// `load_balancer`; a service with routes names its own with `load_balancer: NAME`
+    /// (unless there is only one).
+    pub load_balancers: Option<BTreeMap<String, LoadBalancer>>,
     pub logs: Option<Logs>,
+    /// Where templates too large to send inline are uploaded. Default: ecship's own asset
+    /// bucket for the account and region, created on first need.
+    pub assets: Option<Assets>,
+    /// AWS quotas this account has raised above their defaults (validation checks the
+    /// spec against them before anything is written).
+    pub quotas: Option<Quotas>,
     /// Tags added to every resource ecship creates.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
@@ -40,7 +51,11 @@ pub struct Environment {
     pub network: Option<Network>,
     pub cluster: Option<Cluster>,
     pub load_balancer: Option<LoadBalancer>,
+    /// Overrides of load balancers the base spec declares under `load_balancers`, by name.
+    pub load_balancers: Option<BTreeMap<String, LoadBalancer>>,
     pub logs: Option<Logs>,
+    pub assets: Option<Assets>,
+    pub quotas: Option<Quotas>,
     pub tags: Option<BTreeMap<String, String>>,
     /// Overrides of services the base spec declares, by name: maps merge key by key, lists
     /// and values replace, and `NAME: null` removes the service in this environment. A name
@@ -83,7 +98,7 @@ pub struct Cluster {
     pub container_insights: Option<bool>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoadBalancer {
     /// Internet-facing (true, the default) or internal to the VPC.
@@ -105,6 +120,25 @@ pub struct Https {
     pub certificate: String,
     /// ELB security policy. Default `ELBSecurityPolicy-TLS13-1-2-2021-06`.
     pub ssl_policy: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Quotas {
+    /// Listener rules per application load balancer (AWS default: 100).
+    pub rules_per_load_balancer: Option<u32>,
+    /// Target groups per application load balancer (AWS default: 100).
+    pub target_groups_per_load_balancer: Option<u32>,
+    /// Listeners per load balancer (AWS default: 50).
+    pub listeners_per_load_balancer: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Assets {
+    /// An S3 bucket of this account to upload templates to (it must exist), instead of
+    /// `ecship-assets-ACCOUNT-REGION`.
+    pub bucket: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -140,6 +174,9 @@ pub struct Service {
     /// Load balancer path rules that send traffic to this service.
     #[serde(default)]
     pub routes: Vec<Route>,
+    /// The load balancer (of `load_balancers`) its routes go through; needed when there is
+    /// more than one.
+    pub load_balancer: Option<String>,
     /// Subnets the tasks run in: `public` or `private`. Default private when the network has
     /// NAT, else public.
     pub subnets: Option<SubnetKind>,

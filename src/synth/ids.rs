@@ -8,10 +8,6 @@ pub const PUBLIC_ROUTE_TABLE: &str = "PublicRouteTable";
 pub const CLUSTER: &str = "Cluster";
 pub const LOG_GROUP: &str = "LogGroup";
 pub const NAMESPACE: &str = "ServiceConnectNamespace";
-pub const LB: &str = "LoadBalancer";
-pub const LB_SECURITY_GROUP: &str = "LoadBalancerSecurityGroup";
-pub const HTTP_LISTENER: &str = "HttpListener";
-pub const HTTPS_LISTENER: &str = "HttpsListener";
 pub const EXECUTION_ROLE: &str = "ExecutionRole";
 
 pub fn public_subnet(i: usize) -> String {
@@ -19,6 +15,41 @@ pub fn public_subnet(i: usize) -> String {
 }
 pub fn private_subnet(i: usize) -> String {
     format!("PrivateSubnet{}", i + 1)
+}
+
+/// Ids and output names of one load balancer's resources: unprefixed for the one
+/// `load_balancer:` declares (ids from before `load_balancers:` existed), `Lb<Name>` for each
+/// of `load_balancers:`.
+pub struct LbIds {
+    prefix: String,
+}
+
+impl LbIds {
+    pub fn new(name: &crate::model::LbName) -> Self {
+        Self { prefix: name.logical() }
+    }
+    pub fn balancer(&self) -> String {
+        format!("{}LoadBalancer", self.prefix)
+    }
+    pub fn security_group(&self) -> String {
+        format!("{}LoadBalancerSecurityGroup", self.prefix)
+    }
+    pub fn http_listener(&self) -> String {
+        format!("{}HttpListener", self.prefix)
+    }
+    pub fn https_listener(&self) -> String {
+        format!("{}HttpsListener", self.prefix)
+    }
+    /// Outputs: its URL, DNS name, and the listener that carries the route rules.
+    pub fn url_output(&self) -> String {
+        format!("{}LoadBalancerUrl", self.prefix)
+    }
+    pub fn dns_output(&self) -> String {
+        format!("{}LoadBalancerDnsName", self.prefix)
+    }
+    pub fn listener_output(&self) -> String {
+        format!("{}ListenerArn", self.prefix)
+    }
 }
 
 /// Ids of one service's resources.

@@ -1,5 +1,6 @@
 //! CloudFormation's hard limits on a template: resources, outputs and body size.
 //! https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
+//! A template over the inline size is uploaded to the asset bucket, which takes up to 1 MB.
 
 use super::Template;
 
@@ -7,6 +8,8 @@ pub const MAX_RESOURCES: usize = 500;
 pub const MAX_OUTPUTS: usize = 200;
 /// The largest template body `CreateStack`/`UpdateStack` accept inline (not from S3).
 pub const MAX_TEMPLATE_BODY_BYTES: usize = 51_200;
+/// The largest template CloudFormation reads from S3 (1 MB, counted as 10^6 bytes to be safe).
+pub const MAX_TEMPLATE_URL_BYTES: usize = 1_000_000;
 
 /// A limit the template breaks, and by how much.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +30,7 @@ pub fn check_limits(t: &Template) -> Vec<Limit> {
     [
         ("resources", MAX_RESOURCES, t.resources.len()),
         ("outputs", MAX_OUTPUTS, t.outputs.len()),
-        ("bytes of template body", MAX_TEMPLATE_BODY_BYTES, body),
+        ("bytes of template", MAX_TEMPLATE_URL_BYTES, body),
     ]
     .into_iter()
     .filter(|(_, limit, actual)| actual > limit)

@@ -1,33 +1,44 @@
-//! The application load balancer, its security group and listeners. The default action
-//! answers 404 (or redirects HTTP to HTTPS); each route becomes a listener rule, added by
-//! `services`. Weighted forwarding lives only on rules, never on a default action.
+//! The application load balancers, each with its security group and listeners. The default
+//! action answers 404 (or redirects HTTP to HTTPS); each route becomes a listener rule, added
+//! by `services`. Weighted forwarding lives only on rules, never on a default action.
 
-use super::ids;
+use std::collections::BTreeMap;
+
+use super::ids::{self, LbIds};
 use super::network::Net;
 use super::resources::{
     Action, Certificate, FixedResponseConfig, Ingress, KeyValue, Listener, LoadBalancer, RedirectConfig, SecurityGroup,
 };
 use super::{Cx, Expr, Resource, Template};
-use crate::model::LoadBalancer as LoadBalancerModel;
+use crate::model::{LbName, LoadBalancer as LoadBalancerModel};
 
 pub struct Lb {
-    /// The load balancer's security group id: the only source services admit.
+    /// The load balancer's security group id: the only source its services admit.
     pub security_group: Expr,
     /// Logical id of the listener that carries the route rules.
-    pub listener: &'static str,
+    pub listener: String,
 }
 
-pub fn add(cx: &Cx, t: &mut Template, net: &Net) -> Option<Lb> {
-    let lb = cx.model.load_balancer.as_ref()?;
-    security_group(cx, t, net, lb);
-    balancer(cx, t, net, lb);
-    let listener = listeners(t, lb);
-    t.output("ListenerArn", "Listener that carries the route rules", Expr::reference(listener));
-    Some(Lb { security_group: Expr::att(ids::LB_SECURITY_GROUP, "GroupId"), listener })
+/// Every load balancer of the model, by name.
+pub fn add(cx: &Cx, t: &mut Template, net: &Net) -> BTreeMap<LbName, Lb> {
+    let mut out = BTreeMap::new();
+    for lb in cx.model.load_balancers.values() {
+        let ids = LbIds::new(&lb.name);
+        security_group(cx, t, net, lb, &ids);
+        balancer(cx, t, net, lb, &ids);
+        let listener = listeners(t, lb, &ids);
+        let of = match &lb.name {
+            LbName::Single => String::new(),
+            LbName::Named(n) => format!(" of load balancer {n}"),
+        };
+        t.output(ids.listener_output(), format!("Listener that carries the route rules{of}"), Expr::reference(&listener));
+        out.insert(lb.name.clone(), Lb { security_group: Expr::att(&ids.security_group(), "GroupId"), listener });
+    }
+    out
 }
 
 /// Its security group: the listeners' ports from the internet (public) or the VPC (internal).
-fn security_group(cx: &Cx, t: &mut Template, net: &Net, lb: &LoadBalancerModel) {
+fn security_group(cx: &Cx, t: &mut Template, net: &Net, lb: &LoadBalancerModel, ids: &LbIds) {
     let stack = &cx.model.stack;
     // Internal: only the VPC may connect (any address for an existing VPC, whose CIDR is unknown here).
     let source = if lb.public { "0.0.0.0/0".to_string() } else { net.cidr.clone().unwrap_or_else(|| "0.0.0.0/0".into()) };
@@ -53,25 +64,29 @@ fn security_group(cx: &Cx, t: &mut Template, net: &Net, lb: &LoadBalancerModel) 
             ),
         })
         .collect();
+    let (description, tag) = match &lb.name {
+        LbName::Single => (format!("ecship {stack}: load balancer"), "lb".to_string()),
+        LbName::Named(n) => (format!("ecship {stack}: load balancer {n}"), format!("lb-{n}")),
+    };
     t.add(
-        ids::LB_SECURITY_GROUP,
+        ids.security_group(),
         Resource::new(SecurityGroup {
-            group_description: format!("ecship {stack}: load balancer"),
+            group_description: description,
             vpc_id: net.vpc_id.clone(),
             security_group_ingress: ingress,
-            tags: cx.named_tags("lb"),
+            tags: cx.named_tags(&tag),
         }),
     );
 }
 
 /// The load balancer in the public (or, internal, private) subnets, and its DNS name and URL.
-fn balancer(cx: &Cx, t: &mut Template, net: &Net, lb: &LoadBalancerModel) {
+fn balancer(cx: &Cx, t: &mut Template, net: &Net, lb: &LoadBalancerModel, ids: &LbIds) {
     let subnets = if lb.public { net.public_subnets.clone() } else { net.private_subnets.clone() };
     let mut balancer = Resource::new(LoadBalancer {
         scheme: if lb.public { "internet-facing" } else { "internal" },
         r#type: "application",
         subnets,
-        security_groups: vec![Expr::att(ids::LB_SECURITY_GROUP, "GroupId")],
+        security_groups: vec![Expr::att(&ids.security_group(), "GroupId")],
         load_balancer_attributes: vec![
             KeyValue { key: "idle_timeout.timeout_seconds".into(), value: lb.idle_timeout.as_secs().to_string() },
             KeyValue { key: "routing.http.drop_invalid_header_fields.enabled".into(), value: "true".into() },
@@ -82,19 +97,19 @@ fn balancer(cx: &Cx, t: &mut Template, net: &Net, lb: &LoadBalancerModel) {
         // The ALB needs the internet gateway attached before it can be internet-facing.
         balancer = balancer.depends_on(ids::GATEWAY_ATTACHMENT);
     }
-    t.add(ids::LB, balancer);
+    t.add(ids.balancer(), balancer);
     let (scheme, port, default_port) = match &lb.https {
         Some(h) => ("https", h.port.get(), 443),
         None => ("http", lb.http_port.get(), 80),
     };
     let port = if port == default_port { String::new() } else { format!(":{port}") };
-    t.output("LoadBalancerDnsName", "DNS name of the load balancer", Expr::att(ids::LB, "DNSName"));
-    t.output("LoadBalancerUrl", "URL of the load balancer", Expr::sub(format!("{scheme}://${{{}.DNSName}}{port}", ids::LB)));
+    t.output(ids.dns_output(), format!("DNS name of {}", lb.name), Expr::att(&ids.balancer(), "DNSName"));
+    t.output(ids.url_output(), format!("URL of {}", lb.name), Expr::sub(format!("{scheme}://${{{}.DNSName}}{port}", ids.balancer())));
 }
 
 /// The HTTP listener (redirecting to HTTPS when there is one) and the HTTPS listener; the
 /// logical id of the one that carries the route rules.
-fn listeners(t: &mut Template, lb: &LoadBalancerModel) -> &'static str {
+fn listeners(t: &mut Template, lb: &LoadBalancerModel, ids: &LbIds) -> String {
     let not_found = Action {
         r#type: "fixed-response",
         target_group_arn: None,
@@ -117,9 +132,9 @@ fn listeners(t: &mut Template, lb: &LoadBalancerModel) -> &'static str {
         None => not_found.clone(),
     };
     t.add(
-        ids::HTTP_LISTENER,
+        ids.http_listener(),
         Resource::new(Listener {
-            load_balancer_arn: Expr::reference(ids::LB),
+            load_balancer_arn: Expr::reference(&ids.balancer()),
             port: u32::from(lb.http_port.get()),
             protocol: "HTTP",
             certificates: vec![],
@@ -130,9 +145,9 @@ fn listeners(t: &mut Template, lb: &LoadBalancerModel) -> &'static str {
     match &lb.https {
         Some(h) => {
             t.add(
-                ids::HTTPS_LISTENER,
+                ids.https_listener(),
                 Resource::new(Listener {
-                    load_balancer_arn: Expr::reference(ids::LB),
+                    load_balancer_arn: Expr::reference(&ids.balancer()),
                     port: u32::from(h.port.get()),
                     protocol: "HTTPS",
                     certificates: vec![Certificate { certificate_arn: h.certificate.clone() }],
@@ -140,8 +155,8 @@ fn listeners(t: &mut Template, lb: &LoadBalancerModel) -> &'static str {
                     default_actions: vec![not_found],
                 }),
             );
-            ids::HTTPS_LISTENER
+            ids.https_listener()
         }
-        None => ids::HTTP_LISTENER,
+        None => ids.http_listener(),
     }
 }

@@ -17,7 +17,7 @@ mod yaml;
 
 use std::collections::BTreeMap;
 
-pub use limits::{check_limits, Limit, MAX_RESOURCES, MAX_TEMPLATE_BODY_BYTES};
+pub use limits::{check_limits, Limit, MAX_RESOURCES, MAX_TEMPLATE_BODY_BYTES, MAX_TEMPLATE_URL_BYTES};
 pub use template::{Expr, Output, Resource, Template};
 
 use crate::model::{Model, ServiceName, Weights};
@@ -42,7 +42,7 @@ pub fn synth_with_traffic(model: &Model, traffic: &BTreeMap<ServiceName, Weights
     let net = network::add(&cx, &mut t);
     cx.cluster(&mut t);
     let lb = load_balancer::add(&cx, &mut t, &net);
-    services::add(&cx, &mut t, &net, lb.as_ref());
+    services::add(&cx, &mut t, &net, &lb);
     iam::add(&cx, &mut t);
     services::outputs(&cx, &mut t);
     t

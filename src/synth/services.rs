@@ -2,6 +2,8 @@
 //! the services that call it), target groups (two for canary and blue/green), one listener
 //! rule per route (and a blue/green service's two test rules), and an image repository when ecship pushes the image.
 
+use std::collections::BTreeMap;
+
 use super::ids::ServiceIds;
 use super::load_balancer::Lb;
 use super::network::Net;
@@ -10,14 +12,15 @@ use super::resources::{
     SecurityGroup, SecurityGroupIngress, TargetGroup, Values, WeightedTargetGroup,
 };
 use super::{Cx, Expr, Resource, Template};
-use crate::model::{Colour, Service, ServiceUrl, COLOUR_HEADER};
+use crate::model::{Colour, LbName, Service, ServiceUrl, COLOUR_HEADER};
 
 /// What an image repository keeps (the last 50 images); a fixed document, embedded at build time.
 const LIFECYCLE_POLICY: &str = include_str!("../../templates/ecr-lifecycle-policy.json");
 
-pub fn add(cx: &Cx, t: &mut Template, net: &Net, lb: Option<&Lb>) {
+pub fn add(cx: &Cx, t: &mut Template, net: &Net, lbs: &BTreeMap<LbName, Lb>) {
     for svc in cx.model.services.values() {
         let ids = ServiceIds::new(&svc.name.logical());
+        let lb = svc.load_balancer.as_ref().and_then(|name| lbs.get(name));
         security_group(cx, t, net, lb, svc, &ids);
         if let Some(lb) = lb.filter(|_| !svc.routes.is_empty()) {
             target_groups_and_rules(cx, t, net, lb, svc, &ids);
@@ -130,7 +133,7 @@ fn target_groups_and_rules(cx: &Cx, t: &mut Template, net: &Net, lb: &Lb, svc: &
         t.add(
             &rule,
             Resource::new(ListenerRule {
-                listener_arn: Expr::reference(lb.listener),
+                listener_arn: Expr::reference(&lb.listener),
                 priority: route.priority,
                 conditions,
                 actions: vec![action],
@@ -152,7 +155,7 @@ fn test_rules(t: &mut Template, lb: &Lb, svc: &Service, ids: &ServiceIds, groups
         t.add(
             ids.test_rule(colour.name()),
             Resource::new(ListenerRule {
-                listener_arn: Expr::reference(lb.listener),
+                listener_arn: Expr::reference(&lb.listener),
                 priority: first + k,
                 conditions: vec![
                     Condition {

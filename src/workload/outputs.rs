@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Model, ServiceName};
+use crate::model::{LbName, Model, Service, ServiceName};
 use crate::synth::ids::ServiceIds;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -16,7 +16,9 @@ pub struct StackOutputs {
     pub private_subnets: Vec<String>,
     pub execution_role_arn: Option<String>,
     pub log_group: Option<String>,
-    pub load_balancer_url: Option<String>,
+    /// The load balancers' URLs, by the prefix of their ids (`""` for the one
+    /// `load_balancer:` declares).
+    lb_urls: BTreeMap<String, String>,
     pub namespace_arn: Option<String>,
     /// By output name (`SvcLike`).
     services: BTreeMap<String, ServiceOutputs>,
@@ -49,7 +51,7 @@ impl StackOutputs {
             private_subnets: list("PrivateSubnetIds"),
             execution_role_arn: outputs.get("ExecutionRoleArn").cloned(),
             log_group: outputs.get("LogGroupName").cloned(),
-            load_balancer_url: outputs.get("LoadBalancerUrl").cloned(),
+            lb_urls: outputs.iter().filter_map(|(k, v)| Some((k.strip_suffix("LoadBalancerUrl")?.to_string(), v.clone()))).collect(),
             namespace_arn: outputs.get("ServiceConnectNamespaceArn").cloned(),
             services,
         })
@@ -68,8 +70,8 @@ impl StackOutputs {
         });
         out.execution_role_arn.get_or_insert_with(p);
         out.log_group.get_or_insert_with(p);
-        if model.load_balancer.is_some() {
-            out.load_balancer_url.get_or_insert_with(p);
+        for lb in model.load_balancers.keys() {
+            out.lb_urls.entry(lb.logical()).or_insert_with(p);
         }
         if model.services.values().any(|s| !s.references.is_empty()) {
             out.namespace_arn.get_or_insert_with(p);
@@ -79,12 +81,22 @@ impl StackOutputs {
             out.services.entry(key).or_insert_with(|| ServiceOutputs {
                 security_group: p(),
                 task_role: Some(p()),
-                target_groups: if svc.routes.is_empty() || model.load_balancer.is_none() { vec![] } else { vec![p()] },
+                target_groups: if svc.load_balancer.is_none() { vec![] } else { vec![p()] },
                 rules: vec![],
                 repository: svc.image.is_pushed().then(p),
             });
         }
         out
+    }
+
+    /// The URL of a load balancer.
+    pub fn lb_url(&self, name: &LbName) -> Option<&str> {
+        self.lb_urls.get(&name.logical()).map(String::as_str)
+    }
+
+    /// The URL a service's routes are reached at: its load balancer's.
+    pub fn service_lb_url(&self, svc: &Service) -> Option<&str> {
+        svc.load_balancer.as_ref().and_then(|lb| self.lb_url(lb))
     }
 
     /// The outputs of one service.

@@ -153,12 +153,15 @@ fn env_value(i: &Inputs, v: &EnvValue) -> String {
                     Some(ServiceUrl::Internal { host, port }) => format!("http://{host}:{}", port.get()),
                     _ => String::new(),
                 },
-                EnvPart::LoadBalancerUrl(name) => match i.model.services.get(name).and_then(Service::lb_url) {
-                    Some(ServiceUrl::LoadBalancer { path_prefix }) => {
-                        format!("{}{path_prefix}", i.outputs.load_balancer_url.as_deref().unwrap_or(""))
+                EnvPart::LoadBalancerUrl(name) => {
+                    let target = i.model.services.get(name);
+                    match target.and_then(Service::lb_url) {
+                        Some(ServiceUrl::LoadBalancer { path_prefix }) => {
+                            format!("{}{path_prefix}", target.and_then(|t| i.outputs.service_lb_url(t)).unwrap_or(""))
+                        }
+                        _ => String::new(),
                     }
-                    _ => String::new(),
-                },
+                }
             })
             .collect(),
     }

@@ -8,6 +8,9 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// ecship's own asset bucket in the emulator's account and region.
+pub const ASSET_BUCKET: &str = "ecship-assets-123456789012-us-east-1";
+
 /// How long an ECS deployment takes on the emulator (tests/emulator/ecs_deployments.py).
 const DEPLOY_SECONDS: &str = "0.5";
 
@@ -200,6 +203,14 @@ impl Emulator {
                 let left = ecs.list_task_definitions().family_prefix(family).status(status).send().await.expect("list");
                 assert!(left.task_definition_arns().is_empty(), "task definitions left: {:?}", left.task_definition_arns());
             }
+        }
+        let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
+        let prefix = format!("stacks/{stack}/");
+        if let Ok(objects) = s3.list_object_versions().bucket(ASSET_BUCKET).prefix(&prefix).send().await {
+            assert!(
+                objects.versions().is_empty() && objects.delete_markers().is_empty(),
+                "objects left under s3://{ASSET_BUCKET}/{prefix}"
+            );
         }
         let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
         assert!(elb.describe_load_balancers().send().await.expect("lbs").load_balancers().is_empty(), "no load balancer");

@@ -29,6 +29,11 @@ uses; tests/emulator/test_server.py checks every one of them.
    update. Here, as on AWS, a create, update or delete repeating the token of one already
    accepted for that stack answers as the first did, and does nothing more.
 
+5. S3 ignores `ExpectedBucketOwner`: a request naming the account that must own a bucket
+   is served whoever owns it. Here, as on AWS, a bucket another account owns answers 403
+   AccessDenied to such a request (the asset bucket's guard against a bucket of the same
+   name elsewhere).
+
 Known and not yet patched: change sets carry no property details.
 """
 
@@ -41,6 +46,9 @@ from moto.core.common_models import CloudFormationModel
 from moto.ec2.models import ec2_backends
 from moto.ecs.models import ecs_backends
 from moto.elbv2.models import elbv2_backends
+from moto.s3.exceptions import S3AccessDeniedError
+from moto.s3.models import s3_backends
+from moto.s3.responses import S3Response
 from moto.servicediscovery.models import servicediscovery_backends
 
 import ecs_deployments
@@ -167,6 +175,22 @@ def _idempotent(action: str, original: Any) -> Any:
 for _action in ("create_stack", "update_stack", "delete_stack"):
     setattr(CloudFormationResponse, _action, _idempotent(_action, getattr(CloudFormationResponse, _action)))
 ecs_deployments.install()
+
+
+def _owner_checked(original: Any) -> Any:
+    def handler(self: Any, request: Any, full_url: str) -> Any:
+        expected = request.headers.get("x-amz-expected-bucket-owner")
+        bucket = self.parse_bucket_name_from_url(request, full_url)
+        owner = s3_backends.bucket_accounts.get(bucket)
+        if expected and owner is not None and owner[1] != expected:
+            raise S3AccessDeniedError()
+        return original(self, request, full_url)
+
+    return handler
+
+
+S3Response._bucket_response = _owner_checked(S3Response._bucket_response)
+S3Response._key_response = _owner_checked(S3Response._key_response)
 
 
 def main() -> None:

@@ -67,6 +67,25 @@ class EmulatorTest(unittest.TestCase):
         cfn.delete_stack(StackName="ns")
         self.assertEqual(sd.list_namespaces()["Namespaces"], [])
 
+    def test_a_bucket_of_another_account_refuses_requests_expecting_this_one(self) -> None:
+        creds = self.client("sts").assume_role(RoleArn="arn:aws:iam::111111111111:role/other", RoleSessionName="other")["Credentials"]
+        other = boto3.client(
+            "s3", endpoint_url=self.url, region_name="us-east-1", aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"],
+        )
+        other.create_bucket(Bucket="theirs")
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket="ours")
+        s3.head_bucket(Bucket="ours", ExpectedBucketOwner="123456789012")
+        s3.head_bucket(Bucket="theirs")
+        for call in (
+            lambda: s3.head_bucket(Bucket="theirs", ExpectedBucketOwner="123456789012"),
+            lambda: s3.put_object(Bucket="theirs", Key="k", Body=b"x", ExpectedBucketOwner="123456789012"),
+        ):
+            with self.assertRaises(Exception) as refused:
+                call()
+            self.assertIn("403", str(refused.exception) + str(getattr(refused.exception, "response", "")))
+
     def test_a_repeated_client_request_token_is_the_same_request(self) -> None:
         cfn = self.client("cloudformation")
         template = json.dumps({"Resources": {"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "d"}}}})

@@ -24,7 +24,7 @@ mod prepare;
 mod prune;
 mod services;
 
-pub use prepare::{prepare, unfinished, unpinned_build, Images, Prepared};
+pub use prepare::{prepare, unfinished, unpinned_build, Images, PrepareOptions, Prepared};
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -32,10 +32,12 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::colours::{self, HttpCheck};
+use super::assets::{AssetError, BUCKET_TAG};
+use super::colours::{self, Checks};
 use super::interrupt::{until_interrupted, Ended};
 use super::lock::{self, LockError};
 use super::watch::{self, Watch};
+use crate::aws::cloudformation::TemplateSource;
 use crate::aws::ecs::Ecs;
 use crate::aws::elbv2::Elbv2;
 use crate::aws::{Aws, AwsError};
@@ -64,6 +66,8 @@ pub enum DeployError {
     Aws(#[from] AwsError),
     #[error(transparent)]
     Lock(#[from] LockError),
+    #[error(transparent)]
+    Assets(#[from] AssetError),
     #[error(transparent)]
     Render(#[from] RenderError),
     #[error(transparent)]
@@ -275,7 +279,15 @@ async fn infrastructure(cx: &Cx<'_>) -> Result<(StackResult, StackOutputs), Depl
     let result = if cx.prepared.plan.infrastructure.action == StackAction::None {
         StackResult::Unchanged
     } else {
-        super::stack::apply(cx.aws, m, &cx.prepared.template_body, cx.r).await?
+        let body = &cx.prepared.template_body;
+        match &cx.prepared.upload {
+            None => super::stack::apply(cx.aws, m, TemplateSource::Body(body), &[], cx.r).await?,
+            Some((bucket, key)) => {
+                let url = bucket.upload(cx.aws, key, body, cx.r).await?;
+                let tag = [(BUCKET_TAG, bucket.name.clone())];
+                super::stack::apply(cx.aws, m, TemplateSource::Url { url: &url, body }, &tag, cx.r).await?
+            }
+        }
     };
     cx.r.event(&Event::Stack { stack: stack.to_string(), result });
     let info = match (result, &cx.prepared.observed.stack) {
@@ -323,9 +335,8 @@ async fn two_colour_rollouts(
     services: &services::Applied<'_>,
 ) -> Result<Vec<RolloutFailure>, DeployError> {
     let elbv2 = Elbv2::new(cx.aws);
-    let base = opts.check_endpoint.clone().or_else(|| inputs.outputs.load_balancer_url.clone());
-    let check = base.as_deref().and_then(HttpCheck::new);
-    let run = colours::Cx { ecs: &cx.ecs, elbv2: &elbv2, inputs, check: check.as_ref(), r: cx.r };
+    let checks = Checks::new(opts.check_endpoint.as_deref(), inputs.outputs, &cx.compiled.model);
+    let run = colours::Cx { ecs: &cx.ecs, elbv2: &elbv2, inputs, checks: &checks, r: cx.r };
     for job in &services.abandoned {
         colours::abandon(&run, job).await?;
     }

@@ -9,9 +9,11 @@ use crate::events::Reporter;
 use crate::image::{self, ImageError, Pending, Target, KNOWN_AFTER_BUILD};
 use crate::model::{Model, ServiceName, Weights};
 use crate::observe::{observe, Observed};
-use crate::plan::{self, ImageAction, ImageStep, Plan, PlannedImages};
+use crate::ops::assets::AssetBucket;
+use crate::plan::{self, ImageAction, ImageStep, Plan, PlannedImages, StackAction, TemplateUpload};
 use crate::rollout::{self, Resume};
 use crate::stack::Compiled;
+use crate::synth::MAX_TEMPLATE_BODY_BYTES;
 use crate::workload::render;
 
 use super::DeployError;
@@ -21,6 +23,8 @@ pub struct Prepared {
     pub plan: Plan,
     /// The template to send: the rendered one, with two-colour weights as deployed.
     pub template_body: String,
+    /// Where it goes when it is too large to send inline: the asset bucket, and its key.
+    pub upload: Option<(AssetBucket, String)>,
     pub observed: Observed,
     pub images: Images,
 }
@@ -40,13 +44,8 @@ pub struct Images {
 /// Read the deployed state (and the registry, for images ecship pushes) and plan against
 /// it. No writes to AWS. With `build`, `build:` images are built first (locally), so the
 /// plan shows their digests; without, they show `(known after build)`.
-pub async fn prepare(
-    aws: &Aws,
-    c: &Compiled,
-    given: &BTreeMap<ServiceName, String>,
-    registry_endpoint: Option<&str>,
-    build: Option<&dyn Reporter>,
-) -> Result<Prepared, DeployError> {
+pub async fn prepare(aws: &Aws, c: &Compiled, opts: &PrepareOptions<'_>, build: Option<&dyn Reporter>) -> Result<Prepared, DeployError> {
+    let (given, registry_endpoint) = (opts.images, opts.registry_endpoint);
     let m = &c.model;
     let mut pending = image::pending(m, given, None)?;
     let built = match build {
@@ -65,12 +64,34 @@ pub async fn prepare(
     let observed = observe(aws, m.stack.as_str(), &plan::families(m)).await?;
     let desired = plan::desire(c, &observed, aws.region(), images)?;
     let template_body = desired.template_body.clone().unwrap_or_else(|| c.template.to_json_compact());
-    Ok(Prepared {
-        plan: plan::build(m, &desired, &observed),
-        template_body,
-        observed,
-        images: Images { given: given.clone(), pending, target, _built: built },
-    })
+    let mut plan = plan::build(m, &desired, &observed);
+    let upload = upload(aws, c, &template_body, opts.asset_bucket).await?;
+    if let Some((bucket, key)) = upload.as_ref().filter(|_| plan.infrastructure.action != StackAction::None) {
+        plan.infrastructure.template = Some(TemplateUpload { bytes: template_body.len(), location: bucket.s3_url(key) });
+    }
+    Ok(Prepared { plan, template_body, upload, observed, images: Images { given: given.clone(), pending, target, _built: built } })
+}
+
+/// What `prepare` reads besides the spec.
+pub struct PrepareOptions<'a> {
+    /// `--image SERVICE=IMAGE`.
+    pub images: &'a BTreeMap<ServiceName, String>,
+    /// `--registry-endpoint`.
+    pub registry_endpoint: Option<&'a str>,
+    /// `--asset-bucket`.
+    pub asset_bucket: Option<&'a str>,
+}
+
+/// Where a template too large to send inline goes, checked before anything is written: a
+/// bucket of another account, or a named one that does not exist, stops the run here.
+async fn upload(aws: &Aws, c: &Compiled, body: &str, flag: Option<&str>) -> Result<Option<(AssetBucket, String)>, DeployError> {
+    if body.len() <= MAX_TEMPLATE_BODY_BYTES {
+        return Ok(None);
+    }
+    let bucket = AssetBucket::resolve(aws, Some(&c.model), flag).await?;
+    bucket.check(aws).await?;
+    let key = AssetBucket::template_key(c.model.stack.as_str(), body);
+    Ok(Some((bucket, key)))
 }
 
 /// The image each pushed service will run (`REPOSITORY@DIGEST`), the push steps (images the

@@ -17,6 +17,24 @@ pub fn dns_label(s: &str, max: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// An S3 bucket name: 3–63 lowercase letters, digits, dots and dashes, starting and ending
+/// with a letter or digit, not shaped like an IP address.
+/// https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+pub fn bucket_name(s: &str) -> Result<(), String> {
+    if !(3..=63).contains(&s.len()) {
+        return Err(format!("it must be 3 to 63 characters long (it is {})", s.len()));
+    }
+    let ok_chars = s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
+    let edges = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    if !ok_chars || !s.starts_with(edges) || !s.ends_with(edges) {
+        return Err("use lowercase letters, digits, dots and dashes, starting and ending with a letter or digit".into());
+    }
+    if s.contains("..") || s.contains(".-") || s.contains("-.") || s.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Err("no two dots or a dot beside a dash in a row, and not an IP address".into());
+    }
+    Ok(())
+}
+
 /// A duration such as `30s`, `5m`, `1h30m`, in whole seconds, within `min..=max`.
 pub fn duration(s: &str, min: Duration, max: Duration) -> Result<Duration, String> {
     let d = humantime::parse_duration(s).map_err(|_| format!("`{s}` is not a duration; write it like 30s, 5m or 1h"))?;

@@ -7,6 +7,8 @@ mod checks;
 mod deploy;
 mod env;
 mod image;
+mod load_balancers;
+mod quotas;
 mod routes;
 mod service;
 
@@ -17,7 +19,7 @@ use ipnet::Ipv4Net;
 use super::diagnostic::{Diagnostic, Diagnostics};
 use super::load::Loaded;
 use super::types::{self, Nat};
-use crate::model::{self, Model, Network, Zone};
+use crate::model::{self, LbName, Model, Network, Zone};
 use checks::secs;
 
 /// The longest deployed stack name (`stack` or `stack-env`): it prefixes ECR repositories,
@@ -77,9 +79,16 @@ impl Ctx<'_> {
         }
         let network = self.network();
         let cluster = self.cluster(&stack);
-        let services = self.services(&network);
-        let load_balancer = self.load_balancer(&network, &services);
+        let mut load_balancers = self.load_balancers(&network);
+        let services = self.services(&network, &load_balancers);
+        // Routes without a declared load balancer get one with every default.
+        if load_balancers.is_empty() && services.values().any(|s| s.load_balancer.is_some()) {
+            let lb = self.load_balancer(&network, LbName::Single, &types::LoadBalancer::default());
+            load_balancers.insert(LbName::Single, lb);
+        }
         let log_retention_days = self.log_retention();
+        let asset_bucket = self.asset_bucket();
+        let quotas = self.quotas(&load_balancers, &services);
         let tags = self.tags();
         let network = network?;
         if services.is_empty() && spec.services.is_empty() {
@@ -91,8 +100,10 @@ impl Ctx<'_> {
             region: spec.region.clone(),
             network,
             cluster,
-            load_balancer,
+            load_balancers,
             log_retention_days,
+            asset_bucket,
+            quotas,
             tags,
             services,
         })
@@ -203,51 +214,6 @@ impl Ctx<'_> {
         model::Cluster { name, container_insights: c.and_then(|c| c.container_insights).unwrap_or(false) }
     }
 
-    fn load_balancer(
-        &mut self,
-        network: &Option<Network>,
-        services: &BTreeMap<model::ServiceName, model::Service>,
-    ) -> Option<model::LoadBalancer> {
-        let declared = self.loaded.spec.load_balancer.clone();
-        let routed = services.values().any(|s| !s.routes.is_empty());
-        if declared.is_none() && !routed {
-            return None;
-        }
-        let lb = declared.unwrap_or(types::LoadBalancer { public: None, http: None, https: None, idle_timeout: None });
-        let public = lb.public.unwrap_or(true);
-        if let Some(Network::Existing { public_subnets, private_subnets, .. }) = network {
-            let (kind, n) = if public { ("public", public_subnets.len()) } else { ("private", private_subnets.len()) };
-            if n < 2 {
-                self.err(
-                    &format!("network.{kind}_subnets"),
-                    format!("{n} {kind} subnet(s): the load balancer needs at least 2, in different zones"),
-                );
-            }
-        }
-        if !public && network.as_ref().is_some_and(|n| !n.has_private_subnets()) {
-            self.err("load_balancer.public", "an internal load balancer needs private subnets")
-                .hint("set network.nat to single or per_az (or list private_subnets for an existing VPC)");
-        }
-        let http_port = self.port("load_balancer.http", lb.http.unwrap_or(80));
-        let https = lb.https.as_ref().map(|h| {
-            let port = self.port("load_balancer.https.port", h.port.unwrap_or(443));
-            if port == http_port {
-                self.err("load_balancer.https.port", format!("HTTPS and HTTP cannot both use port {}", port.get()));
-            }
-            if !checks::acm_arn(&h.certificate) {
-                self.err("load_balancer.https.certificate", "is not an ACM certificate ARN")
-                    .hint("arn:aws:acm:REGION:ACCOUNT:certificate/ID");
-            }
-            let ssl_policy = h.ssl_policy.clone().unwrap_or_else(|| "ELBSecurityPolicy-TLS13-1-2-2021-06".into());
-            if !ssl_policy.starts_with("ELBSecurityPolicy-") {
-                self.err("load_balancer.https.ssl_policy", format!("`{ssl_policy}` is not an ELB security policy name"));
-            }
-            model::Https { port, certificate: h.certificate.clone(), ssl_policy }
-        });
-        let idle_timeout = self.duration("load_balancer.idle_timeout", lb.idle_timeout.as_deref(), 60, 1, 4000);
-        Some(model::LoadBalancer { public, http_port, https, idle_timeout })
-    }
-
     pub fn port(&mut self, path: &str, n: u32) -> model::Port {
         match u16::try_from(n) {
             Ok(p) if p > 0 => model::Port(p),
@@ -266,6 +232,14 @@ impl Ctx<'_> {
                 .hint(format!("the nearest allowed value is {near}"));
         }
         days
+    }
+
+    fn asset_bucket(&mut self) -> Option<String> {
+        let bucket = self.loaded.spec.assets.as_ref()?.bucket.clone()?;
+        if let Err(m) = checks::bucket_name(&bucket) {
+            self.err("assets.bucket", format!("`{bucket}` is not an S3 bucket name: {m}"));
+        }
+        Some(bucket)
     }
 
     fn tags(&mut self) -> BTreeMap<String, String> {

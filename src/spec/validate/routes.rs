@@ -9,11 +9,11 @@
 //! so a new route can move an existing one, which `plan` shows. Routes that must never move
 //! take an explicit priority.
 //!
-//! Priorities 1–98 are kept for test rules: each blue/green service with routes gets two
-//! rules that send requests carrying `X-Ecship-Colour: NAME-blue` (or `NAME-green`) on one
-//! of its route paths to that colour, so the idle colour can be checked before traffic
-//! switches to it.
-//! They come before every route, in pairs placed by a hash of the service's name.
+//! Each blue/green service with routes also gets two test rules, which send requests carrying
+//! `X-Ecship-Colour: NAME-blue` (or `NAME-green`) on one of its route paths to that colour,
+//! so the idle colour can be checked before traffic switches to it. They take the two free
+//! numbers just below the service's first route, so every priority stays the user's to give
+//! and test rules grow with the stack (the rule quota is what bounds them).
 
 use std::collections::BTreeMap;
 
@@ -21,16 +21,11 @@ use sha2::{Digest, Sha256};
 
 use super::checks;
 use super::Ctx;
-use crate::model::{self, ServiceName};
+use crate::model::{self, LbName, ServiceName};
 use crate::spec::types;
 
-/// Rules per load balancer, the default ELB quota (default actions excluded).
-pub const MAX_RULES: usize = 100;
 /// Derived priorities start here; explicit ones below it always win.
 pub const DERIVED_BASE: u32 = 10_000;
-/// The first priority a route may take; the ones below are test rules' (two per service).
-pub const FIRST_ROUTE_PRIORITY: u32 = 100;
-const TEST_RULE_PAIRS: u32 = (FIRST_ROUTE_PRIORITY - 1) / 2;
 /// Paths a test rule can match beside its header (ALB: 5 condition values a rule).
 const MAX_TEST_RULE_PATHS: usize = 4;
 /// Numbers per specificity band; bands run from 10000 (most specific) to 49999.
@@ -56,13 +51,7 @@ impl Ctx<'_> {
             }
             if let Some(pr) = r.priority {
                 if pr == 0 || pr > 50_000 {
-                    self.err(&format!("{p}.priority"), format!("{pr} is out of range: use {FIRST_ROUTE_PRIORITY} to 50000"));
-                } else if pr < FIRST_ROUTE_PRIORITY {
-                    self.err(
-                        &format!("{p}.priority"),
-                        format!("{pr} is kept for ecship's test rules: use {FIRST_ROUTE_PRIORITY} to 50000"),
-                    )
-                    .hint("1 to 99 are the rules that reach a blue/green service's colours directly; any route comes after them");
+                    self.err(&format!("{p}.priority"), format!("{pr} is out of range: use 1 to 50000"));
                 }
             }
             out.push(model::Route { path: r.path.clone(), host: r.host.clone(), priority: r.priority.unwrap_or(0) });
@@ -70,15 +59,20 @@ impl Ctx<'_> {
         out
     }
 
-    /// Fill in derived priorities and report collisions, duplicates and the rule quota.
+    /// Fill in derived priorities and report collisions and duplicates, load balancer by
+    /// load balancer (each listener numbers its own rules).
     pub(super) fn assign_priorities(&mut self, services: &mut BTreeMap<ServiceName, model::Service>) {
+        let lbs: std::collections::BTreeSet<LbName> = services.values().filter_map(|s| s.load_balancer.clone()).collect();
+        for lb in &lbs {
+            self.assign_priorities_on(lb, services);
+        }
+    }
+
+    fn assign_priorities_on(&mut self, lb: &LbName, services: &mut BTreeMap<ServiceName, model::Service>) {
         let mut taken: BTreeMap<u32, String> = BTreeMap::new();
         let mut conditions: BTreeMap<(Option<String>, String), String> = BTreeMap::new();
-        let mut total = 0;
-        for (name, svc) in services.iter() {
-            total += 2 * usize::from(svc.has_test_rules());
+        for (name, svc) in services.iter().filter(|(_, s)| s.load_balancer.as_ref() == Some(lb)) {
             for (i, r) in svc.routes.iter().enumerate() {
-                total += 1;
                 let here = format!("services.{name}.routes[{i}]");
                 if let Some(first) = conditions.insert((r.host.clone(), r.path.clone()), here.clone()) {
                     self.err(
@@ -95,15 +89,10 @@ impl Ctx<'_> {
                 }
             }
         }
-        if total > MAX_RULES {
-            self.err(
-                "services",
-                format!("{total} routes: a load balancer takes at most {MAX_RULES} rules ({} too many)", total - MAX_RULES),
-            );
-        }
         // Derived ones by number, ties settled by each route's full hash (not by names).
         let mut derived: Vec<(u32, [u8; 32], String, usize)> = services
             .iter()
+            .filter(|(_, s)| s.load_balancer.as_ref() == Some(lb))
             .flat_map(|(name, svc)| {
                 svc.routes
                     .iter()
@@ -126,55 +115,62 @@ impl Ctx<'_> {
                 r.priority = priority;
             }
         }
-        self.unreachable_routes(services);
-        self.assign_test_rules(services);
+        self.unreachable_routes(lb, services);
+        self.assign_test_rules(lb, services);
     }
 
-    /// Two test rules per blue/green service with routes, placed like derived priorities:
-    /// by a hash of the name, the next free pair on a collision.
-    fn assign_test_rules(&mut self, services: &mut BTreeMap<ServiceName, model::Service>) {
-        let mut wanted: Vec<([u8; 32], ServiceName)> = services
-            .values()
-            .filter(|s| s.has_test_rules())
-            .map(|s| (Sha256::digest(format!("test|{}", s.name).as_bytes()).into(), s.name.clone()))
-            .collect();
-        wanted.sort();
-        let mut taken = [false; TEST_RULE_PAIRS as usize];
-        for (hash, name) in wanted {
-            let paths: std::collections::BTreeSet<&str> =
-                services.get(&name).map(|s| s.routes.iter().map(|r| r.path.as_str()).collect()).unwrap_or_default();
+    /// Two test rules per blue/green service with routes, just before the service's first
+    /// route (lowest number): the two nearest free numbers below it with no route between
+    /// them and it that could match the service's paths. A test request carries the colour's
+    /// header on one of the service's paths; only rules that could take it before the test
+    /// rule matter, and the first route of the service itself is the only one such a
+    /// request would otherwise reach.
+    fn assign_test_rules(&mut self, lb: &LbName, services: &mut BTreeMap<ServiceName, model::Service>) {
+        let mut taken: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+        for svc in services.values().filter(|s| s.load_balancer.as_ref() == Some(lb)) {
+            for r in &svc.routes {
+                taken.entry(r.priority).or_default().push(r.path.clone());
+            }
+        }
+        let names: Vec<ServiceName> =
+            services.values().filter(|s| s.has_test_rules() && s.load_balancer.as_ref() == Some(lb)).map(|s| s.name.clone()).collect();
+        for name in names {
+            let Some(svc) = services.get(&name) else { continue };
+            let paths: std::collections::BTreeSet<&str> = svc.routes.iter().map(|r| r.path.as_str()).collect();
             if paths.len() > MAX_TEST_RULE_PATHS {
                 self.err(
                     &format!("services.{name}.routes"),
                     format!(
-                        "a blue/green service takes at most {MAX_TEST_RULE_PATHS} route paths ({} here): its test rules match them all, and a rule takes 5 values",
+                        "a blue/green service takes at most {MAX_TEST_RULE_PATHS} route paths ({} here): its test rules match them all, and a rule takes 5 condition values",
                         paths.len()
                     ),
                 )
                 .hint("use fewer, wider path patterns, or strategy: canary");
             }
-            let start = u32::from_be_bytes([hash[0], hash[1], hash[2], hash[3]]) % TEST_RULE_PAIRS;
-            let Some(pair) = (0..TEST_RULE_PAIRS).map(|k| (start + k) % TEST_RULE_PAIRS).find(|p| !taken[*p as usize]) else {
+            let first = svc.routes.iter().map(|r| r.priority).min().unwrap_or(0);
+            let paths: Vec<String> = paths.into_iter().map(str::to_string).collect();
+            let Some(pair) = test_rule_slots(&taken, first, &paths) else {
                 self.err(
-                    &format!("services.{name}.deploy"),
-                    format!(
-                        "more than {TEST_RULE_PAIRS} blue/green services with routes: the load balancer has no room for their test rules"
-                    ),
+                    &format!("services.{name}.routes"),
+                    format!("no room for the two test rules of a blue/green service before priority {first}, its first route"),
                 )
-                .hint("deploy some of them as canary, or split the stack");
+                .hint("give its routes a higher `priority`, leaving two free numbers below them");
                 continue;
             };
-            taken[pair as usize] = true;
+            // Taken by test rules: no path of theirs matters to another service's test requests.
+            taken.entry(pair).or_default();
+            taken.entry(pair + 1).or_default();
             if let Some(svc) = services.get_mut(&name) {
-                svc.test_rules = Some(2 * pair + 1);
+                svc.test_rules = Some(pair);
             }
         }
     }
 
     /// A rule is never reached when an earlier one (lower number) matches all it would.
-    fn unreachable_routes(&mut self, services: &BTreeMap<ServiceName, model::Service>) {
+    fn unreachable_routes(&mut self, lb: &LbName, services: &BTreeMap<ServiceName, model::Service>) {
         let all: Vec<(String, &model::Route)> = services
             .iter()
+            .filter(|(_, s)| s.load_balancer.as_ref() == Some(lb))
             .flat_map(|(n, s)| s.routes.iter().enumerate().map(move |(i, r)| (format!("services.{n}.routes[{i}]"), r)))
             .collect();
         for (here, late) in &all {
@@ -198,6 +194,30 @@ impl Ctx<'_> {
             }
         }
     }
+}
+
+/// The lower of two consecutive free numbers below `first` for a service's test rules, the
+/// nearest to it such that no route numbered between them and `first` could match one of
+/// `paths` (their literal starts are compatible), or `None`.
+fn test_rule_slots(taken: &BTreeMap<u32, Vec<String>>, first: u32, paths: &[String]) -> Option<u32> {
+    let literal = |p: &str| p.split(['*', '?']).next().unwrap_or("").to_string();
+    let overlaps = |other: &str| {
+        let o = literal(other);
+        paths.iter().map(|p| literal(p)).any(|l| l.starts_with(&o) || o.starts_with(&l))
+    };
+    let mut low = first.checked_sub(2)?;
+    while low >= 1 {
+        let free = !taken.contains_key(&low) && !taken.contains_key(&(low + 1));
+        if free {
+            return Some(low);
+        }
+        // A route in the way that could match the service's paths: nothing below it works.
+        if taken.get(&(low + 1)).is_some_and(|ps| ps.iter().any(|p| overlaps(p))) {
+            return None;
+        }
+        low -= 1;
+    }
+    None
 }
 
 /// How literal a route is: characters before the first wildcard, and a host condition.
@@ -230,6 +250,25 @@ mod tests {
 
     fn route(path: &str, host: Option<&str>) -> model::Route {
         model::Route { path: path.into(), host: host.map(Into::into), priority: 0 }
+    }
+
+    #[test]
+    fn test_rules_take_the_nearest_free_pair_with_nothing_in_the_way() {
+        let taken =
+            |list: &[(u32, &str)]| -> BTreeMap<u32, Vec<String>> { list.iter().map(|(p, path)| (*p, vec![path.to_string()])).collect() };
+        let api = ["/api/*".to_string()];
+        let cases = [
+            ("nothing near", taken(&[]), 100, Some(98)),
+            ("another path just below", taken(&[(99, "/shop*")]), 100, Some(97)),
+            ("a rule that could match in the way", taken(&[(99, "/api/v2*")]), 100, None),
+            ("a catch-all in the way", taken(&[(99, "/*")]), 100, None),
+            ("another service's test rule just below", [(99, vec![])].into_iter().collect(), 100, Some(97)),
+            ("first route at 3", taken(&[]), 3, Some(1)),
+            ("first route at 2: no room", taken(&[]), 2, None),
+        ];
+        for (what, taken, first, expected) in cases {
+            assert_eq!(test_rule_slots(&taken, first, &api), expected, "{what}");
+        }
     }
 
     #[test]

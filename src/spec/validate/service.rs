@@ -5,11 +5,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::checks;
 use super::Ctx;
-use crate::model::{self, fargate, Network, ServiceName, SubnetKind};
+use crate::model::{self, fargate, LbName, Network, ServiceName, SubnetKind};
 use crate::spec::types::{self, SubnetKind as Subnets};
 
 impl Ctx<'_> {
-    pub(super) fn services(&mut self, network: &Option<Network>) -> BTreeMap<ServiceName, model::Service> {
+    pub(super) fn services(
+        &mut self,
+        network: &Option<Network>,
+        lbs: &BTreeMap<LbName, model::LoadBalancer>,
+    ) -> BTreeMap<ServiceName, model::Service> {
         let spec = self.loaded.spec.clone();
         let names: BTreeSet<&str> = spec.services.keys().map(String::as_str).collect();
         let mut logical: BTreeMap<String, &str> = BTreeMap::new();
@@ -25,7 +29,8 @@ impl Ctx<'_> {
                 self.err(&path, format!("services `{other}` and `{name}` map to the same CloudFormation id `{}`", svc_name.logical()))
                     .hint("rename one of them");
             }
-            let svc = self.service(&path, svc_name.clone(), raw, network, &names);
+            let mut svc = self.service(&path, svc_name.clone(), raw, network, &names);
+            svc.load_balancer = self.service_load_balancer(&path, raw, lbs);
             out.insert(svc_name, svc);
         }
         self.assign_priorities(&mut out);
@@ -78,6 +83,7 @@ impl Ctx<'_> {
             secrets,
             health_check,
             routes,
+            load_balancer: None,
             subnets,
             drain,
             permissions,

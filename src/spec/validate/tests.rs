@@ -204,12 +204,11 @@ fn routes() {
     expect(&BASE.replace("\"/*\"", &format!("\"/{}\"", "a".repeat(130))), "services.web.routes[0].path", "allows 128");
     expect(&BASE.replace("\"/*\"", "\"/a b\""), "services.web.routes[0].path", "does not allow");
     expect(&BASE.replace("{ path: \"/*\" }", "{ path: \"/*\", host: \"bad_host\" }"), "services.web.routes[0].host", "may hold only");
-    expect(&BASE.replace("{ path: \"/*\" }", "{ path: \"/*\", priority: 0 }"), "services.web.routes[0].priority", "use 100 to 50000");
-    expect(
-        &BASE.replace("{ path: \"/*\" }", "{ path: \"/*\", priority: 7 }"),
-        "services.web.routes[0].priority",
-        "kept for ecship's test rules",
-    );
+    expect(&BASE.replace("{ path: \"/*\" }", "{ path: \"/*\", priority: 0 }"), "services.web.routes[0].priority", "use 1 to 50000");
+    let first = BASE
+        .replace("{ path: \"/*\" }", "{ path: \"/*\", priority: 1 }")
+        .replace("count: 2\n", "count: 2\n    deploy: { strategy: blue_green }\n");
+    expect(&first, "services.web.routes", "no room for the two test rules of a blue/green service before priority 1");
     expect(&BASE.replace("stack: demo", "stack: ecship-lock"), "stack", "is kept");
     let many = BASE
         .replace("{ path: \"/*\" }", "{ path: /a }, { path: /b }, { path: /c }, { path: /d }, { path: /e }")
@@ -221,7 +220,11 @@ fn routes() {
     let dup = format!("{}  api:\n    image: nginx:1.27\n    port: 80\n    count: 2\n    routes: [ {{ path: \"/*\" }} ]\n", BASE);
     expect(&dup, "services.web.routes[0].path", "already routed");
     let many: String = (0..101).map(|i| format!("{{ path: \"/r{i}\" }}, ")).collect();
-    expect(&BASE.replace("{ path: \"/*\" }", &many), "services", "at most 100 rules");
+    expect(
+        &BASE.replace("{ path: \"/*\" }", &many),
+        "load_balancer",
+        "the load balancer has 101 listener rules: the quota is 100 rules per application load balancer (1 over)",
+    );
 }
 
 #[test]
@@ -537,4 +540,69 @@ fn duplicate_keys_are_refused() {
     let yaml = format!("{BASE}  web:\n    image: nginx:1.27\n");
     let err = check(&yaml, None).expect_err("duplicate");
     assert!(err.problems[0].message.contains("duplicate entry with key \"web\""), "{err}");
+}
+
+/// `n` services `s0`… each with one route, on `lb:` when given.
+fn many(n: usize, lb: Option<&str>, head: &str) -> String {
+    let mut spec = format!("stack: big\n{head}services:\n");
+    for i in 0..n {
+        spec.push_str(&format!("  s{i}:\n    image: nginx:1.27\n    port: 80\n    routes: [ {{ path: \"/s{i}/*\" }} ]\n"));
+        if let Some(lb) = lb {
+            spec.push_str(&format!("    load_balancer: {lb}\n"));
+        }
+    }
+    spec
+}
+
+#[test]
+fn quotas_are_checked_per_load_balancer_and_raised_ones_declared() {
+    expect(&many(101, None, ""), "load_balancer", "101 listener rules: the quota is 100 rules per application load balancer (1 over)");
+    let err = check(&many(101, None, ""), None).expect_err("over");
+    let hint = err.problems.iter().find_map(|p| p.hint.clone()).unwrap_or_default();
+    assert!(hint.contains("`quotas: { rules_per_load_balancer: N }`") && hint.contains("`load_balancers:`"), "{hint}");
+    // Raised in the account and declared: fine.
+    check(&many(150, None, "quotas: { rules_per_load_balancer: 200, target_groups_per_load_balancer: 200 }\n"), None).expect("valid");
+    // Target groups count two per two-colour service.
+    let bg = many(60, None, "quotas: { rules_per_load_balancer: 200 }\n")
+        .replace("    port: 80\n", "    port: 80\n    count: 2\n    deploy: { strategy: canary }\n");
+    expect(&bg, "load_balancer", "has 120 target groups (two for each canary or blue/green service): the quota is 100");
+    // Two balancers: each has its own quota.
+    let split = format!(
+        "{}{}",
+        many(80, Some("a"), "load_balancers: { a: { public: true }, b: { public: true, http: 8080 } }\n"),
+        many(80, Some("b"), "").replace("stack: big\nservices:\n", "").replace("  s", "  t").replace("/s", "/t")
+    );
+    check(&split, None).expect("80 rules on each of two balancers");
+    expect(&many(1, None, "quotas: { listeners_per_load_balancer: 0 }\n"), "quotas.listeners_per_load_balancer", "leaves room for nothing");
+}
+
+#[test]
+fn services_name_their_load_balancer_when_there_are_several() {
+    let two = "load_balancers: { public: { public: true }, admin: { public: false } }\n";
+    expect(&many(1, None, two), "services.s0", "routes need a load balancer, and this spec has 2");
+    expect(&many(1, Some("pubilc"), two), "services.s0.load_balancer", "no load balancer named `pubilc`");
+    let m = check(&many(2, Some("admin"), two), None).expect("valid");
+    assert!(m.services.values().all(|s| s.load_balancer == Some(crate::model::LbName::Named("admin".into()))));
+    assert_eq!(m.load_balancers.len(), 2);
+    // One named balancer is the default.
+    let one = check(&many(1, None, "load_balancers: { edge: { public: true } }\n"), None).expect("valid");
+    assert_eq!(one.services.values().next().and_then(|s| s.load_balancer.clone()), Some(crate::model::LbName::Named("edge".into())));
+    expect(&many(1, None, "load_balancer: { public: true }\nload_balancers: { edge: {} }\n"), "load_balancers", "not both");
+    expect(&many(1, Some("edge"), "load_balancer: { public: true }\n"), "services.s0.load_balancer", "declares one `load_balancer`");
+    // The same path on two balancers is no clash: each listener has its own rules.
+    let same = format!(
+        "{}{}",
+        many(1, Some("public"), two),
+        "  t0:\n    image: nginx:1.27\n    port: 80\n    routes: [ { path: \"/s0/*\" } ]\n    load_balancer: admin\n"
+    );
+    check(&same, None).expect("valid");
+}
+
+#[test]
+fn test_rules_sit_just_before_their_service_s_first_route() {
+    let yaml = BASE
+        .replace("count: 2\n", "count: 2\n    deploy: { strategy: blue_green }\n")
+        .replace("{ path: \"/*\" }", "{ path: \"/*\", priority: 7 }");
+    let m = check(&yaml, None).expect("any priority is the user's to give");
+    assert_eq!(m.services.values().next().and_then(|s| s.test_rules), Some(5), "5 and 6, just before 7");
 }
