@@ -159,6 +159,10 @@ pub struct DeployArgs {
     /// state changed since.
     #[arg(long, value_name = "PLAN.json")]
     pub plan: Option<PathBuf>,
+    /// How many services are registered, created or updated at once (1–64). Throttling is
+    /// retried; a lower number is gentler on a busy account.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64), value_name = "N")]
+    pub parallel: u16,
 }
 
 #[derive(Debug, Args)]
@@ -243,6 +247,10 @@ pub struct RenderArgs {
     /// Write to FILE instead of standard output.
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Write the root template and each nested stack's (a stack too large for one) to DIR,
+    /// as `root.json`, `Services1.json`, … (or `.yaml`).
+    #[arg(long, value_name = "DIR")]
+    pub stacks_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,13 +1,17 @@
-//! Deployed state as plain data: the stack, its template, the stack's ECS services, the task
-//! definitions they run, each family's latest revision, and the traffic weights of the
-//! listener rules of two-colour services. Reads only, batched and concurrent; decides nothing.
+//! Deployed state as plain data: the stack, its template (and its nested stacks'), the
+//! stack's ECS services, the task definitions they run, each family's latest revision, and
+//! the traffic weights of the listener rules of two-colour services. Reads only, batched and
+//! concurrent, and only what a plan needs (a task definition whose content a service's tag
+//! vouches for is not read); decides nothing.
 //! `Observed` answers questions about what it holds (where a two-colour service's traffic
 //! goes, what each colour runs) without calling AWS again.
 
 use std::collections::BTreeMap;
 
 use futures_util::future::join_all;
+use futures_util::{stream, StreamExt};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::aws::cloudformation::{StackInfo, Stacks};
 use crate::aws::ecs::Ecs;
@@ -15,14 +19,19 @@ use crate::aws::elbv2::Elbv2;
 use crate::aws::{Aws, AwsError};
 use crate::model::{ByColour, Colour, Model, Service, ServiceName, Weights};
 use crate::rollout::{ColourState, TwoColours};
+use crate::spec::validate::Pins;
+use crate::synth::ids::ServiceIds;
+use crate::synth::nesting::{Placement, Slot, EXPORT_PREFIX};
 use crate::workload::outputs::StackOutputs;
-use crate::workload::{Registered, ServiceState, ServiceStatus};
+use crate::workload::{revision_name, Registered, ServiceState, ServiceStatus, TaskDef};
 
 #[derive(Debug, Clone, Default)]
 pub struct Observed {
     pub stack: Option<StackInfo>,
     /// The deployed template, parsed.
     pub template: Option<Value>,
+    /// Its nested stacks' templates, by logical id (`Services1` …).
+    pub nested: BTreeMap<String, Value>,
     /// The stack's ECS services (ACTIVE or DRAINING), by name.
     pub services: BTreeMap<String, ServiceState>,
     /// The task definition each service runs, by service name.
@@ -34,50 +43,188 @@ pub struct Observed {
     pub weights: BTreeMap<String, Vec<(String, i32)>>,
 }
 
-pub async fn observe(aws: &Aws, stack: &str, families: &[String]) -> Result<Observed, AwsError> {
+/// The stack, its nested stacks and templates, its ECS services and the traffic of its
+/// two-colour services. Task definitions are read by `revisions`, once it is known which.
+pub async fn observe(aws: &Aws, stack: &str) -> Result<Observed, AwsError> {
     let stacks = Stacks::new(aws);
-    let ecs = Ecs::new(aws);
-    let Some(info) = stacks.describe(stack).await? else {
+    let Some(mut info) = stacks.describe(stack).await? else {
         return Ok(Observed::default());
     };
     let body = stacks.template(stack).await?;
     let template = body.as_deref().and_then(|b| serde_json::from_str(b).ok());
+    let nested = nested(&stacks, &mut info).await?;
     let services: BTreeMap<String, ServiceState> = match info.outputs.get("ClusterName") {
-        Some(cluster) => ecs.stack_services(cluster, stack).await?.into_iter().map(|s| (s.name.clone(), s)).collect(),
+        Some(cluster) => Ecs::new(aws).stack_services(cluster, stack).await?.into_iter().map(|s| (s.name.clone(), s)).collect(),
         None => BTreeMap::new(),
     };
-    let latest = join_all(families.iter().map(|f| ecs.task_definition(f))).await;
     // Rules of two-colour services (two target groups): where their traffic goes.
     let rules: Vec<String> = StackOutputs::parse(stack, &info.outputs)
         .map(|o| o.services().filter(|s| s.target_groups.len() == 2).flat_map(|s| s.rules.clone()).collect())
         .unwrap_or_default();
     let weights = if rules.is_empty() { BTreeMap::new() } else { Elbv2::new(aws).rule_weights(&rules).await?.into_iter().collect() };
-    let mut out =
-        Observed { stack: Some(info), template, services: BTreeMap::new(), running: BTreeMap::new(), latest: BTreeMap::new(), weights };
-    for (family, r) in families.iter().zip(latest) {
+    Ok(Observed { stack: Some(info), template, nested, services, running: BTreeMap::new(), latest: BTreeMap::new(), weights })
+}
+
+/// A task definition a plan compares: the family's, as the ECS service that runs it should
+/// run it.
+pub struct Wanted<'a> {
+    pub family: &'a str,
+    /// The ECS service (the live colour's, for a two-colour service).
+    pub service: &'a str,
+    pub task_def: &'a TaskDef,
+}
+
+/// Read the task definitions a plan compares, only as far as needed. A service whose
+/// `ecship:task-definition` tag says it runs a revision of exactly the wanted content needs
+/// no read: that revision is what it runs and its family's latest as far as the plan is
+/// concerned. Others get their family's latest revision read, and the revision they run
+/// when it is another, `parallel` reads at a time. With `before` (what an earlier read of
+/// the same run found), a service that still runs the same revision with the same tags
+/// keeps what was read then.
+pub async fn revisions(
+    aws: &Aws,
+    observed: &mut Observed,
+    wanted: &[Wanted<'_>],
+    parallel: usize,
+    before: Option<&Observed>,
+) -> Result<(), AwsError> {
+    let ecs = Ecs::new(aws);
+    let mut unknown: Vec<&str> = Vec::new();
+    for w in wanted {
+        let running = observed.services.get(w.service).filter(|s| runs_tagged(s, w.task_def));
+        if let Some(s) = running {
+            let known = Registered { arn: s.task_definition.clone(), task_def: w.task_def.clone(), tags: BTreeMap::new() };
+            observed.latest.insert(w.family.to_string(), known.clone());
+            observed.running.insert(w.service.to_string(), known);
+            continue;
+        }
+        let same = |b: &Observed| -> Option<(Registered, Registered)> {
+            let (now, then) = (observed.services.get(w.service)?, b.services.get(w.service)?);
+            let unchanged = now.task_definition == then.task_definition && now.tags == then.tags;
+            unchanged.then(|| Some((b.latest.get(w.family)?.clone(), b.running.get(w.service)?.clone())))?
+        };
+        match before.and_then(same) {
+            Some((latest, running)) => {
+                observed.latest.insert(w.family.to_string(), latest);
+                observed.running.insert(w.service.to_string(), running);
+            }
+            None => unknown.push(w.family),
+        }
+    }
+    let latest: Vec<Result<Option<Registered>, AwsError>> =
+        stream::iter(unknown.iter().map(|f| ecs.task_definition(f))).buffered(parallel.max(1)).collect().await;
+    for (family, r) in unknown.iter().zip(latest) {
         if let Some(r) = r? {
-            out.latest.insert(family.clone(), r);
+            observed.latest.insert((*family).to_string(), r);
         }
     }
     // A service runs its family's latest revision unless a deploy is half done or was rolled
     // back: only those are read again.
-    let others: Vec<&ServiceState> = services.values().filter(|s| !out.latest.values().any(|l| l.arn == s.task_definition)).collect();
-    let running = join_all(others.iter().map(|s| ecs.task_definition(&s.task_definition))).await;
-    for (s, r) in others.iter().zip(running) {
+    let others: Vec<(String, String)> = observed
+        .services
+        .values()
+        .filter(|s| !observed.running.contains_key(&s.name))
+        .map(|s| (s.name.clone(), s.task_definition.clone()))
+        .collect();
+    let mut read: Vec<(String, String)> = Vec::new();
+    for (name, arn) in others {
+        match observed.latest.values().find(|l| l.arn == arn) {
+            Some(l) => {
+                let l = l.clone();
+                observed.running.insert(name, l);
+            }
+            None => read.push((name, arn)),
+        }
+    }
+    let running: Vec<Result<Option<Registered>, AwsError>> =
+        stream::iter(read.iter().map(|(_, arn)| ecs.task_definition(arn))).buffered(parallel.max(1)).collect().await;
+    for ((name, _), r) in read.into_iter().zip(running) {
         if let Some(r) = r? {
-            out.running.insert(s.name.clone(), r);
+            observed.running.insert(name, r);
         }
     }
-    for s in services.values() {
-        if let Some(l) = out.latest.values().find(|l| l.arn == s.task_definition) {
-            out.running.insert(s.name.clone(), l.clone());
+    Ok(())
+}
+
+/// The tag that says which revision a service was last put on by ecship, and the hash of
+/// that revision's content: `FAMILY:REVISION HASH`.
+pub const TASK_DEFINITION_TAG: &str = "ecship:task-definition";
+
+/// The tag's value for a service put on `arn`, whose content is `td`.
+pub fn task_definition_tag(arn: &str, td: &TaskDef) -> String {
+    format!("{} {}", revision_name(arn), content_hash(td))
+}
+
+/// The first 16 hex digits of the sha256 of a task definition's content.
+pub fn content_hash(td: &TaskDef) -> String {
+    let digest = Sha256::digest(serde_json::to_string(td).unwrap_or_default().as_bytes());
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether a service's tag says it runs a revision of exactly `td`'s content.
+fn runs_tagged(s: &ServiceState, td: &TaskDef) -> bool {
+    s.tags.get(TASK_DEFINITION_TAG).is_some_and(|tag| {
+        tag.split_once(' ').is_some_and(|(revision, hash)| revision == revision_name(&s.task_definition) && hash == content_hash(td))
+    })
+}
+
+/// The root's nested stacks and their templates; their outputs join the root's, as if the
+/// stack were one.
+async fn nested(stacks: &Stacks, root: &mut StackInfo) -> Result<BTreeMap<String, Value>, AwsError> {
+    let nested = stacks.nested_stacks(&root.name).await?;
+    root.merge_outputs(&nested, EXPORT_PREFIX);
+    let bodies = join_all(nested.iter().map(|n| stacks.template(&n.id))).await;
+    let mut out = BTreeMap::new();
+    for (n, body) in nested.iter().zip(bodies) {
+        if let Some(t) = body?.and_then(|b| serde_json::from_str(&b).ok()) {
+            out.insert(n.logical_id.clone(), t);
         }
     }
-    out.services = services;
     Ok(out)
 }
 
 impl Observed {
+    /// The deployed priority of each route of `m` whose rule is deployed with the same path
+    /// and host (a route moved to another index, or changed, has none).
+    pub fn route_priorities(&self, m: &Model) -> Pins {
+        let templates: Vec<&Value> = self.template.iter().chain(self.nested.values()).collect();
+        let mut out = Pins::new();
+        for svc in m.services.values() {
+            let ids = ServiceIds::new(&svc.name.logical());
+            for (i, route) in svc.routes.iter().enumerate() {
+                let id = ids.rule(i);
+                let Some(rule) = templates.iter().find_map(|t| t["Resources"].get(&id)) else { continue };
+                let props = &rule["Properties"];
+                let condition = |field: &str, config: &str| -> Option<String> {
+                    let c = props["Conditions"].as_array()?.iter().find(|c| c["Field"] == field)?;
+                    c[config]["Values"].get(0)?.as_str().map(str::to_string)
+                };
+                let same = condition("path-pattern", "PathPatternConfig").as_deref() == Some(route.path.as_str())
+                    && condition("host-header", "HostHeaderConfig") == route.host;
+                let priority = props["Priority"].as_u64().and_then(|p| u32::try_from(p).ok());
+                if let (true, Some(p)) = (same, priority) {
+                    out.insert((svc.name.clone(), i), p);
+                }
+            }
+        }
+        out
+    }
+
+    /// Where each service of `m` lives as deployed: in the nested stack whose template holds
+    /// its task role, else in the root.
+    pub fn placement(&self, m: &Model) -> Placement {
+        let mut out = Placement::new();
+        for name in m.services.keys() {
+            let role = ServiceIds::new(&name.logical()).task_role();
+            let nested = self.nested.iter().find(|(_, t)| t["Resources"].get(&role).is_some()).and_then(|(k, _)| Slot::of_logical_id(k));
+            let root = self.template.as_ref().is_some_and(|t| t["Resources"].get(&role).is_some());
+            if let Some(slot) = nested.or(root.then_some(Slot::Root)) {
+                out.insert(name.clone(), slot);
+            }
+        }
+        out
+    }
+
     /// Where the traffic of each two-colour service of `m` goes now, read from the first of
     /// its rules (ecship moves them all together); all on blue before the first deploy.
     pub fn traffic(&self, m: &Model) -> BTreeMap<ServiceName, Weights> {

@@ -4,14 +4,19 @@ use std::path::Path;
 
 use crate::model::Model;
 use crate::spec::{self, Diagnostic, Diagnostics, LoadError, LoadOptions, Loaded};
+use crate::synth::nesting::{self, Placement, Stacks};
 use crate::synth::{self, Limit, Template};
 
 pub struct Compiled {
     pub loaded: Loaded,
     pub model: Model,
+    /// Everything the spec renders to, as one template.
     pub template: Template,
-    /// CloudFormation limits the template breaks. `validate` and `deploy` refuse them;
-    /// `render` shows the template anyway and warns.
+    /// The same as a new stack deploys it: one stack, or a root and nested stacks when it is
+    /// too large for one (`synth::nesting`).
+    pub fresh: Stacks,
+    /// CloudFormation limits a template of `fresh` breaks. `validate` and `deploy` refuse
+    /// them; `render` shows the template anyway and warns.
     pub limits: Vec<Limit>,
 }
 
@@ -21,7 +26,10 @@ impl Compiled {
         let problems = self
             .limits
             .iter()
-            .map(|l| Diagnostic::new("", l.message()).hint("split the stack into smaller ones, or use fewer routes and services per stack"))
+            .map(|l| {
+                Diagnostic::new("", l.message())
+                    .hint("a root stack keeps every service's security group: split the services over two specs (stacks), or use fewer routes and services per stack")
+            })
             .collect();
         Diagnostics::new(&self.loaded.file, problems)
     }
@@ -51,8 +59,19 @@ fn compile_loaded(loaded: Loaded) -> Result<Compiled, LoadError> {
             .collect();
         return Err(LoadError::Invalid(Diagnostics::new(&loaded.file, problems)));
     }
-    let limits = synth::check_limits(&template);
-    Ok(Compiled { loaded, model, template, limits })
+    let placement = nesting::place(&model, &template, &Placement::new());
+    let fresh = nesting::split(&model, &template, &placement, &|name, _| placeholder_url(&model, name));
+    let mut limits = synth::check_limits(&fresh.root, "the template");
+    for (name, t) in &fresh.nested {
+        limits.extend(synth::check_limits(t, &format!("nested stack {name}")));
+    }
+    Ok(Compiled { loaded, model, template, fresh, limits })
+}
+
+/// Where a nested template of a stack not yet deployed goes: the asset bucket is known only
+/// once AWS is asked, so `render` shows this.
+pub fn placeholder_url(model: &Model, nested: &str) -> String {
+    format!("https://ecship-assets-ACCOUNT-REGION.s3.amazonaws.com/stacks/{}/templates/{nested}.json", model.stack)
 }
 
 /// What checking one environment a spec declares found.

@@ -95,7 +95,10 @@ async fn a_stack_waiting_for_review_is_refused_with_what_to_do() {
         .send()
         .await
         .expect("CreateChangeSet");
-    let err = Stacks::new(&Aws::new(config.clone())).apply("infra", TemplateSource::Body(&body), &BTreeMap::new(), &mut |_| {}).await.expect_err("refused");
+    let err = Stacks::new(&Aws::new(config.clone()))
+        .apply("infra", TemplateSource::Body(&body), &BTreeMap::new(), &mut |_| {})
+        .await
+        .expect_err("refused");
     assert!(matches!(err, AwsError::StackInReview { .. }), "{err:?}");
     assert!(err.to_string().contains("delete-stack --stack-name infra"), "{err}");
 }

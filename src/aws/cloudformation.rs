@@ -16,6 +16,9 @@ use aws_sdk_cloudformation::Client;
 
 use super::{classify, AwsError};
 
+/// The resource type of a nested stack.
+pub const NESTED_STACK: &str = "AWS::CloudFormation::Stack";
+
 /// A deployed stack as plain data.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StackInfo {
@@ -29,16 +32,39 @@ impl StackInfo {
     fn in_progress(&self) -> bool {
         self.status.ends_with("_IN_PROGRESS")
     }
+
+    /// Take in the outputs of its nested stacks (`skip`: a prefix of outputs meant only for
+    /// the root), so what the services need reads as from one stack.
+    pub fn merge_outputs(&mut self, nested: &[NestedStack], skip: &str) {
+        for n in nested {
+            for (k, v) in n.info.outputs.iter().filter(|(k, _)| !k.starts_with(skip)) {
+                self.outputs.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// A nested stack: its logical id in the root, and its state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NestedStack {
+    pub logical_id: String,
+    /// Its stack id, which names it in every call.
+    pub id: String,
+    pub info: StackInfo,
 }
 
 /// One line of a stack's event stream.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StackEvent {
     pub id: String,
+    /// The resource's logical id; `Services1/SvcWebTargetGroup` for one of a nested stack.
     pub logical_id: String,
+    pub physical_id: String,
     pub resource_type: String,
     pub status: String,
     pub reason: Option<String>,
+    /// When, in seconds since the epoch.
+    pub at: f64,
 }
 
 /// A template to create or update a stack from: sent inline, or read by CloudFormation from
@@ -88,6 +114,57 @@ impl Stacks {
             outputs: s.outputs().iter().filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string()))).collect(),
             tags: s.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))).collect(),
         }))
+    }
+
+    /// The nested stacks of a stack that exist, described (concurrently).
+    pub async fn nested_stacks(&self, name: &str) -> Result<Vec<NestedStack>, AwsError> {
+        let ids = self.nested(name).await?;
+        let described = futures_util::future::join_all(ids.iter().map(|(_, id)| self.describe(id))).await;
+        let mut out = Vec::new();
+        for ((logical_id, id), info) in ids.into_iter().zip(described) {
+            if let Some(info) = info? {
+                out.push(NestedStack { logical_id, id, info });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Stacks whose name starts with `prefix` and that are not deleted (a nested stack is
+    /// named `ROOT-LOGICALID-SUFFIX`), with their status.
+    pub async fn named_like(&self, prefix: &str) -> Result<Vec<(String, String)>, AwsError> {
+        let mut out = Vec::new();
+        let mut pages = self.client.list_stacks().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify("ListStacks", e))?;
+            for s in page.stack_summaries() {
+                let status = s.stack_status().map(|st| st.as_str()).unwrap_or("");
+                if s.stack_name().is_some_and(|n| n.starts_with(prefix)) && status != StackStatus::DeleteComplete.as_str() {
+                    out.push((s.stack_name().unwrap_or("").to_string(), status.to_string()));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The nested stacks of a stack: (logical id, stack id), from its resources.
+    pub async fn nested(&self, name: &str) -> Result<Vec<(String, String)>, AwsError> {
+        let mut out = Vec::new();
+        let mut pages = self.client.list_stack_resources().stack_name(name).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(p) => p,
+                Err(e) if missing(&e) => return Ok(Vec::new()),
+                Err(e) => return Err(classify(&format!("ListStackResources {name}"), e)),
+            };
+            for r in page.stack_resource_summaries() {
+                if r.resource_type() == Some(NESTED_STACK) {
+                    if let (Some(logical), Some(physical)) = (r.logical_resource_id(), r.physical_resource_id()) {
+                        out.push((logical.to_string(), physical.to_string()));
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The deployed template body, or `None` when the stack does not exist.
@@ -248,17 +325,24 @@ impl Stacks {
         let started = Instant::now();
         let mut delay = Duration::from_millis(500);
         let mut all = Vec::new();
+        let mut nested = Nested::default();
         loop {
             let status = self.describe(name).await?.map(|s| s.status);
             // Events after the status, so none written before the final status is missed.
-            let fresh = self.events_since(name, since.as_deref()).await?;
-            for e in &fresh {
-                on_event(e);
-            }
+            let fresh = self.events_since(name, since.as_deref(), None).await?;
             if let Some(last) = fresh.last() {
                 since = Some(last.id.clone());
             }
+            nested.discover(&fresh);
+            let inner = self.nested_events(&mut nested).await?;
+            // One story, in the order it happened, root and nested stacks together.
+            let start = all.len();
             all.extend(fresh);
+            all.extend(inner);
+            all[start..].sort_by(|a, b| a.at.total_cmp(&b.at));
+            for e in &all[start..] {
+                on_event(e);
+            }
             match status {
                 Some(s) if s.ends_with("_IN_PROGRESS") => {}
                 Some(s) => return Ok((s, all)),
@@ -272,6 +356,25 @@ impl Stacks {
         }
     }
 
+    /// New events of the nested stacks being followed, named with their stack.
+    async fn nested_events(&self, nested: &mut Nested) -> Result<Vec<StackEvent>, AwsError> {
+        let mut out = Vec::new();
+        for (id, followed) in &mut nested.stacks {
+            let fresh = self.events_since(id, followed.since.as_deref(), Some(followed.after)).await?;
+            if let Some(last) = fresh.last() {
+                followed.since = Some(last.id.clone());
+            }
+            // The nested stack's own status lines are the root's to tell.
+            out.extend(
+                fresh
+                    .into_iter()
+                    .filter(|e| e.resource_type != NESTED_STACK)
+                    .map(|e| StackEvent { logical_id: format!("{}/{}", followed.logical_id, e.logical_id), ..e }),
+            );
+        }
+        Ok(out)
+    }
+
     /// The id of the stack's newest event, if it has any.
     async fn newest_event(&self, name: &str) -> Result<Option<String>, AwsError> {
         match self.client.describe_stack_events().stack_name(name).send().await {
@@ -283,7 +386,7 @@ impl Stacks {
 
     /// Events newer than the event `since` (all of them without it), oldest first. The API
     /// lists newest first, so paging stops at `since` instead of reading the whole history.
-    async fn events_since(&self, name: &str, since: Option<&str>) -> Result<Vec<StackEvent>, AwsError> {
+    async fn events_since(&self, name: &str, since: Option<&str>, after: Option<f64>) -> Result<Vec<StackEvent>, AwsError> {
         let mut pages = self.client.describe_stack_events().stack_name(name).into_paginator().send();
         let mut out = Vec::new();
         'pages: while let Some(page) = pages.next().await {
@@ -293,15 +396,18 @@ impl Stacks {
                 Err(e) => return Err(classify(&format!("DescribeStackEvents {name}"), e)),
             };
             for e in page.stack_events() {
-                if since.is_some() && e.event_id() == since {
+                let at = e.timestamp().map_or(0.0, |t| t.as_secs_f64());
+                if (since.is_some() && e.event_id() == since) || after.is_some_and(|a| at < a) {
                     break 'pages;
                 }
                 out.push(StackEvent {
                     id: e.event_id().unwrap_or("").to_string(),
                     logical_id: e.logical_resource_id().unwrap_or("").to_string(),
+                    physical_id: e.physical_resource_id().unwrap_or("").to_string(),
                     resource_type: e.resource_type().unwrap_or("").to_string(),
                     status: e.resource_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
                     reason: e.resource_status_reason().map(str::to_string),
+                    at,
                 });
             }
         }
@@ -310,16 +416,48 @@ impl Stacks {
     }
 }
 
+/// Nested stacks whose events a wait passes on with the root's: found by the root's events
+/// about them, followed from then on.
+#[derive(Default)]
+struct Nested {
+    /// By stack id.
+    stacks: BTreeMap<String, Followed>,
+}
+
+struct Followed {
+    logical_id: String,
+    since: Option<String>,
+    /// Events older than the root's first word about the nested stack in this operation
+    /// belong to earlier ones.
+    after: f64,
+}
+
+impl Nested {
+    fn discover(&mut self, root_events: &[StackEvent]) {
+        for e in root_events.iter().filter(|e| e.resource_type == NESTED_STACK && !e.physical_id.is_empty()) {
+            self.stacks.entry(e.physical_id.clone()).or_insert_with(|| Followed {
+                logical_id: e.logical_id.clone(),
+                since: None,
+                after: e.at - 1.0,
+            });
+        }
+    }
+}
+
 /// A ValidationError saying the stack does not exist.
 fn missing<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
     e.code() == Some("ValidationError") && e.message().is_some_and(|m| m.contains("does not exist"))
 }
 
-/// The failed resources of one operation and their reasons, one per line.
+/// The failed resources of one operation and their reasons, one per line: the causes (a
+/// resource, in a nested stack named `Nested/Resource`) before the nested stacks that failed
+/// because of them.
 fn failures(events: &[StackEvent]) -> String {
-    events
-        .iter()
-        .filter(|e| e.status.ends_with("_FAILED"))
+    let failed = events.iter().filter(|e| e.status.ends_with("_FAILED"));
+    let (stacks, causes): (Vec<&StackEvent>, Vec<&StackEvent>) = failed.partition(|e| e.resource_type == NESTED_STACK);
+    causes
+        .into_iter()
+        .chain(stacks)
         .map(|e| format!("\n  {} ({}): {}: {}", e.logical_id, e.resource_type, e.status, e.reason.as_deref().unwrap_or("")))
         .collect()
 }

@@ -69,7 +69,8 @@ impl Ecs {
     /// Every ACTIVE or DRAINING service in the cluster whose `ecship:stack` tag is `stack`.
     pub async fn stack_services(&self, cluster: &str, stack: &str) -> Result<Vec<ServiceState>, AwsError> {
         let mut arns = Vec::new();
-        let mut pages = self.client.list_services().cluster(cluster).into_paginator().send();
+        // 100 a page (the default is 10).
+        let mut pages = self.client.list_services().cluster(cluster).max_results(100).into_paginator().send();
         while let Some(page) = pages.next().await {
             match page {
                 Ok(p) => arns.extend(p.service_arns().iter().cloned()),
@@ -186,7 +187,8 @@ impl Ecs {
         Ok(())
     }
 
-    pub async fn update_service(&self, s: &ServiceConfig, task_definition: &str) -> Result<(), AwsError> {
+    /// Update a service to `task_definition` and the settings; returns its ARN.
+    pub async fn update_service(&self, s: &ServiceConfig, task_definition: &str) -> Result<String, AwsError> {
         let action = format!("UpdateService {}", s.name);
         let mut req = self
             .client
@@ -206,7 +208,19 @@ impl Ecs {
             // Leaving the setting out keeps it; turning it off takes an explicit `enabled: false`.
             None => req.service_connect_configuration(ServiceConnectConfiguration::builder().enabled(false).build()),
         };
-        req.send().await.map_err(|e| classify(&action, e))?;
+        let out = req.send().await.map_err(|e| classify(&action, e))?;
+        Ok(out.service().and_then(|s| s.service_arn()).unwrap_or_default().to_string())
+    }
+
+    /// Set one tag of a service (by ARN).
+    pub async fn tag_service(&self, arn: &str, key: &str, value: &str) -> Result<(), AwsError> {
+        self.client
+            .tag_resource()
+            .resource_arn(arn)
+            .tags(Tag::builder().key(key).value(value).build())
+            .send()
+            .await
+            .map_err(|e| classify(&format!("TagResource {arn}"), e))?;
         Ok(())
     }
 

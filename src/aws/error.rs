@@ -20,7 +20,7 @@ pub enum AwsError {
     StackInReview { stack: String },
     #[error("stack {stack} is in {status} and cannot be updated: {hint}")]
     StackStuck { stack: String, status: String, hint: &'static str },
-    #[error("stack {stack} ended in {status}{failures}")]
+    #[error("stack {stack} ended in {status}{}{failures}", after_failure(status))]
     StackFailed { stack: String, status: String, failures: String },
     #[error("AWS denied {action}: {message} — the caller's IAM policy needs this permission")]
     AccessDenied { action: String, message: String },
@@ -76,4 +76,15 @@ fn error_chain(err: &dyn std::error::Error) -> String {
         source = s.source();
     }
     parts.join(": ")
+}
+
+/// What a stack's final status after a failed operation means for the user.
+fn after_failure(status: &str) -> &'static str {
+    match status {
+        "UPDATE_ROLLBACK_COMPLETE" => " (rolled back: the stack is as it was before this change)",
+        "ROLLBACK_COMPLETE" => " (rolled back: nothing was created; run `ecship destroy`, then deploy again)",
+        "UPDATE_ROLLBACK_FAILED" => " (the rollback failed: continue it in the CloudFormation console with ContinueUpdateRollback)",
+        "DELETE_FAILED" => " (run `ecship destroy` again to finish deleting it)",
+        _ => "",
+    }
 }

@@ -52,7 +52,11 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
         }
         confirmed = true;
     }
-    let opts = DeployOptions { remove_services: confirmed, check_endpoint: global.check_endpoint.map(str::to_string) };
+    let opts = DeployOptions {
+        remove_services: confirmed,
+        check_endpoint: global.check_endpoint.map(str::to_string),
+        parallel: usize::from(args.parallel),
+    };
     let reporter = progress::reporter(report.json());
     let result = runtime.block_on(deploy::run(&aws, &compiled, &prepared, &opts, reporter.as_ref()));
     drop(reporter);
@@ -99,8 +103,7 @@ fn summary(done: &Deployed, compiled: &Compiled, report: &mut Report) -> anyhow:
     for image in done.images.iter().filter(|i| i.result != crate::events::ImageResult::Present) {
         report.line(&super::push::summary(image))?;
     }
-    let services: Vec<String> = done.services.iter().map(|s| format!("{} {} ({})", s.service, s.action, s.task_definition)).collect();
-    report.line(&format!("deployed {stack}: infrastructure {}; {}", done.infrastructure, services.join(", ")))?;
+    report.line(&format!("deployed {stack}: infrastructure {}; {}", done.infrastructure, services_line(done)))?;
     if !done.removed.is_empty() {
         report.line(&format!("removed: {}", done.removed.join(", ")))?;
     }
@@ -137,6 +140,19 @@ fn continue_or_roll_back(
             Ok(Some(exit::ERROR))
         }
     }
+}
+
+/// Each service with what happened to it — or, for more than a screenful, how many of each.
+fn services_line(done: &Deployed) -> String {
+    if done.services.len() <= 12 {
+        return done.services.iter().map(|s| format!("{} {} ({})", s.service, s.action, s.task_definition)).collect::<Vec<_>>().join(", ");
+    }
+    let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for s in &done.services {
+        *counts.entry(s.action.to_string()).or_default() += 1;
+    }
+    let parts: Vec<String> = counts.iter().map(|(action, n)| format!("{n} {action}")).collect();
+    format!("{} services: {} (`--output json` lists each)", done.services.len(), parts.join(", "))
 }
 
 /// What `deploy` says after rolling back the rollouts an earlier run left half-way (and

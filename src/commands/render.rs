@@ -1,8 +1,10 @@
-//! `ecship render FILE`: the CloudFormation template of a stack, as JSON or YAML.
+//! `ecship render FILE`: the CloudFormation template of a stack, as JSON or YAML — the root
+//! and each nested stack's when it is too large for one.
 
 use crate::cli::{RenderArgs, TemplateFormat};
 use crate::exit;
 use crate::report::Report;
+use crate::synth::Template;
 
 pub fn run(args: &RenderArgs, env: Option<&str>, report: &mut Report) -> anyhow::Result<u8> {
     let compiled = match super::compile_or_report(&args.file, env, report)? {
@@ -12,10 +14,26 @@ pub fn run(args: &RenderArgs, env: Option<&str>, report: &mut Report) -> anyhow:
     for limit in &compiled.limits {
         report.warn(&format!("{}; `ecship deploy` will refuse this template", limit.message()))?;
     }
-    let text = match args.format {
-        TemplateFormat::Json => compiled.template.to_json(),
-        TemplateFormat::Yaml => compiled.template.to_yaml(),
+    let text = |t: &Template| match args.format {
+        TemplateFormat::Json => t.to_json(),
+        TemplateFormat::Yaml => t.to_yaml(),
     };
-    report.document(&text, args.out.as_deref())?;
+    let stacks = &compiled.fresh;
+    if let Some(dir) = &args.stacks_dir {
+        std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+        let ext = if args.format == TemplateFormat::Json { "json" } else { "yaml" };
+        report.document(&text(&stacks.root), Some(&dir.join(format!("root.{ext}"))))?;
+        for (name, t) in &stacks.nested {
+            report.document(&text(t), Some(&dir.join(format!("{name}.{ext}"))))?;
+        }
+        return Ok(exit::OK);
+    }
+    if !stacks.nested.is_empty() {
+        report.warn(&format!(
+            "this is the root stack; the services' resources are in {} nested stacks (CloudFormation takes 500 resources a stack): --stacks-dir DIR writes them all",
+            stacks.nested.len()
+        ))?;
+    }
+    report.document(&text(&stacks.root), args.out.as_deref())?;
     Ok(exit::OK)
 }

@@ -49,6 +49,7 @@ fn valid(args: &SpecArgs, compiled: &Compiled, environments: &[EnvironmentCheck]
             "services": m.services.keys().collect::<Vec<_>>(),
             "resources": resources,
             "template_bytes": bytes,
+            "nested_stacks": compiled.fresh.nested.len(),
         }))?;
         return Ok(exit::OK);
     }
@@ -56,13 +57,19 @@ fn valid(args: &SpecArgs, compiled: &Compiled, environments: &[EnvironmentCheck]
         0 => String::new(),
         n => format!("; environment{} {} valid too", plural(n), names.join(", ")),
     };
+    let size = match compiled.fresh.nested.len() {
+        0 if bytes > MAX_TEMPLATE_BODY_BYTES => {
+            format!("{bytes} template bytes (uploaded to the asset bucket: over the 51,200 sent inline)")
+        }
+        0 => format!("{bytes} template bytes (sent inline)"),
+        n => format!("a root stack and {n} nested stack{} (templates uploaded to the asset bucket: over 400 resources)", plural(n)),
+    };
     report.line(&format!(
-        "ok: {} is valid — stack {}, {} service{}, {resources} resources, {bytes} template bytes ({}){also}",
+        "ok: {} is valid — stack {}, {} service{}, {resources} resources, {size}{also}",
         args.file.display(),
         m.stack,
         m.services.len(),
         plural(m.services.len()),
-        if bytes > MAX_TEMPLATE_BODY_BYTES { "uploaded to the asset bucket: over the 51,200 sent inline" } else { "sent inline" },
     ))?;
     for e in environments.iter().filter(|e| !e.unset_vars.is_empty()) {
         report.warn(&format!(

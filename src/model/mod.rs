@@ -377,6 +377,10 @@ pub struct Route {
     pub host: Option<String>,
     /// Resolved: the spec's, or one derived from the path's specificity.
     pub priority: u32,
+    /// Whether `priority` was derived (the spec gave none): a deployed stack keeps it
+    /// where it is (`spec::validate::keep_deployed`).
+    #[serde(skip)]
+    pub derived: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

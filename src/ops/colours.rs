@@ -16,6 +16,7 @@ use crate::aws::AwsError;
 use crate::events::{Event, Reporter};
 use crate::human::plural;
 use crate::model::{ByColour, Check, Colour, LbName, Model, Service, Strategy, Weights, COLOUR_HEADER};
+use crate::observe::TASK_DEFINITION_TAG;
 use crate::rollout::{self, Gates, Observation, Outcome, Step, Verdict};
 use crate::workload::outputs::StackOutputs;
 use crate::workload::render::{self, Inputs};
@@ -68,6 +69,8 @@ pub struct Job<'a> {
     /// Switch all traffic at once once the new colour is healthy (a rollback), whatever the
     /// service's strategy.
     pub at_once: bool,
+    /// The tag the new colour's service gets with the revision (`observe::TASK_DEFINITION_TAG`).
+    pub tag: Option<String>,
 }
 
 impl Job<'_> {
@@ -164,7 +167,7 @@ pub async fn run(cx: &Cx<'_>, job: &Job<'_>) -> Result<Outcome, DeployError> {
             ),
         });
         let config = colour(cx, svc, job.new_colour(), step.tasks)?;
-        new_colour.put(cx.ecs, &config, &job.task_definition).await?;
+        new_colour.put(cx.ecs, config.clone(), &job.task_definition, job.tag.as_deref()).await?;
         if let StepEnd::Failed { reason, stopped } = watch_step(cx, job, &routing, step, &config).await? {
             roll_back(cx, job, &routing).await?;
             return Ok(Outcome::Failed { reason, rolled_back: true, stopped });
@@ -185,11 +188,17 @@ struct NewColour {
 }
 
 impl NewColour {
-    async fn put(&mut self, ecs: &Ecs, config: &ServiceConfig, task_definition: &str) -> Result<(), AwsError> {
+    async fn put(&mut self, ecs: &Ecs, mut config: ServiceConfig, task_definition: &str, tag: Option<&str>) -> Result<(), AwsError> {
         if !self.exists {
-            ecs.create_service(config, task_definition).await?;
+            if let Some(tag) = tag {
+                config.tags.insert(TASK_DEFINITION_TAG.into(), tag.to_string());
+            }
+            ecs.create_service(&config, task_definition).await?;
         } else if !self.current {
-            ecs.update_service(config, task_definition).await?;
+            let arn = ecs.update_service(&config, task_definition).await?;
+            if let Some(tag) = tag {
+                ecs.tag_service(&arn, TASK_DEFINITION_TAG, tag).await?;
+            }
         } else {
             ecs.scale(&config.cluster, &config.name, config.desired_count).await?;
         }

@@ -219,8 +219,12 @@ async fn empty_repositories(ecr: &Ecr, repositories: &[String], r: &dyn Reporter
 pub async fn leftovers(aws: &Aws, stack: &str, cluster: Option<&str>, opts: &DestroyOptions) -> Result<Vec<Leftover>, AwsError> {
     let ecs = Ecs::new(aws);
     let mut out = Vec::new();
-    if let Some(s) = Stacks::new(aws).describe(stack).await? {
+    let stacks = Stacks::new(aws);
+    if let Some(s) = stacks.describe(stack).await? {
         out.push(Leftover { kind: "stack", name: format!("{} ({})", s.name, s.status) });
+    }
+    for (name, status) in stacks.named_like(&format!("{stack}-Services")).await? {
+        out.push(Leftover { kind: "nested stack", name: format!("{name} ({status})") });
     }
     if let Some(cluster) = cluster {
         for s in ecs.stack_services(cluster, stack).await? {

@@ -6,7 +6,9 @@
 //! over, so a killed run never blocks the next for long.
 //!
 //! `acquire_unchanged` takes it for a run planned from deployed state, and makes sure that
-//! state did not move in between; `release` lets it go at the end of every run.
+//! state did not move in between (reading again the stacks and services, and the task
+//! definitions of services that changed since the plan read them); `release` lets it go at
+//! the end of every run.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -15,7 +17,7 @@ use crate::aws::ecr::Ecr;
 use crate::aws::{Aws, AwsError};
 use crate::events::{Event, Reporter};
 use crate::model::Model;
-use crate::observe::observe;
+use crate::observe::{observe, revisions, Observed, Wanted};
 use crate::plan;
 
 const HOLDER: &str = "ecship:lock-holder";
@@ -57,10 +59,13 @@ pub fn name(stack: &str) -> String {
 
 /// Take the stack's lock for a run planned from deployed state whose fingerprint is `state`,
 /// and make sure nothing changed in between (another run may have finished there).
-pub async fn acquire_unchanged(aws: &Aws, m: &Model, state: &str) -> Result<Lock, LockError> {
+pub async fn acquire_unchanged(aws: &Aws, m: &Model, state: &str, wanted: &[Wanted<'_>], planned: &Observed) -> Result<Lock, LockError> {
     let stack = m.stack.as_str();
     let lock = acquire(aws, stack).await?;
-    let now = observe(aws, stack, &plan::families(m)).await;
+    let now = match observe(aws, stack).await {
+        Ok(mut o) => revisions(aws, &mut o, wanted, 16, Some(planned)).await.map(|()| o),
+        Err(e) => Err(e),
+    };
     match now {
         Ok(o) if plan::state_fingerprint(&o) == state => Ok(lock),
         other => {

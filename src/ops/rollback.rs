@@ -20,7 +20,6 @@ use crate::aws::Aws;
 use crate::events::{Event, Reporter};
 use crate::model::{Colour, Service, ServiceName, Weights};
 use crate::observe::{observe, Observed};
-use crate::plan;
 use crate::rollout::{self, Outcome};
 use crate::stack::Compiled;
 use crate::workload::outputs::StackOutputs;
@@ -80,7 +79,7 @@ pub async fn rollback(
 ) -> Result<Vec<RolledBack>, DeployError> {
     let m = &c.model;
     let stack = m.stack.as_str();
-    let observed = observe(aws, stack, &plan::families(m)).await?;
+    let observed = observe(aws, stack).await?;
     let info = observed.stack.as_ref().ok_or_else(|| DeployError::NotDeployed { stack: stack.to_string() })?;
     let outputs = StackOutputs::parse(stack, &info.outputs)?;
     let images = BTreeMap::new();
@@ -112,7 +111,7 @@ fn running(observed: &Observed, name: &str) -> Option<String> {
 
 /// All traffic to the colour that is not `current`, which runs `task_definition`.
 fn switch_job(svc: &Service, current: Colour, task_definition: String) -> Job<'_> {
-    Job { svc, task_definition, old: current, new_current: true, from_weight: 0, new_exists: true, at_once: true }
+    Job { svc, task_definition, old: current, new_current: true, from_weight: 0, new_exists: true, at_once: true, tag: None }
 }
 
 fn traffic(svc: &Service, from: &str, to: &str) -> RolledBack {

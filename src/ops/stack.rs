@@ -7,6 +7,7 @@ use crate::aws::cloudformation::{Applied, StackEvent, StackInfo, Stacks, Templat
 use crate::aws::{Aws, AwsError};
 use crate::events::{Event, Reporter, StackResult};
 use crate::model::Model;
+use crate::synth::nesting::EXPORT_PREFIX;
 use crate::workload::STACK_TAG;
 
 /// Create or update `model`'s stack from `template` (tagged with the spec's tags, the
@@ -31,9 +32,13 @@ pub async fn apply(
     })
 }
 
-/// The stack as it is now, which must exist (it was just created or updated).
+/// The stack as it is now, which must exist (it was just created or updated), with its
+/// nested stacks' outputs taken in (the services' outputs of a stack too large for one).
 pub async fn describe(aws: &Aws, stack: &str) -> Result<StackInfo, AwsError> {
-    Stacks::new(aws).describe(stack).await?.ok_or_else(|| AwsError::Other(format!("stack {stack} vanished after deploying it")))
+    let stacks = Stacks::new(aws);
+    let mut info = stacks.describe(stack).await?.ok_or_else(|| AwsError::Other(format!("stack {stack} vanished after deploying it")))?;
+    info.merge_outputs(&stacks.nested_stacks(stack).await?, EXPORT_PREFIX);
+    Ok(info)
 }
 
 /// Delete the stack and wait for it, streaming its events.

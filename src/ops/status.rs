@@ -9,6 +9,7 @@ use crate::aws::cloudformation::Stacks;
 use crate::aws::ecs::Ecs;
 use crate::aws::elbv2::Elbv2;
 use crate::aws::{Aws, AwsError};
+use crate::synth::nesting::EXPORT_PREFIX;
 use crate::workload::outputs::StackOutputs;
 use crate::workload::revision_name;
 
@@ -45,9 +46,11 @@ pub struct ServiceStatus {
 const EVENTS: usize = 3;
 
 pub async fn status(aws: &Aws, stack: &str) -> Result<Status, AwsError> {
-    let Some(info) = Stacks::new(aws).describe(stack).await? else {
+    let stacks = Stacks::new(aws);
+    let Some(mut info) = stacks.describe(stack).await? else {
         return Ok(Status { stack: stack.to_string(), status: None, load_balancer_url: None, outputs: BTreeMap::new(), services: vec![] });
     };
+    info.merge_outputs(&stacks.nested_stacks(stack).await?, EXPORT_PREFIX);
     let ecs = Ecs::new(aws);
     let services = match info.outputs.get("ClusterName") {
         Some(cluster) => ecs.stack_services(cluster, stack).await?,

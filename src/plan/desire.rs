@@ -11,6 +11,7 @@ use super::ImageStep;
 use crate::model::{ServiceName, Weights};
 use crate::observe::Observed;
 use crate::stack::Compiled;
+use crate::synth::nesting::{self, Stacks};
 use crate::workload::outputs::StackOutputs;
 use crate::workload::render::{self, Inputs, RenderError};
 use crate::workload::{ServiceConfig, TaskDef};
@@ -31,11 +32,14 @@ pub struct PlannedImages {
 
 /// What the spec asks for, rendered against the outputs known so far.
 pub struct Desired {
-    /// The template, with two-colour rules' weights as deployed (ecship moves them, not
-    /// CloudFormation).
+    /// The stacks to deploy: one, or a root and nested ones, with services where deployed
+    /// ones are and two-colour rules' weights as deployed (ecship moves them, not
+    /// CloudFormation). Nested stacks' URLs are placeholders until the templates' place in
+    /// the asset bucket is known (`Stacks::locate`).
+    pub stacks: Stacks,
+    /// The root template, and each nested stack's, as compared with the deployed ones.
     pub template: Value,
-    /// The template body to send when it differs from the compiled one (weights moved).
-    pub template_body: Option<String>,
+    pub nested: BTreeMap<String, Value>,
     /// The compiled template, before the deployed weights are put in: the spec's part.
     pub spec_template: Value,
     /// Where each two-colour service's traffic is now.
@@ -69,11 +73,16 @@ pub fn desire(c: &Compiled, observed: &Observed, region: &str, images: PlannedIm
     }
     let spec_template = serde_json::to_value(&c.template).unwrap_or(Value::Null);
     let moved = traffic.values().any(|w| *w != Weights::default());
-    let (template, template_body) = if moved {
-        let weighted = crate::synth::synth_with_traffic(m, &traffic);
-        (serde_json::to_value(&weighted).unwrap_or(Value::Null), Some(weighted.to_json_compact()))
-    } else {
-        (spec_template.clone(), None)
+    // Routes keep the priorities they are deployed with: a new route never moves another.
+    let kept = crate::spec::validate::keep_deployed(m, &observed.route_priorities(m));
+    let flat = match &kept {
+        Some(kept) => crate::synth::synth_with_traffic(kept, &traffic),
+        None if moved => crate::synth::synth_with_traffic(m, &traffic),
+        None => c.template.clone(),
     };
-    Ok(Desired { template, template_body, spec_template, traffic, services, images })
+    let placement = nesting::place(m, &flat, &observed.placement(m));
+    let stacks = nesting::split(m, &flat, &placement, &|name, _| crate::stack::placeholder_url(m, name));
+    let template = serde_json::to_value(&stacks.root).unwrap_or(Value::Null);
+    let nested = stacks.nested.iter().map(|(k, t)| (k.clone(), serde_json::to_value(t).unwrap_or(Value::Null))).collect();
+    Ok(Desired { stacks, template, nested, spec_template, traffic, services, images })
 }

@@ -11,6 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::synth::nesting::NESTED_TYPE as NESTED_STACK;
+
 /// What happens to a resource, most severe first (the order plans list them in).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -24,6 +26,9 @@ pub enum Action {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResourceChange {
+    /// The nested stack it is in (`Services1` …); absent for the root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<String>,
     pub logical_id: String,
     pub resource_type: String,
     pub action: Action,
@@ -64,6 +69,7 @@ const REPLACED_BY: &[(&str, &[&str])] = &[
     ("AWS::ElasticLoadBalancingV2::ListenerRule", &["ListenerArn"]),
     ("AWS::IAM::Role", &["Path", "RoleName"]),
     ("AWS::ECR::Repository", &["RepositoryName"]),
+    ("AWS::CloudFormation::Stack", &[]),
 ];
 
 /// Resource changes from `deployed` (a template, or `None` for a new stack) to `desired`,
@@ -84,6 +90,7 @@ pub fn diff(deployed: Option<&Value>, desired: &Value, weighted: &BTreeSet<Strin
         let kind = |r: &Value| r.get("Type").and_then(Value::as_str).unwrap_or("").to_string();
         let change = match (b, a) {
             (None, Some(a)) => Some(ResourceChange {
+                stack: None,
                 logical_id: id.clone(),
                 resource_type: kind(a),
                 action: Action::Create,
@@ -91,6 +98,7 @@ pub fn diff(deployed: Option<&Value>, desired: &Value, weighted: &BTreeSet<Strin
                 properties: vec![],
             }),
             (Some(b), None) => Some(ResourceChange {
+                stack: None,
                 logical_id: id.clone(),
                 resource_type: kind(b),
                 action: Action::Delete,
@@ -112,6 +120,7 @@ fn modified(id: &str, b: &Value, a: &Value, weighted: bool) -> Option<ResourceCh
     let kind = a.get("Type").and_then(Value::as_str).unwrap_or("").to_string();
     if b.get("Type") != a.get("Type") {
         return Some(ResourceChange {
+            stack: None,
             logical_id: id.to_string(),
             resource_type: kind,
             action: Action::Replace,
@@ -125,6 +134,10 @@ fn modified(id: &str, b: &Value, a: &Value, weighted: bool) -> Option<ResourceCh
     walk("", &props(b), &props(a), &mut properties);
     if weighted {
         properties.retain(|p| !is_forward_weight(&p.path));
+    }
+    // A nested stack's template moves with its content, which its own diff shows.
+    if kind == NESTED_STACK {
+        properties.retain(|p| p.path != "TemplateURL");
     }
     // Resource attributes (DependsOn, DeletionPolicy…) change nothing in AWS but are part of the update.
     for attr in ["DependsOn", "DeletionPolicy", "UpdateReplacePolicy", "Condition", "Metadata"] {
@@ -143,7 +156,14 @@ fn modified(id: &str, b: &Value, a: &Value, weighted: bool) -> Option<ResourceCh
     let action = if replaced_by.is_empty() { Action::Update } else { Action::Replace };
     // Nothing left: the difference was only the order of a keyed list (tags), which
     // CloudFormation does not see, or a rule's weights.
-    (!properties.is_empty()).then(|| ResourceChange { logical_id: id.to_string(), resource_type: kind, action, replaced_by, properties })
+    (!properties.is_empty()).then(|| ResourceChange {
+        stack: None,
+        logical_id: id.to_string(),
+        resource_type: kind,
+        action,
+        replaced_by,
+        properties,
+    })
 }
 
 /// `Actions[0].ForwardConfig.TargetGroups[1].Weight`: the weight of one target group of a

@@ -75,14 +75,18 @@ pub struct InfraPlan {
     pub changes: Vec<ResourceChange>,
     /// The stack's outputs change (with or without resource changes).
     pub outputs_changed: bool,
-    /// Where the template goes when it is too large to send inline (absent: inline).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub template: Option<TemplateUpload>,
+    /// Templates uploaded to the asset bucket first: a root too large to send inline, and
+    /// nested stacks' (none: the root is sent inline, and there are no nested stacks).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<TemplateUpload>,
 }
 
 /// A template uploaded to the asset bucket before the stack step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TemplateUpload {
+    /// The nested stack it is for (`Services1` …); absent for the root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<String>,
     pub bytes: usize,
     /// `s3://BUCKET/KEY`.
     pub location: String,
@@ -170,13 +174,22 @@ fn infrastructure(m: &Model, desired: &Desired, observed: &Observed) -> InfraPla
             (0..s.routes.len()).map(move |i| ids.rule(i))
         })
         .collect();
-    let (changes, outputs_changed) = infra::diff(observed.template.as_ref(), &desired.template, &weighted);
+    let (mut changes, mut outputs_changed) = infra::diff(observed.template.as_ref(), &desired.template, &weighted);
+    // Each nested stack's resources, property by property, named with their stack.
+    let none = serde_json::json!({});
+    let nested: BTreeSet<&String> = desired.nested.keys().chain(observed.nested.keys()).collect();
+    for name in nested {
+        let (more, outputs) = infra::diff(observed.nested.get(name), desired.nested.get(name).unwrap_or(&none), &weighted);
+        outputs_changed |= outputs && desired.nested.contains_key(name);
+        changes.extend(more.into_iter().map(|c| infra::ResourceChange { stack: Some(name.clone()), ..c }));
+    }
+    changes.sort_by(|x, y| (x.action, &x.stack, &x.logical_id).cmp(&(y.action, &y.stack, &y.logical_id)));
     let action = match (&observed.stack, changes.is_empty() && !outputs_changed) {
         (None, _) => StackAction::Create,
         (Some(_), true) => StackAction::None,
         (Some(_), false) => StackAction::Update,
     };
-    InfraPlan { action, changes, outputs_changed, template: None }
+    InfraPlan { action, changes, outputs_changed, templates: Vec::new() }
 }
 
 /// ECS services of the stack that no service of the spec runs as.

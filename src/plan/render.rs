@@ -87,7 +87,15 @@ fn resource_line(c: &ResourceChange) -> String {
         Action::Update => "update in place".into(),
         Action::Create => "add".into(),
     };
-    format!("{} {} ({}): {what}", symbol(c.action), c.logical_id, c.resource_type)
+    format!("{} {} ({}): {what}", symbol(c.action), id(c), c.resource_type)
+}
+
+/// `SvcWebTargetGroup`, or `Services2/SvcWebTargetGroup` in a nested stack.
+fn id(c: &ResourceChange) -> String {
+    match &c.stack {
+        None => c.logical_id.clone(),
+        Some(s) => format!("{s}/{}", c.logical_id),
+    }
 }
 
 fn field_line(f: &FieldChange) -> String {
@@ -119,7 +127,7 @@ pub fn text(p: &Plan) -> String {
     if p.infrastructure.changes.is_empty() && !p.infrastructure.outputs_changed {
         let _ = writeln!(out, "  no changes");
     }
-    if let Some(t) = &p.infrastructure.template {
+    for t in &p.infrastructure.templates {
         let _ = writeln!(out, "  {}", upload_line(t));
     }
     for c in &p.infrastructure.changes {
@@ -188,8 +196,11 @@ pub fn markdown(p: &Plan) -> String {
         let _ = writeln!(out);
     }
     let _ = writeln!(out, "#### Infrastructure\n");
-    if let Some(t) = &p.infrastructure.template {
-        let _ = writeln!(out, "{}\n", md_escape(&upload_line(t)));
+    for t in &p.infrastructure.templates {
+        let _ = writeln!(out, "- {}", md_escape(&upload_line(t)));
+    }
+    if !p.infrastructure.templates.is_empty() {
+        let _ = writeln!(out);
     }
     if p.infrastructure.changes.is_empty() && !p.infrastructure.outputs_changed {
         let _ = writeln!(out, "No changes.\n");
@@ -203,8 +214,7 @@ pub fn markdown(p: &Plan) -> String {
                 Action::Create => "add".into(),
             };
             let props: Vec<String> = c.properties.iter().map(|p| format!("`{}`", md_escape(&p.path))).collect();
-            let _ =
-                writeln!(out, "| `{}` | `{}` | `{}` | {impact} | {} |", symbol(c.action), c.logical_id, c.resource_type, props.join(" "));
+            let _ = writeln!(out, "| `{}` | `{}` | `{}` | {impact} | {} |", symbol(c.action), id(c), c.resource_type, props.join(" "));
         }
         if p.infrastructure.outputs_changed {
             let _ = writeln!(out, "| `~` | outputs | | update | |");
@@ -246,9 +256,13 @@ pub fn markdown(p: &Plan) -> String {
     out
 }
 
-/// `template: 84.1 KiB, uploaded to s3://… first (CloudFormation takes 51,200 bytes inline)`.
+/// `template: 84.1 KiB, uploaded to s3://… first (CloudFormation takes 51,200 bytes inline)`,
+/// or `nested stack Services1: …` for a nested one.
 fn upload_line(t: &TemplateUpload) -> String {
-    format!("template: {}, uploaded to {} first (CloudFormation takes 51,200 bytes inline)", kib(t.bytes as u64), t.location)
+    match &t.stack {
+        None => format!("template: {}, uploaded to {} first (CloudFormation takes 51,200 bytes inline)", kib(t.bytes as u64), t.location),
+        Some(s) => format!("nested stack {s}: template {}, uploaded to {} first", kib(t.bytes as u64), t.location),
+    }
 }
 
 /// `push oci ./dist/like to REPO:TAG (sha256:…, 3 blobs, 12.0 MiB)` or `build ./like, then

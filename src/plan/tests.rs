@@ -83,12 +83,26 @@ fn resolve(v: &Value) -> String {
 
 /// The state a finished deploy of `c` leaves.
 fn deployed(c: &Compiled) -> Observed {
-    let template = serde_json::to_value(&c.template).expect("template");
+    deployed_as(c, serde_json::to_value(&c.template).expect("template"), BTreeMap::new())
+}
+
+/// A deploy of `c` as a new stack makes it: a root and nested stacks past 400 resources.
+fn deployed_fresh(c: &Compiled) -> Observed {
+    let desired = desire(c, &Observed::default(), REGION, PlannedImages::default()).expect("renders");
+    deployed_as(c, desired.template, desired.nested)
+}
+
+/// `c` deployed as the root template `root` and the nested templates `nested`; outputs are
+/// read from the flat template (nested stacks' outputs join the root's, as `observe` merges
+/// them).
+fn deployed_as(c: &Compiled, root: Value, nested: BTreeMap<String, Value>) -> Observed {
+    let flat = serde_json::to_value(&c.template).expect("template");
     let outputs: BTreeMap<String, String> =
-        template["Outputs"].as_object().expect("outputs").iter().map(|(k, o)| (k.clone(), resolve(&o["Value"]))).collect();
+        flat["Outputs"].as_object().expect("outputs").iter().map(|(k, o)| (k.clone(), resolve(&o["Value"]))).collect();
     let mut observed = Observed {
         stack: Some(StackInfo { name: c.model.stack.to_string(), status: "CREATE_COMPLETE".into(), outputs, tags: BTreeMap::new() }),
-        template: Some(template),
+        template: Some(root),
+        nested,
         ..Observed::default()
     };
     let desired = desire(c, &observed, REGION, PlannedImages::default()).expect("renders");
@@ -420,6 +434,106 @@ fn a_new_service_adds_its_resources_and_nothing_else_changes() {
     assert!(p.infrastructure.outputs_changed, "the new service's output");
     let services: Vec<(&str, ServiceAction)> = p.services.iter().map(|s| (s.service.as_str(), s.action)).collect();
     assert_eq!(services, [("cron", ServiceAction::Create)]);
+}
+
+/// A spec of `n` routed services `s000`…, like the scale tests'.
+fn platform(n: usize) -> String {
+    let mut spec = String::from("stack: big\nregion: us-east-1\nload_balancer: { public: true, http: 80 }\n");
+    spec.push_str("quotas: { rules_per_load_balancer: 200, target_groups_per_load_balancer: 200 }\nservices:\n");
+    for i in 0..n {
+        spec.push_str(&format!(
+            "  s{i:03}:\n    image: registry.example/big/s{i:03}:v1\n    port: 8080\n    routes: [ {{ path: \"/s{i:03}/*\" }} ]\n"
+        ));
+    }
+    spec
+}
+
+#[test]
+fn a_stack_split_into_nested_stacks_plans_no_changes_and_names_a_change_with_its_stack() {
+    let base = compile(&platform(120), None);
+    let observed = deployed_fresh(&base);
+    assert!(!observed.nested.is_empty(), "120 services are more than one stack");
+    let p = plan_of(&base, &observed);
+    assert_eq!(resources(&p), [], "unchanged");
+    assert_eq!(p.infrastructure.action, StackAction::None);
+
+    let edited = compile(&platform(120).replace("\"/s119/*\"", "\"/s119/v2/*\""), None);
+    let p = plan_of(&edited, &observed);
+    let changes: Vec<(Option<&str>, &str, Action)> =
+        p.infrastructure.changes.iter().map(|c| (c.stack.as_deref(), c.logical_id.as_str(), c.action)).collect();
+    let slot = observed.placement(&base.model).get(&crate::model::ServiceName::new_unchecked("s119")).copied();
+    let stack = slot.and_then(crate::synth::nesting::Slot::logical_id);
+    assert!(stack.is_some(), "s119 lives in a nested stack");
+    assert_eq!(changes, [(stack.as_deref(), "SvcS119Rule1", Action::Update)]);
+    assert_eq!(p.infrastructure.action, StackAction::Update);
+}
+
+#[test]
+fn a_one_stack_deploy_that_grows_past_four_hundred_resources_moves_nothing() {
+    let small = compile(&platform(40), None);
+    let observed = deployed_fresh(&small);
+    assert!(observed.nested.is_empty(), "40 services are one stack");
+    let grown = compile(&platform(120), None);
+    let p = plan_of(&grown, &observed);
+    let touched: Vec<&str> =
+        p.infrastructure.changes.iter().filter(|c| c.action != Action::Create).map(|c| c.logical_id.as_str()).collect();
+    assert_eq!(touched, Vec::<&str>::new(), "no deployed resource is updated, replaced or deleted");
+    let placement = nesting_of(&grown, &observed);
+    for i in 0..40 {
+        assert_eq!(
+            placement.get(&crate::model::ServiceName::new_unchecked(format!("s{i:03}"))),
+            Some(&crate::synth::nesting::Slot::Root),
+            "s{i:03} stays"
+        );
+    }
+    assert!(placement.values().any(|s| *s != crate::synth::nesting::Slot::Root), "new services go to nested stacks");
+}
+
+#[test]
+fn a_new_route_never_moves_a_deployed_one_even_where_their_derived_numbers_meet() {
+    // 150 routes of one shape share one band of 400 numbers: many derive the same one.
+    let all = compile(&platform(150), None);
+    let priority = |c: &Compiled, name: &str| -> u32 {
+        c.model.services.get(&crate::model::ServiceName::new_unchecked(name)).expect("service").routes[0].priority
+    };
+    // A service of the 150 that lost its derived number to another: deploy the stack
+    // without that other, then add it.
+    let names: Vec<String> = (0..150).map(|i| format!("s{i:03}")).collect();
+    let collided = names.iter().find_map(|n| {
+        let r = &all.model.services.get(&crate::model::ServiceName::new_unchecked(n.as_str()))?.routes[0];
+        let derived = crate::spec::validate::derive_priority(n, r);
+        (derived != r.priority).then(|| (n.clone(), derived))
+    });
+    let (moved, derived) = collided.expect("150 routes in 400 numbers collide");
+    let winner = names.iter().find(|n| priority(&all, n) == derived).expect("the route that took the number").clone();
+    let without = platform(150).replace(
+        &format!("  {winner}:\n    image: registry.example/big/{winner}:v1\n    port: 8080\n    routes: [ {{ path: \"/{winner}/*\" }} ]\n"),
+        "",
+    );
+    let before = compile(&without, None);
+    assert_eq!(priority(&before, &moved), derived, "alone, {moved} has its derived number");
+
+    let p = plan_of(&all, &deployed_fresh(&before));
+    // (A nested stack the new service joins is updated: its resources are its own changes.)
+    let touched: Vec<&str> = p
+        .infrastructure
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::Create && c.resource_type != crate::synth::nesting::NESTED_TYPE)
+        .map(|c| c.logical_id.as_str())
+        .collect();
+    assert_eq!(touched, Vec::<&str>::new(), "{moved} keeps {derived}; {winner} takes another");
+    let rule = format!("Svc{}Rule1", crate::model::ServiceName::new_unchecked(winner.as_str()).logical());
+    let added = p.infrastructure.changes.iter().find(|c| c.logical_id == rule);
+    assert!(added.is_some_and(|c| c.action == Action::Create), "{:?}", resources(&p));
+}
+
+/// Where the plan puts each service of `c` when `observed` is deployed.
+fn nesting_of(c: &Compiled, observed: &Observed) -> crate::synth::nesting::Placement {
+    let desired = desire(c, observed, REGION, PlannedImages::default()).expect("renders");
+    let mut deployed = deployed_as(c, desired.template, desired.nested);
+    deployed.services.clear();
+    deployed.placement(&c.model)
 }
 
 #[test]

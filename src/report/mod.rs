@@ -1,6 +1,7 @@
 //! The one place that writes to the terminal: results to stdout, problems to stderr, as
 //! text or JSON. Decides nothing.
 
+mod crowd;
 pub mod progress;
 
 use std::io::{self, Write};

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::crowd::{Crowd, Place};
 use crate::events::{BlobState, Event, ImageResult, Reporter, ServiceStep};
 use crate::human::{mib, plural};
 
@@ -128,37 +129,43 @@ impl Reporter for Plain {
     }
 }
 
-/// Spinners for services being rolled out; every other event is a line above them.
+/// Spinners for services being rolled out — or, for a crowd of them, one summary line —
+/// and byte bars for blob uploads; every other event is a line above them.
 struct Terminal {
     multi: MultiProgress,
-    bars: Mutex<BTreeMap<String, ProgressBar>>,
+    spinners: Mutex<BTreeMap<String, ProgressBar>>,
+    transfers: Mutex<BTreeMap<String, ProgressBar>>,
+    crowd: Mutex<(Crowd, Option<ProgressBar>)>,
 }
 
 impl Terminal {
     fn new() -> Self {
-        Self { multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()), bars: Mutex::new(BTreeMap::new()) }
+        Self {
+            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+            spinners: Mutex::new(BTreeMap::new()),
+            transfers: Mutex::new(BTreeMap::new()),
+            crowd: Mutex::new((Crowd::default(), None)),
+        }
+    }
+
+    fn spinner(&self, prefix: &str) -> ProgressBar {
+        let bar = self.multi.add(ProgressBar::new_spinner());
+        bar.set_style(
+            ProgressStyle::with_template("  {spinner} {prefix}: {msg} ({elapsed})").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_prefix(prefix.to_string());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
     }
 
     fn bar(&self, service: &str) -> Option<ProgressBar> {
-        let mut bars = self.bars.lock().ok()?;
-        let bar = bars.entry(service.to_string()).or_insert_with(|| {
-            let bar = self.multi.add(ProgressBar::new_spinner());
-            bar.set_style(
-                ProgressStyle::with_template("  {spinner} {prefix}: {msg} ({elapsed})")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
-            bar.set_prefix(service.to_string());
-            bar.enable_steady_tick(Duration::from_millis(120));
-            bar
-        });
-        Some(bar.clone())
+        let mut bars = self.spinners.lock().ok()?;
+        Some(bars.entry(service.to_string()).or_insert_with(|| self.spinner(service)).clone())
     }
-}
 
-impl Terminal {
     /// A byte-count bar for one blob's upload.
     fn transfer(&self, service: &str, digest: &str, size: u64) -> Option<ProgressBar> {
-        let mut bars = self.bars.lock().ok()?;
+        let mut bars = self.transfers.lock().ok()?;
         let bar = bars.entry(format!("{service} {digest}")).or_insert_with(|| {
             let bar = self.multi.add(ProgressBar::new(size));
             bar.set_style(
@@ -170,16 +177,21 @@ impl Terminal {
         });
         Some(bar.clone())
     }
-}
 
-impl Reporter for Terminal {
-    fn event(&self, e: &Event) {
-        match e {
-            Event::Progress { service, .. } => {
-                if let Some(bar) = self.bar(service) {
-                    bar.set_message(line(e).trim_start().trim_start_matches(service.as_str()).trim_start_matches(": ").to_string());
-                }
+    /// Fold an event into the summary line, which replaces the services' spinners.
+    fn summarise(&self, crowd: &mut (Crowd, Option<ProgressBar>)) {
+        if let Ok(mut spinners) = self.spinners.lock() {
+            for (_, bar) in std::mem::take(&mut *spinners) {
+                bar.finish_and_clear();
             }
+        }
+        let summary = crowd.0.summary();
+        let bar = crowd.1.get_or_insert_with(|| self.spinner("rollouts"));
+        bar.set_message(summary);
+    }
+
+    fn blob(&self, e: &Event) -> bool {
+        match e {
             Event::Blob { service, digest, size, state: BlobState::Uploading } => {
                 if let Some(bar) = self.transfer(service, digest, *size) {
                     bar.set_position(0);
@@ -191,19 +203,40 @@ impl Reporter for Terminal {
                 }
             }
             Event::Blob { service, digest, state: BlobState::Uploaded, .. } => {
-                if let Some(bar) = self.bars.lock().ok().and_then(|mut b| b.remove(&format!("{service} {digest}"))) {
+                if let Some(bar) = self.transfers.lock().ok().and_then(|mut b| b.remove(&format!("{service} {digest}"))) {
                     bar.finish_and_clear();
                 }
                 let _ = self.multi.println(line(e));
             }
-            Event::Rollout { service, .. } => {
-                if let Some(bar) = self.bar(service) {
-                    bar.finish_and_clear();
+            _ => return false,
+        }
+        true
+    }
+}
+
+impl Reporter for Terminal {
+    fn event(&self, e: &Event) {
+        if self.blob(e) {
+            return;
+        }
+        let Ok(mut crowd) = self.crowd.lock() else { return };
+        match crowd.0.place(e) {
+            Place::Spinner(service) => {
+                if let Some(bar) = self.bar(&service) {
+                    bar.set_message(line(e).trim_start().trim_start_matches(service.as_str()).trim_start_matches(": ").to_string());
+                }
+            }
+            Place::Summary => self.summarise(&mut crowd),
+            Place::Line => {
+                if let Event::Rollout { service, .. } = e {
+                    if let Some(bar) = self.spinners.lock().ok().and_then(|mut b| b.remove(service)) {
+                        bar.finish_and_clear();
+                    }
                 }
                 let _ = self.multi.println(line(e));
-            }
-            _ => {
-                let _ = self.multi.println(line(e));
+                if crowd.0.crowded() {
+                    self.summarise(&mut crowd);
+                }
             }
         }
     }
@@ -211,10 +244,16 @@ impl Reporter for Terminal {
 
 impl Drop for Terminal {
     fn drop(&mut self) {
-        if let Ok(bars) = self.bars.lock() {
-            for bar in bars.values() {
-                bar.finish_and_clear();
+        for bars in [&self.spinners, &self.transfers] {
+            if let Ok(bars) = bars.lock() {
+                for bar in bars.values() {
+                    bar.finish_and_clear();
+                }
             }
+        }
+        if let Ok((crowd, Some(bar))) = self.crowd.lock().as_deref() {
+            // The last count stays on screen.
+            bar.finish_with_message(crowd.summary());
         }
     }
 }

@@ -11,9 +11,11 @@ pub const MAX_TEMPLATE_BODY_BYTES: usize = 51_200;
 /// The largest template CloudFormation reads from S3 (1 MB, counted as 10^6 bytes to be safe).
 pub const MAX_TEMPLATE_URL_BYTES: usize = 1_000_000;
 
-/// A limit the template breaks, and by how much.
+/// A limit a template breaks, and by how much.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limit {
+    /// Which template: `the template`, `nested stack Services2`.
+    pub template: String,
     pub what: &'static str,
     pub limit: usize,
     pub actual: usize,
@@ -21,11 +23,19 @@ pub struct Limit {
 
 impl Limit {
     pub fn message(&self) -> String {
-        format!("the template has {} {}; CloudFormation allows {} ({} over)", self.actual, self.what, self.limit, self.actual - self.limit)
+        format!(
+            "{} has {} {}; CloudFormation allows {} ({} over)",
+            self.template,
+            self.actual,
+            self.what,
+            self.limit,
+            self.actual - self.limit
+        )
     }
 }
 
-pub fn check_limits(t: &Template) -> Vec<Limit> {
+/// The limits template `t` (named `template` in messages) breaks.
+pub fn check_limits(t: &Template, template: &str) -> Vec<Limit> {
     let body = t.to_json_compact().len();
     [
         ("resources", MAX_RESOURCES, t.resources.len()),
@@ -34,6 +44,6 @@ pub fn check_limits(t: &Template) -> Vec<Limit> {
     ]
     .into_iter()
     .filter(|(_, limit, actual)| actual > limit)
-    .map(|(what, limit, actual)| Limit { what, limit, actual })
+    .map(|(what, limit, actual)| Limit { template: template.to_string(), what, limit, actual })
     .collect()
 }

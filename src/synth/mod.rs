@@ -9,6 +9,7 @@ mod iam;
 pub mod ids;
 mod limits;
 mod load_balancer;
+pub mod nesting;
 mod network;
 pub mod resources;
 mod services;

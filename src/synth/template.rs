@@ -24,6 +24,8 @@ pub enum Expr {
     Select(u32, Box<Expr>),
     /// `Fn::GetAZs ""`: the region's availability zones.
     GetAzs,
+    /// An intrinsic already in its JSON form (a rewritten reference of a nested stack).
+    Raw(serde_json::Value),
 }
 
 impl Expr {
@@ -88,6 +90,7 @@ impl Serialize for Expr {
             Expr::Join(sep, items) => single(s, "Fn::Join", &(sep, items)),
             Expr::Select(i, list) => single(s, "Fn::Select", &(i.to_string(), list)),
             Expr::GetAzs => single(s, "Fn::GetAZs", ""),
+            Expr::Raw(v) => v.serialize(s),
         }
     }
 }
@@ -127,12 +130,23 @@ pub struct Output {
     pub value: Expr,
 }
 
+/// A template parameter (nested stacks take the root's values this way).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Parameter {
+    #[serde(rename = "Type")]
+    pub kind: &'static str,
+    pub description: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Template {
     #[serde(rename = "AWSTemplateFormatVersion")]
     pub format_version: &'static str,
     #[serde(rename = "Description")]
     pub description: String,
+    #[serde(rename = "Parameters", skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, Parameter>,
     #[serde(rename = "Resources")]
     pub resources: BTreeMap<String, Resource>,
     #[serde(rename = "Outputs")]
@@ -145,7 +159,14 @@ pub struct Template {
 
 impl Template {
     pub fn new(description: String) -> Self {
-        Self { format_version: "2010-09-09", description, resources: BTreeMap::new(), outputs: BTreeMap::new(), conflicts: Vec::new() }
+        Self {
+            format_version: "2010-09-09",
+            description,
+            parameters: BTreeMap::new(),
+            resources: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+            conflicts: Vec::new(),
+        }
     }
 
     pub fn add(&mut self, logical_id: impl Into<String>, resource: Resource) {

@@ -34,14 +34,36 @@ uses; tests/emulator/test_server.py checks every one of them.
    AccessDenied to such a request (the asset bucket's guard against a bucket of the same
    name elsewhere).
 
+6. Nested stacks (`AWS::CloudFormation::Stack`): moto replaces one on every update of its
+   parent (deletes it with all its resources and creates it anew under another name), has
+   no `Fn::GetAtt [Nested, Outputs.NAME]`, and writes nothing about it in the parent's
+   events. Here, as on AWS, an update of the parent updates the nested stack in place (from
+   its TemplateURL and Parameters), `Outputs.NAME` reads its outputs, and the parent's
+   events tell of the nested stack (logical id, stack id, CREATE_/UPDATE_ IN_PROGRESS and
+   COMPLETE).
+
+7. Resources never fail in moto's CloudFormation, so a failed update cannot be seen. Here a
+   nested stack's update fails on demand, as AWS reports it: when a resource of its new
+   template carries `emulator-resource-failure` in a property, nothing of the nested stack
+   changes, its events tell of that resource UPDATE_FAILED with a reason and of the nested
+   stack rolled back (UPDATE_ROLLBACK_COMPLETE), and the parent's events tell of the nested
+   stack UPDATE_FAILED and of the parent rolled back, which it then is: its template is the
+   one before the update (other changes of the same update are not undone: tests that fail
+   an update change only the failing resource).
+
 Known and not yet patched: change sets carry no property details.
 """
 
+import json
 import sys
 from typing import Any
 
 from moto.cloudformation import parsing
+from moto.cloudformation.models import Event as CfnEvent
+from moto.cloudformation.models import Stack, cloudformation_backends
 from moto.cloudformation.responses import CloudFormationResponse
+from moto.cloudformation.utils import get_stack_from_s3_url
+from moto.utilities.utils import get_partition
 from moto.core.common_models import CloudFormationModel
 from moto.ec2.models import ec2_backends
 from moto.ecs.models import ecs_backends
@@ -190,6 +212,136 @@ def _owner_checked(original: Any) -> Any:
 
 
 S3Response._bucket_response = _owner_checked(S3Response._bucket_response)
+
+
+def _event(stack: Stack, logical_id: str, physical_id: str, kind: str, status: str, reason: str | None = None) -> None:
+    stack.events.append(
+        CfnEvent(
+            stack_id=stack.stack_id,
+            stack_name=stack.name,
+            logical_resource_id=logical_id,
+            physical_resource_id=physical_id,
+            resource_type=kind,
+            resource_status=status,
+            resource_status_reason=reason,
+            resource_properties=None,
+        )
+    )
+
+
+def _parent(nested: Stack) -> Stack | None:
+    return cloudformation_backends[nested.account_id][nested.region_name].stacks.get(getattr(nested, "parent_id", None))
+
+
+def _tell_parent(nested: Stack, logical_id: str, verb: str) -> None:
+    """The parent's events about one of its nested stacks, as AWS writes them."""
+    parent = _parent(nested)
+    if parent is None:
+        return
+    for status in (f"{verb}_IN_PROGRESS", f"{verb}_COMPLETE"):
+        _event(parent, logical_id, nested.stack_id, "AWS::CloudFormation::Stack", status)
+
+
+FAILURE_MARKER = "emulator-resource-failure"
+
+
+class _NestedUpdateFailed(Exception):
+    def __init__(self, nested: Stack) -> None:
+        super().__init__(f"nested stack {nested.name} failed to update")
+        self.nested = nested
+
+
+def _doomed(body: str) -> tuple[str, str] | None:
+    """The logical id and type of the first resource of a template asking to fail."""
+    try:
+        resources = json.loads(body).get("Resources", {})
+    except ValueError:
+        return None
+    for logical_id, resource in resources.items():
+        if FAILURE_MARKER in json.dumps(resource.get("Properties", {})):
+            return logical_id, resource.get("Type", "")
+    return None
+
+
+def _fail_nested_update(nested: Stack, logical_id: str, kind: str) -> None:
+    """The nested stack's events of an update that failed on one resource and rolled back."""
+    nested._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
+    physical = getattr(nested.resource_map._parsed_resources.get(logical_id), "physical_resource_id", "")
+    _event(nested, logical_id, physical, kind, "UPDATE_IN_PROGRESS")
+    reason = f"Resource handler returned message: \"Invalid request provided: {logical_id} ({FAILURE_MARKER})\" (HandlerErrorCode: InvalidRequest)"
+    _event(nested, logical_id, physical, kind, "UPDATE_FAILED", reason)
+    nested._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=f"The following resource(s) failed to update: [{logical_id}]. ")
+    nested._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+    nested.status = "UPDATE_ROLLBACK_COMPLETE"
+
+
+_original_nested_create = Stack.create_from_cloudformation_json.__func__
+
+
+def _nested_create(cls: Any, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kwargs: Any) -> Stack:
+    nested = _original_nested_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    nested.parent_id = kwargs.get("StackId")
+    _tell_parent(nested, kwargs.get("LogicalId", resource_name), "CREATE")
+    return nested
+
+
+def _nested_update(
+    cls: Any, original_resource: Stack, new_resource_name: str, cloudformation_json: dict, account_id: str, region_name: str
+) -> Stack:
+    properties = cloudformation_json["Properties"]
+    body = get_stack_from_s3_url(properties["TemplateURL"], account_id=account_id, partition=get_partition(region_name))
+    parameters = properties.get("Parameters", {})
+    if body == original_resource.template and parameters == original_resource.parameters:
+        return original_resource
+    doomed = _doomed(body)
+    if doomed is not None:
+        # moto retries a failed resource update: the events are written once.
+        if original_resource.status != "UPDATE_ROLLBACK_COMPLETE" or getattr(original_resource, "failed_body", None) != body:
+            original_resource.failed_body = body
+            _fail_nested_update(original_resource, *doomed)
+        raise _NestedUpdateFailed(original_resource)
+    original_resource.update(body, parameters=parameters)
+    original_resource.failed_body = None
+    _tell_parent(original_resource, original_resource.logical_resource_id, "UPDATE")
+    return original_resource
+
+
+_original_update = Stack.update
+
+
+def _update(self: Stack, template: str, *args: Any, **kwargs: Any) -> None:
+    before = self.template
+    try:
+        _original_update(self, template, *args, **kwargs)
+    except _NestedUpdateFailed as failed:
+        nested, logical_id = failed.nested, failed.nested.logical_resource_id
+        self.template = before
+        self._parse_template()
+        self.resource_map._template = self.template_dict
+        self.resource_map._resource_json_map = self.template_dict["Resources"]
+        kind = "AWS::CloudFormation::Stack"
+        _event(self, logical_id, nested.stack_id, kind, "UPDATE_IN_PROGRESS")
+        reason = f"Embedded stack {nested.stack_id} was not successfully updated. Currently, Embedded stack is in UPDATE_ROLLBACK_COMPLETE state."
+        _event(self, logical_id, nested.stack_id, kind, "UPDATE_FAILED", reason)
+        self._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=f"The following resource(s) failed to update: [{logical_id}]. ")
+        _event(self, logical_id, nested.stack_id, kind, "UPDATE_COMPLETE")
+        self._add_stack_event("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
+        self._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+        self.status = "UPDATE_ROLLBACK_COMPLETE"
+
+
+def _nested_attribute(self: Stack, attribute: str) -> Any:
+    if attribute.startswith("Outputs."):
+        output = self.output_map.get(attribute[len("Outputs."):])
+        if output is not None:
+            return output.value
+    raise NotImplementedError(f"{attribute} of a nested stack")
+
+
+Stack.create_from_cloudformation_json = classmethod(_nested_create)
+Stack.update_from_cloudformation_json = classmethod(_nested_update)
+Stack.get_cfn_attribute = _nested_attribute
+Stack.update = _update
 S3Response._key_response = _owner_checked(S3Response._key_response)
 
 

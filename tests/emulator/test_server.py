@@ -86,6 +86,67 @@ class EmulatorTest(unittest.TestCase):
                 call()
             self.assertIn("403", str(refused.exception) + str(getattr(refused.exception, "response", "")))
 
+    def test_nested_stacks_update_in_place_give_their_outputs_and_are_told_of(self) -> None:
+        s3, cfn = self.client("s3"), self.client("cloudformation")
+        s3.create_bucket(Bucket="templates")
+
+        def nested(description: str) -> str:
+            body = {
+                "Parameters": {"PName": {"Type": "String"}},
+                "Resources": {"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": description}}},
+                "Outputs": {"SgId": {"Value": {"Fn::GetAtt": ["Sg", "GroupId"]}}, "Name": {"Value": {"Ref": "PName"}}},
+            }
+            key = f"{description}.json"
+            s3.put_object(Bucket="templates", Key=key, Body=json.dumps(body).encode())
+            return f"https://templates.s3.us-east-1.amazonaws.com/{key}"
+
+        def root(url: str) -> str:
+            return json.dumps({
+                "Resources": {"Inner": {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": url, "Parameters": {"PName": "from-root"}}}},
+                "Outputs": {"InnerSg": {"Value": {"Fn::GetAtt": ["Inner", "Outputs.SgId"]}}, "InnerName": {"Value": {"Fn::GetAtt": ["Inner", "Outputs.Name"]}}},
+            })
+
+        cfn.create_stack(StackName="outer", TemplateBody=root(nested("one")))
+        resources = cfn.list_stack_resources(StackName="outer")["StackResourceSummaries"]
+        inner_id = [r["PhysicalResourceId"] for r in resources if r["ResourceType"] == "AWS::CloudFormation::Stack"][0]
+        inner = cfn.describe_stacks(StackName=inner_id)["Stacks"][0]
+        sg = {o["OutputKey"]: o["OutputValue"] for o in inner["Outputs"]}["SgId"]
+        outer = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName="outer")["Stacks"][0]["Outputs"]}
+        self.assertEqual(outer, {"InnerSg": sg, "InnerName": "from-root"})
+        told = [(e["LogicalResourceId"], e["ResourceStatus"]) for e in cfn.describe_stack_events(StackName="outer")["StackEvents"] if e["LogicalResourceId"] == "Inner"]
+        self.assertIn(("Inner", "CREATE_COMPLETE"), told)
+
+        cfn.update_stack(StackName="outer", TemplateBody=root(nested("two")))
+        resources = cfn.list_stack_resources(StackName="outer")["StackResourceSummaries"]
+        self.assertEqual([r["PhysicalResourceId"] for r in resources if r["ResourceType"] == "AWS::CloudFormation::Stack"], [inner_id], "the same stack, updated")
+        updated = cfn.describe_stacks(StackName=inner_id)["Stacks"][0]
+        self.assertEqual(updated["StackStatus"], "UPDATE_COMPLETE")
+        told = [e["ResourceStatus"] for e in cfn.describe_stack_events(StackName="outer")["StackEvents"] if e["LogicalResourceId"] == "Inner"]
+        self.assertIn("UPDATE_COMPLETE", told)
+
+        # A resource asking to fail: the nested stack and its parent roll back, and say why.
+        before = cfn.get_template(StackName="outer")["TemplateBody"]
+        outputs = lambda: {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName=inner_id)["Stacks"][0]["Outputs"]}
+        sg_before = outputs()["SgId"]
+        cfn.update_stack(StackName="outer", TemplateBody=root(nested("three emulator-resource-failure")))
+        self.assertEqual(cfn.describe_stacks(StackName="outer")["Stacks"][0]["StackStatus"], "UPDATE_ROLLBACK_COMPLETE")
+        self.assertEqual(cfn.describe_stacks(StackName=inner_id)["Stacks"][0]["StackStatus"], "UPDATE_ROLLBACK_COMPLETE")
+        self.assertEqual(json.dumps(cfn.get_template(StackName="outer")["TemplateBody"]), json.dumps(before), "the parent's template is the one before")
+        inner_failures = [(e["LogicalResourceId"], e["ResourceStatusReason"]) for e in cfn.describe_stack_events(StackName=inner_id)["StackEvents"] if e["ResourceStatus"] == "UPDATE_FAILED"]
+        self.assertEqual(len(inner_failures), 1, inner_failures)
+        self.assertEqual(inner_failures[0][0], "Sg")
+        self.assertIn("emulator-resource-failure", inner_failures[0][1])
+        outer_events = cfn.describe_stack_events(StackName="outer")["StackEvents"]
+        failed = [e for e in outer_events if e["ResourceStatus"] == "UPDATE_FAILED"]
+        inner_arn = cfn.describe_stacks(StackName=inner_id)["Stacks"][0]["StackId"]
+        self.assertEqual([(e["LogicalResourceId"], e["PhysicalResourceId"]) for e in failed], [("Inner", inner_arn)])
+        self.assertIn("UPDATE_ROLLBACK_COMPLETE", [e["ResourceStatus"] for e in outer_events if e["LogicalResourceId"] == "outer"])
+        self.assertEqual(outputs()["SgId"], sg_before, "the nested stack kept its resources")
+
+        cfn.delete_stack(StackName="outer")
+        names = [s["StackName"] for s in cfn.list_stacks()["StackSummaries"] if s["StackStatus"] != "DELETE_COMPLETE"]
+        self.assertEqual(names, [], "deleting the root deletes the nested stack")
+
     def test_a_repeated_client_request_token_is_the_same_request(self) -> None:
         cfn = self.client("cloudformation")
         template = json.dumps({"Resources": {"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "d"}}}})

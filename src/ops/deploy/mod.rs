@@ -20,11 +20,12 @@
 //!
 //! A run with nothing changed makes no write at all. Must not print.
 
+mod delivery;
 mod prepare;
 mod prune;
 mod services;
 
-pub use prepare::{prepare, unfinished, unpinned_build, Images, PrepareOptions, Prepared};
+pub use prepare::{prepare, unfinished, unpinned_build, wanted, Compared, Images, PrepareOptions, Prepared};
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -32,12 +33,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::assets::{AssetError, BUCKET_TAG};
+use super::assets::AssetError;
 use super::colours::{self, Checks};
 use super::interrupt::{until_interrupted, Ended};
 use super::lock::{self, LockError};
 use super::watch::{self, Watch};
-use crate::aws::cloudformation::TemplateSource;
 use crate::aws::ecs::Ecs;
 use crate::aws::elbv2::Elbv2;
 use crate::aws::{Aws, AwsError};
@@ -58,6 +58,8 @@ pub struct DeployOptions {
     pub check_endpoint: Option<String>,
     /// Whether services that left the spec may be removed (`--yes`, a confirmed or saved plan).
     pub remove_services: bool,
+    /// Services registered, created or updated at once (`--parallel`).
+    pub parallel: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -198,7 +200,9 @@ pub async fn run(
 ) -> Ended<Result<Deployed, DeployError>> {
     let writes = prepared.plan.summary.changes || !unfinished(&c.model, &prepared.observed).is_empty();
     let lock = if writes {
-        match lock::acquire_unchanged(aws, &c.model, &prepared.plan.fingerprint.state).await {
+        match lock::acquire_unchanged(aws, &c.model, &prepared.plan.fingerprint.state, &wanted(&prepared.compared), &prepared.observed)
+            .await
+        {
             Ok(l) => Some(l),
             Err(e) => return Ended::Finished(Err(e.into())),
         }
@@ -229,7 +233,7 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
     let (infrastructure, outputs) = infrastructure(&cx).await?;
     let (images, pushed) = push_images(&cx, &pending).await?;
     let inputs = Inputs { model: &c.model, outputs: &outputs, region: aws.region(), images: &images };
-    let services = services::apply(&cx, &inputs).await?;
+    let services = services::apply(&cx, &inputs, opts.parallel).await?;
     let mut failures = watch_rollouts(&cx, &outputs, &services.watches).await?;
     failures.extend(two_colour_rollouts(&cx, &inputs, opts, &services).await?);
     if !failures.is_empty() {
@@ -279,15 +283,7 @@ async fn infrastructure(cx: &Cx<'_>) -> Result<(StackResult, StackOutputs), Depl
     let result = if cx.prepared.plan.infrastructure.action == StackAction::None {
         StackResult::Unchanged
     } else {
-        let body = &cx.prepared.template_body;
-        match &cx.prepared.upload {
-            None => super::stack::apply(cx.aws, m, TemplateSource::Body(body), &[], cx.r).await?,
-            Some((bucket, key)) => {
-                let url = bucket.upload(cx.aws, key, body, cx.r).await?;
-                let tag = [(BUCKET_TAG, bucket.name.clone())];
-                super::stack::apply(cx.aws, m, TemplateSource::Url { url: &url, body }, &tag, cx.r).await?
-            }
-        }
+        cx.prepared.delivery.apply(cx.aws, m, cx.r).await?
     };
     cx.r.event(&Event::Stack { stack: stack.to_string(), result });
     let info = match (result, &cx.prepared.observed.stack) {

@@ -8,23 +8,23 @@ use crate::aws::Aws;
 use crate::events::Reporter;
 use crate::image::{self, ImageError, Pending, Target, KNOWN_AFTER_BUILD};
 use crate::model::{Model, ServiceName, Weights};
-use crate::observe::{observe, Observed};
-use crate::ops::assets::AssetBucket;
-use crate::plan::{self, ImageAction, ImageStep, Plan, PlannedImages, StackAction, TemplateUpload};
+use crate::observe::{observe, revisions, Observed, Wanted};
+use crate::plan::{self, ImageAction, ImageStep, Plan, PlannedImages, StackAction};
 use crate::rollout::{self, Resume};
 use crate::stack::Compiled;
-use crate::synth::MAX_TEMPLATE_BODY_BYTES;
-use crate::workload::render;
+use crate::workload::{render, TaskDef};
 
+use super::delivery::Delivery;
 use super::DeployError;
 
 /// Everything a deploy decides from: the deployed state, the images to push, and the plan.
 pub struct Prepared {
     pub plan: Plan,
-    /// The template to send: the rendered one, with two-colour weights as deployed.
-    pub template_body: String,
-    /// Where it goes when it is too large to send inline: the asset bucket, and its key.
-    pub upload: Option<(AssetBucket, String)>,
+    /// The templates to send (with two-colour weights as deployed), and how.
+    pub delivery: Delivery,
+    /// The task definitions the plan compared, by the ECS service that runs them: read again
+    /// the same way when the deployed state is checked under the lock.
+    pub compared: Vec<Compared>,
     pub observed: Observed,
     pub images: Images,
 }
@@ -61,15 +61,34 @@ pub async fn prepare(aws: &Aws, c: &Compiled, opts: &PrepareOptions<'_>, build: 
     for svc in m.services.values() {
         render::image(svc, &images.refs)?;
     }
-    let observed = observe(aws, m.stack.as_str(), &plan::families(m)).await?;
+    let mut observed = observe(aws, m.stack.as_str()).await?;
     let desired = plan::desire(c, &observed, aws.region(), images)?;
-    let template_body = desired.template_body.clone().unwrap_or_else(|| c.template.to_json_compact());
+    let compared: Vec<Compared> =
+        desired.services.iter().map(|d| Compared { service: d.config.name.clone(), task_def: d.task_def.clone() }).collect();
+    revisions(aws, &mut observed, &wanted(&compared), READS, None).await?;
     let mut plan = plan::build(m, &desired, &observed);
-    let upload = upload(aws, c, &template_body, opts.asset_bucket).await?;
-    if let Some((bucket, key)) = upload.as_ref().filter(|_| plan.infrastructure.action != StackAction::None) {
-        plan.infrastructure.template = Some(TemplateUpload { bytes: template_body.len(), location: bucket.s3_url(key) });
-    }
-    Ok(Prepared { plan, template_body, upload, observed, images: Images { given: given.clone(), pending, target, _built: built } })
+    // Where templates go matters (and the asset bucket is asked) only when the stack changes.
+    let delivery = if plan.infrastructure.action == StackAction::None {
+        Delivery::none()
+    } else {
+        Delivery::plan(aws, m, desired.stacks, opts.asset_bucket).await?
+    };
+    plan.infrastructure.templates = delivery.uploads();
+    Ok(Prepared { plan, delivery, observed, compared, images: Images { given: given.clone(), pending, target, _built: built } })
+}
+
+/// How many task definitions are read at once.
+const READS: usize = 16;
+
+/// A task definition a plan compares, and the ECS service that runs it.
+pub struct Compared {
+    pub service: String,
+    pub task_def: TaskDef,
+}
+
+/// `compared` as `observe::revisions` takes it.
+pub fn wanted(compared: &[Compared]) -> Vec<Wanted<'_>> {
+    compared.iter().map(|c| Wanted { family: &c.task_def.family, service: &c.service, task_def: &c.task_def }).collect()
 }
 
 /// What `prepare` reads besides the spec.
@@ -80,18 +99,6 @@ pub struct PrepareOptions<'a> {
     pub registry_endpoint: Option<&'a str>,
     /// `--asset-bucket`.
     pub asset_bucket: Option<&'a str>,
-}
-
-/// Where a template too large to send inline goes, checked before anything is written: a
-/// bucket of another account, or a named one that does not exist, stops the run here.
-async fn upload(aws: &Aws, c: &Compiled, body: &str, flag: Option<&str>) -> Result<Option<(AssetBucket, String)>, DeployError> {
-    if body.len() <= MAX_TEMPLATE_BODY_BYTES {
-        return Ok(None);
-    }
-    let bucket = AssetBucket::resolve(aws, Some(&c.model), flag).await?;
-    bucket.check(aws).await?;
-    let key = AssetBucket::template_key(c.model.stack.as_str(), body);
-    Ok(Some((bucket, key)))
 }
 
 /// The image each pushed service will run (`REPOSITORY@DIGEST`), the push steps (images the

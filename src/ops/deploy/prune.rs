@@ -1,8 +1,10 @@
 //! Step 8 of a deploy: revision hygiene. After a successful deploy, each family that got a
 //! new revision keeps its newest `deploy.keep_revisions`; older ones are deregistered and
-//! deleted, and so are revisions an interrupted run left deregistered. A revision any service
-//! runs is never touched. Best effort: the deploy itself succeeded, and what is left is
-//! pruned by the next one.
+//! deleted (ten a call, across families). A revision any service runs is never touched. Best
+//! effort: the deploy itself succeeded, and what is left is pruned by the next one (a
+//! revision an interrupted run deregistered but did not delete stays INACTIVE, invisible to
+//! ECS, until `destroy` deletes every revision of the stack). One list call per family: a
+//! family's revisions cannot be listed with another's.
 
 use std::collections::BTreeSet;
 
@@ -18,7 +20,7 @@ use crate::workload::revision_name;
 /// revisions deleted, as `family:revision`.
 pub async fn revisions(ecs: &Ecs, families: &[(String, u32)], in_use: &BTreeSet<String>, r: &dyn Reporter) -> Vec<String> {
     let done = join_all(families.iter().map(|(family, keep)| family_revisions(ecs, family, *keep, in_use))).await;
-    let mut pruned = Vec::new();
+    let mut deregistered = Vec::new();
     for (done, (family, keep)) in done.into_iter().zip(families) {
         let old = match done {
             Ok(old) => old,
@@ -34,20 +36,20 @@ pub async fn revisions(ecs: &Ecs, families: &[(String, u32)], in_use: &BTreeSet<
                 message: format!("revisions: {} old revision{} of {family} deleted, the last {keep} kept", old.len(), plural(old.len())),
             });
         }
-        pruned.extend(old.iter().map(|a| revision_name(a).to_string()));
+        deregistered.extend(old);
     }
-    pruned
+    if let Err(e) = ecs.delete_task_definitions(&deregistered).await {
+        r.event(&Event::Warning { message: format!("revisions: deregistered revisions were not deleted ({e}); `destroy` deletes them") });
+    }
+    deregistered.iter().map(|a| revision_name(a).to_string()).collect()
 }
 
-/// Deregister the family's revisions past the newest `keep`, then delete every deregistered
-/// one (by this run or an earlier, interrupted one); returns the ones deregistered now.
+/// Deregister the family's revisions past the newest `keep`; returns them.
 async fn family_revisions(ecs: &Ecs, family: &str, keep: u32, in_use: &BTreeSet<String>) -> Result<Vec<String>, AwsError> {
     let old = prunable(&ecs.revisions(family, true).await?, keep as usize, in_use);
     for arn in &old {
         ecs.deregister(arn).await?;
     }
-    let inactive: Vec<String> = ecs.revisions(family, false).await?.into_iter().filter(|a| !in_use.contains(a)).collect();
-    ecs.delete_task_definitions(&inactive).await?;
     Ok(old)
 }
 

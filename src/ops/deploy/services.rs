@@ -8,7 +8,10 @@ use std::collections::BTreeSet;
 
 use super::{Cx, DeployError, ServiceOutcome, ServiceResult};
 use crate::events::{Event, ServiceStep};
-use crate::model::{Colour, Service};
+use futures_util::{stream, StreamExt, TryStreamExt};
+
+use crate::model::{Colour, Service, Weights};
+use crate::observe::{task_definition_tag, TASK_DEFINITION_TAG};
 use crate::ops::colours::Job;
 use crate::ops::watch::Watch;
 use crate::plan::services::settings_differ;
@@ -30,12 +33,30 @@ pub struct Applied<'a> {
     pub new_families: Vec<(String, u32)>,
 }
 
-/// Register task definitions and create or update services, one service at a time.
-pub async fn apply<'a>(cx: &Cx<'a>, inputs: &Inputs<'_>) -> Result<Applied<'a>, DeployError> {
+/// What step 5 did for one service.
+struct One<'a> {
+    result: ServiceResult,
+    /// The revision it runs after this step.
+    arn: String,
+    /// Its family, and how many revisions it keeps, when a revision was registered.
+    family: Option<(String, u32)>,
+    watch: Option<Watch>,
+    job: Option<Job<'a>>,
+    abandon: Option<Job<'a>>,
+}
+
+/// Register task definitions and create or update services, `parallel` services at a time
+/// (results in the spec's order, whatever order the calls finish in).
+pub async fn apply<'a>(cx: &Cx<'a>, inputs: &Inputs<'_>, parallel: usize) -> Result<Applied<'a>, DeployError> {
     let m = &cx.compiled.model;
     let observed = &cx.prepared.observed;
     cx.r.event(&Event::Step { message: format!("services: {} in cluster {}", m.services.len(), inputs.outputs.cluster) });
     let traffic = observed.traffic(m);
+    let done: Vec<One<'a>> = stream::iter(m.services.values())
+        .map(|svc| one(cx, inputs, svc, traffic.get(&svc.name).copied()))
+        .buffered(parallel.max(1))
+        .try_collect()
+        .await?;
     let mut out = Applied {
         results: Vec::new(),
         watches: Vec::new(),
@@ -44,50 +65,62 @@ pub async fn apply<'a>(cx: &Cx<'a>, inputs: &Inputs<'_>) -> Result<Applied<'a>, 
         in_use: observed.services.values().map(|s| s.task_definition.clone()).collect(),
         new_families: Vec::new(),
     };
-    for svc in m.services.values() {
-        let (arn, registered) = task_definition(cx, inputs, svc, traffic.contains_key(&svc.name)).await?;
-        out.in_use.insert(arn.clone());
-        if registered {
-            out.new_families.push((render::family(m, svc), svc.deploy.keep_revisions));
-        }
-        let mut config = render::service_config(inputs, svc)?;
-        if let Some(weights) = traffic.get(&svc.name) {
-            match two_colours(cx, svc, observed.colours(svc, *weights), &arn) {
-                TwoColourStep::Plain(live) => config = render::colour_config(inputs, svc, config, live)?,
-                TwoColourStep::Rollout { abandon, job } => {
-                    out.abandoned.extend(abandon);
-                    out.jobs.push(job);
-                    let task_definition = revision_name(&arn).to_string();
-                    out.results.push(ServiceResult {
-                        service: svc.name.to_string(),
-                        action: ServiceOutcome::rollout(&svc.deploy.strategy),
-                        task_definition,
-                        registered,
-                    });
-                    continue;
-                }
-            }
-        }
-        let action = create_or_update(cx, &config, &arn).await?;
-        // An unchanged service still mid-rollout (an earlier run was interrupted) is watched too.
-        let settled = observed.services.get(&config.name).is_some_and(|s| assess(s, &arn) == Assessment::Stable);
-        if action != ServiceOutcome::Unchanged || !settled {
-            out.watches.push(Watch { name: config.name.clone(), task_definition: arn.clone(), timeout: svc.deploy.timeout });
-        }
-        out.results.push(ServiceResult {
-            service: config.name.clone(),
-            action,
-            task_definition: revision_name(&arn).to_string(),
-            registered,
-        });
+    for one in done {
+        out.in_use.insert(one.arn);
+        out.new_families.extend(one.family);
+        out.watches.extend(one.watch);
+        out.jobs.extend(one.job);
+        out.abandoned.extend(one.abandon);
+        out.results.push(one.result);
     }
     Ok(out)
 }
 
+/// One service: its task definition, then its ECS service — or, for a canary or blue/green
+/// service with a new revision, the two-colour rollout step 7 runs.
+async fn one<'a>(cx: &Cx<'a>, inputs: &Inputs<'_>, svc: &'a Service, weights: Option<Weights>) -> Result<One<'a>, DeployError> {
+    let m = &cx.compiled.model;
+    let observed = &cx.prepared.observed;
+    let (arn, registered, tag) = task_definition(cx, inputs, svc, weights.is_some()).await?;
+    let family = registered.then(|| (render::family(m, svc), svc.deploy.keep_revisions));
+    let mut config = render::service_config(inputs, svc)?;
+    if let Some(weights) = weights {
+        match two_colours(cx, svc, observed.colours(svc, weights), &arn, &tag) {
+            TwoColourStep::Plain(live) => config = render::colour_config(inputs, svc, config, live)?,
+            TwoColourStep::Rollout { abandon, job } => {
+                let task_definition = revision_name(&arn).to_string();
+                let result = ServiceResult {
+                    service: svc.name.to_string(),
+                    action: ServiceOutcome::rollout(&svc.deploy.strategy),
+                    task_definition,
+                    registered,
+                };
+                return Ok(One { result, arn, family, watch: None, job: Some(job), abandon });
+            }
+        }
+    }
+    let action = create_or_update(cx, config.clone(), &arn, &tag).await?;
+    // An unchanged service still mid-rollout (an earlier run was interrupted) is watched too.
+    let settled = observed.services.get(&config.name).is_some_and(|s| assess(s, &arn) == Assessment::Stable);
+    let watch = (action != ServiceOutcome::Unchanged || !settled).then(|| Watch {
+        name: config.name.clone(),
+        task_definition: arn.clone(),
+        timeout: svc.deploy.timeout,
+    });
+    let result = ServiceResult { service: config.name.clone(), action, task_definition: revision_name(&arn).to_string(), registered };
+    Ok(One { result, arn, family, watch, job: None, abandon: None })
+}
+
 /// The service's task definition: the family's latest revision when it is the rendered one,
-/// else a new revision. A two-colour service's revision goes to a colour decided later: it
-/// is shown under the service's name.
-async fn task_definition(cx: &Cx<'_>, inputs: &Inputs<'_>, svc: &Service, two_colours: bool) -> Result<(String, bool), DeployError> {
+/// else a new revision; whether it was registered; and the tag the service gets with it
+/// (`observe::TASK_DEFINITION_TAG`). A two-colour service's revision goes to a colour
+/// decided later: it is shown under the service's name.
+async fn task_definition(
+    cx: &Cx<'_>,
+    inputs: &Inputs<'_>,
+    svc: &Service,
+    two_colours: bool,
+) -> Result<(String, bool, String), DeployError> {
     let td = render::task_def(inputs, svc)?;
     let (arn, registered) = match cx.prepared.observed.latest.get(&td.family) {
         Some(l) if l.task_def == td => (l.arn.clone(), false),
@@ -95,7 +128,8 @@ async fn task_definition(cx: &Cx<'_>, inputs: &Inputs<'_>, svc: &Service, two_co
     };
     let shown = if two_colours { svc.name.to_string() } else { render::ecs_service_name(svc) };
     cx.r.event(&Event::TaskDefinition { service: shown, revision: revision_name(&arn).to_string(), registered });
-    Ok((arn, registered))
+    let tag = task_definition_tag(&arn, &td);
+    Ok((arn, registered, tag))
 }
 
 /// What a two-colour service needs in this deploy.
@@ -107,7 +141,7 @@ enum TwoColourStep<'a> {
     Rollout { abandon: Option<Job<'a>>, job: Job<'a> },
 }
 
-fn two_colours<'a>(cx: &Cx<'_>, svc: &'a Service, state: TwoColours, arn: &str) -> TwoColourStep<'a> {
+fn two_colours<'a>(cx: &Cx<'_>, svc: &'a Service, state: TwoColours, arn: &str, tag: &str) -> TwoColourStep<'a> {
     let of = |c: Colour| state.services.get(c).clone();
     let job = |old: Colour, from_weight: u8| Job {
         svc,
@@ -117,6 +151,7 @@ fn two_colours<'a>(cx: &Cx<'_>, svc: &'a Service, state: TwoColours, arn: &str) 
         from_weight,
         new_exists: of(old.other()).is_some(),
         at_once: false,
+        tag: Some(tag.to_string()),
     };
     let exists = state.services.blue.is_some() || state.services.green.is_some();
     match rollout::resume(&state, arn) {
@@ -136,21 +171,28 @@ fn two_colours<'a>(cx: &Cx<'_>, svc: &'a Service, state: TwoColours, arn: &str) 
                 ),
             });
             let task_definition = of(towards).map_or_else(|| arn.to_string(), |s| s.task_definition);
-            let abandon = Job { task_definition, ..job(towards.other(), 0) };
+            let abandon = Job { task_definition, tag: None, ..job(towards.other(), 0) };
             TwoColourStep::Rollout { abandon: Some(abandon), job: job(towards.other(), 0) }
         }
     }
 }
 
-/// Create the ECS service, or update it when its revision or settings differ.
-async fn create_or_update(cx: &Cx<'_>, config: &ServiceConfig, arn: &str) -> Result<ServiceOutcome, DeployError> {
-    let (action, step) = match cx.prepared.observed.services.get(&config.name) {
+/// Create the ECS service, or update it when its revision or settings differ; either way
+/// tagged with the revision it runs and that revision's content hash, so the next plan need
+/// not read the task definition.
+async fn create_or_update(cx: &Cx<'_>, mut config: ServiceConfig, arn: &str, tag: &str) -> Result<ServiceOutcome, DeployError> {
+    let observed = cx.prepared.observed.services.get(&config.name);
+    let (action, step) = match observed {
         None => {
-            cx.ecs.create_service(config, arn).await?;
+            config.tags.insert(TASK_DEFINITION_TAG.into(), tag.to_string());
+            cx.ecs.create_service(&config, arn).await?;
             (ServiceOutcome::Create, ServiceStep::Create)
         }
-        Some(s) if s.task_definition != arn || settings_differ(config, s) => {
-            cx.ecs.update_service(config, arn).await?;
+        Some(s) if s.task_definition != arn || settings_differ(&config, s) => {
+            let service_arn = cx.ecs.update_service(&config, arn).await?;
+            if s.tags.get(TASK_DEFINITION_TAG).map(String::as_str) != Some(tag) {
+                cx.ecs.tag_service(&service_arn, TASK_DEFINITION_TAG, tag).await?;
+            }
             (ServiceOutcome::Update, ServiceStep::Update)
         }
         Some(_) => (ServiceOutcome::Unchanged, ServiceStep::Unchanged),

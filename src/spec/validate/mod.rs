@@ -10,6 +10,8 @@ mod image;
 mod load_balancers;
 mod quotas;
 mod routes;
+
+pub use routes::{derive_priority, keep_deployed, Pins};
 mod service;
 
 use std::collections::BTreeMap;

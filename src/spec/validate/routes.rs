@@ -5,9 +5,11 @@
 //! a route leaves the others' numbers alone — renumbering rules in place can make
 //! CloudFormation collide with itself (`PriorityInUse`) half-way through an update. The one
 //! exception: two routes landing on the same number (one of 400 in their band) are split:
-//! the one whose full hash is smaller keeps it and the other takes the next free number —
-//! so a new route can move an existing one, which `plan` shows. Routes that must never move
-//! take an explicit priority.
+//! the one whose full hash is smaller keeps it and the other takes the next free number.
+//! Against a deployed stack (`keep_deployed`), a route keeps the number it has where that is
+//! still free, so a new route never moves an existing one; the newcomer takes the next free
+//! number instead. Routes that must never move, even on a new stack, take an explicit
+//! priority.
 //!
 //! Each blue/green service with routes also gets two test rules, which send requests carrying
 //! `X-Ecship-Colour: NAME-blue` (or `NAME-green`) on one of its route paths to that colour,
@@ -15,13 +17,13 @@
 //! numbers just below the service's first route, so every priority stays the user's to give
 //! and test rules grow with the stack (the rule quota is what bounds them).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sha2::{Digest, Sha256};
 
 use super::checks;
 use super::Ctx;
-use crate::model::{self, LbName, ServiceName};
+use crate::model::{self, LbName, Model, ServiceName};
 use crate::spec::types;
 
 /// Derived priorities start here; explicit ones below it always win.
@@ -54,7 +56,12 @@ impl Ctx<'_> {
                     self.err(&format!("{p}.priority"), format!("{pr} is out of range: use 1 to 50000"));
                 }
             }
-            out.push(model::Route { path: r.path.clone(), host: r.host.clone(), priority: r.priority.unwrap_or(0) });
+            out.push(model::Route {
+                path: r.path.clone(),
+                host: r.host.clone(),
+                priority: r.priority.unwrap_or(0),
+                derived: r.priority.is_none(),
+            });
         }
         out
     }
@@ -89,29 +96,13 @@ impl Ctx<'_> {
                 }
             }
         }
-        // Derived ones by number, ties settled by each route's full hash (not by names).
-        let mut derived: Vec<(u32, [u8; 32], String, usize)> = services
-            .iter()
-            .filter(|(_, s)| s.load_balancer.as_ref() == Some(lb))
-            .flat_map(|(name, svc)| {
-                svc.routes
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, r)| r.priority == 0)
-                    .map(move |(i, r)| (derive_priority(name.as_str(), r), route_hash(name.as_str(), r), name.to_string(), i))
-            })
-            .collect();
-        derived.sort();
-        for (wanted, _, name, i) in derived {
-            let band_start = wanted - (wanted - DERIVED_BASE) % BAND;
-            let free = (0..BAND).map(|k| band_start + (wanted - band_start + k) % BAND).find(|p| !taken.contains_key(p));
-            let Some(priority) = free else {
+        for (name, i, priority) in derive_on(lb, services, &taken.keys().copied().collect(), &Pins::new()) {
+            let Some(priority) = priority else {
                 self.err(&format!("services.{name}.routes[{i}]"), "no free derived priority is left for a route this specific")
                     .hint("give it an explicit `priority`");
                 continue;
             };
-            taken.insert(priority, format!("services.{name}.routes[{i}]"));
-            if let Some(r) = services.get_mut(&crate::model::ServiceName::new_unchecked(name.clone())).and_then(|s| s.routes.get_mut(i)) {
+            if let Some(r) = services.get_mut(&name).and_then(|s| s.routes.get_mut(i)) {
                 r.priority = priority;
             }
         }
@@ -126,17 +117,9 @@ impl Ctx<'_> {
     /// rule matter, and the first route of the service itself is the only one such a
     /// request would otherwise reach.
     fn assign_test_rules(&mut self, lb: &LbName, services: &mut BTreeMap<ServiceName, model::Service>) {
-        let mut taken: BTreeMap<u32, Vec<String>> = BTreeMap::new();
-        for svc in services.values().filter(|s| s.load_balancer.as_ref() == Some(lb)) {
-            for r in &svc.routes {
-                taken.entry(r.priority).or_default().push(r.path.clone());
-            }
-        }
-        let names: Vec<ServiceName> =
-            services.values().filter(|s| s.has_test_rules() && s.load_balancer.as_ref() == Some(lb)).map(|s| s.name.clone()).collect();
-        for name in names {
-            let Some(svc) = services.get(&name) else { continue };
-            let paths: std::collections::BTreeSet<&str> = svc.routes.iter().map(|r| r.path.as_str()).collect();
+        for (name, pair) in test_rules_on(lb, services) {
+            let Some(svc) = services.get_mut(&name) else { continue };
+            let paths: BTreeSet<&str> = svc.routes.iter().map(|r| r.path.as_str()).collect();
             if paths.len() > MAX_TEST_RULE_PATHS {
                 self.err(
                     &format!("services.{name}.routes"),
@@ -147,21 +130,16 @@ impl Ctx<'_> {
                 )
                 .hint("use fewer, wider path patterns, or strategy: canary");
             }
-            let first = svc.routes.iter().map(|r| r.priority).min().unwrap_or(0);
-            let paths: Vec<String> = paths.into_iter().map(str::to_string).collect();
-            let Some(pair) = test_rule_slots(&taken, first, &paths) else {
-                self.err(
-                    &format!("services.{name}.routes"),
-                    format!("no room for the two test rules of a blue/green service before priority {first}, its first route"),
-                )
-                .hint("give its routes a higher `priority`, leaving two free numbers below them");
-                continue;
-            };
-            // Taken by test rules: no path of theirs matters to another service's test requests.
-            taken.entry(pair).or_default();
-            taken.entry(pair + 1).or_default();
-            if let Some(svc) = services.get_mut(&name) {
-                svc.test_rules = Some(pair);
+            match pair {
+                Some(pair) => svc.test_rules = Some(pair),
+                None => {
+                    let first = svc.routes.iter().map(|r| r.priority).min().unwrap_or(0);
+                    self.err(
+                        &format!("services.{name}.routes"),
+                        format!("no room for the two test rules of a blue/green service before priority {first}, its first route"),
+                    )
+                    .hint("give its routes a higher `priority`, leaving two free numbers below them");
+                }
             }
         }
     }
@@ -194,6 +172,103 @@ impl Ctx<'_> {
             }
         }
     }
+}
+
+/// Deployed priorities of derived routes: (service, route index) → the priority its rule has.
+pub type Pins = BTreeMap<(ServiceName, usize), u32>;
+
+/// The derived priority of every route of `lb` without an explicit one, given the numbers
+/// `taken` by explicit ones: first each pinned route whose deployed number is in its band
+/// and still free keeps it, then the others by derived number (ties settled by each route's
+/// full hash, not by names) take it or the next free one in its band (`None`: none left).
+fn derive_on(
+    lb: &LbName,
+    services: &BTreeMap<ServiceName, model::Service>,
+    taken: &BTreeSet<u32>,
+    pins: &Pins,
+) -> Vec<(ServiceName, usize, Option<u32>)> {
+    let mut taken = taken.clone();
+    let mut out = Vec::new();
+    let mut derived: Vec<(u32, [u8; 32], ServiceName, usize)> = Vec::new();
+    for (name, svc) in services.iter().filter(|(_, s)| s.load_balancer.as_ref() == Some(lb)) {
+        for (i, r) in svc.routes.iter().enumerate().filter(|(_, r)| r.derived) {
+            let wanted = derive_priority(name.as_str(), r);
+            let pin = pins.get(&(name.clone(), i)).copied();
+            match pin.filter(|p| band_of(*p) == band_of(wanted) && !taken.contains(p)) {
+                Some(p) => {
+                    taken.insert(p);
+                    out.push((name.clone(), i, Some(p)));
+                }
+                None => derived.push((wanted, route_hash(name.as_str(), r), name.clone(), i)),
+            }
+        }
+    }
+    derived.sort();
+    for (wanted, _, name, i) in derived {
+        let band_start = band_of(wanted);
+        let free = (0..BAND).map(|k| band_start + (wanted - band_start + k) % BAND).find(|p| !taken.contains(p));
+        if let Some(p) = free {
+            taken.insert(p);
+        }
+        out.push((name, i, free));
+    }
+    out
+}
+
+/// The first number of the band `priority` is in.
+fn band_of(priority: u32) -> u32 {
+    priority - (priority.saturating_sub(DERIVED_BASE)) % BAND
+}
+
+/// The test-rule pair of every blue/green service with routes on `lb`, from its routes'
+/// priorities (`None`: no room).
+fn test_rules_on(lb: &LbName, services: &BTreeMap<ServiceName, model::Service>) -> Vec<(ServiceName, Option<u32>)> {
+    let mut taken: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+    for svc in services.values().filter(|s| s.load_balancer.as_ref() == Some(lb)) {
+        for r in &svc.routes {
+            taken.entry(r.priority).or_default().push(r.path.clone());
+        }
+    }
+    let mut out = Vec::new();
+    for svc in services.values().filter(|s| s.has_test_rules() && s.load_balancer.as_ref() == Some(lb)) {
+        let paths: Vec<String> = svc.routes.iter().map(|r| r.path.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        let first = svc.routes.iter().map(|r| r.priority).min().unwrap_or(0);
+        let pair = test_rule_slots(&taken, first, &paths);
+        if let Some(pair) = pair {
+            // Taken by test rules: no path of theirs matters to another service's test requests.
+            taken.entry(pair).or_default();
+            taken.entry(pair + 1).or_default();
+        }
+        out.push((svc.name.clone(), pair));
+    }
+    out
+}
+
+/// `m` with its derived priorities kept where they are deployed (`pins`) and still free, the
+/// others derived around them, and test rules placed again; `None` when that changes nothing,
+/// or when a route or test rule would find no room (the spec's own numbers stand then).
+pub fn keep_deployed(m: &Model, pins: &Pins) -> Option<Model> {
+    if pins.is_empty() {
+        return None;
+    }
+    let mut kept = m.services.clone();
+    let mut changed = false;
+    let lbs: BTreeSet<LbName> = kept.values().filter_map(|s| s.load_balancer.clone()).collect();
+    for lb in &lbs {
+        let on_lb = kept.values().filter(|s| s.load_balancer.as_ref() == Some(lb));
+        let explicit: BTreeSet<u32> = on_lb.flat_map(|s| s.routes.iter().filter(|r| !r.derived).map(|r| r.priority)).collect();
+        for (name, i, priority) in derive_on(lb, &kept, &explicit, pins) {
+            let r = kept.get_mut(&name).and_then(|s| s.routes.get_mut(i))?;
+            changed |= r.priority != priority?;
+            r.priority = priority?;
+        }
+        for (name, pair) in test_rules_on(lb, &kept) {
+            let svc = kept.get_mut(&name)?;
+            changed |= svc.test_rules != Some(pair?);
+            svc.test_rules = pair;
+        }
+    }
+    changed.then(|| Model { services: kept, ..m.clone() })
 }
 
 /// The lower of two consecutive free numbers below `first` for a service's test rules, the
@@ -249,7 +324,7 @@ mod tests {
     use super::*;
 
     fn route(path: &str, host: Option<&str>) -> model::Route {
-        model::Route { path: path.into(), host: host.map(Into::into), priority: 0 }
+        model::Route { path: path.into(), host: host.map(Into::into), priority: 0, derived: true }
     }
 
     #[test]

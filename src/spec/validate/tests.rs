@@ -417,7 +417,7 @@ fn errors_never_echo_secret_values() {
 fn routes_that_derive_the_same_priority_are_split_whatever_the_service_names() {
     use super::routes::derive_priority;
     use crate::model::Route;
-    let route = |path: &str| Route { path: path.into(), host: None, priority: 0 };
+    let route = |path: &str| Route { path: path.into(), host: None, priority: 0, derived: true };
     let target = derive_priority("m", &route("/x*"));
     let svc = |name: &str, path: &str| {
         format!("  {name}:\n    image: nginx:1.27\n    port: 80\n    count: 2\n    routes: [ {{ path: \"{path}\" }} ]\n")
