@@ -18,7 +18,7 @@ Examples:
   ecship destroy stacks/mysfits.yaml --yes
 
 Exit codes: 0 ok, 1 error, 2 changes present (plan --detailed-exitcode), 3 a rollout failed and was rolled back, 4 a rollout timed out,
-130 interrupted.";
+5 a deploy.before task failed (no service changed), 130 interrupted; `run` exits with its task's exit code.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -116,6 +116,55 @@ Exit codes: 0 rolled back, 1 error (or nothing to roll back to), 4 timed out, 13
 
 Exit codes: 0 no changes (or changes, without --detailed-exitcode), 1 error, 2 changes present (with --detailed-exitcode).")]
     Plan(PlanArgs),
+    /// Set how many tasks a service runs, and wait until it runs them.
+    #[command(after_help = "Examples:
+  ecship scale stacks/mysfits.yaml like 4
+  ecship scale stacks/blog.yaml --env prod api 10 --no-wait
+
+An autoscaled service takes a count within its autoscaling min–max, and keeps it until
+autoscaling moves it. Any other keeps it until the next deploy sets the spec's count again.
+
+Exit codes: 0 scaled (and steady), 1 error, 3 the service failed and was rolled back, 4 timed out, 130 interrupted.")]
+    Scale(ScaleArgs),
+    /// Run a job, or a one-off task of a service, in the stack's network; stream its logs and
+    /// exit with its exit code.
+    #[command(after_help = "Examples:
+  ecship run stacks/shop.yaml migrate
+  ecship run stacks/shop.yaml web -- ./manage.py createsuperuser --noinput
+  ecship run stacks/shop.yaml report --detach
+
+A job runs its latest registered task definition; a service's task runs the revision the
+service runs now, with its command unless one is given after `--`.
+
+Exit codes: the task's exit code (0 when it succeeded), 1 error (or no exit code), 4 stopped after --timeout (or the job's timeout), 130 interrupted (the task is stopped).")]
+    Run(RunArgs),
+    /// Print the CloudWatch Logs of services and jobs, interleaved by time.
+    #[command(after_help = "Examples:
+  ecship logs stacks/shop.yaml
+  ecship logs stacks/shop.yaml web worker --since 1h --filter ERROR
+  ecship logs stacks/shop.yaml --follow --output json
+
+Each line starts with the service or job and its task's short id.
+
+Exit codes: 0 ok, 1 error, 130 interrupted (how --follow ends).")]
+    Logs(LogsArgs),
+    /// Open a shell (or run a command) in a running task of a service, through ECS Exec.
+    #[command(after_help = "Examples:
+  ecship exec stacks/shop.yaml web
+  ecship exec stacks/shop.yaml web --task 0a1b2c3d -- ls /app
+
+Needs `exec: true` on the service (deployed), and AWS's Session Manager plugin
+(session-manager-plugin) on PATH, as the AWS CLI does.
+
+Exit codes: the session's exit code, 1 error.")]
+    Exec(ExecArgs),
+    /// Wait until services are steady: every task of their current revision running.
+    #[command(after_help = "Examples:
+  ecship wait stacks/mysfits.yaml
+  ecship wait stacks/mysfits.yaml like --timeout 5m
+
+Exit codes: 0 steady, 1 error, 3 a rollout failed (ECS rolled it back), 4 timed out, 130 interrupted.")]
+    Wait(WaitArgs),
     /// Show the stack, its outputs and every service: running/desired, revision, image, rollout, events.
     #[command(after_help = "Examples:\n  ecship status stacks/mysfits.yaml\n  ecship status --stack mysfits-prod --output json")]
     Status(TargetArgs),
@@ -209,6 +258,79 @@ pub enum PlanFormat {
     Text,
     Markdown,
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ScaleArgs {
+    /// The stack spec (YAML).
+    pub file: PathBuf,
+    /// The service to scale.
+    pub service: String,
+    /// How many tasks it runs (0–5000).
+    #[arg(value_parser = clap::value_parser!(u32).range(0..=5000))]
+    pub count: u32,
+    /// Return once ECS has the new count, without waiting for the tasks.
+    #[arg(long)]
+    pub no_wait: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// The stack spec (YAML).
+    pub file: PathBuf,
+    /// Wait only for these services (default: every service of the spec).
+    pub services: Vec<String>,
+    /// Give up after this long (default: each service's `deploy.timeout`), e.g. 10m.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The stack spec (YAML).
+    pub file: PathBuf,
+    /// A job, or a service (a one-off task of its current revision).
+    pub name: String,
+    /// Instead of the image's (or the spec's) command.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+    /// Print the task's ARN and return once it started.
+    #[arg(long)]
+    pub detach: bool,
+    /// Stop the task after this long (default: the job's `timeout`, or 1h), e.g. 10m.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The stack spec (YAML).
+    pub file: PathBuf,
+    /// Only these services and jobs (default: all of them).
+    pub names: Vec<String>,
+    /// Keep printing new lines until Ctrl-C.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// From this long ago, e.g. 30s, 10m, 2h.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = humantime::parse_duration)]
+    pub since: std::time::Duration,
+    /// Only lines matching this CloudWatch Logs filter pattern (e.g. ERROR, "\"timed out\"").
+    #[arg(long, value_name = "PATTERN")]
+    pub filter: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The stack spec (YAML).
+    pub file: PathBuf,
+    /// The service (with `exec: true`).
+    pub service: String,
+    /// The task (its id, or the start of it; default: a running task of the service).
+    #[arg(long, value_name = "ID")]
+    pub task: Option<String>,
+    /// The command (default /bin/sh).
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 /// A stack named by its spec or by `--stack`.

@@ -61,6 +61,11 @@ pub enum Event {
     Warning {
         message: String,
     },
+    /// A log line of a one-off task ecship runs and follows (`deploy.before`, `ecship run`).
+    TaskLog {
+        task: String,
+        line: String,
+    },
     /// Traffic of a canary or blue/green service moved: percent on each colour.
     Traffic {
         service: String,

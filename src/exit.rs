@@ -10,5 +10,7 @@ pub const CHANGES: u8 = 2;
 pub const ROLLED_BACK: u8 = 3;
 /// A rollout did not become stable in its `deploy.timeout`.
 pub const TIMED_OUT: u8 = 4;
+/// A one-off task a deploy runs first (`deploy.before`) failed: no service was changed.
+pub const BEFORE_FAILED: u8 = 5;
 /// Interrupted (Ctrl-C).
 pub const INTERRUPTED: u8 = 130;

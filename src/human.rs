@@ -24,6 +24,12 @@ pub fn plural<N: TryInto<u64>>(n: N) -> &'static str {
     }
 }
 
+/// Seconds since the Unix epoch as `2026-12-02T05:14:13Z`.
+pub fn unix_time(secs: i64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(secs).unwrap_or(0));
+    humantime::format_rfc3339_seconds(at).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

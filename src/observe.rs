@@ -13,17 +13,21 @@ use futures_util::{stream, StreamExt};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::aws::autoscaling::Autoscaling;
 use crate::aws::cloudformation::{StackInfo, Stacks};
 use crate::aws::ecs::Ecs;
 use crate::aws::elbv2::Elbv2;
+use crate::aws::scheduler::{group as schedule_group, Scheduler};
 use crate::aws::{Aws, AwsError};
 use crate::model::{ByColour, Colour, Model, Service, ServiceName, Weights};
 use crate::rollout::{ColourState, TwoColours};
 use crate::spec::validate::Pins;
 use crate::synth::ids::ServiceIds;
+use crate::synth::ids::SCHEDULER_ROLE;
 use crate::synth::nesting::{Placement, Slot, EXPORT_PREFIX};
 use crate::workload::outputs::StackOutputs;
-use crate::workload::{revision_name, Registered, ServiceState, ServiceStatus, TaskDef};
+use crate::workload::scaling::{resource_id, Scaling, SCALING_TAG};
+use crate::workload::{revision_name, JobSchedule, Registered, ServiceState, ServiceStatus, TaskDef};
 
 #[derive(Debug, Clone, Default)]
 pub struct Observed {
@@ -41,6 +45,11 @@ pub struct Observed {
     /// Forward weights of the rules of services with two target groups: rule ARN →
     /// [(target group ARN, weight)].
     pub weights: BTreeMap<String, Vec<(String, i32)>>,
+    /// Application Auto Scaling of the services tagged `ecship:autoscaling`, by ECS service
+    /// name.
+    pub scaling: BTreeMap<String, Scaling>,
+    /// Scheduled jobs' schedules, by job name (read when the stack has scheduled jobs).
+    pub schedules: BTreeMap<String, JobSchedule>,
 }
 
 /// The stack, its nested stacks and templates, its ECS services and the traffic of its
@@ -62,7 +71,40 @@ pub async fn observe(aws: &Aws, stack: &str) -> Result<Observed, AwsError> {
         .map(|o| o.services().filter(|s| s.target_groups.len() == 2).flat_map(|s| s.rules.clone()).collect())
         .unwrap_or_default();
     let weights = if rules.is_empty() { BTreeMap::new() } else { Elbv2::new(aws).rule_weights(&rules).await?.into_iter().collect() };
-    Ok(Observed { stack: Some(info), template, nested, services, running: BTreeMap::new(), latest: BTreeMap::new(), weights })
+    let scaling = scaling(aws, &services).await?;
+    let scheduled = template.as_ref().is_some_and(|t: &Value| t["Resources"].get(SCHEDULER_ROLE).is_some());
+    let schedules = if scheduled { Scheduler::new(aws).schedules(&schedule_group(stack)).await? } else { BTreeMap::new() };
+    Ok(Observed {
+        stack: Some(info),
+        template,
+        nested,
+        services,
+        running: BTreeMap::new(),
+        latest: BTreeMap::new(),
+        weights,
+        scaling,
+        schedules,
+    })
+}
+
+/// The scaling of the services that carry ecship's autoscaling tag (no call without any).
+async fn scaling(aws: &Aws, services: &BTreeMap<String, ServiceState>) -> Result<BTreeMap<String, Scaling>, AwsError> {
+    let tagged: BTreeMap<String, &String> = services
+        .values()
+        .filter(|s| s.tags.contains_key(SCALING_TAG))
+        .map(|s| (resource_id(&cluster_of(&s.arn), &s.name), &s.name))
+        .collect();
+    if tagged.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let ids: Vec<String> = tagged.keys().cloned().collect();
+    let read = Autoscaling::new(aws).describe(&ids).await?;
+    Ok(read.into_iter().filter_map(|(id, s)| tagged.get(&id).map(|name| ((*name).clone(), s))).collect())
+}
+
+/// The cluster name in a service ARN (`…:service/CLUSTER/NAME`).
+fn cluster_of(service_arn: &str) -> String {
+    service_arn.rsplit('/').nth(1).unwrap_or_default().to_string()
 }
 
 /// A task definition a plan compares: the family's, as the ECS service that runs it should
@@ -184,6 +226,25 @@ async fn nested(stacks: &Stacks, root: &mut StackInfo) -> Result<BTreeMap<String
 }
 
 impl Observed {
+    /// The count each autoscaled service of `m` keeps: what its ECS service (the live
+    /// colour's, for a two-colour service) runs now, within the spec's min–max. Services not
+    /// deployed yet start at their `count`.
+    pub fn kept_counts(&self, m: &Model) -> BTreeMap<ServiceName, u32> {
+        let traffic = self.traffic(m);
+        let mut out = BTreeMap::new();
+        for svc in m.services.values() {
+            let Some(a) = &svc.autoscaling else { continue };
+            let name = match traffic.get(&svc.name) {
+                Some(w) => svc.colour_service(w.live()),
+                None => svc.name.to_string(),
+            };
+            if let Some(s) = self.services.get(&name) {
+                out.insert(svc.name.clone(), a.clamp(s.desired));
+            }
+        }
+        out
+    }
+
     /// The deployed priority of each route of `m` whose rule is deployed with the same path
     /// and host (a route moved to another index, or changed, has none).
     pub fn route_priorities(&self, m: &Model) -> Pins {

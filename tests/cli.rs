@@ -229,3 +229,49 @@ fn help_version_and_completions() {
     ecship().arg("frobnicate").assert().code(1).stderr(predicate::str::contains("unrecognized subcommand"));
     ecship().args(["render", "stacks/mysfits.yaml", "--format", "toml"]).assert().code(1);
 }
+
+#[test]
+fn exec_without_the_session_manager_plugin_says_so_and_how_to_install_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("shop.yaml");
+    std::fs::write(&file, "stack: shop\nservices:\n  web:\n    image: nginx:1.27\n    exec: true\n").expect("write");
+    let empty = tempfile::tempdir().expect("an empty PATH");
+    let out = ecship().args(["exec"]).arg(&file).arg("web").env("PATH", empty.path()).assert().code(1).get_output().stderr.clone();
+    let text = String::from_utf8(out).expect("utf-8");
+    assert!(text.contains("`session-manager-plugin` is not on PATH: install it"), "{text}");
+    assert!(text.contains("session-manager-working-with-install-plugin"), "{text}");
+
+    // With the plugin there, a service without `exec: true` is refused before AWS is asked.
+    let plugin = empty.path().join("session-manager-plugin");
+    std::fs::write(&plugin, "#!/bin/sh\nexit 0\n").expect("write plugin");
+    std::os::unix::fs::PermissionsExt::set_mode(&mut std::fs::metadata(&plugin).expect("meta").permissions(), 0o755);
+    std::fs::set_permissions(&plugin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    std::fs::write(&file, "stack: shop\nservices:\n  web:\n    image: nginx:1.27\n").expect("write");
+    let out = ecship().args(["exec"]).arg(&file).arg("web").env("PATH", empty.path()).assert().code(1).get_output().stderr.clone();
+    let text = String::from_utf8(out).expect("utf-8");
+    assert!(text.contains("web does not allow ECS Exec: set `exec: true` on it in the spec and run `ecship deploy`"), "{text}");
+}
+
+#[test]
+fn jobs_are_validated_like_services_with_their_schedules() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("jobs.yaml");
+    std::fs::write(
+        &file,
+        "stack: shop\nservices:\n  web:\n    image: nginx:1.27\n    deploy: { before: [ { run: migrat } ] }\n    autoscaling: { min: 4, max: 2, cpu: 120 }\njobs:\n  web:\n    image: nginx:1.27\n  migrate:\n    image: { service: web }\n    schedule: \"cron(0 3 * * *)\"\n  report:\n    image: busybox:1.36\n    schedule: \"rate(0 minutes)\"\n    timezone: Mars/Olympus\n",
+    )
+    .expect("write");
+    let out = ecship().arg("validate").arg(&file).assert().code(1).get_output().stderr.clone();
+    let text = String::from_utf8(out).expect("utf-8");
+    for expected in [
+        "services.web.deploy.before[0].run: there is no job `migrat`",
+        "did you mean `migrate`?",
+        "services.web.autoscaling",
+        "jobs.web: `web` is a service's name too",
+        "jobs.migrate.schedule:",
+        "jobs.report.schedule:",
+        "jobs.report.timezone:",
+    ] {
+        assert!(text.contains(expected), "{expected} in:\n{text}");
+    }
+}

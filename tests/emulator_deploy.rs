@@ -196,7 +196,8 @@ async fn one_changed_env_var_is_one_new_revision_rolled_out_as_a_canary_on_the_o
     // One env var of the canary service changed: exactly one new revision, rolled out as a
     // canary on the green colour (bake shortened for the test): the green service created at
     // the first step and scaled at the next two, blue scaled to zero, the rule moved 3 times;
-    // and the stack's lock taken and released.
+    // its autoscaling (min 2, max 4, cpu 70) handed from blue to green with the traffic; and
+    // the stack's lock taken and released.
     let dir = tempfile::tempdir().expect("tempdir");
     let quick = edited_mysfits(dir.path(), |t| t.replace("bake: 5m", "bake: 1s"));
     let changed = deploy_mysfits(&emulator, &quick, &["--output", "json"], &[("LOGLEVEL", "debug")]);
@@ -211,6 +212,9 @@ async fn one_changed_env_var_is_one_new_revision_rolled_out_as_a_canary_on_the_o
             ("ECS.CreateService".to_string(), 1),
             ("ECS.UpdateService".to_string(), 3),
             ("Elastic Load Balancing v2.ModifyRule".to_string(), 3),
+            ("Application Auto Scaling.RegisterScalableTarget".to_string(), 1),
+            ("Application Auto Scaling.PutScalingPolicy".to_string(), 1),
+            ("Application Auto Scaling.DeregisterScalableTarget".to_string(), 1),
         ]),
         "{result}"
     );

@@ -7,17 +7,18 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ecs::error::ProvideErrorMetadata;
 use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, Compatibility, ContainerDefinition, DeploymentCircuitBreaker, DeploymentConfiguration,
-    DesiredStatus, KeyValuePair, LaunchType, LoadBalancer, LogConfiguration, LogDriver, NetworkConfiguration, NetworkMode, PortMapping,
-    PropagateTags, Secret, ServiceConnectClientAlias, ServiceConnectConfiguration, ServiceConnectService, ServiceField, Tag,
-    TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
+    AssignPublicIp, AwsVpcConfiguration, Compatibility, ContainerDefinition, ContainerOverride, DeploymentCircuitBreaker,
+    DeploymentConfiguration, DesiredStatus, KeyValuePair, LaunchType, LoadBalancer, LogConfiguration, LogDriver, NetworkConfiguration,
+    NetworkMode, PortMapping, PropagateTags, Secret, ServiceConnectClientAlias, ServiceConnectConfiguration, ServiceConnectService,
+    ServiceField, Tag, TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus, TaskOverride, TransportProtocol,
 };
 use aws_sdk_ecs::Client;
 
 use super::{classify, Aws, AwsError};
+use crate::workload::revision_name;
 use crate::workload::{
     Container, Deployment, DeploymentConfig, DeploymentStatus, LoadBalancerTarget, LogConfig, Network, ObservedConfig, Registered,
-    RolloutState, ServiceConfig, ServiceEvent, ServiceState, ServiceStatus, StoppedTask, TaskDef, PORT_NAME,
+    RolloutState, ServiceConfig, ServiceEvent, ServiceState, ServiceStatus, StoppedTask, TaskDef, TaskRun, PORT_NAME,
 };
 
 /// DescribeServices and DescribeTasks take this many at a time.
@@ -160,6 +161,7 @@ impl Ecs {
             .launch_type(LaunchType::Fargate)
             .network_configuration(network(&s.network, &action)?)
             .set_health_check_grace_period_seconds(s.grace_seconds.map(count))
+            .enable_execute_command(s.exec)
             .deployment_configuration(deployment(&s.deployment))
             .propagate_tags(PropagateTags::Service)
             .enable_ecs_managed_tags(true)
@@ -196,9 +198,11 @@ impl Ecs {
             .cluster(&s.cluster)
             .service(&s.name)
             .task_definition(task_definition)
-            .desired_count(count(s.desired_count))
+            // Application Auto Scaling owns a managed count: the update leaves it be.
+            .set_desired_count((!s.count_managed).then(|| count(s.desired_count)))
             .network_configuration(network(&s.network, &action)?)
             .set_health_check_grace_period_seconds(s.grace_seconds.map(count))
+            .enable_execute_command(s.exec)
             .deployment_configuration(deployment(&s.deployment));
         if let Some(lb) = &s.load_balancer {
             req = req.load_balancers(load_balancer(lb));
@@ -221,6 +225,18 @@ impl Ecs {
             .send()
             .await
             .map_err(|e| classify(&format!("TagResource {arn}"), e))?;
+        Ok(())
+    }
+
+    /// Remove one tag of a service (by ARN).
+    pub async fn untag_service(&self, arn: &str, key: &str) -> Result<(), AwsError> {
+        self.client
+            .untag_resource()
+            .resource_arn(arn)
+            .tag_keys(key)
+            .send()
+            .await
+            .map_err(|e| classify(&format!("UntagResource {arn}"), e))?;
         Ok(())
     }
 
@@ -271,6 +287,140 @@ impl Ecs {
             }
         }
         Ok(out)
+    }
+
+    /// Start one Fargate task of `task_definition` in `network`, its `container` running
+    /// `command` instead of the image's when given; `started_by` names who asked (at most
+    /// 36 characters).
+    pub async fn run_task(
+        &self,
+        cluster: &str,
+        task_definition: &str,
+        network: &Network,
+        container: &str,
+        command: Option<&[String]>,
+        started_by: &str,
+    ) -> Result<TaskRun, AwsError> {
+        let action = format!("RunTask {}", revision_name(task_definition));
+        let mut req = self
+            .client
+            .run_task()
+            .cluster(cluster)
+            .task_definition(task_definition)
+            .launch_type(LaunchType::Fargate)
+            .count(1)
+            .started_by(started_by.chars().take(36).collect::<String>())
+            .network_configuration(self::network(network, &action)?)
+            .propagate_tags(PropagateTags::TaskDefinition)
+            .enable_ecs_managed_tags(true);
+        if let Some(command) = command {
+            let over = ContainerOverride::builder().name(container).set_command(Some(command.to_vec())).build();
+            req = req.overrides(TaskOverride::builder().container_overrides(over).build());
+        }
+        let out = req.send().await.map_err(|e| classify(&action, e))?;
+        if let Some(f) = out.failures().first() {
+            let why = [f.reason(), f.detail()].into_iter().flatten().collect::<Vec<_>>().join(": ");
+            return Err(AwsError::Other(format!("{action}: ECS could not start the task: {why}")));
+        }
+        out.tasks().first().map(task_run).ok_or_else(|| AwsError::Other(format!("{action}: ECS started no task")))
+    }
+
+    /// One task as ECS reports it now (`None` once ECS has forgotten it).
+    pub async fn task(&self, cluster: &str, arn: &str) -> Result<Option<TaskRun>, AwsError> {
+        let out = self.client.describe_tasks().cluster(cluster).tasks(arn).send().await.map_err(|e| classify("DescribeTasks", e))?;
+        Ok(out.tasks().first().map(task_run))
+    }
+
+    /// The stopped tasks of a family ECS still reports (about an hour's), newest first.
+    pub async fn stopped_runs(&self, cluster: &str, family: &str) -> Result<Vec<TaskRun>, AwsError> {
+        let action = format!("ListTasks {family}");
+        let listed = self
+            .client
+            .list_tasks()
+            .cluster(cluster)
+            .family(family)
+            .desired_status(DesiredStatus::Stopped)
+            .send()
+            .await
+            .map_err(|e| classify(&action, e))?;
+        let mut out = Vec::new();
+        for batch in listed.task_arns().chunks(BATCH * 10) {
+            let described = self
+                .client
+                .describe_tasks()
+                .cluster(cluster)
+                .set_tasks(Some(batch.to_vec()))
+                .send()
+                .await
+                .map_err(|e| classify(&format!("DescribeTasks {family}"), e))?;
+            out.extend(described.tasks().iter().filter(|t| t.group().is_none_or(|g| !g.starts_with("service:"))).map(task_run));
+        }
+        out.sort_by_key(|t| std::cmp::Reverse(t.stopped_at));
+        Ok(out)
+    }
+
+    /// The running tasks of a service (ARNs).
+    pub async fn running_tasks(&self, cluster: &str, service: &str) -> Result<Vec<String>, AwsError> {
+        let out = self
+            .client
+            .list_tasks()
+            .cluster(cluster)
+            .service_name(service)
+            .desired_status(DesiredStatus::Running)
+            .send()
+            .await
+            .map_err(|e| classify(&format!("ListTasks {service}"), e))?;
+        Ok(out.task_arns().to_vec())
+    }
+
+    /// The tasks of a cluster ECS means to keep running (ARNs).
+    pub async fn cluster_running_tasks(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
+        let mut out = Vec::new();
+        let mut pages = self.client.list_tasks().cluster(cluster).desired_status(DesiredStatus::Running).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            out.extend(page.map_err(|e| classify(&format!("ListTasks {cluster}"), e))?.task_arns().iter().cloned());
+        }
+        Ok(out)
+    }
+
+    /// The runtime id of a task's container (what Session Manager targets), once it runs.
+    pub async fn runtime_id(&self, cluster: &str, task: &str, container: &str) -> Result<Option<String>, AwsError> {
+        let out = self.client.describe_tasks().cluster(cluster).tasks(task).send().await.map_err(|e| classify("DescribeTasks", e))?;
+        Ok(out
+            .tasks()
+            .first()
+            .and_then(|t| t.containers().iter().find(|c| c.name() == Some(container)))
+            .and_then(|c| c.runtime_id())
+            .map(str::to_string))
+    }
+
+    /// Start an interactive ECS Exec session: the session as JSON, the way the Session
+    /// Manager plugin takes it.
+    pub async fn execute_command(&self, cluster: &str, task: &str, container: &str, command: &str) -> Result<String, AwsError> {
+        let out = self
+            .client
+            .execute_command()
+            .cluster(cluster)
+            .task(task)
+            .container(container)
+            .command(command)
+            .interactive(true)
+            .send()
+            .await
+            .map_err(|e| classify("ExecuteCommand", e))?;
+        let s = out.session().ok_or_else(|| AwsError::Other("ExecuteCommand: ECS returned no session".into()))?;
+        Ok(serde_json::json!({
+            "SessionId": s.session_id(),
+            "StreamUrl": s.stream_url(),
+            "TokenValue": s.token_value(),
+        })
+        .to_string())
+    }
+
+    /// Stop a task, giving ECS's reason.
+    pub async fn stop_task(&self, cluster: &str, arn: &str, reason: &str) -> Result<(), AwsError> {
+        self.client.stop_task().cluster(cluster).task(arn).reason(reason).send().await.map_err(|e| classify("StopTask", e))?;
+        Ok(())
     }
 
     /// Families starting with `prefix` (ACTIVE or INACTIVE).
@@ -347,6 +497,23 @@ fn ecs_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
 
 fn tags(t: &[Tag]) -> BTreeMap<String, String> {
     t.iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string()))).collect()
+}
+
+fn task_run(t: &aws_sdk_ecs::types::Task) -> TaskRun {
+    let container = t.containers().first();
+    let stopped = t.stopped_reason().map(str::to_string);
+    let own = container.and_then(|c| c.reason()).filter(|r| Some(*r) != stopped.as_deref());
+    let arn = t.task_arn().unwrap_or_default().to_string();
+    TaskRun {
+        id: arn.rsplit('/').next().unwrap_or_default().to_string(),
+        arn,
+        status: t.last_status().unwrap_or_default().to_string(),
+        exit_code: container.and_then(|c| c.exit_code()),
+        stopped_reason: stopped.map(|s| own.map_or_else(|| s.clone(), |o| format!("{s} ({o})"))),
+        started_at: t.started_at().map(|d| d.secs()),
+        stopped_at: t.stopped_at().map(|d| d.secs()),
+        task_definition: t.task_definition_arn().unwrap_or_default().to_string(),
+    }
 }
 
 fn network(n: &Network, action: &str) -> Result<NetworkConfiguration, AwsError> {
@@ -454,6 +621,7 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
             grace_seconds: s.health_check_grace_period_seconds().map(unsigned),
             deployment,
             service_connect_namespace,
+            exec: s.enable_execute_command(),
         },
     }
 }

@@ -5,13 +5,16 @@
 //! `AWS_ENDPOINT_URL` (and `AWS_ENDPOINT_URL_<SERVICE>`), so a local emulator needs no flag.
 //! Must not print.
 
+pub mod autoscaling;
 mod calls;
 pub mod cloudformation;
 pub mod ecr;
 pub mod ecs;
 pub mod elbv2;
 mod error;
+pub mod logs;
 pub mod s3;
+pub mod scheduler;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -52,6 +55,22 @@ impl Aws {
 
     pub(crate) fn ecs(&self) -> aws_sdk_ecs::Client {
         aws_sdk_ecs::Client::from_conf(aws_sdk_ecs::config::Builder::from(&self.config).interceptor(self.counter()).build())
+    }
+
+    pub(crate) fn autoscaling(&self) -> aws_sdk_applicationautoscaling::Client {
+        aws_sdk_applicationautoscaling::Client::from_conf(
+            aws_sdk_applicationautoscaling::config::Builder::from(&self.config).interceptor(self.counter()).build(),
+        )
+    }
+
+    pub(crate) fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
+        aws_sdk_cloudwatchlogs::Client::from_conf(
+            aws_sdk_cloudwatchlogs::config::Builder::from(&self.config).interceptor(self.counter()).build(),
+        )
+    }
+
+    pub(crate) fn scheduler(&self) -> aws_sdk_scheduler::Client {
+        aws_sdk_scheduler::Client::from_conf(aws_sdk_scheduler::config::Builder::from(&self.config).interceptor(self.counter()).build())
     }
 
     pub(crate) fn ecr(&self) -> aws_sdk_ecr::Client {

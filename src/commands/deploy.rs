@@ -85,11 +85,19 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
     Ok(exit::OK)
 }
 
+/// Report a failed run and give its exit code.
+pub(super) fn failed(e: DeployError, report: &mut Report) -> anyhow::Result<u8> {
+    let code = exit_code(&e);
+    report.error(&anyhow::Error::new(e));
+    Ok(code)
+}
+
 /// The exit code of a failed deploy or rollback: rolled back, timed out, or another error.
 pub(super) fn exit_code(e: &DeployError) -> u8 {
     match e {
         DeployError::Rollout { .. } if e.timed_out() => exit::TIMED_OUT,
         DeployError::Rollout { .. } if e.rolled_back() => exit::ROLLED_BACK,
+        DeployError::Before(_) => exit::BEFORE_FAILED,
         _ => exit::ERROR,
     }
 }

@@ -3,13 +3,18 @@
 mod completions;
 mod deploy;
 mod destroy;
+mod exec;
+mod logs;
 mod plan;
 mod push;
 mod render;
 mod rollback;
+mod run;
+mod scale;
 mod schema;
 mod status;
 mod validate;
+mod wait;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -49,6 +54,11 @@ pub fn run(cli: Cli, report: &mut Report) -> anyhow::Result<u8> {
         Command::Deploy(args) => deploy::run(args, &global, report),
         Command::Push(args) => push::run(args, &global, report),
         Command::Rollback(args) => rollback::run(args, &global, report),
+        Command::Scale(args) => scale::run(args, &global, report),
+        Command::Wait(args) => wait::run(args, &global, report),
+        Command::Run(args) => run::run(args, &global, report),
+        Command::Logs(args) => logs::run(args, &global, report),
+        Command::Exec(args) => exec::run(args, &global, report),
         Command::Status(args) => status::run(args, &global, report),
         Command::Destroy(args) => destroy::run(args, &global, report),
         Command::Schema(args) => schema::run(args, report),

@@ -49,8 +49,27 @@ pub fn run(args: &TargetArgs, global: &super::Global<'_>, report: &mut Report) -
         if let Some(image) = &s.image {
             report.line(&format!("  image: {image}"))?;
         }
+        if let Some(scaling) = &s.autoscaling {
+            report.line(&format!("  autoscaling: {scaling}"))?;
+        }
         for e in &s.events {
             report.line(&format!("  {e}"))?;
+        }
+    }
+    for j in &status.jobs {
+        let schedule = j.schedule.as_deref().map_or_else(|| "run when asked".to_string(), |s| format!("scheduled {s}"));
+        report.line(&format!("job {}: {schedule}", j.name))?;
+        if j.runs.is_empty() {
+            report.line("  no recent runs")?;
+        }
+        for run in &j.runs {
+            let when = run.stopped_at.map(crate::human::unix_time).unwrap_or_default();
+            let how = match run.exit_code {
+                Some(code) => format!("exit code {code}"),
+                None => "no exit code".to_string(),
+            };
+            let why = run.stopped_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+            report.line(&format!("  {when} task {}: {how}{why}", run.id.get(..8).unwrap_or(&run.id)))?;
         }
     }
     Ok(exit::OK)

@@ -47,6 +47,7 @@ fn valid(args: &SpecArgs, compiled: &Compiled, environments: &[EnvironmentCheck]
             "environments": names,
             "unset_vars": unchecked,
             "services": m.services.keys().collect::<Vec<_>>(),
+            "jobs": m.jobs.keys().collect::<Vec<_>>(),
             "resources": resources,
             "template_bytes": bytes,
             "nested_stacks": compiled.fresh.nested.len(),
@@ -64,8 +65,12 @@ fn valid(args: &SpecArgs, compiled: &Compiled, environments: &[EnvironmentCheck]
         0 => format!("{bytes} template bytes (sent inline)"),
         n => format!("a root stack and {n} nested stack{} (templates uploaded to the asset bucket: over 400 resources)", plural(n)),
     };
+    let jobs = match m.jobs.len() {
+        0 => String::new(),
+        n => format!(", {n} job{}", plural(n)),
+    };
     report.line(&format!(
-        "ok: {} is valid — stack {}, {} service{}, {resources} resources, {size}{also}",
+        "ok: {} is valid — stack {}, {} service{}{jobs}, {resources} resources, {size}{also}",
         args.file.display(),
         m.stack,
         m.services.len(),

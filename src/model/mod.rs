@@ -34,6 +34,50 @@ pub struct Model {
     pub quotas: Quotas,
     pub tags: BTreeMap<String, String>,
     pub services: BTreeMap<ServiceName, Service>,
+    /// Tasks that are not services, by name (no job shares a name with a service).
+    pub jobs: BTreeMap<ServiceName, Job>,
+}
+
+impl Model {
+    /// Every task the stack runs: each service's, then each job's. They share how a task is
+    /// made — task definition, security group, task role, outputs.
+    pub fn tasks(&self) -> impl Iterator<Item = &Service> {
+        self.services.values().chain(self.jobs.values().map(|j| &j.task))
+    }
+}
+
+/// A job: a task that runs to completion, asked for (`ecship run`, `deploy.before`) or on a
+/// schedule. Its task is a `Service` that runs no ECS service — no count, port, routes or
+/// rollout — so it is made like a service's: the same task definition, security group
+/// (that admits nothing), task role and outputs, under ids of the same form (job and service
+/// names never clash).
+#[derive(Debug, Clone, Serialize)]
+pub struct Job {
+    pub task: Service,
+    /// The service whose image it runs (`image: { service: NAME }`); its `task.image` is
+    /// then empty.
+    pub image_of: Option<ServiceName>,
+    pub schedule: Option<JobSchedule>,
+    /// How long a run ecship watches may take before it is stopped.
+    #[serde(with = "secs")]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobSchedule {
+    /// `cron(…)`, `rate(…)` or `at(…)`.
+    pub expression: String,
+    pub timezone: Option<String>,
+}
+
+/// A one-off task a deploy runs before it changes any service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BeforeStep {
+    /// A job of the stack.
+    Run(ServiceName),
+    /// The service's new task definition, with this command.
+    Command(Vec<String>),
 }
 
 macro_rules! name_type {
@@ -269,6 +313,8 @@ pub struct Service {
     /// The priority of the first of a blue/green service's two test rules (blue, then green
     /// at the next number): `X-Ecship-Colour: NAME-COLOUR` reaches that colour directly.
     pub test_rules: Option<u32>,
+    /// ECS Exec is on (`exec: true`).
+    pub exec: bool,
 }
 
 /// The header a request carries to reach one colour of a blue/green service directly, with
@@ -397,6 +443,8 @@ pub struct Deploy {
     pub timeout: Duration,
     /// Task-definition revisions kept per family after a successful deploy.
     pub keep_revisions: u32,
+    /// Run before any service changes, when this service gets a new revision.
+    pub before: Vec<BeforeStep>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -458,6 +506,25 @@ pub struct Autoscaling {
     pub max: u32,
     pub cpu: Option<Percent>,
     pub memory: Option<Percent>,
+    /// Requests per task per minute.
+    pub requests: Option<u32>,
+    pub schedule: Vec<ScheduledScaling>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScheduledScaling {
+    /// `cron(…)`, `rate(…)` or `at(…)`.
+    pub expression: String,
+    pub timezone: Option<String>,
+    pub min: Option<u32>,
+    pub max: Option<u32>,
+}
+
+impl Autoscaling {
+    /// `count` kept within min–max.
+    pub fn clamp(&self, count: u32) -> u32 {
+        count.clamp(self.min, self.max.max(self.min))
+    }
 }
 
 /// Durations serialise as whole seconds.

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::deploy::DeployError;
 use super::interrupt::move_guard;
+use super::scaling::Scaler;
 use crate::aws::ecs::Ecs;
 use crate::aws::elbv2::Elbv2;
 use crate::aws::AwsError;
@@ -20,6 +21,7 @@ use crate::observe::TASK_DEFINITION_TAG;
 use crate::rollout::{self, Gates, Observation, Outcome, Step, Verdict};
 use crate::workload::outputs::StackOutputs;
 use crate::workload::render::{self, Inputs};
+use crate::workload::scaling;
 use crate::workload::{ServiceConfig, StoppedTask};
 
 /// How often a step is looked at.
@@ -102,6 +104,7 @@ pub struct Cx<'a> {
     pub elbv2: &'a Elbv2,
     pub inputs: &'a Inputs<'a>,
     pub checks: &'a Checks,
+    pub scaler: &'a Scaler<'a>,
     pub r: &'a dyn Reporter,
 }
 
@@ -143,6 +146,9 @@ fn colour(cx: &Cx, svc: &Service, c: Colour, count: u32) -> Result<ServiceConfig
     let base = render::service_config(cx.inputs, svc)?;
     let mut config = render::colour_config(cx.inputs, svc, base, c)?;
     config.desired_count = count;
+    // The rollout sets the new colour's count at each step: autoscaling takes it over only
+    // with the traffic, so an update must not leave the count where it was (0).
+    config.count_managed = false;
     Ok(config)
 }
 
@@ -151,7 +157,7 @@ pub async fn run(cx: &Cx<'_>, job: &Job<'_>) -> Result<Outcome, DeployError> {
     let svc = job.svc;
     let routing = Routing::of(cx, svc)?;
     let strategy = if job.at_once { Strategy::BlueGreen { bake: Duration::ZERO } } else { svc.deploy.strategy.clone() };
-    let steps = rollout::steps(&strategy, svc.count);
+    let steps = rollout::steps(&strategy, cx.inputs.count(svc));
     let mut new_colour = NewColour { exists: job.new_exists, current: job.new_current };
     for (i, step) in steps.iter().enumerate().filter(|(_, s)| s.weight >= job.from_weight) {
         cx.r.event(&Event::Step {
@@ -173,11 +179,21 @@ pub async fn run(cx: &Cx<'_>, job: &Job<'_>) -> Result<Outcome, DeployError> {
             return Ok(Outcome::Failed { reason, rolled_back: true, stopped });
         }
     }
-    // The new colour has all the traffic: the old one goes.
+    // The new colour has all the traffic: the old one goes, and its autoscaling with it.
     let old = colour(cx, svc, job.old, 0)?;
+    hand_over_scaling(cx, svc, job.old).await?;
     cx.ecs.scale(&old.cluster, &old.name, 0).await?;
     cx.r.event(&Event::Step { message: format!("{}: {} has all the traffic; {} scaled to zero", svc.name, job.new_colour(), job.old) });
     Ok(Outcome::Stable)
+}
+
+/// An autoscaled two-colour service's scaling, from `old` to the other colour (which has
+/// the traffic now).
+pub async fn hand_over_scaling(cx: &Cx<'_>, svc: &Service, old: Colour) -> Result<(), DeployError> {
+    let Some(want) = scaling::render(cx.inputs, svc, Some(old.other()))? else { return Ok(()) };
+    let (from, to) = (svc.colour_service(old), svc.colour_service(old.other()));
+    cx.scaler.hand_over(&cx.inputs.outputs.cluster, &from, &to, &want).await?;
+    Ok(())
 }
 
 /// The new colour's ECS service as a rollout goes: created at the first step (unless it

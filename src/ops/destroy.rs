@@ -5,6 +5,7 @@
 //!
 //! Must not print: progress goes to the `Reporter`.
 
+use crate::aws::scheduler::{group as schedule_group, Scheduler};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,7 @@ use super::assets::{AssetBucket, BUCKET_TAG};
 use super::interrupt::{until_interrupted, Ended};
 use super::lock::{self, LockError};
 use super::stack;
+use crate::aws::autoscaling::Autoscaling;
 use crate::aws::cloudformation::{StackInfo, Stacks};
 use crate::aws::ecr::Ecr;
 use crate::aws::ecs::Ecs;
@@ -22,6 +24,7 @@ use crate::aws::s3::{BucketState, S3};
 use crate::aws::{Aws, AwsError};
 use crate::events::{Event, Reporter, ServiceStep, StackResult};
 use crate::human::plural;
+use crate::workload::scaling::resource_id;
 use crate::workload::{ServiceState, ServiceStatus, SERVICE_TAG};
 
 pub struct DestroyOptions {
@@ -94,8 +97,17 @@ pub async fn destroy(aws: &Aws, opts: &DestroyOptions, r: &dyn Reporter) -> Resu
         kept: vec![],
         leftovers: vec![],
     };
+    // Schedules first: none may start a job's task while the stack goes.
+    if Scheduler::new(aws).delete_group(&schedule_group(stack)).await? {
+        r.event(&Event::Removed { kind: "schedules", name: schedule_group(stack) });
+    }
     if let Some(cluster) = &cluster {
-        out.services = delete_services(&ecs, cluster, stack, opts, r).await?;
+        out.services = delete_services(aws, cluster, stack, opts, r).await?;
+        // One-off tasks still running (a job's run, `ecship run --detach`) hold the cluster.
+        for task in ecs.cluster_running_tasks(cluster).await? {
+            ecs.stop_task(cluster, &task, "ecship destroy: the stack is being deleted").await?;
+            r.event(&Event::Removed { kind: "task", name: task.rsplit('/').next().unwrap_or(&task).to_string() });
+        }
     }
     r.event(&Event::Step { message: format!("task definitions: deregistering and deleting the families of stack {stack}") });
     for family in stack_families(&ecs, stack).await? {
@@ -121,7 +133,7 @@ pub async fn destroy(aws: &Aws, opts: &DestroyOptions, r: &dyn Reporter) -> Resu
             });
         }
     }
-    out.leftovers = leftovers(aws, stack, cluster.as_deref(), opts).await?;
+    out.leftovers = leftovers(aws, stack, cluster.as_deref(), &out.services, opts).await?;
     if let Some(bucket) = &assets {
         let left = S3::new(aws).versions(&bucket.name, &AssetBucket::prefix(stack), &bucket.account).await?;
         if !left.is_empty() {
@@ -142,10 +154,11 @@ async fn asset_bucket(aws: &Aws, opts: &DestroyOptions, info: Option<&StackInfo>
 }
 
 /// Every ECS service of the stack, deleted; returns their names.
-async fn delete_services(ecs: &Ecs, cluster: &str, stack: &str, opts: &DestroyOptions, r: &dyn Reporter) -> Result<Vec<String>, AwsError> {
+async fn delete_services(aws: &Aws, cluster: &str, stack: &str, opts: &DestroyOptions, r: &dyn Reporter) -> Result<Vec<String>, AwsError> {
     r.event(&Event::Step { message: format!("services: deleting the services of stack {stack}") });
+    let ecs = Ecs::new(aws);
     let services = ecs.stack_services(cluster, stack).await?;
-    remove_services(ecs, cluster, &services, opts.timeout, r).await?;
+    remove_services(aws, cluster, &services, opts.timeout, r).await?;
     Ok(services.iter().map(|s| s.name.clone()).collect())
 }
 
@@ -216,7 +229,13 @@ async fn empty_repositories(ecr: &Ecr, repositories: &[String], r: &dyn Reporter
 }
 
 /// Everything ecship owned for the stack that still exists (what `--keep-*` keeps excepted).
-pub async fn leftovers(aws: &Aws, stack: &str, cluster: Option<&str>, opts: &DestroyOptions) -> Result<Vec<Leftover>, AwsError> {
+pub async fn leftovers(
+    aws: &Aws,
+    stack: &str,
+    cluster: Option<&str>,
+    services: &[String],
+    opts: &DestroyOptions,
+) -> Result<Vec<Leftover>, AwsError> {
     let ecs = Ecs::new(aws);
     let mut out = Vec::new();
     let stacks = Stacks::new(aws);
@@ -233,6 +252,13 @@ pub async fn leftovers(aws: &Aws, stack: &str, cluster: Option<&str>, opts: &Des
         if ecs.cluster_status(cluster).await?.as_deref() == Some("ACTIVE") {
             out.push(Leftover { kind: "ecs cluster", name: cluster.to_string() });
         }
+        let ids: Vec<String> = services.iter().map(|s| resource_id(cluster, s)).collect();
+        for id in Autoscaling::new(aws).describe(&ids).await?.into_keys() {
+            out.push(Leftover { kind: "scalable target", name: id });
+        }
+    }
+    if Scheduler::new(aws).has_group(&schedule_group(stack)).await? {
+        out.push(Leftover { kind: "schedule group", name: schedule_group(stack) });
     }
     for family in stack_families(&ecs, stack).await? {
         for arn in ecs.revisions(&family, true).await?.into_iter().chain(ecs.revisions(&family, false).await?) {
@@ -251,10 +277,10 @@ pub async fn leftovers(aws: &Aws, stack: &str, cluster: Option<&str>, opts: &Des
     Ok(out)
 }
 
-/// Delete services (scaled to zero by the delete itself) and wait until ECS reports them
-/// INACTIVE, then remove their task-definition families.
+/// Delete services (their scalable targets first, so nothing scales them meanwhile; scaled
+/// to zero by the delete itself) and wait until ECS reports them INACTIVE.
 pub(super) async fn remove_services(
-    ecs: &Ecs,
+    aws: &Aws,
     cluster: &str,
     services: &[ServiceState],
     timeout: Duration,
@@ -262,6 +288,13 @@ pub(super) async fn remove_services(
 ) -> Result<(), AwsError> {
     if services.is_empty() {
         return Ok(());
+    }
+    let ecs = Ecs::new(aws);
+    let aas = Autoscaling::new(aws);
+    let ids: Vec<String> = services.iter().map(|s| resource_id(cluster, &s.name)).collect();
+    for id in aas.describe(&ids).await?.into_keys() {
+        aas.deregister(&id).await?;
+        r.event(&Event::Removed { kind: "scalable target", name: id });
     }
     for s in services {
         r.event(&Event::Service { service: s.name.clone(), action: ServiceStep::Remove });

@@ -1,7 +1,7 @@
 //! The orchestration layer: one module per verb, each a short sequence of named steps that
 //! reads like the README's description of the verb. Steps several verbs share live here once
 //! each: the stack (applied or deleted with its events streamed), the stack's lock, waiting
-//! for ECS rollouts, the two-colour rollout runner, and running until Ctrl-C.
+//! for ECS rollouts, the two-colour rollout runner, autoscaling, and running until Ctrl-C.
 //!
 //! Ops decide the order of things and call the adapters (`aws`, `image`) and the pure parts
 //! (`plan`, `rollout`, `workload`); they hold no AWS call details and never print: progress
@@ -11,12 +11,19 @@ pub mod assets;
 pub mod colours;
 pub mod deploy;
 pub mod destroy;
+pub mod exec;
 pub mod interrupt;
 pub mod lock;
+pub mod logs;
 pub mod push;
 pub mod rollback;
+pub mod run;
+pub mod scale;
+pub mod scaling;
 pub mod stack;
 pub mod status;
+pub mod task;
+pub mod wait;
 pub mod watch;
 
 pub use interrupt::{until_interrupted, Ended};

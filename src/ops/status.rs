@@ -1,17 +1,21 @@
 //! `status`: the stack and its services as deployed, read without the spec. Reads only.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::future::join_all;
 use serde::Serialize;
 
+use super::scaling::describe;
+use crate::aws::autoscaling::Autoscaling;
 use crate::aws::cloudformation::Stacks;
 use crate::aws::ecs::Ecs;
 use crate::aws::elbv2::Elbv2;
+use crate::aws::scheduler::{group as schedule_group, Scheduler};
 use crate::aws::{Aws, AwsError};
 use crate::synth::nesting::EXPORT_PREFIX;
 use crate::workload::outputs::StackOutputs;
-use crate::workload::revision_name;
+use crate::workload::scaling::resource_id;
+use crate::workload::{revision_name, ServiceState, TaskRun};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
@@ -21,6 +25,18 @@ pub struct Status {
     pub load_balancer_url: Option<String>,
     pub outputs: BTreeMap<String, String>,
     pub services: Vec<ServiceStatus>,
+    /// Task-definition families of the stack that no service runs: its jobs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub jobs: Vec<JobStatus>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JobStatus {
+    pub name: String,
+    /// `cron(0 3 * * ? *) Europe/Berlin`, when scheduled.
+    pub schedule: Option<String>,
+    /// Its last runs ECS still reports (about an hour's), newest first.
+    pub runs: Vec<TaskRun>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -40,6 +56,8 @@ pub struct ServiceStatus {
     pub events: Vec<String>,
     /// For a colour of a canary or blue/green service: its percent of the traffic.
     pub traffic: Option<u8>,
+    /// Its Application Auto Scaling: `2–10 tasks on cpu 70 %`.
+    pub autoscaling: Option<String>,
 }
 
 /// How many service events `status` shows.
@@ -48,7 +66,14 @@ const EVENTS: usize = 3;
 pub async fn status(aws: &Aws, stack: &str) -> Result<Status, AwsError> {
     let stacks = Stacks::new(aws);
     let Some(mut info) = stacks.describe(stack).await? else {
-        return Ok(Status { stack: stack.to_string(), status: None, load_balancer_url: None, outputs: BTreeMap::new(), services: vec![] });
+        return Ok(Status {
+            stack: stack.to_string(),
+            status: None,
+            load_balancer_url: None,
+            outputs: BTreeMap::new(),
+            services: vec![],
+            jobs: vec![],
+        });
     };
     info.merge_outputs(&stacks.nested_stacks(stack).await?, EXPORT_PREFIX);
     let ecs = Ecs::new(aws);
@@ -57,6 +82,9 @@ pub async fn status(aws: &Aws, stack: &str) -> Result<Status, AwsError> {
         None => vec![],
     };
     let described = join_all(services.iter().map(|s| ecs.task_definition(&s.task_definition))).await;
+    let ids: Vec<String> =
+        services.iter().map(|s| resource_id(info.outputs.get("ClusterName").map_or("", String::as_str), &s.name)).collect();
+    let scaling = if services.is_empty() { BTreeMap::new() } else { Autoscaling::new(aws).describe(&ids).await? };
     // Traffic shares of two-colour services: target group ARN → percent, from their rules.
     let mut shares: BTreeMap<String, u8> = BTreeMap::new();
     if let Ok(outputs) = StackOutputs::parse(stack, &info.outputs) {
@@ -72,11 +100,15 @@ pub async fn status(aws: &Aws, stack: &str) -> Result<Status, AwsError> {
             }
         }
     }
+    let jobs = jobs(aws, stack, info.outputs.get("ClusterName").map_or("", String::as_str), &services).await?;
     let mut out = Vec::new();
     for (s, td) in services.into_iter().zip(described) {
         let primary = s.primary();
         let traffic = s.config.load_balancer.as_ref().and_then(|lb| shares.get(&lb.target_group_arn).copied());
+        let cluster = info.outputs.get("ClusterName").map_or("", String::as_str);
+        let autoscaling = scaling.get(&resource_id(cluster, &s.name)).map(describe);
         out.push(ServiceStatus {
+            autoscaling,
             traffic,
             image: td?.map(|t| t.task_def.container.image),
             rollout: primary.and_then(|d| d.rollout_state.as_ref()).map(ToString::to_string),
@@ -96,5 +128,31 @@ pub async fn status(aws: &Aws, stack: &str) -> Result<Status, AwsError> {
         load_balancer_url: info.outputs.get("LoadBalancerUrl").cloned(),
         outputs: info.outputs,
         services: out,
+        jobs,
     })
+}
+
+/// How many runs of each job `status` shows.
+const RUNS: usize = 3;
+
+/// The stack's families that no service runs (its jobs), their schedules and last runs.
+async fn jobs(aws: &Aws, stack: &str, cluster: &str, services: &[ServiceState]) -> Result<Vec<JobStatus>, AwsError> {
+    let ecs = Ecs::new(aws);
+    let of_services: BTreeSet<&str> =
+        services.iter().map(|s| revision_name(&s.task_definition).split(':').next().unwrap_or_default()).collect();
+    let families: Vec<String> =
+        ecs.families(&format!("{stack}-")).await?.into_iter().filter(|f| !of_services.contains(f.as_str())).collect();
+    if families.is_empty() {
+        return Ok(Vec::new());
+    }
+    let schedules = Scheduler::new(aws).schedules(&schedule_group(stack)).await?;
+    let mut out = Vec::new();
+    for family in families {
+        let name = family.strip_prefix(&format!("{stack}-")).unwrap_or(&family).to_string();
+        let mut runs = if cluster.is_empty() { Vec::new() } else { ecs.stopped_runs(cluster, &family).await? };
+        runs.truncate(RUNS);
+        let schedule = schedules.get(&name).map(|s| format!("{} {}", s.expression, s.timezone.as_deref().unwrap_or("UTC")));
+        out.push(JobStatus { name, schedule, runs });
+    }
+    Ok(out)
 }

@@ -14,7 +14,8 @@ use crate::stack::Compiled;
 use crate::synth::nesting::{self, Stacks};
 use crate::workload::outputs::StackOutputs;
 use crate::workload::render::{self, Inputs, RenderError};
-use crate::workload::{ServiceConfig, TaskDef};
+use crate::workload::scaling::{self, Scaling};
+use crate::workload::{JobSchedule, ServiceConfig, TaskDef};
 
 /// The images of a deploy as the plan sees them.
 #[derive(Debug, Clone, Default)]
@@ -45,7 +46,16 @@ pub struct Desired {
     /// Where each two-colour service's traffic is now.
     pub traffic: BTreeMap<ServiceName, Weights>,
     pub services: Vec<DesiredService>,
+    pub jobs: Vec<DesiredJob>,
     pub images: PlannedImages,
+}
+
+pub struct DesiredJob {
+    pub name: ServiceName,
+    pub task_def: TaskDef,
+    /// Its schedule, starting the family's latest revision (`task_definition` is left empty:
+    /// the revision is known once registered).
+    pub schedule: Option<JobSchedule>,
 }
 
 pub struct DesiredService {
@@ -54,22 +64,36 @@ pub struct DesiredService {
     /// The settings of the ECS service that takes its traffic (the live colour's, for a
     /// canary or blue/green service).
     pub config: ServiceConfig,
+    /// Its Application Auto Scaling (on that same ECS service), with `autoscaling:`.
+    pub scaling: Option<Scaling>,
 }
 
 /// Render the spec against the deployed outputs and the images of the deploy.
 pub fn desire(c: &Compiled, observed: &Observed, region: &str, images: PlannedImages) -> Result<Desired, RenderError> {
     let m = &c.model;
     let outputs = StackOutputs::known(m, observed.stack.as_ref().map(|s| &s.outputs), KNOWN_AFTER_APPLY);
-    let inputs = Inputs { model: m, outputs: &outputs, region, images: &images.refs };
+    let counts = observed.kept_counts(m);
+    let inputs = Inputs { model: m, outputs: &outputs, region, images: &images.refs, counts: &counts };
     let traffic = observed.traffic(m);
     let mut services = Vec::new();
     for svc in m.services.values() {
         let mut config = render::service_config(&inputs, svc)?;
-        if let Some(w) = traffic.get(&svc.name) {
+        let live = traffic.get(&svc.name).map(|w| w.live());
+        if let Some(live) = live {
             // A two-colour service is compared with the colour that takes its traffic.
-            config = render::colour_config(&inputs, svc, config, w.live())?;
+            config = render::colour_config(&inputs, svc, config, live)?;
         }
-        services.push(DesiredService { spec_name: svc.name.clone(), task_def: render::task_def(&inputs, svc)?, config });
+        let scaling = scaling::render(&inputs, svc, live)?;
+        services.push(DesiredService { spec_name: svc.name.clone(), task_def: render::task_def(&inputs, svc)?, config, scaling });
+    }
+    let mut jobs = Vec::new();
+    for job in m.jobs.values() {
+        let schedule = job.schedule.as_ref().map(|s| JobSchedule {
+            expression: s.expression.clone(),
+            timezone: s.timezone.clone(),
+            task_definition: String::new(),
+        });
+        jobs.push(DesiredJob { name: job.task.name.clone(), task_def: render::job_task_def(&inputs, job)?, schedule });
     }
     let spec_template = serde_json::to_value(&c.template).unwrap_or(Value::Null);
     let moved = traffic.values().any(|w| *w != Weights::default());
@@ -84,5 +108,5 @@ pub fn desire(c: &Compiled, observed: &Observed, region: &str, images: PlannedIm
     let stacks = nesting::split(m, &flat, &placement, &|name, _| crate::stack::placeholder_url(m, name));
     let template = serde_json::to_value(&stacks.root).unwrap_or(Value::Null);
     let nested = stacks.nested.iter().map(|(k, t)| (k.clone(), serde_json::to_value(t).unwrap_or(Value::Null))).collect();
-    Ok(Desired { stacks, template, nested, spec_template, traffic, services, images })
+    Ok(Desired { stacks, template, nested, spec_template, traffic, services, jobs, images })
 }

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::desire::{Desired, DesiredService};
 use crate::observe::Observed;
+use crate::workload::scaling::{self, SCALING_TAG};
 use crate::workload::{DeploymentConfig, LoadBalancerTarget, LogConfig, Network, ObservedConfig, ServiceConnect, COLOUR_TAG};
 
 /// sha256 of a value's JSON text (object keys sorted).
@@ -26,7 +27,23 @@ pub fn sha256(value: &Value) -> String {
 pub fn spec(d: &Desired) -> String {
     let services: Vec<SpecService> =
         d.services.iter().map(|s| SpecService::new(s, d.images.built.contains_key(&s.task_def.family))).collect();
-    let value = serde_json::json!({ "template": sha256(&d.spec_template), "services": services, "builds": d.images.built });
+    let mut value = serde_json::json!({ "template": sha256(&d.spec_template), "services": services, "builds": d.images.built });
+    if !d.jobs.is_empty() {
+        // A job running a built service's image counts by that build's tag, as the service does.
+        let jobs: Vec<Value> = d
+            .jobs
+            .iter()
+            .map(|j| {
+                let mut td = serde_json::to_value(&j.task_def).unwrap_or(Value::Null);
+                let built = d.services.iter().find(|s| s.task_def.container.image == j.task_def.container.image);
+                if built.is_some_and(|s| d.images.built.contains_key(&s.task_def.family)) {
+                    td["container"]["image"] = Value::Null;
+                }
+                serde_json::json!({ "task_definition": td, "schedule": j.schedule })
+            })
+            .collect();
+        value["jobs"] = Value::Array(jobs);
+    }
     sha256(&value)
 }
 
@@ -36,22 +53,31 @@ pub fn state(o: &Observed) -> String {
     #[derive(Serialize)]
     struct ServiceState<'a> {
         task_definition: &'a str,
-        desired: u32,
+        desired: Option<u32>,
         config: &'a ObservedConfig,
     }
+    // An autoscaled service's count moves by itself: it is not part of the state a plan
+    // depends on.
     let services: BTreeMap<&String, ServiceState> = o
         .services
         .iter()
-        .map(|(name, s)| (name, ServiceState { task_definition: &s.task_definition, desired: s.desired, config: &s.config }))
+        .map(|(name, s)| {
+            let desired = (!s.tags.contains_key(SCALING_TAG)).then_some(s.desired);
+            (name, ServiceState { task_definition: &s.task_definition, desired, config: &s.config })
+        })
         .collect();
     let latest: BTreeMap<&String, &String> = o.latest.iter().map(|(f, r)| (f, &r.arn)).collect();
-    sha256(&serde_json::json!({
+    let mut state = serde_json::json!({
         "stack": o.stack.as_ref().map(|s| &s.status),
         "template": o.template,
         "services": services,
         "latest": latest,
         "weights": o.weights,
-    }))
+    });
+    if !o.scaling.is_empty() {
+        state["scaling"] = serde_json::json!(o.scaling);
+    }
+    sha256(&state)
 }
 
 /// One service as the spec fixes it.
@@ -59,6 +85,9 @@ pub fn state(o: &Observed) -> String {
 struct SpecService<'a> {
     task_definition: SpecTaskDef<'a>,
     service: SpecConfig<'a>,
+    /// Its autoscaling as the plan shows it (bounds, targets, schedules).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    scaling: BTreeMap<String, String>,
 }
 
 impl<'a> SpecService<'a> {
@@ -87,14 +116,18 @@ impl<'a> SpecService<'a> {
             service: SpecConfig {
                 name: (!coloured).then_some(config.name.as_str()),
                 cluster: &config.cluster,
-                desired_count: config.desired_count,
+                // A managed count is where autoscaling keeps it: state, not spec.
+                desired_count: (!config.count_managed).then_some(config.desired_count),
+                count_managed: config.count_managed,
                 network: &config.network,
                 load_balancer: config.load_balancer.as_ref().filter(|_| !coloured),
                 grace_seconds: config.grace_seconds,
                 deployment: &config.deployment,
                 service_connect: config.service_connect.as_ref(),
                 tags: (!coloured).then_some(&config.tags),
+                exec: config.exec,
             },
+            scaling: scaling::fields(s.scaling.as_ref()),
         }
     }
 }
@@ -126,13 +159,16 @@ struct SpecContainer<'a> {
 struct SpecConfig<'a> {
     name: Option<&'a str>,
     cluster: &'a str,
-    desired_count: u32,
+    desired_count: Option<u32>,
+    count_managed: bool,
     network: &'a Network,
     load_balancer: Option<&'a LoadBalancerTarget>,
     grace_seconds: Option<u32>,
     deployment: &'a DeploymentConfig,
     service_connect: Option<&'a ServiceConnect>,
     tags: Option<&'a BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    exec: bool,
 }
 
 /// Every field of `TaskDef` and `ServiceConfig` is in the fingerprint: a new field must be
@@ -168,15 +204,21 @@ mod tests {
             name: "web".into(),
             cluster: "s".into(),
             desired_count: 1,
+            count_managed: false,
             network: Network { subnets: vec![], security_groups: vec![], public_ip: false },
             load_balancer: None,
             grace_seconds: None,
             deployment: DeploymentConfig { min_healthy_percent: 50, max_percent: 100, circuit_breaker: true, rollback: true },
             service_connect: None,
             tags: BTreeMap::new(),
+            exec: false,
         };
-        let desired =
-            DesiredService { spec_name: crate::model::ServiceName::new_unchecked("web"), task_def: td.clone(), config: config.clone() };
+        let desired = DesiredService {
+            spec_name: crate::model::ServiceName::new_unchecked("web"),
+            task_def: td.clone(),
+            config: config.clone(),
+            scaling: None,
+        };
         let view = serde_json::to_value(SpecService::new(&desired, false)).expect("serialises");
         assert_eq!(keys(view["task_definition"].clone()), keys(serde_json::to_value(&td).expect("td")));
         assert_eq!(keys(view["task_definition"]["container"].clone()), keys(serde_json::to_value(&td.container).expect("container")));

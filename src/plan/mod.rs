@@ -7,6 +7,7 @@
 pub mod desire;
 mod fingerprint;
 pub mod infra;
+pub mod jobs;
 pub mod render;
 pub mod rollout;
 pub mod saved;
@@ -23,6 +24,7 @@ use crate::observe::Observed;
 use crate::synth::ids::ServiceIds;
 use crate::workload::render::ecs_service_name;
 use infra::ResourceChange;
+use jobs::{BeforeRun, JobChange};
 use rollout::RolloutPlan;
 use services::{ServiceAction, ServiceChange};
 
@@ -43,6 +45,13 @@ pub struct Plan {
     pub images: Vec<ImageStep>,
     pub services: Vec<ServiceChange>,
     pub rollout: Vec<RolloutPlan>,
+    /// Jobs whose task definition or schedule changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jobs: Vec<JobChange>,
+    /// One-off tasks run after the task definitions are registered and before any service
+    /// changes (`deploy.before`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub before: Vec<BeforeRun>,
     /// What the plan was computed from; `deploy --plan` refuses when either moved.
     pub fingerprint: Fingerprint,
 }
@@ -142,22 +151,26 @@ pub fn build(m: &Model, desired: &Desired, observed: &Observed) -> Plan {
         let Some(svc) = m.services.get(&d.spec_name) else { continue };
         if let Some((change, kind)) = services::change(svc, d, observed, &replaced) {
             let live = desired.traffic.get(&svc.name).map_or(Colour::Blue, |w| w.live());
-            rollouts.push(rollout::plan(&change.service, svc, kind, live));
+            rollouts.push(rollout::plan(&change.service, svc, kind, live, d.config.desired_count));
             changes.push(change);
         }
     }
     changes.extend(removed_services(m, observed));
     changes.sort_by(|a, b| a.action.cmp(&b.action).then_with(|| a.service.cmp(&b.service)));
     let images = desired.images.steps.clone();
+    let before = jobs::before_runs(m, &changes);
+    let jobs = jobs::changes(m, &desired.jobs, observed);
     Plan {
         format_version: FORMAT_VERSION,
         stack: m.stack.to_string(),
         env: m.env.clone(),
-        summary: Summary::of(&infrastructure, &changes, &images),
+        summary: Summary::of(&infrastructure, &changes, &images, &jobs),
         infrastructure,
         images,
         services: changes,
         rollout: rollouts,
+        jobs,
+        before,
         fingerprint: Fingerprint { spec: fingerprint::spec(desired), state: fingerprint::state(observed) },
     }
 }
@@ -201,6 +214,7 @@ fn removed_services<'a>(m: &'a Model, observed: &'a Observed) -> impl Iterator<I
         new_revision: false,
         task_definition: vec![],
         settings: vec![],
+        autoscaling: None,
     })
 }
 
@@ -214,11 +228,11 @@ fn ecs_names(s: &Service) -> Vec<String> {
 }
 
 impl Summary {
-    fn of(infrastructure: &InfraPlan, services: &[ServiceChange], images: &[ImageStep]) -> Self {
+    fn of(infrastructure: &InfraPlan, services: &[ServiceChange], images: &[ImageStep], jobs: &[JobChange]) -> Self {
         let count = |a: infra::Action| infrastructure.changes.iter().filter(|c| c.action == a).count();
         let scount = |a: ServiceAction| services.iter().filter(|c| c.action == a).count();
         Summary {
-            changes: infrastructure.action != StackAction::None || !services.is_empty() || !images.is_empty(),
+            changes: infrastructure.action != StackAction::None || !services.is_empty() || !images.is_empty() || !jobs.is_empty(),
             resources_to_add: count(infra::Action::Create),
             resources_to_change: count(infra::Action::Update),
             resources_to_replace: count(infra::Action::Replace),

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::infra::{Action, ResourceChange};
+use super::jobs::{JobAction, JobChange};
 use super::services::{FieldChange, ServiceAction, ServiceChange};
 use super::{ImageAction, ImageStep, Plan, StackAction, TemplateUpload};
 use crate::human::{kib, mib, plural};
@@ -48,7 +49,12 @@ pub fn headline(p: &Plan) -> String {
         1 => "; 1 image to push".to_string(),
         n => format!("; {n} images to push"),
     };
-    format!("stack {}: {infra}{images}; {services}", p.stack)
+    let jobs = match p.jobs.len() {
+        0 => String::new(),
+        1 => "; 1 job to change".to_string(),
+        n => format!("; {n} jobs to change"),
+    };
+    format!("stack {}: {infra}{images}; {services}{jobs}", p.stack)
 }
 
 fn symbol(a: Action) -> &'static str {
@@ -112,7 +118,29 @@ fn service_line(c: &ServiceChange) -> String {
         ServiceAction::Create => format!("create{}", if c.new_revision { ", new task-definition revision" } else { "" }),
         ServiceAction::Update => format!("update{}", if c.new_revision { ", new task-definition revision" } else { "" }),
     };
-    format!("{} {}: {what}", service_symbol(c.action), c.service)
+    let count = match &c.autoscaling {
+        Some(a) => match a.now {
+            Some(now) => format!("; count managed by autoscaling ({}–{}), now {now}", a.min, a.max),
+            None => format!("; count managed by autoscaling ({}–{})", a.min, a.max),
+        },
+        None => String::new(),
+    };
+    format!("{} {}: {what}{count}", service_symbol(c.action), c.service)
+}
+
+fn job_line(c: &JobChange) -> String {
+    let what = match c.action {
+        JobAction::Delete => "DELETE its schedule".to_string(),
+        JobAction::Create => "create, new task-definition revision".to_string(),
+        JobAction::Update if c.new_revision => "update, new task-definition revision".to_string(),
+        JobAction::Update => "update".to_string(),
+    };
+    let symbol = match c.action {
+        JobAction::Delete => "-",
+        JobAction::Create => "+",
+        JobAction::Update => "~",
+    };
+    format!("{symbol} {}: {what}", c.job)
 }
 
 fn duration(secs: u64) -> String {
@@ -164,9 +192,27 @@ pub fn text(p: &Plan) -> String {
             let _ = writeln!(out, "      service {}", field_line(f));
         }
     }
+    if !p.jobs.is_empty() {
+        let _ = writeln!(out, "\nJobs:");
+    }
+    for c in &p.jobs {
+        let _ = writeln!(out, "  {}", job_line(c));
+        for f in &c.task_definition {
+            let _ = writeln!(out, "      task definition {}", field_line(f));
+        }
+        for f in &c.schedule {
+            let _ = writeln!(out, "      {}", field_line(f));
+        }
+    }
     let _ = writeln!(out, "\nRollout:");
-    if p.rollout.is_empty() {
+    if p.rollout.is_empty() && p.before.is_empty() {
         let _ = writeln!(out, "  no changes");
+    }
+    if !p.before.is_empty() {
+        let _ = writeln!(out, "  before any service changes (a failure stops the deploy there):");
+        for (i, b) in p.before.iter().enumerate() {
+            let _ = writeln!(out, "    {}. {}", i + 1, b.describe());
+        }
     }
     for r in &p.rollout {
         let _ = writeln!(out, "  {} ({}, about {}):", r.service, r.strategy, duration(r.estimate_secs));
@@ -237,23 +283,45 @@ pub fn markdown(p: &Plan) -> String {
     }
     for c in &p.services {
         let _ = writeln!(out, "<details><summary><code>{}</code></summary>\n", md_escape(&service_line(c)));
-        if !c.task_definition.is_empty() || !c.settings.is_empty() {
-            let _ = writeln!(out, "| | field | before | after |\n|---|---|---|---|");
-            for (what, f) in c.task_definition.iter().map(|f| ("task definition", f)).chain(c.settings.iter().map(|f| ("service", f))) {
-                let cell = |v: &Option<String>| v.as_deref().map(|s| format!("`{}`", md_escape(s))).unwrap_or_default();
-                let _ = writeln!(out, "| {what} | `{}` | {} | {} |", md_escape(&f.field), cell(&f.before), cell(&f.after));
-            }
-        }
+        md_fields(&mut out, c.task_definition.iter().map(|f| ("task definition", f)).chain(c.settings.iter().map(|f| ("service", f))));
         let _ = writeln!(out, "\n</details>\n");
     }
+    markdown_jobs(&mut out, p);
     let _ = writeln!(out, "#### Rollout\n");
-    if p.rollout.is_empty() {
+    if p.rollout.is_empty() && p.before.is_empty() {
         let _ = writeln!(out, "No changes.\n");
+    }
+    for b in &p.before {
+        let _ = writeln!(out, "- before any service changes: {}", md_escape(&b.describe()));
     }
     for r in &p.rollout {
         let _ = writeln!(out, "- `{}` ({}, about {}): {}", r.service, r.strategy, duration(r.estimate_secs), r.steps.join(" → "));
     }
     out
+}
+
+/// Jobs that change, each folded with its fields.
+fn markdown_jobs(out: &mut String, p: &Plan) {
+    if !p.jobs.is_empty() {
+        let _ = writeln!(out, "#### Jobs\n");
+    }
+    for c in &p.jobs {
+        let _ = writeln!(out, "<details><summary><code>{}</code></summary>\n", md_escape(&job_line(c)));
+        md_fields(out, c.task_definition.iter().map(|f| ("task definition", f)).chain(c.schedule.iter().map(|f| ("schedule", f))));
+        let _ = writeln!(out, "\n</details>\n");
+    }
+}
+
+/// A table of changed fields (none: no table), each row labelled with what it belongs to.
+fn md_fields<'a>(out: &mut String, rows: impl Iterator<Item = (&'a str, &'a FieldChange)>) {
+    let cell = |v: &Option<String>| v.as_deref().map(|s| format!("`{}`", md_escape(s))).unwrap_or_default();
+    let mut rows = rows.peekable();
+    if rows.peek().is_some() {
+        let _ = writeln!(out, "| | field | before | after |\n|---|---|---|---|");
+    }
+    for (what, f) in rows {
+        let _ = writeln!(out, "| {what} | `{}` | {} | {} |", md_escape(&f.field), cell(&f.before), cell(&f.after));
+    }
 }
 
 /// `template: 84.1 KiB, uploaded to s3://… first (CloudFormation takes 51,200 bytes inline)`,

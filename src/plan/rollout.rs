@@ -32,15 +32,18 @@ pub enum Kind {
 
 /// The steps of rolling `svc` out to `count` tasks; `live` is the colour that takes a
 /// canary or blue/green service's traffic now.
-pub fn plan(ecs_name: &str, svc: &Service, kind: Kind, live: Colour) -> RolloutPlan {
-    let count = svc.count;
+pub fn plan(ecs_name: &str, svc: &Service, kind: Kind, live: Colour, count: u32) -> RolloutPlan {
     let healthy = svc.health_check.interval.as_secs() * u64::from(svc.health_check.healthy);
     let up = TASK_START_SECS + if svc.routes.is_empty() { 0 } else { healthy };
     let drain = if svc.routes.is_empty() { 0 } else { svc.drain.as_secs() };
     let (steps, estimate) = if kind == Kind::Create {
         (vec![format!("start {count} task{}", plural(count)), "wait until every task runs and passes its health checks".into()], up)
     } else if kind == Kind::InPlace {
-        (vec![format!("no new deployment: the running tasks stay; ECS adjusts to {count} task{} and the new settings", plural(count))], up)
+        let adjusts = match &svc.autoscaling {
+            Some(a) => format!("autoscaling keeps the count ({count} now, {}–{})", a.min, a.max),
+            None => format!("ECS adjusts to {count} task{}", plural(count)),
+        };
+        (vec![format!("no new deployment: the running tasks stay; {adjusts} and the new settings")], up)
     } else {
         match &svc.deploy.strategy {
             Strategy::Rolling => {
@@ -62,14 +65,14 @@ pub fn plan(ecs_name: &str, svc: &Service, kind: Kind, live: Colour) -> RolloutP
                 ],
                 up + drain,
             ),
-            Strategy::Canary { .. } | Strategy::BlueGreen { .. } => two_colours(live, svc, up, drain),
+            Strategy::Canary { .. } | Strategy::BlueGreen { .. } => two_colours(live, svc, count, up, drain),
         }
     };
     RolloutPlan { service: ecs_name.to_string(), strategy: svc.deploy.strategy.name().to_string(), steps, estimate_secs: estimate }
 }
 
 /// The steps of a canary or blue/green rollout from the live colour to the other.
-fn two_colours(live: Colour, svc: &Service, up: u64, drain: u64) -> (Vec<String>, u64) {
+fn two_colours(live: Colour, svc: &Service, count: u32, up: u64, drain: u64) -> (Vec<String>, u64) {
     let (old, new) = (live.name(), live.other().name());
     let gates = match &svc.deploy.check {
         Some(c) => format!("target health, stopped tasks and the HTTP check (GET {} → {})", c.path, c.expect),
@@ -77,7 +80,7 @@ fn two_colours(live: Colour, svc: &Service, up: u64, drain: u64) -> (Vec<String>
     };
     let mut lines = Vec::new();
     let mut estimate = 0;
-    for (i, step) in rollout::steps(&svc.deploy.strategy, svc.count).iter().enumerate() {
+    for (i, step) in rollout::steps(&svc.deploy.strategy, count).iter().enumerate() {
         let tasks = format!("{} task{}", step.tasks, plural(step.tasks));
         let bake = if step.bake.is_zero() {
             String::new()

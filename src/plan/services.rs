@@ -12,6 +12,7 @@ use super::rollout::Kind;
 use crate::model::Service;
 use crate::observe::Observed;
 use crate::synth::ids::ServiceIds;
+use crate::workload::scaling;
 use crate::workload::{ServiceConfig, ServiceState, TaskDef};
 
 /// Shown in place of a value that exists only after the infrastructure step.
@@ -38,6 +39,18 @@ pub struct ServiceChange {
     pub task_definition: Vec<FieldChange>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub settings: Vec<FieldChange>,
+    /// For an autoscaled service: the count is Application Auto Scaling's, not the spec's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscaling: Option<ManagedCount>,
+}
+
+/// An autoscaled service's count: kept where it is, within min–max.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManagedCount {
+    pub min: u32,
+    pub max: u32,
+    /// The count it runs now (`None` for a new service).
+    pub now: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,9 +65,11 @@ pub mod field {
     pub const TARGET_GROUP: &str = "target_group";
     pub const SECURITY_GROUPS: &str = "security_groups";
     pub const TASK_ROLE: &str = "task_role";
+    /// ECS Exec on.
+    pub const EXEC: &str = "exec";
     /// Settings ECS applies only by starting new tasks.
-    pub const REDEPLOYED: [&str; 6] =
-        ["subnets", SECURITY_GROUPS, "public_ip", TARGET_GROUP, "container_port", "service_connect.namespace"];
+    pub const REDEPLOYED: [&str; 7] =
+        ["subnets", SECURITY_GROUPS, "public_ip", TARGET_GROUP, "container_port", "service_connect.namespace", EXEC];
 }
 
 /// What changes for one desired service, if anything, and how it rolls out. `replaced` are
@@ -64,22 +79,30 @@ pub fn change(svc: &Service, d: &DesiredService, observed: &Observed, replaced: 
     let latest = observed.latest.get(&d.task_def.family);
     let new_revision = latest.is_none_or(|l| l.task_def != d.task_def);
     let ids = ServiceIds::new(&svc.name.logical());
+    let autoscaling =
+        svc.autoscaling.as_ref().map(|a| ManagedCount { min: a.min, max: a.max, now: observed.services.get(name).map(|s| s.desired) });
+    let mut wanted = desired_settings(&d.config);
+    wanted.extend(scaling::fields(d.scaling.as_ref()));
     let Some(running) = observed.services.get(name) else {
-        let settings = field_changes(&BTreeMap::new(), &desired_settings(&d.config));
+        let settings = field_changes(&BTreeMap::new(), &wanted);
         let task_definition = task_def_changes(None, &d.task_def);
-        let mut c = ServiceChange { service: name.clone(), action: ServiceAction::Create, new_revision, task_definition, settings };
+        let mut c =
+            ServiceChange { service: name.clone(), action: ServiceAction::Create, new_revision, task_definition, settings, autoscaling };
         after_replacement(&mut c, &ids, observed, replaced);
         return Some((c, Kind::Create));
     };
     let task_definition = task_def_changes(observed.running.get(name).map(|r| &r.task_def), &d.task_def);
-    let settings = field_changes(&observed_settings(running), &desired_settings(&d.config));
+    let mut deployed = observed_settings(running);
+    deployed.extend(scaling::fields(observed.scaling.get(name)));
+    let settings = field_changes(&deployed, &wanted);
     // Not on the family's latest revision (an earlier deploy half done, or rolled back).
     let behind = latest.is_some_and(|l| l.arn != running.task_definition);
     let moved = [ids.target_group(), ids.security_group(), ids.task_role()].iter().any(|id| replaced.contains(id));
     if !(new_revision || behind || moved || !settings.is_empty()) {
         return None;
     }
-    let mut c = ServiceChange { service: name.clone(), action: ServiceAction::Update, new_revision, task_definition, settings };
+    let mut c =
+        ServiceChange { service: name.clone(), action: ServiceAction::Update, new_revision, task_definition, settings, autoscaling };
     after_replacement(&mut c, &ids, observed, replaced);
     let kind = if c.new_revision
         || !c.task_definition.is_empty()
@@ -170,6 +193,9 @@ pub fn desired_settings(s: &ServiceConfig) -> BTreeMap<String, String> {
     if let Some(sc) = &s.service_connect {
         out.insert("service_connect.namespace".into(), sc.namespace.clone());
     }
+    if s.exec {
+        out.insert(field::EXEC.into(), "true".into());
+    }
     out
 }
 
@@ -199,6 +225,9 @@ pub fn observed_settings(s: &ServiceState) -> BTreeMap<String, String> {
     }
     if let Some(ns) = &o.service_connect_namespace {
         out.insert("service_connect.namespace".into(), ns.clone());
+    }
+    if o.exec {
+        out.insert(field::EXEC.into(), "true".into());
     }
     out
 }

@@ -86,6 +86,7 @@ pub fn line(e: &Event) -> String {
         }
         Event::Removed { kind, name } => format!("  removed {kind} {name}"),
         Event::Warning { message } => format!("warning: {message}"),
+        Event::TaskLog { task, line } => format!("  {task} | {line}"),
         Event::Traffic { service, blue, green } => format!("  {service}: traffic blue {blue} % / green {green} %"),
         Event::Image { service, reference, digest, result } => match result {
             ImageResult::Present => format!("  {service}: {reference} is in the registry ({digest})"),

@@ -96,6 +96,7 @@ mod tests {
                 grace_seconds: None,
                 deployment: None,
                 service_connect_namespace: None,
+                exec: false,
             },
         }
     }

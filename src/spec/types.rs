@@ -37,6 +37,10 @@ pub struct Spec {
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
     pub services: BTreeMap<String, Service>,
+    /// One-off and scheduled tasks that are not services: migrations, reports, clean-ups.
+    /// Run by `ecship run`, by a service's `deploy.before`, or on their `schedule`.
+    #[serde(default)]
+    pub jobs: BTreeMap<String, Job>,
     /// Overrides merged over the base spec with `--env NAME`.
     #[serde(default)]
     pub environments: BTreeMap<String, Environment>,
@@ -62,6 +66,8 @@ pub struct Environment {
     /// the base spec does not declare is an error (it would be a typo): to run a service in
     /// some environments only, declare it in the base and remove it where it should not run.
     pub services: Option<BTreeMap<String, Service>>,
+    /// Overrides of jobs the base spec declares, by name, as for services.
+    pub jobs: Option<BTreeMap<String, Job>>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -187,6 +193,43 @@ pub struct Service {
     pub permissions: Vec<Permission>,
     pub deploy: Option<Deploy>,
     pub autoscaling: Option<Autoscaling>,
+    /// ECS Exec into its tasks (`ecship exec`): turns on `enableExecuteCommand` and lets the
+    /// task role open Session Manager channels. Default false.
+    pub exec: Option<bool>,
+}
+
+/// A task that is not a service: it runs to completion, on demand (`ecship run`, a
+/// service's `deploy.before`) or on a schedule.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Job {
+    /// An existing image (`repository:tag`, or `{ uri: … }`), or `{ service: NAME }`: the image
+    /// that service of the stack runs.
+    pub image: Option<Image>,
+    /// Fargate CPU units, as for a service. Default 256.
+    pub cpu: Option<u32>,
+    /// Memory in MiB, valid for the cpu. Default: the least the cpu allows.
+    pub memory: Option<u32>,
+    /// Overrides the image's CMD.
+    pub command: Option<Vec<String>>,
+    #[serde(default)]
+    pub env: BTreeMap<String, EnvValue>,
+    /// Secrets by reference, as for a service.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
+    /// `public` or `private`, as for a service.
+    pub subnets: Option<SubnetKind>,
+    /// IAM statements the job's task role allows. Nothing else is allowed.
+    #[serde(default)]
+    pub permissions: Vec<Permission>,
+    /// When it runs on its own: `cron(…)`, `rate(…)` or `at(…)`, as EventBridge Scheduler
+    /// takes them. Without it, a job runs only when asked.
+    pub schedule: Option<String>,
+    /// An IANA time zone for `schedule` (`Europe/Berlin`). Default UTC.
+    pub timezone: Option<String>,
+    /// A run ecship watches (`ecship run`, `deploy.before`) is stopped after this long.
+    /// Default 1h.
+    pub timeout: Option<String>,
 }
 
 /// A plain `repository:tag` string, or one image source.
@@ -208,6 +251,8 @@ pub struct ImageSource {
     pub archive: Option<String>,
     /// An existing image, `repository:tag` or `repository@sha256:…`.
     pub uri: Option<String>,
+    /// For a job: the image a service of the stack runs.
+    pub service: Option<String>,
     /// Tag to push under. Default: the git short SHA of the source (`-dirty` if modified).
     pub tag: Option<String>,
     /// Allow the tag `latest` (it hides which code runs). Default false.
@@ -305,6 +350,21 @@ pub struct Deploy {
     /// older ones are deregistered and deleted (revisions a service runs always stay).
     /// Default 10, at least 2.
     pub keep_revisions: Option<u32>,
+    /// One-off tasks run after the new task definitions are registered and before any
+    /// service changes, when this service gets a new revision: `{ run: JOB }` or
+    /// `{ command: [...] }` (on this service's new task definition). A non-zero exit stops
+    /// the deploy.
+    #[serde(default)]
+    pub before: Vec<BeforeStep>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum BeforeStep {
+    /// Run a job of the stack.
+    Run { run: String },
+    /// Run this service's new task definition with another command.
+    Command { command: Vec<String> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -350,10 +410,32 @@ pub struct Check {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Autoscaling {
+    /// Fewest tasks. A deploy keeps the running count within min–max and never resets it.
     pub min: u32,
+    /// Most tasks (at most 5000).
     pub max: u32,
     /// Target average CPU utilisation, percent.
     pub cpu: Option<u32>,
     /// Target average memory utilisation, percent.
     pub memory: Option<u32>,
+    /// Target requests per task per minute, counted by the load balancer (a service with
+    /// routes).
+    pub requests: Option<u32>,
+    /// Capacity changes at set times: `{ cron: "cron(0 8 ? * MON-FRI *)", min: 4, max: 20 }`.
+    #[serde(default)]
+    pub schedule: Vec<ScheduledScaling>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledScaling {
+    /// When: `cron(minutes hours day-of-month month day-of-week year)`, `rate(N units)` or
+    /// `at(yyyy-mm-ddThh:mm:ss)`, as AWS writes them.
+    pub cron: String,
+    /// An IANA time zone for the expression (`Europe/Berlin`). Default UTC.
+    pub timezone: Option<String>,
+    /// The new fewest tasks from then on.
+    pub min: Option<u32>,
+    /// The new most tasks from then on.
+    pub max: Option<u32>,
 }

@@ -9,9 +9,65 @@ use crate::model::{Image, SecretRef, Service};
 
 pub fn add(cx: &Cx, t: &mut Template) {
     execution_role(cx, t);
-    for svc in cx.model.services.values() {
-        task_role(cx, t, svc);
+    for task in cx.model.tasks() {
+        task_role(cx, t, task);
     }
+    scheduler_role(cx, t);
+}
+
+/// The role EventBridge Scheduler starts scheduled jobs with: RunTask of exactly those jobs'
+/// task definitions in this cluster, passing exactly their roles.
+fn scheduler_role(cx: &Cx, t: &mut Template) {
+    let scheduled: Vec<&Service> = cx.model.jobs.values().filter(|j| j.schedule.is_some()).map(|j| &j.task).collect();
+    if scheduled.is_empty() {
+        return;
+    }
+    let families: Vec<Expr> = scheduled
+        .iter()
+        .map(|j| {
+            let family = crate::workload::family_name(cx.model.stack.as_str(), j.name.as_str());
+            Expr::sub(format!("arn:${{AWS::Partition}}:ecs:${{AWS::Region}}:${{AWS::AccountId}}:task-definition/{family}:*"))
+        })
+        .collect();
+    let mut roles = vec![Expr::att(ids::EXECUTION_ROLE, "Arn")];
+    roles.extend(scheduled.iter().map(|j| Expr::att(&ServiceIds::new(&j.name.logical()).task_role(), "Arn")));
+    let in_cluster =
+        Expr::Map([("ArnEquals".to_string(), Expr::Map([("ecs:cluster".to_string(), Expr::att(ids::CLUSTER, "Arn"))].into()))].into());
+    let statements = vec![
+        Statement { condition: Some(in_cluster), ..allow(&["ecs:RunTask"], families) },
+        allow(&["iam:PassRole"], roles),
+        allow(
+            &["ecs:TagResource"],
+            vec![Expr::sub(format!("arn:${{AWS::Partition}}:ecs:${{AWS::Region}}:${{AWS::AccountId}}:task/{}/*", cx.model.cluster.name))],
+        ),
+    ];
+    let trust = PolicyDocument {
+        version: "2012-10-17",
+        statement: vec![Statement {
+            effect: "Allow",
+            principal: Some(Expr::Map([("Service".to_string(), Expr::from("scheduler.amazonaws.com"))].into())),
+            action: vec!["sts:AssumeRole".into()],
+            resource: vec![],
+            condition: Some(Expr::Map(
+                [("StringEquals".to_string(), Expr::Map([("aws:SourceAccount".to_string(), Expr::sub("${AWS::AccountId}"))].into()))]
+                    .into(),
+            )),
+        }],
+    };
+    t.add(
+        ids::SCHEDULER_ROLE,
+        Resource::new(Role {
+            description: format!("ecship {}: starts scheduled jobs", cx.model.stack),
+            assume_role_policy_document: trust,
+            policies: vec![InlinePolicy {
+                policy_name: "run-jobs".into(),
+                policy_document: PolicyDocument { version: "2012-10-17", statement: statements },
+            }],
+            tags: cx.tags(None),
+        }),
+    );
+    t.output("SchedulerRoleArn", "Role EventBridge Scheduler starts scheduled jobs with", Expr::att(ids::SCHEDULER_ROLE, "Arn"));
+    t.output("ClusterArn", "The cluster's ARN (scheduled jobs run in it)", Expr::att(ids::CLUSTER, "Arn"));
 }
 
 /// Trust for ECS tasks of this account only (confused-deputy protection).
@@ -36,7 +92,7 @@ fn allow(actions: &[&str], resource: Vec<Expr>) -> Statement {
 }
 
 fn execution_role(cx: &Cx, t: &mut Template) {
-    let services = cx.model.services.values();
+    let services = cx.model.tasks();
     let mut repos: Vec<Expr> = Vec::new();
     let mut parameters: Vec<Expr> = Vec::new();
     let mut secrets: Vec<Expr> = Vec::new();
@@ -103,6 +159,24 @@ fn task_role(cx: &Cx, t: &mut Template, svc: &Service) {
             condition: None,
         })
         .collect();
+    let mut statements = statements;
+    if svc.exec {
+        // What ECS Exec's agent in the task needs to open Session Manager's channels.
+        statements.push(Statement {
+            effect: "Allow",
+            principal: None,
+            action: [
+                "ssmmessages:CreateControlChannel",
+                "ssmmessages:CreateDataChannel",
+                "ssmmessages:OpenControlChannel",
+                "ssmmessages:OpenDataChannel",
+            ]
+            .map(String::from)
+            .to_vec(),
+            resource: vec!["*".into()],
+            condition: None,
+        });
+    }
     let policies = if statements.is_empty() {
         vec![]
     } else {
@@ -115,7 +189,12 @@ fn task_role(cx: &Cx, t: &mut Template, svc: &Service) {
     t.add(
         &role,
         Resource::new(Role {
-            description: format!("ecship {}: what service {} may do", cx.model.stack, svc.name),
+            description: format!(
+                "ecship {}: what {} {} may do",
+                cx.model.stack,
+                if cx.model.jobs.contains_key(&svc.name) { "job" } else { "service" },
+                svc.name
+            ),
             assume_role_policy_document: trust(),
             policies,
             tags: cx.tags(Some(svc.name.as_str())),

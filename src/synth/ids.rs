@@ -9,6 +9,7 @@ pub const CLUSTER: &str = "Cluster";
 pub const LOG_GROUP: &str = "LogGroup";
 pub const NAMESPACE: &str = "ServiceConnectNamespace";
 pub const EXECUTION_ROLE: &str = "ExecutionRole";
+pub const SCHEDULER_ROLE: &str = "SchedulerRole";
 
 pub fn public_subnet(i: usize) -> String {
     format!("PublicSubnet{}", i + 1)

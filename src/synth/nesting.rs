@@ -70,7 +70,7 @@ pub struct Stacks {
 /// security group and the ingress rules between services, which stay in the root), and its
 /// output.
 pub fn movable_ids(model: &Model, name: &ServiceName) -> Vec<String> {
-    let Some(svc) = model.services.get(name) else { return Vec::new() };
+    let Some(svc) = model.tasks().find(|t| &t.name == name) else { return Vec::new() };
     let ids = ServiceIds::new(&name.logical());
     let mut out = vec![ids.target_group(), ids.green_target_group(), ids.task_role(), ids.repository()];
     out.extend((0..svc.routes.len()).map(|i| ids.rule(i)));
@@ -81,26 +81,25 @@ pub fn movable_ids(model: &Model, name: &ServiceName) -> Vec<String> {
 /// Where each service goes, given where the deployed ones are (`deployed`).
 pub fn place(model: &Model, flat: &Template, deployed: &Placement) -> Placement {
     let movable: BTreeMap<&ServiceName, Vec<String>> = model
-        .services
-        .keys()
-        .map(|n| (n, movable_ids(model, n).into_iter().filter(|id| flat.resources.contains_key(id)).collect()))
+        .tasks()
+        .map(|t| (&t.name, movable_ids(model, &t.name).into_iter().filter(|id| flat.resources.contains_key(id)).collect()))
         .collect();
     let nested_before = deployed.values().any(|s| *s != Slot::Root);
     if flat.resources.len() <= SINGLE_STACK_RESOURCES && !nested_before {
-        return model.services.keys().map(|n| (n.clone(), Slot::Root)).collect();
+        return model.tasks().map(|t| (t.name.clone(), Slot::Root)).collect();
     }
     let size = |n: &ServiceName| movable.get(n).map_or(0, Vec::len);
     let moving: usize = movable.values().map(Vec::len).sum();
     let mut fill: BTreeMap<Slot, usize> = BTreeMap::from([(Slot::Root, flat.resources.len() - moving)]);
     let mut out = Placement::new();
     // Deployed services stay where they are.
-    for name in model.services.keys() {
+    for name in model.tasks().map(|t| &t.name) {
         if let Some(slot) = deployed.get(name) {
             *fill.entry(*slot).or_default() += size(name);
             out.insert(name.clone(), *slot);
         }
     }
-    let new: Vec<&ServiceName> = model.services.keys().filter(|n| !out.contains_key(*n)).collect();
+    let new: Vec<&ServiceName> = model.tasks().map(|t| &t.name).filter(|n| !out.contains_key(*n)).collect();
     for name in new {
         let n = size(name);
         let room = |slot: &Slot, used: usize| used + n <= if *slot == Slot::Root { ROOT_BUDGET } else { NESTED_BUDGET };

@@ -29,6 +29,10 @@ pub fn add(cx: &Cx, t: &mut Template, net: &Net, lbs: &BTreeMap<LbName, Lb>) {
             repository(cx, t, svc, &ids);
         }
     }
+    // A job's task: a security group that admits nothing, for the network it runs in.
+    for job in cx.model.jobs.values() {
+        security_group(cx, t, net, None, &job.task, &ServiceIds::new(&job.task.name.logical()));
+    }
 }
 
 /// Only the image repositories (a stack `push` brings up before the first deploy).
@@ -55,7 +59,12 @@ fn security_group(cx: &Cx, t: &mut Template, net: &Net, lb: Option<&Lb>, svc: &S
     t.add(
         &sg,
         Resource::new(SecurityGroup {
-            group_description: format!("ecship {}: service {}", cx.model.stack, svc.name),
+            group_description: format!(
+                "ecship {}: {} {}",
+                cx.model.stack,
+                if cx.model.jobs.contains_key(&svc.name) { "job" } else { "service" },
+                svc.name
+            ),
             vpc_id: net.vpc_id.clone(),
             security_group_ingress: ingress,
             tags: cx.tags(Some(svc.name.as_str())),
@@ -232,7 +241,7 @@ fn repository(cx: &Cx, t: &mut Template, svc: &Service, ids: &ServiceIds) {
 /// rules=arn:…;repository=…`. `Ref` gives target group and rule ARNs (`Fn::GetAtt` on them
 /// in outputs is avoided: simpler, and safe on emulators too).
 pub fn outputs(cx: &Cx, t: &mut Template) {
-    for svc in cx.model.services.values() {
+    for svc in cx.model.tasks() {
         let ids = ServiceIds::new(&svc.name.logical());
         let mut parts: Vec<Expr> = Vec::new();
         let field = |parts: &mut Vec<Expr>, key: &str, values: Vec<Expr>| {

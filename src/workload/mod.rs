@@ -7,6 +7,7 @@
 
 pub mod outputs;
 pub mod render;
+pub mod scaling;
 
 use std::collections::BTreeMap;
 
@@ -67,12 +68,17 @@ pub struct ServiceConfig {
     pub name: String,
     pub cluster: String,
     pub desired_count: u32,
+    /// Application Auto Scaling owns the count (`autoscaling:`): an update leaves it be.
+    pub count_managed: bool,
     pub network: Network,
     pub load_balancer: Option<LoadBalancerTarget>,
     pub grace_seconds: Option<u32>,
     pub deployment: DeploymentConfig,
     pub service_connect: Option<ServiceConnect>,
     pub tags: BTreeMap<String, String>,
+    /// ECS Exec (`enableExecuteCommand`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub exec: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -186,6 +192,8 @@ pub struct ObservedConfig {
     pub grace_seconds: Option<u32>,
     pub deployment: Option<DeploymentConfig>,
     pub service_connect_namespace: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub exec: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -221,6 +229,42 @@ pub struct StoppedTask {
     pub id: String,
     pub task_definition: String,
     pub reason: String,
+}
+
+/// A scheduled job as EventBridge Scheduler holds it: when, and which revision it starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobSchedule {
+    /// `cron(…)`, `rate(…)` or `at(…)`.
+    pub expression: String,
+    /// `None` for UTC.
+    pub timezone: Option<String>,
+    /// The task-definition revision ARN it starts.
+    pub task_definition: String,
+}
+
+/// A one-off task (a job's run, a `deploy.before` step, `ecship run`) as ECS reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaskRun {
+    pub arn: String,
+    /// The id at the end of the ARN (what log streams and the console name it by).
+    pub id: String,
+    /// PROVISIONING, PENDING, RUNNING, …, STOPPED.
+    pub status: String,
+    /// The essential container's exit code, once it exited.
+    pub exit_code: Option<i32>,
+    /// Why it stopped (`Essential container in task exited`, `Task stopped by user`, an
+    /// image pull or secret error), with the container's own reason when it adds something.
+    pub stopped_reason: Option<String>,
+    /// When it started and stopped, seconds since the Unix epoch.
+    pub started_at: Option<i64>,
+    pub stopped_at: Option<i64>,
+    pub task_definition: String,
+}
+
+impl TaskRun {
+    pub fn stopped(&self) -> bool {
+        self.status == "STOPPED"
+    }
 }
 
 /// The task-definition family of a service: `STACK-SERVICE`.

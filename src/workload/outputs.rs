@@ -20,6 +20,10 @@ pub struct StackOutputs {
     /// `load_balancer:` declares).
     lb_urls: BTreeMap<String, String>,
     pub namespace_arn: Option<String>,
+    /// With scheduled jobs: the role EventBridge Scheduler starts them with, and the
+    /// cluster's ARN.
+    pub scheduler_role_arn: Option<String>,
+    pub cluster_arn: Option<String>,
     /// By output name (`SvcLike`).
     services: BTreeMap<String, ServiceOutputs>,
 }
@@ -53,6 +57,8 @@ impl StackOutputs {
             log_group: outputs.get("LogGroupName").cloned(),
             lb_urls: outputs.iter().filter_map(|(k, v)| Some((k.strip_suffix("LoadBalancerUrl")?.to_string(), v.clone()))).collect(),
             namespace_arn: outputs.get("ServiceConnectNamespaceArn").cloned(),
+            scheduler_role_arn: outputs.get("SchedulerRoleArn").cloned(),
+            cluster_arn: outputs.get("ClusterArn").cloned(),
             services,
         })
     }
@@ -76,7 +82,11 @@ impl StackOutputs {
         if model.services.values().any(|s| !s.references.is_empty()) {
             out.namespace_arn.get_or_insert_with(p);
         }
-        for svc in model.services.values() {
+        if model.jobs.values().any(|j| j.schedule.is_some()) {
+            out.scheduler_role_arn.get_or_insert_with(p);
+            out.cluster_arn.get_or_insert_with(p);
+        }
+        for svc in model.tasks() {
             let key = ServiceIds::new(&svc.name.logical()).output();
             out.services.entry(key).or_insert_with(|| ServiceOutputs {
                 security_group: p(),

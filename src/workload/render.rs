@@ -8,7 +8,7 @@ use super::{
     Container, DeploymentConfig, LoadBalancerTarget, LogConfig, Network, ServiceConfig, ServiceConnect, TaskDef, COLOUR_TAG, SERVICE_TAG,
     STACK_TAG,
 };
-use crate::model::{Colour, EnvPart, EnvValue, Image, Model, SecretRef, Service, ServiceName, ServiceUrl, SubnetKind};
+use crate::model::{Colour, EnvPart, EnvValue, Image, Job, Model, SecretRef, Service, ServiceName, ServiceUrl, SubnetKind};
 
 /// What rendering needs besides the model.
 pub struct Inputs<'a> {
@@ -17,6 +17,16 @@ pub struct Inputs<'a> {
     pub region: &'a str,
     /// Image references for services whose image ecship does not take from `uri:`.
     pub images: &'a BTreeMap<ServiceName, String>,
+    /// The count an autoscaled service keeps (its running count within min–max), by service.
+    pub counts: &'a BTreeMap<ServiceName, u32>,
+}
+
+impl Inputs<'_> {
+    /// How many tasks `svc` runs: the spec's `count`, or for an autoscaled service the count
+    /// it runs now (kept within min–max).
+    pub fn count(&self, svc: &Service) -> u32 {
+        self.counts.get(&svc.name).copied().unwrap_or(svc.count)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +95,15 @@ pub fn task_def(i: &Inputs, svc: &Service) -> Result<TaskDef, RenderError> {
     })
 }
 
+/// A job's task definition: its task's, with the image of the service it takes it from.
+pub fn job_task_def(i: &Inputs, job: &Job) -> Result<TaskDef, RenderError> {
+    let mut td = task_def(i, &job.task)?;
+    if let Some(svc) = job.image_of.as_ref().and_then(|name| i.model.services.get(name)) {
+        td.container.image = image(svc, i.images)?;
+    }
+    Ok(td)
+}
+
 pub fn service_config(i: &Inputs, svc: &Service) -> Result<ServiceConfig, RenderError> {
     let out = i.outputs.service(i.model.stack.as_str(), &svc.name)?;
     let (mut subnets, public_ip) = match svc.subnets {
@@ -108,16 +127,21 @@ pub fn service_config(i: &Inputs, svc: &Service) -> Result<ServiceConfig, Render
     let mut tags = i.model.tags.clone();
     tags.insert(STACK_TAG.into(), i.model.stack.to_string());
     tags.insert(SERVICE_TAG.into(), svc.name.to_string());
+    if svc.autoscaling.is_some() {
+        tags.insert(super::scaling::SCALING_TAG.into(), "on".into());
+    }
     Ok(ServiceConfig {
         name: ecs_service_name(svc),
         cluster: i.outputs.cluster.clone(),
-        desired_count: svc.count,
+        desired_count: i.count(svc),
+        count_managed: svc.autoscaling.is_some(),
         network: Network { subnets, security_groups: vec![out.security_group.clone()], public_ip },
         grace_seconds: load_balancer.as_ref().map(|_| u32::try_from(svc.health_check.grace.as_secs()).unwrap_or(u32::MAX)),
         load_balancer,
         deployment: DeploymentConfig { min_healthy_percent, max_percent, circuit_breaker: true, rollback: true },
         service_connect,
         tags,
+        exec: svc.exec,
     })
 }
 

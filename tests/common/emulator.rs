@@ -212,6 +212,18 @@ impl Emulator {
                 "objects left under s3://{ASSET_BUCKET}/{prefix}"
             );
         }
+        let aas = aws_sdk_applicationautoscaling::Client::new(&config);
+        let targets = aas
+            .describe_scalable_targets()
+            .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+            .send()
+            .await
+            .expect("DescribeScalableTargets");
+        let ours: Vec<&str> =
+            targets.scalable_targets().iter().map(|t| t.resource_id()).filter(|id| id.starts_with(&format!("service/{stack}/"))).collect();
+        assert!(ours.is_empty(), "scalable targets left: {ours:?}");
+        let scheduler = aws_sdk_scheduler::Client::new(&config);
+        assert!(scheduler.get_schedule_group().name(format!("ecship-{stack}")).send().await.is_err(), "the schedule group is gone");
         let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
         assert!(elb.describe_load_balancers().send().await.expect("lbs").load_balancers().is_empty(), "no load balancer");
         assert!(elb.describe_target_groups().send().await.expect("tgs").target_groups().is_empty(), "no target group");

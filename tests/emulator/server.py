@@ -51,6 +51,23 @@ uses; tests/emulator/test_server.py checks every one of them.
    one before the update (other changes of the same update are not undone: tests that fail
    an update change only the failing resource).
 
+8. Application Auto Scaling: deregistering a scalable target leaves its scaling policies
+   and scheduled actions behind (they come back when the target is registered again), and
+   deregistering one that does not exist answers ValidationException. Here, as on AWS, the
+   target's policies (with their alarms) and scheduled actions go with it, and a missing
+   one answers ObjectNotFoundException.
+
+9. One-off tasks (RunTask) fail with HTTP 500 when memory is given at the task level, never
+   stop on their own and write no log lines. tests/emulator/ecs_tasks.py gives them ECS's
+   lifecycle: a run of a few seconds, an exit code, log lines in the awslogs stream, and
+   StopTask as ECS reports it (`EMULATOR_TASK_EXIT`, `EMULATOR_TASK_SECONDS`,
+   `EMULATOR_TASK_LOG` in the container's environment).
+
+10. CloudWatch Logs' FilterLogEvents ignores `logStreamNamePrefix` (every stream of the
+    group answers) and, unless asked with the deprecated `interleaved`, returns events
+    stream by stream. Here, as on AWS, only streams with the prefix answer, and events come
+    in time order across streams.
+
 Known and not yet patched: change sets carry no property details.
 """
 
@@ -58,6 +75,7 @@ import json
 import sys
 from typing import Any
 
+from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
 from moto.cloudformation import parsing
 from moto.cloudformation.models import Event as CfnEvent
 from moto.cloudformation.models import Stack, cloudformation_backends
@@ -65,8 +83,10 @@ from moto.cloudformation.responses import CloudFormationResponse
 from moto.cloudformation.utils import get_stack_from_s3_url
 from moto.utilities.utils import get_partition
 from moto.core.common_models import CloudFormationModel
+from moto.core.exceptions import JsonRESTError
 from moto.ec2.models import ec2_backends
 from moto.ecs.models import ecs_backends
+from moto.logs.responses import LogsResponse
 from moto.elbv2.models import elbv2_backends
 from moto.s3.exceptions import S3AccessDeniedError
 from moto.s3.models import s3_backends
@@ -74,6 +94,7 @@ from moto.s3.responses import S3Response
 from moto.servicediscovery.models import servicediscovery_backends
 
 import ecs_deployments
+import ecs_tasks
 
 
 class HttpNamespace(CloudFormationModel):
@@ -197,6 +218,7 @@ def _idempotent(action: str, original: Any) -> Any:
 for _action in ("create_stack", "update_stack", "delete_stack"):
     setattr(CloudFormationResponse, _action, _idempotent(_action, getattr(CloudFormationResponse, _action)))
 ecs_deployments.install()
+ecs_tasks.install()
 
 
 def _owner_checked(original: Any) -> Any:
@@ -343,6 +365,55 @@ Stack.update_from_cloudformation_json = classmethod(_nested_update)
 Stack.get_cfn_attribute = _nested_attribute
 Stack.update = _update
 S3Response._key_response = _owner_checked(S3Response._key_response)
+
+
+_original_filter_log_events = LogsResponse.filter_log_events
+
+
+def _set_param(self: LogsResponse, name: str, value: Any) -> None:
+    if self.automated_parameter_parsing:
+        self.params[name] = value
+    else:
+        body = json.loads(self.body or "{}")
+        body[name] = value
+        self.body = json.dumps(body)
+
+
+def _filter_log_events(self: LogsResponse) -> str:
+    prefix = self._get_param("logStreamNamePrefix")
+    group = self.logs_backend.groups.get(self._get_param("logGroupName"))
+    if prefix and group is not None:
+        streams = [name for name in group.streams if name.startswith(prefix)]
+        if not streams:
+            return json.dumps({"events": [], "searchedLogStreams": []})
+        _set_param(self, "logStreamNames", streams)
+    _set_param(self, "interleaved", True)
+    return _original_filter_log_events(self)
+
+
+LogsResponse.filter_log_events = _filter_log_events
+
+
+_original_deregister = ApplicationAutoscalingBackend.deregister_scalable_target
+
+
+def _deregister(self: ApplicationAutoscalingBackend, namespace: str, r_id: str, dimension: str) -> None:
+    if not self._scalable_target_exists(r_id, dimension):
+        raise JsonRESTError(
+            "ObjectNotFoundException",
+            f"No scalable target registered for service namespace: {namespace}, resource ID: {r_id}, scalable dimension: {dimension}",
+        )
+    _original_deregister(self, namespace, r_id, dimension)
+    for key, policy in list(self.policies.items()):
+        if (policy.service_namespace, policy.resource_id, policy.scalable_dimension) == (namespace, r_id, dimension):
+            policy.delete_alarms(self.account_id, self.region_name)
+            del self.policies[key]
+    self.scheduled_actions = [
+        a for a in self.scheduled_actions if (a.service_namespace, a.resource_id, a.scalable_dimension) != (namespace, r_id, dimension)
+    ]
+
+
+ApplicationAutoscalingBackend.deregister_scalable_target = _deregister
 
 
 def main() -> None:

@@ -147,6 +147,27 @@ class EmulatorTest(unittest.TestCase):
         names = [s["StackName"] for s in cfn.list_stacks()["StackSummaries"] if s["StackStatus"] != "DELETE_COMPLETE"]
         self.assertEqual(names, [], "deleting the root deletes the nested stack")
 
+    def test_a_deregistered_scalable_target_takes_its_policies_and_actions_with_it(self) -> None:
+        ecs, aas = self.client("ecs"), self.client("application-autoscaling")
+        ecs.create_cluster(clusterName="scaled")
+        ecs.register_task_definition(family="scaled-web", containerDefinitions=[{"name": "web", "image": "nginx", "memory": 512}])
+        ecs.create_service(cluster="scaled", serviceName="web", taskDefinition="scaled-web", desiredCount=1)
+        target = {"ServiceNamespace": "ecs", "ResourceId": "service/scaled/web", "ScalableDimension": "ecs:service:DesiredCount"}
+        aas.register_scalable_target(**target, MinCapacity=1, MaxCapacity=4)
+        aas.put_scaling_policy(
+            **target,
+            PolicyName="cpu",
+            PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration={"TargetValue": 60.0, "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"}},
+        )
+        aas.put_scheduled_action(**target, ScheduledActionName="night", Schedule="cron(0 22 * * ? *)", ScalableTargetAction={"MinCapacity": 1})
+        aas.deregister_scalable_target(**target)
+        self.assertEqual(aas.describe_scaling_policies(ServiceNamespace="ecs", ResourceId="service/scaled/web")["ScalingPolicies"], [])
+        self.assertEqual(aas.describe_scheduled_actions(ServiceNamespace="ecs", ResourceId="service/scaled/web")["ScheduledActions"], [])
+        with self.assertRaises(Exception) as missing:
+            aas.deregister_scalable_target(**target)
+        self.assertIn("ObjectNotFoundException", str(missing.exception))
+
     def test_a_repeated_client_request_token_is_the_same_request(self) -> None:
         cfn = self.client("cloudformation")
         template = json.dumps({"Resources": {"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "d"}}}})
@@ -205,6 +226,59 @@ class EmulatorTest(unittest.TestCase):
 
         network = {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [sg]}}
         return ecs, revision, network
+
+    def _one_off(self, env: list, log: bool) -> tuple:
+        ecs, ec2, logs = self.client("ecs"), self.client("ec2"), self.client("logs")
+        vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.0.0/24")["Subnet"]["SubnetId"]
+        ecs.create_cluster(clusterName="jobs")
+        container = {"name": "migrate", "image": "app:1", "environment": env}
+        if log:
+            logs.create_log_group(logGroupName="/jobs")
+            container["logConfiguration"] = {
+                "logDriver": "awslogs",
+                "options": {"awslogs-group": "/jobs", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "migrate"},
+            }
+        revision = ecs.register_task_definition(
+            family="jobs-migrate", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512", containerDefinitions=[container]
+        )["taskDefinition"]["taskDefinitionArn"]
+        network = {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": []}}
+        task = ecs.run_task(cluster="jobs", taskDefinition=revision, launchType="FARGATE", networkConfiguration=network)["tasks"][0]
+        return ecs, logs, task
+
+    def test_one_off_task_runs_writes_its_log_and_stops_with_its_exit_code(self) -> None:
+        env = [{"name": "EMULATOR_TASK_EXIT", "value": "3"}, {"name": "EMULATOR_TASK_SECONDS", "value": "0.6"}, {"name": "EMULATOR_TASK_LOG", "value": "one\ntwo"}]
+        ecs, logs, task = self._one_off(env, log=True)
+        self.assertEqual(ecs.describe_tasks(cluster="jobs", tasks=[task["taskArn"]])["tasks"][0]["lastStatus"], "RUNNING")
+        time.sleep(1.0)
+        done = ecs.describe_tasks(cluster="jobs", tasks=[task["taskArn"]])["tasks"][0]
+        self.assertEqual(done["lastStatus"], "STOPPED")
+        self.assertEqual(done["containers"][0]["exitCode"], 3)
+        self.assertEqual(done["stopCode"], "EssentialContainerExited")
+        self.assertIn("stoppedAt", done)
+        stream = f"migrate/migrate/{task['taskArn'].split('/')[-1]}"
+        events = logs.get_log_events(logGroupName="/jobs", logStreamName=stream)["events"]
+        self.assertEqual([e["message"] for e in events], ["one", "two"])
+
+    def test_filter_log_events_takes_a_stream_prefix_and_interleaves(self) -> None:
+        logs = self.client("logs")
+        logs.create_log_group(logGroupName="/mixed")
+        now = int(time.time() * 1000)
+        for stream, times in [("web/web/1", [1, 3]), ("worker/worker/2", [2, 4]), ("webhook/webhook/3", [5])]:
+            logs.create_log_stream(logGroupName="/mixed", logStreamName=stream)
+            logs.put_log_events(logGroupName="/mixed", logStreamName=stream, logEvents=[{"timestamp": now + t, "message": f"{stream} {t}"} for t in times])
+        every = logs.filter_log_events(logGroupName="/mixed")["events"]
+        self.assertEqual([e["message"].split()[1] for e in every], ["1", "2", "3", "4", "5"])
+        web = logs.filter_log_events(logGroupName="/mixed", logStreamNamePrefix="web/")["events"]
+        self.assertEqual([e["logStreamName"] for e in web], ["web/web/1", "web/web/1"])
+        self.assertEqual(logs.filter_log_events(logGroupName="/mixed", logStreamNamePrefix="none/")["events"], [])
+
+    def test_stop_task_kills_a_running_one_off_task(self) -> None:
+        ecs, _, task = self._one_off([{"name": "EMULATOR_TASK_SECONDS", "value": "30"}], log=False)
+        ecs.stop_task(cluster="jobs", task=task["taskArn"], reason="too slow")
+        done = ecs.describe_tasks(cluster="jobs", tasks=[task["taskArn"]])["tasks"][0]
+        self.assertEqual((done["lastStatus"], done["stopCode"], done["containers"][0]["exitCode"]), ("STOPPED", "UserInitiated", 137))
+        self.assertEqual(done["stoppedReason"], "too slow")
 
     def _settled(self, ecs, cluster: str, name: str) -> dict:
         time.sleep(DEPLOY_SECONDS + 0.2)

@@ -11,20 +11,28 @@
 //! 3. `infrastructure`: the stack is created or updated (no write when the template is the same).
 //! 4. `push_images`: images are pushed to the stack's repositories (blobs the registry has
 //!    are skipped).
-//! 5. `services::apply`: each service gets its task definition — a new revision only when
-//!    the rendered one differs from the family's latest, images named by digest — and is
-//!    created or updated when anything differs.
+//! 5. `services::register`, `jobs::register`: each service and job gets its task definition
+//!    — a new revision only when the rendered one differs from the family's latest, images
+//!    named by digest.
+//!    a. `before::run`: the `deploy.before` one-off tasks of services getting a new
+//!    revision; one that fails stops the deploy here, before any service changes.
+//!    b. `services::apply`: each service is created or updated when anything differs.
+//!    c. `jobs::schedule`: scheduled jobs' schedules start their new revisions.
+//!    d. `autoscaling`: Application Auto Scaling as each service's `autoscaling:` says.
 //! 6. `watch_rollouts`: every changed service is watched until stable, failed or out of time.
 //! 7. `two_colour_rollouts`: canary and blue/green services move their traffic step by step.
 //! 8. `prune::revisions`: after success only, old task-definition revisions are deleted.
 //!
 //! A run with nothing changed makes no write at all. Must not print.
 
+mod before;
 mod delivery;
+mod jobs;
 mod prepare;
 mod prune;
 mod services;
 
+pub use before::BeforeFailure;
 pub use prepare::{prepare, unfinished, unpinned_build, wanted, Compared, Images, PrepareOptions, Prepared};
 
 use std::collections::BTreeSet;
@@ -37,7 +45,9 @@ use super::assets::AssetError;
 use super::colours::{self, Checks};
 use super::interrupt::{until_interrupted, Ended};
 use super::lock::{self, LockError};
+use super::scaling::Scaler;
 use super::watch::{self, Watch};
+use crate::aws::autoscaling::Autoscaling;
 use crate::aws::ecs::Ecs;
 use crate::aws::elbv2::Elbv2;
 use crate::aws::{Aws, AwsError};
@@ -51,6 +61,7 @@ use crate::rollout::Outcome;
 use crate::stack::Compiled;
 use crate::workload::outputs::{MissingOutput, StackOutputs};
 use crate::workload::render::{Inputs, RenderError};
+use crate::workload::scaling;
 use crate::workload::ServiceState;
 
 pub struct DeployOptions {
@@ -78,8 +89,18 @@ pub enum DeployError {
     Outputs(#[from] MissingOutput),
     #[error("deploy would remove service{} {} (no longer in the spec) — re-run with --yes to remove {}", plural(services.len()), services.join(", "), if services.len() == 1 { "it" } else { "them" })]
     RemovalRefused { services: Vec<String> },
-    #[error("stack {stack} is not deployed: nothing to roll back")]
+    #[error("stack {stack} is not deployed: run `ecship deploy` first")]
     NotDeployed { stack: String },
+    #[error("service {service} is not running in stack {stack}: run `ecship deploy` to create it")]
+    NotRunning { service: String, stack: String },
+    #[error("job {job} has no task definition in stack {stack} yet: run `ecship deploy` to register it")]
+    JobNotDeployed { job: String, stack: String },
+    #[error("`{name}` is neither a job nor a service of the stack ({known})")]
+    Unknown { name: String, known: String },
+    #[error("{service} is autoscaled between {min} and {max} tasks: {count} is outside that — change autoscaling.min/max in the spec and deploy")]
+    OutsideAutoscaling { service: String, count: u32, min: u32, max: u32 },
+    #[error("{0}")]
+    Before(before::BeforeFailure),
     #[error("cannot roll back {service}: {why}")]
     NothingToRollBack { service: String, why: String },
     #[error("the rollout of {} did not finish:{}", failures.iter().map(|f| f.service.as_str()).collect::<Vec<_>>().join(", "), failures.iter().map(|f| format!("\n  {f}")).collect::<String>())]
@@ -232,8 +253,14 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
     let removed = remove_dropped_services(&cx, opts).await?;
     let (infrastructure, outputs) = infrastructure(&cx).await?;
     let (images, pushed) = push_images(&cx, &pending).await?;
-    let inputs = Inputs { model: &c.model, outputs: &outputs, region: aws.region(), images: &images };
-    let services = services::apply(&cx, &inputs, opts.parallel).await?;
+    let counts = prepared.observed.kept_counts(&c.model);
+    let inputs = Inputs { model: &c.model, outputs: &outputs, region: aws.region(), images: &images, counts: &counts };
+    let revisions = services::register(&cx, &inputs, opts.parallel).await?;
+    let job_revisions = jobs::register(&cx, &inputs).await?;
+    before::run(&cx, &inputs, &revisions, &job_revisions).await?;
+    let services = services::apply(&cx, &inputs, &revisions, opts.parallel).await?;
+    jobs::schedule(&cx, &inputs, &job_revisions).await?;
+    autoscaling(&cx, &inputs, &services).await?;
     let mut failures = watch_rollouts(&cx, &outputs, &services.watches).await?;
     failures.extend(two_colour_rollouts(&cx, &inputs, opts, &services).await?);
     if !failures.is_empty() {
@@ -268,7 +295,7 @@ async fn remove_dropped_services(cx: &Cx<'_>, opts: &DeployOptions) -> Result<Ve
         return Err(DeployError::RemovalRefused { services: names });
     }
     cx.r.event(&Event::Step { message: format!("services: removing {}", names.join(", ")) });
-    super::destroy::remove_services(&cx.ecs, cluster, &stale, Duration::from_secs(1800), cx.r).await?;
+    super::destroy::remove_services(cx.aws, cluster, &stale, Duration::from_secs(1800), cx.r).await?;
     for family in super::destroy::families_of(cx.compiled.model.stack.as_str(), &stale) {
         super::destroy::remove_family(&cx.ecs, &family, cx.r).await?;
     }
@@ -312,6 +339,32 @@ async fn push_images(
     Ok((images, pushed))
 }
 
+/// 5d. Application Auto Scaling of every service as its `autoscaling:` says, on the ECS
+///     service with its traffic; a canary or blue/green service rolling out gets it when its
+///     new colour takes the traffic (`colours::run`). Targets of services that no longer
+///     scale are removed.
+async fn autoscaling(cx: &Cx<'_>, inputs: &Inputs<'_>, services: &services::Applied<'_>) -> Result<(), DeployError> {
+    let (m, observed) = (&cx.compiled.model, &cx.prepared.observed);
+    let aas = Autoscaling::new(cx.aws);
+    let scaler = Scaler { aas: &aas, ecs: &cx.ecs, r: cx.r };
+    let traffic = observed.traffic(m);
+    let mut kept = std::collections::BTreeSet::new();
+    for svc in m.services.values() {
+        let live = traffic.get(&svc.name).map(|w| w.live());
+        let name = live.map_or_else(|| svc.name.to_string(), |c| svc.colour_service(c));
+        kept.insert(name.clone());
+        if services.jobs.iter().any(|j| j.svc.name == svc.name) {
+            continue;
+        }
+        let want = scaling::render(inputs, svc, live)?;
+        scaler.settle(&name, want.as_ref(), observed.scaling.get(&name), observed.services.get(&name)).await?;
+    }
+    for (name, now) in observed.scaling.iter().filter(|(n, _)| !kept.contains(*n)) {
+        scaler.settle(name, None, Some(now), observed.services.get(name)).await?;
+    }
+    Ok(())
+}
+
 /// 6. ECS rollouts of the services step 5 changed (or found mid-rollout), all at once.
 async fn watch_rollouts(cx: &Cx<'_>, outputs: &StackOutputs, watches: &[Watch]) -> Result<Vec<RolloutFailure>, DeployError> {
     if !watches.is_empty() {
@@ -332,7 +385,9 @@ async fn two_colour_rollouts(
 ) -> Result<Vec<RolloutFailure>, DeployError> {
     let elbv2 = Elbv2::new(cx.aws);
     let checks = Checks::new(opts.check_endpoint.as_deref(), inputs.outputs, &cx.compiled.model);
-    let run = colours::Cx { ecs: &cx.ecs, elbv2: &elbv2, inputs, checks: &checks, r: cx.r };
+    let aas = Autoscaling::new(cx.aws);
+    let scaler = Scaler { aas: &aas, ecs: &cx.ecs, r: cx.r };
+    let run = colours::Cx { ecs: &cx.ecs, elbv2: &elbv2, inputs, checks: &checks, scaler: &scaler, r: cx.r };
     for job in &services.abandoned {
         colours::abandon(&run, job).await?;
     }

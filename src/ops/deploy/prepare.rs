@@ -63,8 +63,13 @@ pub async fn prepare(aws: &Aws, c: &Compiled, opts: &PrepareOptions<'_>, build: 
     }
     let mut observed = observe(aws, m.stack.as_str()).await?;
     let desired = plan::desire(c, &observed, aws.region(), images)?;
-    let compared: Vec<Compared> =
-        desired.services.iter().map(|d| Compared { service: d.config.name.clone(), task_def: d.task_def.clone() }).collect();
+    // A job's family is read like a service's; no ECS service has its `job:` name.
+    let compared: Vec<Compared> = desired
+        .services
+        .iter()
+        .map(|d| Compared { service: d.config.name.clone(), task_def: d.task_def.clone() })
+        .chain(desired.jobs.iter().map(|j| Compared { service: format!("job:{}", j.name), task_def: j.task_def.clone() }))
+        .collect();
     revisions(aws, &mut observed, &wanted(&compared), READS, None).await?;
     let mut plan = plan::build(m, &desired, &observed);
     // Where templates go matters (and the asset bucket is asked) only when the stack changes.

@@ -1,8 +1,8 @@
 //! Step 5 of a deploy: each service's task definition (a new revision only when the rendered
-//! one differs from the family's latest) and its ECS service, created or updated when
-//! anything differs. A canary or blue/green service whose revision changes is not updated
-//! here: it becomes a two-colour rollout (step 7), after an earlier run's half-finished one
-//! is continued or returned.
+//! one differs from the family's latest: `register`), then — after the `deploy.before`
+//! steps — its ECS service, created or updated when anything differs (`apply`). A canary or
+//! blue/green service whose revision changes is not updated here: it becomes a two-colour
+//! rollout (step 7), after an earlier run's half-finished one is continued or returned.
 
 use std::collections::BTreeSet;
 
@@ -45,15 +45,36 @@ struct One<'a> {
     abandon: Option<Job<'a>>,
 }
 
-/// Register task definitions and create or update services, `parallel` services at a time
-/// (results in the spec's order, whatever order the calls finish in).
-pub async fn apply<'a>(cx: &Cx<'a>, inputs: &Inputs<'_>, parallel: usize) -> Result<Applied<'a>, DeployError> {
+/// A service's task definition for this deploy: its ARN, whether this run registered it, and
+/// the tag the service gets with it (`observe::TASK_DEFINITION_TAG`).
+#[derive(Debug, Clone)]
+pub struct Revision {
+    pub arn: String,
+    pub registered: bool,
+    pub tag: String,
+}
+
+/// Register the services' task definitions that differ from their family's latest,
+/// `parallel` at a time; by service, in the spec's order.
+pub async fn register(cx: &Cx<'_>, inputs: &Inputs<'_>, parallel: usize) -> Result<Vec<Revision>, DeployError> {
+    let m = &cx.compiled.model;
+    cx.r.event(&Event::Step { message: format!("services: {} in cluster {}", m.services.len(), inputs.outputs.cluster) });
+    let traffic = cx.prepared.observed.traffic(m);
+    stream::iter(m.services.values())
+        .map(|svc| task_definition(cx, inputs, svc, traffic.contains_key(&svc.name)))
+        .buffered(parallel.max(1))
+        .try_collect()
+        .await
+}
+
+/// Create or update services on their `revisions`, `parallel` services at a time (results
+/// in the spec's order, whatever order the calls finish in).
+pub async fn apply<'a>(cx: &Cx<'a>, inputs: &Inputs<'_>, revisions: &[Revision], parallel: usize) -> Result<Applied<'a>, DeployError> {
     let m = &cx.compiled.model;
     let observed = &cx.prepared.observed;
-    cx.r.event(&Event::Step { message: format!("services: {} in cluster {}", m.services.len(), inputs.outputs.cluster) });
     let traffic = observed.traffic(m);
-    let done: Vec<One<'a>> = stream::iter(m.services.values())
-        .map(|svc| one(cx, inputs, svc, traffic.get(&svc.name).copied()))
+    let done: Vec<One<'a>> = stream::iter(m.services.values().zip(revisions))
+        .map(|(svc, revision)| one(cx, inputs, svc, revision, traffic.get(&svc.name).copied()))
         .buffered(parallel.max(1))
         .try_collect()
         .await?;
@@ -78,10 +99,16 @@ pub async fn apply<'a>(cx: &Cx<'a>, inputs: &Inputs<'_>, parallel: usize) -> Res
 
 /// One service: its task definition, then its ECS service — or, for a canary or blue/green
 /// service with a new revision, the two-colour rollout step 7 runs.
-async fn one<'a>(cx: &Cx<'a>, inputs: &Inputs<'_>, svc: &'a Service, weights: Option<Weights>) -> Result<One<'a>, DeployError> {
+async fn one<'a>(
+    cx: &Cx<'a>,
+    inputs: &Inputs<'_>,
+    svc: &'a Service,
+    revision: &Revision,
+    weights: Option<Weights>,
+) -> Result<One<'a>, DeployError> {
     let m = &cx.compiled.model;
     let observed = &cx.prepared.observed;
-    let (arn, registered, tag) = task_definition(cx, inputs, svc, weights.is_some()).await?;
+    let Revision { arn, registered, tag } = revision.clone();
     let family = registered.then(|| (render::family(m, svc), svc.deploy.keep_revisions));
     let mut config = render::service_config(inputs, svc)?;
     if let Some(weights) = weights {
@@ -115,12 +142,7 @@ async fn one<'a>(cx: &Cx<'a>, inputs: &Inputs<'_>, svc: &'a Service, weights: Op
 /// else a new revision; whether it was registered; and the tag the service gets with it
 /// (`observe::TASK_DEFINITION_TAG`). A two-colour service's revision goes to a colour
 /// decided later: it is shown under the service's name.
-async fn task_definition(
-    cx: &Cx<'_>,
-    inputs: &Inputs<'_>,
-    svc: &Service,
-    two_colours: bool,
-) -> Result<(String, bool, String), DeployError> {
+async fn task_definition(cx: &Cx<'_>, inputs: &Inputs<'_>, svc: &Service, two_colours: bool) -> Result<Revision, DeployError> {
     let td = render::task_def(inputs, svc)?;
     let (arn, registered) = match cx.prepared.observed.latest.get(&td.family) {
         Some(l) if l.task_def == td => (l.arn.clone(), false),
@@ -129,7 +151,7 @@ async fn task_definition(
     let shown = if two_colours { svc.name.to_string() } else { render::ecs_service_name(svc) };
     cx.r.event(&Event::TaskDefinition { service: shown, revision: revision_name(&arn).to_string(), registered });
     let tag = task_definition_tag(&arn, &td);
-    Ok((arn, registered, tag))
+    Ok(Revision { arn, registered, tag })
 }
 
 /// What a two-colour service needs in this deploy.

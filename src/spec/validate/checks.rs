@@ -51,6 +51,74 @@ pub fn duration(s: &str, min: Duration, max: Duration) -> Result<Duration, Strin
     Ok(d)
 }
 
+/// A schedule as AWS takes it (EventBridge Scheduler, Application Auto Scaling):
+/// `cron(minutes hours day-of-month month day-of-week year)` with `?` in one of the two day
+/// fields, `rate(N unit)` or `at(yyyy-mm-ddThh:mm:ss)`.
+pub fn schedule_expression(s: &str) -> Result<(), String> {
+    let inner = |prefix: &str| s.strip_prefix(prefix).and_then(|r| r.strip_suffix(')'));
+    if let Some(body) = inner("cron(") {
+        return cron(body).map_err(|m| format!("`{s}`: {m}"));
+    }
+    if let Some(body) = inner("rate(") {
+        return rate(body).map_err(|m| format!("`{s}`: {m}"));
+    }
+    if let Some(body) = inner("at(") {
+        let ok = body.len() == 19
+            && body.char_indices().all(|(i, c)| match i {
+                4 | 7 => c == '-',
+                10 => c == 'T',
+                13 | 16 => c == ':',
+                _ => c.is_ascii_digit(),
+            });
+        return if ok { Ok(()) } else { Err(format!("`{s}`: write a one-time schedule as at(2026-12-24T18:00:00)")) };
+    }
+    Err(format!("`{s}` is not a schedule: write cron(0 8 ? * MON-FRI *), rate(5 minutes) or at(2026-12-24T18:00:00)"))
+}
+
+fn cron(body: &str) -> Result<(), String> {
+    let fields: Vec<&str> = body.split_whitespace().collect();
+    let [minutes, hours, day, month, weekday, year] = fields.as_slice() else {
+        return Err(format!("a cron expression has 6 fields (minutes hours day-of-month month day-of-week year), not {}", fields.len()));
+    };
+    if (*day == "?") == (*weekday == "?") {
+        return Err("one of day-of-month and day-of-week must be `?` (and only one)".into());
+    }
+    let allowed = |f: &str, extra: &str| f.chars().all(|c| c.is_ascii_alphanumeric() || ",-*/".contains(c) || extra.contains(c));
+    let checks = [
+        (minutes, "minutes", ""),
+        (hours, "hours", ""),
+        (day, "day-of-month", "?LW"),
+        (month, "month", ""),
+        (weekday, "day-of-week", "?L#"),
+        (year, "year", ""),
+    ];
+    for (f, what, extra) in checks {
+        if f.is_empty() || !allowed(f, extra) {
+            return Err(format!("`{f}` is not a {what} field"));
+        }
+    }
+    Ok(())
+}
+
+fn rate(body: &str) -> Result<(), String> {
+    let (n, unit) = body.split_once(' ').ok_or("write a rate as rate(5 minutes)")?;
+    let n: u32 = n.parse().map_err(|_| format!("`{n}` is not a whole number"))?;
+    let units: &[&str] = if n == 1 { &["minute", "hour", "day"] } else { &["minutes", "hours", "days"] };
+    match (n, units.contains(&unit)) {
+        (0, _) => Err("a rate of 0 never runs".into()),
+        (_, true) => Ok(()),
+        _ => Err(format!("`{unit}` is not a unit here: use {}", units.join(", "))),
+    }
+}
+
+/// An IANA time zone name (`UTC`, `Europe/Berlin`, `America/Argentina/Buenos_Aires`).
+pub fn timezone(s: &str) -> Result<(), String> {
+    match s.parse::<chrono_tz::Tz>() {
+        Ok(_) => Ok(()),
+        Err(_) => Err(format!("`{s}` is not a time zone of the IANA database: use a name such as UTC or Europe/Berlin")),
+    }
+}
+
 pub fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
 }
@@ -279,6 +347,27 @@ mod tests {
         for bad in ["", "Upper", "1st", "trailing-", "dou--ble", "under_score", "waytoolongnameforastackxx"] {
             assert!(dns_label(bad, 24).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn schedules_as_aws_takes_them() {
+        for good in ["cron(0 8 ? * MON-FRI *)", "cron(15 3 1 * ? *)", "rate(5 minutes)", "rate(1 hour)", "at(2026-12-24T18:00:00)"] {
+            assert_eq!(schedule_expression(good), Ok(()), "{good}");
+        }
+        for (bad, says) in [
+            ("0 8 * * *", "is not a schedule"),
+            ("cron(0 8 * * *)", "6 fields"),
+            ("cron(0 8 * * MON *)", "must be `?`"),
+            ("cron(0 8 ? * ? *)", "must be `?`"),
+            ("rate(1 minutes)", "not a unit"),
+            ("rate(0 hours)", "never runs"),
+            ("at(2026-12-24 18:00)", "one-time"),
+        ] {
+            let got = schedule_expression(bad).expect_err(bad);
+            assert!(got.contains(says), "{bad}: {got}");
+        }
+        assert!(timezone("Europe/Berlin").is_ok() && timezone("UTC").is_ok());
+        assert!(timezone("Berlin time").is_err() && timezone("CEST").is_err());
     }
 
     #[test]

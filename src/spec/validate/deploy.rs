@@ -15,6 +15,7 @@ impl Ctx<'_> {
             check: None,
             timeout: None,
             keep_revisions: None,
+            before: Vec::new(),
         });
         // Rolling replaces half the tasks at a time; half of one task is not a step, so a
         // single task defaults to doubling (the new task starts before the old one stops).
@@ -61,7 +62,38 @@ impl Ctx<'_> {
             self.err(&format!("{p}.keep_revisions"), format!("{keep_revisions} is out of range: use 2 to 1000"))
                 .hint("at least 2, so `ecship rollback` has a previous revision to go back to");
         }
-        model::Deploy { strategy, check, timeout, keep_revisions }
+        let before = self.before(&p, &d.before);
+        model::Deploy { strategy, check, timeout, keep_revisions, before }
+    }
+
+    /// `deploy.before` steps: a job of the stack, or a command (checked against the jobs
+    /// once they are known, by `check_before`).
+    fn before(&mut self, p: &str, raw: &[types::BeforeStep]) -> Vec<model::BeforeStep> {
+        let jobs: Vec<String> = self.loaded.spec.jobs.keys().cloned().collect();
+        let mut out = Vec::new();
+        for (i, step) in raw.iter().enumerate() {
+            let here = format!("{p}.before[{i}]");
+            match step {
+                types::BeforeStep::Run { run } if jobs.contains(run) => {
+                    out.push(model::BeforeStep::Run(model::ServiceName::new_unchecked(run.clone())))
+                }
+                types::BeforeStep::Run { run } => {
+                    let hint = match crate::spec::diagnostic::did_you_mean(run, jobs.iter().map(String::as_str)) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None if jobs.is_empty() => {
+                            "declare it under `jobs:`, or give a `command:` to run on this service's task definition".into()
+                        }
+                        None => format!("the jobs are: {}", jobs.join(", ")),
+                    };
+                    self.err(&format!("{here}.run"), format!("there is no job `{run}`")).hint(hint);
+                }
+                types::BeforeStep::Command { command } if command.is_empty() || command.iter().any(String::is_empty) => {
+                    self.err(&format!("{here}.command"), "a command needs at least one word and no empty ones");
+                }
+                types::BeforeStep::Command { command } => out.push(model::BeforeStep::Command(command.clone())),
+            }
+        }
+        out
     }
 
     fn canary(&mut self, p: &str, raw: Option<&types::Canary>) -> Strategy {

@@ -7,6 +7,7 @@ mod checks;
 mod deploy;
 mod env;
 mod image;
+mod jobs;
 mod load_balancers;
 mod quotas;
 mod routes;
@@ -83,6 +84,7 @@ impl Ctx<'_> {
         let cluster = self.cluster(&stack);
         let mut load_balancers = self.load_balancers(&network);
         let services = self.services(&network, &load_balancers);
+        let jobs = self.jobs(&network, &services);
         // Routes without a declared load balancer get one with every default.
         if load_balancers.is_empty() && services.values().any(|s| s.load_balancer.is_some()) {
             let lb = self.load_balancer(&network, LbName::Single, &types::LoadBalancer::default());
@@ -108,6 +110,7 @@ impl Ctx<'_> {
             quotas,
             tags,
             services,
+            jobs,
         })
     }
 

@@ -38,7 +38,7 @@ impl Ctx<'_> {
         out
     }
 
-    fn service(
+    pub(super) fn service(
         &mut self,
         path: &str,
         name: ServiceName,
@@ -49,7 +49,8 @@ impl Ctx<'_> {
         let image = self.image(path, raw.image.as_ref());
         let port = raw.port.map(|p| self.port(&format!("{path}.port"), p));
         let (cpu, memory) = self.size(path, raw);
-        let count = raw.count.unwrap_or(1);
+        // An autoscaled service without a count starts at its minimum (at least one task).
+        let count = raw.count.unwrap_or_else(|| raw.autoscaling.as_ref().map_or(1, |a| a.min.clamp(1, a.max.max(1))));
         if count > 5000 {
             self.err(&format!("{path}.count"), format!("{count} tasks: a service runs at most 5000"));
         }
@@ -91,6 +92,7 @@ impl Ctx<'_> {
             autoscaling,
             references,
             test_rules: None,
+            exec: raw.exec.unwrap_or(false),
         }
     }
 
@@ -212,9 +214,18 @@ impl Ctx<'_> {
         if raw.count.is_some() && (count < a.min || count > a.max) {
             self.err(&format!("{path}.count"), format!("count {count} is outside autoscaling's {}–{}", a.min, a.max));
         }
-        if a.cpu.is_none() && a.memory.is_none() {
-            self.err(&p, "no metric to scale on").hint("set cpu: 70 and/or memory: 80 (target utilisation, percent)");
+        if a.cpu.is_none() && a.memory.is_none() && a.requests.is_none() && a.schedule.is_empty() {
+            self.err(&p, "no metric and no schedule to scale on")
+                .hint("set cpu: 70, memory: 80 (target utilisation, percent), requests: 1000 (per task per minute) or a schedule");
         }
+        if let Some(r) = a.requests {
+            if raw.routes.is_empty() {
+                self.err(&format!("{p}.requests"), "scaling on requests needs the load balancer's count: this service has no routes");
+            } else if r == 0 || r > 1_000_000 {
+                self.err(&format!("{p}.requests"), format!("{r} requests per task per minute is out of range: use 1 to 1000000"));
+            }
+        }
+        let schedule = self.scheduled_scaling(&p, a);
         let mut pct = |key: &str, v: Option<u32>| {
             v.and_then(|n| match u8::try_from(n) {
                 Ok(x) if (1..=100).contains(&x) => Some(model::Percent(x)),
@@ -226,6 +237,35 @@ impl Ctx<'_> {
         };
         let cpu = pct("cpu", a.cpu);
         let memory = pct("memory", a.memory);
-        Some(model::Autoscaling { min: a.min, max: a.max, cpu, memory })
+        Some(model::Autoscaling { min: a.min, max: a.max, cpu, memory, requests: a.requests, schedule })
+    }
+
+    fn scheduled_scaling(&mut self, p: &str, a: &types::Autoscaling) -> Vec<model::ScheduledScaling> {
+        let mut out = Vec::new();
+        for (i, s) in a.schedule.iter().enumerate() {
+            let here = format!("{p}.schedule[{i}]");
+            if let Err(m) = checks::schedule_expression(&s.cron) {
+                self.err(&format!("{here}.cron"), m);
+            }
+            if let Some(tz) = &s.timezone {
+                if let Err(m) = checks::timezone(tz) {
+                    self.err(&format!("{here}.timezone"), m);
+                }
+            }
+            match (s.min, s.max) {
+                (None, None) => {
+                    self.err(&here, "a scheduled change needs min, max or both");
+                }
+                (Some(min), Some(max)) if min > max => {
+                    self.err(&here, format!("min ({min}) is above max ({max})"));
+                }
+                _ => {}
+            }
+            if s.min.into_iter().chain(s.max).any(|n| n > 5000) {
+                self.err(&here, "a service runs at most 5000 tasks");
+            }
+            out.push(model::ScheduledScaling { expression: s.cron.clone(), timezone: s.timezone.clone(), min: s.min, max: s.max });
+        }
+        out
     }
 }
