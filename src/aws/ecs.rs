@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ecs::error::ProvideErrorMetadata;
 use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, Compatibility, ContainerDefinition, ContainerOverride, DeploymentCircuitBreaker,
-    DeploymentConfiguration, DesiredStatus, KeyValuePair, LaunchType, LoadBalancer, LogConfiguration, LogDriver, NetworkConfiguration,
-    NetworkMode, PortMapping, PropagateTags, Secret, ServiceConnectClientAlias, ServiceConnectConfiguration, ServiceConnectService,
-    ServiceField, Tag, TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus, TaskOverride, TransportProtocol,
+    AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, Compatibility, ContainerDefinition, ContainerOverride,
+    CpuArchitecture, DeploymentCircuitBreaker, DeploymentConfiguration, DesiredStatus, EphemeralStorage, KeyValuePair, LaunchType,
+    LoadBalancer, LogConfiguration, LogDriver, NetworkConfiguration, NetworkMode, OsFamily, PortMapping, PropagateTags, RuntimePlatform,
+    Secret, ServiceConnectClientAlias, ServiceConnectConfiguration, ServiceConnectService, ServiceField, Tag, TaskDefinitionFamilyStatus,
+    TaskDefinitionField, TaskDefinitionStatus, TaskOverride, TransportProtocol,
 };
 use aws_sdk_ecs::Client;
 
@@ -138,6 +139,10 @@ impl Ecs {
             .set_task_role_arn(td.task_role_arn.clone())
             .set_execution_role_arn(td.execution_role_arn.clone())
             .container_definitions(container.build())
+            .set_runtime_platform(td.architecture.as_deref().map(|a| {
+                RuntimePlatform::builder().cpu_architecture(CpuArchitecture::from(a)).operating_system_family(OsFamily::Linux).build()
+            }))
+            .set_ephemeral_storage(td.storage.map(|g| EphemeralStorage::builder().size_in_gib(i32::try_from(g).unwrap_or(200)).build()))
             .set_tags(Some(ecs_tags(tags)))
             .send()
             .await
@@ -158,7 +163,8 @@ impl Ecs {
             .service_name(&s.name)
             .task_definition(task_definition)
             .desired_count(count(s.desired_count))
-            .launch_type(LaunchType::Fargate)
+            .set_launch_type(s.capacity.is_empty().then_some(LaunchType::Fargate))
+            .set_capacity_provider_strategy((!s.capacity.is_empty()).then(|| capacity(&s.capacity)))
             .network_configuration(network(&s.network, &action)?)
             .set_health_check_grace_period_seconds(s.grace_seconds.map(count))
             .enable_execute_command(s.exec)
@@ -189,8 +195,10 @@ impl Ecs {
         Ok(())
     }
 
-    /// Update a service to `task_definition` and the settings; returns its ARN.
-    pub async fn update_service(&self, s: &ServiceConfig, task_definition: &str) -> Result<String, AwsError> {
+    /// Update a service to `task_definition` and the settings; returns its ARN. With
+    /// `capacity_changed`, its capacity provider strategy is set (an empty one returns it to
+    /// the Fargate launch type) and a new deployment forced: ECS starts none for it.
+    pub async fn update_service(&self, s: &ServiceConfig, task_definition: &str, capacity_changed: bool) -> Result<String, AwsError> {
         let action = format!("UpdateService {}", s.name);
         let mut req = self
             .client
@@ -206,6 +214,9 @@ impl Ecs {
             .deployment_configuration(deployment(&s.deployment));
         if let Some(lb) = &s.load_balancer {
             req = req.load_balancers(load_balancer(lb));
+        }
+        if capacity_changed {
+            req = req.set_capacity_provider_strategy(Some(capacity(&s.capacity))).force_new_deployment(true);
         }
         req = match &s.service_connect {
             Some(sc) => req.service_connect_configuration(service_connect(sc, &action)?),
@@ -622,6 +633,15 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
             deployment,
             service_connect_namespace,
             exec: s.enable_execute_command(),
+            capacity: s
+                .capacity_provider_strategy()
+                .iter()
+                .map(|c| crate::model::CapacityItem {
+                    provider: c.capacity_provider().to_string(),
+                    base: unsigned(c.base()),
+                    weight: unsigned(c.weight()),
+                })
+                .collect(),
         },
     }
 }
@@ -632,6 +652,9 @@ fn task_def(td: &aws_sdk_ecs::types::TaskDefinition) -> TaskDef {
     let options = c.and_then(|c| c.log_configuration()).and_then(|l| l.options());
     let option = |k: &str| options.and_then(|o| o.get(k)).cloned().unwrap_or_default();
     TaskDef {
+        // x86_64 is Fargate's default, whether or not the task definition names it.
+        architecture: td.runtime_platform().and_then(|p| p.cpu_architecture()).map(|a| a.as_str().to_string()).filter(|a| a != "X86_64"),
+        storage: td.ephemeral_storage().map(|e| e.size_in_gib()).and_then(|g| u32::try_from(g).ok()).filter(|g| *g > 20),
         family: td.family().unwrap_or("").to_string(),
         cpu: td.cpu().and_then(|v| v.parse().ok()).unwrap_or(0),
         memory: td.memory().and_then(|v| v.parse().ok()).unwrap_or(0),
@@ -657,4 +680,13 @@ fn task_def(td: &aws_sdk_ecs::types::TaskDefinition) -> TaskDef {
             }),
         },
     }
+}
+
+fn capacity(items: &[crate::model::CapacityItem]) -> Vec<CapacityProviderStrategyItem> {
+    items
+        .iter()
+        .filter_map(|c| {
+            CapacityProviderStrategyItem::builder().capacity_provider(&c.provider).base(count(c.base)).weight(count(c.weight)).build().ok()
+        })
+        .collect()
 }

@@ -52,6 +52,8 @@ pub struct BuildSpec<'a> {
     pub dockerfile: &'a Path,
     pub target: Option<&'a str>,
     pub args: &'a BTreeMap<String, String>,
+    /// `linux/arm64` for an arm64 service (`None`: linux/amd64).
+    pub platform: Option<&'a str>,
     /// Seconds since the epoch stamped on the image and its files (the source's commit
     /// time), so that the same source builds the same digest.
     pub timestamp: u64,
@@ -88,9 +90,9 @@ pub async fn build(builder: Builder, spec: &BuildSpec<'_>) -> Result<Built, Buil
         .prefix("ecship-build-")
         .tempdir()
         .map_err(|e| BuildError::Run { builder: builder.command(), detail: e.to_string() })?;
-    // Fargate runs linux/amd64 unless told otherwise; a build on an arm64 machine must not
-    // push an image it cannot run.
-    let mut args: Vec<String> = vec!["--platform".into(), "linux/amd64".into()];
+    // Fargate runs linux/amd64 unless the service says arm64; a build on another machine
+    // must not push an image it cannot run.
+    let mut args: Vec<String> = vec!["--platform".into(), spec.platform.unwrap_or("linux/amd64").into()];
     args.push("-f".into());
     args.push(spec.dockerfile.display().to_string());
     if let Some(t) = spec.target {

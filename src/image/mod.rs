@@ -151,7 +151,9 @@ pub async fn build_all(model: &Model, pending: &mut [Pending], r: &dyn Reporter)
         let builder = build::choose(svc.name.as_str())?;
         r.event(&Event::Step { message: format!("image: building {} with {}", svc.name, builder.command()) });
         let timestamp = tag::commit_time(context).unwrap_or(0);
-        let spec = build::BuildSpec { service: svc.name.as_str(), context, dockerfile, target: target.as_deref(), args, timestamp };
+        let platform = (svc.platform == crate::model::Platform::Arm64).then_some("linux/arm64");
+        let spec =
+            build::BuildSpec { service: svc.name.as_str(), context, dockerfile, target: target.as_deref(), args, platform, timestamp };
         let built = build::build(builder, &spec).await?;
         p.local = Some(built.image.clone());
         kept.push(built);

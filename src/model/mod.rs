@@ -185,6 +185,34 @@ pub enum Nat {
     PerAz,
 }
 
+/// The CPU architecture a task runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    #[default]
+    X86_64,
+    Arm64,
+}
+
+impl Platform {
+    /// As ECS's `runtimePlatform.cpuArchitecture` writes it.
+    pub fn cpu_architecture(self) -> &'static str {
+        match self {
+            Platform::X86_64 => "X86_64",
+            Platform::Arm64 => "ARM64",
+        }
+    }
+}
+
+/// One capacity provider of a service's strategy, as ECS takes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CapacityItem {
+    /// `FARGATE` or `FARGATE_SPOT`.
+    pub provider: String,
+    pub base: u32,
+    pub weight: u32,
+}
+
 /// Which of the stack's subnets a service's tasks run in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -215,6 +243,9 @@ impl Network {
 pub struct Cluster {
     pub name: String,
     pub container_insights: bool,
+    /// Keep Fargate and Fargate Spot associated although no service names them (they are
+    /// deployed: a service may still run on them until the services step moves it off).
+    pub keep_capacity_providers: bool,
 }
 
 /// AWS quotas a large stack can reach, with the account's values: the defaults, or those
@@ -315,6 +346,11 @@ pub struct Service {
     pub test_rules: Option<u32>,
     /// ECS Exec is on (`exec: true`).
     pub exec: bool,
+    pub platform: Platform,
+    /// Ephemeral storage in GiB, when more than Fargate's 20.
+    pub storage: Option<u32>,
+    /// The capacity provider strategy (`capacity:`); empty: the Fargate launch type.
+    pub capacity: Vec<CapacityItem>,
 }
 
 /// The header a request carries to reach one colour of a blue/green service directly, with

@@ -211,7 +211,8 @@ impl NewColour {
             }
             ecs.create_service(&config, task_definition).await?;
         } else if !self.current {
-            let arn = ecs.update_service(&config, task_definition).await?;
+            // The colour takes the spec's capacity whatever it had (a new deployment starts anyway).
+            let arn = ecs.update_service(&config, task_definition, true).await?;
             if let Some(tag) = tag {
                 ecs.tag_service(&arn, TASK_DEFINITION_TAG, tag).await?;
             }

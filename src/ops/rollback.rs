@@ -168,7 +168,7 @@ async fn previous_revision(cx: &Cx<'_>, svc: &Service) -> Result<RolledBack, Dep
         return Err(nothing(svc, format!("{} is the oldest revision left", revision_name(&now))));
     };
     cx.r.event(&Event::Step { message: format!("rollback: {} from {} to {}", svc.name, revision_name(&now), revision_name(&before)) });
-    cx.ecs.update_service(&config, &before).await?;
+    cx.ecs.update_service(&config, &before, false).await?;
     let watch = Watch { name: config.name.clone(), task_definition: before.clone(), timeout: svc.deploy.timeout };
     let outcomes = watch::wait_all(cx.ecs, &inputs.outputs.cluster, &[watch], cx.r).await?;
     if let Some((service, outcome)) = outcomes.into_iter().find(|(_, o)| *o != Outcome::Stable) {

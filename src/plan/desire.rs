@@ -98,7 +98,18 @@ pub fn desire(c: &Compiled, observed: &Observed, region: &str, images: PlannedIm
     let spec_template = serde_json::to_value(&c.template).unwrap_or(Value::Null);
     let moved = traffic.values().any(|w| *w != Weights::default());
     // Routes keep the priorities they are deployed with: a new route never moves another.
-    let kept = crate::spec::validate::keep_deployed(m, &observed.route_priorities(m));
+    let mut kept = crate::spec::validate::keep_deployed(m, &observed.route_priorities(m));
+    // Capacity providers stay associated with the cluster once they are: the stack step runs
+    // before the services step, and ECS refuses to remove a provider a service still uses.
+    let associated = observed
+        .template
+        .as_ref()
+        .is_some_and(|t| t["Resources"][crate::synth::ids::CLUSTER]["Properties"].get("CapacityProviders").is_some());
+    if associated && m.services.values().all(|s| s.capacity.is_empty()) {
+        let mut with = kept.unwrap_or_else(|| m.clone());
+        with.cluster.keep_capacity_providers = true;
+        kept = Some(with);
+    }
     let flat = match &kept {
         Some(kept) => crate::synth::synth_with_traffic(kept, &traffic),
         None if moved => crate::synth::synth_with_traffic(m, &traffic),

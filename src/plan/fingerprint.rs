@@ -103,6 +103,8 @@ impl<'a> SpecService<'a> {
                 memory: td.memory,
                 task_role_arn: td.task_role_arn.as_deref(),
                 execution_role_arn: td.execution_role_arn.as_deref(),
+                architecture: td.architecture.as_deref(),
+                storage: td.storage,
                 container: SpecContainer {
                     name: &c.name,
                     image: (!built).then_some(c.image.as_str()),
@@ -126,6 +128,7 @@ impl<'a> SpecService<'a> {
                 service_connect: config.service_connect.as_ref(),
                 tags: (!coloured).then_some(&config.tags),
                 exec: config.exec,
+                capacity: &config.capacity,
             },
             scaling: scaling::fields(s.scaling.as_ref()),
         }
@@ -141,6 +144,10 @@ struct SpecTaskDef<'a> {
     task_role_arn: Option<&'a str>,
     execution_role_arn: Option<&'a str>,
     container: SpecContainer<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    architecture: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    storage: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -169,6 +176,8 @@ struct SpecConfig<'a> {
     tags: Option<&'a BTreeMap<String, String>>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     exec: bool,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    capacity: &'a [crate::model::CapacityItem],
 }
 
 /// Every field of `TaskDef` and `ServiceConfig` is in the fingerprint: a new field must be
@@ -190,6 +199,8 @@ mod tests {
             memory: 512,
             task_role_arn: None,
             execution_role_arn: None,
+            architecture: None,
+            storage: None,
             container: Container {
                 name: "web".into(),
                 image: "web:1".into(),
@@ -212,6 +223,7 @@ mod tests {
             service_connect: None,
             tags: BTreeMap::new(),
             exec: false,
+            capacity: vec![],
         };
         let desired = DesiredService {
             spec_name: crate::model::ServiceName::new_unchecked("web"),

@@ -67,9 +67,11 @@ pub mod field {
     pub const TASK_ROLE: &str = "task_role";
     /// ECS Exec on.
     pub const EXEC: &str = "exec";
+    /// The capacity provider strategy.
+    pub const CAPACITY: &str = "capacity";
     /// Settings ECS applies only by starting new tasks.
-    pub const REDEPLOYED: [&str; 7] =
-        ["subnets", SECURITY_GROUPS, "public_ip", TARGET_GROUP, "container_port", "service_connect.namespace", EXEC];
+    pub const REDEPLOYED: [&str; 8] =
+        ["subnets", SECURITY_GROUPS, "public_ip", TARGET_GROUP, "container_port", "service_connect.namespace", EXEC, CAPACITY];
 }
 
 /// What changes for one desired service, if anything, and how it rolls out. `replaced` are
@@ -148,6 +150,12 @@ pub fn task_def_fields(td: &TaskDef) -> BTreeMap<String, (String, String)> {
     put("image".into(), c.image.clone());
     put("cpu".into(), td.cpu.to_string());
     put("memory".into(), td.memory.to_string());
+    if let Some(a) = &td.architecture {
+        put("platform".into(), a.to_lowercase());
+    }
+    if let Some(g) = td.storage {
+        put("storage".into(), format!("{g} GiB"));
+    }
     if let Some(p) = c.port {
         put("port".into(), p.to_string());
     }
@@ -196,6 +204,9 @@ pub fn desired_settings(s: &ServiceConfig) -> BTreeMap<String, String> {
     if s.exec {
         out.insert(field::EXEC.into(), "true".into());
     }
+    if !s.capacity.is_empty() {
+        out.insert(field::CAPACITY.into(), capacity_text(&s.capacity));
+    }
     out
 }
 
@@ -229,7 +240,21 @@ pub fn observed_settings(s: &ServiceState) -> BTreeMap<String, String> {
     if o.exec {
         out.insert(field::EXEC.into(), "true".into());
     }
+    if !o.capacity.is_empty() {
+        out.insert(field::CAPACITY.into(), capacity_text(&o.capacity));
+    }
     out
+}
+
+/// `FARGATE base 1 weight 30, FARGATE_SPOT weight 70`, in provider order.
+fn capacity_text(items: &[crate::model::CapacityItem]) -> String {
+    let mut items: Vec<&crate::model::CapacityItem> = items.iter().collect();
+    items.sort_by(|a, b| a.provider.cmp(&b.provider));
+    let one = |c: &&crate::model::CapacityItem| {
+        let base = if c.base > 0 { format!(" base {}", c.base) } else { String::new() };
+        format!("{}{base} weight {}", c.provider, c.weight)
+    };
+    items.iter().map(one).collect::<Vec<_>>().join(", ")
 }
 
 /// Whether a running service's settings differ from the desired ones (an update is needed).
@@ -270,6 +295,8 @@ mod tests {
             memory: 512,
             task_role_arn: None,
             execution_role_arn: None,
+            architecture: None,
+            storage: None,
             container: Container {
                 name: "web".into(),
                 image: image.into(),

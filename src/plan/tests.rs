@@ -152,6 +152,7 @@ fn running(config: &crate::workload::ServiceConfig, arn: &str, n: usize) -> Serv
             deployment: Some(config.deployment),
             service_connect_namespace: config.service_connect.as_ref().map(|s| s.namespace.clone()),
             exec: config.exec,
+            capacity: config.capacity.clone(),
         },
     }
 }

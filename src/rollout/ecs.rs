@@ -97,6 +97,7 @@ mod tests {
                 deployment: None,
                 service_connect_namespace: None,
                 exec: false,
+                capacity: vec![],
             },
         }
     }

@@ -196,6 +196,15 @@ pub struct Service {
     /// ECS Exec into its tasks (`ecship exec`): turns on `enableExecuteCommand` and lets the
     /// task role open Session Manager channels. Default false.
     pub exec: Option<bool>,
+    /// The CPU architecture its tasks run on: `x86_64` (default) or `arm64` (Graviton, about
+    /// 20 % cheaper). Built images are built for it.
+    pub platform: Option<Platform>,
+    /// Ephemeral storage of each task in GiB, 21–200 (default: Fargate's 20).
+    pub storage: Option<u32>,
+    /// Where tasks run: `{ spot: 70 }` (percent of tasks on Fargate Spot, the rest on
+    /// Fargate; `base: N` keeps the first N on Fargate), or a list of capacity providers
+    /// `[{ provider: fargate_spot, weight: 3 }, { provider: fargate, base: 1, weight: 1 }]`.
+    pub capacity: Option<Capacity>,
 }
 
 /// A task that is not a service: it runs to completion, on demand (`ecship run`, a
@@ -230,6 +239,10 @@ pub struct Job {
     /// A run ecship watches (`ecship run`, `deploy.before`) is stopped after this long.
     /// Default 1h.
     pub timeout: Option<String>,
+    /// `x86_64` (default) or `arm64`, as for a service.
+    pub platform: Option<Platform>,
+    /// Ephemeral storage in GiB, 21–200, as for a service.
+    pub storage: Option<u32>,
 }
 
 /// A plain `repository:tag` string, or one image source.
@@ -316,6 +329,48 @@ pub struct Route {
     pub host: Option<String>,
     /// Rule priority, 100–50000 (lower wins; 1–99 are kept for blue/green test rules). Default: derived from how specific the path is.
     pub priority: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    #[serde(rename = "x86_64")]
+    X86_64,
+    Arm64,
+}
+
+/// A service's capacity: a share on Fargate Spot, or capacity providers by name.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Capacity {
+    Spot(SpotShare),
+    Providers(Vec<CapacityProvider>),
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpotShare {
+    /// Percent of tasks on Fargate Spot (0–100).
+    pub spot: u32,
+    /// Tasks that run on Fargate (on demand) before the split applies. Default 0.
+    pub base: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityProvider {
+    pub provider: ProviderName,
+    /// Tasks placed on it first (one provider at most has a base). Default 0.
+    pub base: Option<u32>,
+    /// Its relative share of the tasks past the base. Default 1.
+    pub weight: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderName {
+    Fargate,
+    FargateSpot,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

@@ -107,6 +107,12 @@ impl Cx<'_> {
             Resource::new(resources::Cluster {
                 cluster_name: m.cluster.name.clone(),
                 cluster_settings: vec![resources::KeyValueNamed { name: "containerInsights".into(), value: insights.into() }],
+                // Services with `capacity:` name these in their strategies.
+                capacity_providers: if m.cluster.keep_capacity_providers || m.services.values().any(|s| !s.capacity.is_empty()) {
+                    vec!["FARGATE".into(), "FARGATE_SPOT".into()]
+                } else {
+                    vec![]
+                },
                 service_connect_defaults: has_internal
                     .then(|| resources::ServiceConnectDefaults { namespace: Expr::att(ids::NAMESPACE, "Arn") }),
                 tags: self.tags(None),

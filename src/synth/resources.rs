@@ -97,7 +97,8 @@ pub struct Ingress {
 // --- ECS, logs, ECR, Cloud Map ---------------------------------------------------------
 
 props!(Cluster = "AWS::ECS::Cluster" {
-    cluster_name: String, cluster_settings: Vec<KeyValueNamed>, service_connect_defaults: Option<ServiceConnectDefaults>, tags: Vec<Tag>,
+    cluster_name: String, cluster_settings: Vec<KeyValueNamed>, capacity_providers: Vec<String>,
+    service_connect_defaults: Option<ServiceConnectDefaults>, tags: Vec<Tag>,
 });
 
 #[derive(Debug, Clone, Serialize)]

@@ -29,6 +29,12 @@ pub struct TaskDef {
     pub task_role_arn: Option<String>,
     pub execution_role_arn: Option<String>,
     pub container: Container,
+    /// `ARM64`; `None` for x86_64, Fargate's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
+    /// Ephemeral storage in GiB; `None` for Fargate's 20.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage: Option<u32>,
 }
 
 /// A registered task definition: its ARN, content and tags.
@@ -79,6 +85,9 @@ pub struct ServiceConfig {
     /// ECS Exec (`enableExecuteCommand`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub exec: bool,
+    /// The capacity provider strategy; empty: the Fargate launch type.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub capacity: Vec<crate::model::CapacityItem>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -194,6 +203,8 @@ pub struct ObservedConfig {
     pub service_connect_namespace: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub exec: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub capacity: Vec<crate::model::CapacityItem>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -8,7 +8,7 @@ use super::{
     Container, DeploymentConfig, LoadBalancerTarget, LogConfig, Network, ServiceConfig, ServiceConnect, TaskDef, COLOUR_TAG, SERVICE_TAG,
     STACK_TAG,
 };
-use crate::model::{Colour, EnvPart, EnvValue, Image, Job, Model, SecretRef, Service, ServiceName, ServiceUrl, SubnetKind};
+use crate::model::{Colour, EnvPart, EnvValue, Image, Job, Model, Platform, SecretRef, Service, ServiceName, ServiceUrl, SubnetKind};
 
 /// What rendering needs besides the model.
 pub struct Inputs<'a> {
@@ -74,6 +74,8 @@ pub fn task_def(i: &Inputs, svc: &Service) -> Result<TaskDef, RenderError> {
     let environment = svc.env.iter().map(|(k, v)| (k.clone(), env_value(i, v))).collect();
     let secrets = svc.secrets.iter().map(|(k, r)| (k.clone(), value_from(r, i.region, account))).collect();
     Ok(TaskDef {
+        architecture: (svc.platform != Platform::X86_64).then(|| svc.platform.cpu_architecture().to_string()),
+        storage: svc.storage,
         family: family(i.model, svc),
         cpu: svc.cpu.get(),
         memory: svc.memory.get(),
@@ -142,6 +144,7 @@ pub fn service_config(i: &Inputs, svc: &Service) -> Result<ServiceConfig, Render
         service_connect,
         tags,
         exec: svc.exec,
+        capacity: svc.capacity.clone(),
     })
 }
 

@@ -14,7 +14,10 @@ service events, so a rollout can never finish or fail. Here, as on ECS:
   reason (ListTasks desiredStatus=STOPPED finds them), and, when the deployment circuit
   breaker has rollback on and an older deployment exists, ECS rolls back to it.
 - CreateService and UpdateService keep the deployment configuration, health-check grace
-  period, Service Connect configuration and the other settings they are given. A service
+  period, Service Connect configuration, capacity provider strategy and the other settings
+  they are given; a strategy naming a provider the cluster is not associated with is refused
+  (InvalidParameterException), and a CloudFormation cluster is associated with the
+  `CapacityProviders` its template names. A service
   created without a grace period reports 0, as ECS does (with or without a load balancer).
 - DeleteCluster refuses while the cluster has ACTIVE services (ClusterContainsServicesException)
   and removes its INACTIVE services and STOPPED tasks with it.
@@ -31,8 +34,8 @@ from datetime import timedelta
 from typing import Any
 
 from moto.core.utils import utcnow
-from moto.ecs.exceptions import ECSException
-from moto.ecs.models import Container, EC2ContainerServiceBackend, Service, Task, ecs_backends
+from moto.ecs.exceptions import ECSException, InvalidParameterException
+from moto.ecs.models import Cluster, Container, EC2ContainerServiceBackend, Service, Task, ecs_backends
 from moto.elbv2.models import ELBv2Backend, FakeHealthStatus
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.moto_api._internal.managed_state_model import ManagedState
@@ -49,6 +52,7 @@ _KEPT = [
     "enableECSManagedTags",
     "enableExecuteCommand",
     "availabilityZoneRebalancing",
+    "capacityProviderStrategy",
 ]
 
 
@@ -192,6 +196,7 @@ _original_create = EC2ContainerServiceResponse.create_service
 
 
 def _create_service(self: EC2ContainerServiceResponse) -> Any:
+    _check_capacity(self.ecs_backend, self._get_param("cluster", "default"), self._get_param("capacityProviderStrategy"))
     result = _original_create(self)
     service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("serviceName"))
     for name in _KEPT:
@@ -213,7 +218,18 @@ _original_update = EC2ContainerServiceBackend.update_service
 
 # Settings whose change starts a new deployment, as a new task definition does. (The count,
 # the deployment configuration and the grace period apply to the running deployment.)
-_REDEPLOYED = ["network_configuration", "load_balancers", "service_connect_configuration"]
+_REDEPLOYED = ["network_configuration", "load_balancers", "service_connect_configuration", "capacity_provider_strategy"]
+
+
+def _check_capacity(backend: EC2ContainerServiceBackend, cluster: str, strategy: list | None) -> None:
+    """As on ECS, a strategy may name only providers associated with the cluster."""
+    providers = backend._get_cluster(cluster).capacity_providers or []
+    for item in strategy or []:
+        if item.get("capacityProvider") not in providers:
+            raise InvalidParameterException(
+                f"The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. "
+                f"Associate the capacity provider with the cluster or specify a valid capacity provider and try again."
+            )
 
 
 def _update_service(self: EC2ContainerServiceBackend, properties: dict[str, Any]) -> Service:
@@ -223,7 +239,13 @@ def _update_service(self: EC2ContainerServiceBackend, properties: dict[str, Any]
     settings = [getattr(service, name, None) for name in _REDEPLOYED]
     running = service.running_count
     new_deployment = bool(properties.get("force_new_deployment"))
+    strategy = properties.get("capacity_provider_strategy")
+    if strategy is not None:
+        _check_capacity(self, cluster, strategy)
     service = _original_update(self, properties)
+    if strategy is not None:
+        # An empty strategy returns the service to its launch type.
+        service.capacity_provider_strategy = strategy or None
     if properties.get("task_definition"):
         service.task_definition = self.describe_task_definition(properties["task_definition"]).arn
     # Stock moto claims every desired task runs at once; ECS starts them.
@@ -300,7 +322,25 @@ def _describe_target_health(self: ELBv2Backend, target_group_arn: str, targets: 
     return statuses
 
 
+_original_cluster_create = Cluster.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+_original_cluster_update = Cluster.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+
+def _cluster_create(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any) -> Cluster:
+    cluster = _original_cluster_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    cluster.capacity_providers = (cloudformation_json.get("Properties") or {}).get("CapacityProviders") or None
+    return cluster
+
+
+def _cluster_update(cls: Any, original: Cluster, new_resource_name: str, cloudformation_json: Any, account_id: str, region_name: str) -> Cluster:
+    cluster = _original_cluster_update(cls, original, new_resource_name, cloudformation_json, account_id, region_name)
+    cluster.capacity_providers = (cloudformation_json.get("Properties") or {}).get("CapacityProviders") or None
+    return cluster
+
+
 def install() -> None:
+    Cluster.create_from_cloudformation_json = classmethod(_cluster_create)  # type: ignore[method-assign,assignment]
+    Cluster.update_from_cloudformation_json = classmethod(_cluster_update)  # type: ignore[method-assign,assignment]
     ELBv2Backend.describe_target_health = _describe_target_health
     EC2ContainerServiceResponse.create_service = _create_service
     EC2ContainerServiceBackend.update_service = _update_service

@@ -273,6 +273,28 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual([e["logStreamName"] for e in web], ["web/web/1", "web/web/1"])
         self.assertEqual(logs.filter_log_events(logGroupName="/mixed", logStreamNamePrefix="none/")["events"], [])
 
+    def test_capacity_providers_come_from_the_template_and_bind_the_strategy(self) -> None:
+        cfn, ecs, ec2 = self.client("cloudformation"), self.client("ecs"), self.client("ec2")
+        template = {"Resources": {"C": {"Type": "AWS::ECS::Cluster", "Properties": {"ClusterName": "spot", "CapacityProviders": ["FARGATE", "FARGATE_SPOT"]}}}}
+        cfn.create_stack(StackName="spot", TemplateBody=json.dumps(template))
+        ecs.create_cluster(clusterName="plain")
+        vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.7.0.0/24")["Subnet"]["SubnetId"]
+        revision = ecs.register_task_definition(family="spot", containerDefinitions=[{"name": "app", "image": "nginx:1", "memory": 512}])
+        arn = revision["taskDefinition"]["taskDefinitionArn"]
+        network = {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": []}}
+        strategy = [{"capacityProvider": "FARGATE_SPOT", "weight": 1, "base": 0}]
+        with self.assertRaises(Exception) as refused:
+            ecs.create_service(cluster="plain", serviceName="web", taskDefinition=arn, desiredCount=1, capacityProviderStrategy=strategy, networkConfiguration=network)
+        self.assertIn("not associated with the cluster", str(refused.exception))
+        ecs.create_service(cluster="spot", serviceName="web", taskDefinition=arn, desiredCount=1, capacityProviderStrategy=strategy, networkConfiguration=network)
+        self.assertEqual(self._settled(ecs, "spot", "web")["capacityProviderStrategy"], strategy)
+        back = [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]
+        ecs.update_service(cluster="spot", service="web", capacityProviderStrategy=back, forceNewDeployment=True)
+        service = ecs.describe_services(cluster="spot", services=["web"])["services"][0]
+        self.assertEqual(service["capacityProviderStrategy"], back)
+        self.assertEqual(len(service["deployments"]), 2, "a new deployment started")
+
     def test_stop_task_kills_a_running_one_off_task(self) -> None:
         ecs, _, task = self._one_off([{"name": "EMULATOR_TASK_SECONDS", "value": "30"}], log=False)
         ecs.stop_task(cluster="jobs", task=task["taskArn"], reason="too slow")

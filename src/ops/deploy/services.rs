@@ -211,7 +211,7 @@ async fn create_or_update(cx: &Cx<'_>, mut config: ServiceConfig, arn: &str, tag
             (ServiceOutcome::Create, ServiceStep::Create)
         }
         Some(s) if s.task_definition != arn || settings_differ(&config, s) => {
-            let service_arn = cx.ecs.update_service(&config, arn).await?;
+            let service_arn = cx.ecs.update_service(&config, arn, s.config.capacity != config.capacity).await?;
             if s.tags.get(TASK_DEFINITION_TAG).map(String::as_str) != Some(tag) {
                 cx.ecs.tag_service(&service_arn, TASK_DEFINITION_TAG, tag).await?;
             }

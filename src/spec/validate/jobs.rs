@@ -61,6 +61,9 @@ impl Ctx<'_> {
                 }),
                 autoscaling: None,
                 exec: None,
+                platform: raw.platform,
+                storage: raw.storage,
+                capacity: None,
             };
             let mut task = self.service(&path, job_name.clone(), &as_service, network, &names);
             if image_of.is_some() {

@@ -216,7 +216,7 @@ impl Ctx<'_> {
         if !valid {
             self.err("cluster.name", format!("`{name}` is not a valid cluster name")).hint("use up to 255 letters, digits, `-` and `_`");
         }
-        model::Cluster { name, container_insights: c.and_then(|c| c.container_insights).unwrap_or(false) }
+        model::Cluster { name, container_insights: c.and_then(|c| c.container_insights).unwrap_or(false), keep_capacity_providers: false }
     }
 
     pub fn port(&mut self, path: &str, n: u32) -> model::Port {

@@ -72,6 +72,7 @@ impl Ctx<'_> {
         let permissions = self.permissions(path, &raw.permissions);
         let deploy = self.deploy(path, raw, count);
         let autoscaling = self.autoscaling(path, raw, count);
+        let (platform, storage, capacity) = self.task_shape(path, raw);
         model::Service {
             name,
             image,
@@ -93,6 +94,9 @@ impl Ctx<'_> {
             references,
             test_rules: None,
             exec: raw.exec.unwrap_or(false),
+            platform,
+            storage,
+            capacity,
         }
     }
 
@@ -150,6 +154,76 @@ impl Ctx<'_> {
         }
         let grace = self.duration(&format!("{p}.grace"), hc.grace.as_deref(), 30, 0, 7200);
         model::HealthCheck { path: hpath, interval, timeout, healthy, unhealthy, codes, grace }
+    }
+
+    /// Platform, storage and capacity: Fargate Spot runs no arm64 tasks.
+    fn task_shape(&mut self, path: &str, raw: &types::Service) -> (model::Platform, Option<u32>, Vec<model::CapacityItem>) {
+        let platform = match raw.platform {
+            Some(types::Platform::Arm64) => model::Platform::Arm64,
+            Some(types::Platform::X86_64) | None => model::Platform::X86_64,
+        };
+        if let Some(gib) = raw.storage.filter(|g| !(21..=200).contains(g)) {
+            self.err(&format!("{path}.storage"), format!("{gib} GiB is out of range: Fargate takes 21 to 200 GiB (20 without `storage`)"));
+        }
+        let p = format!("{path}.capacity");
+        let capacity = match &raw.capacity {
+            None => Vec::new(),
+            Some(types::Capacity::Spot(s)) => {
+                if s.spot > 100 {
+                    self.err(&format!("{p}.spot"), format!("{}% is out of range: use 0 to 100", s.spot));
+                }
+                let spot = s.spot.min(100);
+                let base = s.base.unwrap_or(0);
+                let mut items = Vec::new();
+                if spot < 100 || base > 0 {
+                    items.push(model::CapacityItem { provider: "FARGATE".into(), base, weight: 100 - spot });
+                }
+                if spot > 0 {
+                    items.push(model::CapacityItem { provider: "FARGATE_SPOT".into(), base: 0, weight: spot });
+                }
+                items
+            }
+            Some(types::Capacity::Providers(list)) => self.providers(&p, list),
+        };
+        let spot = capacity.iter().any(|c| c.provider == "FARGATE_SPOT" && (c.weight > 0 || c.base > 0));
+        if spot && platform == model::Platform::Arm64 {
+            self.err(&p, "Fargate Spot runs no arm64 tasks")
+                .hint("run arm64 tasks on Fargate (no `capacity:`), or use `platform: x86_64` for Spot");
+        }
+        (platform, raw.storage, capacity)
+    }
+
+    fn providers(&mut self, p: &str, list: &[types::CapacityProvider]) -> Vec<model::CapacityItem> {
+        let items: Vec<model::CapacityItem> = list
+            .iter()
+            .map(|c| model::CapacityItem {
+                provider: match c.provider {
+                    types::ProviderName::Fargate => "FARGATE".into(),
+                    types::ProviderName::FargateSpot => "FARGATE_SPOT".into(),
+                },
+                base: c.base.unwrap_or(0),
+                weight: c.weight.unwrap_or(1),
+            })
+            .collect();
+        if items.is_empty() {
+            self.err(p, "name at least one capacity provider, or leave `capacity:` out");
+        }
+        let names: BTreeSet<&str> = items.iter().map(|c| c.provider.as_str()).collect();
+        if names.len() != items.len() {
+            self.err(p, "each capacity provider may be named once");
+        }
+        if items.iter().filter(|c| c.base > 0).count() > 1 {
+            self.err(p, "only one capacity provider may have a base");
+        }
+        if !items.is_empty() && items.iter().all(|c| c.weight == 0) {
+            self.err(p, "at least one capacity provider needs a weight above 0");
+        }
+        for (i, c) in items.iter().enumerate() {
+            if c.weight > 1000 || c.base > 100_000 {
+                self.err(&format!("{p}[{i}]"), "weights go up to 1000 and bases up to 100000");
+            }
+        }
+        items
     }
 
     fn subnets(&mut self, path: &str, raw: &types::Service, network: &Option<Network>) -> SubnetKind {
