@@ -192,6 +192,52 @@ async fn a_canary_failing_its_http_check_at_10_percent_is_rolled_back() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_rolling_service_failing_its_http_check_once_steady_is_rolled_back() {
+    let emulator = Emulator::start();
+    let check = CheckServer::start(200);
+    let dir = tempfile::tempdir().expect("dir");
+    let deploy = "{ strategy: rolling, check: { http: /health, expect: 200, interval: 1s, failures: 2 }, timeout: 1m }";
+    let first = run(&emulator, &check, &["deploy", &spec(dir.path(), "rchk", "1", deploy, "")]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(first.stderr.contains(&format!("check: web GET {}/health → 200", check.url)), "the check ran: {}", first.stderr);
+    let v2 = spec(dir.path(), "rchk", "2", deploy, "");
+    let plan = run(&emulator, &check, &["plan", &v2]);
+    assert!(
+        plan.stdout.contains("once steady, the HTTP check through the load balancer (GET /health → 200, every 1s): 2 failures in a row roll back to the previous revision"),
+        "{}",
+        plan.stdout
+    );
+    check.answer(503);
+    let failed = run(&emulator, &check, &["deploy", &v2]);
+    assert_eq!(failed.code, 3, "exit code 3 means rolled back: {}", failed.stderr);
+    assert!(
+        failed.stderr.contains(&format!("HTTP check failed: GET {}/health: 503, expected 200 (2 times in a row)", check.url)),
+        "{}",
+        failed.stderr
+    );
+    let ecs = aws_sdk_ecs::Client::new(&emulator.sdk_config().await);
+    let out = ecs.describe_services().cluster("rchk").services("web").send().await.expect("DescribeServices");
+    assert_eq!(out.services()[0].task_definition().map(|t| t.ends_with("/rchk-web:1")), Some(true), "back on the previous revision");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_crash_looping_rolling_service_names_the_stop_reason_before_the_circuit_breaker_trips() {
+    let emulator = Emulator::start();
+    let check = CheckServer::start(200);
+    let dir = tempfile::tempdir().expect("dir");
+    let deploy = "{ strategy: rolling, timeout: 1m }";
+    assert_eq!(run(&emulator, &check, &["deploy", &spec(dir.path(), "crash", "1", deploy, "")]).code, 0);
+    // The new tasks exit at once; ECS's circuit breaker trips 4 s later.
+    let crash = ", EMULATOR_TASK_FAILURE: \"Essential container in task exited (exit code 1)\", EMULATOR_BREAKER_SECONDS: \"4\"";
+    let failed = run(&emulator, &check, &["deploy", &spec(dir.path(), "crash", "2", deploy, crash)]);
+    assert_eq!(failed.code, 3, "rolled back by the circuit breaker: {}", failed.stderr);
+    let cause = failed.stderr.find("stopped: Essential container in task exited (exit code 1)").expect("the cause is named");
+    let end = failed.stderr.find("rolled back to the previous revision").expect("the end is reported");
+    assert!(cause < end, "the cause comes first, while the rollout still runs: {}", failed.stderr);
+    assert!(failed.stderr.contains("warning: web: task "), "{}", failed.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_canary_whose_tasks_crash_fails_fast_with_the_stop_reason() {
     let emulator = Emulator::start();
     let check = CheckServer::start(200);

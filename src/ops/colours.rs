@@ -41,7 +41,7 @@ impl HttpCheck {
 
     /// `Ok(())` when the answer has the expected status; else what came back. `colour` is
     /// the ECS service name of a colour to reach through its test rule, not the live traffic.
-    async fn probe(&self, path: &str, expect: u16, colour: Option<&str>) -> Result<(), String> {
+    pub async fn probe(&self, path: &str, expect: u16, colour: Option<&str>) -> Result<(), String> {
         let url = format!("{}{path}", self.base);
         let mut request = self.http.get(&url);
         if let Some(c) = colour {
@@ -94,7 +94,7 @@ impl Checks {
         Self { endpoint: endpoint.and_then(HttpCheck::new), by_lb }
     }
 
-    fn of(&self, svc: &Service) -> Option<&HttpCheck> {
+    pub fn of(&self, svc: &Service) -> Option<&HttpCheck> {
         self.endpoint.as_ref().or_else(|| svc.load_balancer.as_ref().and_then(|lb| self.by_lb.get(lb)))
     }
 }

@@ -10,7 +10,7 @@ use crate::aws::ecs::Ecs;
 use crate::aws::AwsError;
 use crate::events::{Event, Reporter, RolloutEnd};
 use crate::rollout::{assess, Assessment, Outcome};
-use crate::workload::ServiceState;
+use crate::workload::{revision_name, ServiceState};
 
 /// One rollout to watch.
 #[derive(Debug, Clone)]
@@ -27,6 +27,9 @@ pub async fn wait_all(ecs: &Ecs, cluster: &str, watches: &[Watch], r: &dyn Repor
     let mut outcomes = BTreeMap::new();
     let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut last: BTreeMap<String, (u32, u32, usize, Option<String>)> = BTreeMap::new();
+    // Failed tasks of each rollout seen so far, and the stopped tasks reported.
+    let mut failures: BTreeMap<String, u32> = BTreeMap::new();
+    let mut stopped: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut delay = Duration::from_millis(500);
     loop {
         let pending: Vec<&Watch> = watches.iter().filter(|w| !outcomes.contains_key(&w.name)).collect();
@@ -43,7 +46,22 @@ pub async fn wait_all(ecs: &Ecs, cluster: &str, watches: &[Watch], r: &dyn Repor
                 continue;
             };
             report_news(s, &mut seen, &mut last, r);
-            match assess(s, &w.task_definition) {
+            let assessed = assess(s, &w.task_definition);
+            let failed = failed_tasks(s, &w.task_definition);
+            if assessed == Assessment::InProgress && failed > *failures.get(&w.name).unwrap_or(&0) {
+                // The root cause as soon as ECS counts a failed task, not when its circuit
+                // breaker or the timeout ends the rollout.
+                failures.insert(w.name.clone(), failed);
+                let known = stopped.entry(w.name.clone()).or_default();
+                for t in ecs.stopped_tasks(cluster, &w.name, &w.task_definition).await? {
+                    if known.insert(t.id.clone()) {
+                        let id = t.id.get(..8).unwrap_or(&t.id);
+                        let message = format!("{}: task {id} of {} stopped: {}", w.name, revision_name(&t.task_definition), t.reason);
+                        r.event(&Event::Warning { message });
+                    }
+                }
+            }
+            match assessed {
                 Assessment::Stable => {
                     r.event(&Event::Rollout { service: w.name.clone(), outcome: RolloutEnd::Stable, detail: None });
                     outcomes.insert(w.name.clone(), Outcome::Stable);
@@ -67,6 +85,11 @@ pub async fn wait_all(ecs: &Ecs, cluster: &str, watches: &[Watch], r: &dyn Repor
             delay = (delay * 3 / 2).min(Duration::from_secs(6));
         }
     }
+}
+
+/// Tasks ECS counts as failed in the deployment of `task_definition`.
+fn failed_tasks(s: &ServiceState, task_definition: &str) -> u32 {
+    s.deployments.iter().filter(|d| d.task_definition == task_definition).map(|d| d.failed_tasks).sum()
 }
 
 /// Progress when it changed, and ECS service events not seen before (the first read only

@@ -68,6 +68,18 @@ pub fn plan(ecs_name: &str, svc: &Service, kind: Kind, live: Colour, count: u32)
             Strategy::Canary { .. } | Strategy::BlueGreen { .. } => two_colours(live, svc, count, up, drain),
         }
     };
+    let mut steps = steps;
+    if let (Some(c), Kind::Redeploy | Kind::Create, false) = (&svc.deploy.check, kind, svc.deploy.strategy.has_two_colours()) {
+        let back = if kind == Kind::Create { "fail the deploy" } else { "roll back to the previous revision" };
+        steps.push(format!(
+            "once steady, the HTTP check through the load balancer (GET {} → {}, every {}): {} failure{} in a row {back}",
+            c.path,
+            c.expect,
+            humantime::format_duration(c.interval),
+            c.failures,
+            plural(c.failures)
+        ));
+    }
     RolloutPlan { service: ecs_name.to_string(), strategy: svc.deploy.strategy.name().to_string(), steps, estimate_secs: estimate }
 }
 

@@ -12,7 +12,10 @@ service events, so a rollout can never finish or fail. Here, as on ECS:
 - A task definition whose container environment has `EMULATOR_TASK_FAILURE=<reason>` never
   starts: its deployment turns FAILED with STOPPED tasks carrying `<reason>` as their stop
   reason (ListTasks desiredStatus=STOPPED finds them), and, when the deployment circuit
-  breaker has rollback on and an older deployment exists, ECS rolls back to it.
+  breaker has rollback on and an older deployment exists, ECS rolls back to it. With
+  `EMULATOR_BREAKER_SECONDS=<n>` as well, the tasks stop first and the deployment stays
+  IN_PROGRESS (its failedTasks counted) for n seconds before the circuit breaker trips, as
+  ECS's does after enough failed tasks.
 - CreateService and UpdateService keep the deployment configuration, health-check grace
   period, Service Connect configuration, capacity provider strategy and the other settings
   they are given; a strategy naming a provider the cluster is not associated with is refused
@@ -43,6 +46,7 @@ from moto.moto_api._internal.managed_state_model import ManagedState
 DEPLOY_SECONDS = float(os.environ.get("EMULATOR_DEPLOY_SECONDS", "1"))
 FAILURE_VARIABLE = "EMULATOR_TASK_FAILURE"
 HEALTH_VARIABLE = "EMULATOR_TARGET_HEALTH"
+BREAKER_VARIABLE = "EMULATOR_BREAKER_SECONDS"
 
 # CreateService parameters stock moto drops, kept on the service as the API returns them.
 _KEPT = [
@@ -140,15 +144,22 @@ def _stopped_task(backend: EC2ContainerServiceBackend, service: Service, deploym
     return task
 
 
-def _fail(backend: EC2ContainerServiceBackend, service: Service, deployment: dict, reason: str) -> None:
+def _tasks_fail(backend: EC2ContainerServiceBackend, service: Service, deployment: dict, reason: str) -> None:
+    """The new tasks stop, as ECS reports them; the deployment stays IN_PROGRESS."""
+    if deployment.get("failedTasks"):
+        return
     tasks = backend.tasks.setdefault(service.cluster_name, {})
     for _ in range(max(1, min(service.desired_count, 3))):
         task = _stopped_task(backend, service, deployment, reason)
         tasks[task.task_arn] = task
         _event(service, f"has stopped 1 running tasks: (task {task.id}).")
+    deployment["failedTasks"] = max(1, min(service.desired_count, 3))
+
+
+def _fail(backend: EC2ContainerServiceBackend, service: Service, deployment: dict, reason: str) -> None:
+    _tasks_fail(backend, service, deployment, reason)
     deployment["rolloutState"] = "FAILED"
     deployment["rolloutStateReason"] = "ECS deployment circuit breaker: tasks failed to start."
-    deployment["failedTasks"] = max(1, min(service.desired_count, 3))
     deployment["updatedAt"] = utcnow()
     _event(service, f"(deployment {deployment['id']}) deployment failed: tasks failed to start.")
     breaker = (getattr(service, "deployment_configuration", None) or {}).get("deploymentCircuitBreaker") or {}
@@ -188,6 +199,10 @@ def _progress(backend: EC2ContainerServiceBackend, service: Service) -> None:
         reason = _failure(backend, deployment["taskDefinition"])
         if reason is None:
             _complete(service, deployment)
+            continue
+        breaker = float(_environment(backend, deployment["taskDefinition"], BREAKER_VARIABLE) or 0)
+        if now - deployment["createdAt"] < timedelta(seconds=DEPLOY_SECONDS + breaker):
+            _tasks_fail(backend, service, deployment, reason)
         else:
             _fail(backend, service, deployment, reason)
 

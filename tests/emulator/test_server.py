@@ -294,6 +294,8 @@ class EmulatorTest(unittest.TestCase):
         service = ecs.describe_services(cluster="spot", services=["web"])["services"][0]
         self.assertEqual(service["capacityProviderStrategy"], back)
         self.assertEqual(len(service["deployments"]), 2, "a new deployment started")
+        ecs.delete_service(cluster="spot", service="web", force=True)
+        cfn.delete_stack(StackName="spot")
 
     def test_stop_task_kills_a_running_one_off_task(self) -> None:
         ecs, _, task = self._one_off([{"name": "EMULATOR_TASK_SECONDS", "value": "30"}], log=False)
@@ -355,6 +357,26 @@ class EmulatorTest(unittest.TestCase):
                          {("Essential container in task exited: exit 3", bad, "service:web", "STOPPED")})
         service = self._settled(ecs, "fails", "web")
         self.assertEqual([(d["rolloutState"], d["taskDefinition"]) for d in service["deployments"]], [("COMPLETED", good)])
+
+    def test_failed_tasks_are_counted_before_the_circuit_breaker_trips(self) -> None:
+        ecs, revision, network = self._ecs_service("breaker")
+        good = revision([])
+        bad = revision([{"name": "EMULATOR_TASK_FAILURE", "value": "CannotPullContainerError"}, {"name": "EMULATOR_BREAKER_SECONDS", "value": "1"}])
+        config = {"deploymentCircuitBreaker": {"enable": True, "rollback": True}}
+        ecs.create_service(
+            cluster="breaker", serviceName="web", taskDefinition=good, desiredCount=2, launchType="FARGATE",
+            networkConfiguration=network, deploymentConfiguration=config,
+        )
+        self._settled(ecs, "breaker", "web")
+        ecs.update_service(cluster="breaker", service="web", taskDefinition=bad)
+        service = self._settled(ecs, "breaker", "web")
+        primary = service["deployments"][0]
+        self.assertEqual((primary["rolloutState"], primary["failedTasks"], primary["taskDefinition"]), ("IN_PROGRESS", 2, bad))
+        self.assertEqual(len(ecs.list_tasks(cluster="breaker", desiredStatus="STOPPED")["taskArns"]), 2)
+        time.sleep(1.0)
+        service = ecs.describe_services(cluster="breaker", services=["web"])["services"][0]
+        self.assertIn(("ACTIVE", "FAILED", bad), [(d["status"], d["rolloutState"], d["taskDefinition"]) for d in service["deployments"]])
+        self.assertEqual(len(ecs.list_tasks(cluster="breaker", desiredStatus="STOPPED")["taskArns"]), 2, "no more stopped tasks when it trips")
 
     def test_running_tasks_are_targets_healthy_or_unhealthy_on_demand(self) -> None:
         ecs, revision, network = self._ecs_service("targets")

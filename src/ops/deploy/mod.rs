@@ -19,13 +19,16 @@
 //!    b. `services::apply`: each service is created or updated when anything differs.
 //!    c. `jobs::schedule`: scheduled jobs' schedules start their new revisions.
 //!    d. `autoscaling`: Application Auto Scaling as each service's `autoscaling:` says.
-//! 6. `watch_rollouts`: every changed service is watched until stable, failed or out of time.
+//! 6. `watch_rollouts`: every changed service is watched until stable, failed or out of time;
+//!    then `checks::run`: the HTTP check of each steady rolling or doubling service, rolled
+//!    back to its previous revision when the check fails.
 //! 7. `two_colour_rollouts`: canary and blue/green services move their traffic step by step.
 //! 8. `prune::revisions`: after success only, old task-definition revisions are deleted.
 //!
 //! A run with nothing changed makes no write at all. Must not print.
 
 mod before;
+mod checks;
 mod delivery;
 mod jobs;
 mod prepare;
@@ -262,7 +265,10 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
     jobs::schedule(&cx, &inputs, &job_revisions).await?;
     autoscaling(&cx, &inputs, &services).await?;
     let mut failures = watch_rollouts(&cx, &outputs, &services.watches).await?;
-    failures.extend(two_colour_rollouts(&cx, &inputs, opts, &services).await?);
+    let steady: Vec<Watch> = services.watches.iter().filter(|w| !failures.iter().any(|f| f.service == w.name)).cloned().collect();
+    let http = Checks::new(opts.check_endpoint.as_deref(), &outputs, &c.model);
+    failures.extend(checks::run(&cx, &inputs, &http, &steady).await?);
+    failures.extend(two_colour_rollouts(&cx, &inputs, &http, &services).await?);
     if !failures.is_empty() {
         return Err(DeployError::Rollout { failures });
     }
@@ -380,14 +386,13 @@ async fn watch_rollouts(cx: &Cx<'_>, outputs: &StackOutputs, watches: &[Watch]) 
 async fn two_colour_rollouts(
     cx: &Cx<'_>,
     inputs: &Inputs<'_>,
-    opts: &DeployOptions,
+    checks: &Checks,
     services: &services::Applied<'_>,
 ) -> Result<Vec<RolloutFailure>, DeployError> {
     let elbv2 = Elbv2::new(cx.aws);
-    let checks = Checks::new(opts.check_endpoint.as_deref(), inputs.outputs, &cx.compiled.model);
     let aas = Autoscaling::new(cx.aws);
     let scaler = Scaler { aas: &aas, ecs: &cx.ecs, r: cx.r };
-    let run = colours::Cx { ecs: &cx.ecs, elbv2: &elbv2, inputs, checks: &checks, scaler: &scaler, r: cx.r };
+    let run = colours::Cx { ecs: &cx.ecs, elbv2: &elbv2, inputs, checks, scaler: &scaler, r: cx.r };
     for job in &services.abandoned {
         colours::abandon(&run, job).await?;
     }
