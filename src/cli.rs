@@ -20,10 +20,13 @@ Examples:
 Exit codes: 0 ok, 1 error, 2 changes present (plan --detailed-exitcode), 3 a rollout failed and was rolled back, 4 a rollout timed out,
 5 a deploy.before task failed (no service changed), 130 interrupted; `run` exits with its task's exit code.";
 
+/// `0.2.0 (commit 1a2b3c4d5e6f)`.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("ECSHIP_COMMIT"), ")");
+
 #[derive(Debug, Parser)]
 #[command(
     name = "ecship",
-    version,
+    version = VERSION,
     about = "Deploy containerised services to AWS ECS on Fargate from one YAML file",
     after_help = EXAMPLES,
     propagate_version = true
@@ -126,6 +129,17 @@ autoscaling moves it. Any other keeps it until the next deploy sets the spec's c
 
 Exit codes: 0 scaled (and steady), 1 error, 3 the service failed and was rolled back, 4 timed out, 130 interrupted.")]
     Scale(ScaleArgs),
+    /// Write a stack spec from a docker compose file, a service running in ECS, or a few answers.
+    #[command(after_help = "Examples:
+  ecship init --from-compose docker-compose.yml -o stacks/shop.yaml
+  ecship init --from-service shop/web --stack shop
+  ecship init                          # on a terminal: a few questions
+
+What could not be carried over is listed on stderr, with why. The written spec passes
+`ecship validate`; an existing file is kept unless --force.
+
+Exit codes: 0 written, 1 error (nothing written).")]
+    Init(InitArgs),
     /// Run a job, or a one-off task of a service, in the stack's network; stream its logs and
     /// exit with its exit code.
     #[command(after_help = "Examples:
@@ -283,6 +297,25 @@ pub struct WaitArgs {
     /// Give up after this long (default: each service's `deploy.timeout`), e.g. 10m.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub timeout: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Convert this docker compose file.
+    #[arg(long, value_name = "FILE", conflicts_with = "from_service")]
+    pub from_compose: Option<PathBuf>,
+    /// Convert this ECS service (its task definition and load balancer wiring).
+    #[arg(long, value_name = "CLUSTER/SERVICE")]
+    pub from_service: Option<String>,
+    /// The stack's name (default: the compose project's, or the cluster's).
+    #[arg(long, value_name = "NAME")]
+    pub stack: Option<String>,
+    /// Where to write the spec.
+    #[arg(long, short = 'o', value_name = "FILE", default_value = "ecship.yaml")]
+    pub out: PathBuf,
+    /// Replace the file when it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ pub mod exit;
 pub mod http;
 pub mod human;
 pub mod image;
+pub mod init;
 pub mod model;
 pub mod observe;
 pub mod ops;

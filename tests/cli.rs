@@ -222,7 +222,11 @@ fn help_version_and_completions() {
     for cmd in ["validate", "render", "schema", "completions"] {
         ecship().args([cmd, "--help"]).assert().success().stdout(predicate::str::contains("Examples:"));
     }
-    ecship().arg("--version").assert().success().stdout(predicate::str::starts_with(format!("ecship {}", env!("CARGO_PKG_VERSION"))));
+    // The version and the commit it was built from (a checkout's HEAD here).
+    ecship().arg("--version").assert().success().stdout(
+        predicate::str::is_match(format!("^ecship {} \\(commit [0-9a-f]{{12}}\\)\n$", env!("CARGO_PKG_VERSION").replace('.', "\\.")))
+            .expect("a pattern"),
+    );
     for shell in ["bash", "zsh", "fish"] {
         ecship().args(["completions", shell]).assert().success().stdout(predicate::str::contains("validate"));
     }

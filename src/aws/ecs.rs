@@ -70,6 +70,12 @@ impl Ecs {
 
     /// Every ACTIVE or DRAINING service in the cluster whose `ecship:stack` tag is `stack`.
     pub async fn stack_services(&self, cluster: &str, stack: &str) -> Result<Vec<ServiceState>, AwsError> {
+        let all = self.cluster_services(cluster).await?;
+        Ok(all.into_iter().filter(|s| s.tags.get(crate::workload::STACK_TAG).map(String::as_str) == Some(stack)).collect())
+    }
+
+    /// Every active service of a cluster (none when there is no such cluster).
+    pub async fn cluster_services(&self, cluster: &str) -> Result<Vec<ServiceState>, AwsError> {
         let mut arns = Vec::new();
         // 100 a page (the default is 10).
         let mut pages = self.client.list_services().cluster(cluster).max_results(100).into_paginator().send();
@@ -81,10 +87,7 @@ impl Ecs {
             }
         }
         let all = self.describe_services(cluster, &arns).await?;
-        Ok(all
-            .into_iter()
-            .filter(|s| s.status != ServiceStatus::Inactive && s.tags.get(crate::workload::STACK_TAG).map(String::as_str) == Some(stack))
-            .collect())
+        Ok(all.into_iter().filter(|s| s.status != ServiceStatus::Inactive).collect())
     }
 
     /// A task definition by ARN, `family:revision`, or family (its latest ACTIVE revision);

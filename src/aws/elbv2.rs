@@ -96,6 +96,50 @@ impl Elbv2 {
     }
 
     /// Healthy and unhealthy targets of a target group (initial, draining and unused are neither).
+    /// The path patterns (with the host pattern, if any) of the listener rules that forward
+    /// to `target_group`, on the listeners of its load balancers, each once.
+    pub async fn routes_to(&self, target_group: &str) -> Result<Vec<(String, Option<String>)>, AwsError> {
+        let groups = self
+            .client
+            .describe_target_groups()
+            .target_group_arns(target_group)
+            .send()
+            .await
+            .map_err(|e| classify("DescribeTargetGroups", e))?;
+        let mut out = Vec::new();
+        for lb in groups.target_groups().iter().flat_map(|g| g.load_balancer_arns()) {
+            let listeners =
+                self.client.describe_listeners().load_balancer_arn(lb).send().await.map_err(|e| classify("DescribeListeners", e))?;
+            for listener in listeners.listeners().iter().filter_map(|l| l.listener_arn()) {
+                let rules = self.client.describe_rules().listener_arn(listener).send().await.map_err(|e| classify("DescribeRules", e))?;
+                for rule in rules.rules().iter().filter(|r| !r.is_default().unwrap_or(false)) {
+                    let forwards = rule.actions().iter().any(|a| {
+                        a.target_group_arn() == Some(target_group)
+                            || a.forward_config()
+                                .is_some_and(|f| f.target_groups().iter().any(|t| t.target_group_arn() == Some(target_group)))
+                    });
+                    if !forwards {
+                        continue;
+                    }
+                    let field = |name: &str| {
+                        rule.conditions().iter().find(|c| c.field() == Some(name)).and_then(|c| {
+                            c.values().first().cloned().or_else(|| {
+                                c.path_pattern_config()
+                                    .and_then(|p| p.values().first().cloned())
+                                    .or_else(|| c.host_header_config().and_then(|h| h.values().first().cloned()))
+                            })
+                        })
+                    };
+                    // The same rule sits on each listener (HTTP and HTTPS): once each.
+                    if let Some(route) = field("path-pattern").map(|p| (p, field("host-header"))).filter(|r| !out.contains(r)) {
+                        out.push(route);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn target_health(&self, target_group: &str) -> Result<(u32, u32), AwsError> {
         let out = self
             .client

@@ -4,6 +4,7 @@ mod completions;
 mod deploy;
 mod destroy;
 mod exec;
+mod init;
 mod logs;
 mod plan;
 mod push;
@@ -57,6 +58,7 @@ pub fn run(cli: Cli, report: &mut Report) -> anyhow::Result<u8> {
         Command::Scale(args) => scale::run(args, &global, report),
         Command::Wait(args) => wait::run(args, &global, report),
         Command::Run(args) => run::run(args, &global, report),
+        Command::Init(args) => init::run(args, &global, report),
         Command::Logs(args) => logs::run(args, &global, report),
         Command::Exec(args) => exec::run(args, &global, report),
         Command::Status(args) => status::run(args, &global, report),

@@ -12,6 +12,7 @@ pub mod colours;
 pub mod deploy;
 pub mod destroy;
 pub mod exec;
+pub mod init;
 pub mod interrupt;
 pub mod lock;
 pub mod logs;

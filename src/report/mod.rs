@@ -41,6 +41,17 @@ impl Report {
         writeln!(io::stderr().lock(), "warning: {text}")
     }
 
+    /// Ask on stderr and read a line of the answer from stdin; an empty answer is `default`.
+    pub fn ask(&mut self, question: &str, default: &str) -> io::Result<String> {
+        let mut err = io::stderr().lock();
+        write!(err, "{question} [{default}]: ")?;
+        err.flush()?;
+        let mut line = String::new();
+        io::BufRead::read_line(&mut io::stdin().lock(), &mut line)?;
+        let line = line.trim();
+        Ok(if line.is_empty() { default.to_string() } else { line.to_string() })
+    }
+
     /// A whole document (template, schema, script) to stdout or to a file. A file is
     /// written beside its destination and renamed into place, so an interrupted run never
     /// leaves half a template behind.

@@ -3,7 +3,7 @@
 //! Rules run on the whole spec even after a failure, so one run lists everything to fix.
 //! Must not call AWS; the only file-system access is checking that build contexts exist.
 
-mod checks;
+pub mod checks;
 mod deploy;
 mod env;
 mod image;

@@ -1,0 +1,116 @@
+//! `init`: a stack spec from what a team has — a docker compose file (`compose`), a service
+//! running in ECS (`service`: read by `ops::init`), or a few answers — as YAML text, with a
+//! report of what could not be carried over and why. A generated spec must pass `validate`
+//! (`check`): a conversion that does not is a bug, never a file left to fix.
+//!
+//! Must not call AWS or print.
+
+pub mod compose;
+
+use std::path::Path;
+
+use serde_yaml::{Mapping, Value};
+
+use crate::model::fargate;
+use crate::spec::LoadOptions;
+
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("{file}:{line}: {message}")]
+    Parse { file: String, line: usize, message: String },
+    #[error("{file}: {what} to convert")]
+    Empty { file: String, what: String },
+    #[error("the converted spec does not validate (a bug in `ecship init`; the spec was not written):\n{0}")]
+    Invalid(String),
+}
+
+/// A conversion: the spec's parts, and what was left out or changed, for the report.
+#[derive(Debug, Default)]
+pub struct Converted {
+    pub stack: String,
+    pub services: Mapping,
+    pub notes: Vec<String>,
+}
+
+impl Converted {
+    pub fn note(&mut self, text: String) {
+        self.notes.push(text);
+    }
+
+    /// The spec as YAML, headed by a comment naming where it came from.
+    pub fn to_yaml(&self, origin: &str) -> String {
+        let mut spec = Mapping::new();
+        spec.insert("stack".into(), Value::from(self.stack.clone()));
+        spec.insert("services".into(), Value::Mapping(self.services.clone()));
+        let body = serde_yaml::to_string(&Value::Mapping(spec)).unwrap_or_default();
+        format!("# Written by `ecship init` from {origin}. Review it, then: ecship validate FILE && ecship plan FILE\n{body}")
+    }
+}
+
+/// `text` as a spec at `out` validates (variables unset are left to deploy), or the problems.
+pub fn check(text: &str, out: &Path) -> Result<(), InitError> {
+    let no_vars = |_: &str| None;
+    match crate::stack::compile_str(text, out, &LoadOptions { env: None, vars: &no_vars, defer_unset_vars: true }) {
+        Ok(_) => Ok(()),
+        Err(crate::spec::LoadError::Invalid(d)) => {
+            Err(InitError::Invalid(d.problems.iter().map(|p| format!("  {}: {}", p.path, p.message)).collect::<Vec<_>>().join("\n")))
+        }
+        Err(e) => Err(InitError::Invalid(e.to_string())),
+    }
+}
+
+/// `name` as a stack or service name: lowercase letters, digits and single dashes, at most
+/// `max` characters, starting with a letter.
+pub fn dns_name(name: &str, max: usize) -> String {
+    let mut out = String::new();
+    for c in name.chars().map(|c| c.to_ascii_lowercase()) {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let mut out: String = out.trim_matches('-').chars().take(max).collect();
+    out = out.trim_end_matches('-').to_string();
+    if !out.starts_with(|c: char| c.is_ascii_lowercase()) {
+        out = format!("s-{out}").chars().take(max).collect::<String>().trim_end_matches('-').to_string();
+    }
+    if out.is_empty() || out == "s" {
+        "app".into()
+    } else {
+        out
+    }
+}
+
+/// The smallest Fargate size with at least `cpus` vCPUs and `memory` MiB.
+pub fn fargate_size(cpus: f64, memory: u32) -> (u32, u32) {
+    for cpu in fargate::cpu_sizes() {
+        if f64::from(cpu) / 1024.0 + 1e-9 < cpus {
+            continue;
+        }
+        if let Some(m) = fargate::memory_sizes(cpu).and_then(|sizes| sizes.into_iter().find(|m| *m >= memory)) {
+            return (cpu, m);
+        }
+    }
+    (16384, 122_880)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_become_dns_labels() {
+        assert_eq!(dns_name("My_App.Web", 32), "my-app-web");
+        assert_eq!(dns_name("9lives", 32), "s-9lives");
+        assert_eq!(dns_name("__", 32), "app");
+    }
+
+    #[test]
+    fn limits_become_the_smallest_fargate_size_that_holds_them() {
+        assert_eq!(fargate_size(0.25, 0), (256, 512));
+        assert_eq!(fargate_size(0.5, 3000), (512, 3072));
+        assert_eq!(fargate_size(0.25, 4096), (512, 4096));
+        assert_eq!(fargate_size(1.5, 0), (2048, 4096));
+    }
+}

@@ -1,0 +1,81 @@
+//! `ecship init` from a docker compose file, as a user runs it: a spec that validates and
+//! renders, a report of what was left out, and no file overwritten.
+
+mod common;
+
+use common::{ecship, root};
+
+#[test]
+fn a_compose_project_becomes_a_spec_that_validates_with_what_was_left_out_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("shop.yaml");
+    let compose = root().join("tests/specs/compose/docker-compose.yml");
+    let run = ecship().args(["init", "--from-compose"]).arg(&compose).arg("-o").arg(&out).assert().success();
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+    let stdout = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    assert!(stdout.contains("stack shop-demo, 3 services"), "{stdout}");
+    for left_out in [
+        "api: env DB_PASSWORD left out",
+        "api: `depends_on` left out",
+        "db: `volumes` left out",
+        "db: `postgres` has no tag (so `latest`)",
+        "api: limits 0.5 cpus, 1024 MiB → Fargate cpu 512, memory 1024",
+    ] {
+        assert!(stderr.contains(left_out), "{left_out} in:\n{stderr}");
+    }
+    let spec = std::fs::read_to_string(&out).expect("written");
+    assert!(!spec.contains("hunter2"), "a plaintext secret is never carried over:\n{spec}");
+    let spec: serde_yaml::Value = serde_yaml::from_str(&spec).expect("YAML");
+    let api = &spec["services"]["api"];
+    assert_eq!(api["port"].as_u64(), Some(3000), "the container port, not the published one");
+    assert_eq!(api["routes"][0]["path"].as_str(), Some("/*"));
+    assert_eq!(api["health_check"]["path"].as_str(), Some("/healthz"));
+    assert_eq!((api["cpu"].as_u64(), api["memory"].as_u64(), api["count"].as_u64()), (Some(512), Some(1024), Some(3)));
+    assert_eq!(api["image"]["build"]["target"].as_str(), Some("runtime"));
+    assert_eq!(spec["services"]["worker"]["env"]["QUEUE"].as_str(), Some("orders"));
+    ecship().arg("validate").arg(&out).assert().success();
+    ecship().arg("render").arg(&out).assert().success();
+
+    // An existing file is kept.
+    let again = ecship().args(["init", "--from-compose"]).arg(&compose).arg("-o").arg(&out).assert().code(1);
+    assert!(String::from_utf8_lossy(&again.get_output().stderr).contains("exists: nothing was written — pass --force"));
+    ecship().args(["init", "--force", "--stack", "other", "--from-compose"]).arg(&compose).arg("-o").arg(&out).assert().success();
+    assert!(std::fs::read_to_string(&out).expect("written").contains("stack: other"));
+}
+
+#[test]
+fn a_compose_file_that_does_not_parse_is_named_with_its_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let compose = dir.path().join("compose.yml");
+    std::fs::write(&compose, "services:\n  web:\n    image: [unclosed\n").expect("write");
+    let out = dir.path().join("spec.yaml");
+    let run = ecship().args(["init", "--from-compose"]).arg(&compose).arg("-o").arg(&out).assert().code(1);
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+    assert!(stderr.contains(&format!("{}:4:", compose.display())), "{stderr}");
+    assert!(!out.exists(), "nothing written");
+}
+
+#[test]
+fn on_a_terminal_init_asks_a_few_questions() {
+    // `script` (util-linux) gives ecship a terminal, as a user's shell would.
+    let script = std::path::Path::new("/usr/bin/script");
+    assert!(script.is_file(), "`script` is missing: apt-get install bsdutils");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bin = assert_cmd::cargo::cargo_bin("ecship");
+    let mut child = std::process::Command::new(script)
+        .current_dir(dir.path())
+        .args(["-qec", &format!("{} init -o spec.yaml", bin.display()), "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), b"demo\napi\nnginx:1.27\n8080\n").expect("answers");
+    let out = child.wait_with_output().expect("it ends");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let spec = std::fs::read_to_string(dir.path().join("spec.yaml")).expect("written");
+    assert!(
+        spec.contains("stack: demo\nservices:\n  api:\n    image: nginx:1.27\n    port: 8080\n    routes:\n    - path: /*\n"),
+        "{spec}"
+    );
+    ecship().arg("validate").arg(dir.path().join("spec.yaml")).assert().success();
+}
