@@ -132,6 +132,7 @@ Exit codes: 0 scaled (and steady), 1 error, 3 the service failed and was rolled 
     /// Write a stack spec from a docker compose file, a service running in ECS, or a few answers.
     #[command(after_help = "Examples:
   ecship init --from-compose docker-compose.yml -o stacks/shop.yaml
+  ecship init --from-copilot . -o stacks/shop.yaml
   ecship init --from-service shop/web --stack shop
   ecship init                          # on a terminal: a few questions
 
@@ -302,8 +303,11 @@ pub struct WaitArgs {
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Convert this docker compose file.
-    #[arg(long, value_name = "FILE", conflicts_with = "from_service")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["from_service", "from_copilot"])]
     pub from_compose: Option<PathBuf>,
+    /// Convert this AWS Copilot workspace (the directory holding `copilot/`).
+    #[arg(long, value_name = "DIR", conflicts_with = "from_service")]
+    pub from_copilot: Option<PathBuf>,
     /// Convert this ECS service (its task definition and load balancer wiring).
     #[arg(long, value_name = "CLUSTER/SERVICE")]
     pub from_service: Option<String>,

@@ -79,3 +79,46 @@ fn on_a_terminal_init_asks_a_few_questions() {
     );
     ecship().arg("validate").arg(dir.path().join("spec.yaml")).assert().success();
 }
+
+#[test]
+fn a_copilot_workspace_becomes_services_jobs_and_environments() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("shop.yaml");
+    let workspace = root().join("tests/specs/copilot");
+    let run = ecship().args(["init", "--from-copilot"]).arg(&workspace).arg("-o").arg(&out).assert().success();
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+    for left_out in [
+        "preview-site: a Copilot \"Request-Driven Web Service\" has no counterpart in ecship: left out",
+        "api: `sidecars` left out",
+        "orders-worker: `subscribe` left out",
+        "nightly-report: `retries` left out",
+    ] {
+        assert_eq!(stderr.matches(left_out).count(), 1, "{left_out} once in:\n{stderr}");
+    }
+    let spec: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&out).expect("written")).expect("YAML");
+    let web = &spec["services"]["frontend"];
+    assert_eq!(web["routes"][0]["path"].as_str(), Some("/*"));
+    assert_eq!(web["health_check"]["path"].as_str(), Some("/healthz"));
+    assert_eq!(
+        (web["autoscaling"]["min"].as_u64(), web["autoscaling"]["max"].as_u64(), web["autoscaling"]["requests"].as_u64()),
+        (Some(1), Some(4), Some(300))
+    );
+    assert_eq!(web["exec"].as_bool(), Some(true));
+    // Copilot's own variables, resolved: the application, and each environment's name.
+    assert_eq!(web["env"]["API_URL"].as_str(), Some("http://api.prod.shop.local:3000"));
+    assert_eq!(spec["environments"]["test"]["services"]["frontend"]["env"]["API_URL"].as_str(), Some("http://api.test.shop.local:3000"));
+    assert_eq!(spec["environments"]["prod"]["services"]["frontend"]["env"]["LOG_LEVEL"].as_str(), Some("warn"));
+    assert_eq!(spec["environments"]["prod"]["services"]["frontend"]["autoscaling"]["max"].as_u64(), Some(10));
+    assert_eq!(spec["environments"]["test"]["services"]["api"]["count"].as_u64(), Some(1));
+    assert_eq!(spec["services"]["api"]["subnets"].as_str(), Some("private"));
+    assert_eq!(spec["services"]["api"]["secrets"]["DB_URL"].as_str(), Some("secretsmanager:shop/prod/db-url"));
+    assert_eq!(spec["services"]["orders-worker"]["platform"].as_str(), Some("arm64"));
+    let job = &spec["jobs"]["nightly-report"];
+    assert_eq!(job["schedule"].as_str(), Some("cron(0 3 ? * MON-FRI *)"));
+    assert_eq!(job["timeout"].as_str(), Some("1h"));
+    assert_eq!(spec["environments"]["test"]["jobs"]["nightly-report"]["env"]["REPORT_BUCKET"].as_str(), Some("shop-test-reports"));
+    for env in ["test", "prod"] {
+        ecship().arg("validate").arg(&out).args(["--env", env]).assert().success();
+    }
+    ecship().arg("render").arg(&out).assert().success();
+}

@@ -23,6 +23,11 @@ pub fn run(args: &InitArgs, global: &super::Global<'_>, report: &mut Report) -> 
             Ok(c) => (c, file.display().to_string()),
             Err(e) => return failed(e.into(), report),
         }
+    } else if let Some(dir) = &args.from_copilot {
+        match crate::init::copilot::convert(dir, &args.out, args.stack.as_deref()) {
+            Ok(c) => (c, format!("the Copilot workspace {}", dir.display())),
+            Err(e) => return failed(e.into(), report),
+        }
     } else if let Some(target) = &args.from_service {
         let found = super::runtime()?.block_on(async {
             let aws = super::connect(global, None).await?;

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_yaml::{Mapping, Value};
 
-use super::{dns_name, fargate_size, Converted, InitError};
+use super::{dns_name, fargate_size, relative, Converted, InitError};
 use crate::spec::validate::checks::plaintext_secret;
 
 /// Convert compose `text` (read from `source`) for a spec written at `out`.
@@ -141,19 +141,6 @@ fn image(c: &mut Converted, name: &str, raw: &Value, base: &Path, out: &Path) ->
     m.insert("uri".into(), Value::from(format!("{uri}:latest")));
     m.insert("allow_latest".into(), Value::Bool(true));
     Value::Mapping(m)
-}
-
-/// `path` relative to the directory of `out` when both are under the same directory tree,
-/// else absolute.
-fn relative(path: &Path, out: &Path) -> String {
-    let abs = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    let target = abs(path);
-    let from = out.parent().map(abs).unwrap_or_default();
-    match target.strip_prefix(&from) {
-        Ok(rest) if rest.as_os_str().is_empty() => ".".into(),
-        Ok(rest) => rest.display().to_string(),
-        Err(_) => target.display().to_string(),
-    }
 }
 
 /// The container port of a compose port entry: `80`, `"8080:80"`, `"127.0.0.1:8080:80/tcp"`,

@@ -6,6 +6,7 @@
 //! Must not call AWS or print.
 
 pub mod compose;
+pub mod copilot;
 
 use std::path::Path;
 
@@ -29,12 +30,18 @@ pub enum InitError {
 pub struct Converted {
     pub stack: String,
     pub services: Mapping,
+    pub jobs: Mapping,
+    /// Overrides by environment name (`environments.NAME`).
+    pub environments: Mapping,
     pub notes: Vec<String>,
 }
 
 impl Converted {
+    /// Report `text` (once: a manifest's fields are read for each environment).
     pub fn note(&mut self, text: String) {
-        self.notes.push(text);
+        if !self.notes.contains(&text) {
+            self.notes.push(text);
+        }
     }
 
     /// The spec as YAML, headed by a comment naming where it came from.
@@ -42,6 +49,12 @@ impl Converted {
         let mut spec = Mapping::new();
         spec.insert("stack".into(), Value::from(self.stack.clone()));
         spec.insert("services".into(), Value::Mapping(self.services.clone()));
+        if !self.jobs.is_empty() {
+            spec.insert("jobs".into(), Value::Mapping(self.jobs.clone()));
+        }
+        if !self.environments.is_empty() {
+            spec.insert("environments".into(), Value::Mapping(self.environments.clone()));
+        }
         let body = serde_yaml::to_string(&Value::Mapping(spec)).unwrap_or_default();
         format!("# Written by `ecship init` from {origin}. Review it, then: ecship validate FILE && ecship plan FILE\n{body}")
     }
@@ -79,6 +92,19 @@ pub fn dns_name(name: &str, max: usize) -> String {
         "app".into()
     } else {
         out
+    }
+}
+
+/// `path` relative to the directory of `out` when both are under the same directory tree,
+/// else absolute.
+pub fn relative(path: &Path, out: &Path) -> String {
+    let abs = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let target = abs(path);
+    let from = out.parent().map(abs).unwrap_or_default();
+    match target.strip_prefix(&from) {
+        Ok(rest) if rest.as_os_str().is_empty() => ".".into(),
+        Ok(rest) => rest.display().to_string(),
+        Err(_) => target.display().to_string(),
     }
 }
 
