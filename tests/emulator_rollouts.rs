@@ -192,6 +192,23 @@ async fn a_canary_failing_its_http_check_at_10_percent_is_rolled_back() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_linear_rollout_moves_traffic_in_equal_steps() {
+    let emulator = Emulator::start();
+    let check = CheckServer::start(200);
+    let dir = tempfile::tempdir().expect("dir");
+    let linear = "{ strategy: linear, linear: { step: 25, bake: 1s }, check: { http: /health, interval: 1s }, timeout: 1m }";
+    assert_eq!(run(&emulator, &check, &["deploy", &spec(dir.path(), "lin", "1", linear, "")]).code, 0);
+    let v2 = spec(dir.path(), "lin", "2", linear, "");
+    let plan = run(&emulator, &check, &["plan", &v2]);
+    assert!(plan.stdout.contains("web-blue (linear,"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("run 3 tasks on green and send it 75 % of the traffic"), "{}", plan.stdout);
+    let deploy = run(&emulator, &check, &["deploy", &v2, "--output", "json"]);
+    assert_eq!(deploy.code, 0, "{}", deploy.stderr);
+    assert_eq!(traffic_events(&deploy.stdout), vec![(75, 25), (50, 50), (25, 75), (0, 100)]);
+    assert_eq!(colours(&emulator, "lin").await, [(0, "lin-web:1".into()), (4, "lin-web:2".into())]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_rolling_service_failing_its_http_check_once_steady_is_rolled_back() {
     let emulator = Emulator::start();
     let check = CheckServer::start(200);
@@ -218,6 +235,23 @@ async fn a_rolling_service_failing_its_http_check_once_steady_is_rolled_back() {
     let ecs = aws_sdk_ecs::Client::new(&emulator.sdk_config().await);
     let out = ecs.describe_services().cluster("rchk").services("web").send().await.expect("DescribeServices");
     assert_eq!(out.services()[0].task_definition().map(|t| t.ends_with("/rchk-web:1")), Some(true), "back on the previous revision");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_check_url_is_requested_instead_of_the_load_balancer() {
+    let emulator = Emulator::start();
+    let check = CheckServer::start(200);
+    let dir = tempfile::tempdir().expect("dir");
+    let deploy =
+        format!("{{ strategy: doubling, check: {{ url: \"{}/ready?deep=1\", interval: 1s, failures: 1 }}, timeout: 1m }}", check.url);
+    // No --check-endpoint: the spec's URL is where the check goes.
+    let first = emulator.run(&["deploy", &spec(dir.path(), "url", "1", &deploy, "")], &[]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(first.stderr.contains(&format!("check: web GET {}/ready?deep=1 → 200", check.url)), "{}", first.stderr);
+    check.answer(500);
+    let failed = emulator.run(&["deploy", &spec(dir.path(), "url", "2", &deploy, "")], &[]);
+    assert_eq!(failed.code, 3, "{}", failed.stderr);
+    assert!(failed.stderr.contains(&format!("HTTP check failed: GET {}/ready?deep=1: 500, expected 200", check.url)), "{}", failed.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread")]

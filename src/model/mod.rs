@@ -495,6 +495,9 @@ pub enum Strategy {
         steps: Vec<Percent>,
         #[serde(with = "secs")]
         bake: Duration,
+        /// Written as `strategy: linear` (equal steps): shown so.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        linear: bool,
     },
     /// The new colour complete beside the old, traffic switched at once.
     BlueGreen {
@@ -521,6 +524,7 @@ impl Strategy {
         match self {
             Strategy::Doubling => "doubling",
             Strategy::Rolling => "rolling",
+            Strategy::Canary { linear: true, .. } => "linear",
             Strategy::Canary { .. } => "canary",
             Strategy::BlueGreen { .. } => "blue_green",
         }
@@ -529,7 +533,11 @@ impl Strategy {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
+    /// The path (and query) requested.
     pub path: String,
+    /// `scheme://host[:port]` of the spec's `check.url`, requested instead of the load
+    /// balancer's URL.
+    pub origin: Option<String>,
     pub expect: u16,
     #[serde(with = "secs")]
     pub interval: Duration,

@@ -27,16 +27,20 @@ use crate::workload::{ServiceConfig, StoppedTask};
 /// How often a step is looked at.
 const POLL: Duration = Duration::from_secs(1);
 
-/// Where the HTTP check goes: the load balancer's URL, or an endpoint given instead.
+/// Where the HTTP check goes: the load balancer's URL (with the route's host, when it has
+/// one), the spec's `check.url`, or an endpoint given instead.
+#[derive(Clone)]
 pub struct HttpCheck {
     pub base: String,
+    /// The `Host` header: the service's route's host, so that host-based rules match.
+    host: Option<String>,
     http: reqwest::Client,
 }
 
 impl HttpCheck {
     pub fn new(base: &str) -> Option<Self> {
         let http = crate::http::client(reqwest::Client::builder().timeout(Duration::from_secs(5))).ok()?;
-        Some(Self { base: base.trim_end_matches('/').to_string(), http })
+        Some(Self { base: base.trim_end_matches('/').to_string(), host: None, http })
     }
 
     /// `Ok(())` when the answer has the expected status; else what came back. `colour` is
@@ -44,10 +48,15 @@ impl HttpCheck {
     pub async fn probe(&self, path: &str, expect: u16, colour: Option<&str>) -> Result<(), String> {
         let url = format!("{}{path}", self.base);
         let mut request = self.http.get(&url);
+        let mut to = String::new();
+        if let Some(h) = &self.host {
+            request = request.header(reqwest::header::HOST, h);
+            to.push_str(&format!(" (Host: {h})"));
+        }
         if let Some(c) = colour {
             request = request.header(COLOUR_HEADER, c);
+            to.push_str(&format!(" ({COLOUR_HEADER}: {c})"));
         }
-        let to = colour.map(|c| format!(" ({COLOUR_HEADER}: {c})")).unwrap_or_default();
         match request.send().await {
             Ok(resp) if resp.status().as_u16() == expect => Ok(()),
             Ok(resp) => Err(format!("GET {url}{to}: {}, expected {expect}", resp.status().as_u16())),
@@ -82,7 +91,7 @@ impl Job<'_> {
 }
 
 /// Where each service's HTTP checks go: an endpoint given instead (`--check-endpoint`), else
-/// its load balancer's URL.
+/// the spec's `check.url`, else its load balancer's URL with its route's host.
 pub struct Checks {
     endpoint: Option<HttpCheck>,
     by_lb: BTreeMap<LbName, HttpCheck>,
@@ -94,8 +103,17 @@ impl Checks {
         Self { endpoint: endpoint.and_then(HttpCheck::new), by_lb }
     }
 
-    pub fn of(&self, svc: &Service) -> Option<&HttpCheck> {
-        self.endpoint.as_ref().or_else(|| svc.load_balancer.as_ref().and_then(|lb| self.by_lb.get(lb)))
+    pub fn of(&self, svc: &Service) -> Option<HttpCheck> {
+        if let Some(e) = &self.endpoint {
+            return Some(e.clone());
+        }
+        if let Some(origin) = svc.deploy.check.as_ref().and_then(|c| c.origin.as_deref()) {
+            return HttpCheck::new(origin);
+        }
+        let lb = svc.load_balancer.as_ref().and_then(|lb| self.by_lb.get(lb))?;
+        // A host pattern with wildcards names no one host to send.
+        let host = svc.routes.first().and_then(|r| r.host.clone()).filter(|h| !h.contains(['*', '?']));
+        Some(HttpCheck { host, ..lb.clone() })
     }
 }
 
@@ -292,7 +310,7 @@ async fn watch_step(cx: &Cx<'_>, job: &Job<'_>, routing: &Routing, step: &Step, 
 /// through its test rule before it has traffic.
 struct Probe<'a> {
     /// The spec's check and where it goes; `None` when there is nothing to probe in this step.
-    check: Option<(&'a Check, &'a HttpCheck)>,
+    check: Option<(&'a Check, HttpCheck)>,
     test_route: Option<String>,
     failures: u32,
     passes: u32,
@@ -301,19 +319,19 @@ struct Probe<'a> {
 }
 
 impl<'a> Probe<'a> {
-    fn new(check: Option<(&'a Check, &'a HttpCheck)>, test_route: Option<String>, has_traffic: bool) -> Self {
+    fn new(check: Option<(&'a Check, HttpCheck)>, test_route: Option<String>, has_traffic: bool) -> Self {
         let probing = has_traffic || test_route.is_some();
         Self { check: check.filter(|_| probing), test_route, failures: 0, passes: 0, last: None, last_at: None }
     }
 
     /// Failures in a row that fail the step (0: no HTTP check in it).
     fn failures_allowed(&self) -> u32 {
-        self.check.map_or(0, |(c, _)| c.failures)
+        self.check.as_ref().map_or(0, |(c, _)| c.failures)
     }
 
     /// Probe, unless the last probe was less than the check's interval ago.
     async fn maybe(&mut self) {
-        let Some((c, http)) = self.check else { return };
+        let Some((c, http)) = &self.check else { return };
         if self.last_at.is_some_and(|t| t.elapsed() < c.interval) {
             return;
         }
@@ -344,4 +362,38 @@ async fn roll_back(cx: &Cx<'_>, job: &Job<'_>, routing: &Routing) -> Result<(), 
 pub async fn abandon(cx: &Cx<'_>, job: &Job<'_>) -> Result<(), DeployError> {
     let routing = Routing::of(cx, job.svc)?;
     roll_back(cx, job, &routing).await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+
+    use super::HttpCheck;
+
+    /// A server that answers 200 and hands back the request it read.
+    fn server() -> (String, std::sync::mpsc::Receiver<String>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            if let Ok((mut s, _)) = listener.accept() {
+                let mut buf = [0u8; 4096];
+                let n = s.read(&mut buf).unwrap_or(0);
+                let _ = tx.send(String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase());
+                let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            }
+        });
+        (url, rx)
+    }
+
+    #[tokio::test]
+    async fn a_check_through_the_load_balancer_sends_the_routes_host() {
+        let (url, request) = server();
+        let lb = HttpCheck::new(&url).expect("a client");
+        let check = HttpCheck { host: Some("shop.example.com".into()), ..lb };
+        assert_eq!(check.probe("/health", 200, None).await, Ok(()));
+        let sent = request.recv().expect("the request");
+        assert!(sent.starts_with("get /health http/1.1"), "{sent}");
+        assert!(sent.contains("\r\nhost: shop.example.com\r\n"), "host-based rules match on it: {sent}");
+    }
 }

@@ -33,7 +33,7 @@ pub struct Step {
 ///   for a switch back.
 pub fn steps(strategy: &Strategy, count: u32) -> Vec<Step> {
     match strategy {
-        Strategy::Canary { steps, bake } => {
+        Strategy::Canary { steps, bake, .. } => {
             let last = steps.len().saturating_sub(1);
             steps
                 .iter()
@@ -144,7 +144,7 @@ mod tests {
 
     #[test]
     fn canary_steps_size_the_new_colour_for_its_share_and_bake_between_steps() {
-        let canary = Strategy::Canary { steps: pct(&[10, 50, 100]), bake: 5 * MIN };
+        let canary = Strategy::Canary { steps: pct(&[10, 50, 100]), bake: 5 * MIN, linear: false };
         let table = [
             (4, vec![(10, 1, 5 * MIN), (50, 2, 5 * MIN), (100, 4, Duration::ZERO)]),
             (1, vec![(10, 1, 5 * MIN), (50, 1, 5 * MIN), (100, 1, Duration::ZERO)]),
@@ -154,7 +154,7 @@ mod tests {
             let got: Vec<(u8, u32, Duration)> = steps(&canary, count).into_iter().map(|s| (s.weight, s.tasks, s.bake)).collect();
             assert_eq!(got, expected, "count {count}");
         }
-        let one = Strategy::Canary { steps: pct(&[100]), bake: MIN };
+        let one = Strategy::Canary { steps: pct(&[100]), bake: MIN, linear: false };
         assert_eq!(steps(&one, 3), vec![Step { weight: 100, tasks: 3, bake: Duration::ZERO }]);
     }
 

@@ -392,10 +392,11 @@ pub struct Permission {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Deploy {
-    /// doubling (100 %/200 %), rolling (50 %/100 %), canary or blue_green. Default: rolling,
-    /// or doubling for a single task.
+    /// doubling (100 %/200 %), rolling (50 %/100 %), canary, linear or blue_green. Default:
+    /// rolling, or doubling for a single task.
     pub strategy: Option<Strategy>,
     pub canary: Option<Canary>,
+    pub linear: Option<Linear>,
     pub blue_green: Option<BlueGreen>,
     /// An HTTP check ecship runs against the new revision while it rolls out.
     pub check: Option<Check>,
@@ -428,7 +429,18 @@ pub enum Strategy {
     Doubling,
     Rolling,
     Canary,
+    Linear,
     BlueGreen,
+}
+
+/// Equal shares of traffic, step by step: `{ step: 25, bake: 2m }` is 25, 50, 75, 100 %.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Linear {
+    /// Percent of traffic each step adds, 1–50. Default 20.
+    pub step: Option<u32>,
+    /// Wait at each step before checking and moving on. Default 2m.
+    pub bake: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -452,8 +464,11 @@ pub struct BlueGreen {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Check {
-    /// Path requested through the load balancer.
-    pub http: String,
+    /// Path requested through the load balancer (with the route's host as `Host`).
+    pub http: Option<String>,
+    /// Or a whole URL to request instead: a public domain with its own certificate, a
+    /// health endpoint (`https://shop.example.com/health`).
+    pub url: Option<String>,
     /// Expected status code. Default 200.
     pub expect: Option<u32>,
     /// Default 10s.

@@ -11,6 +11,7 @@ impl Ctx<'_> {
         let d = raw.deploy.clone().unwrap_or(types::Deploy {
             strategy: None,
             canary: None,
+            linear: None,
             blue_green: None,
             check: None,
             timeout: None,
@@ -23,6 +24,10 @@ impl Ctx<'_> {
         if d.canary.is_some() && kind != types::Strategy::Canary {
             self.err(&format!("{p}.canary"), "`canary:` settings need strategy: canary")
                 .hint("remove `canary:` (in an environment's overrides: `canary: null`), or set strategy: canary");
+        }
+        if d.linear.is_some() && kind != types::Strategy::Linear {
+            self.err(&format!("{p}.linear"), "`linear:` settings need strategy: linear")
+                .hint("remove `linear:` (in an environment's overrides: `linear: null`), or set strategy: linear");
         }
         if d.blue_green.is_some() && kind != types::Strategy::BlueGreen {
             self.err(&format!("{p}.blue_green"), "`blue_green:` settings need strategy: blue_green")
@@ -38,6 +43,7 @@ impl Ctx<'_> {
                 Strategy::Rolling
             }
             types::Strategy::Canary => self.canary(&p, d.canary.as_ref()),
+            types::Strategy::Linear => self.linear(&p, d.linear.as_ref()),
             types::Strategy::BlueGreen => {
                 let bake = d.blue_green.as_ref().and_then(|b| b.bake.clone());
                 Strategy::BlueGreen { bake: self.duration(&format!("{p}.blue_green.bake"), bake.as_deref(), 600, 0, 86_400) }
@@ -118,7 +124,26 @@ impl Ctx<'_> {
         };
         let bake = self.duration(&format!("{cp}.bake"), c.bake.as_deref(), 300, 0, 86_400);
         let steps = steps.into_iter().map(|s| Percent(u8::try_from(s.min(100)).unwrap_or(100))).collect();
-        Strategy::Canary { steps, bake }
+        Strategy::Canary { steps, bake, linear: false }
+    }
+
+    /// `linear: { step, bake }` as the canary steps it takes: step, 2 × step, …, 100.
+    fn linear(&mut self, p: &str, raw: Option<&types::Linear>) -> Strategy {
+        let lp = format!("{p}.linear");
+        let step = raw.and_then(|l| l.step).unwrap_or(20);
+        if !(1..=50).contains(&step) {
+            self.err(&format!("{lp}.step"), format!("{step}% is out of range: each step adds 1 to 50 % of traffic"))
+                .hint("50 takes two steps; for one switch use blue_green");
+        }
+        let step = step.clamp(1, 50);
+        let bake = self.duration(&format!("{lp}.bake"), raw.and_then(|l| l.bake.as_deref()), 120, 0, 86_400);
+        let steps = (1..)
+            .map(|i| (i * step).min(100))
+            .take_while(|s| *s < 100)
+            .chain([100])
+            .map(|s| Percent(u8::try_from(s).unwrap_or(100)))
+            .collect();
+        Strategy::Canary { steps, bake, linear: true }
     }
 
     fn canary_steps(&mut self, path: &str, steps: &[u32]) {
@@ -142,16 +167,33 @@ impl Ctx<'_> {
     }
 
     fn check(&mut self, p: &str, c: &types::Check, raw: &types::Service) -> model::Check {
-        if raw.routes.is_empty() {
-            self.err(p, "the HTTP check runs through the load balancer, and this service has no routes");
-        }
-        if !c.http.starts_with('/') {
-            self.err(&format!("{p}.http"), format!("`{}` must be a path starting with `/`", c.http));
-        } else if !raw.routes.is_empty() && !raw.routes.iter().any(|r| checks::path_matches(&r.path, &c.http)) {
-            let routes: Vec<&str> = raw.routes.iter().map(|r| r.path.as_str()).collect();
-            self.err(&format!("{p}.http"), format!("`{}` is not routed to this service, so the check would test another one", c.http))
-                .hint(format!("pick a path matching its routes: {}", routes.join(", ")));
-        }
+        let (path, origin) = match (&c.http, &c.url) {
+            (Some(_), Some(_)) | (None, None) => {
+                self.err(p, "give `http: /path` (through the load balancer) or `url:` (a whole URL), one of them");
+                ("/".to_string(), None)
+            }
+            (None, Some(url)) => match split_url(url) {
+                Some((origin, path)) => (path, Some(origin)),
+                None => {
+                    self.err(&format!("{p}.url"), format!("`{url}` is not an http:// or https:// URL with a host"));
+                    ("/".to_string(), None)
+                }
+            },
+            (Some(http), None) => {
+                if raw.routes.is_empty() {
+                    self.err(p, "the HTTP check runs through the load balancer, and this service has no routes")
+                        .hint("add routes, or give the check a `url:` to request");
+                }
+                if !http.starts_with('/') {
+                    self.err(&format!("{p}.http"), format!("`{http}` must be a path starting with `/`"));
+                } else if !raw.routes.is_empty() && !raw.routes.iter().any(|r| checks::path_matches(&r.path, http)) {
+                    let routes: Vec<&str> = raw.routes.iter().map(|r| r.path.as_str()).collect();
+                    self.err(&format!("{p}.http"), format!("`{http}` is not routed to this service, so the check would test another one"))
+                        .hint(format!("pick a path matching its routes: {}", routes.join(", ")));
+                }
+                (http.clone(), None)
+            }
+        };
         let expect = c.expect.unwrap_or(200);
         if !(100..=599).contains(&expect) {
             self.err(&format!("{p}.expect"), format!("{expect} is not an HTTP status code"));
@@ -161,6 +203,19 @@ impl Ctx<'_> {
         if !(1..=100).contains(&failures) {
             self.err(&format!("{p}.failures"), format!("{failures} is out of range: use 1 to 100"));
         }
-        model::Check { path: c.http.clone(), expect: u16::try_from(expect).unwrap_or(200), interval, failures }
+        model::Check { path, origin, expect: u16::try_from(expect).unwrap_or(200), interval, failures }
     }
+}
+
+/// `https://host:8443/a?b` → (`https://host:8443`, `/a?b`).
+fn split_url(url: &str) -> Option<(String, String)> {
+    let (scheme, rest) = url.split_once("://")?;
+    if !matches!(scheme, "http" | "https") {
+        return None;
+    }
+    let (host, path) = rest.find('/').map_or((rest, "/"), |i| (&rest[..i], &rest[i..]));
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return None;
+    }
+    Some((format!("{scheme}://{host}"), path.to_string()))
 }

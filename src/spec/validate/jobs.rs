@@ -53,6 +53,7 @@ impl Ctx<'_> {
                 deploy: Some(types::Deploy {
                     strategy: Some(types::Strategy::Doubling),
                     canary: None,
+                    linear: None,
                     blue_green: None,
                     check: None,
                     timeout: None,
