@@ -320,6 +320,11 @@ def _nested_update(
         # moto retries a failed resource update: the events are written once.
         if original_resource.status != "UPDATE_ROLLBACK_COMPLETE" or getattr(original_resource, "failed_body", None) != body:
             original_resource.failed_body = body
+            # As on AWS, the parent tells of the nested update before the nested stack's own
+            # events (moto may take a while over its other resources before it gives up).
+            parent = _parent(original_resource)
+            if parent is not None:
+                _event(parent, original_resource.logical_resource_id, original_resource.stack_id, "AWS::CloudFormation::Stack", "UPDATE_IN_PROGRESS")
             _fail_nested_update(original_resource, *doomed)
         raise _NestedUpdateFailed(original_resource)
     original_resource.update(body, parameters=parameters)
@@ -342,7 +347,6 @@ def _update(self: Stack, template: str, *args: Any, **kwargs: Any) -> None:
         self.resource_map._template = self.template_dict
         self.resource_map._resource_json_map = self.template_dict["Resources"]
         kind = "AWS::CloudFormation::Stack"
-        _event(self, logical_id, nested.stack_id, kind, "UPDATE_IN_PROGRESS")
         reason = f"Embedded stack {nested.stack_id} was not successfully updated. Currently, Embedded stack is in UPDATE_ROLLBACK_COMPLETE state."
         _event(self, logical_id, nested.stack_id, kind, "UPDATE_FAILED", reason)
         self._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=f"The following resource(s) failed to update: [{logical_id}]. ")

@@ -141,6 +141,10 @@ class EmulatorTest(unittest.TestCase):
         inner_arn = cfn.describe_stacks(StackName=inner_id)["Stacks"][0]["StackId"]
         self.assertEqual([(e["LogicalResourceId"], e["PhysicalResourceId"]) for e in failed], [("Inner", inner_arn)])
         self.assertIn("UPDATE_ROLLBACK_COMPLETE", [e["ResourceStatus"] for e in outer_events if e["LogicalResourceId"] == "outer"])
+        # As on AWS, the parent tells of the nested update before the nested stack's events.
+        told = max(e["Timestamp"] for e in outer_events if e["LogicalResourceId"] == "Inner" and e["ResourceStatus"] == "UPDATE_IN_PROGRESS")
+        inner_failed = min(e["Timestamp"] for e in cfn.describe_stack_events(StackName=inner_id)["StackEvents"] if e["ResourceStatus"] == "UPDATE_FAILED")
+        self.assertLessEqual(told, inner_failed)
         self.assertEqual(outputs()["SgId"], sg_before, "the nested stack kept its resources")
 
         cfn.delete_stack(StackName="outer")
