@@ -275,30 +275,19 @@ impl Ecs {
             .send()
             .await
             .map_err(|e| classify(&action, e))?;
-        let arns = listed.task_arns().to_vec();
         let mut out = Vec::new();
-        for batch in arns.chunks(BATCH * 10) {
-            let described = self
-                .client
-                .describe_tasks()
-                .cluster(cluster)
-                .set_tasks(Some(batch.to_vec()))
-                .send()
-                .await
-                .map_err(|e| classify(&format!("DescribeTasks {service}"), e))?;
-            let group = format!("service:{service}");
-            for t in described.tasks() {
-                if t.task_definition_arn() != Some(task_definition) || t.group().is_some_and(|g| g != group) {
-                    continue;
-                }
-                let stopped = t.stopped_reason().unwrap_or("stopped");
-                // The container's own reason (an exit code, an image pull error) when it adds something.
-                let container =
-                    t.containers().iter().find_map(|c| c.reason()).filter(|r| *r != stopped).map(|r| format!(" ({r})")).unwrap_or_default();
-                let reason = format!("{stopped}{container}");
-                let id = t.task_arn().and_then(|a| a.rsplit('/').next()).unwrap_or("").to_string();
-                out.push(StoppedTask { id, task_definition: task_definition.to_string(), reason });
+        let group = format!("service:{service}");
+        for t in self.described_tasks(cluster, listed.task_arns(), service).await? {
+            if t.task_definition_arn() != Some(task_definition) || t.group().is_some_and(|g| g != group) {
+                continue;
             }
+            let stopped = t.stopped_reason().unwrap_or("stopped");
+            // The container's own reason (an exit code, an image pull error) when it adds something.
+            let container =
+                t.containers().iter().find_map(|c| c.reason()).filter(|r| *r != stopped).map(|r| format!(" ({r})")).unwrap_or_default();
+            let reason = format!("{stopped}{container}");
+            let id = t.task_arn().and_then(|a| a.rsplit('/').next()).unwrap_or("").to_string();
+            out.push(StoppedTask { id, task_definition: task_definition.to_string(), reason });
         }
         Ok(out)
     }
@@ -339,6 +328,23 @@ impl Ecs {
         out.tasks().first().map(task_run).ok_or_else(|| AwsError::Other(format!("{action}: ECS started no task")))
     }
 
+    /// Tasks by ARN, described in batches of 100 (`what` names them in errors).
+    async fn described_tasks(&self, cluster: &str, arns: &[String], what: &str) -> Result<Vec<aws_sdk_ecs::types::Task>, AwsError> {
+        let mut out = Vec::new();
+        for batch in arns.chunks(BATCH * 10) {
+            let described = self
+                .client
+                .describe_tasks()
+                .cluster(cluster)
+                .set_tasks(Some(batch.to_vec()))
+                .send()
+                .await
+                .map_err(|e| classify(&format!("DescribeTasks {what}"), e))?;
+            out.extend(described.tasks().iter().cloned());
+        }
+        Ok(out)
+    }
+
     /// One task as ECS reports it now (`None` once ECS has forgotten it).
     pub async fn task(&self, cluster: &str, arn: &str) -> Result<Option<TaskRun>, AwsError> {
         let out = self.client.describe_tasks().cluster(cluster).tasks(arn).send().await.map_err(|e| classify("DescribeTasks", e))?;
@@ -357,18 +363,9 @@ impl Ecs {
             .send()
             .await
             .map_err(|e| classify(&action, e))?;
-        let mut out = Vec::new();
-        for batch in listed.task_arns().chunks(BATCH * 10) {
-            let described = self
-                .client
-                .describe_tasks()
-                .cluster(cluster)
-                .set_tasks(Some(batch.to_vec()))
-                .send()
-                .await
-                .map_err(|e| classify(&format!("DescribeTasks {family}"), e))?;
-            out.extend(described.tasks().iter().filter(|t| t.group().is_none_or(|g| !g.starts_with("service:"))).map(task_run));
-        }
+        let described = self.described_tasks(cluster, listed.task_arns(), family).await?;
+        let mut out: Vec<TaskRun> =
+            described.iter().filter(|t| t.group().is_none_or(|g| !g.starts_with("service:"))).map(task_run).collect();
         out.sort_by_key(|t| std::cmp::Reverse(t.stopped_at));
         Ok(out)
     }

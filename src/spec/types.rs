@@ -389,7 +389,7 @@ pub struct Permission {
     pub resources: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Deploy {
     /// doubling (100 %/200 %), rolling (50 %/100 %), canary, linear or blue_green. Default:

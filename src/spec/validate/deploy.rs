@@ -8,16 +8,7 @@ use crate::spec::types;
 impl Ctx<'_> {
     pub(super) fn deploy(&mut self, path: &str, raw: &types::Service, count: u32) -> model::Deploy {
         let p = format!("{path}.deploy");
-        let d = raw.deploy.clone().unwrap_or(types::Deploy {
-            strategy: None,
-            canary: None,
-            linear: None,
-            blue_green: None,
-            check: None,
-            timeout: None,
-            keep_revisions: None,
-            before: Vec::new(),
-        });
+        let d = raw.deploy.clone().unwrap_or_default();
         // Rolling replaces half the tasks at a time; half of one task is not a step, so a
         // single task defaults to doubling (the new task starts before the old one stops).
         let kind = d.strategy.unwrap_or(if count <= 1 { types::Strategy::Doubling } else { types::Strategy::Rolling });
