@@ -46,6 +46,23 @@ pub fn compile_str(text: &str, file: &Path, opts: &LoadOptions) -> Result<Compil
 
 fn compile_loaded(loaded: Loaded) -> Result<Compiled, LoadError> {
     let model = spec::validate(&loaded).map_err(LoadError::Invalid)?;
+    compile_model(loaded, model)
+}
+
+/// The same spec with images given on the command line (`--image`): the execution role may
+/// pull them too.
+pub fn with_pulls(c: Compiled, images: impl IntoIterator<Item = String>) -> Result<Compiled, LoadError> {
+    let mut pulls: Vec<String> = images.into_iter().collect();
+    pulls.sort();
+    pulls.dedup();
+    if pulls == c.model.pulls {
+        return Ok(c);
+    }
+    let model = Model { pulls, ..c.model };
+    compile_model(c.loaded, model)
+}
+
+fn compile_model(loaded: Loaded, model: Model) -> Result<Compiled, LoadError> {
     let template = synth::synth(&model);
     if !template.conflicts.is_empty() {
         let problems = template

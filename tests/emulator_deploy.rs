@@ -363,7 +363,8 @@ fn without_a_terminal_destroy_and_removals_need_yes() {
     // Without `comments` (and event-bus's reference to it): its service, target group and rule go.
     let start = text.find("  comments:").expect("comments service");
     let end = text.find("  query:").expect("next service");
-    let fewer_text = format!("{}{}", &text[..start], &text[end..]).replace("      COMMENTS_URL: \"${service.comments.url}\"\n", "");
+    let fewer_text =
+        format!("{}{}", &text[..start], &text[end..]).replace("      COMMENTS_URL: \"${service.comments.internal_url}\"\n", "");
     let fewer = dir.path().join("blog.yaml");
     std::fs::write(&fewer, fewer_text).expect("write");
     let fewer = fewer.to_string_lossy().into_owned();

@@ -89,7 +89,7 @@ fn a_copilot_workspace_becomes_services_jobs_and_environments() {
     let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
     for left_out in [
         "preview-site: a Copilot \"Request-Driven Web Service\" has no counterpart in ecship: left out",
-        "api: `sidecars` left out",
+        "api: sidecar builder left out: it is built",
         "orders-worker: `subscribe` left out",
         "nightly-report: `retries` left out",
     ] {
@@ -113,6 +113,14 @@ fn a_copilot_workspace_becomes_services_jobs_and_environments() {
     assert_eq!(spec["services"]["api"]["subnets"].as_str(), Some("private"));
     assert_eq!(spec["services"]["api"]["secrets"]["DB_URL"].as_str(), Some("secretsmanager:shop/prod/db-url"));
     assert_eq!(spec["services"]["orders-worker"]["platform"].as_str(), Some("arm64"));
+    // Sidecars and FireLens logging carry over; Copilot's router becomes a sidecar.
+    let api = &spec["services"]["api"];
+    let nginx = &api["sidecars"]["nginx"];
+    assert_eq!((nginx["port"].as_u64(), nginx["depends_on"]["api"].as_str()), (Some(80), Some("START")));
+    assert_eq!(nginx["health_check"]["retries"].as_u64(), Some(2));
+    assert_eq!(api["sidecars"]["log-router"]["firelens"].as_str(), Some("fluentbit"));
+    assert_eq!(api["depends_on"]["log-router"].as_str(), Some("START"));
+    assert_eq!(api["logging"]["options"]["log_group_name"].as_str(), Some("/shop/prod/api"));
     let job = &spec["jobs"]["nightly-report"];
     assert_eq!(job["schedule"].as_str(), Some("cron(0 3 ? * MON-FRI *)"));
     assert_eq!(job["timeout"].as_str(), Some("1h"));

@@ -7,19 +7,18 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ecs::error::ProvideErrorMetadata;
 use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, Compatibility, ContainerDefinition, ContainerOverride,
-    CpuArchitecture, DeploymentCircuitBreaker, DeploymentConfiguration, DesiredStatus, EphemeralStorage, KeyValuePair, LaunchType,
-    LoadBalancer, LogConfiguration, LogDriver, NetworkConfiguration, NetworkMode, OsFamily, PortMapping, PropagateTags, RuntimePlatform,
-    Secret, ServiceConnectClientAlias, ServiceConnectConfiguration, ServiceConnectService, ServiceField, Tag, TaskDefinitionFamilyStatus,
-    TaskDefinitionField, TaskDefinitionStatus, TaskOverride, TransportProtocol,
+    AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, Compatibility, ContainerOverride, CpuArchitecture,
+    DeploymentCircuitBreaker, DeploymentConfiguration, DesiredStatus, EphemeralStorage, LaunchType, LoadBalancer, NetworkConfiguration,
+    NetworkMode, OsFamily, PropagateTags, RuntimePlatform, ServiceConnectClientAlias, ServiceConnectConfiguration, ServiceConnectService,
+    ServiceField, Tag, TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus, TaskOverride,
 };
 use aws_sdk_ecs::Client;
 
 use super::{classify, Aws, AwsError};
 use crate::workload::revision_name;
 use crate::workload::{
-    Container, Deployment, DeploymentConfig, DeploymentStatus, LoadBalancerTarget, LogConfig, Network, ObservedConfig, Registered,
-    RolloutState, ServiceConfig, ServiceEvent, ServiceState, ServiceStatus, StoppedTask, TaskDef, TaskRun, PORT_NAME,
+    Deployment, DeploymentConfig, DeploymentStatus, LoadBalancerTarget, Network, ObservedConfig, Registered, RolloutState, ServiceConfig,
+    ServiceEvent, ServiceState, ServiceStatus, StoppedTask, TaskDef, TaskRun, PORT_NAME,
 };
 
 /// DescribeServices and DescribeTasks take this many at a time.
@@ -99,38 +98,17 @@ impl Ecs {
             Err(e) => return Err(classify(&format!("DescribeTaskDefinition {id}"), e)),
         };
         let Some(td) = out.task_definition() else { return Ok(None) };
-        Ok(Some(Registered { arn: td.task_definition_arn().unwrap_or(id).to_string(), task_def: task_def(td), tags: tags(out.tags()) }))
+        Ok(Some(Registered {
+            arn: td.task_definition_arn().unwrap_or(id).to_string(),
+            task_def: super::task_def::read(td),
+            tags: tags(out.tags()),
+        }))
     }
 
     /// Register a new revision; returns its ARN.
     pub async fn register(&self, td: &TaskDef, tags: &BTreeMap<String, String>) -> Result<String, AwsError> {
         let action = format!("RegisterTaskDefinition {}", td.family);
-        let c = &td.container;
-        let mut container = ContainerDefinition::builder()
-            .name(&c.name)
-            .image(&c.image)
-            .essential(true)
-            .set_command(c.command.clone())
-            .set_environment(Some(c.environment.iter().map(|(k, v)| KeyValuePair::builder().name(k).value(v).build()).collect()));
-        if let Some(port) = c.port {
-            container = container.port_mappings(
-                PortMapping::builder().name(PORT_NAME).container_port(i32::from(port)).protocol(TransportProtocol::Tcp).build(),
-            );
-        }
-        for (name, from) in &c.secrets {
-            container = container.secrets(Secret::builder().name(name).value_from(from).build().map_err(|e| built(&action, e))?);
-        }
-        if let Some(log) = &c.log {
-            container = container.log_configuration(
-                LogConfiguration::builder()
-                    .log_driver(LogDriver::Awslogs)
-                    .options("awslogs-group", &log.group)
-                    .options("awslogs-region", &log.region)
-                    .options("awslogs-stream-prefix", &log.stream_prefix)
-                    .build()
-                    .map_err(|e| built(&action, e))?,
-            );
-        }
+        let containers = super::task_def::definitions(td, &action)?;
         let out = self
             .client
             .register_task_definition()
@@ -141,7 +119,7 @@ impl Ecs {
             .memory(td.memory.to_string())
             .set_task_role_arn(td.task_role_arn.clone())
             .set_execution_role_arn(td.execution_role_arn.clone())
-            .container_definitions(container.build())
+            .set_container_definitions(Some(containers))
             .set_runtime_platform(td.architecture.as_deref().map(|a| {
                 RuntimePlatform::builder().cpu_architecture(CpuArchitecture::from(a)).operating_system_family(OsFamily::Linux).build()
             }))
@@ -642,42 +620,6 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
                     weight: unsigned(c.weight()),
                 })
                 .collect(),
-        },
-    }
-}
-
-/// The parts of a described task definition ecship sets; AWS-filled defaults are left out.
-fn task_def(td: &aws_sdk_ecs::types::TaskDefinition) -> TaskDef {
-    let c = td.container_definitions().first();
-    let options = c.and_then(|c| c.log_configuration()).and_then(|l| l.options());
-    let option = |k: &str| options.and_then(|o| o.get(k)).cloned().unwrap_or_default();
-    TaskDef {
-        // x86_64 is Fargate's default, whether or not the task definition names it.
-        architecture: td.runtime_platform().and_then(|p| p.cpu_architecture()).map(|a| a.as_str().to_string()).filter(|a| a != "X86_64"),
-        storage: td.ephemeral_storage().map(|e| e.size_in_gib()).and_then(|g| u32::try_from(g).ok()).filter(|g| *g > 20),
-        family: td.family().unwrap_or("").to_string(),
-        cpu: td.cpu().and_then(|v| v.parse().ok()).unwrap_or(0),
-        memory: td.memory().and_then(|v| v.parse().ok()).unwrap_or(0),
-        task_role_arn: td.task_role_arn().map(str::to_string),
-        execution_role_arn: td.execution_role_arn().map(str::to_string),
-        container: Container {
-            name: c.and_then(|c| c.name()).unwrap_or("").to_string(),
-            image: c.and_then(|c| c.image()).unwrap_or("").to_string(),
-            port: c.and_then(|c| c.port_mappings().first()).and_then(|p| p.container_port()).and_then(|p| u16::try_from(p).ok()),
-            command: c.map(|c| c.command().to_vec()).filter(|v| !v.is_empty()),
-            environment: c
-                .map(|c| {
-                    c.environment().iter().filter_map(|kv| Some((kv.name()?.to_string(), kv.value().unwrap_or("").to_string()))).collect()
-                })
-                .unwrap_or_default(),
-            secrets: c
-                .map(|c| c.secrets().iter().map(|s| (s.name().to_string(), s.value_from().to_string())).collect())
-                .unwrap_or_default(),
-            log: c.and_then(|c| c.log_configuration()).filter(|l| l.log_driver() == &LogDriver::Awslogs).map(|_| LogConfig {
-                group: option("awslogs-group"),
-                region: option("awslogs-region"),
-                stream_prefix: option("awslogs-stream-prefix"),
-            }),
         },
     }
 }

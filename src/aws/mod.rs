@@ -15,6 +15,7 @@ mod error;
 pub mod logs;
 pub mod s3;
 pub mod scheduler;
+mod task_def;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};

@@ -18,6 +18,7 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
         Err(code) => return Ok(code),
     };
     let images = super::images(&args.images, &compiled.model)?;
+    let compiled = crate::stack::with_pulls(compiled, images.values().cloned())?;
     let saved = args.plan.as_deref().map(load_plan).transpose()?;
     let runtime = super::runtime()?;
     // Images are built before the plan is shown, so it names their digests.

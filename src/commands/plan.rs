@@ -12,6 +12,7 @@ pub fn run(args: &PlanArgs, global: &super::Global<'_>, report: &mut Report) -> 
         Err(code) => return Ok(code),
     };
     let images = super::images(&args.images, &compiled.model)?;
+    let compiled = crate::stack::with_pulls(compiled, images.values().cloned())?;
     let prepared = super::runtime()?.block_on(async {
         let aws = super::connect(global, compiled.model.region.as_deref()).await?;
         let opts = PrepareOptions { images: &images, registry_endpoint: global.registry_endpoint, asset_bucket: global.asset_bucket };

@@ -37,6 +37,9 @@ pub struct LocalImage {
     pub children: Vec<Manifest>,
     /// Every blob the manifests name (configs and layers), each once.
     pub blobs: Vec<Blob>,
+    /// The CPU architectures it holds images for (`amd64`, `arm64`), as its configs or its
+    /// index say; empty when they do not say.
+    pub architectures: Vec<String>,
 }
 
 impl LocalImage {
@@ -101,11 +104,19 @@ struct Descriptor {
     size: u64,
     #[serde(default)]
     annotations: BTreeMap<String, String>,
+    platform: Option<Platform>,
 }
 
 #[derive(Deserialize)]
 struct Index {
     manifests: Vec<Descriptor>,
+}
+
+/// The part of an image config (or an index entry's `platform`) that names its CPU.
+#[derive(Deserialize)]
+struct Platform {
+    #[serde(default)]
+    architecture: String,
 }
 
 #[derive(Deserialize)]
@@ -134,23 +145,28 @@ fn read_layout(store: &Store) -> Result<LocalImage, LayoutError> {
         }
     };
     let manifest = store.manifest(entry)?;
-    let mut image = LocalImage { manifest, children: Vec::new(), blobs: Vec::new() };
+    let mut image = LocalImage { manifest, children: Vec::new(), blobs: Vec::new(), architectures: Vec::new() };
     if matches!(image.manifest.media_type.as_str(), OCI_INDEX | DOCKER_LIST) {
         let list: Index =
             serde_json::from_slice(&image.manifest.bytes).map_err(|e| store.error(format!("{} is not an index: {e}", entry.digest)))?;
         for child in &list.manifests {
             let m = store.manifest(child)?;
-            image_blobs(store, &m, &mut image.blobs)?;
+            let arch = image_blobs(store, &m, &mut image.blobs)?;
+            image.architectures.extend(child.platform.as_ref().map(|p| p.architecture.clone()).or(arch));
             image.children.push(m);
         }
     } else {
         let top = image.manifest.clone();
-        image_blobs(store, &top, &mut image.blobs)?;
+        image.architectures.extend(image_blobs(store, &top, &mut image.blobs)?);
     }
+    image.architectures.retain(|a| !a.is_empty());
+    image.architectures.sort();
+    image.architectures.dedup();
     Ok(image)
 }
 
-fn image_blobs(store: &Store, m: &Manifest, blobs: &mut Vec<Blob>) -> Result<(), LayoutError> {
+/// Add an image manifest's blobs; returns the architecture its config names.
+fn image_blobs(store: &Store, m: &Manifest, blobs: &mut Vec<Blob>) -> Result<Option<String>, LayoutError> {
     if !matches!(m.media_type.as_str(), OCI_MANIFEST | DOCKER_MANIFEST) {
         return Err(store.error(format!("{} has media type `{}`, not an image manifest", m.digest, m.media_type)));
     }
@@ -162,7 +178,8 @@ fn image_blobs(store: &Store, m: &Manifest, blobs: &mut Vec<Blob>) -> Result<(),
         }
         blobs.push(store.blob(&d.digest, d.size)?);
     }
-    Ok(())
+    let config = store.read_file(&store.blob_name(&parsed.config.digest)?)?;
+    Ok(serde_json::from_slice::<Platform>(&config).ok().map(|p| p.architecture))
 }
 
 /// A classic `docker save` tar: a config file and uncompressed layer tars, with no manifest
@@ -181,6 +198,8 @@ fn read_docker_save(store: &Store) -> Result<LocalImage, LayoutError> {
         return Err(store.error(format!("the archive holds {} images; ecship pushes an archive of exactly one", entries.len())));
     };
     let config = store.read_file(&entry.config)?;
+    let architectures =
+        serde_json::from_slice::<Platform>(&config).ok().map(|p| p.architecture).into_iter().filter(|a| !a.is_empty()).collect();
     let config_blob = store.hashed(&entry.config)?;
     let mut layers = Vec::new();
     let mut blobs = vec![config_blob.clone()];
@@ -202,6 +221,7 @@ fn read_docker_save(store: &Store) -> Result<LocalImage, LayoutError> {
         manifest: Manifest { media_type: OCI_MANIFEST.into(), digest: sha256_digest(&bytes), bytes },
         children: Vec::new(),
         blobs,
+        architectures,
     })
 }
 
@@ -379,6 +399,31 @@ mod tests {
             serde_json::json!({ "schemaVersion": 2, "manifests": [ { "mediaType": OCI_MANIFEST, "digest": digest, "size": size } ] });
         std::fs::write(dir.join("index.json"), index.to_string()).expect("write");
         digest
+    }
+
+    #[test]
+    fn the_architectures_come_from_the_configs_or_the_index() {
+        let dir = tempfile::tempdir().expect("dir");
+        layout(dir.path());
+        assert!(read_dir(dir.path()).expect("layout").architectures.is_empty(), "a config without one says nothing");
+
+        let dir = tempfile::tempdir().expect("dir");
+        let mut entries = Vec::new();
+        for arch in ["arm64", "amd64"] {
+            let (config, config_size) = put(dir.path(), format!(r#"{{"os":"linux","architecture":"{arch}"}}"#).as_bytes());
+            let manifest = serde_json::json!({
+                "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                "config": { "mediaType": OCI_CONFIG, "digest": config, "size": config_size }, "layers": [],
+            });
+            let (digest, size) = put(dir.path(), manifest.to_string().as_bytes());
+            entries.push(serde_json::json!({ "mediaType": OCI_MANIFEST, "digest": digest, "size": size,
+                "platform": { "architecture": arch, "os": "linux" } }));
+        }
+        let list = serde_json::json!({ "schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries });
+        let (digest, size) = put(dir.path(), list.to_string().as_bytes());
+        let index = serde_json::json!({ "schemaVersion": 2, "manifests": [ { "mediaType": OCI_INDEX, "digest": digest, "size": size } ] });
+        std::fs::write(dir.path().join("index.json"), index.to_string()).expect("write");
+        assert_eq!(read_dir(dir.path()).expect("index").architectures, ["amd64", "arm64"]);
     }
 
     #[test]

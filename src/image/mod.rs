@@ -42,6 +42,8 @@ pub enum ImageError {
     Endpoint(String),
     #[error("--registry-endpoint {0}: plain http is only for this machine (127.0.0.1, localhost); the registry login would cross the network unencrypted — use https")]
     Cleartext(String),
+    #[error("service {service} runs on {platform}, but its image ({origin}) is for {has} only, so its tasks would never start: build it for linux/{wants} (`docker buildx build --platform linux/{wants}`, `buildah bud --platform linux/{wants}`), or set the service's `platform:` to match")]
+    Platform { service: String, origin: String, platform: &'static str, wants: &'static str, has: String },
     #[error("stack {stack} has no repository {repository} for service {service} yet: run `ecship deploy` (it creates the repository, then pushes)")]
     NoRepository { stack: String, service: String, repository: String },
 }
@@ -137,9 +139,31 @@ pub fn pending(model: &Model, overrides: &BTreeMap<ServiceName, String>, only: O
         };
         let tag = spec_tag.clone().or_else(|| tag::git_tag(&source_dir));
         let built = matches!(svc.image, Image::Build { .. });
-        out.push(Pending { service: svc.name.clone(), origin, built, local, tag });
+        let p = Pending { service: svc.name.clone(), origin, built, local, tag };
+        p.check_platform(svc)?;
+        out.push(p);
     }
     Ok(out)
+}
+
+impl Pending {
+    /// An image without the service's CPU architecture is refused before anything is
+    /// written: on AWS its tasks would fail to start (`exec format error`, or no matching
+    /// manifest) only once the deploy is under way.
+    fn check_platform(&self, svc: &Service) -> Result<(), ImageError> {
+        let Some(local) = &self.local else { return Ok(()) };
+        let wants = svc.platform.oci_architecture();
+        if local.architectures.is_empty() || local.architectures.iter().any(|a| a == wants) {
+            return Ok(());
+        }
+        Err(ImageError::Platform {
+            service: svc.name.to_string(),
+            origin: self.origin.clone(),
+            platform: svc.platform.name(),
+            wants,
+            has: local.architectures.iter().map(|a| format!("linux/{a}")).collect::<Vec<_>>().join(", "),
+        })
+    }
 }
 
 /// Build the `build:` images among `pending`, before anything is written to AWS.
@@ -156,6 +180,7 @@ pub async fn build_all(model: &Model, pending: &mut [Pending], r: &dyn Reporter)
             build::BuildSpec { service: svc.name.as_str(), context, dockerfile, target: target.as_deref(), args, platform, timestamp };
         let built = build::build(builder, &spec).await?;
         p.local = Some(built.image.clone());
+        p.check_platform(svc)?;
         kept.push(built);
     }
     Ok(kept)

@@ -3,7 +3,7 @@
 //! Job a job; each manifest's `environments:` block becomes overrides under the spec's
 //! `environments:` (one per `copilot/environments/*`). Copilot's own variables (application,
 //! environment and service names) are resolved. What ecship has no counterpart for (Request-
-//! Driven Web Services, Static Sites, subscriptions, sidecars, …) is named in the report.
+//! Driven Web Services, Static Sites, subscriptions, …) is named in the report.
 
 use std::path::{Path, PathBuf};
 
@@ -184,7 +184,8 @@ fn fields(c: &mut Converted, name: &str, doc: &Value, m: &Manifest, kind: &str, 
     }
     variables(c, name, doc.get("variables"), resolve, &mut out);
     secrets(doc.get("secrets"), resolve, &mut out);
-    for key in ["sidecars", "logging", "taskdef_overrides", "subscribe", "publish", "observability", "deployment", "retries"] {
+    super::copilot_sidecars::convert(c, name, doc, resolve, &mut out);
+    for key in ["taskdef_overrides", "subscribe", "publish", "observability", "deployment", "retries"] {
         if doc.get(key).is_some() {
             c.note(format!("{name}: `{key}` left out (no counterpart in a stack spec yet)"));
         }
@@ -260,7 +261,7 @@ fn count(c: &mut Converted, name: &str, raw: Option<&Value>, out: &mut Mapping) 
     out.insert("autoscaling".into(), Value::Mapping(a));
 }
 
-fn variables(c: &mut Converted, name: &str, raw: Option<&Value>, resolve: &dyn Fn(&str) -> String, out: &mut Mapping) {
+pub(super) fn variables(c: &mut Converted, name: &str, raw: Option<&Value>, resolve: &dyn Fn(&str) -> String, out: &mut Mapping) {
     let Some(Value::Mapping(vars)) = raw else { return };
     let mut env = Mapping::new();
     for (k, v) in vars {
@@ -286,7 +287,7 @@ fn variables(c: &mut Converted, name: &str, raw: Option<&Value>, resolve: &dyn F
 }
 
 /// Copilot secrets: an SSM parameter name (or ARN), or `{ secretsmanager: NAME }`.
-fn secrets(raw: Option<&Value>, resolve: &dyn Fn(&str) -> String, out: &mut Mapping) {
+pub(super) fn secrets(raw: Option<&Value>, resolve: &dyn Fn(&str) -> String, out: &mut Mapping) {
     let Some(Value::Mapping(secrets)) = raw else { return };
     let mut s = Mapping::new();
     for (k, v) in secrets {

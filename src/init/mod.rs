@@ -7,6 +7,7 @@
 
 pub mod compose;
 pub mod copilot;
+mod copilot_sidecars;
 
 use std::path::Path;
 

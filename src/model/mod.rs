@@ -36,6 +36,9 @@ pub struct Model {
     pub services: BTreeMap<ServiceName, Service>,
     /// Tasks that are not services, by name (no job shares a name with a service).
     pub jobs: BTreeMap<ServiceName, Job>,
+    /// Images given on the command line (`deploy --image`): the execution role may pull
+    /// them too, from any ECR repository or account.
+    pub pulls: Vec<String>,
 }
 
 impl Model {
@@ -202,6 +205,22 @@ impl Platform {
             Platform::Arm64 => "ARM64",
         }
     }
+
+    /// As OCI image configs and indexes write it.
+    pub fn oci_architecture(self) -> &'static str {
+        match self {
+            Platform::X86_64 => "amd64",
+            Platform::Arm64 => "arm64",
+        }
+    }
+
+    /// As the spec writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Platform::X86_64 => "x86_64",
+            Platform::Arm64 => "arm64",
+        }
+    }
 }
 
 /// One capacity provider of a service's strategy, as ECS takes it.
@@ -351,6 +370,89 @@ pub struct Service {
     pub storage: Option<u32>,
     /// The capacity provider strategy (`capacity:`); empty: the Fargate launch type.
     pub capacity: Vec<CapacityItem>,
+    /// Containers beside its own, by name.
+    pub sidecars: Vec<Sidecar>,
+    /// Containers its own container waits for.
+    pub depends_on: BTreeMap<String, DependsOn>,
+    /// With a FireLens sidecar: the router's output options for the other containers' logs.
+    pub logging: Option<BTreeMap<String, String>>,
+}
+
+/// A container beside a task's own.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sidecar {
+    pub name: String,
+    /// Always `Image::Uri`: sidecars run existing images.
+    pub image: Image,
+    pub command: Option<Vec<String>>,
+    pub env: BTreeMap<String, EnvValue>,
+    pub secrets: BTreeMap<String, SecretRef>,
+    pub port: Option<Port>,
+    pub essential: bool,
+    pub depends_on: BTreeMap<String, DependsOn>,
+    pub health_check: Option<ContainerHealth>,
+    pub cpu: Option<u32>,
+    pub memory: Option<u32>,
+    pub firelens: Option<Firelens>,
+}
+
+impl Service {
+    /// The FireLens log router among its sidecars, if any.
+    pub fn log_router(&self) -> Option<&Sidecar> {
+        self.sidecars.iter().find(|s| s.firelens.is_some())
+    }
+}
+
+/// What a container waits for in another before it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum DependsOn {
+    Start,
+    Complete,
+    Success,
+    Healthy,
+}
+
+impl DependsOn {
+    /// As ECS writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DependsOn::Start => "START",
+            DependsOn::Complete => "COMPLETE",
+            DependsOn::Success => "SUCCESS",
+            DependsOn::Healthy => "HEALTHY",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Firelens {
+    Fluentbit,
+    Fluentd,
+}
+
+impl Firelens {
+    /// As ECS writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Firelens::Fluentbit => "fluentbit",
+            Firelens::Fluentd => "fluentd",
+        }
+    }
+}
+
+/// A container's own health check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContainerHealth {
+    pub command: Vec<String>,
+    #[serde(with = "secs")]
+    pub interval: Duration,
+    #[serde(with = "secs")]
+    pub timeout: Duration,
+    pub retries: u32,
+    #[serde(with = "secs")]
+    pub grace: Duration,
 }
 
 /// The header a request carries to reach one colour of a blue/green service directly, with
@@ -398,16 +500,56 @@ pub enum ServiceUrl {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Image {
-    Build { context: PathBuf, dockerfile: PathBuf, target: Option<String>, args: BTreeMap<String, String>, tag: Option<String> },
-    Oci { path: PathBuf, tag: Option<String> },
-    Archive { path: PathBuf, tag: Option<String> },
-    Uri { uri: String },
+    Build {
+        context: PathBuf,
+        dockerfile: PathBuf,
+        target: Option<String>,
+        args: BTreeMap<String, String>,
+        tag: Option<String>,
+    },
+    Oci {
+        path: PathBuf,
+        tag: Option<String>,
+    },
+    Archive {
+        path: PathBuf,
+        tag: Option<String>,
+    },
+    /// An existing image; `credentials` names the Secrets Manager secret ECS logs in to its
+    /// registry with (a private registry outside ECR).
+    Uri {
+        uri: String,
+        credentials: Option<String>,
+    },
 }
 
 impl Image {
     /// Whether ecship pushes this image (and so the stack needs a repository for it).
     pub fn is_pushed(&self) -> bool {
         !matches!(self, Image::Uri { .. })
+    }
+}
+
+/// A private ECR repository, as an image reference names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EcrRepository<'a> {
+    pub account: &'a str,
+    pub region: &'a str,
+    pub name: &'a str,
+}
+
+impl<'a> EcrRepository<'a> {
+    /// `ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME[:TAG|@DIGEST]`; `None` for any other registry.
+    pub fn parse(uri: &'a str) -> Option<Self> {
+        let (host, path) = uri.split_once('/')?;
+        let mut parts = host.split('.');
+        let (account, dkr, ecr, region) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        if dkr != "dkr" || ecr != "ecr" || account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        // Repository names hold neither `:` nor `@`.
+        let name = path.split(['@', ':']).next()?;
+        Some(EcrRepository { account, region, name })
     }
 }
 

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::desire::{Desired, DesiredService};
 use crate::observe::Observed;
 use crate::workload::scaling::{self, SCALING_TAG};
-use crate::workload::{DeploymentConfig, LoadBalancerTarget, LogConfig, Network, ObservedConfig, ServiceConnect, COLOUR_TAG};
+use crate::workload::{Container, DeploymentConfig, LoadBalancerTarget, Network, ObservedConfig, ServiceConnect, COLOUR_TAG};
 
 /// sha256 of a value's JSON text (object keys sorted).
 pub fn sha256(value: &Value) -> String {
@@ -105,15 +105,8 @@ impl<'a> SpecService<'a> {
                 execution_role_arn: td.execution_role_arn.as_deref(),
                 architecture: td.architecture.as_deref(),
                 storage: td.storage,
-                container: SpecContainer {
-                    name: &c.name,
-                    image: (!built).then_some(c.image.as_str()),
-                    port: c.port,
-                    command: c.command.as_deref(),
-                    environment: &c.environment,
-                    secrets: &c.secrets,
-                    log: c.log.as_ref(),
-                },
+                container: container_view(c, built),
+                sidecars: &td.sidecars,
             },
             service: SpecConfig {
                 name: (!coloured).then_some(config.name.as_str()),
@@ -143,22 +136,22 @@ struct SpecTaskDef<'a> {
     memory: u32,
     task_role_arn: Option<&'a str>,
     execution_role_arn: Option<&'a str>,
-    container: SpecContainer<'a>,
+    container: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     architecture: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     storage: Option<u32>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    sidecars: &'a [Container],
 }
 
-#[derive(Serialize)]
-struct SpecContainer<'a> {
-    name: &'a str,
-    image: Option<&'a str>,
-    port: Option<u16>,
-    command: Option<&'a [String]>,
-    environment: &'a BTreeMap<String, String>,
-    secrets: &'a BTreeMap<String, String>,
-    log: Option<&'a LogConfig>,
+/// The task's own container, every field, with the image left out when it is built.
+fn container_view(c: &Container, built: bool) -> Value {
+    let mut v = serde_json::to_value(c).unwrap_or(Value::Null);
+    if built {
+        v["image"] = Value::Null;
+    }
+    v
 }
 
 /// `ServiceConfig`, field for field, with what is state left out.
@@ -185,7 +178,7 @@ struct SpecConfig<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workload::{Container, ServiceConfig, TaskDef};
+    use crate::workload::{ServiceConfig, TaskDef};
 
     fn keys(v: Value) -> Vec<String> {
         v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
@@ -201,15 +194,8 @@ mod tests {
             execution_role_arn: None,
             architecture: None,
             storage: None,
-            container: Container {
-                name: "web".into(),
-                image: "web:1".into(),
-                port: None,
-                command: None,
-                environment: BTreeMap::new(),
-                secrets: BTreeMap::new(),
-                log: None,
-            },
+            container: Container::new("web", "web:1"),
+            sidecars: vec![Container { essential: false, ..Container::new("router", "fluent-bit:3") }],
         };
         let config = ServiceConfig {
             name: "web".into(),

@@ -13,7 +13,7 @@ use crate::model::Service;
 use crate::observe::Observed;
 use crate::synth::ids::ServiceIds;
 use crate::workload::scaling;
-use crate::workload::{ServiceConfig, ServiceState, TaskDef};
+use crate::workload::{Container, ServiceConfig, ServiceState, TaskDef};
 
 /// Shown in place of a value that exists only after the infrastructure step.
 pub const KNOWN_AFTER_APPLY: &str = "(known after apply)";
@@ -142,12 +142,10 @@ fn known_after_apply(changes: &mut Vec<FieldChange>, name: &str, before: Option<
 /// A task definition as `field → shown value`, and the values compared (secret references
 /// are compared as written, shown as `(sensitive)`).
 pub fn task_def_fields(td: &TaskDef) -> BTreeMap<String, (String, String)> {
-    let c = &td.container;
     let mut out = BTreeMap::new();
     let mut put = |k: String, v: String| {
         out.insert(k, (v.clone(), v));
     };
-    put("image".into(), c.image.clone());
     put("cpu".into(), td.cpu.to_string());
     put("memory".into(), td.memory.to_string());
     if let Some(a) = &td.architecture {
@@ -156,29 +154,76 @@ pub fn task_def_fields(td: &TaskDef) -> BTreeMap<String, (String, String)> {
     if let Some(g) = td.storage {
         put("storage".into(), format!("{g} GiB"));
     }
-    if let Some(p) = c.port {
-        put("port".into(), p.to_string());
-    }
-    if let Some(cmd) = &c.command {
-        put("command".into(), serde_json::to_string(cmd).unwrap_or_default());
-    }
     if let Some(r) = &td.task_role_arn {
         put("task_role".into(), r.clone());
     }
     if let Some(r) = &td.execution_role_arn {
         put("execution_role".into(), r.clone());
     }
-    if let Some(log) = &c.log {
-        put("log.group".into(), log.group.clone());
-        put("log.stream_prefix".into(), log.stream_prefix.clone());
-    }
-    for (k, v) in &c.environment {
-        put(format!("environment.{k}"), v.clone());
-    }
-    for (k, v) in &c.secrets {
-        out.insert(format!("secrets.{k}"), (v.clone(), SENSITIVE.to_string()));
+    container_fields("", &td.container, &mut out);
+    for sc in &td.sidecars {
+        container_fields(&format!("sidecars.{}.", sc.name), sc, &mut out);
     }
     out
+}
+
+/// One container's fields, under `prefix` (empty for the task's own container).
+fn container_fields(prefix: &str, c: &Container, out: &mut BTreeMap<String, (String, String)>) {
+    let mut put = |k: &str, v: String| {
+        out.insert(format!("{prefix}{k}"), (v.clone(), v));
+    };
+    put("image", c.image.clone());
+    if let Some(p) = c.port {
+        put("port", p.to_string());
+    }
+    if let Some(cmd) = &c.command {
+        put("command", serde_json::to_string(cmd).unwrap_or_default());
+    }
+    if let Some(log) = &c.log {
+        put("log.group", log.group.clone());
+        put("log.stream_prefix", log.stream_prefix.clone());
+    }
+    if !c.essential {
+        put("essential", "false".into());
+    }
+    for (k, v) in &c.depends_on {
+        put(&format!("depends_on.{k}"), v.clone());
+    }
+    if let Some(h) = &c.health_check {
+        let text = format!(
+            "{} every {}s, timeout {}s, {} retries, grace {}s",
+            serde_json::to_string(&h.command).unwrap_or_default(),
+            h.interval,
+            h.timeout,
+            h.retries,
+            h.grace
+        );
+        put("health_check", text);
+    }
+    if let Some(n) = c.cpu {
+        put("cpu", n.to_string());
+    }
+    if let Some(n) = c.memory {
+        put("memory", n.to_string());
+    }
+    if let Some(f) = &c.firelens {
+        put("firelens", f.clone());
+    }
+    if let Some(options) = &c.log_router {
+        put("log.router", "firelens".into());
+        for (k, v) in options {
+            put(&format!("log.options.{k}"), v.clone());
+        }
+    }
+    if let Some(arn) = &c.credentials {
+        put("credentials", arn.clone());
+    }
+    for (k, v) in &c.environment {
+        put(&format!("environment.{k}"), v.clone());
+    }
+    for (k, v) in &c.secrets {
+        out.insert(format!("{prefix}secrets.{k}"), (v.clone(), SENSITIVE.to_string()));
+    }
 }
 
 /// A service's settings as `field → value`, from what the spec renders to.
@@ -298,15 +343,32 @@ mod tests {
             architecture: None,
             storage: None,
             container: Container {
-                name: "web".into(),
-                image: image.into(),
                 port: Some(80),
-                command: None,
                 environment: BTreeMap::from([("A".to_string(), "1".to_string())]),
                 secrets: BTreeMap::from([("DB".to_string(), secret.to_string())]),
-                log: None,
+                ..Container::new("web", image)
             },
+            sidecars: vec![],
         }
+    }
+
+    #[test]
+    fn a_sidecar_change_names_the_sidecar() {
+        let router = |image: &str| Container { firelens: Some("fluentbit".into()), ..Container::new("router", image) };
+        let before = TaskDef { sidecars: vec![router("fluent-bit:2")], ..td("web:1", "x") };
+        let after = TaskDef { sidecars: vec![router("fluent-bit:3")], ..td("web:1", "x") };
+        let changes = task_def_changes(Some(&before), &after);
+        assert_eq!(
+            changes,
+            [FieldChange {
+                field: "sidecars.router.image".into(),
+                before: Some("fluent-bit:2".into()),
+                after: Some("fluent-bit:3".into())
+            }]
+        );
+        let added = task_def_changes(Some(&td("web:1", "x")), &after);
+        let fields: Vec<&str> = added.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(fields, ["sidecars.router.firelens", "sidecars.router.image"]);
     }
 
     #[test]

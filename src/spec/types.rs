@@ -205,6 +205,94 @@ pub struct Service {
     /// Fargate; `base: N` keeps the first N on Fargate), or a list of capacity providers
     /// `[{ provider: fargate_spot, weight: 3 }, { provider: fargate, base: 1, weight: 1 }]`.
     pub capacity: Option<Capacity>,
+    /// Containers that run beside the service's own in each task, by name: a log router, a
+    /// metrics agent, a proxy, an init container.
+    #[serde(default)]
+    pub sidecars: BTreeMap<String, Sidecar>,
+    /// Containers the service's own container waits for: `{ NAME: START|COMPLETE|SUCCESS|HEALTHY }`.
+    #[serde(default)]
+    pub depends_on: BTreeMap<String, DependsOn>,
+    /// Where the service's logs go when a sidecar is a FireLens log router (`firelens:`):
+    /// the router's output options.
+    pub logging: Option<Logging>,
+}
+
+/// A container beside a service's (or a job's) own in each task.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sidecar {
+    /// An existing image: `repository:tag`, `repository@sha256:…`, or `{ uri: …, credentials: … }`.
+    pub image: Option<Image>,
+    /// Overrides the image's CMD.
+    pub command: Option<Vec<String>>,
+    #[serde(default)]
+    pub env: BTreeMap<String, EnvValue>,
+    /// Secrets by reference, as for a service.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
+    /// A port it listens on inside the task (reachable from the other containers at
+    /// `localhost:PORT`).
+    pub port: Option<u32>,
+    /// Whether the task stops when it stops. Default true.
+    pub essential: Option<bool>,
+    /// Containers it waits for: `{ NAME: START|COMPLETE|SUCCESS|HEALTHY }` (the service's own
+    /// container by the service's name).
+    #[serde(default)]
+    pub depends_on: BTreeMap<String, DependsOn>,
+    pub health_check: Option<ContainerHealthCheck>,
+    /// CPU units reserved for it, out of the task's.
+    pub cpu: Option<u32>,
+    /// Memory in MiB it may use at most, out of the task's.
+    pub memory: Option<u32>,
+    /// Makes it the task's FireLens log router: `fluentbit` or `fluentd`. The other
+    /// containers' logs then go through it (see the service's `logging`).
+    pub firelens: Option<Firelens>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum DependsOn {
+    /// It has started.
+    Start,
+    /// It has exited, with any code.
+    Complete,
+    /// It has exited with code 0.
+    Success,
+    /// Its health check passes.
+    Healthy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Firelens {
+    Fluentbit,
+    Fluentd,
+}
+
+/// A container's own health check: a command run inside it.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerHealthCheck {
+    /// `["CMD", "curl", "-f", "http://localhost:2020/"]` or `["CMD-SHELL", "…"]`.
+    pub command: Vec<String>,
+    /// Default 30s (5s–300s).
+    pub interval: Option<String>,
+    /// Default 5s (2s–60s).
+    pub timeout: Option<String>,
+    /// Consecutive failures before it is unhealthy, 1–10. Default 3.
+    pub retries: Option<u32>,
+    /// Time after it starts before failures count, up to 300s. Default 0s.
+    pub grace: Option<String>,
+}
+
+/// Log routing through a FireLens sidecar.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Logging {
+    /// The router's output plugin options, e.g. `{ Name: cloudwatch_logs, region: eu-west-1,
+    /// log_group_name: /shop/api, log_stream_prefix: api/, auto_create_group: "true" }`.
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
 }
 
 /// A task that is not a service: it runs to completion, on demand (`ecship run`, a
@@ -243,6 +331,14 @@ pub struct Job {
     pub platform: Option<Platform>,
     /// Ephemeral storage in GiB, 21–200, as for a service.
     pub storage: Option<u32>,
+    /// Containers beside the job's own, as for a service.
+    #[serde(default)]
+    pub sidecars: BTreeMap<String, Sidecar>,
+    /// Containers the job's own container waits for, as for a service.
+    #[serde(default)]
+    pub depends_on: BTreeMap<String, DependsOn>,
+    /// Log routing through a FireLens sidecar, as for a service.
+    pub logging: Option<Logging>,
 }
 
 /// A plain `repository:tag` string, or one image source.
@@ -250,7 +346,7 @@ pub struct Job {
 #[serde(untagged)]
 pub enum Image {
     Uri(String),
-    Source(ImageSource),
+    Source(Box<ImageSource>),
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -264,6 +360,9 @@ pub struct ImageSource {
     pub archive: Option<String>,
     /// An existing image, `repository:tag` or `repository@sha256:…`.
     pub uri: Option<String>,
+    /// For a `uri` in a private registry outside ECR: the Secrets Manager secret
+    /// (`secretsmanager:NAME_OR_ARN`, with `username` and `password` keys) ECS logs in with.
+    pub credentials: Option<String>,
     /// For a job: the image a service of the stack runs.
     pub service: Option<String>,
     /// Tag to push under. Default: the git short SHA of the source (`-dirty` if modified).

@@ -5,7 +5,7 @@
 use super::ids::{self, ServiceIds};
 use super::resources::{InlinePolicy, PolicyDocument, Role, Statement};
 use super::{Cx, Expr, Resource, Template};
-use crate::model::{Image, SecretRef, Service};
+use crate::model::{EcrRepository, Image, SecretRef, Service};
 
 pub fn add(cx: &Cx, t: &mut Template) {
     execution_role(cx, t);
@@ -96,18 +96,30 @@ fn execution_role(cx: &Cx, t: &mut Template) {
     let mut repos: Vec<Expr> = Vec::new();
     let mut parameters: Vec<Expr> = Vec::new();
     let mut secrets: Vec<Expr> = Vec::new();
-    for svc in services {
-        match &svc.image {
-            Image::Uri { uri } => repos.extend(ecr_repository_arn(uri)),
-            _ => repos.push(Expr::att(&ServiceIds::new(&svc.name.logical()).repository(), "Arn")),
+    let pull = |image: &Image, repos: &mut Vec<Expr>, secrets: &mut Vec<Expr>| {
+        if let Image::Uri { uri, credentials } = image {
+            repos.extend(ecr_repository_arn(uri));
+            secrets.extend(credentials.iter().flat_map(|c| secret_arns(c)));
         }
-        for secret in svc.secrets.values() {
+    };
+    for svc in services {
+        if svc.image.is_pushed() {
+            repos.push(Expr::att(&ServiceIds::new(&svc.name.logical()).repository(), "Arn"));
+        }
+        pull(&svc.image, &mut repos, &mut secrets);
+        let sidecar_secrets = svc.sidecars.iter().flat_map(|s| s.secrets.values());
+        for secret in svc.secrets.values().chain(sidecar_secrets) {
             match secret {
                 SecretRef::Ssm { parameter } => parameters.push(ssm_arn(parameter)),
                 SecretRef::SecretsManager { secret, .. } => secrets.extend(secret_arns(secret)),
             }
         }
+        for sidecar in &svc.sidecars {
+            pull(&sidecar.image, &mut repos, &mut secrets);
+        }
     }
+    // Images given on the command line (`--image`), from any repository or account.
+    repos.extend(cx.model.pulls.iter().filter_map(|uri| ecr_repository_arn(uri)));
     dedup(&mut repos);
     dedup(&mut parameters);
     dedup(&mut secrets);
@@ -222,13 +234,7 @@ fn secret_arns(secret: &str) -> Vec<Expr> {
 
 /// The repository ARN of a private ECR image (`ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME:TAG`).
 fn ecr_repository_arn(uri: &str) -> Option<Expr> {
-    let (host, path) = uri.split_once('/')?;
-    let mut parts = host.split('.');
-    let (account, dkr, ecr, region) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    if dkr != "dkr" || ecr != "ecr" || account.len() != 12 {
-        return None;
-    }
-    let name = path.split(['@', ':']).next()?;
+    let EcrRepository { account, region, name } = EcrRepository::parse(uri)?;
     Some(Expr::sub(format!("arn:${{AWS::Partition}}:ecr:{region}:{account}:repository/{name}")))
 }
 

@@ -20,7 +20,7 @@ pub const SERVICE_TAG: &str = "ecship:service";
 /// Which colour of a canary or blue/green service an ECS service is: `blue` or `green`.
 pub const COLOUR_TAG: &str = "ecship:colour";
 
-/// A Fargate task definition with one container, as ecship renders it.
+/// A Fargate task definition (its own container and any sidecars), as ecship renders it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TaskDef {
     pub family: String,
@@ -35,6 +35,9 @@ pub struct TaskDef {
     /// Ephemeral storage in GiB; `None` for Fargate's 20.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub storage: Option<u32>,
+    /// The containers beside the task's own, by name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sidecars: Vec<Container>,
 }
 
 /// A registered task definition: its ARN, content and tags.
@@ -56,6 +59,65 @@ pub struct Container {
     /// Name → where the value lives (`valueFrom`): a reference, never the value.
     pub secrets: BTreeMap<String, String>,
     pub log: Option<LogConfig>,
+    /// Whether the task stops when it stops; the task's own container always is.
+    #[serde(skip_serializing_if = "is_true")]
+    pub essential: bool,
+    /// Container name → the condition it waits for (`START`, `HEALTHY`, …).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub depends_on: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health_check: Option<ContainerHealth>,
+    /// CPU units and memory (MiB) reserved for a sidecar.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<u32>,
+    /// The FireLens router type (`fluentbit`, `fluentd`) of a log-router sidecar.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub firelens: Option<String>,
+    /// Logs sent through the task's FireLens router with these options (instead of `log`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_router: Option<BTreeMap<String, String>>,
+    /// The Secrets Manager ARN ECS logs in to a private registry with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<String>,
+}
+
+impl Container {
+    /// A container with a name and image and nothing else set: the task's own, essential.
+    pub fn new(name: impl Into<String>, image: impl Into<String>) -> Self {
+        Container {
+            name: name.into(),
+            image: image.into(),
+            port: None,
+            command: None,
+            environment: BTreeMap::new(),
+            secrets: BTreeMap::new(),
+            log: None,
+            essential: true,
+            depends_on: BTreeMap::new(),
+            health_check: None,
+            cpu: None,
+            memory: None,
+            firelens: None,
+            log_router: None,
+            credentials: None,
+        }
+    }
+}
+
+/// A container's own health check, in seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContainerHealth {
+    pub command: Vec<String>,
+    pub interval: u32,
+    pub timeout: u32,
+    pub retries: u32,
+    pub grace: u32,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use super::outputs::{MissingOutput, StackOutputs};
 use super::{
-    Container, DeploymentConfig, LoadBalancerTarget, LogConfig, Network, ServiceConfig, ServiceConnect, TaskDef, COLOUR_TAG, SERVICE_TAG,
-    STACK_TAG,
+    Container, ContainerHealth, DeploymentConfig, LoadBalancerTarget, LogConfig, Network, ServiceConfig, ServiceConnect, TaskDef,
+    COLOUR_TAG, SERVICE_TAG, STACK_TAG,
 };
 use crate::model::{Colour, EnvPart, EnvValue, Image, Job, Model, Platform, SecretRef, Service, ServiceName, ServiceUrl, SubnetKind};
 
@@ -57,7 +57,7 @@ pub fn image(svc: &Service, images: &BTreeMap<ServiceName, String>) -> Result<St
         return Ok(given.clone());
     }
     match &svc.image {
-        Image::Uri { uri } => Ok(uri.clone()),
+        Image::Uri { uri, .. } => Ok(uri.clone()),
         Image::Build { context, .. } => Err(no_image(svc, format!("built from {}", context.display()))),
         Image::Oci { path, .. } => Err(no_image(svc, format!("the OCI layout {}", path.display()))),
         Image::Archive { path, .. } => Err(no_image(svc, format!("the archive {}", path.display()))),
@@ -70,9 +70,61 @@ fn no_image(svc: &Service, origin: String) -> RenderError {
 
 pub fn task_def(i: &Inputs, svc: &Service) -> Result<TaskDef, RenderError> {
     let out = i.outputs.service(i.model.stack.as_str(), &svc.name)?;
-    let account = i.outputs.execution_role_arn.as_deref().and_then(arn_account);
-    let environment = svc.env.iter().map(|(k, v)| (k.clone(), env_value(i, v))).collect();
-    let secrets = svc.secrets.iter().map(|(k, r)| (k.clone(), value_from(r, i.region, account))).collect();
+    let given = i.images.contains_key(&svc.name);
+    let mut own = container(
+        i,
+        svc,
+        svc.name.as_str(),
+        ContainerParts {
+            image: image(svc, i.images)?,
+            credentials: if given { None } else { credentials(&svc.image) },
+            command: svc.command.as_ref(),
+            env: &svc.env,
+            secrets: &svc.secrets,
+            depends_on: &svc.depends_on,
+        },
+    );
+    own.port = svc.port.map(|p| p.get());
+    let sidecars = svc
+        .sidecars
+        .iter()
+        .map(|sc| {
+            let mut c = container(
+                i,
+                svc,
+                &sc.name,
+                ContainerParts {
+                    image: match &sc.image {
+                        Image::Uri { uri, .. } => uri.clone(),
+                        _ => String::new(),
+                    },
+                    credentials: credentials(&sc.image),
+                    command: sc.command.as_ref(),
+                    env: &sc.env,
+                    secrets: &sc.secrets,
+                    depends_on: &sc.depends_on,
+                },
+            );
+            c.port = sc.port.map(|p| p.get());
+            c.essential = sc.essential;
+            c.cpu = sc.cpu;
+            c.memory = sc.memory;
+            c.health_check = sc.health_check.as_ref().map(|h| ContainerHealth {
+                command: h.command.clone(),
+                interval: secs(h.interval),
+                timeout: secs(h.timeout),
+                retries: h.retries,
+                grace: secs(h.grace),
+            });
+            if let Some(kind) = sc.firelens {
+                // The router's own logs go to the stack's log group, not through itself.
+                c.firelens = Some(kind.as_str().to_string());
+                c.log_router = None;
+                c.log = log_config(i, svc);
+            }
+            c
+        })
+        .collect();
     Ok(TaskDef {
         architecture: (svc.platform != Platform::X86_64).then(|| svc.platform.cpu_architecture().to_string()),
         storage: svc.storage,
@@ -81,20 +133,55 @@ pub fn task_def(i: &Inputs, svc: &Service) -> Result<TaskDef, RenderError> {
         memory: svc.memory.get(),
         task_role_arn: out.task_role.clone(),
         execution_role_arn: i.outputs.execution_role_arn.clone(),
-        container: Container {
-            name: svc.name.to_string(),
-            image: image(svc, i.images)?,
-            port: svc.port.map(|p| p.get()),
-            command: svc.command.clone(),
-            environment,
-            secrets,
-            log: i.outputs.log_group.as_ref().map(|group| LogConfig {
-                group: group.clone(),
-                region: i.region.to_string(),
-                stream_prefix: svc.name.to_string(),
-            }),
-        },
+        container: own,
+        sidecars,
     })
+}
+
+/// What differs between a task's containers.
+struct ContainerParts<'a> {
+    image: String,
+    credentials: Option<String>,
+    command: Option<&'a Vec<String>>,
+    env: &'a BTreeMap<String, EnvValue>,
+    secrets: &'a BTreeMap<String, SecretRef>,
+    depends_on: &'a BTreeMap<String, crate::model::DependsOn>,
+}
+
+/// One container of `svc`'s task: its logs go to the stack's log group, or through the
+/// task's FireLens router when it has one.
+fn container(i: &Inputs, svc: &Service, name: &str, parts: ContainerParts) -> Container {
+    let account = i.outputs.execution_role_arn.as_deref().and_then(arn_account);
+    let mut c = Container::new(name, parts.image);
+    c.command = parts.command.cloned();
+    c.environment = parts.env.iter().map(|(k, v)| (k.clone(), env_value(i, v))).collect();
+    c.secrets = parts.secrets.iter().map(|(k, r)| (k.clone(), value_from(r, i.region, account))).collect();
+    c.depends_on = parts.depends_on.iter().map(|(k, d)| (k.clone(), d.as_str().to_string())).collect();
+    c.credentials = parts.credentials.map(|secret| value_from(&SecretRef::SecretsManager { secret, json_key: None }, i.region, account));
+    match svc.log_router() {
+        Some(_) => c.log_router = Some(svc.logging.clone().unwrap_or_default()),
+        None => c.log = log_config(i, svc),
+    }
+    c
+}
+
+fn log_config(i: &Inputs, svc: &Service) -> Option<LogConfig> {
+    i.outputs.log_group.as_ref().map(|group| LogConfig {
+        group: group.clone(),
+        region: i.region.to_string(),
+        stream_prefix: svc.name.to_string(),
+    })
+}
+
+fn credentials(image: &Image) -> Option<String> {
+    match image {
+        Image::Uri { credentials, .. } => credentials.clone(),
+        _ => None,
+    }
+}
+
+fn secs(d: std::time::Duration) -> u32 {
+    u32::try_from(d.as_secs()).unwrap_or(u32::MAX)
 }
 
 /// A job's task definition: its task's, with the image of the service it takes it from.

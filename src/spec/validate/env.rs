@@ -1,5 +1,5 @@
 //! Rules for `env` and `secrets`: names, plaintext secrets, secret references, and
-//! `${service.NAME.url|lb_url}` references between services.
+//! `${service.NAME.internal_url|url|lb_url}` references between services.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,20 +10,23 @@ use crate::spec::diagnostic::did_you_mean;
 use crate::spec::types;
 
 impl Ctx<'_> {
+    /// A container's `env` (with `secrets`, whose names it must not repeat), and the
+    /// services it references.
     pub(super) fn env(
         &mut self,
         path: &str,
-        raw: &types::Service,
+        raw: &BTreeMap<String, types::EnvValue>,
+        secrets: &BTreeMap<String, String>,
         names: &BTreeSet<&str>,
     ) -> (BTreeMap<String, EnvValue>, Vec<ServiceName>) {
         let mut env = BTreeMap::new();
         let mut refs = BTreeSet::new();
-        for (k, v) in &raw.env {
+        for (k, v) in raw {
             let p = format!("{path}.env.{k}");
             if !checks::env_name(k) {
                 self.err(&p, format!("`{k}` is not a valid environment variable name"));
             }
-            if raw.secrets.contains_key(k) {
+            if secrets.contains_key(k) {
                 self.err(&p, format!("`{k}` is set in both env and secrets"));
             }
             let text = match v {
@@ -53,7 +56,7 @@ impl Ctx<'_> {
         (env, refs.into_iter().collect())
     }
 
-    /// Split `text` on `${service.NAME.url|lb_url}` references; `None` when it has none.
+    /// Split `text` on `${service.NAME.internal_url|url|lb_url}` references; `None` when it has none.
     fn env_template(&mut self, path: &str, text: &str, names: &BTreeSet<&str>) -> Option<Vec<EnvPart>> {
         if !text.contains("${") {
             return None;
@@ -83,13 +86,14 @@ impl Ctx<'_> {
             }
             let segs: Vec<&str> = body.split('.').collect();
             let hint =
-                "references look like ${service.NAME.url} (inside the cluster) or ${service.NAME.lb_url} (through the load balancer)";
+                "references look like ${service.NAME.internal_url} (inside the stack) or ${service.NAME.lb_url} (through the load balancer)";
             match segs.as_slice() {
-                ["service", svc, attr @ ("url" | "lb_url")] if names.contains(svc) => {
+                // `url` is the older name of `internal_url`.
+                ["service", svc, attr @ ("internal_url" | "url" | "lb_url")] if names.contains(svc) => {
                     let name = ServiceName::new_unchecked(*svc);
-                    parts.push(if *attr == "url" { EnvPart::ServiceUrl(name) } else { EnvPart::LoadBalancerUrl(name) });
+                    parts.push(if *attr == "lb_url" { EnvPart::LoadBalancerUrl(name) } else { EnvPart::ServiceUrl(name) });
                 }
-                ["service", svc, "url" | "lb_url"] => {
+                ["service", svc, "internal_url" | "url" | "lb_url"] => {
                     let hint = match did_you_mean(svc, names.iter().copied()) {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => format!("services in this stack: {}", names.iter().copied().collect::<Vec<_>>().join(", ")),
@@ -107,9 +111,9 @@ impl Ctx<'_> {
         references.then_some(parts)
     }
 
-    pub(super) fn secrets(&mut self, path: &str, raw: &types::Service) -> BTreeMap<String, SecretRef> {
+    pub(super) fn secrets(&mut self, path: &str, raw: &BTreeMap<String, String>) -> BTreeMap<String, SecretRef> {
         let mut out = BTreeMap::new();
-        for (k, v) in &raw.secrets {
+        for (k, v) in raw {
             let p = format!("{path}.secrets.{k}");
             if !checks::env_name(k) {
                 self.err(&p, format!("`{k}` is not a valid environment variable name"));
@@ -128,9 +132,13 @@ impl Ctx<'_> {
 
     pub(super) fn check_references(&mut self, services: &BTreeMap<ServiceName, model::Service>) {
         for svc in services.values() {
-            for (key, value) in &svc.env {
+            let own = svc.env.iter().map(|(k, v)| (format!("services.{}.env.{k}", svc.name), v));
+            let sidecars = svc
+                .sidecars
+                .iter()
+                .flat_map(|s| s.env.iter().map(|(k, v)| (format!("services.{}.sidecars.{}.env.{k}", svc.name, s.name), v)));
+            for (p, value) in own.chain(sidecars) {
                 let EnvValue::Template(parts) = value else { continue };
-                let p = format!("services.{}.env.{key}", svc.name);
                 for part in parts {
                     match part {
                         EnvPart::ServiceUrl(t) if services.get(t).is_some_and(|t| t.url().is_none()) => {
@@ -139,7 +147,7 @@ impl Ctx<'_> {
                         }
                         EnvPart::LoadBalancerUrl(t) if services.get(t).is_some_and(|t| t.lb_url().is_none()) => {
                             self.err(&p, format!("`{t}` is not behind the load balancer: it has no routes"))
-                                .hint(format!("use ${{service.{t}.url}} to call it inside the cluster"));
+                                .hint(format!("use ${{service.{t}.internal_url}} to call it inside the stack"));
                         }
                         _ => {}
                     }

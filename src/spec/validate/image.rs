@@ -11,7 +11,7 @@ use crate::spec::types;
 impl Ctx<'_> {
     pub(super) fn image(&mut self, path: &str, raw: Option<&types::Image>) -> model::Image {
         let ipath = format!("{path}.image");
-        let fallback = model::Image::Uri { uri: String::new() };
+        let fallback = model::Image::Uri { uri: String::new(), credentials: None };
         let src = match raw {
             None => {
                 self.err(path, "missing `image`").hint("e.g. image: { build: ./app } or image: { uri: nginx:1.27 }");
@@ -19,7 +19,7 @@ impl Ctx<'_> {
             }
             Some(types::Image::Uri(uri)) => {
                 self.image_uri(&ipath, uri, false);
-                return model::Image::Uri { uri: uri.clone() };
+                return model::Image::Uri { uri: uri.clone(), credentials: None };
             }
             Some(types::Image::Source(s)) => s,
         };
@@ -46,9 +46,10 @@ impl Ctx<'_> {
         }
         let tag = src.tag.clone();
         let base = self.loaded.base_dir().to_path_buf();
+        let credentials = src.credentials.as_ref().and_then(|c| self.credentials(&format!("{ipath}.credentials"), c, src.uri.as_deref()));
         if let Some(uri) = &src.uri {
             self.image_uri(&format!("{ipath}.uri"), uri, allow_latest);
-            return model::Image::Uri { uri: uri.clone() };
+            return model::Image::Uri { uri: uri.clone(), credentials };
         }
         if let Some(p) = &src.oci {
             return model::Image::Oci { path: base.join(p), tag };
@@ -76,7 +77,31 @@ impl Ctx<'_> {
         }
     }
 
-    fn image_uri(&mut self, path: &str, uri: &str, allow_latest: bool) {
+    /// A private registry's login: a whole Secrets Manager secret, for an image outside ECR.
+    fn credentials(&mut self, path: &str, value: &str, uri: Option<&str>) -> Option<String> {
+        let Some(uri) = uri else {
+            self.err(path, "`credentials` log in to the registry of a `uri` image; ecship pushes its own images to ECR");
+            return None;
+        };
+        if model::EcrRepository::parse(uri).is_some() {
+            self.err(path, "an ECR image is pulled with the stack's execution role: `credentials` are for registries outside ECR")
+                .hint("remove `credentials:`; ecship grants the execution role that repository");
+            return None;
+        }
+        match super::env::parse_secret(value) {
+            Ok(model::SecretRef::SecretsManager { secret, json_key: None }) => Some(secret),
+            Ok(model::SecretRef::SecretsManager { json_key: Some(_), .. }) => {
+                self.err(path, "registry credentials are a whole secret (with `username` and `password` keys), not one key of it");
+                None
+            }
+            Ok(model::SecretRef::Ssm { .. }) | Err(_) => {
+                self.err(path, format!("`{value}` is not a Secrets Manager secret")).hint("credentials: secretsmanager:NAME_OR_ARN");
+                None
+            }
+        }
+    }
+
+    pub(super) fn image_uri(&mut self, path: &str, uri: &str, allow_latest: bool) {
         if let Err(m) = checks::image_uri(uri) {
             self.err(path, format!("`{uri}` {m}"));
             return;

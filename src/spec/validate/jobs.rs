@@ -56,10 +56,13 @@ impl Ctx<'_> {
                 platform: raw.platform,
                 storage: raw.storage,
                 capacity: None,
+                sidecars: raw.sidecars.clone(),
+                depends_on: raw.depends_on.clone(),
+                logging: raw.logging.clone(),
             };
             let mut task = self.service(&path, job_name.clone(), &as_service, network, &names);
             if image_of.is_some() {
-                task.image = model::Image::Uri { uri: String::new() };
+                task.image = model::Image::Uri { uri: String::new(), credentials: None };
             }
             let schedule = raw.schedule.as_ref().map(|expression| {
                 if let Err(m) = checks::schedule_expression(expression) {

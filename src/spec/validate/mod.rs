@@ -14,6 +14,7 @@ mod routes;
 
 pub use routes::{derive_priority, keep_deployed, Pins};
 mod service;
+mod sidecars;
 
 use std::collections::BTreeMap;
 
@@ -111,6 +112,7 @@ impl Ctx<'_> {
             tags,
             services,
             jobs,
+            pulls: Vec::new(),
         })
     }
 

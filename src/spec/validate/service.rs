@@ -59,8 +59,12 @@ impl Ctx<'_> {
                 self.err(&format!("{path}.command"), "a command needs at least one word and no empty ones");
             }
         }
-        let (env, references) = self.env(path, raw, names);
-        let secrets = self.secrets(path, raw);
+        let (env, mut references) = self.env(path, &raw.env, &raw.secrets, names);
+        let secrets = self.secrets(path, &raw.secrets);
+        let containers = self.containers(path, raw, &name, (cpu, memory), port, names);
+        references.extend(containers.references);
+        references.sort();
+        references.dedup();
         let routes = self.routes(path, raw, port);
         if raw.health_check.is_some() && raw.routes.is_empty() {
             self.err(&format!("{path}.health_check"), "health_check configures the load balancer's probe, and this service has no routes")
@@ -97,6 +101,9 @@ impl Ctx<'_> {
             platform,
             storage,
             capacity,
+            sidecars: containers.sidecars,
+            depends_on: containers.depends_on,
+            logging: containers.logging,
         }
     }
 

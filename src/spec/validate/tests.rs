@@ -180,7 +180,7 @@ fn interpolation() {
     expect(&BASE.replace("nginx:1.27", "nginx:${TAG"), "services.web.image", "not closed");
     let m = check(&BASE.replace("nginx:1.27", "nginx:${TAG}").replace("count: 2", "count: ${N:-3}"), None).expect("valid");
     let web = m.services.values().next().expect("web");
-    assert!(matches!(&web.image, crate::model::Image::Uri { uri } if uri == "nginx:v7"));
+    assert!(matches!(&web.image, crate::model::Image::Uri { uri, .. } if uri == "nginx:v7"));
     assert_eq!(web.count, 3, "a whole ${{VAR}} keeps its YAML type");
 }
 

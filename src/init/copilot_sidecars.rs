@@ -1,0 +1,119 @@
+//! A Copilot manifest's `sidecars` and FireLens `logging` as a spec's `sidecars`, `depends_on`
+//! and `logging`: image, port, variables, secrets, essential, credentials, command,
+//! depends_on and healthcheck carry over; what does not (built sidecar images, mount points)
+//! is named in the report.
+
+use serde_yaml::{Mapping, Value};
+
+use super::copilot::{secrets, variables};
+use super::Converted;
+
+/// The log router Copilot adds for `logging:` without an `image`.
+const FLUENT_BIT: &str = "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable";
+const ROUTER: &str = "log-router";
+
+pub(super) fn convert(c: &mut Converted, name: &str, doc: &Value, resolve: &dyn Fn(&str) -> String, out: &mut Mapping) {
+    let mut sidecars = Mapping::new();
+    if let Some(Value::Mapping(raw)) = doc.get("sidecars") {
+        for (k, sc) in raw {
+            let Some(k) = k.as_str() else { continue };
+            if let Some(s) = sidecar(c, &format!("{name}: sidecar {k}"), sc, resolve) {
+                sidecars.insert(Value::from(k), Value::Mapping(s));
+            }
+        }
+    }
+    if let Some(logging) = doc.get("logging").filter(|l| l.is_mapping()) {
+        let image = logging.get("image").and_then(Value::as_str).map_or_else(|| FLUENT_BIT.to_string(), resolve);
+        let mut router = Mapping::new();
+        router.insert("image".into(), Value::from(image));
+        router.insert("firelens".into(), Value::from("fluentbit"));
+        sidecars.insert(Value::from(ROUTER), Value::Mapping(router));
+        out.insert("depends_on".into(), Value::Mapping(Mapping::from_iter([(Value::from(ROUTER), Value::from("START"))])));
+        if let Some(Value::Mapping(dest)) = logging.get("destination") {
+            let options: Mapping =
+                dest.iter().map(|(k, v)| (k.clone(), Value::from(scalar(v).map(|s| resolve(&s)).unwrap_or_default()))).collect();
+            out.insert("logging".into(), Value::Mapping(Mapping::from_iter([(Value::from("options"), Value::Mapping(options))])));
+        }
+        for key in ["secretOptions", "configFilePath", "enableMetadata", "variables", "secrets"] {
+            if logging.get(key).is_some() {
+                c.note(format!("{name}: logging.{key} left out (give the router's settings as a sidecar's `env`/`secrets`)"));
+            }
+        }
+    }
+    if !sidecars.is_empty() {
+        out.insert("sidecars".into(), Value::Mapping(sidecars));
+    }
+}
+
+fn sidecar(c: &mut Converted, who: &str, sc: &Value, resolve: &dyn Fn(&str) -> String) -> Option<Mapping> {
+    let mut out = Mapping::new();
+    let Some(image) = sc.get("image").and_then(Value::as_str) else {
+        c.note(format!("{who} left out: it is built (`image.build`), and a sidecar runs an existing image; push it and name it by URI"));
+        return None;
+    };
+    let image = match sc.get("credentials").and_then(Value::as_str) {
+        Some(creds) => Value::Mapping(Mapping::from_iter([
+            (Value::from("uri"), Value::from(resolve(image))),
+            (Value::from("credentials"), Value::from(format!("secretsmanager:{}", resolve(creds)))),
+        ])),
+        None => Value::from(resolve(image)),
+    };
+    out.insert("image".into(), image);
+    // `port: 80` or `port: 80/tcp`.
+    if let Some(port) = sc.get("port").and_then(scalar).and_then(|p| p.split('/').next().and_then(|n| n.parse::<u64>().ok())) {
+        out.insert("port".into(), Value::from(port));
+    }
+    if let Some(e) = sc.get("essential").and_then(Value::as_bool) {
+        out.insert("essential".into(), Value::Bool(e));
+    }
+    if let Some(cmd) = sc.get("command") {
+        let words: Vec<Value> = match cmd {
+            Value::String(s) => shlex::split(s).unwrap_or_default().into_iter().map(Value::from).collect(),
+            Value::Sequence(s) => s.clone(),
+            _ => Vec::new(),
+        };
+        out.insert("command".into(), Value::Sequence(words));
+    }
+    if let Some(Value::Mapping(deps)) = sc.get("depends_on") {
+        let deps: Mapping = deps.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str().unwrap_or("start").to_uppercase()))).collect();
+        out.insert("depends_on".into(), Value::Mapping(deps));
+    }
+    if let Some(h) = sc.get("healthcheck") {
+        out.insert("health_check".into(), Value::Mapping(health_check(h)));
+    }
+    variables(c, who, sc.get("variables"), resolve, &mut out);
+    secrets(sc.get("secrets"), resolve, &mut out);
+    if sc.get("mount_points").is_some() {
+        c.note(format!("{who}: mount_points left out (EFS volumes are not in ecship yet)"));
+    }
+    Some(out)
+}
+
+/// Copilot's `healthcheck` (`command`, `interval`, `retries`, `timeout`, `start_period`).
+fn health_check(h: &Value) -> Mapping {
+    let mut out = Mapping::new();
+    let command = match h.get("command") {
+        Some(Value::Sequence(s)) => s.clone(),
+        Some(Value::String(s)) => vec![Value::from("CMD-SHELL"), Value::from(s.clone())],
+        _ => Vec::new(),
+    };
+    out.insert("command".into(), Value::Sequence(command));
+    for (from, to) in [("interval", "interval"), ("timeout", "timeout"), ("start_period", "grace")] {
+        if let Some(v) = h.get(from).and_then(scalar) {
+            out.insert(to.into(), Value::from(v));
+        }
+    }
+    if let Some(n) = h.get("retries").and_then(Value::as_u64) {
+        out.insert("retries".into(), Value::from(n));
+    }
+    out
+}
+
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
