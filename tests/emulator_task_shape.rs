@@ -196,3 +196,57 @@ async fn an_image_without_the_services_platform_is_refused_before_anything_is_wr
     }
     emulator.assert_nothing_left("plat").await;
 }
+
+const VOLUMES: &str = r#"stack: vols
+region: us-east-1
+network: { cidr: 10.0.0.0/16, azs: 2, nat: none }
+services:
+  cms:
+    image: nginx:1.27
+    volumes:
+      uploads: { path: /var/www/uploads }
+      shared: { path: /shared, read_only: true, file_system: fs-0123abcd, access_point: fsap-0123456789abcdef0 }
+jobs:
+  backup:
+    image: busybox:1.36
+    volumes:
+      uploads: { path: /uploads, read_only: true }
+"#;
+
+#[tokio::test]
+async fn efs_volumes_are_created_mounted_encrypted_in_transit_and_destroyed() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ecs = aws_sdk_ecs::Client::new(&emulator.sdk_config().await);
+    let file = write(dir.path(), "vols.yaml", VOLUMES);
+
+    let plan = emulator.run(&["plan", &file], &[]);
+    assert!(plan.stdout.contains("+ VolumeUploadsFileSystem (AWS::EFS::FileSystem)"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("task definition + mounts.shared: \"/shared (read-only)\""), "{}", plan.stdout);
+    let deployed = emulator.run(&["deploy", &file, "--yes"], &[]);
+    assert_eq!(deployed.code, 0, "{}{}", deployed.stdout, deployed.stderr);
+
+    let mut created = None;
+    for family in ["vols-cms", "vols-backup"] {
+        let td = ecs.describe_task_definition().task_definition(family).send().await.expect("task definition");
+        let td = td.task_definition().expect("one");
+        let uploads = td.volumes().iter().find(|v| v.name() == Some("uploads")).expect("the uploads volume");
+        let efs = uploads.efs_volume_configuration().expect("an EFS volume");
+        assert!(efs.file_system_id().starts_with("fs-"), "{family}: {efs:?}");
+        assert_eq!(efs.transit_encryption().map(|t| t.as_str()), Some("ENABLED"), "{family}: encrypted in transit");
+        let auth = efs.authorization_config().expect("authorization");
+        assert_eq!(auth.iam().map(|i| i.as_str()), Some("ENABLED"), "{family}: mounted with the task role");
+        assert!(auth.access_point_id().is_some_and(|a| a.starts_with("fsap-")), "{family}: {auth:?}");
+        // The service and the job mount one file system: a volume name is one across the stack.
+        let fs = efs.file_system_id().to_string();
+        assert_eq!(created.get_or_insert_with(|| fs.clone()), &fs);
+        let mount = td.container_definitions()[0].mount_points().iter().find(|m| m.source_volume() == Some("uploads")).cloned();
+        let read_only = mount.and_then(|m| m.read_only());
+        assert_eq!(read_only, Some(family == "vols-backup"), "{family}");
+    }
+    let unchanged = emulator.run(&["plan", &file, "--detailed-exitcode"], &[]);
+    assert_eq!(unchanged.code, 0, "volumes read back as rendered: {}", unchanged.stdout);
+
+    assert_eq!(emulator.run(&["destroy", &file, "--yes"], &[]).code, 0);
+    emulator.assert_nothing_left("vols").await;
+}

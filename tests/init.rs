@@ -121,6 +121,18 @@ fn a_copilot_workspace_becomes_services_jobs_and_environments() {
     assert_eq!(api["sidecars"]["log-router"]["firelens"].as_str(), Some("fluentbit"));
     assert_eq!(api["depends_on"]["log-router"].as_str(), Some("START"));
     assert_eq!(api["logging"]["options"]["log_group_name"].as_str(), Some("/shop/prod/api"));
+    // EFS volumes: a managed one becomes one the stack creates, an existing one keeps its ids.
+    let volumes = &spec["services"]["orders-worker"]["volumes"];
+    assert_eq!(volumes["receipts"]["path"].as_str(), Some("/var/receipts"));
+    assert!(volumes["receipts"]["file_system"].is_null(), "{volumes:?}");
+    assert_eq!(
+        (
+            volumes["archive"]["file_system"].as_str(),
+            volumes["archive"]["access_point"].as_str(),
+            volumes["archive"]["read_only"].as_bool()
+        ),
+        (Some("fs-0123abcd"), Some("fsap-0123456789abcdef0"), Some(true))
+    );
     let job = &spec["jobs"]["nightly-report"];
     assert_eq!(job["schedule"].as_str(), Some("cron(0 3 ? * MON-FRI *)"));
     assert_eq!(job["timeout"].as_str(), Some("1h"));

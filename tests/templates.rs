@@ -156,7 +156,20 @@ fn each_task_role_allows_exactly_what_its_service_declares() {
                     granted.push((s["Action"].clone(), s["Resource"].clone()));
                 }
             }
-            assert_eq!(granted, statements(&svc["permissions"]), "{file}: {name} may do exactly what it declares");
+            // What it declares, and mounting (and writing unless read-only) each EFS volume.
+            let mut expected = statements(&svc["permissions"]);
+            for (volume, v) in svc["volumes"].as_object().into_iter().flatten() {
+                let mut actions = vec!["elasticfilesystem:ClientMount"];
+                if v["read_only"].as_bool() != Some(true) {
+                    actions.push("elasticfilesystem:ClientWrite");
+                }
+                let fs = v["file_system"]
+                    .as_str()
+                    .map_or_else(|| format!("${{Volume{}FileSystem}}", ecship::model::camel(volume)), str::to_string);
+                let arn = format!("arn:${{AWS::Partition}}:elasticfilesystem:${{AWS::Region}}:${{AWS::AccountId}}:file-system/{fs}");
+                expected.push((serde_json::json!(actions), serde_json::json!([{ "Fn::Sub": arn }])));
+            }
+            assert_eq!(granted, expected, "{file}: {name} may do exactly what it declares");
             checked += 1;
         }
     }

@@ -120,6 +120,7 @@ impl Ecs {
             .set_task_role_arn(td.task_role_arn.clone())
             .set_execution_role_arn(td.execution_role_arn.clone())
             .set_container_definitions(Some(containers))
+            .set_volumes(Some(super::task_def::volumes(td)).filter(|v| !v.is_empty()))
             .set_runtime_platform(td.architecture.as_deref().map(|a| {
                 RuntimePlatform::builder().cpu_architecture(CpuArchitecture::from(a)).operating_system_family(OsFamily::Linux).build()
             }))

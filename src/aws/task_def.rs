@@ -5,12 +5,13 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ecs::types::{
-    ContainerCondition, ContainerDefinition, ContainerDependency, FirelensConfiguration, FirelensConfigurationType, HealthCheck,
-    KeyValuePair, LogConfiguration, LogDriver, PortMapping, RepositoryCredentials, Secret, TransportProtocol,
+    ContainerCondition, ContainerDefinition, ContainerDependency, EfsAuthorizationConfig, EfsAuthorizationConfigIam, EfsTransitEncryption,
+    EfsVolumeConfiguration, FirelensConfiguration, FirelensConfigurationType, HealthCheck, KeyValuePair, LogConfiguration, LogDriver,
+    MountPoint, PortMapping, RepositoryCredentials, Secret, TransportProtocol, Volume,
 };
 
 use super::AwsError;
-use crate::workload::{Container, ContainerHealth, LogConfig, TaskDef, PORT_NAME};
+use crate::workload::{Container, ContainerHealth, EfsVolume, LogConfig, TaskDef, PORT_NAME};
 
 /// The task's own container first, then its sidecars.
 pub fn definitions(td: &TaskDef, action: &str) -> Result<Vec<ContainerDefinition>, AwsError> {
@@ -64,6 +65,9 @@ fn definition(c: &Container, port_name: &str, action: &str) -> Result<ContainerD
             FirelensConfiguration::builder().r#type(FirelensConfigurationType::from(kind.as_str())).build().map_err(built)?,
         );
     }
+    for m in &c.mounts {
+        d = d.mount_points(MountPoint::builder().source_volume(&m.volume).container_path(&m.path).read_only(m.read_only).build());
+    }
     if let Some(arn) = &c.credentials {
         d = d.repository_credentials(RepositoryCredentials::builder().credentials_parameter(arn).build().map_err(built)?);
     }
@@ -106,7 +110,40 @@ pub fn read(td: &aws_sdk_ecs::types::TaskDefinition) -> TaskDef {
         execution_role_arn: td.execution_role_arn().map(str::to_string),
         container: own,
         sidecars,
+        volumes: td
+            .volumes()
+            .iter()
+            .filter_map(|v| {
+                let efs = v.efs_volume_configuration()?;
+                Some(EfsVolume {
+                    name: v.name()?.to_string(),
+                    file_system: efs.file_system_id().to_string(),
+                    access_point: efs.authorization_config().and_then(|a| a.access_point_id()).map(str::to_string),
+                })
+            })
+            .collect(),
     }
+}
+
+/// EFS volumes as ECS takes them: encrypted in transit, mounted with the task role's IAM
+/// permissions (through the access point, when there is one).
+pub fn volumes(td: &TaskDef) -> Vec<Volume> {
+    td.volumes
+        .iter()
+        .filter_map(|v| {
+            let auth = EfsAuthorizationConfig::builder()
+                .set_access_point_id(v.access_point.clone())
+                .iam(EfsAuthorizationConfigIam::Enabled)
+                .build();
+            let efs = EfsVolumeConfiguration::builder()
+                .file_system_id(&v.file_system)
+                .transit_encryption(EfsTransitEncryption::Enabled)
+                .authorization_config(auth)
+                .build()
+                .ok()?;
+            Some(Volume::builder().name(&v.name).efs_volume_configuration(efs).build())
+        })
+        .collect()
 }
 
 fn container(c: &ContainerDefinition) -> Container {
@@ -138,6 +175,15 @@ fn container(c: &ContainerDefinition) -> Container {
     out.memory = c.memory().map(unsigned);
     out.firelens = c.firelens_configuration().map(|f| f.r#type().as_str().to_string());
     out.credentials = c.repository_credentials().map(|r| r.credentials_parameter().to_string());
+    out.mounts = c
+        .mount_points()
+        .iter()
+        .map(|m| crate::workload::MountPoint {
+            volume: m.source_volume().unwrap_or("").to_string(),
+            path: m.container_path().unwrap_or("").to_string(),
+            read_only: m.read_only().unwrap_or(false),
+        })
+        .collect();
     match driver {
         Some(LogDriver::Awslogs) => {
             out.log = Some(LogConfig {

@@ -184,14 +184,11 @@ fn fields(c: &mut Converted, name: &str, doc: &Value, m: &Manifest, kind: &str, 
     }
     variables(c, name, doc.get("variables"), resolve, &mut out);
     secrets(doc.get("secrets"), resolve, &mut out);
-    super::copilot_sidecars::convert(c, name, doc, resolve, &mut out);
+    super::copilot_task::convert(c, name, doc, resolve, &mut out);
     for key in ["taskdef_overrides", "subscribe", "publish", "observability", "deployment", "retries"] {
         if doc.get(key).is_some() {
             c.note(format!("{name}: `{key}` left out (no counterpart in a stack spec yet)"));
         }
-    }
-    if doc.get("storage").and_then(|s| s.get("volumes")).is_some() {
-        c.note(format!("{name}: storage volumes left out (EFS volumes are not in ecship yet)"));
     }
     out
 }

@@ -7,7 +7,7 @@
 
 pub mod compose;
 pub mod copilot;
-mod copilot_sidecars;
+mod copilot_task;
 
 use std::path::Path;
 

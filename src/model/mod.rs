@@ -376,6 +376,42 @@ pub struct Service {
     pub depends_on: BTreeMap<String, DependsOn>,
     /// With a FireLens sidecar: the router's output options for the other containers' logs.
     pub logging: Option<BTreeMap<String, String>>,
+    /// EFS file systems mounted into its container, by volume name.
+    pub volumes: Vec<Mount>,
+}
+
+/// An EFS volume mounted into a task's own container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mount {
+    pub volume: String,
+    pub path: String,
+    pub read_only: bool,
+    pub source: VolumeSource,
+}
+
+/// Where a volume's file system comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum VolumeSource {
+    /// One the stack creates (with an access point, mount targets and a security group).
+    Created,
+    Existing {
+        file_system: String,
+        access_point: Option<String>,
+    },
+}
+
+impl Model {
+    /// The volumes the stack creates, each once, with the tasks that mount them.
+    pub fn created_volumes(&self) -> BTreeMap<&str, Vec<&Service>> {
+        let mut out: BTreeMap<&str, Vec<&Service>> = BTreeMap::new();
+        for task in self.tasks() {
+            for m in task.volumes.iter().filter(|m| m.source == VolumeSource::Created) {
+                out.entry(m.volume.as_str()).or_default().push(task);
+            }
+        }
+        out
+    }
 }
 
 /// A container beside a task's own.

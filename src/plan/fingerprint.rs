@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::desire::{Desired, DesiredService};
 use crate::observe::Observed;
 use crate::workload::scaling::{self, SCALING_TAG};
-use crate::workload::{Container, DeploymentConfig, LoadBalancerTarget, Network, ObservedConfig, ServiceConnect, COLOUR_TAG};
+use crate::workload::{Container, DeploymentConfig, EfsVolume, LoadBalancerTarget, Network, ObservedConfig, ServiceConnect, COLOUR_TAG};
 
 /// sha256 of a value's JSON text (object keys sorted).
 pub fn sha256(value: &Value) -> String {
@@ -107,6 +107,7 @@ impl<'a> SpecService<'a> {
                 storage: td.storage,
                 container: container_view(c, built),
                 sidecars: &td.sidecars,
+                volumes: &td.volumes,
             },
             service: SpecConfig {
                 name: (!coloured).then_some(config.name.as_str()),
@@ -143,6 +144,8 @@ struct SpecTaskDef<'a> {
     storage: Option<u32>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     sidecars: &'a [Container],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    volumes: &'a [EfsVolume],
 }
 
 /// The task's own container, every field, with the image left out when it is built.
@@ -196,6 +199,7 @@ mod tests {
             storage: None,
             container: Container::new("web", "web:1"),
             sidecars: vec![Container { essential: false, ..Container::new("router", "fluent-bit:3") }],
+            volumes: vec![EfsVolume { name: "data".into(), file_system: "fs-0123abcd".into(), access_point: None }],
         };
         let config = ServiceConfig {
             name: "web".into(),

@@ -160,6 +160,10 @@ pub fn task_def_fields(td: &TaskDef) -> BTreeMap<String, (String, String)> {
     if let Some(r) = &td.execution_role_arn {
         put("execution_role".into(), r.clone());
     }
+    for v in &td.volumes {
+        let ap = v.access_point.as_ref().map(|a| format!(" through {a}")).unwrap_or_default();
+        put(format!("volumes.{}", v.name), format!("{}{ap}", v.file_system));
+    }
     container_fields("", &td.container, &mut out);
     for sc in &td.sidecars {
         container_fields(&format!("sidecars.{}.", sc.name), sc, &mut out);
@@ -217,6 +221,9 @@ fn container_fields(prefix: &str, c: &Container, out: &mut BTreeMap<String, (Str
     }
     if let Some(arn) = &c.credentials {
         put("credentials", arn.clone());
+    }
+    for m in &c.mounts {
+        put(&format!("mounts.{}", m.volume), format!("{}{}", m.path, if m.read_only { " (read-only)" } else { "" }));
     }
     for (k, v) in &c.environment {
         put(&format!("environment.{k}"), v.clone());
@@ -349,6 +356,7 @@ mod tests {
                 ..Container::new("web", image)
             },
             sidecars: vec![],
+            volumes: vec![],
         }
     }
 

@@ -215,6 +215,26 @@ pub struct Service {
     /// Where the service's logs go when a sidecar is a FireLens log router (`firelens:`):
     /// the router's output options.
     pub logging: Option<Logging>,
+    /// EFS file systems mounted into the service's container, by volume name. A volume
+    /// without `file_system` is created by the stack, and shared by every service and job
+    /// that mounts a volume of that name.
+    #[serde(default)]
+    pub volumes: BTreeMap<String, Volume>,
+}
+
+/// An EFS file system mounted into a container.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Volume {
+    /// Where it is mounted in the container: an absolute path.
+    pub path: String,
+    /// Mounted read-only. Default false.
+    pub read_only: Option<bool>,
+    /// An existing file system (`fs-…`) instead of one the stack creates. Its mount targets
+    /// must admit the task's security group on NFS (2049).
+    pub file_system: Option<String>,
+    /// An access point (`fsap-…`) of the existing `file_system` to mount through.
+    pub access_point: Option<String>,
 }
 
 /// A container beside a service's (or a job's) own in each task.
@@ -339,6 +359,9 @@ pub struct Job {
     pub depends_on: BTreeMap<String, DependsOn>,
     /// Log routing through a FireLens sidecar, as for a service.
     pub logging: Option<Logging>,
+    /// EFS file systems mounted into the job's container, as for a service.
+    #[serde(default)]
+    pub volumes: BTreeMap<String, Volume>,
 }
 
 /// A plain `repository:tag` string, or one image source.

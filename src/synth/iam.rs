@@ -5,7 +5,7 @@
 use super::ids::{self, ServiceIds};
 use super::resources::{InlinePolicy, PolicyDocument, Role, Statement};
 use super::{Cx, Expr, Resource, Template};
-use crate::model::{EcrRepository, Image, SecretRef, Service};
+use crate::model::{EcrRepository, Image, SecretRef, Service, VolumeSource};
 
 pub fn add(cx: &Cx, t: &mut Template) {
     execution_role(cx, t);
@@ -186,6 +186,24 @@ fn task_role(cx: &Cx, t: &mut Template, svc: &Service) {
             .map(String::from)
             .to_vec(),
             resource: vec!["*".into()],
+            condition: None,
+        });
+    }
+    // Mounting an EFS volume with IAM authorization: mount, and write unless read-only.
+    for m in &svc.volumes {
+        let existing = match &m.source {
+            VolumeSource::Existing { file_system, .. } => Some(file_system.as_str()),
+            VolumeSource::Created => None,
+        };
+        let mut action = vec!["elasticfilesystem:ClientMount".to_string()];
+        if !m.read_only {
+            action.push("elasticfilesystem:ClientWrite".into());
+        }
+        statements.push(Statement {
+            effect: "Allow",
+            principal: None,
+            action,
+            resource: vec![super::volumes::file_system_arn(&m.volume, existing)],
             condition: None,
         });
     }

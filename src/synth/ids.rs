@@ -53,6 +53,36 @@ impl LbIds {
     }
 }
 
+/// Ids of a volume the stack creates: `Volume` + its CamelCase name.
+pub struct VolumeIds {
+    prefix: String,
+}
+
+impl VolumeIds {
+    pub fn new(name: &str) -> Self {
+        Self { prefix: format!("Volume{}", crate::model::camel(name)) }
+    }
+    pub fn file_system(&self) -> String {
+        format!("{}FileSystem", self.prefix)
+    }
+    pub fn access_point(&self) -> String {
+        format!("{}AccessPoint", self.prefix)
+    }
+    pub fn security_group(&self) -> String {
+        format!("{}SecurityGroup", self.prefix)
+    }
+    pub fn mount_target(&self, i: usize) -> String {
+        format!("{}MountTarget{}", self.prefix, i + 1)
+    }
+    pub fn ingress_from(&self, task_logical: &str) -> String {
+        format!("{}IngressFrom{task_logical}", self.prefix)
+    }
+    /// Output: `file_system=fs-…;access_point=fsap-…`.
+    pub fn output(&self) -> String {
+        self.prefix.clone()
+    }
+}
+
 /// Ids of one service's resources.
 pub struct ServiceIds {
     prefix: String,

@@ -14,6 +14,7 @@ mod network;
 pub mod resources;
 mod services;
 pub mod template;
+mod volumes;
 mod yaml;
 
 use std::collections::BTreeMap;
@@ -44,6 +45,7 @@ pub fn synth_with_traffic(model: &Model, traffic: &BTreeMap<ServiceName, Weights
     cx.cluster(&mut t);
     let lb = load_balancer::add(&cx, &mut t, &net);
     services::add(&cx, &mut t, &net, &lb);
+    volumes::add(&cx, &mut t, &net);
     iam::add(&cx, &mut t);
     services::outputs(&cx, &mut t);
     t

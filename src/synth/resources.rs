@@ -140,6 +140,45 @@ pub struct LifecyclePolicy {
 
 props!(HttpNamespace = "AWS::ServiceDiscovery::HttpNamespace" { name: String, description: String, tags: Vec<Tag> });
 
+// --- EFS -------------------------------------------------------------------------------
+
+props!(FileSystem = "AWS::EFS::FileSystem" {
+    encrypted: bool, performance_mode: &'static str, throughput_mode: &'static str,
+    backup_policy: Option<BackupPolicy>, file_system_tags: Vec<Tag>,
+});
+props!(MountTarget = "AWS::EFS::MountTarget" { file_system_id: Expr, subnet_id: Expr, security_groups: Vec<Expr> });
+props!(AccessPoint = "AWS::EFS::AccessPoint" {
+    file_system_id: Expr, posix_user: Option<PosixUser>, root_directory: Option<RootDirectory>, access_point_tags: Vec<Tag>,
+});
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BackupPolicy {
+    pub status: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PosixUser {
+    pub uid: &'static str,
+    pub gid: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RootDirectory {
+    pub path: String,
+    pub creation_info: CreationInfo,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreationInfo {
+    pub owner_uid: &'static str,
+    pub owner_gid: &'static str,
+    pub permissions: &'static str,
+}
+
 // --- Load balancing --------------------------------------------------------------------
 
 props!(LoadBalancer = "AWS::ElasticLoadBalancingV2::LoadBalancer" {

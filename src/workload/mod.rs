@@ -38,6 +38,24 @@ pub struct TaskDef {
     /// The containers beside the task's own, by name.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sidecars: Vec<Container>,
+    /// EFS volumes, by name (mounted with IAM authorization, encrypted in transit).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<EfsVolume>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EfsVolume {
+    pub name: String,
+    pub file_system: String,
+    pub access_point: Option<String>,
+}
+
+/// Where a container mounts a volume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MountPoint {
+    pub volume: String,
+    pub path: String,
+    pub read_only: bool,
 }
 
 /// A registered task definition: its ARN, content and tags.
@@ -81,6 +99,9 @@ pub struct Container {
     /// The Secrets Manager ARN ECS logs in to a private registry with.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credentials: Option<String>,
+    /// Volumes it mounts, by volume name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mounts: Vec<MountPoint>,
 }
 
 impl Container {
@@ -102,6 +123,7 @@ impl Container {
             firelens: None,
             log_router: None,
             credentials: None,
+            mounts: Vec::new(),
         }
     }
 }

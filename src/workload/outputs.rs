@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::model::{LbName, Model, Service, ServiceName};
-use crate::synth::ids::ServiceIds;
+use crate::synth::ids::{ServiceIds, VolumeIds};
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StackOutputs {
@@ -26,6 +26,9 @@ pub struct StackOutputs {
     pub cluster_arn: Option<String>,
     /// By output name (`SvcLike`).
     services: BTreeMap<String, ServiceOutputs>,
+    /// The EFS volumes the stack creates, by output name (`VolumeUploads`): the file system
+    /// and its access point.
+    volumes: BTreeMap<String, (String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -60,6 +63,7 @@ impl StackOutputs {
             scheduler_role_arn: outputs.get("SchedulerRoleArn").cloned(),
             cluster_arn: outputs.get("ClusterArn").cloned(),
             services,
+            volumes: outputs.iter().filter(|(k, _)| k.starts_with("Volume")).map(|(k, v)| (k.clone(), volume_ids(v))).collect(),
         })
     }
 
@@ -85,6 +89,9 @@ impl StackOutputs {
         if model.jobs.values().any(|j| j.schedule.is_some()) {
             out.scheduler_role_arn.get_or_insert_with(p);
             out.cluster_arn.get_or_insert_with(p);
+        }
+        for name in model.created_volumes().keys() {
+            out.volumes.entry(VolumeIds::new(name).output()).or_insert_with(|| (p(), p()));
         }
         for svc in model.tasks() {
             let key = ServiceIds::new(&svc.name.logical()).output();
@@ -115,6 +122,12 @@ impl StackOutputs {
         self.services.get(&key).ok_or(MissingOutput { stack: stack.to_string(), key })
     }
 
+    /// The file system and access point of a volume the stack creates.
+    pub fn volume(&self, stack: &str, name: &str) -> Result<&(String, String), MissingOutput> {
+        let key = VolumeIds::new(name).output();
+        self.volumes.get(&key).ok_or(MissingOutput { stack: stack.to_string(), key })
+    }
+
     /// Every service's outputs, by output name.
     pub fn services(&self) -> impl Iterator<Item = &ServiceOutputs> {
         self.services.values()
@@ -139,6 +152,12 @@ impl ServiceOutputs {
     }
 }
 
+/// `file_system=fs-…;access_point=fsap-…`.
+fn volume_ids(v: &str) -> (String, String) {
+    let get = |key: &str| v.split(';').find_map(|p| p.strip_prefix(key)?.strip_prefix('=')).unwrap_or("").to_string();
+    (get("file_system"), get("access_point"))
+}
+
 fn split_list(v: &str) -> Vec<String> {
     v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
@@ -152,6 +171,7 @@ mod tests {
         let raw = BTreeMap::from([
             ("ClusterName".to_string(), "mysfits".to_string()),
             ("PublicSubnetIds".to_string(), "subnet-a,subnet-b".to_string()),
+            ("VolumeUploads".to_string(), "file_system=fs-0123abcd;access_point=fsap-0123abcd".to_string()),
             ("SvcLike".to_string(), "security_group=sg-1;task_role=arn:aws:iam::1:role/r;target_groups=arn:tg1,arn:tg2;rules=arn:r1;repository=1.dkr.ecr.us-east-1.amazonaws.com/mysfits/like".to_string()),
         ]);
         let o = StackOutputs::parse("mysfits", &raw).expect("parses");
@@ -161,6 +181,7 @@ mod tests {
         assert_eq!(like.security_group, "sg-1");
         assert_eq!(like.target_groups, ["arn:tg1", "arn:tg2"]);
         assert_eq!(like.repository.as_deref(), Some("1.dkr.ecr.us-east-1.amazonaws.com/mysfits/like"));
+        assert_eq!(o.volume("mysfits", "uploads").expect("volume"), &("fs-0123abcd".to_string(), "fsap-0123abcd".to_string()));
         let err = o.service("mysfits", &ServiceName::new_unchecked("web")).expect_err("absent");
         assert!(err.to_string().contains("no output SvcWeb"), "{err}");
     }

@@ -5,10 +5,12 @@ use std::collections::BTreeMap;
 
 use super::outputs::{MissingOutput, StackOutputs};
 use super::{
-    Container, ContainerHealth, DeploymentConfig, LoadBalancerTarget, LogConfig, Network, ServiceConfig, ServiceConnect, TaskDef,
-    COLOUR_TAG, SERVICE_TAG, STACK_TAG,
+    Container, ContainerHealth, DeploymentConfig, EfsVolume, LoadBalancerTarget, LogConfig, MountPoint, Network, ServiceConfig,
+    ServiceConnect, TaskDef, COLOUR_TAG, SERVICE_TAG, STACK_TAG,
 };
-use crate::model::{Colour, EnvPart, EnvValue, Image, Job, Model, Platform, SecretRef, Service, ServiceName, ServiceUrl, SubnetKind};
+use crate::model::{
+    Colour, EnvPart, EnvValue, Image, Job, Model, Mount, Platform, SecretRef, Service, ServiceName, ServiceUrl, SubnetKind, VolumeSource,
+};
 
 /// What rendering needs besides the model.
 pub struct Inputs<'a> {
@@ -85,6 +87,8 @@ pub fn task_def(i: &Inputs, svc: &Service) -> Result<TaskDef, RenderError> {
         },
     );
     own.port = svc.port.map(|p| p.get());
+    own.mounts =
+        svc.volumes.iter().map(|m| MountPoint { volume: m.volume.clone(), path: m.path.clone(), read_only: m.read_only }).collect();
     let sidecars = svc
         .sidecars
         .iter()
@@ -125,7 +129,9 @@ pub fn task_def(i: &Inputs, svc: &Service) -> Result<TaskDef, RenderError> {
             c
         })
         .collect();
+    let volumes = svc.volumes.iter().map(|m| volume(i, m)).collect::<Result<_, _>>()?;
     Ok(TaskDef {
+        volumes,
         architecture: (svc.platform != Platform::X86_64).then(|| svc.platform.cpu_architecture().to_string()),
         storage: svc.storage,
         family: family(i.model, svc),
@@ -136,6 +142,18 @@ pub fn task_def(i: &Inputs, svc: &Service) -> Result<TaskDef, RenderError> {
         container: own,
         sidecars,
     })
+}
+
+/// A mounted volume's file system: the one given, or the one the stack created.
+fn volume(i: &Inputs, m: &Mount) -> Result<EfsVolume, RenderError> {
+    let (file_system, access_point) = match &m.source {
+        VolumeSource::Existing { file_system, access_point } => (file_system.clone(), access_point.clone()),
+        VolumeSource::Created => {
+            let (fs, ap) = i.outputs.volume(i.model.stack.as_str(), &m.volume)?;
+            (fs.clone(), Some(ap.clone()))
+        }
+    };
+    Ok(EfsVolume { name: m.volume.clone(), file_system, access_point })
 }
 
 /// What differs between a task's containers.

@@ -231,7 +231,8 @@ impl Emulator {
         // listed (state `deleted`) for a while, as on AWS.
         let python = crate::common::venv_tool("python");
         let script = format!(
-            "import boto3\nc = boto3.client('resourcegroupstaggingapi', endpoint_url='{}', region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')\ngone = {{n['NatGatewayId'] for n in boto3.client('ec2', endpoint_url='{}', region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test').describe_nat_gateways()['NatGateways'] if n['State'] == 'deleted'}}\nprint('\\n'.join(r['ResourceARN'] for r in c.get_resources(TagFilters=[{{'Key': 'ecship:stack', 'Values': ['{stack}']}}])['ResourceTagMappingList'] if r['ResourceARN'].rsplit('/', 1)[-1] not in gone))",
+            "import boto3\nc = boto3.client('resourcegroupstaggingapi', endpoint_url='{}', region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')\ngone = {{n['NatGatewayId'] for n in boto3.client('ec2', endpoint_url='{}', region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test').describe_nat_gateways()['NatGateways'] if n['State'] == 'deleted'}}\nprint('\\n'.join(r['ResourceARN'] for r in c.get_resources(TagFilters=[{{'Key': 'ecship:stack', 'Values': ['{stack}']}}])['ResourceTagMappingList'] if r['ResourceARN'].rsplit('/', 1)[-1] not in gone))\nefs = boto3.client('efs', endpoint_url='{}', region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')\nprint('\\n'.join(f['FileSystemId'] for f in efs.describe_file_systems()['FileSystems'] if {{'Key': 'ecship:stack', 'Value': '{stack}'}} in f.get('Tags', [])))",
+            self.url,
             self.url,
             self.url
         );

@@ -68,6 +68,10 @@ uses; tests/emulator/test_server.py checks every one of them.
     stream by stream. Here, as on AWS, only streams with the prefix answer, and events come
     in time order across streams.
 
+11. CloudFormation's `Ref` of an `AWS::EFS::AccessPoint` gives the Python object's text
+    (`<moto.efs.models.AccessPoint object at …>`) instead of the access point id. Here it
+    gives the id (`fsap-…`), as on AWS.
+
 Known and not yet patched: change sets carry no property details.
 """
 
@@ -85,6 +89,7 @@ from moto.utilities.utils import get_partition
 from moto.core.common_models import CloudFormationModel
 from moto.core.exceptions import JsonRESTError
 from moto.ec2.models import ec2_backends
+from moto.efs.models import AccessPoint as EfsAccessPoint
 from moto.ecs.models import ecs_backends
 from moto.logs.responses import LogsResponse
 from moto.elbv2.models import elbv2_backends
@@ -418,6 +423,10 @@ def _deregister(self: ApplicationAutoscalingBackend, namespace: str, r_id: str, 
 
 
 ApplicationAutoscalingBackend.deregister_scalable_target = _deregister
+
+
+# Patch 11: an EFS access point's Ref is its id.
+EfsAccessPoint.physical_resource_id = property(lambda self: self.access_point_id)  # type: ignore[attr-defined]
 
 
 def main() -> None:

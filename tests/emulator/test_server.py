@@ -67,6 +67,23 @@ class EmulatorTest(unittest.TestCase):
         cfn.delete_stack(StackName="ns")
         self.assertEqual(sd.list_namespaces()["Namespaces"], [])
 
+    def test_an_efs_access_point_is_referenced_by_its_id(self) -> None:
+        template = {
+            "Resources": {
+                "Fs": {"Type": "AWS::EFS::FileSystem", "Properties": {"Encrypted": True}},
+                "Ap": {"Type": "AWS::EFS::AccessPoint", "Properties": {"FileSystemId": {"Ref": "Fs"}}},
+            },
+            "Outputs": {"Fs": {"Value": {"Ref": "Fs"}}, "Ap": {"Value": {"Ref": "Ap"}}},
+        }
+        cfn, efs = self.client("cloudformation"), self.client("efs")
+        cfn.create_stack(StackName="efs", TemplateBody=json.dumps(template))
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName="efs")["Stacks"][0]["Outputs"]}
+        points = efs.describe_access_points(FileSystemId=outputs["Fs"])["AccessPoints"]
+        self.assertEqual([p["AccessPointId"] for p in points], [outputs["Ap"]])
+        self.assertTrue(outputs["Ap"].startswith("fsap-"), outputs)
+        cfn.delete_stack(StackName="efs")
+        self.assertEqual(efs.describe_file_systems()["FileSystems"], [])
+
     def test_a_bucket_of_another_account_refuses_requests_expecting_this_one(self) -> None:
         creds = self.client("sts").assume_role(RoleArn="arn:aws:iam::111111111111:role/other", RoleSessionName="other")["Credentials"]
         other = boto3.client(

@@ -59,6 +59,7 @@ impl Ctx<'_> {
                 sidecars: raw.sidecars.clone(),
                 depends_on: raw.depends_on.clone(),
                 logging: raw.logging.clone(),
+                volumes: raw.volumes.clone(),
             };
             let mut task = self.service(&path, job_name.clone(), &as_service, network, &names);
             if image_of.is_some() {

@@ -15,6 +15,7 @@ mod routes;
 pub use routes::{derive_priority, keep_deployed, Pins};
 mod service;
 mod sidecars;
+mod volumes;
 
 use std::collections::BTreeMap;
 
@@ -86,6 +87,8 @@ impl Ctx<'_> {
         let mut load_balancers = self.load_balancers(&network);
         let services = self.services(&network, &load_balancers);
         let jobs = self.jobs(&network, &services);
+        let tasks = services.values().map(|s| ("services".to_string(), s)).chain(jobs.values().map(|j| ("jobs".to_string(), &j.task)));
+        self.check_volumes(tasks);
         // Routes without a declared load balancer get one with every default.
         if load_balancers.is_empty() && services.values().any(|s| s.load_balancer.is_some()) {
             let lb = self.load_balancer(&network, LbName::Single, &types::LoadBalancer::default());

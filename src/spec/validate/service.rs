@@ -104,6 +104,7 @@ impl Ctx<'_> {
             sidecars: containers.sidecars,
             depends_on: containers.depends_on,
             logging: containers.logging,
+            volumes: self.volumes(path, &raw.volumes),
         }
     }
 

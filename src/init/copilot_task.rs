@@ -1,12 +1,13 @@
-//! A Copilot manifest's `sidecars` and FireLens `logging` as a spec's `sidecars`, `depends_on`
-//! and `logging`: image, port, variables, secrets, essential, credentials, command,
-//! depends_on and healthcheck carry over; what does not (built sidecar images, mount points)
-//! is named in the report.
+//! The parts of a Copilot manifest that shape the task beyond its own container: `sidecars`
+//! and FireLens `logging` as a spec's `sidecars`, `depends_on` and `logging` (image, port,
+//! variables, secrets, essential, credentials, command, depends_on and healthcheck carry
+//! over), and `storage.volumes` on EFS as `volumes`. What does not carry over (built sidecar
+//! images, mount points, an EFS root directory) is named in the report.
 
 use serde_yaml::{Mapping, Value};
 
 use super::copilot::{secrets, variables};
-use super::Converted;
+use super::{dns_name, Converted};
 
 /// The log router Copilot adds for `logging:` without an `image`.
 const FLUENT_BIT: &str = "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable";
@@ -42,6 +43,40 @@ pub(super) fn convert(c: &mut Converted, name: &str, doc: &Value, resolve: &dyn 
     }
     if !sidecars.is_empty() {
         out.insert("sidecars".into(), Value::Mapping(sidecars));
+    }
+    volumes(c, name, doc.get("storage").and_then(|s| s.get("volumes")), out);
+}
+
+/// `storage.volumes`: `{ NAME: { path, read_only, efs: true | { id, root_dir, auth } } }`.
+fn volumes(c: &mut Converted, name: &str, raw: Option<&Value>, out: &mut Mapping) {
+    let Some(Value::Mapping(raw)) = raw else { return };
+    let mut volumes = Mapping::new();
+    for (k, v) in raw {
+        let Some(k) = k.as_str() else { continue };
+        let (Some(path), Some(efs)) = (v.get("path").and_then(Value::as_str), v.get("efs")) else {
+            c.note(format!("{name}: volume {k} left out: only EFS volumes carry over"));
+            continue;
+        };
+        let mut m = Mapping::new();
+        m.insert("path".into(), Value::from(path));
+        if v.get("read_only").and_then(Value::as_bool) == Some(true) {
+            m.insert("read_only".into(), Value::Bool(true));
+        }
+        if let Some(id) = efs.get("id").and_then(Value::as_str) {
+            m.insert("file_system".into(), Value::from(id));
+            if let Some(ap) = efs.get("auth").and_then(|a| a.get("access_point_id")).and_then(Value::as_str) {
+                m.insert("access_point".into(), Value::from(ap));
+            }
+            if efs.get("root_dir").and_then(Value::as_str).is_some_and(|d| d != "/") {
+                c.note(format!("{name}: volume {k}: root_dir left out (mount through an access point rooted there)"));
+            }
+        } else if efs.as_bool() != Some(true) {
+            c.note(format!("{name}: volume {k}: a managed EFS volume (efs: uid/gid) becomes one the stack creates, owned by 1000:1000"));
+        }
+        volumes.insert(Value::from(dns_name(k, 32)), Value::Mapping(m));
+    }
+    if !volumes.is_empty() {
+        out.insert("volumes".into(), Value::Mapping(volumes));
     }
 }
 
@@ -84,7 +119,7 @@ fn sidecar(c: &mut Converted, who: &str, sc: &Value, resolve: &dyn Fn(&str) -> S
     variables(c, who, sc.get("variables"), resolve, &mut out);
     secrets(sc.get("secrets"), resolve, &mut out);
     if sc.get("mount_points").is_some() {
-        c.note(format!("{who}: mount_points left out (EFS volumes are not in ecship yet)"));
+        c.note(format!("{who}: mount_points left out (a sidecar mounts no volume in ecship yet)"));
     }
     Some(out)
 }
