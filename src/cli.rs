@@ -45,6 +45,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "ECSHIP_REGISTRY_ENDPOINT", value_name = "URL")]
     pub registry_endpoint: Option<String>,
 
+    /// Read images of HOST from this registry instead (`docker.io=https://mirror.example.com`;
+    /// repeat, or separate with commas): where `plan` asks which digest a tag names.
+    #[arg(long = "registry-mirror", global = true, env = "ECSHIP_REGISTRY_MIRRORS", value_name = "HOST=URL", value_delimiter = ',')]
+    pub registry_mirrors: Vec<String>,
+
     /// Run canary and blue/green HTTP checks against this URL (e.g. a proxy, or the load
     /// balancer through a VPN) instead of the load balancer's own.
     #[arg(long, global = true, env = "ECSHIP_CHECK_ENDPOINT", value_name = "URL")]

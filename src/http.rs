@@ -7,3 +7,15 @@ pub fn client(builder: reqwest::ClientBuilder) -> reqwest::Result<reqwest::Clien
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     builder.build()
 }
+
+/// An error and each of its causes, joined by `: ` — what a connection failure says in full
+/// (reqwest's own text stops at "error sending request").
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut detail = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        detail = format!("{detail}: {s}");
+        source = s.source();
+    }
+    detail
+}

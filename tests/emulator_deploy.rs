@@ -151,7 +151,8 @@ async fn a_first_deploy_creates_the_stack_services_rules_and_task_definitions_th
     assert_eq!((monolith.cpu(), monolith.memory()), (Some("256"), Some("512")));
     assert_eq!(monolith.network_mode().map(|m| m.as_str()), Some("awsvpc"));
     let container = &monolith.container_definitions()[0];
-    assert_eq!(container.image(), Some(MONOLITH_IMAGE));
+    // The tag given with --image, pinned to the digest it named at plan time.
+    assert_eq!(container.image(), Some(emulator.catalog.pinned(MONOLITH_IMAGE).as_str()));
     assert_eq!(container.port_mappings()[0].container_port(), Some(80));
     assert_eq!(container.command(), ["python", "mythicalMysfitsService.py"]);
     assert_eq!(env_of(&monolith), BTreeMap::from([("DDB_TABLE".to_string(), "mysfits".to_string())]));
@@ -336,6 +337,24 @@ async fn forum_and_blog_deploy_show_their_status_and_are_destroyed() {
             .map(|s| (s["name"].as_str().unwrap_or(""), s["running"] == s["desired"] && s["rollout"] == "COMPLETED"))
             .collect();
         assert_eq!(got, services.iter().map(|s| (*s, true)).collect::<Vec<_>>(), "{file}: {status}");
+        if stack == "blog" {
+            // The event bus reaches query inside the stack, through Service Connect by name.
+            let ecs = aws_sdk_ecs::Client::new(&emulator.sdk_config().await);
+            let query = ecs.describe_services().cluster("blog").services("query-blue").send().await.expect("DescribeServices");
+            let aliases: Vec<(String, i32)> = query.services()[0]
+                .deployments()
+                .iter()
+                .filter_map(|d| d.service_connect_configuration())
+                .flat_map(|c| c.services())
+                .flat_map(|s| s.client_aliases().iter().map(|a| (a.dns_name().unwrap_or("").to_string(), a.port())))
+                .collect();
+            assert!(aliases.contains(&("query".to_string(), 4002)), "query answers at http://query:4002: {aliases:?}");
+            let bus = ecs.describe_task_definition().task_definition("blog-event-bus").send().await.expect("task definition");
+            let env =
+                bus.task_definition().and_then(|t| t.container_definitions().first()).map(|c| c.environment().to_vec()).unwrap_or_default();
+            let url = env.iter().find(|kv| kv.name() == Some("QUERY_URL")).and_then(|kv| kv.value());
+            assert_eq!(url, Some("http://query:4002"), "{env:?}");
+        }
         let text = run(&emulator, &["status", file], &[]);
         assert!(text.stdout.contains(&format!("stack {stack}: CREATE_COMPLETE")), "{}", text.stdout);
         assert!(text.stdout.contains("image: "), "{}", text.stdout);

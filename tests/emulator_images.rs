@@ -64,6 +64,7 @@ async fn oci_and_build_images_are_pushed_once_and_run_by_digest() {
         &dir.path().join("api-image"),
         &[("api", oci::random_bytes(300_000, 1)), ("data.bin", oci::random_bytes(2 << 20, 2))],
     );
+    let (agent_digest, _) = oci::write_layout(&dir.path().join("agent-image"), &[("agent", oci::random_bytes(50_000, 3))]);
     std::fs::create_dir(dir.path().join("web")).expect("mkdir");
     std::fs::write(dir.path().join("web/index.html"), "<h1>hello</h1>\n").expect("write");
     std::fs::write(dir.path().join("web/Dockerfile"), "FROM scratch\nCOPY index.html /srv/index.html\nCMD [\"/httpd\"]\n").expect("write");
@@ -71,7 +72,8 @@ async fn oci_and_build_images_are_pushed_once_and_run_by_digest() {
         dir.path(),
         "imgs",
         "  api:\n    image: { oci: ./api-image, tag: v1 }\n    port: 80\n    routes: [ { path: \"/api/*\" } ]\n    health_check: { path: /api/health }\n\
-         \x20 web:\n    image: { build: ./web }\n    port: 80\n    routes: [ { path: \"/*\" } ]\n    health_check: { path: / }\n",
+         \x20 web:\n    image: { build: ./web }\n    port: 80\n    routes: [ { path: \"/*\" } ]\n    health_check: { path: / }\n\
+         \x20   sidecars:\n      agent: { image: { oci: ./agent-image, tag: v1 }, essential: false }\n",
     );
 
     // The plan says what will be pushed, with the layout's digest, before anything is.
@@ -83,7 +85,10 @@ async fn oci_and_build_images_are_pushed_once_and_run_by_digest() {
     assert_eq!(api_step["digest"], api_digest.as_str());
     assert_eq!(api_step["action"], "push");
     assert_eq!(api_step["blobs"], 3);
-    let web_step = steps.iter().find(|s| s["service"] == "web").expect("web is built");
+    let agent_step = steps.iter().find(|s| s["sidecar"] == "agent").expect("web's sidecar image is pushed");
+    assert_eq!((agent_step["service"].as_str(), agent_step["digest"].as_str()), (Some("web"), Some(agent_digest.as_str())));
+    assert_eq!(agent_step["repository"], format!("{ECR}/imgs/web/agent"));
+    let web_step = steps.iter().find(|s| s["service"] == "web" && s["sidecar"].is_null()).expect("web is built");
     assert_eq!((web_step["action"].as_str(), web_step["digest"].as_str()), (Some("build"), None));
 
     let first = run(&emulator, &registry, &["deploy", &spec, "--output", "json"]);
@@ -98,7 +103,13 @@ async fn oci_and_build_images_are_pushed_once_and_run_by_digest() {
     // The registry holds the manifest byte for byte: its digest is the layout's.
     assert_eq!(registry.manifest_digest("imgs/api", "v1"), Some(api_digest.clone()));
     assert!(api_blobs.iter().all(|b| registry.has_blob(b)), "every blob of api is in the registry");
-    let web = image_of(&pushed, "web");
+    // A sidecar's image goes to a repository of its own, and the task runs it by digest.
+    assert_eq!(registry.manifest_digest("imgs/web/agent", "v1"), Some(agent_digest.clone()));
+    let ecs = aws_sdk_ecs::Client::new(&emulator.sdk_config().await);
+    let td = ecs.describe_task_definition().task_definition("imgs-web").send().await.expect("the task definition exists");
+    let agent = td.task_definition().and_then(|t| t.container_definitions().iter().find(|c| c.name() == Some("agent")).cloned());
+    assert_eq!(agent.and_then(|a| a.image().map(str::to_string)), Some(format!("{ECR}/imgs/web/agent@{agent_digest}")));
+    let web = pushed.iter().find(|i| i["service"] == "web" && i["sidecar"].is_null()).expect("web's own image");
     let web_digest = web["digest"].as_str().expect("web's digest").to_string();
     let web_tag = web["tag"].as_str().expect("web's tag");
     assert_eq!(web_tag, format!("sha256-{}", &web_digest[7..19]), "outside git the tag comes from the digest");

@@ -28,9 +28,12 @@ async fn a_deployed_service_comes_back_as_the_spec_it_was_deployed_from() {
     let spec: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&out).expect("written")).expect("YAML");
     let was: serde_yaml::Value = serde_yaml::from_str(SPEC).expect("YAML");
     let (web, before) = (&spec["services"]["web"], &was["services"]["web"]);
-    for key in ["image", "port", "cpu", "memory", "count", "command", "env", "secrets"] {
+    for key in ["port", "cpu", "memory", "count", "command", "env", "secrets"] {
         assert_eq!(web[key], before[key], "{key}: {}", serde_yaml::to_string(web).unwrap_or_default());
     }
+    // The service runs the digest its tag named when it was deployed.
+    let pinned = emulator.catalog.pinned(before["image"].as_str().expect("an image"));
+    assert_eq!(web["image"].as_str(), Some(pinned.as_str()));
     let mut routes: Vec<String> =
         web["routes"].as_sequence().expect("routes").iter().map(|r| serde_yaml::to_string(r).unwrap_or_default()).collect();
     let mut expected: Vec<String> =

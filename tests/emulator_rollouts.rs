@@ -64,7 +64,7 @@ impl CheckServer {
 /// A stack of one routed service `web` with `deploy` (a YAML flow map) and `extra_env`.
 fn spec(dir: &Path, stack: &str, version: &str, deploy: &str, extra_env: &str) -> String {
     let text = format!(
-        "stack: {stack}\nnetwork: {{ cidr: 10.0.0.0/16, azs: 2, nat: none }}\nload_balancer: {{ public: true, http: 80 }}\nservices:\n  web:\n    image: \"123456789012.dkr.ecr.us-east-1.amazonaws.com/{stack}/web:v1\"\n    port: 80\n    count: 4\n    routes: [ {{ path: \"/*\" }} ]\n    health_check: {{ path: / }}\n    env: {{ VERSION: \"{version}\"{extra_env} }}\n    deploy: {deploy}\n"
+        "stack: {stack}\nnetwork: {{ cidr: 10.0.0.0/16, azs: 2, nat: none }}\nload_balancer: {{ public: true, http: 80 }}\nservices:\n  web:\n    image: \"123456789012.dkr.ecr.us-east-1.amazonaws.com/rollouts/web:v1\"\n    port: 80\n    count: 4\n    routes: [ {{ path: \"/*\" }} ]\n    health_check: {{ path: / }}\n    env: {{ VERSION: \"{version}\"{extra_env} }}\n    deploy: {deploy}\n"
     );
     let path = dir.join(format!("{stack}-{version}.yaml"));
     std::fs::write(&path, text).expect("write the spec");

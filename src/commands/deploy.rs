@@ -25,7 +25,12 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
     let builds = progress::reporter(report.json());
     let (aws, prepared) = runtime.block_on(async {
         let aws = super::connect(global, compiled.model.region.as_deref()).await?;
-        let opts = PrepareOptions { images: &images, registry_endpoint: global.registry_endpoint, asset_bucket: global.asset_bucket };
+        let opts = PrepareOptions {
+            images: &images,
+            registry_endpoint: global.registry_endpoint,
+            registry_mirrors: global.registry_mirrors,
+            asset_bucket: global.asset_bucket,
+        };
         let prepared = deploy::prepare(&aws, &compiled, &opts, Some(builds.as_ref())).await?;
         anyhow::Ok((aws, prepared))
     })?;

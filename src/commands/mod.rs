@@ -33,6 +33,7 @@ pub struct Global<'a> {
     pub region: Option<&'a str>,
     pub profile: Option<&'a str>,
     pub registry_endpoint: Option<&'a str>,
+    pub registry_mirrors: &'a [String],
     pub check_endpoint: Option<&'a str>,
     pub asset_bucket: Option<&'a str>,
 }
@@ -44,6 +45,7 @@ pub fn run(cli: Cli, report: &mut Report) -> anyhow::Result<u8> {
         region: cli.region.as_deref(),
         profile: cli.profile.as_deref(),
         registry_endpoint: cli.registry_endpoint.as_deref(),
+        registry_mirrors: &cli.registry_mirrors,
         check_endpoint: cli.check_endpoint.as_deref(),
         asset_bucket: cli.asset_bucket.as_deref(),
     };

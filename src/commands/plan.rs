@@ -15,7 +15,12 @@ pub fn run(args: &PlanArgs, global: &super::Global<'_>, report: &mut Report) -> 
     let compiled = crate::stack::with_pulls(compiled, images.values().cloned())?;
     let prepared = super::runtime()?.block_on(async {
         let aws = super::connect(global, compiled.model.region.as_deref()).await?;
-        let opts = PrepareOptions { images: &images, registry_endpoint: global.registry_endpoint, asset_bucket: global.asset_bucket };
+        let opts = PrepareOptions {
+            images: &images,
+            registry_endpoint: global.registry_endpoint,
+            registry_mirrors: global.registry_mirrors,
+            asset_bucket: global.asset_bucket,
+        };
         anyhow::Ok(crate::ops::deploy::prepare(&aws, &compiled, &opts, None).await?)
     })?;
     let plan = &prepared.plan;

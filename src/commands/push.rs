@@ -17,7 +17,8 @@ pub fn run(args: &PushArgs, global: &super::Global<'_>, report: &mut Report) -> 
     };
     let m = &compiled.model;
     let only = super::services(&args.services, m)?;
-    if let Some(name) = only.iter().find(|n| m.services.get(*n).is_some_and(|s| !s.image.is_pushed())) {
+    let pushes = |s: &crate::model::Service| s.image.is_pushed() || s.sidecars.iter().any(|sc| sc.image.is_pushed());
+    if let Some(name) = only.iter().find(|n| m.services.get(*n).is_some_and(|s| !pushes(s))) {
         anyhow::bail!("--service {name}: its image is a `uri:`, which ecship does not push");
     }
     let pending = image::pending(m, &Default::default(), (!only.is_empty()).then_some(only.as_slice()))?;
@@ -59,12 +60,12 @@ pub fn run(args: &PushArgs, global: &super::Global<'_>, report: &mut Report) -> 
 /// One line per image: where it went and what was sent.
 pub fn summary(p: &Pushed) -> String {
     if p.result == ImageResult::Present {
-        return format!("{}: {}:{} is in the registry already ({})", p.service, p.repository, p.tag, p.digest);
+        return format!("{}: {}:{} is in the registry already ({})", p.owner(), p.repository, p.tag, p.digest);
     }
     let tag = if p.tagged { format!(":{}", p.tag) } else { String::new() };
     format!(
         "{}: pushed {}{tag}@{} ({} blob{} uploaded, {}; {} already there)",
-        p.service,
+        p.owner(),
         p.repository,
         p.digest,
         p.blobs_uploaded,

@@ -8,7 +8,9 @@
 pub mod build;
 pub mod layout;
 mod push;
+pub mod reference;
 pub mod registry;
+pub mod resolve;
 pub mod tag;
 
 use std::collections::BTreeMap;
@@ -38,6 +40,8 @@ pub enum ImageError {
     Registry { service: String, source: RegistryError },
     #[error(transparent)]
     Aws(#[from] AwsError),
+    #[error(transparent)]
+    Resolve(#[from] resolve::ResolveError),
     #[error("--registry-endpoint {0}: expected a URL such as http://127.0.0.1:5000")]
     Endpoint(String),
     #[error("--registry-endpoint {0}: plain http is only for this machine (127.0.0.1, localhost); the registry login would cross the network unencrypted — use https")]
@@ -56,15 +60,16 @@ pub struct Target {
 }
 
 impl Target {
-    /// `HOST/STACK/SERVICE`, the repository task definitions name.
-    pub fn repository_uri(&self, model: &Model, svc: &Service) -> String {
-        format!("{}/{}", self.host, repository_name(model, svc))
+    /// `HOST/STACK/SERVICE[/SIDECAR]`, the repository task definitions name.
+    pub fn repository_uri(&self, model: &Model, svc: &Service, sidecar: Option<&str>) -> String {
+        format!("{}/{}", self.host, repository_name(model, svc, sidecar))
     }
 }
 
-/// The repository's name inside the registry: `STACK/SERVICE` (as the template creates it).
-pub fn repository_name(model: &Model, svc: &Service) -> String {
-    format!("{}/{}", model.stack, svc.name)
+/// The repository's name inside the registry (as the template creates it): `STACK/SERVICE`,
+/// or `STACK/SERVICE/SIDECAR` for a sidecar's image.
+pub fn repository_name(model: &Model, svc: &Service, sidecar: Option<&str>) -> String {
+    model.repository(svc, sidecar)
 }
 
 /// Log in to the stack's ECR registry; with `endpoint`, pushes go there instead (a local or
@@ -95,6 +100,8 @@ pub async fn login(aws: &Aws, endpoint: Option<&str>) -> Result<Target, ImageErr
 #[derive(Debug, Clone)]
 pub struct Pending {
     pub service: ServiceName,
+    /// The sidecar whose image it is; `None` for the service's own.
+    pub sidecar: Option<String>,
     /// Where it comes from, for people: `oci ./dist/like`, `build ./like`.
     pub origin: String,
     /// Built from a Dockerfile context (`build:`), rather than read from disk.
@@ -107,6 +114,22 @@ pub struct Pending {
 }
 
 impl Pending {
+    /// `SERVICE` or `SERVICE/SIDECAR`, for people.
+    pub fn name(&self) -> String {
+        match &self.sidecar {
+            Some(sc) => format!("{}/{sc}", self.service),
+            None => self.service.to_string(),
+        }
+    }
+
+    /// The image source it comes from: the service's own, or its sidecar's.
+    pub fn image<'a>(&self, svc: &'a Service) -> Option<&'a Image> {
+        match &self.sidecar {
+            Some(name) => svc.sidecars.iter().find(|s| &s.name == name).map(|s| &s.image),
+            None => Some(&svc.image),
+        }
+    }
+
     /// The tag to push under.
     pub fn tag(&self) -> String {
         match (&self.tag, &self.local) {
@@ -122,28 +145,40 @@ impl Pending {
 pub fn pending(model: &Model, overrides: &BTreeMap<ServiceName, String>, only: Option<&[ServiceName]>) -> Result<Vec<Pending>, ImageError> {
     let mut out = Vec::new();
     for svc in model.services.values() {
-        if overrides.contains_key(&svc.name) || only.is_some_and(|o| !o.contains(&svc.name)) {
+        if only.is_some_and(|o| !o.contains(&svc.name)) {
             continue;
         }
-        let layout_err = |source| ImageError::Layout { service: svc.name.to_string(), source };
-        let (origin, local, source_dir, spec_tag) = match &svc.image {
-            Image::Uri { .. } => continue,
-            Image::Oci { path, tag } => {
-                (format!("oci {}", shown(path)), Some(layout::read_dir(path).map_err(layout_err)?), path.clone(), tag)
+        let own = (!overrides.contains_key(&svc.name)).then_some((None, &svc.image));
+        let sidecars = svc.sidecars.iter().map(|s| (Some(s.name.clone()), &s.image));
+        for (sidecar, image) in own.into_iter().chain(sidecars) {
+            if let Some(p) = pending_one(svc, sidecar, image)? {
+                p.check_platform(svc)?;
+                out.push(p);
             }
-            Image::Archive { path, tag } => {
-                let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-                (format!("archive {}", shown(path)), Some(layout::read_archive(path).map_err(layout_err)?), dir, tag)
-            }
-            Image::Build { context, tag, .. } => (format!("build {}", shown(context)), None, context.clone(), tag),
-        };
-        let tag = spec_tag.clone().or_else(|| tag::git_tag(&source_dir));
-        let built = matches!(svc.image, Image::Build { .. });
-        let p = Pending { service: svc.name.clone(), origin, built, local, tag };
-        p.check_platform(svc)?;
-        out.push(p);
+        }
     }
     Ok(out)
+}
+
+/// One image ecship pushes, read from disk (a build waits); `None` for an existing image.
+fn pending_one(svc: &Service, sidecar: Option<String>, image: &Image) -> Result<Option<Pending>, ImageError> {
+    let who = match &sidecar {
+        Some(sc) => format!("{}/{sc}", svc.name),
+        None => svc.name.to_string(),
+    };
+    let layout_err = |source| ImageError::Layout { service: who.clone(), source };
+    let (origin, local, source_dir, spec_tag) = match image {
+        Image::Uri { .. } => return Ok(None),
+        Image::Oci { path, tag } => (format!("oci {}", shown(path)), Some(layout::read_dir(path).map_err(layout_err)?), path.clone(), tag),
+        Image::Archive { path, tag } => {
+            let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            (format!("archive {}", shown(path)), Some(layout::read_archive(path).map_err(layout_err)?), dir, tag)
+        }
+        Image::Build { context, tag, .. } => (format!("build {}", shown(context)), None, context.clone(), tag),
+    };
+    let tag = spec_tag.clone().or_else(|| tag::git_tag(&source_dir));
+    let built = matches!(image, Image::Build { .. });
+    Ok(Some(Pending { service: svc.name.clone(), sidecar, origin, built, local, tag }))
 }
 
 impl Pending {
@@ -157,7 +192,7 @@ impl Pending {
             return Ok(());
         }
         Err(ImageError::Platform {
-            service: svc.name.to_string(),
+            service: self.name(),
             origin: self.origin.clone(),
             platform: svc.platform.name(),
             wants,
@@ -171,13 +206,13 @@ pub async fn build_all(model: &Model, pending: &mut [Pending], r: &dyn Reporter)
     let mut kept = Vec::new();
     for p in pending.iter_mut().filter(|p| p.local.is_none()) {
         let Some(svc) = model.services.get(&p.service) else { continue };
-        let Image::Build { context, dockerfile, target, args, .. } = &svc.image else { continue };
-        let builder = build::choose(svc.name.as_str())?;
-        r.event(&Event::Step { message: format!("image: building {} with {}", svc.name, builder.command()) });
+        let Some(Image::Build { context, dockerfile, target, args, .. }) = p.image(svc) else { continue };
+        let name = p.name();
+        let builder = build::choose(&name)?;
+        r.event(&Event::Step { message: format!("image: building {name} with {}", builder.command()) });
         let timestamp = tag::commit_time(context).unwrap_or(0);
         let platform = (svc.platform == crate::model::Platform::Arm64).then_some("linux/arm64");
-        let spec =
-            build::BuildSpec { service: svc.name.as_str(), context, dockerfile, target: target.as_deref(), args, platform, timestamp };
+        let spec = build::BuildSpec { service: &name, context, dockerfile, target: target.as_deref(), args, platform, timestamp };
         let built = build::build(builder, &spec).await?;
         p.local = Some(built.image.clone());
         p.check_platform(svc)?;
@@ -190,6 +225,9 @@ pub async fn build_all(model: &Model, pending: &mut [Pending], r: &dyn Reporter)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Pushed {
     pub service: String,
+    /// The sidecar whose image it is; `None` for the service's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sidecar: Option<String>,
     pub repository: String,
     pub tag: String,
     pub digest: String,
@@ -203,6 +241,14 @@ pub struct Pushed {
 }
 
 impl Pushed {
+    /// `SERVICE`, or `SERVICE/SIDECAR` for a sidecar's image.
+    pub fn owner(&self) -> String {
+        match &self.sidecar {
+            Some(sc) => format!("{}/{sc}", self.service),
+            None => self.service.clone(),
+        }
+    }
+
     /// `REPOSITORY@DIGEST`, what task definitions run.
     pub fn reference(&self) -> String {
         format!("{}@{}", self.repository, self.digest)
@@ -214,11 +260,16 @@ pub async fn push_all(model: &Model, target: &Target, pending: &[Pending], r: &d
     let mut out = Vec::new();
     for p in pending {
         let (Some(svc), Some(local)) = (model.services.get(&p.service), &p.local) else { continue };
-        let name = repository_name(model, svc);
-        let pushed = push(&target.registry, &name, &p.tag(), local, svc.name.as_str(), r)
+        let name = repository_name(model, svc, p.sidecar.as_deref());
+        let pushed = push(&target.registry, &name, &p.tag(), local, &p.name(), r)
             .await
-            .map_err(|source| ImageError::Registry { service: svc.name.to_string(), source })?;
-        out.push(Pushed { repository: target.repository_uri(model, svc), ..pushed });
+            .map_err(|source| ImageError::Registry { service: p.name(), source })?;
+        out.push(Pushed {
+            service: p.service.to_string(),
+            sidecar: p.sidecar.clone(),
+            repository: target.repository_uri(model, svc, p.sidecar.as_deref()),
+            ..pushed
+        });
     }
     Ok(out)
 }

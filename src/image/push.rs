@@ -30,6 +30,7 @@ pub async fn push(
     let digest = image.digest().to_string();
     let mut pushed = Pushed {
         service: service.to_string(),
+        sidecar: None,
         repository: repository.to_string(),
         tag: tag.to_string(),
         digest: digest.clone(),

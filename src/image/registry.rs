@@ -105,12 +105,7 @@ impl Registry {
     }
 
     fn unreachable(&self, e: &reqwest::Error) -> RegistryError {
-        let mut detail = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            detail = format!("{detail}: {s}");
-            source = s.source();
-        }
+        let detail = crate::http::chain(e);
         let hint = if self.endpoint_overridden { " given by --registry-endpoint or ECSHIP_REGISTRY_ENDPOINT" } else { " and the network" };
         RegistryError::Unreachable { registry: self.base.clone(), detail, hint }
     }

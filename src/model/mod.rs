@@ -402,6 +402,15 @@ pub enum VolumeSource {
 }
 
 impl Model {
+    /// An image repository's name (as the template creates it): `STACK/SERVICE`, or
+    /// `STACK/SERVICE/SIDECAR` for a sidecar's image.
+    pub fn repository(&self, svc: &Service, sidecar: Option<&str>) -> String {
+        match sidecar {
+            Some(sc) => format!("{}/{}/{sc}", self.stack, svc.name),
+            None => format!("{}/{}", self.stack, svc.name),
+        }
+    }
+
     /// The volumes the stack creates, each once, with the tasks that mount them.
     pub fn created_volumes(&self) -> BTreeMap<&str, Vec<&Service>> {
         let mut out: BTreeMap<&str, Vec<&Service>> = BTreeMap::new();

@@ -48,7 +48,7 @@ async fn repositories(aws: &Aws, model: &Model, pending: &[Pending], r: &dyn Rep
     let existing = Ecr::new(aws).repositories(stack).await?;
     for p in pending {
         let Some(svc) = model.services.get(&p.service) else { continue };
-        let repository = image::repository_name(model, svc);
+        let repository = image::repository_name(model, svc, p.sidecar.as_deref());
         if !existing.contains(&repository) {
             return Err(ImageError::NoRepository { stack: stack.to_string(), service: svc.name.to_string(), repository });
         }

@@ -5,8 +5,6 @@
 //! was leaving. A rolling or doubling service is redeployed on the task-definition revision
 //! before the one it runs.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 use super::colours::{self, Checks, Job};
@@ -84,9 +82,8 @@ pub async fn rollback(
     let observed = observe(aws, stack).await?;
     let info = observed.stack.as_ref().ok_or_else(|| DeployError::NotDeployed { stack: stack.to_string() })?;
     let outputs = StackOutputs::parse(stack, &info.outputs)?;
-    let images = BTreeMap::new();
     let counts = observed.kept_counts(m);
-    let inputs = Inputs { model: m, outputs: &outputs, region: aws.region(), images: &images, counts: &counts };
+    let inputs = Inputs::registered(m, &outputs, aws.region(), &counts);
     let (ecs, elbv2) = (Ecs::new(aws), Elbv2::new(aws));
     let checks = Checks::new(check_endpoint, &outputs, m);
     let aas = Autoscaling::new(aws);

@@ -94,8 +94,8 @@ pub async fn prepare(
     let observed = observe(aws, &stack).await?;
     let Some(info) = &observed.stack else { return Err(DeployError::NotDeployed { stack }) };
     let outputs = StackOutputs::parse(&stack, &info.outputs)?;
-    let (images, counts) = (BTreeMap::new(), BTreeMap::new());
-    let inputs = Inputs { model: m, outputs: &outputs, region: aws.region(), images: &images, counts: &counts };
+    let counts = BTreeMap::new();
+    let inputs = Inputs::registered(m, &outputs, aws.region(), &counts);
     let task = what.task();
     let network = render::service_config(&inputs, task)?.network;
     let (task_definition, timeout) = match what {

@@ -23,12 +23,17 @@ pub struct PlannedImages {
     /// The image each service runs, for services whose image is not the spec's `uri:`:
     /// given with `--image`, or `REPOSITORY@DIGEST` of one ecship pushes.
     pub refs: BTreeMap<ServiceName, String>,
+    /// The same for sidecars' images ecship pushes, by service and sidecar.
+    pub sidecar_refs: BTreeMap<(ServiceName, String), String>,
     /// Images to build or push: those the registry has already are not steps.
     pub steps: Vec<ImageStep>,
     /// Families whose image is built from source, with the tag the build goes under (the
     /// source's commit): the tag, not the digest, is part of the spec's fingerprint (`plan`
     /// does not build; `deploy` builds before planning).
     pub built: BTreeMap<String, String>,
+    /// Existing images pinned to a digest: `uri → NAME@DIGEST`, and as the plan shows them.
+    pub pins: BTreeMap<String, String>,
+    pub pinned: Vec<super::PinnedImage>,
 }
 
 /// What the spec asks for, rendered against the outputs known so far.
@@ -73,7 +78,15 @@ pub fn desire(c: &Compiled, observed: &Observed, region: &str, images: PlannedIm
     let m = &c.model;
     let outputs = StackOutputs::known(m, observed.stack.as_ref().map(|s| &s.outputs), KNOWN_AFTER_APPLY);
     let counts = observed.kept_counts(m);
-    let inputs = Inputs { model: m, outputs: &outputs, region, images: &images.refs, counts: &counts };
+    let inputs = Inputs {
+        model: m,
+        outputs: &outputs,
+        region,
+        images: &images.refs,
+        sidecar_images: &images.sidecar_refs,
+        pins: &images.pins,
+        counts: &counts,
+    };
     let traffic = observed.traffic(m);
     let mut services = Vec::new();
     for svc in m.services.values() {

@@ -25,8 +25,7 @@ pub fn sha256(value: &Value) -> String {
 /// built first agree. Image steps are left out: whether the registry has an image is state,
 /// and the digests are in the task definitions.
 pub fn spec(d: &Desired) -> String {
-    let services: Vec<SpecService> =
-        d.services.iter().map(|s| SpecService::new(s, d.images.built.contains_key(&s.task_def.family))).collect();
+    let services: Vec<SpecService> = d.services.iter().map(|s| SpecService::new(s, &d.images.built)).collect();
     let mut value = serde_json::json!({ "template": sha256(&d.spec_template), "services": services, "builds": d.images.built });
     if !d.jobs.is_empty() {
         // A job running a built service's image counts by that build's tag, as the service does.
@@ -91,8 +90,9 @@ struct SpecService<'a> {
 }
 
 impl<'a> SpecService<'a> {
-    fn new(s: &'a DesiredService, built: bool) -> Self {
+    fn new(s: &'a DesiredService, builds: &BTreeMap<String, String>) -> Self {
         let (td, c, config) = (&s.task_def, &s.task_def.container, &s.config);
+        let built = |sidecar: Option<&str>| builds.contains_key(&super::built_key(&td.family, sidecar));
         // Which colour of a two-colour service is live is state: its name, target group and
         // tags (with the colour) are left out.
         let coloured = config.tags.contains_key(COLOUR_TAG);
@@ -105,8 +105,8 @@ impl<'a> SpecService<'a> {
                 execution_role_arn: td.execution_role_arn.as_deref(),
                 architecture: td.architecture.as_deref(),
                 storage: td.storage,
-                container: container_view(c, built),
-                sidecars: &td.sidecars,
+                container: container_view(c, built(None)),
+                sidecars: td.sidecars.iter().map(|sc| container_view(sc, built(Some(&sc.name)))).collect(),
                 volumes: &td.volumes,
             },
             service: SpecConfig {
@@ -142,8 +142,8 @@ struct SpecTaskDef<'a> {
     architecture: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     storage: Option<u32>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    sidecars: &'a [Container],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    sidecars: Vec<Value>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     volumes: &'a [EfsVolume],
 }
@@ -221,7 +221,7 @@ mod tests {
             config: config.clone(),
             scaling: None,
         };
-        let view = serde_json::to_value(SpecService::new(&desired, false)).expect("serialises");
+        let view = serde_json::to_value(SpecService::new(&desired, &BTreeMap::new())).expect("serialises");
         assert_eq!(keys(view["task_definition"].clone()), keys(serde_json::to_value(&td).expect("td")));
         assert_eq!(keys(view["task_definition"]["container"].clone()), keys(serde_json::to_value(&td.container).expect("container")));
         assert_eq!(keys(view["service"].clone()), keys(serde_json::to_value(&config).expect("config")));

@@ -43,6 +43,10 @@ pub struct Plan {
     pub summary: Summary,
     pub infrastructure: InfraPlan,
     pub images: Vec<ImageStep>,
+    /// Existing images (`uri:`, `--image`), each with the digest its tag names now: what the
+    /// task definitions run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pinned_images: Vec<PinnedImage>,
     pub services: Vec<ServiceChange>,
     pub rollout: Vec<RolloutPlan>,
     /// Jobs whose task definition or schedule changes.
@@ -111,11 +115,24 @@ pub enum ImageAction {
     Build,
 }
 
+/// An existing image and the digest its tag names, which the task definitions run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinnedImage {
+    /// As the spec (or `--image`) names it.
+    pub image: String,
+    pub digest: String,
+    /// The services and jobs that run it.
+    pub used_by: Vec<String>,
+}
+
 /// An image ecship builds or pushes before the services change. Images the registry has
 /// already (by digest) are not steps.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageStep {
     pub service: String,
+    /// The sidecar whose image it is; absent for the service's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sidecar: Option<String>,
     pub action: ImageAction,
     /// Where the image comes from: `oci ./dist/like`, `build ./like`.
     pub source: String,
@@ -133,6 +150,14 @@ pub struct Fingerprint {
     pub spec: String,
     /// sha256 of the deployed state the plan was compared with.
     pub state: String,
+}
+
+/// How a built image counts in the spec's fingerprint: by its family, and sidecar.
+pub fn built_key(family: &str, sidecar: Option<&str>) -> String {
+    match sidecar {
+        Some(sc) => format!("{family}/{sc}"),
+        None => family.to_string(),
+    }
 }
 
 /// The task-definition families of the spec's services.
@@ -167,6 +192,7 @@ pub fn build(m: &Model, desired: &Desired, observed: &Observed) -> Plan {
         summary: Summary::of(&infrastructure, &changes, &images, &jobs),
         infrastructure,
         images,
+        pinned_images: desired.images.pinned.clone(),
         services: changes,
         rollout: rollouts,
         jobs,

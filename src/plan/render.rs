@@ -10,8 +10,9 @@ use serde_json::Value;
 use super::infra::{Action, ResourceChange};
 use super::jobs::{JobAction, JobChange};
 use super::services::{FieldChange, ServiceAction, ServiceChange};
-use super::{ImageAction, ImageStep, Plan, StackAction, TemplateUpload};
+use super::{ImageAction, ImageStep, PinnedImage, Plan, StackAction, TemplateUpload};
 use crate::human::{kib, mib, plural};
+use crate::image::reference::Reference;
 
 /// One line: what the plan does, or that it does nothing.
 pub fn headline(p: &Plan) -> String {
@@ -173,11 +174,15 @@ pub fn text(p: &Plan) -> String {
         let _ = writeln!(out, "  ~ stack outputs change");
     }
     let _ = writeln!(out, "\nImages:");
-    if p.images.is_empty() {
+    let pins = moved_pins(p);
+    if p.images.is_empty() && pins.is_empty() {
         let _ = writeln!(out, "  no changes");
     }
     for i in &p.images {
-        let _ = writeln!(out, "  + {}: {}", i.service, image_line(i));
+        let _ = writeln!(out, "  + {}: {}", image_owner(i), image_line(i));
+    }
+    for pin in pins {
+        let _ = writeln!(out, "  = {}", pin_line(pin));
     }
     let _ = writeln!(out, "\nServices:");
     if p.services.is_empty() {
@@ -268,13 +273,17 @@ pub fn markdown(p: &Plan) -> String {
         let _ = writeln!(out);
     }
     let _ = writeln!(out, "#### Images\n");
-    if p.images.is_empty() {
+    let pins = moved_pins(p);
+    if p.images.is_empty() && pins.is_empty() {
         let _ = writeln!(out, "No changes.\n");
     }
     for i in &p.images {
-        let _ = writeln!(out, "- `{}`: {}", i.service, md_escape(&image_line(i)));
+        let _ = writeln!(out, "- `{}`: {}", image_owner(i), md_escape(&image_line(i)));
     }
-    if !p.images.is_empty() {
+    for pin in &pins {
+        let _ = writeln!(out, "- {}", md_escape(&pin_line(pin)));
+    }
+    if !p.images.is_empty() || !pins.is_empty() {
         let _ = writeln!(out);
     }
     let _ = writeln!(out, "#### Services\n");
@@ -335,6 +344,30 @@ fn upload_line(t: &TemplateUpload) -> String {
 
 /// `push oci ./dist/like to REPO:TAG (sha256:…, 3 blobs, 12.0 MiB)` or `build ./like, then
 /// push to REPO:TAG (digest known after build)`.
+/// Pinned images a changing task definition moves to: a new tag, or a tag that names
+/// another digest than when last deployed.
+fn moved_pins(p: &Plan) -> Vec<&PinnedImage> {
+    let fields = p.services.iter().flat_map(|c| &c.task_definition).chain(p.jobs.iter().flat_map(|j| &j.task_definition));
+    let moved: Vec<&str> =
+        fields.filter(|f| f.field == "image" || f.field.ends_with(".image")).filter_map(|f| f.after.as_deref()).collect();
+    p.pinned_images
+        .iter()
+        .filter(|pin| Reference::parse(&pin.image).is_some_and(|r| moved.contains(&r.pinned(&pin.digest).as_str())))
+        .collect()
+}
+
+/// `SERVICE`, or `SERVICE/SIDECAR` for a sidecar's image.
+fn image_owner(i: &ImageStep) -> String {
+    match &i.sidecar {
+        Some(sc) => format!("{}/{sc}", i.service),
+        None => i.service.clone(),
+    }
+}
+
+fn pin_line(pin: &PinnedImage) -> String {
+    format!("{} is {} now (run by {})", pin.image, pin.digest, pin.used_by.join(", "))
+}
+
 fn image_line(i: &ImageStep) -> String {
     let to = if i.tag.starts_with('(') { i.repository.clone() } else { format!("{}:{}", i.repository, i.tag) };
     match i.digest.as_deref() {

@@ -115,6 +115,9 @@ fn execution_role(cx: &Cx, t: &mut Template) {
             }
         }
         for sidecar in &svc.sidecars {
+            if sidecar.image.is_pushed() {
+                repos.push(Expr::att(&ServiceIds::new(&svc.name.logical()).sidecar_repository(&sidecar.name), "Arn"));
+            }
             pull(&sidecar.image, &mut repos, &mut secrets);
         }
     }

@@ -114,6 +114,10 @@ impl ServiceIds {
     pub fn task_role(&self) -> String {
         format!("{}TaskRole", self.prefix)
     }
+    /// The repository of a sidecar's image ecship pushes.
+    pub fn sidecar_repository(&self, sidecar: &str) -> String {
+        format!("{}Sidecar{}Repository", self.prefix, crate::model::camel(sidecar))
+    }
     pub fn repository(&self) -> String {
         format!("{}Repository", self.prefix)
     }

@@ -1,6 +1,7 @@
 //! Per-service infrastructure: a security group that admits only the load balancer (and
 //! the services that call it), target groups (two for canary and blue/green), one listener
-//! rule per route (and a blue/green service's two test rules), and an image repository when ecship pushes the image.
+//! rule per route (and a blue/green service's two test rules), and an image repository for
+//! each image ecship pushes (the service's own, and each sidecar's).
 
 use std::collections::BTreeMap;
 
@@ -25,9 +26,7 @@ pub fn add(cx: &Cx, t: &mut Template, net: &Net, lbs: &BTreeMap<LbName, Lb>) {
         if let Some(lb) = lb.filter(|_| !svc.routes.is_empty()) {
             target_groups_and_rules(cx, t, net, lb, svc, &ids);
         }
-        if svc.image.is_pushed() {
-            repository(cx, t, svc, &ids);
-        }
+        repositories_of(cx, t, svc, &ids);
     }
     // A job's task: a security group that admits nothing, for the network it runs in.
     for job in cx.model.jobs.values() {
@@ -37,8 +36,19 @@ pub fn add(cx: &Cx, t: &mut Template, net: &Net, lbs: &BTreeMap<LbName, Lb>) {
 
 /// Only the image repositories (a stack `push` brings up before the first deploy).
 pub fn repositories(cx: &Cx, t: &mut Template) {
-    for svc in cx.model.services.values().filter(|s| s.image.is_pushed()) {
-        repository(cx, t, svc, &ServiceIds::new(&svc.name.logical()));
+    for svc in cx.model.services.values() {
+        repositories_of(cx, t, svc, &ServiceIds::new(&svc.name.logical()));
+    }
+}
+
+/// A service's repositories: `STACK/SERVICE` for its own image and `STACK/SERVICE/SIDECAR` for
+/// each sidecar's, when ecship pushes them.
+fn repositories_of(cx: &Cx, t: &mut Template, svc: &Service, ids: &ServiceIds) {
+    if svc.image.is_pushed() {
+        repository(cx, t, svc, ids.repository(), cx.model.repository(svc, None));
+    }
+    for sc in svc.sidecars.iter().filter(|s| s.image.is_pushed()) {
+        repository(cx, t, svc, ids.sidecar_repository(&sc.name), cx.model.repository(svc, Some(&sc.name)));
     }
 }
 
@@ -219,14 +229,13 @@ fn secs(d: std::time::Duration) -> u32 {
     u32::try_from(d.as_secs()).unwrap_or(u32::MAX)
 }
 
-fn repository(cx: &Cx, t: &mut Template, svc: &Service, ids: &ServiceIds) {
+fn repository(cx: &Cx, t: &mut Template, svc: &Service, id: String, name: String) {
     // Compact JSON, so the template is the same whatever the file's layout.
     let policy = serde_json::from_str::<serde_json::Value>(LIFECYCLE_POLICY).map(|v| v.to_string()).unwrap_or_default();
-    let repo = ids.repository();
     t.add(
-        &repo,
+        &id,
         Resource::new(Repository {
-            repository_name: format!("{}/{}", cx.model.stack, svc.name),
+            repository_name: name,
             image_scanning_configuration: ScanOnPush { scan_on_push: true },
             image_tag_mutability: "IMMUTABLE",
             empty_on_delete: true,

@@ -19,11 +19,33 @@ pub struct Inputs<'a> {
     pub region: &'a str,
     /// Image references for services whose image ecship does not take from `uri:`.
     pub images: &'a BTreeMap<ServiceName, String>,
+    /// The same for sidecars' images ecship pushes, by service and sidecar.
+    pub sidecar_images: &'a BTreeMap<(ServiceName, String), String>,
+    /// Existing images pinned to a digest: `uri → NAME@DIGEST`.
+    pub pins: &'a BTreeMap<String, String>,
     /// The count an autoscaled service keeps (its running count within min–max), by service.
     pub counts: &'a BTreeMap<ServiceName, u32>,
 }
 
+/// No image of a deploy: what verbs that take registered revisions render with.
+static NO_IMAGES: BTreeMap<ServiceName, String> = BTreeMap::new();
+static NO_SIDECAR_IMAGES: BTreeMap<(ServiceName, String), String> = BTreeMap::new();
+static NO_PINS: BTreeMap<String, String> = BTreeMap::new();
+
+impl<'a> Inputs<'a> {
+    /// Inputs for the verbs that run revisions already registered (`rollback`, `run`): they
+    /// render service settings and networks, never a new task definition's images.
+    pub fn registered(model: &'a Model, outputs: &'a StackOutputs, region: &'a str, counts: &'a BTreeMap<ServiceName, u32>) -> Self {
+        Inputs { model, outputs, region, images: &NO_IMAGES, sidecar_images: &NO_SIDECAR_IMAGES, pins: &NO_PINS, counts }
+    }
+}
+
 impl Inputs<'_> {
+    /// What a task definition runs for an image reference: its pinned form, when it has one.
+    pub fn pinned(&self, image: String) -> String {
+        self.pins.get(&image).cloned().unwrap_or(image)
+    }
+
     /// How many tasks `svc` runs: the spec's `count`, or for an autoscaled service the count
     /// it runs now (kept within min–max).
     pub fn count(&self, svc: &Service) -> u32 {
@@ -78,7 +100,7 @@ pub fn task_def(i: &Inputs, svc: &Service) -> Result<TaskDef, RenderError> {
         svc,
         svc.name.as_str(),
         ContainerParts {
-            image: image(svc, i.images)?,
+            image: i.pinned(image(svc, i.images)?),
             credentials: if given { None } else { credentials(&svc.image) },
             command: svc.command.as_ref(),
             env: &svc.env,
@@ -99,8 +121,8 @@ pub fn task_def(i: &Inputs, svc: &Service) -> Result<TaskDef, RenderError> {
                 &sc.name,
                 ContainerParts {
                     image: match &sc.image {
-                        Image::Uri { uri, .. } => uri.clone(),
-                        _ => String::new(),
+                        Image::Uri { uri, .. } => i.pinned(uri.clone()),
+                        _ => i.sidecar_images.get(&(svc.name.clone(), sc.name.clone())).cloned().unwrap_or_default(),
                     },
                     credentials: credentials(&sc.image),
                     command: sc.command.as_ref(),
@@ -206,7 +228,7 @@ fn secs(d: std::time::Duration) -> u32 {
 pub fn job_task_def(i: &Inputs, job: &Job) -> Result<TaskDef, RenderError> {
     let mut td = task_def(i, &job.task)?;
     if let Some(svc) = job.image_of.as_ref().and_then(|name| i.model.services.get(name)) {
-        td.container.image = image(svc, i.images)?;
+        td.container.image = i.pinned(image(svc, i.images)?);
     }
     Ok(td)
 }

@@ -8,6 +8,9 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "catalog.rs"]
+mod catalog;
+
 /// ecship's own asset bucket in the emulator's account and region.
 pub const ASSET_BUCKET: &str = "ecship-assets-123456789012-us-east-1";
 
@@ -17,6 +20,8 @@ const DEPLOY_SECONDS: &str = "0.5";
 pub struct Emulator {
     pub url: String,
     child: Child,
+    /// The registry holding the images the test specs name by tag (`plan` pins them).
+    pub catalog: catalog::Catalog,
 }
 
 impl Emulator {
@@ -38,7 +43,7 @@ impl Emulator {
             .stderr(Stdio::null())
             .spawn()
             .expect("the emulator starts");
-        let mut emulator = Self { url: format!("http://127.0.0.1:{port}"), child };
+        let mut emulator = Self { url: format!("http://127.0.0.1:{port}"), child, catalog: catalog::Catalog::start() };
         let deadline = Instant::now() + Duration::from_secs(30);
         while !ready(port) {
             if let Ok(Some(status)) = emulator.child.try_wait() {
@@ -61,6 +66,7 @@ impl Emulator {
             .env("AWS_CONFIG_FILE", "/nonexistent/ecship-test")
             .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/ecship-test")
             .env("CI", "true")
+            .env("ECSHIP_REGISTRY_MIRRORS", self.catalog.mirrors())
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_SESSION_TOKEN")
             .env_remove("AWS_DEFAULT_REGION");

@@ -20,7 +20,7 @@ pub fn services_on(stack: &str, n: usize, lbs: &[&str]) -> String {
     spec.push_str("services:\n");
     for i in 0..n {
         spec.push_str(&format!(
-            "  s{i:03}:\n    image: registry.example/{stack}/s{i:03}:v1\n    port: 8080\n    count: 2\n    routes: [ {{ path: \"/s{i:03}/*\" }} ]\n"
+            "  s{i:03}:\n    image: registry.example/platform/s{i:03}:v1\n    port: 8080\n    count: 2\n    routes: [ {{ path: \"/s{i:03}/*\" }} ]\n"
         ));
         if !lbs.is_empty() {
             spec.push_str(&format!("    load_balancer: {}\n", lbs[i % lbs.len()]));

@@ -5,8 +5,10 @@ do, so the tests can show that ecship retries what is safe to retry and still co
 Usage: python tests/faults/proxy.py PORT UPSTREAM_URL [options]
 
   --rate R            share of requests that fail (0 to 1; default 0)
-  --kinds K,...       how they fail: throttle (HTTP 400 Throttling, or 429 from a registry),
-                      5xx (500/503), drop (connection closed without an answer),
+  --kinds K,...       how they fail, each in the service's own error format: throttle
+                      (400 Throttling from JSON and query APIs, 429 ThrottlingException from
+                      REST-JSON ones, 503 SlowDown from S3, 429 from a registry), 5xx (500/503),
+                      drop (connection closed without an answer),
                       drop-after (the request reaches the upstream and takes effect, but the
                       answer is lost: the connection is closed instead); default throttle,
                       5xx and drop
@@ -86,6 +88,22 @@ def operation(method: str, path: str, headers, body: bytes) -> str:
     return f"{method} {kind}"
 
 
+def wire_protocol(path: str, headers, body: bytes) -> str:
+    """How the service answers errors: awsJson (X-Amz-Target), query (Action= in the form),
+    the OCI registry (/v2/), S3's REST-XML, or REST-JSON (the SigV4 scope names the service)."""
+    if headers.get("X-Amz-Target"):
+        return "json"
+    if "Action=" in body[:200].decode("latin-1"):
+        return "query"
+    if path.startswith("/v2/") or path == "/v2":
+        return "registry"
+    scope = (headers.get("Authorization") or "").split("Credential=")[-1].split(",")[0].split("/")
+    service = scope[3] if len(scope) > 3 else ""
+    if not service:
+        return "registry"
+    return "rest-xml" if service == "s3" else "rest-json"
+
+
 def error(handler: "Proxy", kind: str, protocol: str) -> None:
     if kind == "drop":
         handler.close_connection = True
@@ -94,7 +112,26 @@ def error(handler: "Proxy", kind: str, protocol: str) -> None:
         except OSError:
             pass
         return
-    if protocol == "registry":
+    if protocol == "rest-json":
+        # REST-JSON services (EventBridge Scheduler, Application Auto Scaling's peers) name the
+        # error in `x-amzn-ErrorType`, throttling with 429.
+        status, ctype = (429, "application/json") if kind == "throttle" else (500, "application/json")
+        code = "ThrottlingException" if kind == "throttle" else "InternalServerException"
+        data = json.dumps({"message": "injected"}).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", ctype)
+        handler.send_header("x-amzn-ErrorType", code)
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+        return
+    if protocol == "rest-xml":
+        # S3 asks to slow down with 503 SlowDown.
+        status, ctype = 503, "application/xml"
+        body = "<Error><Code>SlowDown</Code><Message>injected</Message><RequestId>injected</RequestId></Error>" if kind == "throttle" else "<Error><Code>InternalError</Code><Message>injected</Message><RequestId>injected</RequestId></Error>"
+        if kind != "throttle":
+            status = 500
+    elif protocol == "registry":
         status, ctype = (429, "application/json") if kind == "throttle" else (503, "application/json")
         body = json.dumps({"errors": [{"code": "TOOMANYREQUESTS" if kind == "throttle" else "UNAVAILABLE", "message": "injected"}]})
     elif protocol == "json":
@@ -145,7 +182,7 @@ class Proxy(BaseHTTPRequestHandler):
             self.wfile.write(data)
             return
         op = operation(self.command, self.path, self.headers, body)
-        protocol = "json" if self.headers.get("X-Amz-Target") else "query" if "Action=" in body[:200].decode("latin-1") else "registry"
+        protocol = wire_protocol(self.path, self.headers, body)
         # The emulator's own API (readiness, state) is never faulted.
         kind = None if self.path.startswith("/moto-api") else self.faults.decide(op)
         if kind is not None and kind != "drop-after":

@@ -31,6 +31,7 @@ mod before;
 mod checks;
 mod delivery;
 mod jobs;
+mod pins;
 mod prepare;
 mod prune;
 mod services;
@@ -38,6 +39,7 @@ mod services;
 pub use before::BeforeFailure;
 pub use prepare::{prepare, unfinished, unpinned_build, wanted, Compared, Images, PrepareOptions, Prepared};
 
+use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::time::Duration;
@@ -255,9 +257,17 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
     let (pending, _built) = build_images(&cx).await?;
     let removed = remove_dropped_services(&cx, opts).await?;
     let (infrastructure, outputs) = infrastructure(&cx).await?;
-    let (images, pushed) = push_images(&cx, &pending).await?;
+    let images = push_images(&cx, &pending).await?;
     let counts = prepared.observed.kept_counts(&c.model);
-    let inputs = Inputs { model: &c.model, outputs: &outputs, region: aws.region(), images: &images, counts: &counts };
+    let inputs = Inputs {
+        model: &c.model,
+        outputs: &outputs,
+        region: aws.region(),
+        images: &images.own,
+        sidecar_images: &images.sidecars,
+        pins: &cx.prepared.images.pins,
+        counts: &counts,
+    };
     let revisions = services::register(&cx, &inputs, opts.parallel).await?;
     let job_revisions = jobs::register(&cx, &inputs).await?;
     before::run(&cx, &inputs, &revisions, &job_revisions).await?;
@@ -273,7 +283,7 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
         return Err(DeployError::Rollout { failures });
     }
     let pruned = prune::revisions(&cx.ecs, &services.new_families, &services.in_use, r).await;
-    Ok(Deployed { stack: c.model.stack.to_string(), infrastructure, images: pushed, services: services.results, removed, pruned })
+    Ok(Deployed { stack: c.model.stack.to_string(), infrastructure, images: images.pushed, services: services.results, removed, pruned })
 }
 
 /// 1. Builds (unless `prepare` built them), before anything is written. The layouts live as
@@ -328,21 +338,28 @@ async fn infrastructure(cx: &Cx<'_>) -> Result<(StackResult, StackOutputs), Depl
 
 /// 4. Images, into the repositories the stack holds: the image each service runs (given
 ///    ones and pushed ones), and what was pushed.
-async fn push_images(
-    cx: &Cx<'_>,
-    pending: &[image::Pending],
-) -> Result<(std::collections::BTreeMap<ServiceName, String>, Vec<Pushed>), DeployError> {
+async fn push_images(cx: &Cx<'_>, pending: &[image::Pending]) -> Result<RunImages, DeployError> {
     let m = &cx.compiled.model;
-    let mut images = cx.prepared.images.given.clone();
-    let Some(target) = &cx.prepared.images.target else { return Ok((images, Vec::new())) };
+    let mut out = RunImages { own: cx.prepared.images.given.clone(), sidecars: BTreeMap::new(), pushed: Vec::new() };
+    let Some(target) = &cx.prepared.images.target else { return Ok(out) };
     cx.r.event(&Event::Step { message: format!("images: {} to {}", pending.len(), target.registry.endpoint()) });
-    let pushed = image::push_all(m, target, pending, cx.r).await?;
-    for p in &pushed {
-        if let Some(name) = m.services.keys().find(|k| k.as_str() == p.service) {
-            images.insert(name.clone(), p.reference());
-        }
+    out.pushed = image::push_all(m, target, pending, cx.r).await?;
+    for p in &out.pushed {
+        let Some(name) = m.services.keys().find(|k| k.as_str() == p.service) else { continue };
+        match &p.sidecar {
+            Some(sc) => out.sidecars.insert((name.clone(), sc.clone()), p.reference()),
+            None => out.own.insert(name.clone(), p.reference()),
+        };
     }
-    Ok((images, pushed))
+    Ok(out)
+}
+
+/// The images the task definitions run: services' own and sidecars' (given or pushed), and
+/// what was pushed.
+struct RunImages {
+    own: BTreeMap<ServiceName, String>,
+    sidecars: BTreeMap<(ServiceName, String), String>,
+    pushed: Vec<Pushed>,
 }
 
 /// 5d. Application Auto Scaling of every service as its `autoscaling:` says, on the ECS

@@ -37,6 +37,8 @@ pub struct Images {
     pub pending: Vec<Pending>,
     /// The registry login; `None` when nothing is pushed.
     pub target: Option<Target>,
+    /// Existing images pinned to a digest: `uri → NAME@DIGEST`.
+    pub pins: BTreeMap<String, String>,
     /// Images built by `prepare`: their layouts live as long as this.
     _built: Vec<image::build::Built>,
 }
@@ -53,10 +55,13 @@ pub async fn prepare(aws: &Aws, c: &Compiled, opts: &PrepareOptions<'_>, build: 
         None => Vec::new(),
     };
     let target = if pending.is_empty() { None } else { Some(image::login(aws, registry_endpoint).await?) };
-    let images = match &target {
+    let mut images = match &target {
         Some(t) => planned_images(m, t, given, &pending).await?,
         None => PlannedImages { refs: given.clone(), ..PlannedImages::default() },
     };
+    let pin_opts = super::pins::PinOptions { given, registry_endpoint, mirrors: opts.registry_mirrors };
+    (images.pins, images.pinned) = super::pins::pin(aws, m, &pin_opts).await?;
+    let pins = images.pins.clone();
     // An image that cannot be deployed fails the run before anything else.
     for svc in m.services.values() {
         render::image(svc, &images.refs)?;
@@ -79,7 +84,7 @@ pub async fn prepare(aws: &Aws, c: &Compiled, opts: &PrepareOptions<'_>, build: 
         Delivery::plan(aws, m, desired.stacks, opts.asset_bucket).await?
     };
     plan.infrastructure.templates = delivery.uploads();
-    Ok(Prepared { plan, delivery, observed, compared, images: Images { given: given.clone(), pending, target, _built: built } })
+    Ok(Prepared { plan, delivery, observed, compared, images: Images { given: given.clone(), pending, target, pins, _built: built } })
 }
 
 /// How many task definitions are read at once.
@@ -102,6 +107,8 @@ pub struct PrepareOptions<'a> {
     pub images: &'a BTreeMap<ServiceName, String>,
     /// `--registry-endpoint`.
     pub registry_endpoint: Option<&'a str>,
+    /// `--registry-mirror HOST=URL`.
+    pub registry_mirrors: &'a [String],
     /// `--asset-bucket`.
     pub asset_bucket: Option<&'a str>,
 }
@@ -117,13 +124,19 @@ async fn planned_images(
     let mut out = PlannedImages { refs: given.clone(), ..PlannedImages::default() };
     for p in pending {
         let Some(svc) = m.services.get(&p.service) else { continue };
-        let (uri, name, tag) = (target.repository_uri(m, svc), image::repository_name(m, svc), p.tag());
+        let sidecar = p.sidecar.as_deref();
+        let (uri, name, tag) = (target.repository_uri(m, svc, sidecar), image::repository_name(m, svc, sidecar), p.tag());
         if p.built {
             // Builds count by their tag in the plan's fingerprint (see `plan::PlannedImages`).
-            out.built.insert(render::family(m, svc), p.tag.clone().unwrap_or_else(|| KNOWN_AFTER_BUILD.into()));
+            out.built.insert(plan::built_key(&render::family(m, svc), sidecar), p.tag.clone().unwrap_or_else(|| KNOWN_AFTER_BUILD.into()));
         }
+        let mut refer = |reference: String| match &p.sidecar {
+            Some(sc) => out.sidecar_refs.insert((svc.name.clone(), sc.clone()), reference),
+            None => out.refs.insert(svc.name.clone(), reference),
+        };
         let step = |action, digest: Option<String>, blobs: usize, bytes: u64| ImageStep {
             service: svc.name.to_string(),
+            sidecar: p.sidecar.clone(),
             action,
             source: p.origin.clone(),
             repository: uri.clone(),
@@ -133,17 +146,17 @@ async fn planned_images(
             bytes,
         };
         let Some(local) = &p.local else {
-            out.refs.insert(svc.name.clone(), format!("{uri}@{KNOWN_AFTER_BUILD}"));
+            refer(format!("{uri}@{KNOWN_AFTER_BUILD}"));
             out.steps.push(step(ImageAction::Build, None, 0, 0));
             continue;
         };
         let digest = local.digest().to_string();
-        out.refs.insert(svc.name.clone(), format!("{uri}@{digest}"));
+        refer(format!("{uri}@{digest}"));
         let present = target
             .registry
             .manifest_digest(&name, &digest)
             .await
-            .map_err(|source| ImageError::Registry { service: svc.name.to_string(), source })?
+            .map_err(|source| ImageError::Registry { service: p.name(), source })?
             .is_some();
         if !present {
             let action = if p.built { ImageAction::Build } else { ImageAction::Push };

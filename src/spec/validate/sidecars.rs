@@ -82,10 +82,14 @@ impl Ctx<'_> {
         names: &BTreeSet<&str>,
         references: &mut Vec<ServiceName>,
     ) -> model::Sidecar {
+        // A job's images are existing ones (or a service's): the same goes for its sidecars.
         let pushed = matches!(&sc.image, Some(types::Image::Source(s)) if s.build.is_some() || s.oci.is_some() || s.archive.is_some());
-        let image = if pushed {
-            self.err(&format!("{p}.image"), "a sidecar runs an existing image: `repository:tag`, `repository@sha256:…` or `{ uri: … }`")
-                .hint("push it (`ecship push`, or your registry) and name it by URI");
+        let image = if pushed && p.starts_with("jobs.") {
+            self.err(
+                &format!("{p}.image"),
+                "a job's sidecar runs an existing image: `repository:tag`, `repository@sha256:…` or `{ uri: … }`",
+            )
+            .hint("build it as a service's sidecar image, or push it (`ecship push`, or your registry) and name it by URI");
             model::Image::Uri { uri: String::new(), credentials: None }
         } else {
             self.image(p, sc.image.as_ref())
