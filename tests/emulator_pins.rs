@@ -112,3 +112,49 @@ async fn a_moved_tag_shows_in_the_plan_and_the_task_runs_the_digest_it_showed() 
     assert_eq!(emulator.run(&["destroy", &file, "--yes"], &env).code, 0);
     emulator.assert_nothing_left("pins").await;
 }
+
+/// `buildah ARGS` with the settings for machines without overlay storage or user namespaces.
+fn buildah(args: &[&str]) {
+    let out = std::process::Command::new("buildah")
+        .args(["--storage-driver", "vfs"])
+        .args(args)
+        .env("BUILDAH_ISOLATION", "chroot")
+        .output()
+        .unwrap_or_else(|e| panic!("buildah cannot run ({e}): run scripts/setup (it installs buildah)"));
+    assert!(out.status.success(), "buildah {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test]
+async fn a_multi_platform_index_built_with_buildah_serves_arm64_and_x86_64_services() {
+    let emulator = Emulator::start();
+    let registry = Registry::start(registry::ECR_TOKEN);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let context = dir.path().join("ctx");
+    std::fs::create_dir(&context).expect("mkdir");
+    std::fs::write(context.join("index.html"), "<h1>hello</h1>\n").expect("write");
+    std::fs::write(context.join("Dockerfile"), "FROM scratch\nCOPY index.html /srv/index.html\n").expect("write");
+    let list = format!("localhost/ecship-pins-{}", std::process::id());
+    let ctx = context.to_string_lossy().into_owned();
+    for arch in ["amd64", "arm64"] {
+        buildah(&["bud", "--quiet", "--platform", &format!("linux/{arch}"), "-t", &format!("{list}-{arch}"), &ctx]);
+    }
+    buildah(&["manifest", "create", &list]);
+    for arch in ["amd64", "arm64"] {
+        buildah(&["manifest", "add", &list, &format!("{list}-{arch}")]);
+    }
+    let dest = format!("docker://{}/team/app:v1", registry.url.trim_start_matches("http://"));
+    buildah(&["manifest", "push", "--all", "--tls-verify=false", "--creds", &format!("AWS:{}", registry::ECR_TOKEN), &list, &dest]);
+    let index = registry.manifest_digest("team/app", "v1").expect("pushed");
+
+    let mirrors = format!("{HOST}={}", registry.url);
+    let login = docker_config(&dir.path().join("docker"), true);
+    let env = [("ECSHIP_REGISTRY_MIRRORS", mirrors.as_str()), ("DOCKER_CONFIG", login.as_str())];
+    for platform in ["arm64", "x86_64"] {
+        let plan = emulator.run(&["plan", &spec(dir.path(), platform), "--output", "json"], &env);
+        assert_eq!(plan.code, 0, "{platform}: {}{}", plan.stdout, plan.stderr);
+        assert_eq!(plan.result()["pinned_images"][0]["digest"].as_str(), Some(index.as_str()), "{platform}: the index is what runs");
+    }
+    for image in [list.clone(), format!("{list}-amd64"), format!("{list}-arm64")] {
+        let _ = std::process::Command::new("buildah").args(["--storage-driver", "vfs", "rmi", &image]).output();
+    }
+}

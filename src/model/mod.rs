@@ -5,6 +5,7 @@
 
 pub mod colour;
 pub mod fargate;
+mod task;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -15,6 +16,7 @@ use ipnet::Ipv4Net;
 use serde::Serialize;
 
 pub use colour::{ByColour, Colour, Weights};
+pub use task::{ContainerHealth, DependsOn, EcrRepository, Firelens, Mount, Sidecar, VolumeSource};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Model {
@@ -380,126 +382,6 @@ pub struct Service {
     pub volumes: Vec<Mount>,
 }
 
-/// An EFS volume mounted into a task's own container.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Mount {
-    pub volume: String,
-    pub path: String,
-    pub read_only: bool,
-    pub source: VolumeSource,
-}
-
-/// Where a volume's file system comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum VolumeSource {
-    /// One the stack creates (with an access point, mount targets and a security group).
-    Created,
-    Existing {
-        file_system: String,
-        access_point: Option<String>,
-    },
-}
-
-impl Model {
-    /// An image repository's name (as the template creates it): `STACK/SERVICE`, or
-    /// `STACK/SERVICE/SIDECAR` for a sidecar's image.
-    pub fn repository(&self, svc: &Service, sidecar: Option<&str>) -> String {
-        match sidecar {
-            Some(sc) => format!("{}/{}/{sc}", self.stack, svc.name),
-            None => format!("{}/{}", self.stack, svc.name),
-        }
-    }
-
-    /// The volumes the stack creates, each once, with the tasks that mount them.
-    pub fn created_volumes(&self) -> BTreeMap<&str, Vec<&Service>> {
-        let mut out: BTreeMap<&str, Vec<&Service>> = BTreeMap::new();
-        for task in self.tasks() {
-            for m in task.volumes.iter().filter(|m| m.source == VolumeSource::Created) {
-                out.entry(m.volume.as_str()).or_default().push(task);
-            }
-        }
-        out
-    }
-}
-
-/// A container beside a task's own.
-#[derive(Debug, Clone, Serialize)]
-pub struct Sidecar {
-    pub name: String,
-    /// Always `Image::Uri`: sidecars run existing images.
-    pub image: Image,
-    pub command: Option<Vec<String>>,
-    pub env: BTreeMap<String, EnvValue>,
-    pub secrets: BTreeMap<String, SecretRef>,
-    pub port: Option<Port>,
-    pub essential: bool,
-    pub depends_on: BTreeMap<String, DependsOn>,
-    pub health_check: Option<ContainerHealth>,
-    pub cpu: Option<u32>,
-    pub memory: Option<u32>,
-    pub firelens: Option<Firelens>,
-}
-
-impl Service {
-    /// The FireLens log router among its sidecars, if any.
-    pub fn log_router(&self) -> Option<&Sidecar> {
-        self.sidecars.iter().find(|s| s.firelens.is_some())
-    }
-}
-
-/// What a container waits for in another before it starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum DependsOn {
-    Start,
-    Complete,
-    Success,
-    Healthy,
-}
-
-impl DependsOn {
-    /// As ECS writes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DependsOn::Start => "START",
-            DependsOn::Complete => "COMPLETE",
-            DependsOn::Success => "SUCCESS",
-            DependsOn::Healthy => "HEALTHY",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Firelens {
-    Fluentbit,
-    Fluentd,
-}
-
-impl Firelens {
-    /// As ECS writes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Firelens::Fluentbit => "fluentbit",
-            Firelens::Fluentd => "fluentd",
-        }
-    }
-}
-
-/// A container's own health check.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ContainerHealth {
-    pub command: Vec<String>,
-    #[serde(with = "secs")]
-    pub interval: Duration,
-    #[serde(with = "secs")]
-    pub timeout: Duration,
-    pub retries: u32,
-    #[serde(with = "secs")]
-    pub grace: Duration,
-}
-
 /// The header a request carries to reach one colour of a blue/green service directly, with
 /// the colour's ECS service name (`NAME-blue`, `NAME-green`) as its value.
 pub const COLOUR_HEADER: &str = "X-Ecship-Colour";
@@ -572,29 +454,6 @@ impl Image {
     /// Whether ecship pushes this image (and so the stack needs a repository for it).
     pub fn is_pushed(&self) -> bool {
         !matches!(self, Image::Uri { .. })
-    }
-}
-
-/// A private ECR repository, as an image reference names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EcrRepository<'a> {
-    pub account: &'a str,
-    pub region: &'a str,
-    pub name: &'a str,
-}
-
-impl<'a> EcrRepository<'a> {
-    /// `ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME[:TAG|@DIGEST]`; `None` for any other registry.
-    pub fn parse(uri: &'a str) -> Option<Self> {
-        let (host, path) = uri.split_once('/')?;
-        let mut parts = host.split('.');
-        let (account, dkr, ecr, region) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-        if dkr != "dkr" || ecr != "ecr" || account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        // Repository names hold neither `:` nor `@`.
-        let name = path.split(['@', ':']).next()?;
-        Some(EcrRepository { account, region, name })
     }
 }
 
