@@ -232,6 +232,11 @@ pub struct DeployArgs {
     /// retried; a lower number is gentler on a busy account.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64), value_name = "N")]
     pub parallel: u16,
+    /// Return once the services are updated, without watching their rollouts or running
+    /// `deploy.check`; ECS's circuit breaker still rolls a failing one back, and `ecship wait`
+    /// follows them. Refused for canary, linear and blue/green, whose traffic ecship moves.
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 #[derive(Debug, Args)]

@@ -203,3 +203,36 @@ async fn scale_sets_the_count_within_autoscaling_and_wait_waits_for_it() {
     assert_eq!(waited.code, 0, "{}{}", waited.stdout, waited.stderr);
     assert_eq!(waited.result()["services"], serde_json::json!(["web", "worker"]));
 }
+
+#[tokio::test]
+async fn deploy_no_wait_returns_while_ecs_rolls_out_and_wait_follows_it() {
+    // Deployments take 4 s here: long enough to see one still in progress.
+    let emulator = Emulator::start_with("4");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = |version: &str, strategy: &str| {
+        format!(
+            "stack: nowait\nregion: us-east-1\nnetwork: {{ cidr: 10.0.0.0/16, azs: 2, nat: none }}\nservices:\n  api:\n    image: nginx:1.27\n    port: 80\n    count: 2\n    routes: [ {{ path: \"/*\" }} ]\n    env: {{ VERSION: \"{version}\" }}\n    deploy: {{ strategy: {strategy} }}\n"
+        )
+    };
+    let file = write(dir.path(), "nowait.yaml", &spec("1", "rolling"));
+    let first = emulator.run(&["deploy", &file, "--yes", "--no-wait"], &[]);
+    assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
+    assert!(first.stdout.contains("not waited for: api still rolling out"), "{}", first.stdout);
+    let status = emulator.run(&["status", &file, "--output", "json"], &[]).result();
+    assert_eq!(status["services"][0]["rollout"], "IN_PROGRESS", "the run returned before ECS finished: {status}");
+    let waited = emulator.run(&["wait", &file], &[]);
+    assert_eq!(waited.code, 0, "{}{}", waited.stdout, waited.stderr);
+    let status = emulator.run(&["status", &file, "--output", "json"], &[]).result();
+    assert_eq!(status["services"][0]["rollout"], "COMPLETED", "{status}");
+
+    // A canary's traffic is ecship's to move: --no-wait is refused before anything changes.
+    let canary = write(dir.path(), "canary.yaml", &spec("2", "canary"));
+    let refused = emulator.run(&["deploy", &canary, "--yes", "--no-wait"], &[]);
+    assert_eq!(refused.code, 1, "{}{}", refused.stdout, refused.stderr);
+    assert!(refused.stderr.contains("--no-wait: service api"), "{}", refused.stderr);
+    let unchanged = emulator.run(&["plan", &file, "--detailed-exitcode"], &[]);
+    assert_eq!(unchanged.code, 0, "nothing was changed: {}", unchanged.stdout);
+
+    assert_eq!(emulator.run(&["destroy", &file, "--yes"], &[]).code, 0);
+    emulator.assert_nothing_left("nowait").await;
+}

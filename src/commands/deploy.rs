@@ -58,10 +58,14 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
         }
         confirmed = true;
     }
+    if args.no_wait {
+        refuse_two_colours(plan)?;
+    }
     let opts = DeployOptions {
         remove_services: confirmed,
         check_endpoint: global.check_endpoint.map(str::to_string),
         parallel: usize::from(args.parallel),
+        wait: !args.no_wait,
     };
     let reporter = progress::reporter(report.json());
     let result = runtime.block_on(deploy::run(&aws, &compiled, &prepared, &opts, reporter.as_ref()));
@@ -91,6 +95,21 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
     Ok(exit::OK)
 }
 
+/// Strategies whose traffic ecship moves itself, as the plan names them.
+const TWO_COLOURS: [&str; 3] = ["canary", "linear", "blue_green"];
+
+/// `--no-wait` leaves rollouts to ECS: not those whose traffic ecship moves.
+fn refuse_two_colours(plan: &crate::plan::Plan) -> anyhow::Result<()> {
+    match plan.rollout.iter().find(|r| TWO_COLOURS.contains(&r.strategy.as_str())) {
+        Some(r) => anyhow::bail!(
+            "--no-wait: service {} rolls out as a {}, whose traffic ecship moves step by step: deploy without --no-wait (nothing was changed)",
+            r.service,
+            r.strategy
+        ),
+        None => Ok(()),
+    }
+}
+
 /// Report a failed run and give its exit code.
 pub(super) fn failed(e: DeployError, report: &mut Report) -> anyhow::Result<u8> {
     let code = exit_code(&e);
@@ -118,6 +137,13 @@ fn summary(done: &Deployed, compiled: &Compiled, report: &mut Report) -> anyhow:
         report.line(&super::push::summary(image))?;
     }
     report.line(&format!("deployed {stack}: infrastructure {}; {}", done.infrastructure, services_line(done)))?;
+    if !done.unwatched.is_empty() {
+        report.line(&format!(
+            "not waited for: {} still rolling out (ECS rolls a failing one back); `ecship wait {}` follows them",
+            done.unwatched.join(", "),
+            compiled.loaded.file.display()
+        ))?;
+    }
     if !done.removed.is_empty() {
         report.line(&format!("removed: {}", done.removed.join(", ")))?;
     }

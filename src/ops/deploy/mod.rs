@@ -76,6 +76,8 @@ pub struct DeployOptions {
     pub remove_services: bool,
     /// Services registered, created or updated at once (`--parallel`).
     pub parallel: usize,
+    /// Watch the rollouts (and run their checks) before returning; `--no-wait` does not.
+    pub wait: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -160,6 +162,9 @@ pub struct Deployed {
     pub removed: Vec<String>,
     /// Old task-definition revisions deregistered and deleted (`deploy.keep_revisions`).
     pub pruned: Vec<String>,
+    /// ECS services whose rollouts were left in progress (`--no-wait`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unwatched: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -274,6 +279,21 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
     let services = services::apply(&cx, &inputs, &revisions, opts.parallel).await?;
     jobs::schedule(&cx, &inputs, &job_revisions).await?;
     autoscaling(&cx, &inputs, &services).await?;
+    if !opts.wait {
+        // ECS carries the rollouts on (and rolls a failing one back); old revisions are
+        // pruned by the next deploy.
+        let unwatched = services.watches.iter().map(|w| w.name.clone()).collect();
+        let (images, results) = (images.pushed, services.results);
+        return Ok(Deployed {
+            stack: c.model.stack.to_string(),
+            infrastructure,
+            images,
+            services: results,
+            removed,
+            pruned: vec![],
+            unwatched,
+        });
+    }
     let mut failures = watch_rollouts(&cx, &outputs, &services.watches).await?;
     let steady: Vec<Watch> = services.watches.iter().filter(|w| !failures.iter().any(|f| f.service == w.name)).cloned().collect();
     let http = Checks::new(opts.check_endpoint.as_deref(), &outputs, &c.model);
@@ -283,7 +303,15 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
         return Err(DeployError::Rollout { failures });
     }
     let pruned = prune::revisions(&cx.ecs, &services.new_families, &services.in_use, r).await;
-    Ok(Deployed { stack: c.model.stack.to_string(), infrastructure, images: images.pushed, services: services.results, removed, pruned })
+    Ok(Deployed {
+        stack: c.model.stack.to_string(),
+        infrastructure,
+        images: images.pushed,
+        services: services.results,
+        removed,
+        pruned,
+        unwatched: vec![],
+    })
 }
 
 /// 1. Builds (unless `prepare` built them), before anything is written. The layouts live as
