@@ -505,3 +505,88 @@ async fn a_new_colour_with_unhealthy_targets_never_gets_traffic() {
     assert_eq!(weights(&emulator, "sick").await, (100, 0));
     assert_eq!(colours(&emulator, "sick").await[1].0, 0);
 }
+
+/// An HTTPS server answering 200 with a certificate for `host` only, signed by a CA of its
+/// own; returns its URL and the CA's PEM file (what `SSL_CERT_FILE` trusts). Python's
+/// `cryptography` (from the venv) writes the certificates.
+fn tls_server(dir: &Path, host: &str) -> (String, String, std::process::Child) {
+    let script = r#"
+import datetime, http.server, socket, ssl, sys
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+out, host = sys.argv[1], sys.argv[2]
+now = datetime.datetime.now(datetime.timezone.utc)
+def cert(subject, issuer, key, signer, ca, names=()):
+    b = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
+         .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+         .not_valid_after(now + datetime.timedelta(days=2)).add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if names:
+        b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+    return b.sign(signer, hashes.SHA256())
+ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ecship test CA")])
+ca = cert(ca_name, ca_name, ca_key, ca_key, True)
+leaf = cert(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]), ca_name, key, ca_key, False, [host])
+pem = lambda c: c.public_bytes(serialization.Encoding.PEM)
+open(f"{out}/ca.pem", "wb").write(pem(ca))
+open(f"{out}/leaf.pem", "wb").write(pem(leaf) + pem(ca))
+open(f"{out}/key.pem", "wb").write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+class Ok(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+    def log_message(self, *a): pass
+server = http.server.HTTPServer(("127.0.0.1", 0), Ok)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(f"{out}/leaf.pem", f"{out}/key.pem")
+server.socket = ctx.wrap_socket(server.socket, server_side=True)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"#;
+    let mut child = std::process::Command::new(common::venv_tool("python"))
+        .args(["-c", script])
+        .arg(dir)
+        .arg(host)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the TLS server starts");
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().expect("stdout")), &mut line).expect("its port");
+    (format!("https://127.0.0.1:{}", line.trim()), dir.join("ca.pem").to_string_lossy().into_owned(), child)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_https_check_asks_for_the_routes_host_and_verifies_its_certificate() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let (url, ca, mut server) = tls_server(dir.path(), "shop.example.test");
+    let env = [("ECSHIP_CHECK_ENDPOINT", url.as_str()), ("SSL_CERT_FILE", ca.as_str())];
+    let deploy = "{ strategy: rolling, check: { http: /health, interval: 1s, failures: 1 }, timeout: 1m }";
+    // The stack's one service, its route on `host`.
+    let with_host = |version: &str, host: &str| {
+        let text = std::fs::read_to_string(spec(dir.path(), "tls", version, deploy, "")).expect("spec");
+        let path = dir.path().join(format!("tls-{version}-{host}.yaml"));
+        std::fs::write(&path, text.replace("routes: [ { path: \"/*\" } ]", &format!("routes: [ {{ path: \"/*\", host: {host} }} ]")))
+            .expect("write");
+        path.display().to_string()
+    };
+    let ok = with_host("1", "shop.example.test");
+    let first = emulator.run(&["deploy", &ok], &env);
+    assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
+    let port = url.rsplit(':').next().unwrap_or("");
+    assert!(
+        first.stderr.contains(&format!("check: web GET https://shop.example.test:{port}/health (through 127.0.0.1:{port}) → 200")),
+        "the check named the route's host and its certificate held: {}",
+        first.stderr
+    );
+    // A route whose host the certificate is not for: the check fails on the certificate and the
+    // new revision is rolled back.
+    let wrong = with_host("2", "other.example.test");
+    let failed = emulator.run(&["deploy", &wrong], &env);
+    assert_eq!(failed.code, 3, "rolled back: {}{}", failed.stdout, failed.stderr);
+    assert!(failed.stderr.contains("GET https://other.example.test:"), "{}", failed.stderr);
+    assert!(failed.stderr.to_lowercase().contains("certificate"), "the certificate is what failed: {}", failed.stderr);
+    let _ = server.kill();
+    let _ = server.wait();
+}

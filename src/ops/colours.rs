@@ -43,16 +43,43 @@ impl HttpCheck {
         Some(Self { base: base.trim_end_matches('/').to_string(), host: None, http })
     }
 
+    /// What a probe of `path` requests, for people: `URL`, `URL (Host: HOST)`, or over TLS
+    /// `https://HOST:PORT/PATH (through ADDRESS)`.
+    pub fn target(&self, path: &str) -> String {
+        match (&self.host, self.base.strip_prefix("https://")) {
+            (Some(h), Some(authority)) => {
+                let port = authority.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).unwrap_or(443);
+                format!("https://{h}:{port}{path} (through {authority})")
+            }
+            (Some(h), None) => format!("{}{path} (Host: {h})", self.base),
+            (None, _) => format!("{}{path}", self.base),
+        }
+    }
+
     /// `Ok(())` when the answer has the expected status; else what came back. `colour` is
     /// the ECS service name of a colour to reach through its test rule, not the live traffic.
     pub async fn probe(&self, path: &str, expect: u16, colour: Option<&str>) -> Result<(), String> {
-        let url = format!("{}{path}", self.base);
-        let mut request = self.http.get(&url);
         let mut to = String::new();
-        if let Some(h) = &self.host {
-            request = request.header(reqwest::header::HOST, h);
-            to.push_str(&format!(" (Host: {h})"));
-        }
+        let (url, mut request) = match (&self.host, self.base.strip_prefix("https://")) {
+            // Over TLS the route's host is the name asked for (SNI) and the one the
+            // certificate must be for, while the connection goes where `base` points.
+            (Some(h), Some(authority)) => {
+                let port = authority.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).unwrap_or(443);
+                let url = format!("https://{h}:{port}{path}");
+                let client = self.through(h, authority, port).await.map_err(|e| format!("GET {url}: {e}"))?;
+                to.push_str(&format!(" (through {authority})"));
+                (url.clone(), client.get(&url))
+            }
+            (Some(h), None) => {
+                to.push_str(&format!(" (Host: {h})"));
+                let url = format!("{}{path}", self.base);
+                (url.clone(), self.http.get(&url).header(reqwest::header::HOST, h))
+            }
+            (None, _) => {
+                let url = format!("{}{path}", self.base);
+                (url.clone(), self.http.get(&url))
+            }
+        };
         if let Some(c) = colour {
             request = request.header(COLOUR_HEADER, c);
             to.push_str(&format!(" ({COLOUR_HEADER}: {c})"));
@@ -60,8 +87,17 @@ impl HttpCheck {
         match request.send().await {
             Ok(resp) if resp.status().as_u16() == expect => Ok(()),
             Ok(resp) => Err(format!("GET {url}{to}: {}, expected {expect}", resp.status().as_u16())),
-            Err(e) => Err(format!("GET {url}{to}: {}", e.without_url())),
+            Err(e) => Err(format!("GET {url}{to}: {}", crate::http::chain(&e.without_url()))),
         }
+    }
+
+    /// A client that sends `host`'s requests to the addresses `authority` resolves to.
+    async fn through(&self, host: &str, authority: &str, port: u16) -> Result<reqwest::Client, String> {
+        let target = if authority.contains(':') { authority.to_string() } else { format!("{authority}:{port}") };
+        let addrs: Vec<std::net::SocketAddr> =
+            tokio::net::lookup_host(&target).await.map_err(|e| format!("cannot resolve {authority}: {e}"))?.collect();
+        crate::http::client(reqwest::Client::builder().timeout(Duration::from_secs(5)).resolve_to_addrs(host, &addrs))
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -104,15 +140,16 @@ impl Checks {
     }
 
     pub fn of(&self, svc: &Service) -> Option<HttpCheck> {
+        // A host pattern with wildcards names no one host to send.
+        let host = svc.routes.first().and_then(|r| r.host.clone()).filter(|h| !h.contains(['*', '?']));
+        // An endpoint given instead stands in for the load balancer: the route's host goes too.
         if let Some(e) = &self.endpoint {
-            return Some(e.clone());
+            return Some(HttpCheck { host, ..e.clone() });
         }
         if let Some(origin) = svc.deploy.check.as_ref().and_then(|c| c.origin.as_deref()) {
             return HttpCheck::new(origin);
         }
         let lb = svc.load_balancer.as_ref().and_then(|lb| self.by_lb.get(lb))?;
-        // A host pattern with wildcards names no one host to send.
-        let host = svc.routes.first().and_then(|r| r.host.clone()).filter(|h| !h.contains(['*', '?']));
         Some(HttpCheck { host, ..lb.clone() })
     }
 }

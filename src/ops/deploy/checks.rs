@@ -28,7 +28,7 @@ pub async fn run(cx: &Cx<'_>, inputs: &Inputs<'_>, checks: &Checks, steady: &[Wa
             continue;
         };
         let (Some(check), Some(http)) = (&svc.deploy.check, checks.of(svc)) else { continue };
-        cx.r.event(&Event::Step { message: format!("check: {} GET {}{} → {}", w.name, http.base, check.path, check.expect) });
+        cx.r.event(&Event::Step { message: format!("check: {} GET {} → {}", w.name, http.target(&check.path), check.expect) });
         let Err(reason) = probe(&http, check, svc.deploy.timeout).await else { continue };
         let reason = format!("HTTP check failed: {reason}");
         failures.push(roll_back(cx, inputs, svc, w, reason).await?);
