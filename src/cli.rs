@@ -116,6 +116,18 @@ the spec sets `image.tag`. Tags never move.")]
 
 Exit codes: 0 rolled back, 1 error (or nothing to roll back to), 4 timed out, 130 interrupted.")]
     Rollback(RollbackArgs),
+    /// Let a rollout held for approval (`deploy.approve`) move all its traffic to the new
+    /// revision.
+    #[command(after_help = "Examples:
+  ecship approve stacks/mysfits.yaml like
+  ecship approve stacks/blog.yaml --env prod api
+
+A deploy of a canary, linear or blue/green service with `deploy.approve: true` holds its
+rollout before production traffic moves in full, and says so; this answers it, from another
+terminal or CI job. `ecship rollback SPEC SERVICE` rolls the held rollout back instead.
+
+Exit codes: 0 approved, 1 error (or nothing held for approval).")]
+    Approve(ApproveArgs),
     /// Show every change deploy would make — infrastructure, images, services, rollout steps.
     #[command(after_help = "Examples:
   ecship plan stacks/mysfits.yaml
@@ -235,8 +247,22 @@ pub struct DeployArgs {
     /// Return once the services are updated, without watching their rollouts or running
     /// `deploy.check`; ECS's circuit breaker still rolls a failing one back, and `ecship wait`
     /// follows them. Refused for canary, linear and blue/green, whose traffic ecship moves.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "wait_until")]
     pub no_wait: bool,
+    /// Return once every rollout reaches STAGE: `held` — rollouts with `deploy.approve` held
+    /// for approval (the others to their end); `ecship approve`, then `ecship deploy` again,
+    /// carries them on. `steady` (the default): every rollout to its end.
+    #[arg(long, value_enum, value_name = "STAGE", default_value_t = WaitUntil::Steady)]
+    pub wait_until: WaitUntil,
+}
+
+/// Where `deploy --wait-until` returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WaitUntil {
+    /// Rollouts with `deploy.approve` held for approval; every other rollout at its end.
+    Held,
+    /// Every rollout at its end.
+    Steady,
 }
 
 #[derive(Debug, Args)]
@@ -283,6 +309,14 @@ pub enum PlanFormat {
     Text,
     Markdown,
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// The stack spec (YAML).
+    pub file: PathBuf,
+    /// The service whose held rollout to approve.
+    pub service: String,
 }
 
 #[derive(Debug, Args)]

@@ -126,6 +126,8 @@ pub enum RolloutEnd {
     /// It failed, and the service runs its previous revision (or colour) again.
     RolledBack,
     TimedOut,
+    /// Held for approval, and left there (`deploy --wait-until held`).
+    Held,
 }
 
 /// What a push did with an image.

@@ -255,20 +255,35 @@ async fn a_check_url_is_requested_instead_of_the_load_balancer() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_crash_looping_rolling_service_names_the_stop_reason_before_the_circuit_breaker_trips() {
+async fn crash_looping_rolling_and_doubling_services_are_rolled_back_by_ecship_long_before_the_circuit_breaker() {
     let emulator = Emulator::start();
     let check = CheckServer::start(200);
     let dir = tempfile::tempdir().expect("dir");
-    let deploy = "{ strategy: rolling, timeout: 1m }";
-    assert_eq!(run(&emulator, &check, &["deploy", &spec(dir.path(), "crash", "1", deploy, "")]).code, 0);
-    // The new tasks exit at once; ECS's circuit breaker trips 4 s later.
-    let crash = ", EMULATOR_TASK_FAILURE: \"Essential container in task exited (exit code 1)\", EMULATOR_BREAKER_SECONDS: \"4\"";
-    let failed = run(&emulator, &check, &["deploy", &spec(dir.path(), "crash", "2", deploy, crash)]);
-    assert_eq!(failed.code, 3, "rolled back by the circuit breaker: {}", failed.stderr);
-    let cause = failed.stderr.find("stopped: Essential container in task exited (exit code 1)").expect("the cause is named");
-    let end = failed.stderr.find("rolled back to the previous revision").expect("the end is reported");
-    assert!(cause < end, "the cause comes first, while the rollout still runs: {}", failed.stderr);
-    assert!(failed.stderr.contains("warning: web: task "), "{}", failed.stderr);
+    for strategy in ["rolling", "doubling"] {
+        let stack = format!("crash-{strategy}");
+        let deploy = "{ strategy: STRATEGY, timeout: 5m }".replace("STRATEGY", strategy);
+        assert_eq!(run(&emulator, &check, &["deploy", &spec(dir.path(), &stack, "1", &deploy, "")]).code, 0);
+        // The new tasks exit at once, with code 1; ECS's circuit breaker would trip only
+        // two minutes later.
+        let crash = ", EMULATOR_TASK_FAILURE: \"Essential container in task exited\", EMULATOR_BREAKER_SECONDS: \"120\"";
+        let started = Instant::now();
+        let failed = run(&emulator, &check, &["deploy", &spec(dir.path(), &stack, "2", &deploy, crash)]);
+        assert_eq!(failed.code, 3, "{strategy}: rolled back: {}", failed.stderr);
+        assert!(started.elapsed() < Duration::from_secs(60), "{strategy}: failed in {:?}, before the breaker", started.elapsed());
+        let cause =
+            failed.stderr.find("stopped: Essential container in task exited (web: exit code 1)").expect("the cause, with the exit code");
+        let back = failed.stderr.find(&format!("rolling back to {stack}-web:1")).expect("ecship rolls back");
+        assert!(cause < back, "{strategy}: the cause comes first: {}", failed.stderr);
+        assert!(
+            failed.stderr.contains("web: rolled back to the previous revision: 3 tasks of the new revision stopped: Essential container in task exited (web: exit code 1)"),
+            "{strategy}: {}",
+            failed.stderr
+        );
+        let ecs = aws_sdk_ecs::Client::new(&emulator.sdk_config().await);
+        let out = ecs.describe_services().cluster(&stack).services("web").send().await.expect("the service");
+        let running = out.services()[0].task_definition().unwrap_or("").rsplit('/').next().unwrap_or("").to_string();
+        assert_eq!(running, format!("{stack}-web:1"), "{strategy}: the service runs its first revision again");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -589,4 +604,226 @@ async fn an_https_check_asks_for_the_routes_host_and_verifies_its_certificate() 
     assert!(failed.stderr.to_lowercase().contains("certificate"), "the certificate is what failed: {}", failed.stderr);
     let _ = server.kill();
     let _ = server.wait();
+}
+
+/// A CloudWatch alarm in the emulator, in `state`.
+async fn alarm(emulator: &Emulator, name: &str, state: &str, reason: &str) {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
+    let cw = aws_sdk_cloudwatch::Client::new(&emulator.sdk_config().await);
+    cw.put_metric_alarm()
+        .alarm_name(name)
+        .namespace("AWS/ApplicationELB")
+        .metric_name("HTTPCode_Target_5XX_Count")
+        .statistic(Statistic::Sum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(10.0)
+        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+        .send()
+        .await
+        .expect("PutMetricAlarm");
+    cw.set_alarm_state().alarm_name(name).state_value(StateValue::from(state)).state_reason(reason).send().await.expect("SetAlarmState");
+}
+
+/// Start `ecship deploy SPEC --output json`; its stdout lines, and the child.
+fn deploy_in_background(
+    emulator: &Emulator,
+    check: &CheckServer,
+    spec: &str,
+) -> (std::process::Child, std::io::Lines<BufReader<std::process::ChildStdout>>) {
+    let mut cmd = emulator.ecship_process();
+    let mut child = cmd
+        .args(["deploy", spec, "--output", "json"])
+        .env("ECSHIP_CHECK_ENDPOINT", &check.url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ecship starts");
+    let lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    (child, lines)
+}
+
+/// Read `lines` until one contains `needle`.
+fn until(lines: &mut std::io::Lines<BufReader<std::process::ChildStdout>>, needle: &str) {
+    for line in lines.by_ref() {
+        if line.expect("a line").contains(needle) {
+            return;
+        }
+    }
+    panic!("the output ended before {needle}");
+}
+
+/// The rest of a background run: its exit code and stderr.
+fn finish(mut child: std::process::Child, lines: std::io::Lines<BufReader<std::process::ChildStdout>>) -> (i32, String) {
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let mut stderr = String::new();
+    child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("stderr");
+    let code = child.wait().expect("it ends").code().unwrap_or(-1);
+    (code, format!("{stderr}{}", rest.join("\n")))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alarm_going_off_mid_bake_rolls_a_canary_back_and_one_firing_before_does_not_hold_deploys_back() {
+    let emulator = Emulator::start();
+    let check = CheckServer::start(200);
+    let dir = tempfile::tempdir().expect("dir");
+    alarm(&emulator, "web-5xx", "OK", "fine").await;
+    alarm(&emulator, "web-latency", "ALARM", "p99 above 2 s since yesterday").await;
+    let deploy = "{ strategy: canary, canary: { steps: [50, 100], bake: 1m }, alarms: [web-5xx, web-latency], timeout: 5m }";
+    let first = run(&emulator, &check, &["deploy", &spec(dir.path(), "alarm", "1", deploy, "")]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(
+        first.stderr.contains("alarm web-latency is in ALARM already: it fails the rollout only if it goes to ALARM again"),
+        "{}",
+        first.stderr
+    );
+    let plan = run(&emulator, &check, &["plan", &spec(dir.path(), "alarm", "2", deploy, "")]);
+    assert!(
+        plan.stdout.contains("alarms web-5xx, web-latency: going to ALARM while the rollout runs or bakes rolls it back"),
+        "{}",
+        plan.stdout
+    );
+
+    let (child, mut lines) = deploy_in_background(&emulator, &check, &spec(dir.path(), "alarm", "2", deploy, ""));
+    until(&mut lines, r#""event":"traffic""#);
+    assert_eq!(weights(&emulator, "alarm").await, (50, 50), "baking at 50 %");
+    let started = Instant::now();
+    alarm(&emulator, "web-5xx", "ALARM", "5xx above 10 a minute").await;
+    let (code, out) = finish(child, lines);
+    assert_eq!(code, 3, "rolled back: {out}");
+    assert!(started.elapsed() < Duration::from_secs(20), "at the alarm, not at the end of the bake: {:?}", started.elapsed());
+    assert!(out.contains("alarm web-5xx went to ALARM: 5xx above 10 a minute"), "{out}");
+    assert!(!out.contains("alarm web-latency went to ALARM"), "an alarm firing before the rollout does not fail it: {out}");
+    assert_eq!(weights(&emulator, "alarm").await, (100, 0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rolling_service_gives_ecs_its_alarms_and_is_rolled_back_when_one_goes_off() {
+    // Deployments take 8 s: time for an alarm to go off during one.
+    let emulator = Emulator::start_with("8");
+    let check = CheckServer::start(200);
+    let dir = tempfile::tempdir().expect("dir");
+    let deploy = "{ strategy: rolling, alarms: [roll-errors], timeout: 5m }";
+    // A missing alarm stops the deploy before anything changes.
+    let missing = run(&emulator, &check, &["deploy", &spec(dir.path(), "roll", "1", deploy, "")]);
+    assert_eq!(missing.code, 1, "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains(
+            "web: deploy.alarms names an alarm that does not exist in us-east-1: roll-errors — create it, or remove it from deploy.alarms"
+        ),
+        "{}",
+        missing.stderr
+    );
+    let cfn = aws_sdk_cloudformation::Client::new(&emulator.sdk_config().await);
+    assert!(cfn.describe_stacks().stack_name("roll").send().await.is_err(), "nothing was created");
+
+    alarm(&emulator, "roll-errors", "OK", "fine").await;
+    assert_eq!(run(&emulator, &check, &["deploy", &spec(dir.path(), "roll", "1", deploy, "")]).code, 0);
+    let ecs = aws_sdk_ecs::Client::new(&emulator.sdk_config().await);
+    let out = ecs.describe_services().cluster("roll").services("web").send().await.expect("the service");
+    let alarms = out.services()[0].deployment_configuration().and_then(|d| d.alarms()).expect("ECS has the alarms");
+    assert_eq!((alarms.alarm_names(), alarms.enable(), alarms.rollback()), (&["roll-errors".to_string()][..], true, true));
+
+    let (child, mut lines) = deploy_in_background(&emulator, &check, &spec(dir.path(), "roll", "2", deploy, ""));
+    until(&mut lines, "rollout: waiting for web");
+    alarm(&emulator, "roll-errors", "ALARM", "errors above 10 a minute").await;
+    let (code, out) = finish(child, lines);
+    assert_eq!(code, 3, "rolled back: {out}");
+    assert!(out.contains("web: rolled back to the previous revision: alarm roll-errors went to ALARM: errors above 10 a minute"), "{out}");
+    let out = ecs.describe_services().cluster("roll").services("web").send().await.expect("the service");
+    assert_eq!(out.services()[0].task_definition().unwrap_or("").rsplit('/').next(), Some("roll-web:1"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_approved_rollout_goes_on_and_a_rejected_one_rolls_back() {
+    let emulator = Emulator::start();
+    let check = CheckServer::start(200);
+    let dir = tempfile::tempdir().expect("dir");
+    let deploy = "{ strategy: blue_green, blue_green: { bake: 1s }, approve: true, timeout: 5m }";
+    assert_eq!(run(&emulator, &check, &["deploy", &spec(dir.path(), "held", "1", deploy, "")]).code, 0);
+    let nothing = run(&emulator, &check, &["approve", &spec(dir.path(), "held", "1", deploy, ""), "web"]);
+    assert_eq!(nothing.code, 1, "{}", nothing.stderr);
+    assert!(nothing.stderr.contains("no rollout of web is held for approval"), "{}", nothing.stderr);
+
+    // Held with the new colour complete and no traffic on it, until approved.
+    let v2 = spec(dir.path(), "held", "2", deploy, "");
+    let (child, mut lines) = deploy_in_background(&emulator, &check, &v2);
+    until(&mut lines, "held for approval");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(weights(&emulator, "held").await, (100, 0), "no traffic moves while held");
+    assert_eq!(colours(&emulator, "held").await, [(4, "held-web:1".into()), (4, "held-web:2".into())]);
+    let approved = run(&emulator, &check, &["approve", &v2, "web"]);
+    assert_eq!(approved.code, 0, "{}", approved.stderr);
+    assert!(approved.stdout.contains("web: approved held-web:2 (on web-green)"), "{}", approved.stdout);
+    let (code, out) = finish(child, lines);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(weights(&emulator, "held").await, (0, 100));
+
+    // Held again, and rolled back: `ecship rollback` answers the held rollout.
+    let v3 = spec(dir.path(), "held", "3", deploy, "");
+    let (child, mut lines) = deploy_in_background(&emulator, &check, &v3);
+    until(&mut lines, "held for approval");
+    let rejected = run(&emulator, &check, &["rollback", &v3, "--service", "web", "--yes"]);
+    assert_eq!(rejected.code, 0, "{}", rejected.stderr);
+    assert!(rejected.stdout.contains("web: rejected held-web:3 (held for approval)"), "{}", rejected.stdout);
+    let (code, out) = finish(child, lines);
+    assert_eq!(code, 3, "rolled back: {out}");
+    assert!(out.contains("rejected while held for approval"), "{out}");
+    assert_eq!(weights(&emulator, "held").await, (0, 100), "the traffic stays on green");
+    assert_eq!(colours(&emulator, "held").await, [(0, "held-web:3".into()), (4, "held-web:2".into())]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_check_that_cannot_reach_an_internal_load_balancer_says_only_target_health_gates() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let deploy = "{ strategy: rolling, check: { http: /health, interval: 1s, failures: 1 }, timeout: 1m }";
+    let path = spec(dir.path(), "inside", "1", deploy, "");
+    let text = std::fs::read_to_string(&path).expect("spec").replace("public: true", "public: false").replace("nat: none", "nat: single");
+    std::fs::write(&path, text).expect("write");
+    // No --check-endpoint: the check goes to the internal load balancer's name, which
+    // nothing here reaches.
+    let deployed = emulator.run(&["deploy", &path], &[]);
+    assert_eq!(deployed.code, 0, "not a failed check: {}", deployed.stderr);
+    assert!(
+        deployed.stderr.contains("web: the HTTP check cannot reach the internal load balancer from here (GET http://"),
+        "{}",
+        deployed.stderr
+    );
+    assert!(deployed.stderr.contains("only target health and stopped tasks gate this rollout"), "{}", deployed.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rollout_left_held_is_carried_on_by_the_next_deploy_once_approved_or_rolled_back_by_hand() {
+    let emulator = Emulator::start();
+    let check = CheckServer::start(200);
+    let dir = tempfile::tempdir().expect("dir");
+    let deploy = "{ strategy: canary, canary: { steps: [50, 100], bake: 1s }, approve: true, timeout: 5m }";
+    assert_eq!(run(&emulator, &check, &["deploy", &spec(dir.path(), "left", "1", deploy, "")]).code, 0);
+
+    // A CI job deploys until held, and ends.
+    let v2 = spec(dir.path(), "left", "2", deploy, "");
+    let held = run(&emulator, &check, &["deploy", &v2, "--wait-until", "held"]);
+    assert_eq!(held.code, 0, "{}", held.stderr);
+    assert!(held.stdout.contains("held for approval: web (left-web:2 beside the live revision)"), "{}", held.stdout);
+    assert_eq!(weights(&emulator, "left").await, (50, 50), "held before the last step");
+
+    // Another approves it; the next deploy carries it on.
+    let approved = run(&emulator, &check, &["approve", &v2, "web"]);
+    assert_eq!(approved.code, 0, "{}", approved.stderr);
+    assert!(approved.stdout.contains("no deploy holds it now: `ecship deploy"), "{}", approved.stdout);
+    let carried = run(&emulator, &check, &["deploy", &v2]);
+    assert_eq!(carried.code, 0, "{}", carried.stderr);
+    assert!(carried.stderr.contains("approved: left-web:2 takes all the traffic"), "{}", carried.stderr);
+    assert_eq!(weights(&emulator, "left").await, (0, 100));
+
+    // Held again, and rolled back by hand while no deploy runs.
+    let v3 = spec(dir.path(), "left", "3", deploy, "");
+    assert_eq!(run(&emulator, &check, &["deploy", &v3, "--wait-until", "held"]).code, 0);
+    assert_eq!(weights(&emulator, "left").await, (50, 50));
+    let rejected = run(&emulator, &check, &["rollback", &v3, "--service", "web", "--yes"]);
+    assert_eq!(rejected.code, 0, "{}", rejected.stderr);
+    assert!(rejected.stdout.contains("web: rejected left-web:3 (held for approval)"), "{}", rejected.stdout);
+    assert_eq!(weights(&emulator, "left").await, (0, 100), "all traffic back on green");
+    assert_eq!(colours(&emulator, "left").await, [(0, "left-web:3".into()), (4, "left-web:2".into())]);
 }

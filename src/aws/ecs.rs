@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ecs::error::ProvideErrorMetadata;
 use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, Compatibility, ContainerOverride, CpuArchitecture,
+    AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, Compatibility, ContainerOverride, CpuArchitecture, DeploymentAlarms,
     DeploymentCircuitBreaker, DeploymentConfiguration, DesiredStatus, EphemeralStorage, LaunchType, LoadBalancer, NetworkConfiguration,
     NetworkMode, OsFamily, PropagateTags, RuntimePlatform, ServiceConnectClientAlias, ServiceConnectConfiguration, ServiceConnectService,
     ServiceField, Tag, TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus, TaskOverride,
@@ -150,7 +150,7 @@ impl Ecs {
             .network_configuration(network(&s.network, &action)?)
             .set_health_check_grace_period_seconds(s.grace_seconds.map(count))
             .enable_execute_command(s.exec)
-            .deployment_configuration(deployment(&s.deployment))
+            .deployment_configuration(deployment(&s.deployment, &action)?)
             .propagate_tags(PropagateTags::Service)
             .enable_ecs_managed_tags(true)
             .set_tags(Some(ecs_tags(&s.tags)));
@@ -193,7 +193,7 @@ impl Ecs {
             .network_configuration(network(&s.network, &action)?)
             .set_health_check_grace_period_seconds(s.grace_seconds.map(count))
             .enable_execute_command(s.exec)
-            .deployment_configuration(deployment(&s.deployment));
+            .deployment_configuration(deployment(&s.deployment, &action)?);
         if let Some(lb) = &s.load_balancer {
             req = req.load_balancers(load_balancer(lb));
         }
@@ -261,12 +261,10 @@ impl Ecs {
                 continue;
             }
             let stopped = t.stopped_reason().unwrap_or("stopped");
-            // The container's own reason (an exit code, an image pull error) when it adds something.
-            let container =
-                t.containers().iter().find_map(|c| c.reason()).filter(|r| *r != stopped).map(|r| format!(" ({r})")).unwrap_or_default();
-            let reason = format!("{stopped}{container}");
+            let reason = format!("{stopped}{}", container_reasons(stopped, t.containers()));
             let id = t.task_arn().and_then(|a| a.rsplit('/').next()).unwrap_or("").to_string();
-            out.push(StoppedTask { id, task_definition: task_definition.to_string(), reason });
+            let stop_code = t.stop_code().map(|c| c.as_str().to_string());
+            out.push(StoppedTask { id, task_definition: task_definition.to_string(), reason, stop_code });
         }
         Ok(out)
     }
@@ -473,6 +471,28 @@ fn built(action: &str, e: impl std::fmt::Display) -> AwsError {
     AwsError::Other(format!("{action}: {e}"))
 }
 
+/// What a stopped task's containers add to its stop reason: each one's own reason (an image
+/// pull error, an exit) unless the task's says it already, and a non-zero exit code.
+fn container_reasons(stopped: &str, containers: &[aws_sdk_ecs::types::Container]) -> String {
+    let mut parts = Vec::new();
+    for c in containers {
+        let reason = c.reason().filter(|r| *r != stopped);
+        let exit = c.exit_code().filter(|code| *code != 0);
+        let said = match (reason, exit) {
+            (Some(r), Some(code)) => format!("{r}, exit code {code}"),
+            (Some(r), None) => r.to_string(),
+            (None, Some(code)) => format!("exit code {code}"),
+            (None, None) => continue,
+        };
+        parts.push(format!("{}: {said}", c.name().unwrap_or("container")));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join("; "))
+    }
+}
+
 fn count(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
@@ -524,12 +544,21 @@ fn load_balancer(lb: &LoadBalancerTarget) -> LoadBalancer {
         .build()
 }
 
-fn deployment(d: &DeploymentConfig) -> DeploymentConfiguration {
-    DeploymentConfiguration::builder()
+fn deployment(d: &DeploymentConfig, action: &str) -> Result<DeploymentConfiguration, AwsError> {
+    Ok(DeploymentConfiguration::builder()
         .minimum_healthy_percent(count(d.min_healthy_percent))
         .maximum_percent(count(d.max_percent))
         .deployment_circuit_breaker(DeploymentCircuitBreaker::builder().enable(d.circuit_breaker).rollback(d.rollback).build())
-        .build()
+        // Sent empty as well, so that alarms removed from the spec stop gating.
+        .alarms(
+            DeploymentAlarms::builder()
+                .set_alarm_names(Some(d.alarms.clone()))
+                .enable(!d.alarms.is_empty())
+                .rollback(!d.alarms.is_empty())
+                .build()
+                .map_err(|e| built(action, e))?,
+        )
+        .build())
 }
 
 fn service_connect(sc: &crate::workload::ServiceConnect, action: &str) -> Result<ServiceConnectConfiguration, AwsError> {
@@ -568,6 +597,7 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
         max_percent: d.maximum_percent().map(unsigned).unwrap_or(200),
         circuit_breaker: d.deployment_circuit_breaker().is_some_and(|b| b.enable()),
         rollback: d.deployment_circuit_breaker().is_some_and(|b| b.rollback()),
+        alarms: d.alarms().filter(|a| a.enable()).map(|a| a.alarm_names().to_vec()).unwrap_or_default(),
     });
     let primary = s.deployments().iter().find(|d| d.status() == Some("PRIMARY"));
     // Service Connect settings live on the deployment, not the service.

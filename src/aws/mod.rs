@@ -8,6 +8,7 @@
 pub mod autoscaling;
 mod calls;
 pub mod cloudformation;
+pub mod cloudwatch;
 pub mod ecr;
 pub mod ecs;
 pub mod elbv2;
@@ -62,6 +63,10 @@ impl Aws {
         aws_sdk_applicationautoscaling::Client::from_conf(
             aws_sdk_applicationautoscaling::config::Builder::from(&self.config).interceptor(self.counter()).build(),
         )
+    }
+
+    pub(crate) fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
+        aws_sdk_cloudwatch::Client::from_conf(aws_sdk_cloudwatch::config::Builder::from(&self.config).interceptor(self.counter()).build())
     }
 
     pub(crate) fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {

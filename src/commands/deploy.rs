@@ -66,6 +66,7 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
         check_endpoint: global.check_endpoint.map(str::to_string),
         parallel: usize::from(args.parallel),
         wait: !args.no_wait,
+        until_held: args.wait_until == crate::cli::WaitUntil::Held,
     };
     let reporter = progress::reporter(report.json());
     let result = runtime.block_on(deploy::run(&aws, &compiled, &prepared, &opts, reporter.as_ref()));
@@ -146,6 +147,12 @@ fn summary(done: &Deployed, compiled: &Compiled, report: &mut Report) -> anyhow:
     }
     if !done.removed.is_empty() {
         report.line(&format!("removed: {}", done.removed.join(", ")))?;
+    }
+    let spec = compiled.loaded.file.display();
+    for (service, revision) in &done.held {
+        report.line(&format!(
+            "held for approval: {service} ({revision} beside the live revision) — `ecship approve {spec} {service}`, then `ecship deploy {spec}` again, carries it on; `ecship rollback {spec} --service {service}` rolls it back"
+        ))?;
     }
     Ok(())
 }

@@ -17,8 +17,7 @@ pub fn run(args: &ExecArgs, global: &super::Global<'_>, report: &mut Report) -> 
         Err(code) => return Ok(code),
     };
     let m = &compiled.model;
-    let names = super::services(std::slice::from_ref(&args.service), m)?;
-    let Some(svc) = names.first().and_then(|n| m.services.get(n)) else { anyhow::bail!("name one service of the spec") };
+    let svc = super::one_service(&args.service, m)?;
     if let Err(e) = exec::ready(svc) {
         report.error(&anyhow::Error::new(e));
         return Ok(exit::ERROR);

@@ -1,5 +1,6 @@
 //! One thin adapter per command: arguments in, one library call, result to `report`.
 
+mod approve;
 mod completions;
 mod deploy;
 mod destroy;
@@ -57,6 +58,7 @@ pub fn run(cli: Cli, report: &mut Report) -> anyhow::Result<u8> {
         Command::Deploy(args) => deploy::run(args, &global, report),
         Command::Push(args) => push::run(args, &global, report),
         Command::Rollback(args) => rollback::run(args, &global, report),
+        Command::Approve(args) => approve::run(args, &global, report),
         Command::Scale(args) => scale::run(args, &global, report),
         Command::Wait(args) => wait::run(args, &global, report),
         Command::Run(args) => run::run(args, &global, report),
@@ -148,6 +150,12 @@ fn images(pairs: &[String], model: &Model) -> anyhow::Result<BTreeMap<ServiceNam
 }
 
 /// `--service NAME` arguments, each naming a service of the spec.
+/// The one service a command names.
+fn one_service<'m>(name: &str, model: &'m Model) -> anyhow::Result<&'m crate::model::Service> {
+    let names = services(&[name.to_string()], model)?;
+    names.first().and_then(|n| model.services.get(n)).ok_or_else(|| anyhow::anyhow!("name one service of the spec"))
+}
+
 fn services(names: &[String], model: &Model) -> anyhow::Result<Vec<ServiceName>> {
     names
         .iter()

@@ -54,6 +54,10 @@ pub fn run(args: &RollbackArgs, global: &super::Global<'_>, report: &mut Report)
         let how = match d.how {
             How::Traffic => "traffic back on",
             How::Revision => "redeployed",
+            How::Rejected => {
+                report.line(&format!("{}: rejected {} (held for approval): all traffic back on {}", d.service, d.from, d.to))?;
+                continue;
+            }
         };
         report.line(&format!("{}: {how} {} (was {})", d.service, d.to, d.from))?;
     }

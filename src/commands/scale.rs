@@ -13,8 +13,7 @@ pub fn run(args: &ScaleArgs, global: &super::Global<'_>, report: &mut Report) ->
         Err(code) => return Ok(code),
     };
     let m = &compiled.model;
-    let names = super::services(std::slice::from_ref(&args.service), m)?;
-    let Some(svc) = names.first().and_then(|n| m.services.get(n)) else { anyhow::bail!("name one service of the spec") };
+    let svc = super::one_service(&args.service, m)?;
     let name = &svc.name;
     let reporter = progress::reporter(report.json());
     let result = super::runtime()?.block_on(async {

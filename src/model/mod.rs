@@ -527,6 +527,12 @@ pub struct Deploy {
     pub keep_revisions: u32,
     /// Run before any service changes, when this service gets a new revision.
     pub before: Vec<BeforeStep>,
+    /// CloudWatch alarms whose going to ALARM fails the rollout.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alarms: Vec<String>,
+    /// Hold a two-colour rollout before its production traffic moves in full, until approved.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub approve: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

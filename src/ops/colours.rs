@@ -8,6 +8,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use super::alarms::Alarms;
+use super::approval::{self, Held};
 use super::deploy::DeployError;
 use super::interrupt::move_guard;
 use super::scaling::Scaler;
@@ -22,7 +24,7 @@ use crate::rollout::{self, Gates, Observation, Outcome, Step, Verdict};
 use crate::workload::outputs::StackOutputs;
 use crate::workload::render::{self, Inputs};
 use crate::workload::scaling;
-use crate::workload::{ServiceConfig, StoppedTask};
+use crate::workload::{revision_name, ServiceConfig, StoppedTask};
 
 /// How often a step is looked at.
 const POLL: Duration = Duration::from_secs(1);
@@ -34,13 +36,39 @@ pub struct HttpCheck {
     pub base: String,
     /// The `Host` header: the service's route's host, so that host-based rules match.
     host: Option<String>,
+    /// An internal load balancer's own URL: reachable only from inside its VPC (or through
+    /// a VPN or peering), which a CI runner often is not.
+    pub internal: bool,
     http: reqwest::Client,
+}
+
+/// Why a probe did not pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Miss {
+    pub why: String,
+    /// No answer at all: the name did not resolve, or no connection (a load balancer that
+    /// is reached always answers, if only with 502 or 503).
+    pub unreachable: bool,
 }
 
 impl HttpCheck {
     pub fn new(base: &str) -> Option<Self> {
         let http = crate::http::client(reqwest::Client::builder().timeout(Duration::from_secs(5))).ok()?;
-        Some(Self { base: base.trim_end_matches('/').to_string(), host: None, http })
+        Some(Self { base: base.trim_end_matches('/').to_string(), host: None, internal: false, http })
+    }
+
+    /// Whether `miss` says the check cannot run from here at all: an internal load balancer
+    /// this run does not reach. Then only target health gates the rollout.
+    pub fn out_of_reach(&self, miss: &Miss) -> bool {
+        self.internal && miss.unreachable
+    }
+
+    /// What to tell when the check cannot run from here.
+    pub fn out_of_reach_warning(&self, service: &str, miss: &Miss) -> String {
+        format!(
+            "{service}: the HTTP check cannot reach the internal load balancer from here ({}): only target health and stopped tasks gate this rollout — set check.url, or --check-endpoint to an address this runner reaches",
+            miss.why
+        )
     }
 
     /// What a probe of `path` requests, for people: `URL`, `URL (Host: HOST)`, or over TLS
@@ -58,7 +86,7 @@ impl HttpCheck {
 
     /// `Ok(())` when the answer has the expected status; else what came back. `colour` is
     /// the ECS service name of a colour to reach through its test rule, not the live traffic.
-    pub async fn probe(&self, path: &str, expect: u16, colour: Option<&str>) -> Result<(), String> {
+    pub async fn probe(&self, path: &str, expect: u16, colour: Option<&str>) -> Result<(), Miss> {
         let mut to = String::new();
         let (url, mut request) = match (&self.host, self.base.strip_prefix("https://")) {
             // Over TLS the route's host is the name asked for (SNI) and the one the
@@ -66,7 +94,8 @@ impl HttpCheck {
             (Some(h), Some(authority)) => {
                 let port = authority.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).unwrap_or(443);
                 let url = format!("https://{h}:{port}{path}");
-                let client = self.through(h, authority, port).await.map_err(|e| format!("GET {url}: {e}"))?;
+                let client =
+                    self.through(h, authority, port).await.map_err(|e| Miss { why: format!("GET {url}: {e}"), unreachable: true })?;
                 to.push_str(&format!(" (through {authority})"));
                 (url.clone(), client.get(&url))
             }
@@ -86,8 +115,11 @@ impl HttpCheck {
         }
         match request.send().await {
             Ok(resp) if resp.status().as_u16() == expect => Ok(()),
-            Ok(resp) => Err(format!("GET {url}{to}: {}, expected {expect}", resp.status().as_u16())),
-            Err(e) => Err(format!("GET {url}{to}: {}", crate::http::chain(&e.without_url()))),
+            Ok(resp) => Err(Miss { why: format!("GET {url}{to}: {}, expected {expect}", resp.status().as_u16()), unreachable: false }),
+            Err(e) => {
+                let unreachable = e.is_connect() || e.is_timeout();
+                Err(Miss { why: format!("GET {url}{to}: {}", crate::http::chain(&e.without_url())), unreachable })
+            }
         }
     }
 
@@ -135,7 +167,11 @@ pub struct Checks {
 
 impl Checks {
     pub fn new(endpoint: Option<&str>, outputs: &StackOutputs, model: &Model) -> Self {
-        let by_lb = model.load_balancers.keys().filter_map(|lb| Some((lb.clone(), HttpCheck::new(outputs.lb_url(lb)?)?))).collect();
+        let by_lb = model
+            .load_balancers
+            .values()
+            .filter_map(|lb| Some((lb.name.clone(), HttpCheck { internal: !lb.public, ..HttpCheck::new(outputs.lb_url(&lb.name)?)? })))
+            .collect();
         Self { endpoint: endpoint.and_then(HttpCheck::new), by_lb }
     }
 
@@ -160,6 +196,12 @@ pub struct Cx<'a> {
     pub inputs: &'a Inputs<'a>,
     pub checks: &'a Checks,
     pub scaler: &'a Scaler<'a>,
+    /// The rollouts' alarm gates, by service name.
+    pub alarms: &'a Alarms,
+    /// The spec as a command names it (`FILE [--env ENV]`), for what a held rollout asks.
+    pub spec: &'a str,
+    /// Leave a rollout held for approval there, returning (`deploy --wait-until held`).
+    pub until_held: bool,
     pub r: &'a dyn Reporter,
 }
 
@@ -214,7 +256,20 @@ pub async fn run(cx: &Cx<'_>, job: &Job<'_>) -> Result<Outcome, DeployError> {
     let strategy = if job.at_once { Strategy::BlueGreen { bake: Duration::ZERO } } else { svc.deploy.strategy.clone() };
     let steps = rollout::steps(&strategy, cx.inputs.count(svc));
     let mut new_colour = NewColour { exists: job.new_exists, current: job.new_current };
+    let mut share = job.from_weight;
     for (i, step) in steps.iter().enumerate().filter(|(_, s)| s.weight >= job.from_weight) {
+        // Production traffic moves in full only once approved (`deploy.approve`).
+        if i > 0 && step.weight == 100 && svc.deploy.approve && !job.at_once {
+            let name = svc.colour_service(job.new_colour());
+            match approval::hold(cx, svc, &name, &job.task_definition, share).await? {
+                Held::Approved => {}
+                Held::Left => return Ok(Outcome::Held { revision: revision_name(&job.task_definition).to_string() }),
+                Held::Refused(reason) => {
+                    roll_back(cx, job, &routing).await?;
+                    return Ok(Outcome::Failed { reason, rolled_back: true, stopped: vec![] });
+                }
+            }
+        }
         cx.r.event(&Event::Step {
             message: format!(
                 "{}: step {}/{}: {} task{} on {}, {} % of the traffic",
@@ -233,6 +288,7 @@ pub async fn run(cx: &Cx<'_>, job: &Job<'_>) -> Result<Outcome, DeployError> {
             roll_back(cx, job, &routing).await?;
             return Ok(Outcome::Failed { reason, rolled_back: true, stopped });
         }
+        share = step.weight;
     }
     // The new colour has all the traffic: the old one goes, and its autoscaling with it.
     let old = colour(cx, svc, job.old, 0)?;
@@ -307,7 +363,7 @@ async fn watch_step(cx: &Cx<'_>, job: &Job<'_>, routing: &Routing, step: &Step, 
             if gates.targets { cx.elbv2.target_health(routing.target_groups.get(job.new_colour())).await? } else { (0, 0) };
         // Tasks ECS stopped to scale the colour down (an earlier rollback) are no failures.
         let mut stopped = cx.ecs.stopped_tasks(&config.cluster, &config.name, &job.task_definition).await?;
-        stopped.retain(|t| !t.reason.starts_with("Scaling activity"));
+        stopped.retain(rollout::crashed);
         let complete = running >= step.tasks && (!gates.targets || healthy >= step.tasks);
         if complete && healthy_since.is_none() {
             if step.weight > 0 {
@@ -316,8 +372,10 @@ async fn watch_step(cx: &Cx<'_>, job: &Job<'_>, routing: &Routing, step: &Step, 
             healthy_since = Some(elapsed);
         }
         if healthy_since.is_some() {
-            probe.maybe().await;
+            probe.maybe(svc.name.as_str(), cx.r).await;
         }
+        let gates = Gates { http_failures: probe.failures_allowed(), ..gates.clone() };
+        let alarm = cx.alarms.tripped(&[svc.name.as_str()]).await?.into_values().next();
         let obs = Observation {
             elapsed,
             running,
@@ -327,6 +385,7 @@ async fn watch_step(cx: &Cx<'_>, job: &Job<'_>, routing: &Routing, step: &Step, 
             http_failures: probe.failures,
             http_last: probe.last.clone(),
             http_passes: probe.passes,
+            alarm,
         };
         cx.r.event(&Event::Progress {
             service: config.name.clone(),
@@ -366,8 +425,9 @@ impl<'a> Probe<'a> {
         self.check.as_ref().map_or(0, |(c, _)| c.failures)
     }
 
-    /// Probe, unless the last probe was less than the check's interval ago.
-    async fn maybe(&mut self) {
+    /// Probe, unless the last probe was less than the check's interval ago. A check that
+    /// cannot reach an internal load balancer from here is dropped, saying so.
+    async fn maybe(&mut self, service: &str, r: &dyn Reporter) {
         let Some((c, http)) = &self.check else { return };
         if self.last_at.is_some_and(|t| t.elapsed() < c.interval) {
             return;
@@ -378,9 +438,13 @@ impl<'a> Probe<'a> {
                 self.failures = 0;
                 self.passes += 1;
             }
-            Err(e) => {
+            Err(miss) if http.out_of_reach(&miss) => {
+                r.event(&Event::Warning { message: http.out_of_reach_warning(service, &miss) });
+                self.check = None;
+            }
+            Err(miss) => {
                 self.failures += 1;
-                self.last = Some(e);
+                self.last = Some(miss.why);
             }
         }
     }

@@ -85,6 +85,12 @@ pub async fn release(lock: Lock, r: &dyn Reporter) {
     }
 }
 
+/// Whether a run holds the stack's lock now (a stale lock holds nothing back).
+pub async fn taken(aws: &Aws, stack: &str) -> Result<bool, AwsError> {
+    let Some((_, held, created)) = Ecr::new(aws).marker(&name(stack)).await? else { return Ok(false) };
+    Ok(!stale(&held, created, now(), &machine(), process_alive))
+}
+
 /// Take the stack's lock, or say who holds it.
 pub async fn acquire(aws: &Aws, stack: &str) -> Result<Lock, LockError> {
     let ecr = Ecr::new(aws);

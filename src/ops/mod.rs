@@ -7,6 +7,8 @@
 //! (`plan`, `rollout`, `workload`); they hold no AWS call details and never print: progress
 //! goes to a `Reporter` as events, results are returned as values.
 
+pub mod alarms;
+pub mod approval;
 pub mod assets;
 pub mod colours;
 pub mod deploy;

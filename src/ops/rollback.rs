@@ -3,14 +3,17 @@
 //! colour still runs, as during a bake; after scaling it up again otherwise); one whose
 //! traffic is split (a canary stopped half-way) gets all of it back on the colour the canary
 //! was leaving. A rolling or doubling service is redeployed on the task-definition revision
-//! before the one it runs.
+//! before the one it runs. A rollout a deploy holds for approval (`deploy.approve`) is
+//! rejected instead (`approval`): the deploy, which holds the lock, rolls it back.
 
 use serde::Serialize;
 
+use super::alarms::Alarms;
+use super::approval;
 use super::colours::{self, Checks, Job};
 use super::deploy::{DeployError, RolloutFailure};
 use super::interrupt::{until_interrupted, Ended};
-use super::lock;
+use super::lock::{self, LockError};
 use super::scaling::Scaler;
 use super::watch::{self, Watch};
 use crate::aws::autoscaling::Autoscaling;
@@ -20,7 +23,7 @@ use crate::aws::Aws;
 use crate::events::{Event, Reporter};
 use crate::model::{Colour, Service, ServiceName, Weights};
 use crate::observe::{observe, Observed};
-use crate::rollout::{self, Outcome};
+use crate::rollout::{self, Approval, Outcome, APPROVAL_TAG};
 use crate::stack::Compiled;
 use crate::workload::outputs::StackOutputs;
 use crate::workload::render::{self, Inputs};
@@ -42,6 +45,9 @@ pub enum How {
     Traffic,
     /// It was redeployed on the previous task-definition revision.
     Revision,
+    /// Its rollout was held for approval: rejected, the deploy that holds it moves the
+    /// traffic back.
+    Rejected,
 }
 
 /// Roll back `only` (or every service) under the stack's lock, until Ctrl-C.
@@ -54,6 +60,9 @@ pub async fn run(
 ) -> Ended<Result<Vec<RolledBack>, DeployError>> {
     let lock = match lock::acquire(aws, c.model.stack.as_str()).await {
         Ok(l) => l,
+        // The deploy that holds the lock may be holding a rollout for approval: that one is
+        // answered, and the deploy rolls it back.
+        Err(held @ LockError::Held { .. }) => return Ended::Finished(reject_held(aws, c, only, held).await),
         Err(e) => return Ended::Finished(Err(e.into())),
     };
     let result = until_interrupted(rollback(aws, c, only, check_endpoint, r)).await;
@@ -88,16 +97,46 @@ pub async fn rollback(
     let checks = Checks::new(check_endpoint, &outputs, m);
     let aas = Autoscaling::new(aws);
     let scaler = Scaler { aas: &aas, ecs: &ecs, r };
-    let colours = colours::Cx { ecs: &ecs, elbv2: &elbv2, inputs: &inputs, checks: &checks, scaler: &scaler, r };
+    let alarms = Alarms::none();
+    let colours = colours::Cx {
+        ecs: &ecs,
+        elbv2: &elbv2,
+        inputs: &inputs,
+        checks: &checks,
+        scaler: &scaler,
+        alarms: &alarms,
+        spec: "",
+        until_held: false,
+        r,
+    };
     let cx = Cx { observed: &observed, ecs: &ecs, colours, r };
     let traffic = observed.traffic(m);
     let mut done = Vec::new();
     for svc in m.services.values().filter(|s| only.is_empty() || only.contains(&s.name)) {
+        let held = approval::held(&observed, svc);
         done.push(match traffic.get(&svc.name) {
+            Some(_) if held.is_some() => reject_left(&cx, svc).await?,
             Some(weights) if weights.split() => back_from_split(&cx, svc, *weights).await?,
             Some(weights) => switch_back(&cx, svc, weights.live()).await?,
             None => previous_revision(&cx, svc).await?,
         });
+    }
+    Ok(done)
+}
+
+/// Reject the rollouts of `only` (or every service with `deploy.approve`) held for approval
+/// by the run that holds the lock; `held` when there is none.
+async fn reject_held(aws: &Aws, c: &Compiled, only: &[ServiceName], held: LockError) -> Result<Vec<RolledBack>, DeployError> {
+    let mut done = Vec::new();
+    for svc in c.model.services.values().filter(|s| s.deploy.approve && (only.is_empty() || only.contains(&s.name))) {
+        match approval::answer(aws, c, svc, false).await {
+            Ok(a) => done.push(RolledBack { service: a.service, how: How::Rejected, from: a.revision, to: a.live }),
+            Err(DeployError::NothingHeld { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if done.is_empty() {
+        return Err(held.into());
     }
     Ok(done)
 }
@@ -109,6 +148,20 @@ fn nothing(svc: &Service, why: String) -> DeployError {
 /// The revision an ACTIVE ECS service runs.
 fn running(observed: &Observed, name: &str) -> Option<String> {
     observed.services.get(name).filter(|s| s.status == ServiceStatus::Active).map(|s| s.task_definition.clone())
+}
+
+/// A rollout left held for approval (`deploy --wait-until held`): all traffic back on the
+/// colour it was leaving, the held one to zero, and the hold answered.
+async fn reject_left(cx: &Cx<'_>, svc: &Service) -> Result<RolledBack, DeployError> {
+    let Some((held, state, revision)) = approval::held(cx.observed, svc) else { return Err(nothing(svc, "nothing is held".into())) };
+    let back = held.other();
+    let Some(old) = running(cx.observed, &svc.colour_service(back)) else {
+        return Err(nothing(svc, format!("{} is gone", svc.colour_service(back))));
+    };
+    cx.r.event(&Event::Step { message: format!("rollback: {}: {revision} rejected; all traffic on {back}, {held} to zero", svc.name) });
+    colours::abandon(&cx.colours, &Job { old: back, ..switch_job(svc, held, state.task_definition.clone()) }).await?;
+    cx.ecs.tag_service(&state.arn, APPROVAL_TAG, &Approval::Rejected(revision.clone()).to_string()).await?;
+    Ok(RolledBack { service: svc.name.to_string(), how: How::Rejected, from: revision, to: revision_name(&old).to_string() })
 }
 
 /// All traffic to the colour that is not `current`, which runs `task_definition`.
@@ -167,7 +220,7 @@ async fn previous_revision(cx: &Cx<'_>, svc: &Service) -> Result<RolledBack, Dep
     cx.r.event(&Event::Step { message: format!("rollback: {} from {} to {}", svc.name, revision_name(&now), revision_name(&before)) });
     cx.ecs.update_service(&config, &before, false).await?;
     let watch = Watch { name: config.name.clone(), task_definition: before.clone(), timeout: svc.deploy.timeout };
-    let outcomes = watch::wait_all(cx.ecs, &inputs.outputs.cluster, &[watch], cx.r).await?;
+    let outcomes = watch::wait_all(cx.ecs, &inputs.outputs.cluster, &[watch], &Alarms::none(), cx.r).await?;
     if let Some((service, outcome)) = outcomes.into_iter().find(|(_, o)| *o != Outcome::Stable) {
         return Err(DeployError::Rollout { failures: vec![RolloutFailure { service, outcome }] });
     }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::alarms::Alarms;
 use super::deploy::{DeployError, RolloutFailure};
 use super::interrupt::{until_interrupted, Ended};
 use super::watch::{wait_all, Watch};
@@ -49,7 +50,7 @@ async fn wait(
     }
     let names: Vec<&str> = watches.iter().map(|w| w.name.as_str()).collect();
     r.event(&Event::Step { message: format!("wait: {}", names.join(", ")) });
-    let outcomes = wait_all(&Ecs::new(aws), &cluster, &watches, r).await?;
+    let outcomes = wait_all(&Ecs::new(aws), &cluster, &watches, &Alarms::none(), r).await?;
     let failures: Vec<RolloutFailure> = outcomes
         .iter()
         .filter(|(_, o)| **o != Outcome::Stable)
@@ -78,6 +79,6 @@ pub fn live_service<'a>(c: &Compiled, observed: &'a Observed, svc: &Service) -> 
 /// Watch one ECS service on the revision it runs until steady.
 pub async fn wait_for(ecs: &Ecs, cluster: &str, state: &ServiceState, timeout: Duration, r: &dyn Reporter) -> Result<Outcome, AwsError> {
     let watch = Watch { name: state.name.clone(), task_definition: state.task_definition.clone(), timeout };
-    let mut outcomes = wait_all(ecs, cluster, &[watch], r).await?;
+    let mut outcomes = wait_all(ecs, cluster, &[watch], &Alarms::none(), r).await?;
     Ok(outcomes.remove(&state.name).unwrap_or(Outcome::Stable))
 }

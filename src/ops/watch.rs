@@ -1,16 +1,19 @@
 //! Waiting for ECS rollouts: every changed service is watched in the same polling loop (one
 //! batched DescribeServices per round, so services progress concurrently), each with its own
 //! deadline, passing progress and new service events on. Where a rollout stands is decided
-//! by `rollout::assess`.
+//! by `rollout::assess`; a revision whose tasks crash-loop fails at once (`rollout::crash_loop`),
+//! without waiting for ECS's circuit breaker, and so does one whose alarms go to ALARM
+//! (`alarms`), read on every tick.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
+use super::alarms::Alarms;
 use crate::aws::ecs::Ecs;
 use crate::aws::AwsError;
 use crate::events::{Event, Reporter, RolloutEnd};
-use crate::rollout::{assess, Assessment, Outcome};
-use crate::workload::{revision_name, ServiceState};
+use crate::rollout::{assess, crash_loop, crashed, Assessment, Outcome};
+use crate::workload::{revision_name, ServiceState, StoppedTask};
 
 /// One rollout to watch.
 #[derive(Debug, Clone)]
@@ -22,7 +25,13 @@ pub struct Watch {
 }
 
 /// Watch every rollout until it settles or its deadline passes.
-pub async fn wait_all(ecs: &Ecs, cluster: &str, watches: &[Watch], r: &dyn Reporter) -> Result<BTreeMap<String, Outcome>, AwsError> {
+pub async fn wait_all(
+    ecs: &Ecs,
+    cluster: &str,
+    watches: &[Watch],
+    alarms: &Alarms,
+    r: &dyn Reporter,
+) -> Result<BTreeMap<String, Outcome>, AwsError> {
     let started = Instant::now();
     let mut outcomes = BTreeMap::new();
     let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -39,6 +48,7 @@ pub async fn wait_all(ecs: &Ecs, cluster: &str, watches: &[Watch], r: &dyn Repor
         let names: Vec<String> = pending.iter().map(|w| w.name.clone()).collect();
         let states: BTreeMap<String, ServiceState> =
             ecs.describe_services(cluster, &names).await?.into_iter().map(|s| (s.name.clone(), s)).collect();
+        let tripped = alarms.tripped(&names.iter().map(String::as_str).collect::<Vec<_>>()).await?;
         for w in pending {
             let Some(s) = states.get(&w.name) else {
                 let reason = "the service no longer exists".to_string();
@@ -46,19 +56,19 @@ pub async fn wait_all(ecs: &Ecs, cluster: &str, watches: &[Watch], r: &dyn Repor
                 continue;
             };
             report_news(s, &mut seen, &mut last, r);
+            if let Some(reason) = tripped.get(&w.name) {
+                r.event(&Event::Rollout { service: w.name.clone(), outcome: RolloutEnd::Failed, detail: Some(reason.clone()) });
+                outcomes.insert(w.name.clone(), Outcome::Failed { reason: reason.clone(), rolled_back: false, stopped: vec![] });
+                continue;
+            }
             let assessed = assess(s, &w.task_definition);
             let failed = failed_tasks(s, &w.task_definition);
             if assessed == Assessment::InProgress && failed > *failures.get(&w.name).unwrap_or(&0) {
-                // The root cause as soon as ECS counts a failed task, not when its circuit
-                // breaker or the timeout ends the rollout.
                 failures.insert(w.name.clone(), failed);
                 let known = stopped.entry(w.name.clone()).or_default();
-                for t in ecs.stopped_tasks(cluster, &w.name, &w.task_definition).await? {
-                    if known.insert(t.id.clone()) {
-                        let id = t.id.get(..8).unwrap_or(&t.id);
-                        let message = format!("{}: task {id} of {} stopped: {}", w.name, revision_name(&t.task_definition), t.reason);
-                        r.event(&Event::Warning { message });
-                    }
+                if let Some(outcome) = stopped_news(ecs, cluster, w, s, known, r).await? {
+                    outcomes.insert(w.name.clone(), outcome);
+                    continue;
                 }
             }
             match assessed {
@@ -85,6 +95,34 @@ pub async fn wait_all(ecs: &Ecs, cluster: &str, watches: &[Watch], r: &dyn Repor
             delay = (delay * 3 / 2).min(Duration::from_secs(6));
         }
     }
+}
+
+/// The root cause as soon as ECS counts a failed task, not when its circuit breaker or the
+/// timeout ends the rollout: each stopped task not `known` yet reported with its reason, and
+/// the rollout failed at once when they show a crash loop (`rollout::crash_loop`). Rolling
+/// back is the caller's: the outcome says it did not happen.
+async fn stopped_news(
+    ecs: &Ecs,
+    cluster: &str,
+    w: &Watch,
+    s: &ServiceState,
+    known: &mut BTreeSet<String>,
+    r: &dyn Reporter,
+) -> Result<Option<Outcome>, AwsError> {
+    let all = ecs.stopped_tasks(cluster, &w.name, &w.task_definition).await?;
+    for t in &all {
+        if known.insert(t.id.clone()) {
+            let id = t.id.get(..8).unwrap_or(&t.id);
+            let message = format!("{}: task {id} of {} stopped: {}", w.name, revision_name(&t.task_definition), t.reason);
+            r.event(&Event::Warning { message });
+        }
+    }
+    let crashes: Vec<StoppedTask> = all.into_iter().filter(crashed).collect();
+    let reasons: Vec<String> = crashes.iter().map(|t| t.reason.clone()).collect();
+    let tasks = s.deployments.iter().find(|d| d.task_definition == w.task_definition).map_or(s.desired, |d| d.desired);
+    let Some(reason) = crash_loop(&reasons, tasks) else { return Ok(None) };
+    r.event(&Event::Rollout { service: w.name.clone(), outcome: RolloutEnd::Failed, detail: Some(reason.clone()) });
+    Ok(Some(Outcome::Failed { reason, rolled_back: false, stopped: crashes }))
 }
 
 /// Tasks ECS counts as failed in the deployment of `task_definition`.

@@ -7,6 +7,10 @@ use crate::human::plural;
 use crate::model::{Colour, Service, Strategy, COLOUR_HEADER};
 use crate::rollout;
 
+/// What happens when the new tasks of a rolling or doubling service fail.
+const CRASH_LOOP: &str =
+    "tasks of the new revision that keep stopping roll it back to the previous one at once (ECS's circuit breaker does too, with no one watching)";
+
 /// What a Fargate task takes to be pulled and started, before its first health check.
 const TASK_START_SECS: u64 = 30;
 
@@ -52,7 +56,7 @@ pub fn plan(ecs_name: &str, svc: &Service, kind: Kind, live: Colour, count: u32)
                     vec![
                         format!("stop {batch} old task{} and start {batch} new (min healthy 50 %, max 100 %)", plural(batch)),
                         "when they pass their health checks, replace the rest the same way".into(),
-                        "the circuit breaker rolls back to the previous revision if tasks keep failing".into(),
+                        CRASH_LOOP.into(),
                     ],
                     2 * (up + drain),
                 )
@@ -61,7 +65,7 @@ pub fn plan(ecs_name: &str, svc: &Service, kind: Kind, live: Colour, count: u32)
                 vec![
                     format!("start {count} new task{} beside the old (min healthy 100 %, max 200 %)", plural(count)),
                     "when they pass their health checks, drain and stop the old tasks".into(),
-                    "the circuit breaker rolls back to the previous revision if tasks keep failing".into(),
+                    CRASH_LOOP.into(),
                 ],
                 up + drain,
             ),
@@ -78,6 +82,15 @@ pub fn plan(ecs_name: &str, svc: &Service, kind: Kind, live: Colour, count: u32)
             humantime::format_duration(c.interval),
             c.failures,
             plural(c.failures)
+        ));
+    }
+    if !svc.deploy.alarms.is_empty() && kind == Kind::Redeploy {
+        let n = svc.deploy.alarms.len();
+        steps.push(format!(
+            "alarm{} {}: going to ALARM while the rollout runs{} rolls it back",
+            plural(n),
+            svc.deploy.alarms.join(", "),
+            if svc.deploy.strategy.has_two_colours() { " or bakes" } else { "" }
         ));
     }
     RolloutPlan { service: ecs_name.to_string(), strategy: svc.deploy.strategy.name().to_string(), steps, estimate_secs: estimate }
@@ -99,6 +112,11 @@ fn two_colours(live: Colour, svc: &Service, count: u32, up: u64, drain: u64) -> 
         } else {
             format!(", then watch {} for {}", gates, humantime::format_duration(step.bake))
         };
+        if i > 0 && step.weight == 100 && svc.deploy.approve {
+            lines.push(format!(
+                "hold for approval: `ecship approve` sends the rest of the traffic to {new}, `ecship rollback` returns it to {old}"
+            ));
+        }
         lines.push(match (&svc.deploy.strategy, i) {
             (Strategy::BlueGreen { .. }, 0) => match (&svc.deploy.check, svc.test_rules) {
                 (Some(c), Some(_)) => format!(

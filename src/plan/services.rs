@@ -250,6 +250,9 @@ pub fn desired_settings(s: &ServiceConfig) -> BTreeMap<String, String> {
     out.insert("deployment.minimum_healthy_percent".into(), s.deployment.min_healthy_percent.to_string());
     out.insert("deployment.maximum_percent".into(), s.deployment.max_percent.to_string());
     out.insert("deployment.circuit_breaker".into(), format!("{}/rollback {}", s.deployment.circuit_breaker, s.deployment.rollback));
+    if !s.deployment.alarms.is_empty() {
+        out.insert("deployment.alarms".into(), s.deployment.alarms.join(","));
+    }
     if let Some(sc) = &s.service_connect {
         out.insert("service_connect.namespace".into(), sc.namespace.clone());
     }
@@ -285,6 +288,9 @@ pub fn observed_settings(s: &ServiceState) -> BTreeMap<String, String> {
         out.insert("deployment.minimum_healthy_percent".into(), d.min_healthy_percent.to_string());
         out.insert("deployment.maximum_percent".into(), d.max_percent.to_string());
         out.insert("deployment.circuit_breaker".into(), format!("{}/rollback {}", d.circuit_breaker, d.rollback));
+        if !d.alarms.is_empty() {
+            out.insert("deployment.alarms".into(), d.alarms.join(","));
+        }
     }
     if let Some(ns) = &o.service_connect_namespace {
         out.insert("service_connect.namespace".into(), ns.clone());

@@ -149,7 +149,7 @@ fn running(config: &crate::workload::ServiceConfig, arn: &str, n: usize) -> Serv
             network: Some(config.network.clone()),
             load_balancer: config.load_balancer.clone(),
             grace_seconds: config.grace_seconds,
-            deployment: Some(config.deployment),
+            deployment: Some(config.deployment.clone()),
             service_connect_namespace: config.service_connect.as_ref().map(|s| s.namespace.clone()),
             exec: config.exec,
             capacity: config.capacity.clone(),

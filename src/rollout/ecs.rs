@@ -19,6 +19,11 @@ pub enum Outcome {
     TimedOut {
         waited_secs: u64,
     },
+    /// Held for approval and left there (`deploy --wait-until held`): the new colour runs
+    /// `revision` beside the old one, which keeps the production traffic.
+    Held {
+        revision: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +58,19 @@ pub fn assess(s: &ServiceState, task_definition: &str) -> Assessment {
         return Assessment::Stable;
     }
     Assessment::InProgress
+}
+
+/// Whether a stopped task counts against its revision: it failed to start (an image that
+/// cannot be pulled, a secret that does not resolve), its essential container exited, or it
+/// failed its health checks. Tasks ECS stopped to scale in, a user stopped, or Spot took
+/// back say nothing about the revision.
+pub fn crashed(t: &StoppedTask) -> bool {
+    match t.stop_code.as_deref() {
+        Some("TaskFailedToStart" | "EssentialContainerExited") => true,
+        Some("ServiceSchedulerInitiated") => t.reason.contains("health check"),
+        Some(_) => false,
+        None => !t.reason.starts_with("Scaling activity"),
+    }
 }
 
 #[cfg(test)]
@@ -135,6 +153,31 @@ mod tests {
         ];
         for (what, s, want) in cases {
             assert_eq!(assess(&s, NEW), want, "{what}");
+        }
+    }
+
+    #[test]
+    fn only_failures_count_against_a_revision() {
+        let task = |code: Option<&str>, reason: &str| StoppedTask {
+            id: "t".into(),
+            task_definition: NEW.into(),
+            reason: reason.into(),
+            stop_code: code.map(String::from),
+        };
+        let cases = [
+            (Some("TaskFailedToStart"), "CannotPullContainerError: pull image manifest has been retried 5 time(s)", true),
+            (Some("TaskFailedToStart"), "ResourceInitializationError: unable to pull secrets or registry auth", true),
+            (Some("EssentialContainerExited"), "Essential container in task exited (web: exit code 1)", true),
+            (Some("ServiceSchedulerInitiated"), "Task failed ELB health checks in (target-group arn:…)", true),
+            (Some("ServiceSchedulerInitiated"), "Task failed container health checks", true),
+            (Some("ServiceSchedulerInitiated"), "Scaling activity initiated by (deployment ecs-svc/1)", false),
+            (Some("UserInitiated"), "Task stopped by user", false),
+            (Some("SpotInterruption"), "Your Spot Task was interrupted.", false),
+            (None, "Scaling activity initiated by (deployment ecs-svc/1)", false),
+            (None, "Essential container in task exited", true),
+        ];
+        for (code, reason, want) in cases {
+            assert_eq!(crashed(&task(code, reason)), want, "{code:?} {reason}");
         }
     }
 

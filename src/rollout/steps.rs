@@ -12,6 +12,20 @@ use crate::model::{Percent, Strategy};
 /// ECS's circuit breaker (which needs many more).
 pub const FAIL_FAST_STOPPED: usize = 2;
 
+/// Whether the new revision's stopped tasks (their reasons; only failures: see
+/// `rollout::crashed`) fail its rollout now, for a deployment of `tasks` tasks: why, naming
+/// each distinct reason. Deterministic failures (a missing image, a secret that does not
+/// resolve, a crash at start) repeat on every task, so two are enough to know.
+pub fn crash_loop(stopped: &[String], tasks: u32) -> Option<String> {
+    if stopped.is_empty() || stopped.len() < FAIL_FAST_STOPPED.min(tasks.max(1) as usize) {
+        return None;
+    }
+    let mut reasons: Vec<&str> = stopped.iter().map(String::as_str).collect();
+    reasons.sort_unstable();
+    reasons.dedup();
+    Some(format!("{} task{} of the new revision stopped: {}", stopped.len(), if stopped.len() == 1 { "" } else { "s" }, reasons.join("; ")))
+}
+
 /// One step: the new colour's share of traffic and task count, then how long to watch it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Step {
@@ -68,6 +82,8 @@ pub struct Observation {
     pub http_last: Option<String>,
     /// HTTP checks that passed in this step.
     pub http_passes: u32,
+    /// Why an alarm of the rollout fails it (one went to ALARM since the rollout began).
+    pub alarm: Option<String>,
 }
 
 /// What the gates ask for.
@@ -96,16 +112,11 @@ pub enum Verdict {
 /// Decide a step. `healthy_since` is when the new colour was first seen complete and
 /// healthy in this step (the bake runs from then).
 pub fn evaluate(step: &Step, gates: &Gates, obs: &Observation, healthy_since: Option<Duration>) -> Verdict {
-    if obs.stopped.len() >= FAIL_FAST_STOPPED.min(step.tasks.max(1) as usize) {
-        let mut reasons: Vec<&str> = obs.stopped.iter().map(String::as_str).collect();
-        reasons.sort_unstable();
-        reasons.dedup();
-        return Verdict::Fail(format!(
-            "{} task{} of the new revision stopped: {}",
-            obs.stopped.len(),
-            if obs.stopped.len() == 1 { "" } else { "s" },
-            reasons.join("; ")
-        ));
+    if let Some(reason) = crash_loop(&obs.stopped, step.tasks) {
+        return Verdict::Fail(reason);
+    }
+    if let Some(alarm) = &obs.alarm {
+        return Verdict::Fail(alarm.clone());
     }
     if gates.targets && obs.unhealthy > 0 && obs.running >= step.tasks {
         return Verdict::Fail(format!("target health: {} of the new colour's targets unhealthy", obs.unhealthy));
@@ -223,6 +234,12 @@ mod tests {
         for (what, obs, since, expected) in cases {
             assert_eq!(evaluate(&step, &gates, &obs, since), expected, "{what}");
         }
+        // An alarm fails the step whatever else stands.
+        let alarmed = Observation { alarm: Some("alarm 5xx went to ALARM: threshold crossed".into()), ..at(400) };
+        assert_eq!(
+            evaluate(&step, &gates, &alarmed, Some(Duration::ZERO)),
+            Verdict::Fail("alarm 5xx went to ALARM: threshold crossed".into())
+        );
         // A single-task step fails on its first stopped task.
         let solo = Step { weight: 100, tasks: 1, bake: Duration::ZERO };
         let obs = Observation { stopped: vec!["CannotPullContainerError".into()], ..at(10) };

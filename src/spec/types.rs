@@ -534,6 +534,15 @@ pub struct Deploy {
     /// the deploy.
     #[serde(default)]
     pub before: Vec<BeforeStep>,
+    /// CloudWatch alarms (by name) that fail the rollout, and roll it back, when one goes to
+    /// ALARM while it runs or bakes. An alarm already in ALARM when the rollout starts
+    /// counts only once it goes to ALARM again.
+    #[serde(default)]
+    pub alarms: Vec<String>,
+    /// Hold a canary, linear or blue/green rollout before production traffic moves to the
+    /// new revision in full (the switch, or the last step) until `ecship approve SPEC
+    /// SERVICE`; `ecship rollback SPEC SERVICE` rolls it back instead. Default false.
+    pub approve: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

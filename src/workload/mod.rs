@@ -190,12 +190,15 @@ pub struct LoadBalancerTarget {
     pub container_port: u16,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeploymentConfig {
     pub min_healthy_percent: u32,
     pub max_percent: u32,
     pub circuit_breaker: bool,
     pub rollback: bool,
+    /// CloudWatch alarms ECS watches during the deployment, rolling back when one goes to
+    /// ALARM (`deploy.alarms` of a rolling or doubling service).
+    pub alarms: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -323,7 +326,31 @@ impl ServiceState {
 pub struct StoppedTask {
     pub id: String,
     pub task_definition: String,
+    /// The task's stop reason, with its containers' reasons and non-zero exit codes.
     pub reason: String,
+    /// ECS's `stopCode` (`EssentialContainerExited`, `TaskFailedToStart`,
+    /// `ServiceSchedulerInitiated`, `UserInitiated`, `SpotInterruption`…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_code: Option<String>,
+}
+
+/// A CloudWatch alarm a rollout watches (`deploy.alarms`), as it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alarm {
+    pub name: String,
+    /// `OK`, `ALARM` or `INSUFFICIENT_DATA`.
+    pub state: String,
+    /// CloudWatch's reason for the state.
+    pub reason: String,
+    /// When it went to this state (milliseconds since the Unix epoch): a new time is a new
+    /// transition, even back to the same state.
+    pub since: i64,
+}
+
+impl Alarm {
+    pub fn firing(&self) -> bool {
+        self.state == "ALARM"
+    }
 }
 
 /// A scheduled job as EventBridge Scheduler holds it: when, and which revision it starts.

@@ -267,7 +267,15 @@ pub fn service_config(i: &Inputs, svc: &Service) -> Result<ServiceConfig, Render
         network: Network { subnets, security_groups: vec![out.security_group.clone()], public_ip },
         grace_seconds: load_balancer.as_ref().map(|_| u32::try_from(svc.health_check.grace.as_secs()).unwrap_or(u32::MAX)),
         load_balancer,
-        deployment: DeploymentConfig { min_healthy_percent, max_percent, circuit_breaker: true, rollback: true },
+        // ECS rolls a one-colour service back on its alarms itself, even with no ecship
+        // watching; a colour's service is ecship's to judge (`ops::colours`).
+        deployment: DeploymentConfig {
+            min_healthy_percent,
+            max_percent,
+            circuit_breaker: true,
+            rollback: true,
+            alarms: if svc.deploy.strategy.has_two_colours() { vec![] } else { svc.deploy.alarms.clone() },
+        },
         service_connect,
         tags,
         exec: svc.exec,

@@ -134,6 +134,9 @@ def _stopped_task(backend: EC2ContainerServiceBackend, service: Service, deploym
     task.platform_version = None
     task.stopped_reason = reason
     task.stop_code = "EssentialContainerExited"
+    # It stopped as the deployment reached it, whenever someone looks.
+    task.started_at = deployment["createdAt"] + timedelta(seconds=DEPLOY_SECONDS)
+    task.stopped_at = task.started_at
     task.resource_requirements = None
     task.region_name = service.region_name
     task._account_id = backend.account_id

@@ -72,6 +72,11 @@ uses; tests/emulator/test_server.py checks every one of them.
     (`<moto.efs.models.AccessPoint object at …>`) instead of the access point id. Here it
     gives the id (`fsap-…`), as on AWS.
 
+12. CloudWatch answers only its query protocol; the AWS SDK for Rust calls it over Smithy's
+    RPC v2 CBOR protocol (and gets 404). tests/emulator/cloudwatch_cbor.py serves the alarm
+    operations over it from moto's own backend, so a test's SetAlarmState is what a rollout
+    reads.
+
 Known and not yet patched: change sets carry no property details.
 """
 
@@ -98,6 +103,7 @@ from moto.s3.models import s3_backends
 from moto.s3.responses import S3Response
 from moto.servicediscovery.models import servicediscovery_backends
 
+import cloudwatch_cbor
 import ecs_deployments
 import ecs_tasks
 
@@ -224,6 +230,7 @@ for _action in ("create_stack", "update_stack", "delete_stack"):
     setattr(CloudFormationResponse, _action, _idempotent(_action, getattr(CloudFormationResponse, _action)))
 ecs_deployments.install()
 ecs_tasks.install()
+cloudwatch_cbor.install()
 
 
 def _owner_checked(original: Any) -> Any:

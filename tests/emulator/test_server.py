@@ -3,6 +3,7 @@
 Run: .venv/bin/python -m unittest discover -s tests/emulator   (scripts/test does)
 """
 
+import datetime
 import json
 import os
 import socket
@@ -430,6 +431,60 @@ class EmulatorTest(unittest.TestCase):
         ecs.delete_service(cluster="busy", service="web", force=True)
         ecs.delete_cluster(cluster="busy")
         self.assertEqual(ecs.describe_services(cluster="busy", services=["web"])["failures"][0]["reason"], "MISSING")
+
+
+    def cbor(self, operation: str, body: dict) -> tuple[int, dict]:
+        """Patch 12: CloudWatch's operation over Smithy RPC v2 CBOR, as the Rust SDK sends it."""
+        import cbor2
+
+        request = urllib.request.Request(
+            f"{self.url}/service/GraniteServiceVersion20100801/operation/{operation}",
+            data=cbor2.dumps(body),
+            method="POST",
+            headers={
+                "Content-Type": "application/cbor",
+                "Accept": "application/cbor",
+                "smithy-protocol": "rpc-v2-cbor",
+                "Authorization": "AWS4-HMAC-SHA256 Credential=test/20261202/us-east-1/monitoring/aws4_request, SignedHeaders=host, Signature=0",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return answer.status, cbor2.loads(answer.read())
+        except urllib.error.HTTPError as e:
+            return e.code, cbor2.loads(e.read())
+
+    def test_an_alarm_set_by_a_test_is_read_back_with_its_state_and_when_it_changed(self) -> None:
+        put = {
+            "AlarmName": "cbor-5xx",
+            "Namespace": "AWS/ApplicationELB",
+            "MetricName": "HTTPCode_Target_5XX_Count",
+            "Statistic": "Sum",
+            "Period": 60,
+            "EvaluationPeriods": 1,
+            "Threshold": 10.0,
+            "ComparisonOperator": "GreaterThanThreshold",
+        }
+        self.assertEqual(self.cbor("PutMetricAlarm", put), (200, {}))
+        status, first = self.cbor("DescribeAlarms", {"AlarmNames": ["cbor-5xx", "missing"], "AlarmTypes": ["MetricAlarm", "CompositeAlarm"]})
+        self.assertEqual(status, 200)
+        self.assertEqual([(a["AlarmName"], a["StateValue"]) for a in first["MetricAlarms"]], [("cbor-5xx", "OK")])
+        self.assertEqual(first["CompositeAlarms"], [])
+        before = first["MetricAlarms"][0]["StateUpdatedTimestamp"]
+        self.assertIsInstance(before, datetime.datetime, "a timestamp is a CBOR timestamp (tag 1)")
+        time.sleep(0.01)
+        self.assertEqual(self.cbor("SetAlarmState", {"AlarmName": "cbor-5xx", "StateValue": "ALARM", "StateReason": "5xx up"}), (200, {}))
+        _, after = self.cbor("DescribeAlarms", {"AlarmNames": ["cbor-5xx"], "AlarmTypes": ["MetricAlarm"]})
+        alarm = after["MetricAlarms"][0]
+        self.assertEqual((alarm["StateValue"], alarm["StateReason"]), ("ALARM", "5xx up"))
+        self.assertGreater(alarm["StateUpdatedTimestamp"], before)
+        # The same alarm over the query protocol (boto3): one backend.
+        self.assertEqual(self.client("cloudwatch").describe_alarms(AlarmNames=["cbor-5xx"])["MetricAlarms"][0]["StateValue"], "ALARM")
+
+    def test_an_operation_not_served_answers_an_error_in_cbor(self) -> None:
+        status, body = self.cbor("GetMetricData", {})
+        self.assertEqual(status, 400)
+        self.assertTrue(body["__type"].endswith("#UnknownOperationException"), body)
 
 
 if __name__ == "__main__":

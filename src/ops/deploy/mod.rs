@@ -4,7 +4,8 @@
 //!
 //! 1. `build_images`: `build:` images are built (locally: a broken Dockerfile stops the run
 //!    before any write; `deploy` builds in `prepare`, so that the plan it shows names the
-//!    digests).
+//!    digests). Then `alarm_gates`: the `deploy.alarms` as they stand (a missing one stops
+//!    the run here).
 //! 2. `remove_dropped_services`: services dropped from the spec are deleted first (their
 //!    security groups and target groups are about to leave the stack, and AWS will not
 //!    delete them while in use).
@@ -19,9 +20,10 @@
 //!    b. `services::apply`: each service is created or updated when anything differs.
 //!    c. `jobs::schedule`: scheduled jobs' schedules start their new revisions.
 //!    d. `autoscaling`: Application Auto Scaling as each service's `autoscaling:` says.
-//! 6. `watch_rollouts`: every changed service is watched until stable, failed or out of time;
-//!    then `checks::run`: the HTTP check of each steady rolling or doubling service, rolled
-//!    back to its previous revision when the check fails.
+//! 6. `watch_rollouts`: every changed service is watched until stable, failed (ECS's circuit
+//!    breaker, a crash loop, an alarm) or out of time; `checks::roll_back_failed` puts a
+//!    failed one ECS did not roll back on its previous revision; then `checks::run`: the
+//!    HTTP check of each steady rolling or doubling service, rolled back when it fails.
 //! 7. `two_colour_rollouts`: canary and blue/green services move their traffic step by step.
 //! 8. `prune::revisions`: after success only, old task-definition revisions are deleted.
 //!
@@ -46,12 +48,14 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::alarms::{AlarmError, Alarms};
 use super::assets::AssetError;
 use super::colours::{self, Checks};
 use super::interrupt::{until_interrupted, Ended};
 use super::lock::{self, LockError};
 use super::scaling::Scaler;
 use super::watch::{self, Watch};
+
 use crate::aws::autoscaling::Autoscaling;
 use crate::aws::ecs::Ecs;
 use crate::aws::elbv2::Elbv2;
@@ -78,6 +82,9 @@ pub struct DeployOptions {
     pub parallel: usize,
     /// Watch the rollouts (and run their checks) before returning; `--no-wait` does not.
     pub wait: bool,
+    /// Return a rollout held for approval once it is held (`--wait-until held`), leaving it
+    /// there for `ecship approve` and the next deploy.
+    pub until_held: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +93,8 @@ pub enum DeployError {
     Aws(#[from] AwsError),
     #[error(transparent)]
     Lock(#[from] LockError),
+    #[error(transparent)]
+    Alarms(#[from] AlarmError),
     #[error(transparent)]
     Assets(#[from] AssetError),
     #[error(transparent)]
@@ -108,6 +117,8 @@ pub enum DeployError {
     OutsideAutoscaling { service: String, count: u32, min: u32, max: u32 },
     #[error("{0}")]
     Before(before::BeforeFailure),
+    #[error("no rollout of {service} is held for approval: a rollout waits for `ecship approve` only while a deploy of a service with deploy.approve holds it (see `ecship status`)")]
+    NothingHeld { service: String },
     #[error("cannot roll back {service}: {why}")]
     NothingToRollBack { service: String, why: String },
     #[error("the rollout of {} did not finish:{}", failures.iter().map(|f| f.service.as_str()).collect::<Vec<_>>().join(", "), failures.iter().map(|f| format!("\n  {f}")).collect::<String>())]
@@ -124,6 +135,7 @@ impl fmt::Display for RolloutFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.outcome {
             Outcome::Stable => write!(f, "{}: stable", self.service),
+            Outcome::Held { revision } => write!(f, "{}: {revision} held for approval", self.service),
             Outcome::TimedOut { waited_secs } => {
                 let waited = humantime::format_duration(Duration::from_secs(*waited_secs));
                 write!(f, "{}: not stable after {waited}; ECS carries on — see `ecship status`", self.service)
@@ -165,6 +177,10 @@ pub struct Deployed {
     /// ECS services whose rollouts were left in progress (`--no-wait`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unwatched: Vec<String>,
+    /// Services whose rollouts were left held for approval (`--wait-until held`), with the
+    /// revision held.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -260,6 +276,7 @@ struct Cx<'a> {
 pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOptions, r: &dyn Reporter) -> Result<Deployed, DeployError> {
     let cx = Cx { aws, compiled: c, prepared, ecs: Ecs::new(aws), r };
     let (pending, _built) = build_images(&cx).await?;
+    let alarms = alarm_gates(&cx).await?;
     let removed = remove_dropped_services(&cx, opts).await?;
     let (infrastructure, outputs) = infrastructure(&cx).await?;
     let images = push_images(&cx, &pending).await?;
@@ -292,13 +309,16 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
             removed,
             pruned: vec![],
             unwatched,
+            held: vec![],
         });
     }
-    let mut failures = watch_rollouts(&cx, &outputs, &services.watches).await?;
+    let failed = watch_rollouts(&cx, &outputs, &services.watches, &alarms).await?;
+    let mut failures = checks::roll_back_failed(&cx, &inputs, &services.watches, failed).await?;
     let steady: Vec<Watch> = services.watches.iter().filter(|w| !failures.iter().any(|f| f.service == w.name)).cloned().collect();
     let http = Checks::new(opts.check_endpoint.as_deref(), &outputs, &c.model);
     failures.extend(checks::run(&cx, &inputs, &http, &steady).await?);
-    failures.extend(two_colour_rollouts(&cx, &inputs, &http, &services).await?);
+    let (more, held) = two_colour_rollouts(&cx, &inputs, &http, &services, &alarms, opts.until_held).await?;
+    failures.extend(more);
     if !failures.is_empty() {
         return Err(DeployError::Rollout { failures });
     }
@@ -311,7 +331,35 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
         removed,
         pruned,
         unwatched: vec![],
+        held,
     })
+}
+
+/// The spec as a command names it: `FILE`, or `FILE --env ENV`.
+fn spec_words(c: &Compiled) -> String {
+    let file = c.loaded.file.display();
+    match &c.loaded.env {
+        Some(env) => format!("{file} --env {env}"),
+        None => file.to_string(),
+    }
+}
+
+/// 1b. The alarms of every service with `deploy.alarms`, as they stand before anything
+///     changes: the baseline their rollouts are judged against (`ops::alarms`). A missing
+///     alarm stops the deploy here.
+async fn alarm_gates(cx: &Cx<'_>) -> Result<Alarms, DeployError> {
+    let rollouts: Vec<(String, Vec<String>)> = cx
+        .compiled
+        .model
+        .services
+        .values()
+        .filter(|s| !s.deploy.alarms.is_empty())
+        .map(|s| {
+            let name = if s.deploy.strategy.has_two_colours() { s.name.to_string() } else { crate::workload::render::ecs_service_name(s) };
+            (name, s.deploy.alarms.clone())
+        })
+        .collect();
+    Ok(Alarms::start(cx.aws, &rollouts, cx.r).await?)
 }
 
 /// 1. Builds (unless `prepare` built them), before anything is written. The layouts live as
@@ -417,12 +465,17 @@ async fn autoscaling(cx: &Cx<'_>, inputs: &Inputs<'_>, services: &services::Appl
 }
 
 /// 6. ECS rollouts of the services step 5 changed (or found mid-rollout), all at once.
-async fn watch_rollouts(cx: &Cx<'_>, outputs: &StackOutputs, watches: &[Watch]) -> Result<Vec<RolloutFailure>, DeployError> {
+async fn watch_rollouts(
+    cx: &Cx<'_>,
+    outputs: &StackOutputs,
+    watches: &[Watch],
+    alarms: &Alarms,
+) -> Result<Vec<RolloutFailure>, DeployError> {
     if !watches.is_empty() {
         let names: Vec<&str> = watches.iter().map(|w| w.name.as_str()).collect();
         cx.r.event(&Event::Step { message: format!("rollout: waiting for {}", names.join(", ")) });
     }
-    let outcomes = watch::wait_all(&cx.ecs, &outputs.cluster, watches, cx.r).await?;
+    let outcomes = watch::wait_all(&cx.ecs, &outputs.cluster, watches, alarms, cx.r).await?;
     Ok(outcomes.into_iter().filter(|(_, o)| *o != Outcome::Stable).map(|(service, outcome)| RolloutFailure { service, outcome }).collect())
 }
 
@@ -433,28 +486,35 @@ async fn two_colour_rollouts(
     inputs: &Inputs<'_>,
     checks: &Checks,
     services: &services::Applied<'_>,
-) -> Result<Vec<RolloutFailure>, DeployError> {
+    alarms: &Alarms,
+    until_held: bool,
+) -> Result<(Vec<RolloutFailure>, Vec<(String, String)>), DeployError> {
     let elbv2 = Elbv2::new(cx.aws);
     let aas = Autoscaling::new(cx.aws);
     let scaler = Scaler { aas: &aas, ecs: &cx.ecs, r: cx.r };
-    let run = colours::Cx { ecs: &cx.ecs, elbv2: &elbv2, inputs, checks, scaler: &scaler, r: cx.r };
+    let spec = spec_words(cx.compiled);
+    let run = colours::Cx { ecs: &cx.ecs, elbv2: &elbv2, inputs, checks, scaler: &scaler, alarms, spec: &spec, until_held, r: cx.r };
     for job in &services.abandoned {
         colours::abandon(&run, job).await?;
     }
-    let mut failures = Vec::new();
+    let (mut failures, mut held) = (Vec::new(), Vec::new());
     for job in &services.jobs {
         let strategy = job.svc.deploy.strategy.name().replace('_', "/");
         cx.r.event(&Event::Step { message: format!("rollout: {strategy} {} from {} to {}", job.svc.name, job.old, job.old.other()) });
         let outcome = colours::run(&run, job).await?;
         let (end, detail) = match &outcome {
             Outcome::Stable => (RolloutEnd::Stable, None),
+            Outcome::Held { revision } => {
+                held.push((job.svc.name.to_string(), revision.clone()));
+                (RolloutEnd::Held, Some(format!("{revision} held for approval")))
+            }
             Outcome::Failed { reason, .. } => (RolloutEnd::RolledBack, Some(reason.clone())),
             Outcome::TimedOut { .. } => (RolloutEnd::TimedOut, None),
         };
         cx.r.event(&Event::Rollout { service: job.svc.name.to_string(), outcome: end, detail });
-        if outcome != Outcome::Stable {
+        if !matches!(outcome, Outcome::Stable | Outcome::Held { .. }) {
             failures.push(RolloutFailure { service: job.svc.name.to_string(), outcome });
         }
     }
-    Ok(failures)
+    Ok((failures, held))
 }

@@ -60,7 +60,37 @@ impl Ctx<'_> {
                 .hint("at least 2, so `ecship rollback` has a previous revision to go back to");
         }
         let before = self.before(&p, &d.before);
-        model::Deploy { strategy, check, timeout, keep_revisions, before }
+        let alarms = self.alarms(&p, &d.alarms);
+        let approve = d.approve.unwrap_or(false);
+        if approve && !strategy.has_two_colours() {
+            self.err(
+                &format!("{p}.approve"),
+                format!("{} has no step to hold: ECS sends traffic to each new task as it starts", strategy.name()),
+            )
+            .hint("use strategy: canary, linear or blue_green to approve before production traffic moves, or remove `approve:`");
+        }
+        model::Deploy { strategy, check, timeout, keep_revisions, before, alarms, approve }
+    }
+
+    /// `deploy.alarms`: CloudWatch alarm names, each once.
+    fn alarms(&mut self, p: &str, raw: &[String]) -> Vec<String> {
+        // DescribeAlarms takes up to 100 names in one call.
+        if raw.len() > 100 {
+            self.err(&format!("{p}.alarms"), format!("{} alarms: at most 100", raw.len()));
+        }
+        let mut out: Vec<String> = Vec::new();
+        for (i, name) in raw.iter().enumerate() {
+            let here = format!("{p}.alarms[{i}]");
+            if name.trim().is_empty() || name.chars().count() > 255 {
+                self.err(&here, "an alarm name is 1 to 255 characters")
+                    .hint("the name of a CloudWatch alarm in the stack's account and region");
+            } else if out.contains(name) {
+                self.err(&here, format!("alarm `{name}` is listed twice"));
+            } else {
+                out.push(name.clone());
+            }
+        }
+        out
     }
 
     /// `deploy.before` steps: a job of the stack, or a command (checked against the jobs
