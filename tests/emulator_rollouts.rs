@@ -287,20 +287,32 @@ async fn crash_looping_rolling_and_doubling_services_are_rolled_back_by_ecship_l
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_canary_whose_tasks_crash_fails_fast_with_the_stop_reason() {
+async fn canary_linear_and_blue_green_rollouts_whose_tasks_crash_fail_fast_naming_the_stop_reason_first() {
     let emulator = Emulator::start();
     let check = CheckServer::start(200);
     let dir = tempfile::tempdir().expect("dir");
-    let deploy = "{ strategy: canary, canary: { steps: [10, 100], bake: 10m }, timeout: 15m }";
-    assert_eq!(run(&emulator, &check, &["deploy", &spec(dir.path(), "crash", "1", deploy, "")]).code, 0);
-    let crashing = spec(dir.path(), "crash", "2", deploy, ", EMULATOR_TASK_FAILURE: \"Essential container in task exited: exit 137\"");
-    let started = Instant::now();
-    let failed = run(&emulator, &check, &["deploy", &crashing]);
-    assert_eq!(failed.code, 3, "{}", failed.stderr);
-    assert!(started.elapsed() < Duration::from_secs(60), "failed in {:?}, long before the 10 minute bake", started.elapsed());
-    assert!(failed.stderr.contains("Essential container in task exited: exit 137"), "{}", failed.stderr);
-    assert_eq!(weights(&emulator, "crash").await, (100, 0));
-    assert_eq!(colours(&emulator, "crash").await[1].0, 0, "the new colour is scaled to zero");
+    let strategies = [
+        ("canary", "{ strategy: canary, canary: { steps: [10, 100], bake: 10m }, timeout: 15m }"),
+        ("linear", "{ strategy: linear, linear: { step: 25, bake: 10m }, timeout: 15m }"),
+        ("bg", "{ strategy: blue_green, blue_green: { bake: 10m }, timeout: 15m }"),
+    ];
+    for (stack, deploy) in strategies {
+        assert_eq!(run(&emulator, &check, &["deploy", &spec(dir.path(), stack, "1", deploy, "")]).code, 0);
+        let crashing = spec(dir.path(), stack, "2", deploy, ", EMULATOR_TASK_FAILURE: \"Essential container in task exited\"");
+        let started = Instant::now();
+        let failed = run(&emulator, &check, &["deploy", &crashing]);
+        assert_eq!(failed.code, 3, "{stack}: {}", failed.stderr);
+        assert!(started.elapsed() < Duration::from_secs(60), "{stack}: failed in {:?}, long before the bake", started.elapsed());
+        // The error's first lines name the root cause: the stop reason and the exit code.
+        let error = failed.stderr.split("error: ").nth(1).expect("an error");
+        let first: Vec<&str> = error.lines().take(2).collect();
+        assert!(
+            first.iter().any(|l| l.contains("of the new revision stopped: Essential container in task exited (web: exit code 1)")),
+            "{stack}: {first:?}"
+        );
+        assert_eq!(weights(&emulator, stack).await, (100, 0), "{stack}: all traffic on the old colour");
+        assert_eq!(colours(&emulator, stack).await[1].0, 0, "{stack}: the new colour is scaled to zero");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -515,7 +527,13 @@ async fn a_new_colour_with_unhealthy_targets_never_gets_traffic() {
     let sick = spec(dir.path(), "sick", "2", CANARY, ", EMULATOR_TARGET_HEALTH: unhealthy");
     let failed = run(&emulator, &check, &["deploy", &sick, "--output", "json"]);
     assert_eq!(failed.code, 3, "{}", failed.stderr);
-    assert!(failed.stderr.contains("target health: 1 of the new colour's targets unhealthy"), "{}", failed.stderr);
+    assert!(
+        failed
+            .stderr
+            .contains("target health: 1 of the new colour's targets unhealthy (Target.ResponseCodeMismatch: Health checks failed)"),
+        "the load balancer's reason: {}",
+        failed.stderr
+    );
     assert_eq!(traffic_events(&failed.stdout), vec![(100, 0)], "only the return to the old colour");
     assert_eq!(weights(&emulator, "sick").await, (100, 0));
     assert_eq!(colours(&emulator, "sick").await[1].0, 0);
@@ -807,6 +825,8 @@ async fn a_rollout_left_held_is_carried_on_by_the_next_deploy_once_approved_or_r
     assert_eq!(held.code, 0, "{}", held.stderr);
     assert!(held.stdout.contains("held for approval: web (left-web:2 beside the live revision)"), "{}", held.stdout);
     assert_eq!(weights(&emulator, "left").await, (50, 50), "held before the last step");
+    let status = run(&emulator, &check, &["status", &v2]);
+    assert!(status.stdout.contains("held for approval: left-web:2"), "status tells: {}", status.stdout);
 
     // Another approves it; the next deploy carries it on.
     let approved = run(&emulator, &check, &["approve", &v2, "web"]);

@@ -6,7 +6,7 @@ use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ForwardActio
 use aws_sdk_elasticloadbalancingv2::Client;
 
 use super::{classify, Aws, AwsError};
-use crate::workload::STACK_TAG;
+use crate::workload::{TargetHealth, STACK_TAG};
 
 #[derive(Clone)]
 pub struct Elbv2 {
@@ -140,7 +140,7 @@ impl Elbv2 {
         Ok(out)
     }
 
-    pub async fn target_health(&self, target_group: &str) -> Result<(u32, u32), AwsError> {
+    pub async fn target_health(&self, target_group: &str) -> Result<TargetHealth, AwsError> {
         let out = self
             .client
             .describe_target_health()
@@ -148,14 +148,27 @@ impl Elbv2 {
             .send()
             .await
             .map_err(|e| classify("DescribeTargetHealth", e))?;
-        let (mut healthy, mut unhealthy) = (0, 0);
+        let mut health = TargetHealth::default();
         for d in out.target_health_descriptions() {
-            match d.target_health().and_then(|h| h.state()) {
-                Some(TargetHealthStateEnum::Healthy) => healthy += 1,
-                Some(TargetHealthStateEnum::Unhealthy) => unhealthy += 1,
+            let h = d.target_health();
+            match h.and_then(|h| h.state()) {
+                Some(TargetHealthStateEnum::Healthy) => health.healthy += 1,
+                Some(TargetHealthStateEnum::Unhealthy) => {
+                    health.unhealthy += 1;
+                    let code = h.and_then(|h| h.reason()).map(|r| r.as_str().to_string());
+                    let why = match (code, h.and_then(|h| h.description())) {
+                        (Some(c), Some(d)) => format!("{c}: {d}"),
+                        (Some(c), None) => c,
+                        (None, Some(d)) => d.to_string(),
+                        (None, None) => continue,
+                    };
+                    if !health.reasons.contains(&why) {
+                        health.reasons.push(why);
+                    }
+                }
                 _ => {}
             }
         }
-        Ok((healthy, unhealthy))
+        Ok(health)
     }
 }

@@ -49,6 +49,9 @@ pub fn run(args: &TargetArgs, global: &super::Global<'_>, report: &mut Report) -
         if let Some(image) = &s.image {
             report.line(&format!("  image: {image}"))?;
         }
+        if let Some(revision) = &s.held {
+            report.line(&format!("  held for approval: {revision} (`ecship approve SPEC SERVICE` lets it take all the traffic)"))?;
+        }
         if let Some(scaling) = &s.autoscaling {
             report.line(&format!("  autoscaling: {scaling}"))?;
         }

@@ -87,6 +87,16 @@ pub async fn hold(cx: &Cx<'_>, svc: &Service, name: &str, task_definition: &str,
     }
 }
 
+/// Forget the approval of a rollout that took all the traffic: the same revision rolled out
+/// again (after a rollback) asks again.
+pub async fn spent(cx: &Cx<'_>, name: &str) -> Result<(), DeployError> {
+    let state = cx.ecs.describe_services(&cx.inputs.outputs.cluster, &[name.to_string()]).await?;
+    if let Some(s) = state.first().filter(|s| s.tags.contains_key(APPROVAL_TAG)) {
+        cx.ecs.untag_service(&s.arn, APPROVAL_TAG).await?;
+    }
+    Ok(())
+}
+
 /// The colour of `svc` whose rollout is held for approval, its ECS service and the revision
 /// held.
 pub fn held<'a>(observed: &'a Observed, svc: &Service) -> Option<(Colour, &'a ServiceState, String)> {

@@ -24,7 +24,7 @@ use crate::rollout::{self, Gates, Observation, Outcome, Step, Verdict};
 use crate::workload::outputs::StackOutputs;
 use crate::workload::render::{self, Inputs};
 use crate::workload::scaling;
-use crate::workload::{revision_name, ServiceConfig, StoppedTask};
+use crate::workload::{revision_name, ServiceConfig, StoppedTask, TargetHealth};
 
 /// How often a step is looked at.
 const POLL: Duration = Duration::from_secs(1);
@@ -291,6 +291,9 @@ pub async fn run(cx: &Cx<'_>, job: &Job<'_>) -> Result<Outcome, DeployError> {
         share = step.weight;
     }
     // The new colour has all the traffic: the old one goes, and its autoscaling with it.
+    if svc.deploy.approve {
+        approval::spent(cx, &svc.colour_service(job.new_colour())).await?;
+    }
     let old = colour(cx, svc, job.old, 0)?;
     hand_over_scaling(cx, svc, job.old).await?;
     cx.ecs.scale(&old.cluster, &old.name, 0).await?;
@@ -359,8 +362,12 @@ async fn watch_step(cx: &Cx<'_>, job: &Job<'_>, routing: &Routing, step: &Step, 
         let elapsed = started.elapsed();
         let state = cx.ecs.describe_services(&config.cluster, std::slice::from_ref(&config.name)).await?;
         let running = state.first().map_or(0, |s| s.running);
-        let (healthy, unhealthy) =
-            if gates.targets { cx.elbv2.target_health(routing.target_groups.get(job.new_colour())).await? } else { (0, 0) };
+        let health = if gates.targets {
+            cx.elbv2.target_health(routing.target_groups.get(job.new_colour())).await?
+        } else {
+            TargetHealth::default()
+        };
+        let (healthy, unhealthy) = (health.healthy, health.unhealthy);
         // Tasks ECS stopped to scale the colour down (an earlier rollback) are no failures.
         let mut stopped = cx.ecs.stopped_tasks(&config.cluster, &config.name, &job.task_definition).await?;
         stopped.retain(rollout::crashed);
@@ -381,6 +388,7 @@ async fn watch_step(cx: &Cx<'_>, job: &Job<'_>, routing: &Routing, step: &Step, 
             running,
             healthy,
             unhealthy,
+            unhealthy_why: health.reasons,
             stopped: stopped.iter().map(|t| t.reason.clone()).collect(),
             http_failures: probe.failures,
             http_last: probe.last.clone(),

@@ -12,6 +12,7 @@ use crate::aws::ecs::Ecs;
 use crate::aws::elbv2::Elbv2;
 use crate::aws::scheduler::{group as schedule_group, Scheduler};
 use crate::aws::{Aws, AwsError};
+use crate::rollout::{Approval, APPROVAL_TAG};
 use crate::synth::nesting::EXPORT_PREFIX;
 use crate::workload::outputs::StackOutputs;
 use crate::workload::scaling::resource_id;
@@ -56,6 +57,9 @@ pub struct ServiceStatus {
     pub events: Vec<String>,
     /// For a colour of a canary or blue/green service: its percent of the traffic.
     pub traffic: Option<u8>,
+    /// For the new colour of a rollout held for approval (`deploy.approve`): the revision held.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held: Option<String>,
     /// Its Application Auto Scaling: `2–10 tasks on cpu 70 %`.
     pub autoscaling: Option<String>,
 }
@@ -107,9 +111,14 @@ pub async fn status(aws: &Aws, stack: &str) -> Result<Status, AwsError> {
         let traffic = s.config.load_balancer.as_ref().and_then(|lb| shares.get(&lb.target_group_arn).copied());
         let cluster = info.outputs.get("ClusterName").map_or("", String::as_str);
         let autoscaling = scaling.get(&resource_id(cluster, &s.name)).map(describe);
+        let held = match s.tags.get(APPROVAL_TAG).and_then(|t| Approval::parse(t)) {
+            Some(Approval::Pending(revision)) if s.desired > 0 => Some(revision),
+            _ => None,
+        };
         out.push(ServiceStatus {
             autoscaling,
             traffic,
+            held,
             image: td?.map(|t| t.task_def.container.image),
             rollout: primary.and_then(|d| d.rollout_state.as_ref()).map(ToString::to_string),
             deployments: s.deployments.len(),

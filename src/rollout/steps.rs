@@ -75,6 +75,8 @@ pub struct Observation {
     pub running: u32,
     pub healthy: u32,
     pub unhealthy: u32,
+    /// Why the unhealthy targets are, as the load balancer says.
+    pub unhealthy_why: Vec<String>,
     /// Stop reasons of the new revision's tasks that stopped since the rollout began.
     pub stopped: Vec<String>,
     /// The HTTP check's failures in a row, and the last failure's description.
@@ -119,7 +121,8 @@ pub fn evaluate(step: &Step, gates: &Gates, obs: &Observation, healthy_since: Op
         return Verdict::Fail(alarm.clone());
     }
     if gates.targets && obs.unhealthy > 0 && obs.running >= step.tasks {
-        return Verdict::Fail(format!("target health: {} of the new colour's targets unhealthy", obs.unhealthy));
+        let why = if obs.unhealthy_why.is_empty() { String::new() } else { format!(" ({})", obs.unhealthy_why.join("; ")) };
+        return Verdict::Fail(format!("target health: {} of the new colour's targets unhealthy{why}", obs.unhealthy));
     }
     if gates.http_failures > 0 && obs.http_failures >= gates.http_failures {
         return Verdict::Fail(format!(
@@ -214,9 +217,9 @@ mod tests {
             ("one stop is not yet a pattern", Observation { stopped: vec!["OutOfMemory".into()], ..at(20) }, None, Verdict::Wait),
             (
                 "an unhealthy target",
-                Observation { healthy: 1, unhealthy: 1, ..at(90) },
+                Observation { healthy: 1, unhealthy: 1, unhealthy_why: vec!["Target.Timeout: Request timed out".into()], ..at(90) },
                 None,
-                Verdict::Fail("target health: 1 of the new colour's targets unhealthy".into()),
+                Verdict::Fail("target health: 1 of the new colour's targets unhealthy (Target.Timeout: Request timed out)".into()),
             ),
             (
                 "HTTP failures below the limit",

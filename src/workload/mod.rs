@@ -334,6 +334,15 @@ pub struct StoppedTask {
     pub stop_code: Option<String>,
 }
 
+/// The targets of a target group by health, with why the unhealthy ones are (each distinct
+/// reason once: `Target.ResponseCodeMismatch: Health checks failed with these codes: [500]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TargetHealth {
+    pub healthy: u32,
+    pub unhealthy: u32,
+    pub reasons: Vec<String>,
+}
+
 /// A CloudWatch alarm a rollout watches (`deploy.alarms`), as it stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Alarm {
