@@ -182,6 +182,9 @@ async fn a_canary_failing_its_http_check_at_10_percent_is_rolled_back() {
     let dir = tempfile::tempdir().expect("dir");
     let deploy = "{ strategy: canary, canary: { steps: [10, 50, 100], bake: 1m }, check: { http: /health, expect: 200, interval: 1s, failures: 2 }, timeout: 1m }";
     assert_eq!(run(&emulator, &check, &["deploy", &spec(dir.path(), "chk", "1", deploy, "")]).code, 0);
+    // The new colour answers through its test rule, so it takes traffic; then the live
+    // traffic fails.
+    check.answer_colour("web-green", 200);
     check.answer(503);
     let failed = run(&emulator, &check, &["deploy", &spec(dir.path(), "chk", "2", deploy, "")]);
     assert_eq!(failed.code, 3, "exit code 3 means rolled back: {}", failed.stderr);
@@ -388,32 +391,35 @@ async fn blue_green_switches_at_once_and_rollback_switches_back() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn blue_green_checks_the_new_colour_through_its_test_rule_before_any_traffic() {
+async fn blue_green_and_a_checked_canary_check_the_new_colour_through_its_test_rule_before_any_traffic() {
     let emulator = Emulator::start();
     let check = CheckServer::start(200);
     let dir = tempfile::tempdir().expect("dir");
-    let deploy = "{ strategy: blue_green, blue_green: { bake: 1s }, check: { http: /health, interval: 1s, failures: 2 }, timeout: 1m }";
-    assert_eq!(run(&emulator, &check, &["deploy", &spec(dir.path(), "pre", "1", deploy, "")]).code, 0);
-    let v2 = spec(dir.path(), "pre", "2", deploy, "");
-    let planned = run(&emulator, &check, &["plan", &v2]);
-    assert!(
-        planned.stdout.contains("the HTTP check passes through its test rule (GET /health with X-Ecship-Colour: web-green → 200)"),
-        "{}",
-        planned.stdout
-    );
-    // Live traffic is fine; the new colour, reached through its test rule, is not.
-    check.answer_colour("web-green", 503);
-    let failed = run(&emulator, &check, &["deploy", &v2, "--output", "json"]);
-    assert_eq!(failed.code, 3, "{}", failed.stderr);
-    assert!(failed.stderr.contains("/health (X-Ecship-Colour: web-green): 503, expected 200"), "{}", failed.stderr);
-    assert_eq!(traffic_events(&failed.stdout), vec![(100, 0)], "the new colour never took traffic");
-    assert_eq!(weights(&emulator, "pre").await, (100, 0));
-    assert_eq!(colours(&emulator, "pre").await, [(4, "pre-web:1".into()), (0, "pre-web:2".into())]);
-    // Once it answers, the same revision switches.
-    check.answer_colour("web-green", 200);
-    let switched = run(&emulator, &check, &["deploy", &v2, "--output", "json"]);
-    assert_eq!(switched.code, 0, "{}", switched.stderr);
-    assert_eq!(traffic_events(&switched.stdout), vec![(0, 100)]);
+    let check_rule = "the HTTP check passes through its test rule (GET /health with X-Ecship-Colour: web-green → 200)";
+    let cases = [
+        ("pre", "{ strategy: blue_green, blue_green: { bake: 1s }, check: { http: /health, interval: 1s, failures: 2 }, timeout: 1m }", "1. start 4 tasks", vec![(0, 100)]),
+        ("first", "{ strategy: canary, canary: { steps: [25, 100], bake: 1s }, check: { http: /health, interval: 1s, failures: 2 }, timeout: 1m }", "1. start 1 task", vec![(75, 25), (0, 100)]),
+    ];
+    for (stack, deploy, first_step, moves) in cases {
+        assert_eq!(run(&emulator, &check, &["deploy", &spec(dir.path(), stack, "1", deploy, "")]).code, 0);
+        let v2 = spec(dir.path(), stack, "2", deploy, "");
+        let planned = run(&emulator, &check, &["plan", &v2]);
+        let step = format!("{first_step} of the new revision on green, without traffic; wait until healthy and {check_rule}");
+        assert!(planned.stdout.contains(&step), "{stack}: {}", planned.stdout);
+        // Live traffic is fine; the new colour, reached through its test rule, is not.
+        check.answer_colour("web-green", 503);
+        let failed = run(&emulator, &check, &["deploy", &v2, "--output", "json"]);
+        assert_eq!(failed.code, 3, "{stack}: {}", failed.stderr);
+        assert!(failed.stderr.contains("/health (X-Ecship-Colour: web-green): 503, expected 200"), "{stack}: {}", failed.stderr);
+        assert_eq!(traffic_events(&failed.stdout), vec![(100, 0)], "{stack}: no user request reached the new colour");
+        assert_eq!(weights(&emulator, stack).await, (100, 0));
+        assert_eq!(colours(&emulator, stack).await[1].0, 0, "{stack}: the new colour is scaled to zero");
+        // Once it answers, the same revision goes out.
+        check.answer_colour("web-green", 200);
+        let passed = run(&emulator, &check, &["deploy", &v2, "--output", "json"]);
+        assert_eq!(passed.code, 0, "{stack}: {}", passed.stderr);
+        assert_eq!(traffic_events(&passed.stdout), moves, "{stack}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

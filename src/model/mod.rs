@@ -386,10 +386,23 @@ pub struct Service {
 /// the colour's ECS service name (`NAME-blue`, `NAME-green`) as its value.
 pub const COLOUR_HEADER: &str = "X-Ecship-Colour";
 
+/// Route paths a service's test rules can match: a rule takes 5 condition values, and one
+/// is the header.
+pub const MAX_TEST_RULE_PATHS: usize = 4;
+
 impl Service {
-    /// Whether it gets test rules: blue/green behind the load balancer.
+    /// Whether it gets test rules: blue/green behind the load balancer, and a canary (or
+    /// linear) one with an HTTP check, which checks its first tasks through them before any
+    /// traffic moves — when its paths fit in them (a blue/green service's must).
     pub fn has_test_rules(&self) -> bool {
-        matches!(self.deploy.strategy, Strategy::BlueGreen { .. }) && !self.routes.is_empty()
+        match self.deploy.strategy {
+            Strategy::BlueGreen { .. } => !self.routes.is_empty(),
+            Strategy::Canary { .. } => {
+                let paths: std::collections::BTreeSet<&str> = self.routes.iter().map(|r| r.path.as_str()).collect();
+                self.deploy.check.is_some() && (1..=MAX_TEST_RULE_PATHS).contains(&paths.len())
+            }
+            Strategy::Rolling | Strategy::Doubling => false,
+        }
     }
 
     /// The ECS service of one colour of a canary or blue/green service: `NAME-blue`, `NAME-green`.

@@ -254,7 +254,7 @@ pub async fn run(cx: &Cx<'_>, job: &Job<'_>) -> Result<Outcome, DeployError> {
     let svc = job.svc;
     let routing = Routing::of(cx, svc)?;
     let strategy = if job.at_once { Strategy::BlueGreen { bake: Duration::ZERO } } else { svc.deploy.strategy.clone() };
-    let steps = rollout::steps(&strategy, cx.inputs.count(svc));
+    let steps = rollout::steps(&strategy, cx.inputs.count(svc), svc.test_rules.is_some() && svc.deploy.check.is_some());
     let mut new_colour = NewColour { exists: job.new_exists, current: job.new_current };
     let mut share = job.from_weight;
     for (i, step) in steps.iter().enumerate().filter(|(_, s)| s.weight >= job.from_weight) {

@@ -105,7 +105,8 @@ fn two_colours(live: Colour, svc: &Service, count: u32, up: u64, drain: u64) -> 
     };
     let mut lines = Vec::new();
     let mut estimate = 0;
-    for (i, step) in rollout::steps(&svc.deploy.strategy, count).iter().enumerate() {
+    let checked_first = svc.test_rules.is_some() && svc.deploy.check.is_some();
+    for (i, step) in rollout::steps(&svc.deploy.strategy, count, checked_first).iter().enumerate() {
         let tasks = format!("{} task{}", step.tasks, plural(step.tasks));
         let bake = if step.bake.is_zero() {
             String::new()
@@ -117,8 +118,8 @@ fn two_colours(live: Colour, svc: &Service, count: u32, up: u64, drain: u64) -> 
                 "hold for approval: `ecship approve` sends the rest of the traffic to {new}, `ecship rollback` returns it to {old}"
             ));
         }
-        lines.push(match (&svc.deploy.strategy, i) {
-            (Strategy::BlueGreen { .. }, 0) => match (&svc.deploy.check, svc.test_rules) {
+        lines.push(match (&svc.deploy.strategy, step.weight) {
+            (_, 0) => match (&svc.deploy.check, svc.test_rules) {
                 (Some(c), Some(_)) => format!(
                     "start {tasks} of the new revision on {new}, without traffic; wait until healthy and the HTTP check passes through its test rule (GET {} with {COLOUR_HEADER}: {}-{new} → {})",
                     c.path, svc.name, c.expect

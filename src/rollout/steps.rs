@@ -42,17 +42,24 @@ pub struct Step {
 ///
 /// - canary: each percent in turn, the new colour running enough tasks for its share (at
 ///   least one); each step but the last bakes. After the last (100 %), the old colour goes.
+///   `checked_first` (a canary with test rules and a check): the first step's tasks come up
+///   without traffic first, checked through the test rule.
 /// - blue/green: the new colour at full count with no traffic (its checks run first, through
 ///   its test rule), then all traffic at once, baked while the old colour waits at full count
 ///   for a switch back.
-pub fn steps(strategy: &Strategy, count: u32) -> Vec<Step> {
+pub fn steps(strategy: &Strategy, count: u32, checked_first: bool) -> Vec<Step> {
     match strategy {
         Strategy::Canary { steps, bake, .. } => {
             let last = steps.len().saturating_sub(1);
-            steps
-                .iter()
-                .enumerate()
-                .map(|(i, p)| Step { weight: p.get(), tasks: share(count, *p), bake: if i == last { Duration::ZERO } else { *bake } })
+            let first = steps.first().map(|p| share(count, *p));
+            let before = first.filter(|_| checked_first).map(|tasks| Step { weight: 0, tasks, bake: Duration::ZERO });
+            before
+                .into_iter()
+                .chain(steps.iter().enumerate().map(|(i, p)| Step {
+                    weight: p.get(),
+                    tasks: share(count, *p),
+                    bake: if i == last { Duration::ZERO } else { *bake },
+                }))
                 .collect()
         }
         Strategy::BlueGreen { bake } => {
@@ -165,19 +172,29 @@ mod tests {
             (25, vec![(10, 3, 5 * MIN), (50, 13, 5 * MIN), (100, 25, Duration::ZERO)]),
         ];
         for (count, expected) in table {
-            let got: Vec<(u8, u32, Duration)> = steps(&canary, count).into_iter().map(|s| (s.weight, s.tasks, s.bake)).collect();
+            let got: Vec<(u8, u32, Duration)> = steps(&canary, count, false).into_iter().map(|s| (s.weight, s.tasks, s.bake)).collect();
             assert_eq!(got, expected, "count {count}");
         }
         let one = Strategy::Canary { steps: pct(&[100]), bake: MIN, linear: false };
-        assert_eq!(steps(&one, 3), vec![Step { weight: 100, tasks: 3, bake: Duration::ZERO }]);
+        assert_eq!(steps(&one, 3, false), vec![Step { weight: 100, tasks: 3, bake: Duration::ZERO }]);
     }
 
     #[test]
     fn blue_green_comes_up_whole_without_traffic_then_switches_and_bakes() {
         let bg = Strategy::BlueGreen { bake: 10 * MIN };
-        assert_eq!(steps(&bg, 3), vec![Step { weight: 0, tasks: 3, bake: Duration::ZERO }, Step { weight: 100, tasks: 3, bake: 10 * MIN }]);
-        assert!(steps(&Strategy::Rolling, 3).is_empty());
-        assert!(steps(&Strategy::Doubling, 3).is_empty());
+        assert_eq!(
+            steps(&bg, 3, false),
+            vec![Step { weight: 0, tasks: 3, bake: Duration::ZERO }, Step { weight: 100, tasks: 3, bake: 10 * MIN }]
+        );
+        assert!(steps(&Strategy::Rolling, 3, false).is_empty());
+        // A checked canary starts its first tasks without traffic.
+        let checked: Vec<(u8, u32)> = steps(&canary_of(&[10, 100]), 4, true).into_iter().map(|s| (s.weight, s.tasks)).collect();
+        assert_eq!(checked, [(0, 1), (10, 1), (100, 4)]);
+        assert!(steps(&Strategy::Doubling, 3, false).is_empty());
+    }
+
+    fn canary_of(p: &[u8]) -> Strategy {
+        Strategy::Canary { steps: pct(p), bake: MIN, linear: false }
     }
 
     #[test]

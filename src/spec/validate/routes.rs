@@ -23,13 +23,12 @@ use sha2::{Digest, Sha256};
 
 use super::checks;
 use super::Ctx;
-use crate::model::{self, LbName, Model, ServiceName};
+use crate::model::{self, LbName, Model, ServiceName, MAX_TEST_RULE_PATHS};
 use crate::spec::types;
 
 /// Derived priorities start here; explicit ones below it always win.
 pub const DERIVED_BASE: u32 = 10_000;
 /// Paths a test rule can match beside its header (ALB: 5 condition values a rule).
-const MAX_TEST_RULE_PATHS: usize = 4;
 /// Numbers per specificity band; bands run from 10000 (most specific) to 49999.
 const BAND: u32 = 400;
 const BANDS: u32 = 100;
@@ -119,6 +118,12 @@ impl Ctx<'_> {
     fn assign_test_rules(&mut self, lb: &LbName, services: &mut BTreeMap<ServiceName, model::Service>) {
         for (name, pair) in test_rules_on(lb, services) {
             let Some(svc) = services.get_mut(&name) else { continue };
+            // A canary's are a convenience: without room for them, its check goes through the
+            // load balancer once traffic moved.
+            if !matches!(svc.deploy.strategy, model::Strategy::BlueGreen { .. }) {
+                svc.test_rules = pair;
+                continue;
+            }
             let paths: BTreeSet<&str> = svc.routes.iter().map(|r| r.path.as_str()).collect();
             if paths.len() > MAX_TEST_RULE_PATHS {
                 self.err(
