@@ -14,6 +14,7 @@ pub mod colours;
 pub mod deploy;
 pub mod destroy;
 pub mod exec;
+pub mod http_check;
 pub mod init;
 pub mod interrupt;
 pub mod lock;

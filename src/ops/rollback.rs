@@ -10,8 +10,9 @@ use serde::Serialize;
 
 use super::alarms::Alarms;
 use super::approval;
-use super::colours::{self, Checks, Job};
+use super::colours::{self, Job};
 use super::deploy::{DeployError, RolloutFailure};
+use super::http_check::Checks;
 use super::interrupt::{until_interrupted, Ended};
 use super::lock::{self, LockError};
 use super::scaling::Scaler;

@@ -12,7 +12,7 @@ use super::{Cx, RolloutFailure};
 use crate::events::{Event, RolloutEnd};
 use crate::model::{Check, Service};
 use crate::ops::alarms::Alarms;
-use crate::ops::colours::{Checks, HttpCheck, Miss};
+use crate::ops::http_check::{Checks, HttpCheck, Miss};
 use crate::ops::watch::{wait_all, Watch};
 use crate::rollout::Outcome;
 use crate::workload::render::{self, Inputs};

@@ -50,7 +50,8 @@ use serde::Serialize;
 
 use super::alarms::{AlarmError, Alarms};
 use super::assets::AssetError;
-use super::colours::{self, Checks};
+use super::colours;
+use super::http_check::Checks;
 use super::interrupt::{until_interrupted, Ended};
 use super::lock::{self, LockError};
 use super::scaling::Scaler;
