@@ -3,8 +3,9 @@
 //! colour still runs, as during a bake; after scaling it up again otherwise); one whose
 //! traffic is split (a canary stopped half-way) gets all of it back on the colour the canary
 //! was leaving. A rolling or doubling service is redeployed on the task-definition revision
-//! before the one it runs. A rollout a deploy holds for approval (`deploy.approve`) is
-//! rejected instead (`approval`): the deploy, which holds the lock, rolls it back.
+//! before the one it runs. A rollout a running deploy holds for approval (`deploy.approve`)
+//! is rejected instead (`approval`): that deploy, which holds the lock, rolls it back; one
+//! left held with no deploy running (`deploy --wait-until held`) is rolled back here.
 
 use serde::Serialize;
 
@@ -46,8 +47,8 @@ pub enum How {
     Traffic,
     /// It was redeployed on the previous task-definition revision.
     Revision,
-    /// Its rollout was held for approval: rejected, the deploy that holds it moves the
-    /// traffic back.
+    /// Its rollout was held for approval, and is rolled back: by the deploy holding it, or
+    /// here when none runs.
     Rejected,
 }
 

@@ -1,6 +1,6 @@
 //! Step 6b of a deploy: the gates of rolling and doubling services. A rollout that failed
-//! without ECS rolling it back (ecship saw its tasks crash-loop first: `watch`) is rolled
-//! back here; a rollout ECS reports steady gets its HTTP check (`deploy.check`), through the
+//! without ECS rolling it back (ecship saw its tasks crash-loop, or an alarm go off, first:
+//! `watch`) is rolled back here; a rollout ECS reports steady gets its HTTP check (`deploy.check`), through the
 //! load balancer every `check.interval` until it passes; `check.failures` failures in a row
 //! fail it. A failed service goes back to the revision it ran before this deploy (a new
 //! service has none: the deploy fails). Canary and blue/green services check each step
