@@ -102,11 +102,16 @@ pub async fn spent(cx: &Cx<'_>, name: &str) -> Result<(), DeployError> {
 pub fn held<'a>(observed: &'a Observed, svc: &Service) -> Option<(Colour, &'a ServiceState, String)> {
     [Colour::Blue, Colour::Green].into_iter().find_map(|colour| {
         let s = observed.services.get(&svc.colour_service(colour))?;
-        match s.tags.get(APPROVAL_TAG).and_then(|t| Approval::parse(t)) {
-            Some(Approval::Pending(revision)) if s.desired > 0 => Some((colour, s, revision)),
-            _ => None,
-        }
+        pending(s).map(|revision| (colour, s, revision))
     })
+}
+
+/// The revision a colour's ECS service holds for approval, if it runs one.
+pub fn pending(s: &ServiceState) -> Option<String> {
+    match s.tags.get(APPROVAL_TAG).and_then(|t| Approval::parse(t)) {
+        Some(Approval::Pending(revision)) if s.desired > 0 => Some(revision),
+        _ => None,
+    }
 }
 
 /// An answer given to a held rollout.

@@ -213,11 +213,8 @@ async fn watch_step(cx: &Cx<'_>, job: &Job<'_>, routing: &Routing, step: &Step, 
     // Without traffic (blue/green before the switch), the check goes through the test rule.
     let test_route = (step.weight == 0 && svc.test_rules.is_some()).then(|| config.name.clone());
     let mut probe = Probe::new(svc.deploy.check.as_ref().zip(cx.checks.of(svc)), test_route, step.weight > 0);
-    let gates = Gates {
-        http_failures: probe.failures_allowed(),
-        timeout: svc.deploy.timeout,
-        targets: svc.port.is_some() && !svc.routes.is_empty(),
-    };
+    // Whether the service is behind the load balancer (target health counts).
+    let targets = svc.port.is_some() && !svc.routes.is_empty();
     let started = Instant::now();
     let mut healthy_since: Option<Duration> = None;
     loop {
@@ -225,16 +222,13 @@ async fn watch_step(cx: &Cx<'_>, job: &Job<'_>, routing: &Routing, step: &Step, 
         let elapsed = started.elapsed();
         let state = cx.ecs.describe_services(&config.cluster, std::slice::from_ref(&config.name)).await?;
         let running = state.first().map_or(0, |s| s.running);
-        let health = if gates.targets {
-            cx.elbv2.target_health(routing.target_groups.get(job.new_colour())).await?
-        } else {
-            TargetHealth::default()
-        };
+        let health =
+            if targets { cx.elbv2.target_health(routing.target_groups.get(job.new_colour())).await? } else { TargetHealth::default() };
         let (healthy, unhealthy) = (health.healthy, health.unhealthy);
         // Tasks ECS stopped to scale the colour down (an earlier rollback) are no failures.
         let mut stopped = cx.ecs.stopped_tasks(&config.cluster, &config.name, &job.task_definition).await?;
         stopped.retain(rollout::crashed);
-        let complete = running >= step.tasks && (!gates.targets || healthy >= step.tasks);
+        let complete = running >= step.tasks && (!targets || healthy >= step.tasks);
         if complete && healthy_since.is_none() {
             if step.weight > 0 {
                 routing.shift(cx, svc, job.new_colour(), step.weight).await?;
@@ -244,7 +238,8 @@ async fn watch_step(cx: &Cx<'_>, job: &Job<'_>, routing: &Routing, step: &Step, 
         if healthy_since.is_some() {
             probe.maybe(svc.name.as_str(), cx.r).await;
         }
-        let gates = Gates { http_failures: probe.failures_allowed(), ..gates.clone() };
+        // A check dropped as out of reach (an internal load balancer) no longer gates.
+        let gates = Gates { http_failures: probe.failures_allowed(), timeout: svc.deploy.timeout, targets };
         let alarm = cx.alarms.tripped(&[svc.name.as_str()]).await?.into_values().next();
         let obs = Observation {
             elapsed,

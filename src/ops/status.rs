@@ -12,7 +12,6 @@ use crate::aws::ecs::Ecs;
 use crate::aws::elbv2::Elbv2;
 use crate::aws::scheduler::{group as schedule_group, Scheduler};
 use crate::aws::{Aws, AwsError};
-use crate::rollout::{Approval, APPROVAL_TAG};
 use crate::synth::nesting::EXPORT_PREFIX;
 use crate::workload::outputs::StackOutputs;
 use crate::workload::scaling::resource_id;
@@ -111,10 +110,7 @@ pub async fn status(aws: &Aws, stack: &str) -> Result<Status, AwsError> {
         let traffic = s.config.load_balancer.as_ref().and_then(|lb| shares.get(&lb.target_group_arn).copied());
         let cluster = info.outputs.get("ClusterName").map_or("", String::as_str);
         let autoscaling = scaling.get(&resource_id(cluster, &s.name)).map(describe);
-        let held = match s.tags.get(APPROVAL_TAG).and_then(|t| Approval::parse(t)) {
-            Some(Approval::Pending(revision)) if s.desired > 0 => Some(revision),
-            _ => None,
-        };
+        let held = super::approval::pending(&s);
         out.push(ServiceStatus {
             autoscaling,
             traffic,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::{Cx, RolloutFailure};
 use crate::events::{Event, RolloutEnd};
-use crate::model::{Check, Service};
+use crate::model::{Check, Model, Service};
 use crate::ops::alarms::Alarms;
 use crate::ops::http_check::{Checks, HttpCheck, Miss};
 use crate::ops::watch::{wait_all, Watch};
@@ -26,9 +26,7 @@ pub async fn run(cx: &Cx<'_>, inputs: &Inputs<'_>, checks: &Checks, steady: &[Wa
     let m = &cx.compiled.model;
     let mut failures = Vec::new();
     for w in steady {
-        let Some(svc) = m.services.values().find(|s| render::ecs_service_name(s) == w.name && !s.deploy.strategy.has_two_colours()) else {
-            continue;
-        };
+        let Some(svc) = one_colour(m, &w.name) else { continue };
         let (Some(check), Some(http)) = (&svc.deploy.check, checks.of(svc)) else { continue };
         cx.r.event(&Event::Step { message: format!("check: {} GET {} → {}", w.name, http.target(&check.path), check.expect) });
         let reason = match probe(&http, check, svc.deploy.timeout).await {
@@ -60,13 +58,18 @@ pub async fn roll_back_failed(
             continue;
         };
         let w = watches.iter().find(|w| w.name == f.service);
-        let svc = m.services.values().find(|s| render::ecs_service_name(s) == f.service && !s.deploy.strategy.has_two_colours());
+        let svc = one_colour(m, &f.service);
         match (w, svc) {
             (Some(w), Some(svc)) => out.push(roll_back(cx, inputs, svc, w, reason.clone(), stopped.clone()).await?),
             _ => out.push(f),
         }
     }
     Ok(out)
+}
+
+/// The rolling or doubling service whose ECS service is `name`.
+fn one_colour<'m>(m: &'m Model, name: &str) -> Option<&'m Service> {
+    m.services.values().find(|s| render::ecs_service_name(s) == name && !s.deploy.strategy.has_two_colours())
 }
 
 /// Probe until a pass, `failures` failures in a row, or `timeout`; at once when the check
