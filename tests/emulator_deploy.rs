@@ -322,7 +322,7 @@ async fn destroy_keeps_images_and_logs_when_asked() {
 async fn forum_and_blog_deploy_show_their_status_and_are_destroyed() {
     let emulator = Emulator::start();
     for (file, stack, services) in [
-        ("stacks/forum.yaml", "forum", vec!["posts", "threads-blue", "users"]),
+        ("stacks/forum.yaml", "forum", vec!["posts", "threads", "users"]),
         ("stacks/blog.yaml", "blog", vec!["comments", "event-bus", "moderation", "posts", "query-blue"]),
     ] {
         let deployed = run(&emulator, &["deploy", file], &[]);

@@ -14,7 +14,7 @@ use aws_sdk_ecs::types::{
 };
 use aws_sdk_ecs::Client;
 
-use super::{classify, Aws, AwsError};
+use super::{classify, service_deployments, Aws, AwsError};
 use crate::workload::revision_name;
 use crate::workload::{
     Deployment, DeploymentConfig, DeploymentStatus, LoadBalancerTarget, Network, ObservedConfig, Registered, RolloutState, ServiceConfig,
@@ -25,7 +25,7 @@ use crate::workload::{
 const BATCH: usize = 10;
 
 pub struct Ecs {
-    client: Client,
+    pub(super) client: Client,
 }
 
 impl Ecs {
@@ -541,11 +541,12 @@ fn load_balancer(lb: &LoadBalancerTarget) -> LoadBalancer {
         .target_group_arn(&lb.target_group_arn)
         .container_name(&lb.container_name)
         .container_port(i32::from(lb.container_port))
+        .set_advanced_configuration(lb.alternate.as_ref().map(service_deployments::advanced))
         .build()
 }
 
 fn deployment(d: &DeploymentConfig, action: &str) -> Result<DeploymentConfiguration, AwsError> {
-    Ok(DeploymentConfiguration::builder()
+    Ok(service_deployments::strategy(DeploymentConfiguration::builder(), d.native.as_ref())
         .minimum_healthy_percent(count(d.min_healthy_percent))
         .maximum_percent(count(d.max_percent))
         .deployment_circuit_breaker(DeploymentCircuitBreaker::builder().enable(d.circuit_breaker).rollback(d.rollback).build())
@@ -590,6 +591,7 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
             target_group_arn: lb.target_group_arn()?.to_string(),
             container_name: lb.container_name()?.to_string(),
             container_port: u16::try_from(lb.container_port()?).ok()?,
+            alternate: lb.advanced_configuration().and_then(service_deployments::read_advanced),
         })
     });
     let deployment = s.deployment_configuration().map(|d| DeploymentConfig {
@@ -598,6 +600,7 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
         circuit_breaker: d.deployment_circuit_breaker().is_some_and(|b| b.enable()),
         rollback: d.deployment_circuit_breaker().is_some_and(|b| b.rollback()),
         alarms: d.alarms().filter(|a| a.enable()).map(|a| a.alarm_names().to_vec()).unwrap_or_default(),
+        native: service_deployments::read_strategy(d),
     });
     let primary = s.deployments().iter().find(|d| d.status() == Some("PRIMARY"));
     // Service Connect settings live on the deployment, not the service.

@@ -16,6 +16,7 @@ mod error;
 pub mod logs;
 pub mod s3;
 pub mod scheduler;
+mod service_deployments;
 mod task_def;
 
 use aws_config::retry::RetryConfig;

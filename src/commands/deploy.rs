@@ -99,11 +99,12 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
 /// Strategies whose traffic ecship moves itself, as the plan names them.
 const TWO_COLOURS: [&str; 3] = ["canary", "linear", "blue_green"];
 
-/// `--no-wait` leaves rollouts to ECS: not those whose traffic ecship moves.
+/// `--no-wait` leaves rollouts to ECS: not those whose traffic ecship moves (ECS's native
+/// ones, `deploy.engine: ecs`, carry on alone).
 fn refuse_two_colours(plan: &crate::plan::Plan) -> anyhow::Result<()> {
-    match plan.rollout.iter().find(|r| TWO_COLOURS.contains(&r.strategy.as_str())) {
+    match plan.rollout.iter().find(|r| TWO_COLOURS.contains(&r.strategy.as_str()) && r.engine.is_none()) {
         Some(r) => anyhow::bail!(
-            "--no-wait: service {} rolls out as a {}, whose traffic ecship moves step by step: deploy without --no-wait (nothing was changed)",
+            "--no-wait: service {} rolls out as a {}, whose traffic ecship moves step by step: deploy without --no-wait, or give it deploy.engine: ecs (nothing was changed)",
             r.service,
             r.strategy
         ),

@@ -405,6 +405,24 @@ impl Service {
         }
     }
 
+    /// Whether it runs as two ECS services (colours) whose traffic ecship moves: a canary,
+    /// linear or blue/green service on ecship's engine. On ECS's engine it is one ECS
+    /// service; either way it has two target groups (`Strategy::has_two_colours`).
+    pub fn colour_services(&self) -> bool {
+        self.deploy.strategy.has_two_colours() && self.deploy.engine == Engine::Ecship
+    }
+
+    /// Whether ECS runs its rollouts natively (`deploy.engine: ecs`).
+    pub fn native(&self) -> bool {
+        self.deploy.strategy.has_two_colours() && self.deploy.engine == Engine::Ecs
+    }
+
+    /// The `X-Ecship-Colour` value that reaches the revision ECS is rolling out natively,
+    /// through the test rule: `NAME-next`.
+    pub fn next_revision_header(&self) -> String {
+        format!("{}-next", self.name)
+    }
+
     /// The ECS service of one colour of a canary or blue/green service: `NAME-blue`, `NAME-green`.
     pub fn colour_service(&self, c: Colour) -> String {
         format!("{}-{}", self.name, c.name())
@@ -546,6 +564,26 @@ pub struct Deploy {
     /// Hold a two-colour rollout before its production traffic moves in full, until approved.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub approve: bool,
+    /// Who runs a two-colour rollout.
+    #[serde(skip_serializing_if = "Engine::is_ecship")]
+    pub engine: Engine,
+}
+
+/// Who runs a canary, linear or blue/green rollout.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Engine {
+    /// ecship, as two ECS services (colours) whose rule weights it moves.
+    #[default]
+    Ecship,
+    /// ECS's native deployment strategy, on one ECS service with an alternate target group.
+    Ecs,
+}
+
+impl Engine {
+    pub fn is_ecship(&self) -> bool {
+        *self == Engine::Ecship
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -572,7 +610,8 @@ pub enum Strategy {
 }
 
 impl Strategy {
-    /// Whether the service runs as two ECS services (colours) behind two target groups.
+    /// Whether the service has two target groups (colours) and weighted rules: as two ECS
+    /// services on ecship's engine, as one with an alternate target group on ECS's.
     pub fn has_two_colours(&self) -> bool {
         matches!(self, Strategy::Canary { .. } | Strategy::BlueGreen { .. })
     }

@@ -100,6 +100,11 @@ pub async fn spent(cx: &Cx<'_>, name: &str) -> Result<(), DeployError> {
 /// The colour of `svc` whose rollout is held for approval, its ECS service and the revision
 /// held.
 pub fn held<'a>(observed: &'a Observed, svc: &Service) -> Option<(Colour, &'a ServiceState, String)> {
+    if svc.native() {
+        // One ECS service, paused by ECS, with no colour of its own: reported as blue.
+        let s = observed.services.get(svc.name.as_str())?;
+        return pending(s).map(|revision| (Colour::Blue, s, revision));
+    }
     [Colour::Blue, Colour::Green].into_iter().find_map(|colour| {
         let s = observed.services.get(&svc.colour_service(colour))?;
         pending(s).map(|revision| (colour, s, revision))
@@ -142,11 +147,15 @@ pub async fn answer(aws: &Aws, c: &Compiled, svc: &Service, approve: bool) -> Re
     };
     let answer = if approve { Approval::Approved(revision.clone()) } else { Approval::Rejected(revision.clone()) };
     Ecs::new(aws).tag_service(&held.arn, APPROVAL_TAG, &answer.to_string()).await?;
-    let live = observed
-        .services
-        .get(&svc.colour_service(colour.other()))
-        .map(|s| revision_name(&s.task_definition).to_string())
-        .unwrap_or_default();
+    let live = if svc.native() {
+        "the revision before it".to_string()
+    } else {
+        observed
+            .services
+            .get(&svc.colour_service(colour.other()))
+            .map(|s| revision_name(&s.task_definition).to_string())
+            .unwrap_or_default()
+    };
     let running = super::lock::taken(aws, c.model.stack.as_str()).await?;
     Ok(Answered { service: svc.name.to_string(), held: held.name.clone(), revision, live, approved: approve, running })
 }

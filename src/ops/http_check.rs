@@ -6,9 +6,9 @@
 //! (`HttpCheck::out_of_reach`).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::model::{LbName, Model, Service, COLOUR_HEADER};
+use crate::model::{Check, LbName, Model, Service, COLOUR_HEADER};
 use crate::workload::outputs::StackOutputs;
 
 /// Where the HTTP check goes: the load balancer's URL (with the route's host, when it has
@@ -102,6 +102,27 @@ impl HttpCheck {
                 let unreachable = e.is_connect() || e.is_timeout();
                 Err(Miss { why: format!("GET {url}{to}: {}", crate::http::chain(&e.without_url())), unreachable })
             }
+        }
+    }
+
+    /// Probe until a pass, `check.failures` failures in a row, or `timeout`; at once when the
+    /// check cannot run from here (`out_of_reach`). `colour` as `probe` takes it.
+    pub async fn until(&self, check: &Check, timeout: Duration, colour: Option<&str>) -> Result<(), Miss> {
+        let started = Instant::now();
+        let mut in_a_row = 0;
+        loop {
+            match self.probe(&check.path, check.expect, colour).await {
+                Ok(()) => return Ok(()),
+                Err(miss) if self.out_of_reach(&miss) => return Err(miss),
+                Err(miss) => {
+                    in_a_row += 1;
+                    if in_a_row >= check.failures || started.elapsed() >= timeout {
+                        let n = if in_a_row == 1 { String::new() } else { format!(" ({in_a_row} times in a row)") };
+                        return Err(Miss { why: format!("{}{n}", miss.why), ..miss });
+                    }
+                }
+            }
+            tokio::time::sleep(check.interval).await;
         }
     }
 

@@ -19,6 +19,7 @@ pub mod init;
 pub mod interrupt;
 pub mod lock;
 pub mod logs;
+pub mod native;
 pub mod push;
 pub mod rollback;
 pub mod run;

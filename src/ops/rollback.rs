@@ -16,6 +16,7 @@ use super::deploy::{DeployError, RolloutFailure};
 use super::http_check::Checks;
 use super::interrupt::{until_interrupted, Ended};
 use super::lock::{self, LockError};
+use super::native;
 use super::scaling::Scaler;
 use super::watch::{self, Watch};
 use crate::aws::autoscaling::Autoscaling;
@@ -117,6 +118,7 @@ pub async fn rollback(
     for svc in m.services.values().filter(|s| only.is_empty() || only.contains(&s.name)) {
         let held = approval::held(&observed, svc);
         done.push(match traffic.get(&svc.name) {
+            Some(_) if svc.native() => native_rollback(&cx, svc).await?,
             Some(_) if held.is_some() => reject_left(&cx, svc).await?,
             Some(weights) if weights.split() => back_from_split(&cx, svc, *weights).await?,
             Some(weights) => switch_back(&cx, svc, weights.live()).await?,
@@ -207,10 +209,28 @@ async fn switch_back(cx: &Cx<'_>, svc: &Service, current: Colour) -> Result<Roll
     Ok(traffic(svc, &now, &before))
 }
 
+/// A service ECS rolls out natively: a rollout under way stopped with rollback (ECS puts the
+/// traffic back on the old revision); else the previous revision rolled out natively.
+async fn native_rollback(cx: &Cx<'_>, svc: &Service) -> Result<RolledBack, DeployError> {
+    let from = running(cx.observed, svc.name.as_str()).unwrap_or_default();
+    match native::stop(&cx.colours, svc).await? {
+        None => previous_revision(cx, svc).await,
+        Some(Outcome::Failed { rolled_back: true, .. }) => {
+            let now = cx.ecs.describe_services(&cx.colours.inputs.outputs.cluster, &[svc.name.to_string()]).await?;
+            let to = now.first().map(|s| revision_name(&s.task_definition).to_string()).unwrap_or_default();
+            Ok(traffic(svc, revision_name(&from), &to))
+        }
+        Some(outcome) => Err(DeployError::Rollout { failures: vec![RolloutFailure { service: svc.name.to_string(), outcome }] }),
+    }
+}
+
 /// A one-colour service redeployed on the revision before the one it runs.
 async fn previous_revision(cx: &Cx<'_>, svc: &Service) -> Result<RolledBack, DeployError> {
     let inputs = cx.colours.inputs;
-    let config = render::service_config(inputs, svc)?;
+    let mut config = render::service_config(inputs, svc)?;
+    if let Some(weights) = cx.observed.traffic(inputs.model).get(&svc.name).filter(|_| svc.native()) {
+        config = render::native_config(config, weights.live());
+    }
     let Some(now) = running(cx.observed, &config.name) else {
         return Err(nothing(svc, format!("service {} is not running", config.name)));
     };
@@ -222,9 +242,14 @@ async fn previous_revision(cx: &Cx<'_>, svc: &Service) -> Result<RolledBack, Dep
     cx.r.event(&Event::Step { message: format!("rollback: {} from {} to {}", svc.name, revision_name(&now), revision_name(&before)) });
     cx.ecs.update_service(&config, &before, false).await?;
     let watch = Watch { name: config.name.clone(), task_definition: before.clone(), timeout: svc.deploy.timeout };
-    let outcomes = watch::wait_all(cx.ecs, &inputs.outputs.cluster, &[watch], &Alarms::none(), cx.r).await?;
-    if let Some((service, outcome)) = outcomes.into_iter().find(|(_, o)| *o != Outcome::Stable) {
-        return Err(DeployError::Rollout { failures: vec![RolloutFailure { service, outcome }] });
+    let outcome = if svc.native() {
+        native::follow(&cx.colours, svc, &watch).await?
+    } else {
+        let mut outcomes = watch::wait_all(cx.ecs, &inputs.outputs.cluster, &[watch], &Alarms::none(), cx.r).await?;
+        outcomes.remove(&config.name).unwrap_or(Outcome::Stable)
+    };
+    if outcome != Outcome::Stable {
+        return Err(DeployError::Rollout { failures: vec![RolloutFailure { service: config.name.clone(), outcome }] });
     }
     Ok(RolledBack {
         service: svc.name.to_string(),

@@ -107,7 +107,9 @@ pub async fn status(aws: &Aws, stack: &str) -> Result<Status, AwsError> {
     let mut out = Vec::new();
     for (s, td) in services.into_iter().zip(described) {
         let primary = s.primary();
-        let traffic = s.config.load_balancer.as_ref().and_then(|lb| shares.get(&lb.target_group_arn).copied());
+        // A service ECS rolls out natively is one ECS service with all of its traffic.
+        let traffic =
+            s.config.load_balancer.as_ref().filter(|lb| lb.alternate.is_none()).and_then(|lb| shares.get(&lb.target_group_arn).copied());
         let cluster = info.outputs.get("ClusterName").map_or("", String::as_str);
         let autoscaling = scaling.get(&resource_id(cluster, &s.name)).map(describe);
         let held = super::approval::pending(&s);

@@ -101,7 +101,7 @@ pub async fn wait_all(
 /// timeout ends the rollout: each stopped task not `known` yet reported with its reason, and
 /// the rollout failed at once when they show a crash loop (`rollout::crash_loop`). Rolling
 /// back is the caller's: the outcome says it did not happen.
-async fn stopped_news(
+pub(crate) async fn stopped_news(
     ecs: &Ecs,
     cluster: &str,
     w: &Watch,
@@ -126,13 +126,13 @@ async fn stopped_news(
 }
 
 /// Tasks ECS counts as failed in the deployment of `task_definition`.
-fn failed_tasks(s: &ServiceState, task_definition: &str) -> u32 {
+pub(crate) fn failed_tasks(s: &ServiceState, task_definition: &str) -> u32 {
     s.deployments.iter().filter(|d| d.task_definition == task_definition).map(|d| d.failed_tasks).sum()
 }
 
 /// Progress when it changed, and ECS service events not seen before (the first read only
 /// marks the old ones as seen).
-fn report_news(
+pub(crate) fn report_news(
     s: &ServiceState,
     seen: &mut BTreeMap<String, BTreeSet<String>>,
     last: &mut BTreeMap<String, (u32, u32, usize, Option<String>)>,

@@ -215,6 +215,7 @@ mod tests {
                 circuit_breaker: true,
                 rollback: true,
                 alarms: vec![],
+                native: None,
             },
             service_connect: None,
             tags: BTreeMap::new(),

@@ -201,7 +201,7 @@ pub fn build(m: &Model, desired: &Desired, observed: &Observed) -> Plan {
     }
 }
 
-/// The stack's changes. ecship moves two-colour weights, not CloudFormation: the rules'
+/// The stack's changes. ecship (or ECS, for a native rollout) moves two-colour weights, not CloudFormation: the rules'
 /// weights are never an infrastructure change.
 fn infrastructure(m: &Model, desired: &Desired, observed: &Observed) -> InfraPlan {
     let weighted: BTreeSet<String> = m
@@ -210,7 +210,9 @@ fn infrastructure(m: &Model, desired: &Desired, observed: &Observed) -> InfraPla
         .filter(|s| s.deploy.strategy.has_two_colours())
         .flat_map(|s| {
             let ids = ServiceIds::new(&s.name.logical());
-            (0..s.routes.len()).map(move |i| ids.rule(i))
+            // ECS moves a native rollout's test rule too.
+            let test = s.native().then(|| ids.test_rule("next"));
+            (0..s.routes.len()).map(|i| ids.rule(i)).chain(test).collect::<Vec<_>>()
         })
         .collect();
     let (mut changes, mut outputs_changed) = infra::diff(observed.template.as_ref(), &desired.template, &weighted);
@@ -247,7 +249,7 @@ fn removed_services<'a>(m: &'a Model, observed: &'a Observed) -> impl Iterator<I
 /// The ECS services a spec service runs as: itself, or its two colours.
 fn ecs_names(s: &Service) -> Vec<String> {
     let mut names = vec![ecs_service_name(s)];
-    if s.deploy.strategy.has_two_colours() {
+    if s.colour_services() {
         names.push(s.colour_service(Colour::Green));
     }
     names

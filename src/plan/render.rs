@@ -220,7 +220,7 @@ pub fn text(p: &Plan) -> String {
         }
     }
     for r in &p.rollout {
-        let _ = writeln!(out, "  {} ({}, about {}):", r.service, r.strategy, duration(r.estimate_secs));
+        let _ = writeln!(out, "  {} ({}{}, about {}):", r.service, r.strategy, by_ecs(r), duration(r.estimate_secs));
         for (i, step) in r.steps.iter().enumerate() {
             let _ = writeln!(out, "    {}. {step}", i + 1);
         }
@@ -304,7 +304,8 @@ pub fn markdown(p: &Plan) -> String {
         let _ = writeln!(out, "- before any service changes: {}", md_escape(&b.describe()));
     }
     for r in &p.rollout {
-        let _ = writeln!(out, "- `{}` ({}, about {}): {}", r.service, r.strategy, duration(r.estimate_secs), r.steps.join(" → "));
+        let _ =
+            writeln!(out, "- `{}` ({}{}, about {}): {}", r.service, r.strategy, by_ecs(r), duration(r.estimate_secs), r.steps.join(" → "));
     }
     out
 }
@@ -384,5 +385,14 @@ fn image_line(i: &ImageStep) -> String {
             i.source,
             if i.tag.starts_with('(') { "tag and digest" } else { "digest" }
         ),
+    }
+}
+
+/// ` by ECS` for a rollout ECS runs natively.
+fn by_ecs(r: &super::rollout::RolloutPlan) -> &'static str {
+    if r.engine.as_deref() == Some("ecs") {
+        " by ECS"
+    } else {
+        ""
     }
 }

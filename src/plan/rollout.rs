@@ -18,6 +18,10 @@ const TASK_START_SECS: u64 = 30;
 pub struct RolloutPlan {
     pub service: String,
     pub strategy: String,
+    /// `ecs` when ECS runs the rollout natively (`deploy.engine: ecs`); absent: ecship or
+    /// ECS's rolling update, as the strategy says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
     pub steps: Vec<String>,
     /// A rough estimate, in seconds.
     pub estimate_secs: u64,
@@ -69,6 +73,7 @@ pub fn plan(ecs_name: &str, svc: &Service, kind: Kind, live: Colour, count: u32)
                 ],
                 up + drain,
             ),
+            Strategy::Canary { .. } | Strategy::BlueGreen { .. } if svc.native() => native(svc, count, up, drain),
             Strategy::Canary { .. } | Strategy::BlueGreen { .. } => two_colours(live, svc, count, up, drain),
         }
     };
@@ -90,10 +95,71 @@ pub fn plan(ecs_name: &str, svc: &Service, kind: Kind, live: Colour, count: u32)
             "alarm{} {}: going to ALARM while the rollout runs{} rolls it back",
             plural(n),
             svc.deploy.alarms.join(", "),
-            if svc.deploy.strategy.has_two_colours() { " or bakes" } else { "" }
+            match (svc.native(), svc.deploy.strategy.has_two_colours()) {
+                (true, _) => " or bakes (ECS watches them too)",
+                (false, true) => " or bakes",
+                (false, false) => "",
+            }
         ));
     }
-    RolloutPlan { service: ecs_name.to_string(), strategy: svc.deploy.strategy.name().to_string(), steps, estimate_secs: estimate }
+    RolloutPlan {
+        service: ecs_name.to_string(),
+        strategy: svc.deploy.strategy.name().to_string(),
+        engine: svc.native().then(|| "ecs".to_string()),
+        steps,
+        estimate_secs: estimate,
+    }
+}
+
+/// The steps of a rollout ECS runs natively (`deploy.engine: ecs`), as ecship follows it.
+fn native(svc: &Service, count: u32, up: u64, drain: u64) -> (Vec<String>, u64) {
+    let every = |d: std::time::Duration| humantime::format_duration(d).to_string();
+    let tasks = format!("{count} task{}", plural(count));
+    let mut lines = vec![format!(
+        "ECS ({} deployment) starts {tasks} of the new revision in the idle target group, without production traffic",
+        svc.deploy.strategy.name()
+    )];
+    let mut estimate = up;
+    if let (Some(c), Some(_)) = (&svc.deploy.check, svc.test_rules) {
+        lines.push(format!(
+            "test traffic moves to it and ECS pauses: ecship runs the HTTP check through the test rule (GET {} with {COLOUR_HEADER}: {} → {})",
+            c.path,
+            svc.next_revision_header(),
+            c.expect
+        ));
+    }
+    if svc.deploy.approve {
+        lines.push(format!(
+            "hold for approval before any production traffic: `ecship approve` lets ECS go on, `ecship rollback` rolls it back; unanswered within {}, ECS rolls it back",
+            every(svc.deploy.timeout)
+        ));
+    }
+    match &svc.deploy.strategy {
+        Strategy::BlueGreen { bake } => {
+            lines.push(format!(
+                "ECS switches all production traffic to the new revision at once, then bakes for {}, the old revision ready to switch back",
+                every(*bake)
+            ));
+            estimate += bake.as_secs();
+        }
+        Strategy::Canary { steps, bake, linear } => {
+            let first = steps.first().map_or(100, |p| p.0);
+            lines.push(if *linear {
+                format!("ECS moves {first} % more production traffic to the new revision every {} until it has all of it", every(*bake))
+            } else {
+                format!("ECS sends {first} % of production traffic to the new revision for {}, then all of it", every(*bake))
+            });
+            lines.push(format!("ECS bakes for {}, the old revision ready to take the traffic back", every(*bake)));
+            estimate += bake.as_secs() * (steps.len() as u64);
+        }
+        Strategy::Rolling | Strategy::Doubling => {}
+    }
+    lines.push("ECS stops the old revision once the bake is over".into());
+    lines.push(
+        "a crash loop or the deploy timeout makes ecship stop the deployment with rollback: ECS returns all traffic to the old revision at once; if this run ends, ECS carries on alone (its circuit breaker still rolls back)"
+            .into(),
+    );
+    (lines, estimate + drain)
 }
 
 /// The steps of a canary or blue/green rollout from the live colour to the other.

@@ -13,7 +13,7 @@ use crate::model::Service;
 use crate::observe::Observed;
 use crate::synth::ids::ServiceIds;
 use crate::workload::scaling;
-use crate::workload::{Container, ServiceConfig, ServiceState, TaskDef};
+use crate::workload::{Container, DeploymentConfig, LoadBalancerTarget, NativeShift, ServiceConfig, ServiceState, TaskDef};
 
 /// Shown in place of a value that exists only after the infrastructure step.
 pub const KNOWN_AFTER_APPLY: &str = "(known after apply)";
@@ -241,8 +241,7 @@ pub fn desired_settings(s: &ServiceConfig) -> BTreeMap<String, String> {
     out.insert("security_groups".into(), s.network.security_groups.join(","));
     out.insert("public_ip".into(), s.network.public_ip.to_string());
     if let Some(lb) = &s.load_balancer {
-        out.insert("target_group".into(), lb.target_group_arn.clone());
-        out.insert("container_port".into(), lb.container_port.to_string());
+        load_balancer_fields(&mut out, lb);
     }
     if let Some(g) = s.grace_seconds {
         out.insert("health_check_grace_seconds".into(), g.to_string());
@@ -250,9 +249,7 @@ pub fn desired_settings(s: &ServiceConfig) -> BTreeMap<String, String> {
     out.insert("deployment.minimum_healthy_percent".into(), s.deployment.min_healthy_percent.to_string());
     out.insert("deployment.maximum_percent".into(), s.deployment.max_percent.to_string());
     out.insert("deployment.circuit_breaker".into(), format!("{}/rollback {}", s.deployment.circuit_breaker, s.deployment.rollback));
-    if !s.deployment.alarms.is_empty() {
-        out.insert("deployment.alarms".into(), s.deployment.alarms.join(","));
-    }
+    deployment_fields(&mut out, &s.deployment);
     if let Some(sc) = &s.service_connect {
         out.insert("service_connect.namespace".into(), sc.namespace.clone());
     }
@@ -276,8 +273,7 @@ pub fn observed_settings(s: &ServiceState) -> BTreeMap<String, String> {
         out.insert("public_ip".into(), n.public_ip.to_string());
     }
     if let Some(lb) = &o.load_balancer {
-        out.insert("target_group".into(), lb.target_group_arn.clone());
-        out.insert("container_port".into(), lb.container_port.to_string());
+        load_balancer_fields(&mut out, lb);
     }
     // ECS reports a grace period of 0 for a service without a load balancer, where none can
     // be set: that is no setting.
@@ -288,9 +284,7 @@ pub fn observed_settings(s: &ServiceState) -> BTreeMap<String, String> {
         out.insert("deployment.minimum_healthy_percent".into(), d.min_healthy_percent.to_string());
         out.insert("deployment.maximum_percent".into(), d.max_percent.to_string());
         out.insert("deployment.circuit_breaker".into(), format!("{}/rollback {}", d.circuit_breaker, d.rollback));
-        if !d.alarms.is_empty() {
-            out.insert("deployment.alarms".into(), d.alarms.join(","));
-        }
+        deployment_fields(&mut out, d);
     }
     if let Some(ns) = &o.service_connect_namespace {
         out.insert("service_connect.namespace".into(), ns.clone());
@@ -302,6 +296,41 @@ pub fn observed_settings(s: &ServiceState) -> BTreeMap<String, String> {
         out.insert(field::CAPACITY.into(), capacity_text(&o.capacity));
     }
     out
+}
+
+/// A load balancer's fields. A native rollout's two target groups take turns as the primary
+/// one: which is which is where the traffic is, not a setting.
+fn load_balancer_fields(out: &mut BTreeMap<String, String>, lb: &LoadBalancerTarget) {
+    out.insert("container_port".into(), lb.container_port.to_string());
+    let Some(alt) = &lb.alternate else {
+        out.insert("target_group".into(), lb.target_group_arn.clone());
+        return;
+    };
+    let mut groups = [lb.target_group_arn.as_str(), alt.target_group_arn.as_str()];
+    groups.sort_unstable();
+    out.insert("target_groups".into(), groups.join(","));
+    out.insert("load_balancer.production_rule".into(), alt.production_rule.clone());
+    if let Some(test) = &alt.test_rule {
+        out.insert("load_balancer.test_rule".into(), test.clone());
+    }
+    out.insert("load_balancer.role".into(), alt.role_arn.clone());
+}
+
+/// The deployment configuration's alarms and native strategy.
+fn deployment_fields(out: &mut BTreeMap<String, String>, d: &DeploymentConfig) {
+    if !d.alarms.is_empty() {
+        out.insert("deployment.alarms".into(), d.alarms.join(","));
+    }
+    let Some(n) = &d.native else { return };
+    let strategy = match n.shift {
+        NativeShift::BlueGreen => "BLUE_GREEN".to_string(),
+        NativeShift::Canary { percent, bake_minutes } => format!("CANARY {percent} % for {bake_minutes} min"),
+        NativeShift::Linear { step, bake_minutes } => format!("LINEAR {step} % every {bake_minutes} min"),
+    };
+    out.insert("deployment.strategy".into(), format!("{strategy}, bake {} min", n.bake_minutes));
+    if let Some(m) = n.pause_minutes {
+        out.insert("deployment.pause_after_test_traffic".into(), format!("up to {m} min"));
+    }
 }
 
 /// `FARGATE base 1 weight 30, FARGATE_SPOT weight 70`, in provider order.

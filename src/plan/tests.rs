@@ -384,6 +384,72 @@ fn moved_traffic_is_state_not_a_change() {
     assert!(steps.iter().any(|s| s == "scale green to zero once blue has all traffic"), "{steps:?}");
 }
 
+/// SHOP with `api` rolled out by ECS's native canary.
+fn native_shop() -> String {
+    SHOP.replace(
+        "canary: { steps: [10, 100], bake: 1m } }",
+        "canary: { steps: [10, 100], bake: 1m }, engine: ecs, check: { http: /api/health } }",
+    )
+}
+
+#[test]
+fn a_native_service_is_one_ecs_service_whose_target_groups_ecs_swaps_without_a_change() {
+    let c = compile(&native_shop(), None);
+    let mut observed = deployed(&c);
+    assert!(observed.services.contains_key("api") && !observed.services.contains_key("api-blue"), "{:?}", observed.services.keys());
+    let lb = observed.services["api"].config.load_balancer.clone().expect("a load balancer");
+    let alt = lb.alternate.clone().expect("ECS's advanced configuration");
+    assert_eq!((lb.target_group_arn.as_str(), alt.target_group_arn.as_str()), ("x-SvcApiTargetGroup", "x-SvcApiGreenTargetGroup"));
+    assert_eq!(alt.test_rule.as_deref(), Some("x-SvcApiNextTestRule"), "its check goes through the test rule");
+    // ECS finished a rollout: the traffic is on green, and the service names either group first.
+    for weights in observed.weights.values_mut() {
+        for (_, w) in weights.iter_mut() {
+            *w = 100 - *w;
+        }
+    }
+    let p = plan_of(&c, &observed);
+    assert_eq!(p.infrastructure.action, StackAction::None, "the rules' weights are ECS's: {:?}", p.infrastructure.changes);
+    assert!(p.services.is_empty(), "{:?}", p.services);
+    let (primary, alternate) = (lb.target_group_arn.clone(), alt.target_group_arn.clone());
+    let swapped = observed.services.get_mut("api").and_then(|s| s.config.load_balancer.as_mut()).expect("lb");
+    swapped.target_group_arn = alternate;
+    swapped.alternate.as_mut().expect("alternate").target_group_arn = primary;
+    assert!(plan_of(&c, &observed).services.is_empty(), "whichever group ECS calls primary");
+}
+
+#[test]
+fn a_native_rollout_is_planned_as_ecs_runs_it() {
+    let c = compile(&native_shop(), None);
+    let p = plan_of(&compile(&native_shop().replace("shop/api:v1", "shop/api:v2"), None), &deployed(&c));
+    let r = rollout_of(&p, "api");
+    assert_eq!((r.strategy.as_str(), r.engine.as_deref()), ("canary", Some("ecs")));
+    assert_eq!(
+        r.steps[0],
+        "ECS (canary deployment) starts 2 tasks of the new revision in the idle target group, without production traffic"
+    );
+    assert!(
+        r.steps[1].contains(
+            "ECS pauses: ecship runs the HTTP check through the test rule (GET /api/health with X-Ecship-Colour: api-next → 200)"
+        ),
+        "{:?}",
+        r.steps
+    );
+    assert_eq!(r.steps[2], "ECS sends 10 % of production traffic to the new revision for 1m, then all of it");
+    let text = render::text(&p);
+    assert!(text.contains("api (canary by ECS, about"), "{text}");
+    // Its strategy is a setting of the one ECS service, compared as ECS reports it.
+    let fields = desired_native_fields(&c);
+    assert_eq!(fields.get("deployment.strategy").map(String::as_str), Some("CANARY 10 % for 1 min, bake 1 min"));
+    assert_eq!(fields.get("target_groups").map(String::as_str), Some("x-SvcApiGreenTargetGroup,x-SvcApiTargetGroup"));
+    assert_eq!(fields.get("deployment.pause_after_test_traffic").map(String::as_str), Some("up to 15 min"));
+}
+
+fn desired_native_fields(c: &Compiled) -> BTreeMap<String, String> {
+    let desired = desire(c, &deployed(c), REGION, PlannedImages::default()).expect("renders");
+    let api = desired.services.iter().find(|d| d.config.name == "api").expect("api");
+    super::services::desired_settings(&api.config)
+}
+
 #[test]
 fn a_service_behind_its_latest_revision_is_redeployed() {
     let c = compile(SHOP, None);

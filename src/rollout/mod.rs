@@ -8,10 +8,12 @@ mod alarms;
 mod approval;
 mod colours;
 mod ecs;
+mod native;
 mod steps;
 
 pub use alarms::AlarmGate;
 pub use approval::{decided, Approval, APPROVAL_TAG};
 pub use colours::{resume, ColourState, Resume, TwoColours};
 pub use ecs::{assess, crashed, Assessment, Outcome};
+pub use native::{ServiceDeployment, Standing};
 pub use steps::{crash_loop, evaluate, steps, Gates, Observation, Step, Verdict, FAIL_FAST_STOPPED};

@@ -543,6 +543,18 @@ pub struct Deploy {
     /// new revision in full (the switch, or the last step) until `ecship approve SPEC
     /// SERVICE`; `ecship rollback SPEC SERVICE` rolls it back instead. Default false.
     pub approve: Option<bool>,
+    /// Who runs a canary, linear or blue/green rollout: `ecship` (default) moves the
+    /// traffic itself, step by step, from the machine running the deploy; `ecs` hands the
+    /// whole rollout to ECS's native deployment strategies, which carry on when that machine
+    /// goes away.
+    pub engine: Option<Engine>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Engine {
+    Ecship,
+    Ecs,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

@@ -7,12 +7,49 @@ use super::resources::{InlinePolicy, PolicyDocument, Role, Statement};
 use super::{Cx, Expr, Resource, Template};
 use crate::model::{EcrRepository, Image, SecretRef, Service, VolumeSource};
 
+/// The principal of ECS tasks.
+const TASKS: &str = "ecs-tasks.amazonaws.com";
+
 pub fn add(cx: &Cx, t: &mut Template) {
     execution_role(cx, t);
     for task in cx.model.tasks() {
         task_role(cx, t, task);
     }
     scheduler_role(cx, t);
+    ecs_infrastructure_role(cx, t);
+}
+
+/// The role ECS moves the rules' weights and registers targets with when it rolls a
+/// service out natively (`deploy.engine: ecs`), as AWS's
+/// AmazonECSInfrastructureRolePolicyForLoadBalancers allows, within this account and region.
+fn ecs_infrastructure_role(cx: &Cx, t: &mut Template) {
+    if !cx.model.services.values().any(Service::native) {
+        return;
+    }
+    let arn = |kind: &str| Expr::sub(format!("arn:${{AWS::Partition}}:elasticloadbalancing:${{AWS::Region}}:${{AWS::AccountId}}:{kind}"));
+    let statements = vec![
+        allow(
+            &[
+                "elasticloadbalancing:DescribeListeners",
+                "elasticloadbalancing:DescribeRules",
+                "elasticloadbalancing:DescribeTargetGroups",
+                "elasticloadbalancing:DescribeTargetHealth",
+            ],
+            vec![Expr::from("*")],
+        ),
+        allow(
+            &["elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyRule"],
+            vec![arn("listener/app/*"), arn("listener-rule/app/*")],
+        ),
+        allow(&["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"], vec![arn("targetgroup/*")]),
+    ];
+    let does = "lets ECS move the traffic of native rollouts";
+    service_role(cx, t, ids::ECS_INFRASTRUCTURE_ROLE, does, "ecs.amazonaws.com", ("shift-traffic", statements));
+    t.output(
+        "EcsInfrastructureRoleArn",
+        "Role ECS moves the traffic of native rollouts with",
+        Expr::att(ids::ECS_INFRASTRUCTURE_ROLE, "Arn"),
+    );
 }
 
 /// The role EventBridge Scheduler starts scheduled jobs with: RunTask of exactly those jobs'
@@ -41,42 +78,36 @@ fn scheduler_role(cx: &Cx, t: &mut Template) {
             vec![Expr::sub(format!("arn:${{AWS::Partition}}:ecs:${{AWS::Region}}:${{AWS::AccountId}}:task/{}/*", cx.model.cluster.name))],
         ),
     ];
-    let trust = PolicyDocument {
-        version: "2012-10-17",
-        statement: vec![Statement {
-            effect: "Allow",
-            principal: Some(Expr::Map([("Service".to_string(), Expr::from("scheduler.amazonaws.com"))].into())),
-            action: vec!["sts:AssumeRole".into()],
-            resource: vec![],
-            condition: Some(Expr::Map(
-                [("StringEquals".to_string(), Expr::Map([("aws:SourceAccount".to_string(), Expr::sub("${AWS::AccountId}"))].into()))]
-                    .into(),
-            )),
-        }],
-    };
-    t.add(
-        ids::SCHEDULER_ROLE,
-        Resource::new(Role {
-            description: format!("ecship {}: starts scheduled jobs", cx.model.stack),
-            assume_role_policy_document: trust,
-            policies: vec![InlinePolicy {
-                policy_name: "run-jobs".into(),
-                policy_document: PolicyDocument { version: "2012-10-17", statement: statements },
-            }],
-            tags: cx.tags(None),
-        }),
-    );
+    service_role(cx, t, ids::SCHEDULER_ROLE, "starts scheduled jobs", "scheduler.amazonaws.com", ("run-jobs", statements));
     t.output("SchedulerRoleArn", "Role EventBridge Scheduler starts scheduled jobs with", Expr::att(ids::SCHEDULER_ROLE, "Arn"));
     t.output("ClusterArn", "The cluster's ARN (scheduled jobs run in it)", Expr::att(ids::CLUSTER, "Arn"));
 }
 
-/// Trust for ECS tasks of this account only (confused-deputy protection).
-fn trust() -> PolicyDocument {
+/// A role an AWS service (`principal`) takes on for the stack, that `does` what its one
+/// inline `policy` (name, statements) allows.
+fn service_role(cx: &Cx, t: &mut Template, id: &str, does: &str, principal: &str, policy: (&str, Vec<Statement>)) {
+    t.add(
+        id,
+        Resource::new(Role {
+            description: format!("ecship {}: {does}", cx.model.stack),
+            assume_role_policy_document: trust(principal),
+            policies: vec![InlinePolicy {
+                policy_name: policy.0.into(),
+                policy_document: PolicyDocument { version: "2012-10-17", statement: policy.1 },
+            }],
+            tags: cx.tags(None),
+        }),
+    );
+}
+
+/// Trust for an AWS service (`ecs-tasks.amazonaws.com`: ECS tasks) acting for this account
+/// only (confused-deputy protection).
+fn trust(service: &str) -> PolicyDocument {
     PolicyDocument {
         version: "2012-10-17",
         statement: vec![Statement {
             effect: "Allow",
-            principal: Some(Expr::Map([("Service".to_string(), Expr::from("ecs-tasks.amazonaws.com"))].into())),
+            principal: Some(Expr::Map([("Service".to_string(), Expr::from(service))].into())),
             action: vec!["sts:AssumeRole".into()],
             resource: vec![],
             condition: Some(Expr::Map(
@@ -150,7 +181,7 @@ fn execution_role(cx: &Cx, t: &mut Template) {
         ids::EXECUTION_ROLE,
         Resource::new(Role {
             description: format!("ecship {}: starts tasks (pulls images, writes logs, reads referenced secrets)", cx.model.stack),
-            assume_role_policy_document: trust(),
+            assume_role_policy_document: trust(TASKS),
             policies: vec![InlinePolicy {
                 policy_name: "start-tasks".into(),
                 policy_document: PolicyDocument { version: "2012-10-17", statement: statements },
@@ -228,7 +259,7 @@ fn task_role(cx: &Cx, t: &mut Template, svc: &Service) {
                 if cx.model.jobs.contains_key(&svc.name) { "job" } else { "service" },
                 svc.name
             ),
-            assume_role_policy_document: trust(),
+            assume_role_policy_document: trust(TASKS),
             policies,
             tags: cx.tags(Some(svc.name.as_str())),
         }),

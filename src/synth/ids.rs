@@ -10,6 +10,7 @@ pub const LOG_GROUP: &str = "LogGroup";
 pub const NAMESPACE: &str = "ServiceConnectNamespace";
 pub const EXECUTION_ROLE: &str = "ExecutionRole";
 pub const SCHEDULER_ROLE: &str = "SchedulerRole";
+pub const ECS_INFRASTRUCTURE_ROLE: &str = "EcsInfrastructureRole";
 
 pub fn public_subnet(i: usize) -> String {
     format!("PublicSubnet{}", i + 1)

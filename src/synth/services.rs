@@ -155,18 +155,53 @@ fn target_groups_and_rules(cx: &Cx, t: &mut Template, net: &Net, lb: &Lb, svc: &
                 listener_arn: Expr::reference(&lb.listener),
                 priority: route.priority,
                 conditions,
-                actions: vec![action],
+                actions: vec![action.clone()],
             }),
         );
+        if i == 0 {
+            test_rules(t, lb, svc, ids, &groups, &action);
+        }
     }
-    test_rules(t, lb, svc, ids, &groups);
+}
+
+/// The test rule of a service ECS rolls out natively: `X-Ecship-Colour: NAME-next` on its
+/// route's path, forwarding as the production rule does until ECS points it at the new
+/// revision (test traffic), which ecship checks before production traffic moves.
+fn native_test_rule(t: &mut Template, lb: &Lb, svc: &Service, ids: &ServiceIds, priority: u32, forward: &Action) {
+    let paths: Vec<String> = svc.routes.iter().map(|r| r.path.clone()).collect();
+    t.add(
+        ids.test_rule("next"),
+        Resource::new(ListenerRule {
+            listener_arn: Expr::reference(&lb.listener),
+            priority,
+            conditions: vec![
+                Condition {
+                    field: "http-header",
+                    path_pattern_config: None,
+                    host_header_config: None,
+                    http_header_config: Some(HttpHeader { http_header_name: COLOUR_HEADER, values: vec![svc.next_revision_header()] }),
+                },
+                Condition {
+                    field: "path-pattern",
+                    path_pattern_config: Some(Values { values: paths }),
+                    host_header_config: None,
+                    http_header_config: None,
+                },
+            ],
+            actions: vec![forward.clone()],
+        }),
+    );
 }
 
 /// A blue/green service's test rules: `X-Ecship-Colour: NAME-COLOUR` on one of the service's
 /// route paths reaches that colour's target group whatever the weights, so the idle colour
 /// can be checked before the switch (and nothing the routes do not expose is reachable).
-fn test_rules(t: &mut Template, lb: &Lb, svc: &Service, ids: &ServiceIds, groups: &[(String, Colour)]) {
+fn test_rules(t: &mut Template, lb: &Lb, svc: &Service, ids: &ServiceIds, groups: &[(String, Colour)], forward: &Action) {
     let Some(first) = svc.test_rules else { return };
+    if svc.native() {
+        native_test_rule(t, lb, svc, ids, first, forward);
+        return;
+    }
     let mut paths: Vec<String> = svc.routes.iter().map(|r| r.path.clone()).collect();
     paths.sort();
     paths.dedup();
@@ -276,6 +311,9 @@ pub fn outputs(cx: &Cx, t: &mut Template) {
         let rules: Vec<Expr> =
             (0..svc.routes.len()).map(|i| ids.rule(i)).filter(|id| t.resources.contains_key(id)).map(|id| Expr::reference(&id)).collect();
         field(&mut parts, "rules", rules);
+        if t.resources.contains_key(&ids.test_rule("next")) {
+            field(&mut parts, "test_rule", vec![Expr::reference(&ids.test_rule("next"))]);
+        }
         if t.resources.contains_key(&ids.repository()) {
             field(&mut parts, "repository", vec![Expr::att(&ids.repository(), "RepositoryUri")]);
         }

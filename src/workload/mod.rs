@@ -188,6 +188,39 @@ pub struct LoadBalancerTarget {
     pub target_group_arn: String,
     pub container_name: String,
     pub container_port: u16,
+    /// What ECS's native engine moves traffic with (`deploy.engine: ecs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alternate: Option<Alternate>,
+}
+
+/// A load balancer's `advancedConfiguration`: the target group a native rollout starts its new
+/// revision in, the rules whose weights ECS moves, and the role it moves them with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alternate {
+    pub target_group_arn: String,
+    pub production_rule: String,
+    pub test_rule: Option<String>,
+    pub role_arn: String,
+}
+
+/// ECS's native deployment strategy of a `deploy.engine: ecs` service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NativeStrategy {
+    pub shift: NativeShift,
+    /// After all production traffic moved, before the old revision goes.
+    pub bake_minutes: u32,
+    /// A PAUSE lifecycle hook once test traffic reaches the new revision (before any
+    /// production traffic), rolled back by ECS when nobody continues it within these
+    /// minutes: ecship checks the new revision there, or holds it for approval.
+    pub pause_minutes: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NativeShift {
+    BlueGreen,
+    Canary { percent: u8, bake_minutes: u32 },
+    Linear { step: u8, bake_minutes: u32 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -197,8 +230,11 @@ pub struct DeploymentConfig {
     pub circuit_breaker: bool,
     pub rollback: bool,
     /// CloudWatch alarms ECS watches during the deployment, rolling back when one goes to
-    /// ALARM (`deploy.alarms` of a rolling or doubling service).
+    /// ALARM (`deploy.alarms` of a rolling or doubling service, or one ECS rolls out natively).
     pub alarms: Vec<String>,
+    /// ECS's native canary, linear or blue/green strategy; `None`: a rolling update.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub native: Option<NativeStrategy>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -24,6 +24,8 @@ pub struct StackOutputs {
     /// cluster's ARN.
     pub scheduler_role_arn: Option<String>,
     pub cluster_arn: Option<String>,
+    /// With services ECS rolls out natively: the role ECS moves their rules' weights with.
+    pub ecs_role_arn: Option<String>,
     /// By output name (`SvcLike`).
     services: BTreeMap<String, ServiceOutputs>,
     /// The EFS volumes the stack creates, by output name (`VolumeUploads`): the file system
@@ -37,6 +39,8 @@ pub struct ServiceOutputs {
     pub task_role: Option<String>,
     pub target_groups: Vec<String>,
     pub rules: Vec<String>,
+    /// The test rule ECS's native engine sends test traffic through.
+    pub test_rule: Option<String>,
     pub repository: Option<String>,
 }
 
@@ -62,6 +66,7 @@ impl StackOutputs {
             namespace_arn: outputs.get("ServiceConnectNamespaceArn").cloned(),
             scheduler_role_arn: outputs.get("SchedulerRoleArn").cloned(),
             cluster_arn: outputs.get("ClusterArn").cloned(),
+            ecs_role_arn: outputs.get("EcsInfrastructureRoleArn").cloned(),
             services,
             volumes: outputs.iter().filter(|(k, _)| k.starts_with("Volume")).map(|(k, v)| (k.clone(), volume_ids(v))).collect(),
         })
@@ -90,6 +95,9 @@ impl StackOutputs {
             out.scheduler_role_arn.get_or_insert_with(p);
             out.cluster_arn.get_or_insert_with(p);
         }
+        if model.services.values().any(Service::native) {
+            out.ecs_role_arn.get_or_insert_with(p);
+        }
         for name in model.created_volumes().keys() {
             out.volumes.entry(VolumeIds::new(name).output()).or_insert_with(|| (p(), p()));
         }
@@ -98,8 +106,13 @@ impl StackOutputs {
             out.services.entry(key).or_insert_with(|| ServiceOutputs {
                 security_group: p(),
                 task_role: Some(p()),
-                target_groups: if svc.load_balancer.is_none() { vec![] } else { vec![p()] },
-                rules: vec![],
+                target_groups: match &svc.load_balancer {
+                    None => vec![],
+                    Some(_) if svc.native() => vec![p(), p()],
+                    Some(_) => vec![p()],
+                },
+                rules: if svc.native() { vec![p()] } else { vec![] },
+                test_rule: (svc.native() && svc.has_test_rules()).then(p),
                 repository: svc.image.is_pushed().then(p),
             });
         }
@@ -144,6 +157,7 @@ impl ServiceOutputs {
                 "task_role" => out.task_role = Some(v.to_string()),
                 "target_groups" => out.target_groups = split_list(v),
                 "rules" => out.rules = split_list(v),
+                "test_rule" => out.test_rule = Some(v.to_string()),
                 "repository" => out.repository = Some(v.to_string()),
                 _ => {}
             }

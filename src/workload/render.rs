@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 
 use super::outputs::{MissingOutput, StackOutputs};
 use super::{
-    Container, ContainerHealth, DeploymentConfig, EfsVolume, LoadBalancerTarget, LogConfig, MountPoint, Network, ServiceConfig,
-    ServiceConnect, TaskDef, COLOUR_TAG, SERVICE_TAG, STACK_TAG,
+    Alternate, Container, ContainerHealth, DeploymentConfig, EfsVolume, LoadBalancerTarget, LogConfig, MountPoint, NativeShift,
+    NativeStrategy, Network, ServiceConfig, ServiceConnect, TaskDef, COLOUR_TAG, SERVICE_TAG, STACK_TAG,
 };
 use crate::model::{
-    Colour, EnvPart, EnvValue, Image, Job, Model, Mount, Platform, SecretRef, Service, ServiceName, ServiceUrl, SubnetKind, VolumeSource,
+    Colour, EnvPart, EnvValue, Image, Job, Model, Mount, Platform, SecretRef, Service, ServiceName, ServiceUrl, Strategy, SubnetKind,
+    VolumeSource,
 };
 
 /// What rendering needs besides the model.
@@ -63,7 +64,7 @@ pub enum RenderError {
 
 /// The ECS service name of a spec service (the blue colour of a canary or blue/green one).
 pub fn ecs_service_name(svc: &Service) -> String {
-    if svc.deploy.strategy.has_two_colours() {
+    if svc.colour_services() {
         svc.colour_service(Colour::Blue)
     } else {
         svc.name.to_string()
@@ -242,9 +243,12 @@ pub fn service_config(i: &Inputs, svc: &Service) -> Result<ServiceConfig, Render
     subnets.sort();
     let (min_healthy_percent, max_percent) = svc.deploy.strategy.deployment_percents();
     let load_balancer = match (out.target_groups.first(), svc.port) {
-        (Some(tg), Some(port)) => {
-            Some(LoadBalancerTarget { target_group_arn: tg.clone(), container_name: svc.name.to_string(), container_port: port.get() })
-        }
+        (Some(tg), Some(port)) => Some(LoadBalancerTarget {
+            target_group_arn: tg.clone(),
+            container_name: svc.name.to_string(),
+            container_port: port.get(),
+            alternate: if svc.native() { Some(alternate(i, svc)?) } else { None },
+        }),
         _ => None,
     };
     let called = i.model.services.values().any(|other| other.references.contains(&svc.name));
@@ -274,13 +278,63 @@ pub fn service_config(i: &Inputs, svc: &Service) -> Result<ServiceConfig, Render
             max_percent,
             circuit_breaker: true,
             rollback: true,
-            alarms: if svc.deploy.strategy.has_two_colours() { vec![] } else { svc.deploy.alarms.clone() },
+            alarms: if svc.colour_services() { vec![] } else { svc.deploy.alarms.clone() },
+            native: native_strategy(svc),
         },
         service_connect,
         tags,
         exec: svc.exec,
         capacity: svc.capacity.clone(),
     })
+}
+
+/// ECS's native strategy for a `deploy.engine: ecs` service.
+fn native_strategy(svc: &Service) -> Option<NativeStrategy> {
+    if !svc.native() {
+        return None;
+    }
+    let minutes = |d: std::time::Duration| u32::try_from(d.as_secs() / 60).unwrap_or(u32::MAX);
+    let (shift, bake) = match &svc.deploy.strategy {
+        Strategy::BlueGreen { bake } => (NativeShift::BlueGreen, *bake),
+        Strategy::Canary { steps, bake, linear: true } => {
+            (NativeShift::Linear { step: steps.first().map_or(100, |p| p.0), bake_minutes: minutes(*bake) }, *bake)
+        }
+        Strategy::Canary { steps, bake, linear: false } => {
+            (NativeShift::Canary { percent: steps.first().map_or(100, |p| p.0), bake_minutes: minutes(*bake) }, *bake)
+        }
+        Strategy::Rolling | Strategy::Doubling => return None,
+    };
+    let paused = svc.deploy.approve || (svc.deploy.check.is_some() && svc.has_test_rules());
+    let pause_minutes = paused.then(|| minutes(svc.deploy.timeout + std::time::Duration::from_secs(59)).max(1));
+    Some(NativeStrategy { shift, bake_minutes: minutes(bake), pause_minutes })
+}
+
+/// What ECS's native engine moves traffic with: the green target group, the service's rule
+/// (and test rule), and the stack's ECS infrastructure role. The blue target group is the
+/// primary one until `native_config` says which colour is live.
+fn alternate(i: &Inputs, svc: &Service) -> Result<Alternate, RenderError> {
+    let stack = i.model.stack.as_str();
+    let out = i.outputs.service(stack, &svc.name)?;
+    let missing = |key: &str| MissingOutput { stack: stack.to_string(), key: key.to_string() };
+    Ok(Alternate {
+        target_group_arn: out.target_groups.get(1).cloned().ok_or_else(|| missing(&format!("{} target_groups", svc.name)))?,
+        production_rule: out.rules.first().cloned().ok_or_else(|| missing(&format!("{} rules", svc.name)))?,
+        test_rule: out.test_rule.clone(),
+        role_arn: i.outputs.ecs_role_arn.clone().ok_or_else(|| missing("EcsInfrastructureRoleArn"))?,
+    })
+}
+
+/// A natively rolled-out service's load balancer with `live`'s target group as the primary
+/// one and the other colour's as the alternate, where its next revision starts.
+pub fn native_config(mut config: ServiceConfig, live: Colour) -> ServiceConfig {
+    if live == Colour::Green {
+        if let Some(lb) = config.load_balancer.as_mut() {
+            if let Some(alt) = lb.alternate.as_mut() {
+                std::mem::swap(&mut lb.target_group_arn, &mut alt.target_group_arn);
+            }
+        }
+    }
+    config
 }
 
 /// The configuration of one colour of a canary or blue/green service: its own ECS service

@@ -43,6 +43,8 @@ from moto.elbv2.models import ELBv2Backend, FakeHealthStatus
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.moto_api._internal.managed_state_model import ManagedState
 
+import ecs_native
+
 DEPLOY_SECONDS = float(os.environ.get("EMULATOR_DEPLOY_SECONDS", "1"))
 FAILURE_VARIABLE = "EMULATOR_TASK_FAILURE"
 HEALTH_VARIABLE = "EMULATOR_TARGET_HEALTH"
@@ -193,6 +195,9 @@ def _complete(service: Service, deployment: dict) -> None:
 def _progress(backend: EC2ContainerServiceBackend, service: Service) -> None:
     if service.status != "ACTIVE":
         return
+    if ecs_native.native(service):
+        ecs_native.advance(backend, service)
+        return
     now = utcnow()
     for deployment in list(service.deployments):
         if deployment["status"] != "PRIMARY" or deployment["rolloutState"] != "IN_PROGRESS":
@@ -229,6 +234,8 @@ def _create_service(self: EC2ContainerServiceResponse) -> Any:
     service.pending_count = service.desired_count
     service.deployments = []
     _start(service, service.task_definition)
+    if ecs_native.native(service):
+        ecs_native.start(self.ecs_backend, service, None)
     return result
 
 
@@ -271,6 +278,8 @@ def _update_service(self: EC2ContainerServiceBackend, properties: dict[str, Any]
     changed = settings != [getattr(service, name, None) for name in _REDEPLOYED]
     if service.task_definition != before or new_deployment or changed:
         _start(service, service.task_definition)
+        if ecs_native.native(service):
+            ecs_native.start(self, service, before)
     else:
         primary = service.deployments[0] if service.deployments else None
         if primary is not None and primary["rolloutState"] == "COMPLETED":

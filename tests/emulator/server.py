@@ -77,6 +77,13 @@ uses; tests/emulator/test_server.py checks every one of them.
     operations over it from moto's own backend, so a test's SetAlarmState is what a rollout
     reads.
 
+13. ECS's native blue/green, canary and linear deployments (`deploymentConfiguration.strategy`
+    with the load balancer's `advancedConfiguration`) never run in moto, which has no service
+    deployments at all. tests/emulator/ecs_native.py runs them through their lifecycle stages,
+    moving the listener rules' weights, pausing at PAUSE hooks, rolling back on
+    StopServiceDeployment, alarms and the circuit breaker, and serves
+    List/DescribeServiceDeployments, StopServiceDeployment and ContinueServiceDeployment.
+
 Known and not yet patched: change sets carry no property details.
 """
 
@@ -105,6 +112,7 @@ from moto.servicediscovery.models import servicediscovery_backends
 
 import cloudwatch_cbor
 import ecs_deployments
+import ecs_native
 import ecs_tasks
 
 
@@ -229,6 +237,7 @@ def _idempotent(action: str, original: Any) -> Any:
 for _action in ("create_stack", "update_stack", "delete_stack"):
     setattr(CloudFormationResponse, _action, _idempotent(_action, getattr(CloudFormationResponse, _action)))
 ecs_deployments.install()
+ecs_native.install()
 ecs_tasks.install()
 cloudwatch_cbor.install()
 

@@ -421,6 +421,92 @@ class EmulatorTest(unittest.TestCase):
         ecs.update_service(cluster="targets", service="web", desiredCount=0)
         self.assertEqual(states(), [])
 
+    def _native(self, cluster: str) -> tuple:
+        """A service ECS rolls out natively (blue/green, paused after test traffic), and a
+        reader of its rules' weights on the (blue, green) target groups."""
+        ecs, revision, network = self._ecs_service(cluster)
+        elb = self.client("elbv2")
+        subnet = network["awsvpcConfiguration"]["subnets"][0]
+        vpc = self.client("ec2").describe_subnets(SubnetIds=[subnet])["Subnets"][0]["VpcId"]
+        other = self.client("ec2").create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24", AvailabilityZone="us-east-1b")["Subnet"]["SubnetId"]
+        lb = elb.create_load_balancer(Name=cluster, Subnets=[subnet, other])["LoadBalancers"][0]["LoadBalancerArn"]
+        tgs = [
+            elb.create_target_group(Name=f"{cluster}-{c}", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+            for c in ("blue", "green")
+        ]
+        forward = {"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": tgs[0], "Weight": 100}, {"TargetGroupArn": tgs[1], "Weight": 0}]}}
+        listener = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[forward])["Listeners"][0]["ListenerArn"]
+        path = [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}}]
+        header = [{"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Test", "Values": ["1"]}}]
+        prod = elb.create_rule(ListenerArn=listener, Priority=10, Conditions=path, Actions=[forward])["Rules"][0]["RuleArn"]
+        test = elb.create_rule(ListenerArn=listener, Priority=1, Conditions=header, Actions=[forward])["Rules"][0]["RuleArn"]
+        advanced = {"alternateTargetGroupArn": tgs[1], "productionListenerRule": prod, "testListenerRule": test, "roleArn": "arn:aws:iam::123456789012:role/ecs"}
+        lbs = [{"targetGroupArn": tgs[0], "containerName": "app", "containerPort": 80, "advancedConfiguration": advanced}]
+        hook = {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"], "timeoutConfiguration": {"timeoutInMinutes": 60, "action": "ROLLBACK"}}
+        config = {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0, "lifecycleHooks": [hook]}
+        ecs.create_service(
+            cluster=cluster, serviceName="web", taskDefinition=revision([]), desiredCount=2, launchType="FARGATE",
+            networkConfiguration=network, loadBalancers=lbs, deploymentConfiguration=config,
+        )
+        # The load balancer's parts go again: other tests count what is left.
+        for tg in tgs:
+            self.addCleanup(elb.delete_target_group, TargetGroupArn=tg)
+        self.addCleanup(elb.delete_load_balancer, LoadBalancerArn=lb)
+        self.addCleanup(elb.delete_listener, ListenerArn=listener)
+        for rule in (prod, test):
+            self.addCleanup(elb.delete_rule, RuleArn=rule)
+        self.addCleanup(ecs.delete_service, cluster=cluster, service="web", force=True)
+
+        def weights(rule: str) -> tuple:
+            groups = elb.describe_rules(RuleArns=[rule])["Rules"][0]["Actions"][0]["ForwardConfig"]["TargetGroups"]
+            return tuple(next(int(g["Weight"]) for g in groups if g["TargetGroupArn"] == tg) for tg in tgs)
+
+        return ecs, revision, weights, prod, test
+
+    def _latest(self, ecs, cluster: str) -> dict:
+        briefs = ecs.list_service_deployments(cluster=cluster, service="web")["serviceDeployments"]
+        arn = max(briefs, key=lambda b: b["createdAt"])["serviceDeploymentArn"]
+        return ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+
+    def test_a_native_blue_green_deployment_pauses_after_test_traffic_then_moves_production(self) -> None:
+        ecs, revision, weights, prod, test = self._native("native")
+        time.sleep(DEPLOY_SECONDS + 0.2)
+        self.assertEqual(self._latest(ecs, "native")["status"], "SUCCESSFUL", "a first deployment has no traffic to move")
+        ecs.update_service(cluster="native", service="web", taskDefinition=revision([{"name": "V", "value": "2"}]))
+        self.assertEqual(self._latest(ecs, "native")["lifecycleStage"], "SCALE_UP")
+        time.sleep(DEPLOY_SECONDS + 0.2)
+        paused = self._latest(ecs, "native")
+        self.assertEqual((paused["status"], paused["lifecycleStage"]), ("IN_PROGRESS", "POST_TEST_TRAFFIC_SHIFT"))
+        hook = paused["lifecycleHookDetails"][0]
+        self.assertEqual((hook["targetType"], hook["status"]), ("PAUSE", "AWAITING_ACTION"))
+        self.assertEqual((weights(test), weights(prod)), ((0, 100), (100, 0)), "test traffic moved, production not")
+        ecs.continue_service_deployment(serviceDeploymentArn=paused["serviceDeploymentArn"], hookId=hook["hookId"], action="CONTINUE")
+        done = self._latest(ecs, "native")
+        self.assertEqual(done["status"], "SUCCESSFUL")
+        self.assertEqual(done["targetServiceRevision"]["requestedProductionTrafficWeight"], 100.0)
+        self.assertEqual(weights(prod), (0, 100))
+
+    def test_a_stopped_native_deployment_rolls_back_at_once(self) -> None:
+        ecs, revision, weights, prod, test = self._native("stopped")
+        first = revision([])
+        time.sleep(DEPLOY_SECONDS + 0.2)
+        ecs.update_service(cluster="stopped", service="web", taskDefinition=revision([{"name": "V", "value": "2"}]))
+        time.sleep(DEPLOY_SECONDS + 0.2)
+        arn = self._latest(ecs, "stopped")["serviceDeploymentArn"]
+        ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")
+        self.assertEqual(self._latest(ecs, "stopped")["status"], "ROLLBACK_IN_PROGRESS")
+        self.assertEqual((weights(test), weights(prod)), ((100, 0), (100, 0)))
+        time.sleep(DEPLOY_SECONDS + 0.2)
+        back = self._latest(ecs, "stopped")
+        self.assertEqual(back["status"], "ROLLBACK_SUCCESSFUL")
+        self.assertIn("StopServiceDeployment", back["rollback"]["reason"])
+        service = ecs.describe_services(cluster="stopped", services=["web"])["services"][0]
+        self.assertEqual(service["taskDefinition"].rsplit(":", 1)[0], first.rsplit(":", 1)[0])
+        self.assertEqual([d["rolloutState"] for d in service["deployments"]], ["COMPLETED"])
+        with self.assertRaises(ecs.exceptions.ClientError) as e:
+            ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")
+        self.assertEqual(e.exception.response["Error"]["Code"], "ConflictException")
+
     def test_a_cluster_with_active_services_cannot_be_deleted(self) -> None:
         ecs, revision, network = self._ecs_service("busy")
         revision([])

@@ -6,13 +6,11 @@
 //! service has none: the deploy fails). Canary and blue/green services check each step
 //! themselves (`colours`).
 
-use std::time::{Duration, Instant};
-
 use super::{Cx, RolloutFailure};
 use crate::events::{Event, RolloutEnd};
-use crate::model::{Check, Model, Service};
+use crate::model::{Model, Service};
 use crate::ops::alarms::Alarms;
-use crate::ops::http_check::{Checks, HttpCheck, Miss};
+use crate::ops::http_check::Checks;
 use crate::ops::watch::{wait_all, Watch};
 use crate::rollout::Outcome;
 use crate::workload::render::{self, Inputs};
@@ -29,7 +27,7 @@ pub async fn run(cx: &Cx<'_>, inputs: &Inputs<'_>, checks: &Checks, steady: &[Wa
         let Some(svc) = one_colour(m, &w.name) else { continue };
         let (Some(check), Some(http)) = (&svc.deploy.check, checks.of(svc)) else { continue };
         cx.r.event(&Event::Step { message: format!("check: {} GET {} → {}", w.name, http.target(&check.path), check.expect) });
-        let reason = match probe(&http, check, svc.deploy.timeout).await {
+        let reason = match http.until(check, svc.deploy.timeout, None).await {
             Ok(()) => continue,
             Err(miss) if http.out_of_reach(&miss) => {
                 cx.r.event(&Event::Warning { message: http.out_of_reach_warning(&w.name, &miss) });
@@ -70,27 +68,6 @@ pub async fn roll_back_failed(
 /// The rolling or doubling service whose ECS service is `name`.
 fn one_colour<'m>(m: &'m Model, name: &str) -> Option<&'m Service> {
     m.services.values().find(|s| render::ecs_service_name(s) == name && !s.deploy.strategy.has_two_colours())
-}
-
-/// Probe until a pass, `failures` failures in a row, or `timeout`; at once when the check
-/// cannot run from here (`HttpCheck::out_of_reach`).
-async fn probe(http: &HttpCheck, check: &Check, timeout: Duration) -> Result<(), Miss> {
-    let started = Instant::now();
-    let mut in_a_row = 0;
-    loop {
-        match http.probe(&check.path, check.expect, None).await {
-            Ok(()) => return Ok(()),
-            Err(miss) if http.out_of_reach(&miss) => return Err(miss),
-            Err(miss) => {
-                in_a_row += 1;
-                if in_a_row >= check.failures || started.elapsed() >= timeout {
-                    let n = if in_a_row == 1 { String::new() } else { format!(" ({in_a_row} times in a row)") };
-                    return Err(Miss { why: format!("{}{n}", miss.why), ..miss });
-                }
-            }
-        }
-        tokio::time::sleep(check.interval).await;
-    }
 }
 
 /// Put `svc` back on the revision it ran before this deploy and wait for it; `stopped` are

@@ -24,7 +24,9 @@
 //!    breaker, a crash loop, an alarm) or out of time; `checks::roll_back_failed` puts a
 //!    failed one ECS did not roll back on its previous revision; then `checks::run`: the
 //!    HTTP check of each steady rolling or doubling service, rolled back when it fails.
-//! 7. `two_colour_rollouts`: canary and blue/green services move their traffic step by step.
+//! 7. `two_colour_rollouts`: rollouts ECS runs natively (`deploy.engine: ecs`) are followed
+//!    side by side (`native`: stages reported, gates applied, rolled back through ECS), then
+//!    canary and blue/green services on ecship's engine move their traffic step by step.
 //! 8. `prune::revisions`: after success only, old task-definition revisions are deleted.
 //!
 //! A run with nothing changed makes no write at all. Must not print.
@@ -54,6 +56,7 @@ use super::colours;
 use super::http_check::Checks;
 use super::interrupt::{until_interrupted, Ended};
 use super::lock::{self, LockError};
+use super::native;
 use super::scaling::Scaler;
 use super::watch::{self, Watch};
 
@@ -300,7 +303,7 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
     if !opts.wait {
         // ECS carries the rollouts on (and rolls a failing one back); old revisions are
         // pruned by the next deploy.
-        let unwatched = services.watches.iter().map(|w| w.name.clone()).collect();
+        let unwatched = services.watches.iter().chain(&services.natives).map(|w| w.name.clone()).collect();
         let (images, results) = (images.pushed, services.results);
         return Ok(Deployed {
             stack: c.model.stack.to_string(),
@@ -356,7 +359,7 @@ async fn alarm_gates(cx: &Cx<'_>) -> Result<Alarms, DeployError> {
         .values()
         .filter(|s| !s.deploy.alarms.is_empty())
         .map(|s| {
-            let name = if s.deploy.strategy.has_two_colours() { s.name.to_string() } else { crate::workload::render::ecs_service_name(s) };
+            let name = if s.colour_services() { s.name.to_string() } else { crate::workload::render::ecs_service_name(s) };
             (name, s.deploy.alarms.clone())
         })
         .collect();
@@ -450,7 +453,7 @@ async fn autoscaling(cx: &Cx<'_>, inputs: &Inputs<'_>, services: &services::Appl
     let traffic = observed.traffic(m);
     let mut kept = std::collections::BTreeSet::new();
     for svc in m.services.values() {
-        let live = traffic.get(&svc.name).map(|w| w.live());
+        let live = traffic.get(&svc.name).map(|w| w.live()).filter(|_| svc.colour_services());
         let name = live.map_or_else(|| svc.name.to_string(), |c| svc.colour_service(c));
         kept.insert(name.clone());
         if services.jobs.iter().any(|j| j.svc.name == svc.name) {
@@ -498,7 +501,7 @@ async fn two_colour_rollouts(
     for job in &services.abandoned {
         colours::abandon(&run, job).await?;
     }
-    let (mut failures, mut held) = (Vec::new(), Vec::new());
+    let (mut failures, mut held) = native_rollouts(&run, &services.natives).await?;
     for job in &services.jobs {
         let strategy = job.svc.deploy.strategy.name().replace('_', "/");
         cx.r.event(&Event::Step { message: format!("rollout: {strategy} {} from {} to {}", job.svc.name, job.old, job.old.other()) });
@@ -515,6 +518,30 @@ async fn two_colour_rollouts(
         cx.r.event(&Event::Rollout { service: job.svc.name.to_string(), outcome: end, detail });
         if !matches!(outcome, Outcome::Stable | Outcome::Held { .. }) {
             failures.push(RolloutFailure { service: job.svc.name.to_string(), outcome });
+        }
+    }
+    Ok((failures, held))
+}
+
+/// 7a. Rollouts ECS runs natively, followed side by side (`ops::native`).
+async fn native_rollouts(run: &colours::Cx<'_>, natives: &[Watch]) -> Result<(Vec<RolloutFailure>, Vec<(String, String)>), DeployError> {
+    let m = run.inputs.model;
+    let followed = natives.iter().filter_map(|w| m.services.values().find(|s| s.name.as_str() == w.name).map(|svc| (svc, w))).map(
+        |(svc, w)| async move {
+            let strategy = svc.deploy.strategy.name().replace('_', "/");
+            run.r.event(&Event::Step {
+                message: format!("rollout: {strategy} {} by ECS to {}", svc.name, crate::workload::revision_name(&w.task_definition)),
+            });
+            native::follow(run, svc, w).await.map(|outcome| (w.name.clone(), outcome))
+        },
+    );
+    let outcomes: Vec<(String, Outcome)> = futures_util::future::try_join_all(followed).await?;
+    let (mut failures, mut held) = (Vec::new(), Vec::new());
+    for (service, outcome) in outcomes {
+        match outcome {
+            Outcome::Stable => {}
+            Outcome::Held { revision } => held.push((service, revision)),
+            outcome => failures.push(RolloutFailure { service, outcome }),
         }
     }
     Ok((failures, held))

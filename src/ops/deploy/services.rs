@@ -24,6 +24,8 @@ pub struct Applied<'a> {
     pub results: Vec<ServiceResult>,
     /// ECS rollouts to wait for (step 6).
     pub watches: Vec<Watch>,
+    /// Rollouts ECS runs natively, to follow (step 6).
+    pub natives: Vec<Watch>,
     /// Two-colour rollouts to run (step 7), and half-finished ones to return first.
     pub jobs: Vec<Job<'a>>,
     pub abandoned: Vec<Job<'a>>,
@@ -41,6 +43,7 @@ struct One<'a> {
     /// Its family, and how many revisions it keeps, when a revision was registered.
     family: Option<(String, u32)>,
     watch: Option<Watch>,
+    native: Option<Watch>,
     job: Option<Job<'a>>,
     abandon: Option<Job<'a>>,
 }
@@ -81,6 +84,7 @@ pub async fn apply<'a>(cx: &Cx<'a>, inputs: &Inputs<'_>, revisions: &[Revision],
     let mut out = Applied {
         results: Vec::new(),
         watches: Vec::new(),
+        natives: Vec::new(),
         jobs: Vec::new(),
         abandoned: Vec::new(),
         in_use: observed.services.values().map(|s| s.task_definition.clone()).collect(),
@@ -90,6 +94,7 @@ pub async fn apply<'a>(cx: &Cx<'a>, inputs: &Inputs<'_>, revisions: &[Revision],
         out.in_use.insert(one.arn);
         out.new_families.extend(one.family);
         out.watches.extend(one.watch);
+        out.natives.extend(one.native);
         out.jobs.extend(one.job);
         out.abandoned.extend(one.abandon);
         out.results.push(one.result);
@@ -111,7 +116,11 @@ async fn one<'a>(
     let Revision { arn, registered, tag } = revision.clone();
     let family = registered.then(|| (render::family(m, svc), svc.deploy.keep_revisions));
     let mut config = render::service_config(inputs, svc)?;
-    if let Some(weights) = weights {
+    if let (Some(weights), true) = (weights, svc.native()) {
+        // The colour with the traffic is the primary target group; ECS starts the new
+        // revision in the other.
+        config = render::native_config(config, weights.live());
+    } else if let Some(weights) = weights {
         match two_colours(cx, svc, observed.colours(svc, weights), &arn, &tag) {
             TwoColourStep::Plain(live) => config = render::colour_config(inputs, svc, config, live)?,
             TwoColourStep::Rollout { abandon, job } => {
@@ -122,7 +131,7 @@ async fn one<'a>(
                     task_definition,
                     registered,
                 };
-                return Ok(One { result, arn, family, watch: None, job: Some(job), abandon });
+                return Ok(One { result, arn, family, watch: None, native: None, job: Some(job), abandon });
             }
         }
     }
@@ -135,7 +144,8 @@ async fn one<'a>(
         timeout: svc.deploy.timeout,
     });
     let result = ServiceResult { service: config.name.clone(), action, task_definition: revision_name(&arn).to_string(), registered };
-    Ok(One { result, arn, family, watch, job: None, abandon: None })
+    let (watch, native) = if svc.native() { (None, watch) } else { (watch, None) };
+    Ok(One { result, arn, family, watch, native, job: None, abandon: None })
 }
 
 /// The service's task definition: the family's latest revision when it is the rendered one,

@@ -69,7 +69,69 @@ impl Ctx<'_> {
             )
             .hint("use strategy: canary, linear or blue_green to approve before production traffic moves, or remove `approve:`");
         }
-        model::Deploy { strategy, check, timeout, keep_revisions, before, alarms, approve }
+        let engine = self.engine(&p, d.engine, raw, &strategy);
+        model::Deploy { strategy, check, timeout, keep_revisions, before, alarms, approve, engine }
+    }
+
+    /// `deploy.engine`: ECS's native engine takes what ECS's deployment strategies can
+    /// express — one production rule to shift, one canary share, linear steps of 3 % or more,
+    /// bakes in whole minutes.
+    fn engine(&mut self, p: &str, raw: Option<types::Engine>, service: &types::Service, strategy: &Strategy) -> model::Engine {
+        if raw != Some(types::Engine::Ecs) {
+            return model::Engine::Ecship;
+        }
+        let here = format!("{p}.engine");
+        let name = strategy.name();
+        match strategy {
+            Strategy::Rolling | Strategy::Doubling => {
+                self.err(
+                    &here,
+                    format!(
+                        "{name} is ECS's own rolling update already: `engine:` chooses who runs canary, linear and blue_green rollouts"
+                    ),
+                )
+                .hint("remove `engine:`, or use strategy: canary, linear or blue_green");
+                return model::Engine::Ecship;
+            }
+            Strategy::Canary { steps, linear: false, .. } if steps.len() != 2 => {
+                self.err(
+                    &format!("{p}.canary.steps"),
+                    "ECS's canary moves one share of traffic, bakes, then moves the rest: steps [P, 100]",
+                )
+                .hint("use `percent: P`, or engine: ecship for more steps");
+            }
+            Strategy::Canary { steps, linear: true, .. } if steps.first().is_some_and(|s| s.0 < 3) => {
+                self.err(&format!("{p}.linear.step"), "ECS's linear steps are 3 to 50 % of traffic each")
+                    .hint("use a step of 3 or more, or engine: ecship");
+            }
+            _ => {}
+        }
+        let (bake, key) = match strategy {
+            Strategy::Canary { bake, linear: true, .. } => (*bake, "linear"),
+            Strategy::Canary { bake, .. } => (*bake, "canary"),
+            Strategy::BlueGreen { bake } => (*bake, "blue_green"),
+            Strategy::Rolling | Strategy::Doubling => (std::time::Duration::ZERO, ""),
+        };
+        if bake.as_secs() % 60 != 0 {
+            self.err(&format!("{p}.{key}.bake"), format!("ECS bakes in whole minutes, and {}s is not one", bake.as_secs()))
+                .hint("e.g. `bake: 5m`, or engine: ecship for bakes in seconds");
+        }
+        if service.autoscaling.as_ref().is_some_and(|a| a.requests.is_some()) {
+            let at = format!("{}.autoscaling.requests", p.trim_end_matches(".deploy"));
+            self.err(
+                &at,
+                "scaling on requests counts one target group's requests, and ECS's native rollouts swap the target groups each time",
+            )
+            .hint("scale on cpu or memory, or use engine: ecship");
+        }
+        if service.routes.len() > 1 {
+            self.err(
+                &here,
+                format!("ECS shifts one production listener rule per target group, and this service has {} routes", service.routes.len()),
+            )
+            .hint("give the service one route, or use engine: ecship");
+        }
+        model::Engine::Ecs
     }
 
     /// `deploy.alarms`: CloudWatch alarm names, each once.
