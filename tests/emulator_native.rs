@@ -244,3 +244,40 @@ async fn a_native_rollout_carries_on_when_the_run_is_killed_and_the_next_deploy_
     ecs_finishes(&emulator, "killed", "killed-web:4").await;
     assert_eq!(weights(&emulator, "killed").await, (0, 100));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_native_rollout_left_held_at_ecs_pause_is_carried_on_once_approved_or_rolled_back_by_hand() {
+    let emulator = Emulator::start();
+    let check = CheckServer::start(200);
+    let dir = tempfile::tempdir().expect("dir");
+    let deploy = "{ strategy: linear, linear: { step: 50, bake: 1m }, engine: ecs, approve: true, timeout: 10m }";
+    assert_eq!(run(&emulator, &check, &["deploy", &spec(dir.path(), "left", "1", deploy, "")]).code, 0);
+
+    // A CI job deploys until held, and ends; ECS waits at its pause.
+    let v2 = spec(dir.path(), "left", "2", deploy, "");
+    let held = run(&emulator, &check, &["deploy", &v2, "--wait-until", "held"]);
+    assert_eq!(held.code, 0, "{}", held.stderr);
+    assert!(held.stdout.contains("held for approval: web"), "{}", held.stdout);
+    assert_eq!(weights(&emulator, "left").await, (100, 0), "no production traffic moved");
+    let status = run(&emulator, &check, &["status", &v2]);
+    assert!(status.stdout.contains("held for approval: left-web:2"), "status tells: {}", status.stdout);
+
+    // Another approves it; the next deploy tells ECS to go on and follows it to the end.
+    assert_eq!(run(&emulator, &check, &["approve", &v2, "web"]).code, 0);
+    let carried = run(&emulator, &check, &["deploy", &v2]);
+    assert_eq!(carried.code, 0, "{}", carried.stderr);
+    assert!(carried.stderr.contains("approved: left-web:2"), "{}", carried.stderr);
+    assert_eq!(weights(&emulator, "left").await, (0, 100));
+    assert_eq!(latest_status(&emulator, "left").await, "SUCCESSFUL");
+
+    // Held again, and rolled back by hand while no deploy runs: ECS is told to roll back.
+    let v3 = spec(dir.path(), "left", "3", deploy, "");
+    assert_eq!(run(&emulator, &check, &["deploy", &v3, "--wait-until", "held"]).code, 0);
+    let rolled = run(&emulator, &check, &["rollback", &v3, "--service", "web", "--yes"]);
+    assert_eq!(rolled.code, 0, "{}", rolled.stderr);
+    assert_eq!(latest_status(&emulator, "left").await, "ROLLBACK_SUCCESSFUL");
+    assert_eq!(service(&emulator, "left").await.0, "left-web:2");
+    assert_eq!(weights(&emulator, "left").await, (0, 100), "the traffic stays on the revision it was on");
+    let status = run(&emulator, &check, &["status", &v3]);
+    assert!(!status.stdout.contains("held for approval"), "nothing is held any more: {}", status.stdout);
+}
