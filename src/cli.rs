@@ -251,7 +251,9 @@ pub struct DeployArgs {
     pub no_wait: bool,
     /// Return once every rollout reaches STAGE: `held` — rollouts with `deploy.approve` held
     /// for approval (the others to their end); `ecship approve`, then `ecship deploy` again,
-    /// carries them on. `steady` (the default): every rollout to its end.
+    /// carries them on. `baking` — rollouts ECS runs natively (`deploy.engine: ecs`) once all
+    /// production traffic is on the new revision and its bake begins (ECS finishes them; the
+    /// others to their end). `steady` (the default): every rollout to its end.
     #[arg(long, value_enum, value_name = "STAGE", default_value_t = WaitUntil::Steady)]
     pub wait_until: WaitUntil,
 }
@@ -261,6 +263,9 @@ pub struct DeployArgs {
 pub enum WaitUntil {
     /// Rollouts with `deploy.approve` held for approval; every other rollout at its end.
     Held,
+    /// Rollouts ECS runs natively once they bake with all production traffic; every other
+    /// rollout at its end.
+    Baking,
     /// Every rollout at its end.
     Steady,
 }

@@ -243,6 +243,14 @@ async fn a_native_rollout_carries_on_when_the_run_is_killed_and_the_next_deploy_
     assert_eq!(left.code, 0, "{}", left.stderr);
     ecs_finishes(&emulator, "killed", "killed-web:4").await;
     assert_eq!(weights(&emulator, "killed").await, (0, 100));
+
+    // `--wait-until baking` returns once all production traffic moved, before the bake.
+    let baking = run(&emulator, &check, &["deploy", &spec(dir.path(), "killed", "5", deploy, ""), "--wait-until", "baking"]);
+    assert_eq!(baking.code, 0, "{}", baking.stderr);
+    assert!(baking.stderr.contains("web: all production traffic on killed-web:5; ECS bakes and finishes the rollout"), "{}", baking.stderr);
+    assert_eq!(weights(&emulator, "killed").await, (100, 0));
+    assert_ne!(latest_status(&emulator, "killed").await, "SUCCESSFUL", "it returned before the bake was over");
+    ecs_finishes(&emulator, "killed", "killed-web:5").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

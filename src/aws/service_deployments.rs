@@ -57,7 +57,16 @@ impl Ecs {
                 .and_then(|r| r.requested_production_traffic_weight())
                 .map(|w| w.clamp(0.0, 100.0).round() as u8),
             rollback_reason: d.rollback().and_then(|r| r.reason()).map(str::to_string),
+            target_revision: d.target_service_revision().and_then(|r| r.arn()).map(str::to_string),
         }))
+    }
+
+    /// The task definition a service revision runs.
+    pub async fn revision_task_definition(&self, revision_arn: &str) -> Result<Option<String>, AwsError> {
+        let action = format!("DescribeServiceRevisions {revision_arn}");
+        let out =
+            self.client.describe_service_revisions().service_revision_arns(revision_arn).send().await.map_err(|e| classify(&action, e))?;
+        Ok(out.service_revisions().first().and_then(|r| r.task_definition()).map(str::to_string))
     }
 
     /// Stop a service deployment, rolling it back to the revision before it.

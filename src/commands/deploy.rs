@@ -67,6 +67,7 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
         parallel: usize::from(args.parallel),
         wait: !args.no_wait,
         until_held: args.wait_until == crate::cli::WaitUntil::Held,
+        until_baking: args.wait_until == crate::cli::WaitUntil::Baking,
     };
     let reporter = progress::reporter(report.json());
     let result = runtime.block_on(deploy::run(&aws, &compiled, &prepared, &opts, reporter.as_ref()));

@@ -65,6 +65,8 @@ pub struct Cx<'a> {
     pub spec: &'a str,
     /// Leave a rollout held for approval there, returning (`deploy --wait-until held`).
     pub until_held: bool,
+    /// Leave a native rollout to ECS once it bakes (`deploy --wait-until baking`).
+    pub until_baking: bool,
     pub r: &'a dyn Reporter,
 }
 

@@ -18,7 +18,7 @@ use super::deploy::DeployError;
 use super::watch::{failed_tasks, report_news, stopped_news, Watch};
 use crate::events::{Event, RolloutEnd};
 use crate::model::Service;
-use crate::rollout::{Outcome, Standing};
+use crate::rollout::{Outcome, ServiceDeployment, Standing};
 use crate::workload::{revision_name, ServiceState, StoppedTask};
 
 /// How often a native rollout is looked at, at most.
@@ -66,7 +66,7 @@ async fn follow_from(cx: &Cx<'_>, svc: &Service, w: &Watch, mut stopping: Option
     let started = Instant::now();
     let (mut stage, mut seen, mut last) = (String::new(), Default::default(), Default::default());
     let mut crashes = Crashes::default();
-    let mut checked = false;
+    let (mut checked, mut confirmed) = (false, None);
     let mut delay = Duration::from_millis(500);
     loop {
         let state = cx.ecs.describe_services(cluster, std::slice::from_ref(&w.name)).await?;
@@ -74,8 +74,11 @@ async fn follow_from(cx: &Cx<'_>, svc: &Service, w: &Watch, mut stopping: Option
             return Ok(Outcome::Failed { reason: "the service no longer exists".into(), rolled_back: false, stopped: crashes.stopped });
         };
         report_news(s, &mut seen, &mut last, cx.r);
-        let Some(d) = cx.ecs.latest_service_deployment(cluster, &w.name).await? else {
-            // ECS has not listed the deployment yet.
+        let Some(d) = ours(cx, w, &mut confirmed).await? else {
+            // ECS has not listed the deployment of this revision yet.
+            if started.elapsed() >= w.timeout {
+                return Ok(Outcome::TimedOut { waited_secs: started.elapsed().as_secs() });
+            }
             tokio::time::sleep(delay).await;
             continue;
         };
@@ -83,6 +86,12 @@ async fn follow_from(cx: &Cx<'_>, svc: &Service, w: &Watch, mut stopping: Option
         if words != stage && d.standing() == Standing::Running {
             cx.r.event(&Event::Step { message: format!("{}: {words}", w.name) });
             stage = words;
+        }
+        if cx.until_baking && stopping.is_none() && d.standing() == Standing::Running && d.baking() {
+            let message =
+                format!("{}: all production traffic on {}; ECS bakes and finishes the rollout", w.name, revision_name(&w.task_definition));
+            cx.r.event(&Event::Step { message });
+            return Ok(Outcome::Stable);
         }
         if svc.deploy.approve && !matches!(d.standing(), Standing::Running | Standing::Paused { .. }) {
             // The rollout ended: no question about it is left open.
@@ -129,6 +138,27 @@ async fn follow_from(cx: &Cx<'_>, svc: &Service, w: &Watch, mut stopping: Option
         tokio::time::sleep(delay).await;
         delay = (delay * 3 / 2).min(POLL);
     }
+}
+
+/// The service's newest service deployment, once it is the one rolling out `w`'s revision
+/// (an update's deployment may be listed a moment after the update returns): its target
+/// revision's task definition is read once, and the deployment's ARN kept in `confirmed`.
+/// Any deployment will do when `w` names no revision (a rollback follows the one under way).
+async fn ours(cx: &Cx<'_>, w: &Watch, confirmed: &mut Option<String>) -> Result<Option<ServiceDeployment>, DeployError> {
+    let cluster = cx.inputs.outputs.cluster.as_str();
+    let Some(d) = cx.ecs.latest_service_deployment(cluster, &w.name).await? else { return Ok(None) };
+    if w.task_definition.is_empty() || confirmed.as_deref() == Some(d.arn.as_str()) {
+        return Ok(Some(d));
+    }
+    let runs = match &d.target_revision {
+        Some(revision) => cx.ecs.revision_task_definition(revision).await?,
+        None => None,
+    };
+    if runs.as_deref() != Some(w.task_definition.as_str()) {
+        return Ok(None);
+    }
+    *confirmed = Some(d.arn.clone());
+    Ok(Some(d))
 }
 
 /// Stopped tasks of the new revision seen so far: how many ECS counted as failed, those

@@ -110,6 +110,7 @@ pub async fn rollback(
         alarms: &alarms,
         spec: "",
         until_held: false,
+        until_baking: false,
         r,
     };
     let cx = Cx { observed: &observed, ecs: &ecs, colours, r };

@@ -19,6 +19,8 @@ pub struct ServiceDeployment {
     pub production_share: Option<u8>,
     /// Why ECS rolled it back, when it did.
     pub rollback_reason: Option<String>,
+    /// The service revision it rolls out.
+    pub target_revision: Option<String>,
 }
 
 /// Where a native rollout stands.
@@ -56,6 +58,12 @@ impl ServiceDeployment {
             },
             _ => Standing::Running,
         }
+    }
+
+    /// Whether all production traffic is on the new revision and only the bake (and the old
+    /// revision's clean-up) is left.
+    pub fn baking(&self) -> bool {
+        matches!(self.stage.as_deref(), Some("BAKE_TIME" | "CLEAN_UP"))
     }
 
     /// Whether it is still being rolled back (a rollback asked for and not yet done).
@@ -105,6 +113,7 @@ mod tests {
             paused: paused.map(str::to_string),
             production_share: Some(10),
             rollback_reason: None,
+            target_revision: None,
         }
     }
 
@@ -123,6 +132,13 @@ mod tests {
         for (d, want) in cases {
             assert_eq!(d.standing(), want, "{d:?}");
         }
+    }
+
+    #[test]
+    fn it_bakes_once_production_traffic_moved() {
+        assert!(sd("IN_PROGRESS", Some("BAKE_TIME"), None).baking());
+        assert!(!sd("IN_PROGRESS", Some("PRODUCTION_TRAFFIC_SHIFT"), None).baking());
+        assert!(!sd("IN_PROGRESS", None, None).baking());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 Stock moto (5.2.5) keeps `deploymentConfiguration.strategy` and the load balancer's
 `advancedConfiguration` as given, but never runs them: it has no service deployments, no
 lifecycle stages and no ListServiceDeployments, DescribeServiceDeployments,
-StopServiceDeployment or ContinueServiceDeployment. Here, as on ECS, a service whose strategy
+DescribeServiceRevisions, StopServiceDeployment or ContinueServiceDeployment. Here, as on ECS, a service whose strategy
 is BLUE_GREEN, CANARY or LINEAR runs each new deployment as a service deployment:
 
 - SCALE_UP: the new revision starts (`EMULATOR_DEPLOY_SECONDS`). A task definition with
@@ -355,6 +355,22 @@ def _describe_service_deployments(self: EC2ContainerServiceResponse) -> Any:
     return ActionResult({"serviceDeployments": found, "failures": failures})
 
 
+def _describe_service_revisions(self: EC2ContainerServiceResponse) -> Any:
+    """The revisions service deployments roll out (and roll back to)."""
+    revisions: dict[str, dict] = {}
+    for sd in _all(self.ecs_backend).values():
+        for arn, task_definition in ((sd["revision"], sd["taskDefinition"]), (sd["revision"] + "-previous", sd["previous"])):
+            if task_definition:
+                revisions[arn] = {"serviceRevisionArn": arn, "serviceArn": sd["service"], "clusterArn": sd["cluster"], "taskDefinition": task_definition, "createdAt": sd["createdAt"]}
+    found, failures = [], []
+    for arn in self._get_param("serviceRevisionArns") or []:
+        if arn in revisions:
+            found.append(revisions[arn])
+        else:
+            failures.append({"arn": arn, "reason": "MISSING"})
+    return ActionResult({"serviceRevisions": found, "failures": failures})
+
+
 def _stop_service_deployment(self: EC2ContainerServiceResponse) -> Any:
     sd = _find(self.ecs_backend, self._get_param("serviceDeploymentArn"))
     if sd["status"] != "IN_PROGRESS":
@@ -383,5 +399,6 @@ def _continue_service_deployment(self: EC2ContainerServiceResponse) -> Any:
 def install() -> None:
     EC2ContainerServiceResponse.list_service_deployments = _list_service_deployments  # type: ignore[attr-defined]
     EC2ContainerServiceResponse.describe_service_deployments = _describe_service_deployments  # type: ignore[attr-defined]
+    EC2ContainerServiceResponse.describe_service_revisions = _describe_service_revisions  # type: ignore[attr-defined]
     EC2ContainerServiceResponse.stop_service_deployment = _stop_service_deployment  # type: ignore[attr-defined]
     EC2ContainerServiceResponse.continue_service_deployment = _continue_service_deployment  # type: ignore[attr-defined]

@@ -89,6 +89,9 @@ pub struct DeployOptions {
     /// Return a rollout held for approval once it is held (`--wait-until held`), leaving it
     /// there for `ecship approve` and the next deploy.
     pub until_held: bool,
+    /// Return from a native rollout once it bakes with all production traffic
+    /// (`--wait-until baking`): ECS finishes it.
+    pub until_baking: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -321,7 +324,7 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
     let steady: Vec<Watch> = services.watches.iter().filter(|w| !failures.iter().any(|f| f.service == w.name)).cloned().collect();
     let http = Checks::new(opts.check_endpoint.as_deref(), &outputs, &c.model);
     failures.extend(checks::run(&cx, &inputs, &http, &steady).await?);
-    let (more, held) = two_colour_rollouts(&cx, &inputs, &http, &services, &alarms, opts.until_held).await?;
+    let (more, held) = two_colour_rollouts(&cx, &inputs, &http, &services, &alarms, opts).await?;
     failures.extend(more);
     if !failures.is_empty() {
         return Err(DeployError::Rollout { failures });
@@ -491,13 +494,25 @@ async fn two_colour_rollouts(
     checks: &Checks,
     services: &services::Applied<'_>,
     alarms: &Alarms,
-    until_held: bool,
+    opts: &DeployOptions,
 ) -> Result<(Vec<RolloutFailure>, Vec<(String, String)>), DeployError> {
     let elbv2 = Elbv2::new(cx.aws);
     let aas = Autoscaling::new(cx.aws);
     let scaler = Scaler { aas: &aas, ecs: &cx.ecs, r: cx.r };
     let spec = spec_words(cx.compiled);
-    let run = colours::Cx { ecs: &cx.ecs, elbv2: &elbv2, inputs, checks, scaler: &scaler, alarms, spec: &spec, until_held, r: cx.r };
+    let (until_held, until_baking) = (opts.until_held, opts.until_baking);
+    let run = colours::Cx {
+        ecs: &cx.ecs,
+        elbv2: &elbv2,
+        inputs,
+        checks,
+        scaler: &scaler,
+        alarms,
+        spec: &spec,
+        until_held,
+        until_baking,
+        r: cx.r,
+    };
     for job in &services.abandoned {
         colours::abandon(&run, job).await?;
     }
