@@ -234,10 +234,7 @@ impl Observed {
         let mut out = BTreeMap::new();
         for svc in m.services.values() {
             let Some(a) = &svc.autoscaling else { continue };
-            let name = match traffic.get(&svc.name) {
-                Some(w) => svc.colour_service(w.live()),
-                None => svc.name.to_string(),
-            };
+            let name = svc.live_ecs_service(traffic.get(&svc.name).copied());
             if let Some(s) = self.services.get(&name) {
                 out.insert(svc.name.clone(), a.clamp(s.desired));
             }

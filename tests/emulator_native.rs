@@ -85,6 +85,10 @@ async fn each_strategy_rolls_out_through_ecs_and_swaps_target_groups_each_time()
         assert_eq!(service(&emulator, stack).await.0, format!("{stack}-web:2"));
         assert_eq!(weights(&emulator, stack).await, (0, 100), "{stack}: ECS moved the traffic to the other target group");
         assert_eq!(latest_status(&emulator, stack).await, "SUCCESSFUL");
+        // The day-2 verbs find the one ECS service.
+        assert_eq!(run(&emulator, &check, &["wait", &v2]).code, 0, "{stack}: wait");
+        let scaled = run(&emulator, &check, &["scale", &v2, "web", "5"]);
+        assert_eq!(scaled.code, 0, "{stack}: {}", scaled.stderr);
 
         // The next revision starts in the target group the traffic left.
         let third = run(&emulator, &check, &["deploy", &spec(dir.path(), stack, "3", deploy, "")]);

@@ -417,6 +417,16 @@ impl Service {
         self.deploy.strategy.has_two_colours() && self.deploy.engine == Engine::Ecs
     }
 
+    /// The ECS service that takes its traffic now, given its rules' `weights`: on ecship's
+    /// engine the colour they favour (blue when none are known), else its one ECS service.
+    pub fn live_ecs_service(&self, weights: Option<Weights>) -> String {
+        if self.colour_services() {
+            self.colour_service(weights.map_or(Colour::Blue, Weights::live))
+        } else {
+            self.name.to_string()
+        }
+    }
+
     /// The `X-Ecship-Colour` value that reaches the revision ECS is rolling out natively,
     /// through the test rule: `NAME-next`.
     pub fn next_revision_header(&self) -> String {

@@ -68,10 +68,7 @@ pub fn live_service<'a>(c: &Compiled, observed: &'a Observed, svc: &Service) -> 
     let stack = c.model.stack.to_string();
     let cluster = observed.stack.as_ref().and_then(|s| s.outputs.get("ClusterName")).cloned();
     let Some(cluster) = cluster else { return Err(DeployError::NotDeployed { stack }) };
-    let name = match observed.traffic(&c.model).get(&svc.name) {
-        Some(w) => svc.colour_service(w.live()),
-        None => svc.name.to_string(),
-    };
+    let name = svc.live_ecs_service(observed.traffic(&c.model).get(&svc.name).copied());
     let state = observed.services.get(&name).ok_or(DeployError::NotRunning { service: name.clone(), stack })?;
     Ok((cluster, state))
 }

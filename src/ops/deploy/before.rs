@@ -10,7 +10,7 @@ use super::{Cx, DeployError};
 use crate::events::Event;
 use crate::model::{BeforeStep, Service};
 use crate::ops::task::{self, OneOff};
-use crate::workload::render::{self, ecs_service_name, Inputs};
+use crate::workload::render::{self, Inputs};
 
 /// A `deploy.before` step that did not exit 0.
 #[derive(Debug, Clone)]
@@ -47,7 +47,7 @@ pub async fn run(cx: &Cx<'_>, inputs: &Inputs<'_>, revisions: &[Revision], jobs:
     let (m, observed) = (&cx.compiled.model, &cx.prepared.observed);
     let traffic = observed.traffic(m);
     for (svc, revision) in m.services.values().zip(revisions).filter(|(s, _)| !s.deploy.before.is_empty()) {
-        let live = traffic.get(&svc.name).map_or_else(|| ecs_service_name(svc), |w| svc.colour_service(w.live()));
+        let live = svc.live_ecs_service(traffic.get(&svc.name).copied());
         if observed.services.get(&live).is_some_and(|s| s.task_definition == revision.arn) {
             continue;
         }

@@ -457,7 +457,7 @@ async fn autoscaling(cx: &Cx<'_>, inputs: &Inputs<'_>, services: &services::Appl
     let mut kept = std::collections::BTreeSet::new();
     for svc in m.services.values() {
         let live = traffic.get(&svc.name).map(|w| w.live()).filter(|_| svc.colour_services());
-        let name = live.map_or_else(|| svc.name.to_string(), |c| svc.colour_service(c));
+        let name = svc.live_ecs_service(traffic.get(&svc.name).copied());
         kept.insert(name.clone());
         if services.jobs.iter().any(|j| j.svc.name == svc.name) {
             continue;
