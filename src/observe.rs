@@ -288,7 +288,7 @@ impl Observed {
     pub fn traffic(&self, m: &Model) -> BTreeMap<ServiceName, Weights> {
         let outputs = self.stack.as_ref().and_then(|s| StackOutputs::parse(m.stack.as_str(), &s.outputs).ok());
         let mut out = BTreeMap::new();
-        for svc in m.services.values().filter(|s| s.deploy.strategy.has_two_colours()) {
+        for svc in m.services.values().filter(|s| s.deploy.rollout.has_two_colours()) {
             let found = outputs.as_ref().and_then(|o| o.service(m.stack.as_str(), &svc.name).ok()).and_then(|so| {
                 let forward = self.weights.get(so.rules.first()?)?;
                 let of = |tg: Option<&String>| tg.and_then(|tg| forward.iter().find(|(arn, _)| arn == tg)).map_or(0, |(_, w)| *w);

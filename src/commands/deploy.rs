@@ -97,13 +97,10 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
     Ok(exit::OK)
 }
 
-/// Strategies whose traffic ecship moves itself, as the plan names them.
-const TWO_COLOURS: [&str; 3] = ["canary", "linear", "blue_green"];
-
 /// `--no-wait` leaves rollouts to ECS: not those whose traffic ecship moves (ECS's native
 /// ones, `deploy.engine: ecs`, carry on alone).
 fn refuse_two_colours(plan: &crate::plan::Plan) -> anyhow::Result<()> {
-    match plan.rollout.iter().find(|r| TWO_COLOURS.contains(&r.strategy.as_str()) && r.engine.is_none()) {
+    match plan.rollout.iter().find(|r| r.engine == crate::model::Engine::Ecship) {
         Some(r) => anyhow::bail!(
             "--no-wait: service {} rolls out as a {}, whose traffic ecship moves step by step: deploy without --no-wait, or give it deploy.engine: ecs (nothing was changed)",
             r.service,

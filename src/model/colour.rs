@@ -7,7 +7,7 @@ use std::fmt;
 use serde::Serialize;
 
 /// One of the two ECS services (and target groups) of a canary or blue/green service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Colour {
     Blue,

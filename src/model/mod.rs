@@ -5,6 +5,7 @@
 
 pub mod colour;
 pub mod fargate;
+mod rollout;
 mod task;
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ use ipnet::Ipv4Net;
 use serde::Serialize;
 
 pub use colour::{ByColour, Colour, Weights};
+pub use rollout::{Engine, Rollout, Shift, StrategyName, TwoColour};
 pub use task::{ContainerHealth, DependsOn, EcrRepository, Firelens, Mount, Sidecar, VolumeSource};
 
 #[derive(Debug, Clone, Serialize)]
@@ -395,35 +397,22 @@ impl Service {
     /// linear) one with an HTTP check, which checks its first tasks through them before any
     /// traffic moves — when its paths fit in them (a blue/green service's must).
     pub fn has_test_rules(&self) -> bool {
-        match self.deploy.strategy {
-            Strategy::BlueGreen { .. } => !self.routes.is_empty(),
-            Strategy::Canary { .. } => {
+        match &self.deploy.rollout {
+            Rollout::TwoColour(TwoColour { shift: Shift::BlueGreen, .. }) => !self.routes.is_empty(),
+            Rollout::TwoColour(TwoColour { shift: Shift::Canary { .. } | Shift::Linear { .. }, .. }) => {
                 let paths: std::collections::BTreeSet<&str> = self.routes.iter().map(|r| r.path.as_str()).collect();
                 self.deploy.check.is_some() && (1..=MAX_TEST_RULE_PATHS).contains(&paths.len())
             }
-            Strategy::Rolling | Strategy::Doubling => false,
+            Rollout::Rolling | Rollout::Doubling => false,
         }
-    }
-
-    /// Whether it runs as two ECS services (colours) whose traffic ecship moves: a canary,
-    /// linear or blue/green service on ecship's engine. On ECS's engine it is one ECS
-    /// service; either way it has two target groups (`Strategy::has_two_colours`).
-    pub fn colour_services(&self) -> bool {
-        self.deploy.strategy.has_two_colours() && self.deploy.engine == Engine::Ecship
-    }
-
-    /// Whether ECS runs its rollouts natively (`deploy.engine: ecs`).
-    pub fn native(&self) -> bool {
-        self.deploy.strategy.has_two_colours() && self.deploy.engine == Engine::Ecs
     }
 
     /// The ECS service that takes its traffic now, given its rules' `weights`: on ecship's
     /// engine the colour they favour (blue when none are known), else its one ECS service.
     pub fn live_ecs_service(&self, weights: Option<Weights>) -> String {
-        if self.colour_services() {
-            self.colour_service(weights.map_or(Colour::Blue, Weights::live))
-        } else {
-            self.name.to_string()
+        match self.deploy.rollout.engine() {
+            Some(Engine::Ecship) => self.colour_service(weights.map_or(Colour::Blue, Weights::live)),
+            Some(Engine::Ecs) | None => self.name.to_string(),
         }
     }
 
@@ -560,7 +549,7 @@ pub struct Permission {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Deploy {
-    pub strategy: Strategy,
+    pub rollout: Rollout,
     pub check: Option<Check>,
     #[serde(with = "secs")]
     pub timeout: Duration,
@@ -571,78 +560,6 @@ pub struct Deploy {
     /// CloudWatch alarms whose going to ALARM fails the rollout.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub alarms: Vec<String>,
-    /// Hold a two-colour rollout before its production traffic moves in full, until approved.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub approve: bool,
-    /// Who runs a two-colour rollout.
-    #[serde(skip_serializing_if = "Engine::is_ecship")]
-    pub engine: Engine,
-}
-
-/// Who runs a canary, linear or blue/green rollout.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Engine {
-    /// ecship, as two ECS services (colours) whose rule weights it moves.
-    #[default]
-    Ecship,
-    /// ECS's native deployment strategy, on one ECS service with an alternate target group.
-    Ecs,
-}
-
-impl Engine {
-    pub fn is_ecship(&self) -> bool {
-        *self == Engine::Ecship
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Strategy {
-    /// ECS rolling update, minimum healthy 100 %, maximum 200 %.
-    Doubling,
-    /// ECS rolling update, minimum healthy 50 %, maximum 100 %.
-    Rolling,
-    /// Weighted traffic to the new colour, step by step.
-    Canary {
-        steps: Vec<Percent>,
-        #[serde(with = "secs")]
-        bake: Duration,
-        /// Written as `strategy: linear` (equal steps): shown so.
-        #[serde(skip_serializing_if = "std::ops::Not::not")]
-        linear: bool,
-    },
-    /// The new colour complete beside the old, traffic switched at once.
-    BlueGreen {
-        #[serde(with = "secs")]
-        bake: Duration,
-    },
-}
-
-impl Strategy {
-    /// Whether the service has two target groups (colours) and weighted rules: as two ECS
-    /// services on ecship's engine, as one with an alternate target group on ECS's.
-    pub fn has_two_colours(&self) -> bool {
-        matches!(self, Strategy::Canary { .. } | Strategy::BlueGreen { .. })
-    }
-
-    /// ECS deployment configuration (minimum healthy, maximum) percent for each colour's service.
-    pub fn deployment_percents(&self) -> (u32, u32) {
-        match self {
-            Strategy::Rolling => (50, 100),
-            Strategy::Doubling | Strategy::Canary { .. } | Strategy::BlueGreen { .. } => (100, 200),
-        }
-    }
-
-    pub fn name(&self) -> &'static str {
-        match self {
-            Strategy::Doubling => "doubling",
-            Strategy::Rolling => "rolling",
-            Strategy::Canary { linear: true, .. } => "linear",
-            Strategy::Canary { .. } => "canary",
-            Strategy::BlueGreen { .. } => "blue_green",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -100,7 +100,7 @@ pub async fn spent(cx: &Cx<'_>, name: &str) -> Result<(), DeployError> {
 /// The colour of `svc` whose rollout is held for approval, its ECS service and the revision
 /// held.
 pub fn held<'a>(observed: &'a Observed, svc: &Service) -> Option<(Colour, &'a ServiceState, String)> {
-    if svc.native() {
+    if svc.deploy.rollout.native() {
         // One ECS service, paused by ECS, with no colour of its own: reported as blue.
         let s = observed.services.get(svc.name.as_str())?;
         return pending(s).map(|revision| (Colour::Blue, s, revision));
@@ -147,7 +147,7 @@ pub async fn answer(aws: &Aws, c: &Compiled, svc: &Service, approve: bool) -> Re
     };
     let answer = if approve { Approval::Approved(revision.clone()) } else { Approval::Rejected(revision.clone()) };
     Ecs::new(aws).tag_service(&held.arn, APPROVAL_TAG, &answer.to_string()).await?;
-    let live = if svc.native() {
+    let live = if svc.deploy.rollout.native() {
         "the revision before it".to_string()
     } else {
         observed

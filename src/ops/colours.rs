@@ -18,7 +18,7 @@ use crate::aws::elbv2::Elbv2;
 use crate::aws::AwsError;
 use crate::events::{Event, Reporter};
 use crate::human::plural;
-use crate::model::{ByColour, Check, Colour, Service, Strategy, Weights};
+use crate::model::{ByColour, Check, Colour, Service, Shift, Weights};
 use crate::observe::TASK_DEFINITION_TAG;
 use crate::rollout::{self, Gates, Observation, Outcome, Step, Verdict};
 use crate::workload::render::{self, Inputs};
@@ -118,13 +118,14 @@ fn colour(cx: &Cx, svc: &Service, c: Colour, count: u32) -> Result<ServiceConfig
 pub async fn run(cx: &Cx<'_>, job: &Job<'_>) -> Result<Outcome, DeployError> {
     let svc = job.svc;
     let routing = Routing::of(cx, svc)?;
-    let strategy = if job.at_once { Strategy::BlueGreen { bake: Duration::ZERO } } else { svc.deploy.strategy.clone() };
-    let steps = rollout::steps(&strategy, cx.inputs.count(svc), svc.test_rules.is_some() && svc.deploy.check.is_some());
+    let Some(t) = svc.deploy.rollout.two_colour() else { return Ok(Outcome::Stable) };
+    let (shift, bake) = if job.at_once { (&Shift::BlueGreen, Duration::ZERO) } else { (&t.shift, t.bake) };
+    let steps = rollout::steps(shift, bake, cx.inputs.count(svc), svc.test_rules.is_some() && svc.deploy.check.is_some());
     let mut new_colour = NewColour { exists: job.new_exists, current: job.new_current };
     let mut share = job.from_weight;
     for (i, step) in steps.iter().enumerate().filter(|(_, s)| s.weight >= job.from_weight) {
         // Production traffic moves in full only once approved (`deploy.approve`).
-        if i > 0 && step.weight == 100 && svc.deploy.approve && !job.at_once {
+        if i > 0 && step.weight == 100 && svc.deploy.rollout.approve() && !job.at_once {
             let name = svc.colour_service(job.new_colour());
             match approval::hold(cx, svc, &name, &job.task_definition, share).await? {
                 Held::Approved => {}
@@ -156,7 +157,7 @@ pub async fn run(cx: &Cx<'_>, job: &Job<'_>) -> Result<Outcome, DeployError> {
         share = step.weight;
     }
     // The new colour has all the traffic: the old one goes, and its autoscaling with it.
-    if svc.deploy.approve {
+    if svc.deploy.rollout.approve() {
         approval::spent(cx, &svc.colour_service(job.new_colour())).await?;
     }
     let old = colour(cx, svc, job.old, 0)?;

@@ -93,7 +93,7 @@ async fn follow_from(cx: &Cx<'_>, svc: &Service, w: &Watch, mut stopping: Option
             cx.r.event(&Event::Step { message });
             return Ok(Outcome::Stable);
         }
-        if svc.deploy.approve && !matches!(d.standing(), Standing::Running | Standing::Paused { .. }) {
+        if svc.deploy.rollout.approve() && !matches!(d.standing(), Standing::Running | Standing::Paused { .. }) {
             // The rollout ended: no question about it is left open.
             approval::spent(cx, &w.name).await?;
         }
@@ -236,7 +236,7 @@ async fn at_pause(cx: &Cx<'_>, svc: &Service, w: &Watch, checked: &mut bool) -> 
         }
         *checked = true;
     }
-    if !svc.deploy.approve {
+    if !svc.deploy.rollout.approve() {
         return Ok(AtPause::GoOn);
     }
     Ok(match approval::hold(cx, svc, &w.name, &w.task_definition, 0).await? {

@@ -119,7 +119,7 @@ pub async fn rollback(
     for svc in m.services.values().filter(|s| only.is_empty() || only.contains(&s.name)) {
         let held = approval::held(&observed, svc);
         done.push(match traffic.get(&svc.name) {
-            Some(_) if svc.native() => native_rollback(&cx, svc).await?,
+            Some(_) if svc.deploy.rollout.native() => native_rollback(&cx, svc).await?,
             Some(_) if held.is_some() => reject_left(&cx, svc).await?,
             Some(weights) if weights.split() => back_from_split(&cx, svc, *weights).await?,
             Some(weights) => switch_back(&cx, svc, weights.live()).await?,
@@ -133,7 +133,7 @@ pub async fn rollback(
 /// by the run that holds the lock; `held` when there is none.
 async fn reject_held(aws: &Aws, c: &Compiled, only: &[ServiceName], held: LockError) -> Result<Vec<RolledBack>, DeployError> {
     let mut done = Vec::new();
-    for svc in c.model.services.values().filter(|s| s.deploy.approve && (only.is_empty() || only.contains(&s.name))) {
+    for svc in c.model.services.values().filter(|s| s.deploy.rollout.approve() && (only.is_empty() || only.contains(&s.name))) {
         match approval::answer(aws, c, svc, false).await {
             Ok(a) => done.push(RolledBack { service: a.service, how: How::Rejected, from: a.revision, to: a.live }),
             Err(DeployError::NothingHeld { .. }) => {}
@@ -229,7 +229,7 @@ async fn native_rollback(cx: &Cx<'_>, svc: &Service) -> Result<RolledBack, Deplo
 async fn previous_revision(cx: &Cx<'_>, svc: &Service) -> Result<RolledBack, DeployError> {
     let inputs = cx.colours.inputs;
     let mut config = render::service_config(inputs, svc)?;
-    if let Some(weights) = cx.observed.traffic(inputs.model).get(&svc.name).filter(|_| svc.native()) {
+    if let Some(weights) = cx.observed.traffic(inputs.model).get(&svc.name).filter(|_| svc.deploy.rollout.native()) {
         config = render::native_config(config, weights.live());
     }
     let Some(now) = running(cx.observed, &config.name) else {
@@ -243,7 +243,7 @@ async fn previous_revision(cx: &Cx<'_>, svc: &Service) -> Result<RolledBack, Dep
     cx.r.event(&Event::Step { message: format!("rollback: {} from {} to {}", svc.name, revision_name(&now), revision_name(&before)) });
     cx.ecs.update_service(&config, &before, false).await?;
     let watch = Watch { name: config.name.clone(), task_definition: before.clone(), timeout: svc.deploy.timeout };
-    let outcome = if svc.native() {
+    let outcome = if svc.deploy.rollout.native() {
         native::follow(&cx.colours, svc, &watch).await?
     } else {
         let mut outcomes = watch::wait_all(cx.ecs, &inputs.outputs.cluster, &[watch], &Alarms::none(), cx.r).await?;

@@ -94,12 +94,12 @@ pub fn desire(c: &Compiled, observed: &Observed, region: &str, images: PlannedIm
         let live = traffic.get(&svc.name).map(|w| w.live());
         match live {
             // One ECS service whose primary target group is the one with the traffic.
-            Some(live) if svc.native() => config = render::native_config(config, live),
+            Some(live) if svc.deploy.rollout.native() => config = render::native_config(config, live),
             // A two-colour service is compared with the colour that takes its traffic.
             Some(live) => config = render::colour_config(&inputs, svc, config, live)?,
             None => {}
         }
-        let scaling = scaling::render(&inputs, svc, live.filter(|_| svc.colour_services()))?;
+        let scaling = scaling::render(&inputs, svc, live.filter(|_| svc.deploy.rollout.colour_services()))?;
         services.push(DesiredService { spec_name: svc.name.clone(), task_def: render::task_def(&inputs, svc)?, config, scaling });
     }
     let mut jobs = Vec::new();

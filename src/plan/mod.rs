@@ -32,8 +32,9 @@ pub use desire::{desire, Desired, DesiredService, PlannedImages};
 pub use fingerprint::state as state_fingerprint;
 
 /// The version of the plan's JSON form. Fields are added without a bump; a removed or
-/// renamed field bumps it.
-pub const FORMAT_VERSION: u32 = 1;
+/// renamed field, or a changed shape, bumps it (2: typed rollout steps, `strategy` and
+/// `engine` closed enums).
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
@@ -207,11 +208,11 @@ fn infrastructure(m: &Model, desired: &Desired, observed: &Observed) -> InfraPla
     let weighted: BTreeSet<String> = m
         .services
         .values()
-        .filter(|s| s.deploy.strategy.has_two_colours())
+        .filter(|s| s.deploy.rollout.has_two_colours())
         .flat_map(|s| {
             let ids = ServiceIds::new(&s.name.logical());
             // ECS moves a native rollout's test rule too.
-            let test = s.native().then(|| ids.test_rule("next"));
+            let test = s.deploy.rollout.native().then(|| ids.test_rule("next"));
             (0..s.routes.len()).map(|i| ids.rule(i)).chain(test).collect::<Vec<_>>()
         })
         .collect();
@@ -249,7 +250,7 @@ fn removed_services<'a>(m: &'a Model, observed: &'a Observed) -> impl Iterator<I
 /// The ECS services a spec service runs as: itself, or its two colours.
 fn ecs_names(s: &Service) -> Vec<String> {
     let mut names = vec![ecs_service_name(s)];
-    if s.colour_services() {
+    if s.deploy.rollout.colour_services() {
         names.push(s.colour_service(Colour::Green));
     }
     names

@@ -1,30 +1,130 @@
-//! The rollout part of a plan: the steps each changed service's strategy takes, and a
-//! rough duration from its health check and drain settings.
+//! The rollout part of a plan: the steps each changed service's rollout takes, as data, and
+//! a rough duration from its health check and drain settings. The words are `render`'s.
 
 use serde::{Deserialize, Serialize};
 
-use crate::human::plural;
-use crate::model::{Colour, Service, Strategy, COLOUR_HEADER};
+use crate::model::{Colour, Engine, Rollout, Service, Shift, StrategyName};
 use crate::rollout;
-
-/// What happens when the new tasks of a rolling or doubling service fail.
-const CRASH_LOOP: &str =
-    "tasks of the new revision that keep stopping roll it back to the previous one at once (ECS's circuit breaker does too, with no one watching)";
 
 /// What a Fargate task takes to be pulled and started, before its first health check.
 const TASK_START_SECS: u64 = 30;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RolloutPlan {
+    /// The ECS service.
     pub service: String,
-    pub strategy: String,
-    /// `ecs` when ECS runs the rollout natively (`deploy.engine: ecs`); absent: ecship or
-    /// ECS's rolling update, as the strategy says.
+    pub strategy: StrategyName,
+    /// Who runs it: `ecs` for ECS's rolling update (rolling, doubling) and for canary, linear
+    /// and blue/green rollouts ECS runs natively (`deploy.engine: ecs`); `ecship` when
+    /// ecship moves the traffic.
+    pub engine: Engine,
+    /// On ecship's engine, the colour that has the traffic and the one the new revision
+    /// comes up on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub engine: Option<String>,
-    pub steps: Vec<String>,
+    pub colours: Option<Colours>,
+    /// The HTTP check that gates it (`deploy.check`), wherever its steps run it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<CheckPlan>,
+    pub steps: Vec<Step>,
     /// A rough estimate, in seconds.
     pub estimate_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Colours {
+    pub from: Colour,
+    pub to: Colour,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckPlan {
+    /// The path (and query) requested.
+    pub path: String,
+    pub expect: u16,
+    pub interval_secs: u64,
+    /// Failures in a row that fail it.
+    pub failures: u32,
+}
+
+/// One step of a rollout, in the order it happens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Step {
+    /// A new service's tasks start.
+    Start { tasks: u32 },
+    /// Until every task runs and passes its health checks.
+    WaitHealthy,
+    /// No new deployment: the running tasks stay and take the new settings; the count is
+    /// `tasks`, or autoscaling's within `autoscaling`.
+    InPlace {
+        tasks: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        autoscaling: Option<Range>,
+    },
+    /// ECS's rolling update stops `tasks` old tasks and starts as many new.
+    Replace { tasks: u32, min_healthy_percent: u32, max_percent: u32 },
+    /// Once those pass their health checks, the rest is replaced the same way.
+    ReplaceRest,
+    /// ECS's rolling update starts `tasks` new tasks beside the old.
+    StartBeside { tasks: u32, min_healthy_percent: u32, max_percent: u32 },
+    /// Once the new tasks pass their health checks, the old ones drain and stop.
+    StopOld,
+    /// The new revision starts without production traffic: on the new colour, or (ECS's
+    /// engine) in the idle target group. `test_rule`: the `X-Ecship-Colour` value its HTTP
+    /// check reaches it with before it gets traffic.
+    StartIdle {
+        tasks: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        test_rule: Option<String>,
+    },
+    /// The HTTP check: once steady, through the load balancer; or, with `test_rule`, while
+    /// ECS pauses after moving test traffic.
+    Check {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        test_rule: Option<String>,
+        on_failure: OnFailure,
+    },
+    /// Held until `ecship approve` (or `ecship rollback`); unanswered within the deploy
+    /// timeout, it is rolled back.
+    Approve { timeout_secs: u64 },
+    /// `weight` percent of production traffic on the new revision (running `tasks` on
+    /// ecship's engine), watched for `bake_secs` before the next step.
+    Shift {
+        weight: u8,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tasks: Option<u32>,
+        bake_secs: u64,
+    },
+    /// `step` percent more production traffic every `bake_secs` until all of it (ECS's linear).
+    ShiftEvery { step: u8, bake_secs: u64 },
+    /// All production traffic to the new revision at once, then baked for `bake_secs` with
+    /// the old one ready to switch back.
+    Switch { bake_secs: u64 },
+    /// Baked for `bake_secs` with all traffic, the old revision ready to take it back.
+    Bake { bake_secs: u64 },
+    /// The old revision goes once the new one has all traffic.
+    RetireOld,
+    /// What happens when a gate fails: the rollout is rolled back at once.
+    RollBackOnFailure,
+    /// CloudWatch alarms going to ALARM roll it back.
+    Alarms { alarms: Vec<String> },
+}
+
+/// An autoscaled service's bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Range {
+    pub min: u32,
+    pub max: u32,
+}
+
+/// What a failing HTTP check does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFailure {
+    /// Back to the previous revision.
+    RollBack,
+    /// A new service has none: the deploy fails.
+    FailDeploy,
 }
 
 /// How a service changes.
@@ -44,162 +144,109 @@ pub fn plan(ecs_name: &str, svc: &Service, kind: Kind, live: Colour, count: u32)
     let healthy = svc.health_check.interval.as_secs() * u64::from(svc.health_check.healthy);
     let up = TASK_START_SECS + if svc.routes.is_empty() { 0 } else { healthy };
     let drain = if svc.routes.is_empty() { 0 } else { svc.drain.as_secs() };
-    let (steps, estimate) = if kind == Kind::Create {
-        (vec![format!("start {count} task{}", plural(count)), "wait until every task runs and passes its health checks".into()], up)
-    } else if kind == Kind::InPlace {
-        let adjusts = match &svc.autoscaling {
-            Some(a) => format!("autoscaling keeps the count ({count} now, {}–{})", a.min, a.max),
-            None => format!("ECS adjusts to {count} task{}", plural(count)),
-        };
-        (vec![format!("no new deployment: the running tasks stay; {adjusts} and the new settings")], up)
-    } else {
-        match &svc.deploy.strategy {
-            Strategy::Rolling => {
-                let batch = count.div_ceil(2);
-                (
-                    vec![
-                        format!("stop {batch} old task{} and start {batch} new (min healthy 50 %, max 100 %)", plural(batch)),
-                        "when they pass their health checks, replace the rest the same way".into(),
-                        CRASH_LOOP.into(),
-                    ],
-                    2 * (up + drain),
-                )
-            }
-            Strategy::Doubling => (
-                vec![
-                    format!("start {count} new task{} beside the old (min healthy 100 %, max 200 %)", plural(count)),
-                    "when they pass their health checks, drain and stop the old tasks".into(),
-                    CRASH_LOOP.into(),
-                ],
-                up + drain,
-            ),
-            Strategy::Canary { .. } | Strategy::BlueGreen { .. } if svc.native() => native(svc, count, up, drain),
-            Strategy::Canary { .. } | Strategy::BlueGreen { .. } => two_colours(live, svc, count, up, drain),
+    let rollout = &svc.deploy.rollout;
+    let (mut steps, estimate) = match kind {
+        Kind::Create => (vec![Step::Start { tasks: count }, Step::WaitHealthy], up),
+        Kind::InPlace => {
+            let autoscaling = svc.autoscaling.as_ref().map(|a| Range { min: a.min, max: a.max });
+            (vec![Step::InPlace { tasks: count, autoscaling }], up)
         }
+        Kind::Redeploy => match rollout {
+            Rollout::Rolling => {
+                let (min_healthy_percent, max_percent) = rollout.deployment_percents();
+                let replace = Step::Replace { tasks: count.div_ceil(2), min_healthy_percent, max_percent };
+                (vec![replace, Step::ReplaceRest, Step::RollBackOnFailure], 2 * (up + drain))
+            }
+            Rollout::Doubling => {
+                let (min_healthy_percent, max_percent) = rollout.deployment_percents();
+                let beside = Step::StartBeside { tasks: count, min_healthy_percent, max_percent };
+                (vec![beside, Step::StopOld, Step::RollBackOnFailure], up + drain)
+            }
+            Rollout::TwoColour(t) => match t.engine {
+                Engine::Ecs => native(svc, count, up, drain),
+                Engine::Ecship => two_colours(live, svc, count, up, drain),
+            },
+        },
     };
-    let mut steps = steps;
-    if let (Some(c), Kind::Redeploy | Kind::Create, false) = (&svc.deploy.check, kind, svc.deploy.strategy.has_two_colours()) {
-        let back = if kind == Kind::Create { "fail the deploy" } else { "roll back to the previous revision" };
-        steps.push(format!(
-            "once steady, the HTTP check through the load balancer (GET {} → {}, every {}): {} failure{} in a row {back}",
-            c.path,
-            c.expect,
-            humantime::format_duration(c.interval),
-            c.failures,
-            plural(c.failures)
-        ));
+    if let (Some(_), Kind::Redeploy | Kind::Create, false) = (&svc.deploy.check, kind, rollout.has_two_colours()) {
+        let on_failure = if kind == Kind::Create { OnFailure::FailDeploy } else { OnFailure::RollBack };
+        steps.push(Step::Check { test_rule: None, on_failure });
     }
     if !svc.deploy.alarms.is_empty() && kind == Kind::Redeploy {
-        let n = svc.deploy.alarms.len();
-        steps.push(format!(
-            "alarm{} {}: going to ALARM while the rollout runs{} rolls it back",
-            plural(n),
-            svc.deploy.alarms.join(", "),
-            match (svc.native(), svc.deploy.strategy.has_two_colours()) {
-                (true, _) => " or bakes (ECS watches them too)",
-                (false, true) => " or bakes",
-                (false, false) => "",
-            }
-        ));
+        steps.push(Step::Alarms { alarms: svc.deploy.alarms.clone() });
     }
+    let colours = (rollout.colour_services() && kind == Kind::Redeploy).then_some(Colours { from: live, to: live.other() });
+    // The check is the plan's when a step runs it, or when it gates a step's bake.
+    let checked = colours.is_some() || steps.iter().any(|s| matches!(s, Step::Check { .. } | Step::StartIdle { test_rule: Some(_), .. }));
     RolloutPlan {
         service: ecs_name.to_string(),
-        strategy: svc.deploy.strategy.name().to_string(),
-        engine: svc.native().then(|| "ecs".to_string()),
+        strategy: rollout.name(),
+        engine: rollout.engine().unwrap_or(Engine::Ecs),
+        colours,
+        check: svc.deploy.check.as_ref().filter(|_| checked).map(|c| CheckPlan {
+            path: c.path.clone(),
+            expect: c.expect,
+            interval_secs: c.interval.as_secs(),
+            failures: c.failures,
+        }),
         steps,
         estimate_secs: estimate,
     }
 }
 
 /// The steps of a rollout ECS runs natively (`deploy.engine: ecs`), as ecship follows it.
-fn native(svc: &Service, count: u32, up: u64, drain: u64) -> (Vec<String>, u64) {
-    let every = |d: std::time::Duration| humantime::format_duration(d).to_string();
-    let tasks = format!("{count} task{}", plural(count));
-    let mut lines = vec![format!(
-        "ECS ({} deployment) starts {tasks} of the new revision in the idle target group, without production traffic",
-        svc.deploy.strategy.name()
-    )];
+fn native(svc: &Service, count: u32, up: u64, drain: u64) -> (Vec<Step>, u64) {
+    let Some(t) = svc.deploy.rollout.two_colour() else { return (Vec::new(), up) };
+    let mut steps = vec![Step::StartIdle { tasks: count, test_rule: None }];
+    if let (Some(_), Some(_)) = (&svc.deploy.check, svc.test_rules) {
+        steps.push(Step::Check { test_rule: Some(svc.next_revision_header()), on_failure: OnFailure::RollBack });
+    }
+    if t.approve {
+        steps.push(Step::Approve { timeout_secs: svc.deploy.timeout.as_secs() });
+    }
+    let bake_secs = t.bake.as_secs();
     let mut estimate = up;
-    if let (Some(c), Some(_)) = (&svc.deploy.check, svc.test_rules) {
-        lines.push(format!(
-            "test traffic moves to it and ECS pauses: ecship runs the HTTP check through the test rule (GET {} with {COLOUR_HEADER}: {} → {})",
-            c.path,
-            svc.next_revision_header(),
-            c.expect
-        ));
-    }
-    if svc.deploy.approve {
-        lines.push(format!(
-            "hold for approval before any production traffic: `ecship approve` lets ECS go on, `ecship rollback` rolls it back; unanswered within {}, ECS rolls it back",
-            every(svc.deploy.timeout)
-        ));
-    }
-    match &svc.deploy.strategy {
-        Strategy::BlueGreen { bake } => {
-            lines.push(format!(
-                "ECS switches all production traffic to the new revision at once, then bakes for {}, the old revision ready to switch back",
-                every(*bake)
-            ));
-            estimate += bake.as_secs();
+    match &t.shift {
+        Shift::BlueGreen => {
+            steps.push(Step::Switch { bake_secs });
+            estimate += bake_secs;
         }
-        Strategy::Canary { steps, bake, linear } => {
-            let first = steps.first().map_or(100, |p| p.0);
-            lines.push(if *linear {
-                format!("ECS moves {first} % more production traffic to the new revision every {} until it has all of it", every(*bake))
-            } else {
-                format!("ECS sends {first} % of production traffic to the new revision for {}, then all of it", every(*bake))
+        Shift::Canary { .. } | Shift::Linear { .. } => {
+            let weights = t.shift.weights();
+            let first = weights.first().map_or(100, |p| p.get());
+            steps.push(match &t.shift {
+                Shift::Linear { step } => Step::ShiftEvery { step: step.get(), bake_secs },
+                Shift::Canary { .. } | Shift::BlueGreen => Step::Shift { weight: first, tasks: None, bake_secs },
             });
-            lines.push(format!("ECS bakes for {}, the old revision ready to take the traffic back", every(*bake)));
-            estimate += bake.as_secs() * (steps.len() as u64);
+            steps.push(Step::Bake { bake_secs });
+            estimate += bake_secs * (weights.len() as u64);
         }
-        Strategy::Rolling | Strategy::Doubling => {}
     }
-    lines.push("ECS stops the old revision once the bake is over".into());
-    lines.push(
-        "a crash loop or the deploy timeout makes ecship stop the deployment with rollback: ECS returns all traffic to the old revision at once; if this run ends, ECS carries on alone (its circuit breaker still rolls back)"
-            .into(),
-    );
-    (lines, estimate + drain)
+    steps.push(Step::RetireOld);
+    steps.push(Step::RollBackOnFailure);
+    (steps, estimate + drain)
 }
 
 /// The steps of a canary or blue/green rollout from the live colour to the other.
-fn two_colours(live: Colour, svc: &Service, count: u32, up: u64, drain: u64) -> (Vec<String>, u64) {
-    let (old, new) = (live.name(), live.other().name());
-    let gates = match &svc.deploy.check {
-        Some(c) => format!("target health, stopped tasks and the HTTP check (GET {} → {})", c.path, c.expect),
-        None => "target health and stopped tasks".to_string(),
-    };
-    let mut lines = Vec::new();
+fn two_colours(live: Colour, svc: &Service, count: u32, up: u64, drain: u64) -> (Vec<Step>, u64) {
+    let Some(t) = svc.deploy.rollout.two_colour() else { return (Vec::new(), up) };
+    let new = live.other();
+    let mut steps = Vec::new();
     let mut estimate = 0;
     let checked_first = svc.test_rules.is_some() && svc.deploy.check.is_some();
-    for (i, step) in rollout::steps(&svc.deploy.strategy, count, checked_first).iter().enumerate() {
-        let tasks = format!("{} task{}", step.tasks, plural(step.tasks));
-        let bake = if step.bake.is_zero() {
-            String::new()
-        } else {
-            format!(", then watch {} for {}", gates, humantime::format_duration(step.bake))
-        };
-        if i > 0 && step.weight == 100 && svc.deploy.approve {
-            lines.push(format!(
-                "hold for approval: `ecship approve` sends the rest of the traffic to {new}, `ecship rollback` returns it to {old}"
-            ));
+    for (i, step) in rollout::steps(&t.shift, t.bake, count, checked_first).iter().enumerate() {
+        if i > 0 && step.weight == 100 && t.approve {
+            steps.push(Step::Approve { timeout_secs: svc.deploy.timeout.as_secs() });
         }
-        lines.push(match (&svc.deploy.strategy, step.weight) {
-            (_, 0) => match (&svc.deploy.check, svc.test_rules) {
-                (Some(c), Some(_)) => format!(
-                    "start {tasks} of the new revision on {new}, without traffic; wait until healthy and the HTTP check passes through its test rule (GET {} with {COLOUR_HEADER}: {}-{new} → {})",
-                    c.path, svc.name, c.expect
-                ),
-                _ => format!("start {tasks} of the new revision on {new}, without traffic, and wait until healthy"),
-            },
-            (Strategy::BlueGreen { .. }, _) => {
-                format!("switch all traffic to {new} at once{bake}; {old} stays at full count, ready to switch back")
-            }
-            _ => format!("run {tasks} on {new} and send it {} % of the traffic{bake}", step.weight),
+        let bake_secs = step.bake.as_secs();
+        steps.push(match (&t.shift, step.weight) {
+            (_, 0) => Step::StartIdle { tasks: step.tasks, test_rule: checked_first.then(|| format!("{}-{}", svc.name, new.name())) },
+            (Shift::BlueGreen, _) => Step::Switch { bake_secs },
+            (Shift::Canary { .. } | Shift::Linear { .. }, weight) => Step::Shift { weight, tasks: Some(step.tasks), bake_secs },
         });
-        estimate += up + step.bake.as_secs();
+        estimate += up + bake_secs;
     }
-    lines.push(format!("scale {old} to zero once {new} has all traffic"));
-    lines.push(format!("any failing gate ({gates}, or the deploy timeout) returns all traffic to {old} at once and scales {new} to zero"));
-    (lines, estimate + drain)
+    steps.push(Step::RetireOld);
+    steps.push(Step::RollBackOnFailure);
+    (steps, estimate + drain)
 }

@@ -10,11 +10,12 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::infra::Action;
-use super::rollout::RolloutPlan;
+use super::rollout::{Colours, OnFailure, RolloutPlan, Step};
 use super::services::{FieldChange, ServiceAction, ServiceChange, KNOWN_AFTER_APPLY, SENSITIVE};
 use super::*;
 use crate::aws::cloudformation::StackInfo;
 use crate::model::Weights;
+use crate::model::{Colour, Engine, StrategyName};
 use crate::spec::LoadOptions;
 use crate::stack::{compile_str, Compiled};
 use crate::workload::outputs::StackOutputs;
@@ -114,7 +115,7 @@ fn deployed_as(c: &Compiled, root: Value, nested: BTreeMap<String, Value>) -> Ob
         observed.services.insert(d.config.name.clone(), running(&d.config, &arn, n));
     }
     let outputs = StackOutputs::parse(c.model.stack.as_str(), &observed.stack.as_ref().expect("stack").outputs).expect("outputs");
-    for svc in c.model.services.values().filter(|s| s.deploy.strategy.has_two_colours()) {
+    for svc in c.model.services.values().filter(|s| s.deploy.rollout.has_two_colours()) {
         let so = outputs.service(c.model.stack.as_str(), &svc.name).expect("service outputs");
         for rule in &so.rules {
             observed.weights.insert(rule.clone(), vec![(so.target_groups[0].clone(), 100), (so.target_groups[1].clone(), 0)]);
@@ -197,7 +198,7 @@ fn a_new_stack_creates_every_resource_and_service() {
         services,
         [("api-blue", ServiceAction::Create, true), ("web", ServiceAction::Create, true), ("worker", ServiceAction::Create, true)]
     );
-    assert_eq!(rollout_of(&p, "web").steps[0], "start 2 tasks");
+    assert_eq!(rollout_of(&p, "web").steps, [Step::Start { tasks: 2 }, Step::WaitHealthy]);
     assert!(p.summary.changes);
     assert_eq!((p.summary.resources_to_add, p.summary.services_to_create), (c.template.resources.len(), 3));
 }
@@ -219,7 +220,7 @@ fn a_count_is_updated_in_place_without_a_new_deployment() {
     let web = service(&p, "web");
     assert_eq!((web.action, web.new_revision), (ServiceAction::Update, false));
     assert_eq!(fields(&web.settings), [("desired_count", Some("2"), Some("3"))]);
-    assert!(rollout_of(&p, "web").steps[0].starts_with("no new deployment"), "{:?}", p.rollout);
+    assert_eq!(rollout_of(&p, "web").steps, [Step::InPlace { tasks: 3, autoscaling: None }], "{:?}", p.rollout);
     assert_eq!(p.services.len(), 1, "nothing else changes");
 }
 
@@ -231,8 +232,12 @@ fn an_env_var_registers_a_new_revision_and_rolls_out_by_the_strategy() {
     assert_eq!(fields(&web.task_definition), [("environment.MODE", Some("live"), Some("maintenance"))]);
     assert!(web.settings.is_empty(), "{:?}", web.settings);
     let rollout = rollout_of(&p, "web");
-    assert_eq!(rollout.strategy, "rolling");
-    assert!(rollout.steps[0].starts_with("stop 1 old task and start 1 new"), "{:?}", rollout.steps);
+    assert_eq!((rollout.strategy, rollout.engine), (StrategyName::Rolling, Engine::Ecs));
+    assert_eq!(rollout.steps[0], Step::Replace { tasks: 1, min_healthy_percent: 50, max_percent: 100 }, "{:?}", rollout.steps);
+    assert_eq!(rollout.steps[2], Step::RollBackOnFailure);
+    let json = serde_json::to_value(rollout).expect("json");
+    assert_eq!(json["steps"][0], serde_json::json!({"kind": "replace", "tasks": 1, "min_healthy_percent": 50, "max_percent": 100}));
+    assert_eq!((json["strategy"].as_str(), json["engine"].as_str()), (Some("rolling"), Some("ecs")));
 }
 
 #[test]
@@ -258,7 +263,7 @@ fn a_forcing_property_replaces_the_resource_and_the_service_follows_it() {
     let settings = fields(&web.settings);
     assert!(settings.contains(&("target_group", Some("x-SvcWebTargetGroup"), Some(KNOWN_AFTER_APPLY))), "{settings:?}");
     assert!(settings.contains(&("container_port", Some("80"), Some("8080"))), "{settings:?}");
-    assert!(rollout_of(&p, "web").steps[0].starts_with("stop 1 old task"), "a new target group needs new tasks");
+    assert!(matches!(rollout_of(&p, "web").steps[0], Step::Replace { .. }), "a new target group needs new tasks");
     assert_eq!(p.summary.resources_to_replace, 2);
 }
 
@@ -379,9 +384,12 @@ fn moved_traffic_is_state_not_a_change() {
     let edited = compile(&SHOP.replace("shop/api:v1", "shop/api:v2"), None);
     let p = plan_of(&edited, &observed);
     assert_eq!(service(&p, "api-green").action, ServiceAction::Update);
-    let steps = &rollout_of(&p, "api-green").steps;
-    assert!(steps[0].contains("on blue and send it 10 %"), "{steps:?}");
-    assert!(steps.iter().any(|s| s == "scale green to zero once blue has all traffic"), "{steps:?}");
+    let r = rollout_of(&p, "api-green");
+    assert_eq!(r.colours, Some(Colours { from: Colour::Green, to: Colour::Blue }));
+    assert_eq!(r.steps[0], Step::Shift { weight: 10, tasks: Some(1), bake_secs: 60 }, "{:?}", r.steps);
+    let lines = render::rollout_lines(r);
+    assert!(lines[0].contains("on blue and send it 10 %"), "{lines:?}");
+    assert!(lines.iter().any(|s| s == "scale green to zero once blue has all traffic"), "{lines:?}");
 }
 
 /// SHOP with `api` rolled out by ECS's native canary.
@@ -422,19 +430,24 @@ fn a_native_rollout_is_planned_as_ecs_runs_it() {
     let c = compile(&native_shop(), None);
     let p = plan_of(&compile(&native_shop().replace("shop/api:v1", "shop/api:v2"), None), &deployed(&c));
     let r = rollout_of(&p, "api");
-    assert_eq!((r.strategy.as_str(), r.engine.as_deref()), ("canary", Some("ecs")));
+    assert_eq!((r.strategy, r.engine, r.colours), (StrategyName::Canary, Engine::Ecs, None));
     assert_eq!(
-        r.steps[0],
-        "ECS (canary deployment) starts 2 tasks of the new revision in the idle target group, without production traffic"
+        r.steps[..3],
+        [
+            Step::StartIdle { tasks: 2, test_rule: None },
+            Step::Check { test_rule: Some("api-next".into()), on_failure: OnFailure::RollBack },
+            Step::Shift { weight: 10, tasks: None, bake_secs: 60 },
+        ]
     );
+    let lines = render::rollout_lines(r);
+    assert_eq!(lines[0], "ECS (canary deployment) starts 2 tasks of the new revision in the idle target group, without production traffic");
     assert!(
-        r.steps[1].contains(
+        lines[1].contains(
             "ECS pauses: ecship runs the HTTP check through the test rule (GET /api/health with X-Ecship-Colour: api-next → 200)"
         ),
-        "{:?}",
-        r.steps
+        "{lines:?}"
     );
-    assert_eq!(r.steps[2], "ECS sends 10 % of production traffic to the new revision for 1m, then all of it");
+    assert_eq!(lines[2], "ECS sends 10 % of production traffic to the new revision for 1m, then all of it");
     let text = render::text(&p);
     assert!(text.contains("api (canary by ECS, about"), "{text}");
     // Its strategy is a setting of the one ECS service, compared as ECS reports it.
@@ -462,7 +475,7 @@ fn a_service_behind_its_latest_revision_is_redeployed() {
     assert_eq!((worker.action, worker.new_revision), (ServiceAction::Update, false));
     assert!(worker.task_definition.is_empty() && worker.settings.is_empty(), "{worker:?}");
     // One task: doubling, whatever else.
-    assert!(rollout_of(&p, "worker").steps[0].starts_with("start 1 new task beside the old"), "{:?}", p.rollout);
+    assert!(matches!(rollout_of(&p, "worker").steps[0], Step::StartBeside { tasks: 1, .. }), "{:?}", p.rollout);
 }
 
 #[test]
@@ -470,14 +483,14 @@ fn settings_that_need_new_tasks_redeploy_and_others_do_not() {
     let p = plan_edit("    count: 1\n", "    count: 1\n    subnets: public\n");
     let worker = service(&p, "worker");
     assert_eq!(fields(&worker.settings).iter().map(|f| f.0).collect::<Vec<_>>(), ["public_ip", "subnets"]);
-    assert!(rollout_of(&p, "worker").steps[0].starts_with("start 1 new task beside the old"), "new subnets need new tasks");
+    assert!(matches!(rollout_of(&p, "worker").steps[0], Step::StartBeside { tasks: 1, .. }), "new subnets need new tasks");
     let p = plan_edit("    env: { MODE: live }\n", "    env: { MODE: live }\n    deploy: { strategy: doubling }\n");
     let web = service(&p, "web");
     assert_eq!(
         fields(&web.settings),
         [("deployment.maximum_percent", Some("100"), Some("200")), ("deployment.minimum_healthy_percent", Some("50"), Some("100"))]
     );
-    assert!(rollout_of(&p, "web").steps[0].starts_with("no new deployment"), "deployment settings apply in place");
+    assert!(matches!(rollout_of(&p, "web").steps[0], Step::InPlace { .. }), "deployment settings apply in place");
 }
 
 #[test]
@@ -628,7 +641,7 @@ fn fingerprints_follow_the_spec_and_the_deciding_state_only() {
 fn the_json_plan_names_actions_as_before() {
     let c = compile(SHOP, None);
     let json = serde_json::to_value(plan_of(&c, &Observed::default())).expect("json");
-    assert_eq!(json["format_version"], 1);
+    assert_eq!(json["format_version"], 2);
     assert_eq!(json["infrastructure"]["action"], "create");
     assert_eq!(json["services"][0]["action"], "create");
     assert_eq!(json["infrastructure"]["changes"][0]["action"], "create");

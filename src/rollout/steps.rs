@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::model::{Percent, Strategy};
+use crate::model::{Percent, Shift};
 
 /// How many stopped tasks of the new revision fail a step at once, without waiting for
 /// ECS's circuit breaker (which needs many more).
@@ -37,35 +37,35 @@ pub struct Step {
     pub bake: Duration,
 }
 
-/// The steps of a two-colour strategy for a service of `count` tasks; empty for the
-/// one-colour strategies (ECS rolls those out itself).
+/// The steps of a two-colour rollout that moves traffic by `shift`, baking `bake` after each
+/// step with traffic, for a service of `count` tasks.
 ///
-/// - canary: each percent in turn, the new colour running enough tasks for its share (at
+/// - canary and linear: each share in turn, the new colour running enough tasks for it (at
 ///   least one); each step but the last bakes. After the last (100 %), the old colour goes.
-///   `checked_first` (a canary with test rules and a check): the first step's tasks come up
-///   without traffic first, checked through the test rule.
+///   `checked_first` (with test rules and a check): the first step's tasks come up without
+///   traffic first, checked through the test rule.
 /// - blue/green: the new colour at full count with no traffic (its checks run first, through
 ///   its test rule), then all traffic at once, baked while the old colour waits at full count
 ///   for a switch back.
-pub fn steps(strategy: &Strategy, count: u32, checked_first: bool) -> Vec<Step> {
-    match strategy {
-        Strategy::Canary { steps, bake, .. } => {
-            let last = steps.len().saturating_sub(1);
-            let first = steps.first().map(|p| share(count, *p));
+pub fn steps(shift: &Shift, bake: Duration, count: u32, checked_first: bool) -> Vec<Step> {
+    match shift {
+        Shift::Canary { .. } | Shift::Linear { .. } => {
+            let weights = shift.weights();
+            let last = weights.len().saturating_sub(1);
+            let first = weights.first().map(|p| share(count, *p));
             let before = first.filter(|_| checked_first).map(|tasks| Step { weight: 0, tasks, bake: Duration::ZERO });
             before
                 .into_iter()
-                .chain(steps.iter().enumerate().map(|(i, p)| Step {
+                .chain(weights.iter().enumerate().map(|(i, p)| Step {
                     weight: p.get(),
                     tasks: share(count, *p),
-                    bake: if i == last { Duration::ZERO } else { *bake },
+                    bake: if i == last { Duration::ZERO } else { bake },
                 }))
                 .collect()
         }
-        Strategy::BlueGreen { bake } => {
-            vec![Step { weight: 0, tasks: count, bake: Duration::ZERO }, Step { weight: 100, tasks: count, bake: *bake }]
+        Shift::BlueGreen => {
+            vec![Step { weight: 0, tasks: count, bake: Duration::ZERO }, Step { weight: 100, tasks: count, bake }]
         }
-        Strategy::Doubling | Strategy::Rolling => Vec::new(),
     }
 }
 
@@ -165,36 +165,35 @@ mod tests {
 
     #[test]
     fn canary_steps_size_the_new_colour_for_its_share_and_bake_between_steps() {
-        let canary = Strategy::Canary { steps: pct(&[10, 50, 100]), bake: 5 * MIN, linear: false };
+        let canary = Shift::Canary { steps: pct(&[10, 50, 100]) };
         let table = [
             (4, vec![(10, 1, 5 * MIN), (50, 2, 5 * MIN), (100, 4, Duration::ZERO)]),
             (1, vec![(10, 1, 5 * MIN), (50, 1, 5 * MIN), (100, 1, Duration::ZERO)]),
             (25, vec![(10, 3, 5 * MIN), (50, 13, 5 * MIN), (100, 25, Duration::ZERO)]),
         ];
         for (count, expected) in table {
-            let got: Vec<(u8, u32, Duration)> = steps(&canary, count, false).into_iter().map(|s| (s.weight, s.tasks, s.bake)).collect();
+            let got: Vec<(u8, u32, Duration)> =
+                steps(&canary, 5 * MIN, count, false).into_iter().map(|s| (s.weight, s.tasks, s.bake)).collect();
             assert_eq!(got, expected, "count {count}");
         }
-        let one = Strategy::Canary { steps: pct(&[100]), bake: MIN, linear: false };
-        assert_eq!(steps(&one, 3, false), vec![Step { weight: 100, tasks: 3, bake: Duration::ZERO }]);
+        let one = Shift::Canary { steps: pct(&[100]) };
+        assert_eq!(steps(&one, MIN, 3, false), vec![Step { weight: 100, tasks: 3, bake: Duration::ZERO }]);
     }
 
     #[test]
     fn blue_green_comes_up_whole_without_traffic_then_switches_and_bakes() {
-        let bg = Strategy::BlueGreen { bake: 10 * MIN };
         assert_eq!(
-            steps(&bg, 3, false),
+            steps(&Shift::BlueGreen, 10 * MIN, 3, false),
             vec![Step { weight: 0, tasks: 3, bake: Duration::ZERO }, Step { weight: 100, tasks: 3, bake: 10 * MIN }]
         );
-        assert!(steps(&Strategy::Rolling, 3, false).is_empty());
         // A checked canary starts its first tasks without traffic.
-        let checked: Vec<(u8, u32)> = steps(&canary_of(&[10, 100]), 4, true).into_iter().map(|s| (s.weight, s.tasks)).collect();
+        let checked: Vec<(u8, u32)> =
+            steps(&Shift::Canary { steps: pct(&[10, 100]) }, MIN, 4, true).into_iter().map(|s| (s.weight, s.tasks)).collect();
         assert_eq!(checked, [(0, 1), (10, 1), (100, 4)]);
-        assert!(steps(&Strategy::Doubling, 3, false).is_empty());
-    }
-
-    fn canary_of(p: &[u8]) -> Strategy {
-        Strategy::Canary { steps: pct(p), bake: MIN, linear: false }
+        // Linear steps are a canary's of equal shares.
+        let linear: Vec<(u8, u32)> =
+            steps(&Shift::Linear { step: Percent(25) }, MIN, 4, false).into_iter().map(|s| (s.weight, s.tasks)).collect();
+        assert_eq!(linear, [(25, 1), (50, 2), (75, 3), (100, 4)]);
     }
 
     #[test]

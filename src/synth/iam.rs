@@ -23,7 +23,7 @@ pub fn add(cx: &Cx, t: &mut Template) {
 /// service out natively (`deploy.engine: ecs`), as AWS's
 /// AmazonECSInfrastructureRolePolicyForLoadBalancers allows, within this account and region.
 fn ecs_infrastructure_role(cx: &Cx, t: &mut Template) {
-    if !cx.model.services.values().any(Service::native) {
+    if !cx.model.services.values().any(|s| s.deploy.rollout.native()) {
         return;
     }
     let arn = |kind: &str| Expr::sub(format!("arn:${{AWS::Partition}}:elasticloadbalancing:${{AWS::Region}}:${{AWS::AccountId}}:{kind}"));

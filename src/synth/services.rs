@@ -100,7 +100,7 @@ fn security_group(cx: &Cx, t: &mut Template, net: &Net, lb: Option<&Lb>, svc: &S
 
 fn target_groups_and_rules(cx: &Cx, t: &mut Template, net: &Net, lb: &Lb, svc: &Service, ids: &ServiceIds) {
     let mut groups = vec![(ids.target_group(), Colour::Blue)];
-    if svc.deploy.strategy.has_two_colours() {
+    if svc.deploy.rollout.has_two_colours() {
         groups.push((ids.green_target_group(), Colour::Green));
     }
     for (id, _) in &groups {
@@ -198,7 +198,7 @@ fn native_test_rule(t: &mut Template, lb: &Lb, svc: &Service, ids: &ServiceIds, 
 /// can be checked before the switch (and nothing the routes do not expose is reachable).
 fn test_rules(t: &mut Template, lb: &Lb, svc: &Service, ids: &ServiceIds, groups: &[(String, Colour)], forward: &Action) {
     let Some(first) = svc.test_rules else { return };
-    if svc.native() {
+    if svc.deploy.rollout.native() {
         native_test_rule(t, lb, svc, ids, first, forward);
         return;
     }

@@ -95,7 +95,7 @@ impl StackOutputs {
             out.scheduler_role_arn.get_or_insert_with(p);
             out.cluster_arn.get_or_insert_with(p);
         }
-        if model.services.values().any(Service::native) {
+        if model.services.values().any(|s| s.deploy.rollout.native()) {
             out.ecs_role_arn.get_or_insert_with(p);
         }
         for name in model.created_volumes().keys() {
@@ -108,11 +108,11 @@ impl StackOutputs {
                 task_role: Some(p()),
                 target_groups: match &svc.load_balancer {
                     None => vec![],
-                    Some(_) if svc.native() => vec![p(), p()],
+                    Some(_) if svc.deploy.rollout.native() => vec![p(), p()],
                     Some(_) => vec![p()],
                 },
-                rules: if svc.native() { vec![p()] } else { vec![] },
-                test_rule: (svc.native() && svc.has_test_rules()).then(p),
+                rules: if svc.deploy.rollout.native() { vec![p()] } else { vec![] },
+                test_rule: (svc.deploy.rollout.native() && svc.has_test_rules()).then(p),
                 repository: svc.image.is_pushed().then(p),
             });
         }

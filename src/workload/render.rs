@@ -9,7 +9,7 @@ use super::{
     NativeStrategy, Network, ServiceConfig, ServiceConnect, TaskDef, COLOUR_TAG, SERVICE_TAG, STACK_TAG,
 };
 use crate::model::{
-    Colour, EnvPart, EnvValue, Image, Job, Model, Mount, Platform, SecretRef, Service, ServiceName, ServiceUrl, Strategy, SubnetKind,
+    Colour, Engine, EnvPart, EnvValue, Image, Job, Model, Mount, Platform, SecretRef, Service, ServiceName, ServiceUrl, Shift, SubnetKind,
     VolumeSource,
 };
 
@@ -64,7 +64,7 @@ pub enum RenderError {
 
 /// The ECS service name of a spec service (the blue colour of a canary or blue/green one).
 pub fn ecs_service_name(svc: &Service) -> String {
-    if svc.colour_services() {
+    if svc.deploy.rollout.colour_services() {
         svc.colour_service(Colour::Blue)
     } else {
         svc.name.to_string()
@@ -241,13 +241,13 @@ pub fn service_config(i: &Inputs, svc: &Service) -> Result<ServiceConfig, Render
         SubnetKind::Private => (i.outputs.private_subnets.clone(), false),
     };
     subnets.sort();
-    let (min_healthy_percent, max_percent) = svc.deploy.strategy.deployment_percents();
+    let (min_healthy_percent, max_percent) = svc.deploy.rollout.deployment_percents();
     let load_balancer = match (out.target_groups.first(), svc.port) {
         (Some(tg), Some(port)) => Some(LoadBalancerTarget {
             target_group_arn: tg.clone(),
             container_name: svc.name.to_string(),
             container_port: port.get(),
-            alternate: if svc.native() { Some(alternate(i, svc)?) } else { None },
+            alternate: if svc.deploy.rollout.native() { Some(alternate(i, svc)?) } else { None },
         }),
         _ => None,
     };
@@ -278,7 +278,7 @@ pub fn service_config(i: &Inputs, svc: &Service) -> Result<ServiceConfig, Render
             max_percent,
             circuit_breaker: true,
             rollback: true,
-            alarms: if svc.colour_services() { vec![] } else { svc.deploy.alarms.clone() },
+            alarms: if svc.deploy.rollout.colour_services() { vec![] } else { svc.deploy.alarms.clone() },
             native: native_strategy(svc),
         },
         service_connect,
@@ -290,21 +290,16 @@ pub fn service_config(i: &Inputs, svc: &Service) -> Result<ServiceConfig, Render
 
 /// ECS's native strategy for a `deploy.engine: ecs` service.
 fn native_strategy(svc: &Service) -> Option<NativeStrategy> {
-    if !svc.native() {
-        return None;
-    }
+    let t = svc.deploy.rollout.two_colour().filter(|t| t.engine == Engine::Ecs)?;
     let minutes = |d: std::time::Duration| u32::try_from(d.as_secs() / 60).unwrap_or(u32::MAX);
-    let (shift, bake) = match &svc.deploy.strategy {
-        Strategy::BlueGreen { bake } => (NativeShift::BlueGreen, *bake),
-        Strategy::Canary { steps, bake, linear: true } => {
-            (NativeShift::Linear { step: steps.first().map_or(100, |p| p.0), bake_minutes: minutes(*bake) }, *bake)
-        }
-        Strategy::Canary { steps, bake, linear: false } => {
-            (NativeShift::Canary { percent: steps.first().map_or(100, |p| p.0), bake_minutes: minutes(*bake) }, *bake)
-        }
-        Strategy::Rolling | Strategy::Doubling => return None,
+    let (bake_minutes, first) = (minutes(t.bake), t.shift.weights().first().map_or(100, |p| p.get()));
+    let shift = match t.shift {
+        Shift::BlueGreen => NativeShift::BlueGreen,
+        Shift::Linear { step } => NativeShift::Linear { step: step.get(), bake_minutes },
+        Shift::Canary { .. } => NativeShift::Canary { percent: first, bake_minutes },
     };
-    let paused = svc.deploy.approve || (svc.deploy.check.is_some() && svc.has_test_rules());
+    let bake = t.bake;
+    let paused = t.approve || (svc.deploy.check.is_some() && svc.has_test_rules());
     let pause_minutes = paused.then(|| minutes(svc.deploy.timeout + std::time::Duration::from_secs(59)).max(1));
     Some(NativeStrategy { shift, bake_minutes: minutes(bake), pause_minutes })
 }

@@ -67,7 +67,7 @@ pub async fn roll_back_failed(
 
 /// The rolling or doubling service whose ECS service is `name`.
 fn one_colour<'m>(m: &'m Model, name: &str) -> Option<&'m Service> {
-    m.services.values().find(|s| render::ecs_service_name(s) == name && !s.deploy.strategy.has_two_colours())
+    m.services.values().find(|s| render::ecs_service_name(s) == name && !s.deploy.rollout.has_two_colours())
 }
 
 /// Put `svc` back on the revision it ran before this deploy and wait for it; `stopped` are

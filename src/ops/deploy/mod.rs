@@ -67,7 +67,7 @@ use crate::aws::{Aws, AwsError};
 use crate::events::{Event, ImageResult, Reporter, RolloutEnd, StackResult};
 use crate::human::plural;
 use crate::image::{self, build::Built, ImageError, Pushed};
-use crate::model::{ServiceName, Strategy};
+use crate::model::{ServiceName, Shift};
 use crate::plan::services::ServiceAction;
 use crate::plan::StackAction;
 use crate::rollout::Outcome;
@@ -212,12 +212,11 @@ pub enum ServiceOutcome {
 }
 
 impl ServiceOutcome {
-    /// A two-colour rollout of `strategy`.
-    fn rollout(strategy: &Strategy) -> Self {
-        if matches!(strategy, Strategy::Canary { .. }) {
-            ServiceOutcome::Canary
-        } else {
-            ServiceOutcome::BlueGreen
+    /// A two-colour rollout that moves traffic by `shift`.
+    fn rollout(shift: &Shift) -> Self {
+        match shift {
+            Shift::Canary { .. } | Shift::Linear { .. } => ServiceOutcome::Canary,
+            Shift::BlueGreen => ServiceOutcome::BlueGreen,
         }
     }
 }
@@ -362,7 +361,7 @@ async fn alarm_gates(cx: &Cx<'_>) -> Result<Alarms, DeployError> {
         .values()
         .filter(|s| !s.deploy.alarms.is_empty())
         .map(|s| {
-            let name = if s.colour_services() { s.name.to_string() } else { crate::workload::render::ecs_service_name(s) };
+            let name = if s.deploy.rollout.colour_services() { s.name.to_string() } else { crate::workload::render::ecs_service_name(s) };
             (name, s.deploy.alarms.clone())
         })
         .collect();
@@ -456,7 +455,7 @@ async fn autoscaling(cx: &Cx<'_>, inputs: &Inputs<'_>, services: &services::Appl
     let traffic = observed.traffic(m);
     let mut kept = std::collections::BTreeSet::new();
     for svc in m.services.values() {
-        let live = traffic.get(&svc.name).map(|w| w.live()).filter(|_| svc.colour_services());
+        let live = traffic.get(&svc.name).map(|w| w.live()).filter(|_| svc.deploy.rollout.colour_services());
         let name = svc.live_ecs_service(traffic.get(&svc.name).copied());
         kept.insert(name.clone());
         if services.jobs.iter().any(|j| j.svc.name == svc.name) {
@@ -518,7 +517,7 @@ async fn two_colour_rollouts(
     }
     let (mut failures, mut held) = native_rollouts(&run, &services.natives).await?;
     for job in &services.jobs {
-        let strategy = job.svc.deploy.strategy.name().replace('_', "/");
+        let strategy = job.svc.deploy.rollout.name().as_str().replace('_', "/");
         cx.r.event(&Event::Step { message: format!("rollout: {strategy} {} from {} to {}", job.svc.name, job.old, job.old.other()) });
         let outcome = colours::run(&run, job).await?;
         let (end, detail) = match &outcome {
@@ -543,7 +542,7 @@ async fn native_rollouts(run: &colours::Cx<'_>, natives: &[Watch]) -> Result<(Ve
     let m = run.inputs.model;
     let followed = natives.iter().filter_map(|w| m.services.values().find(|s| s.name.as_str() == w.name).map(|svc| (svc, w))).map(
         |(svc, w)| async move {
-            let strategy = svc.deploy.strategy.name().replace('_', "/");
+            let strategy = svc.deploy.rollout.name().as_str().replace('_', "/");
             run.r.event(&Event::Step {
                 message: format!("rollout: {strategy} {} by ECS to {}", svc.name, crate::workload::revision_name(&w.task_definition)),
             });

@@ -10,7 +10,7 @@ use super::{Cx, DeployError, ServiceOutcome, ServiceResult};
 use crate::events::{Event, ServiceStep};
 use futures_util::{stream, StreamExt, TryStreamExt};
 
-use crate::model::{Colour, Service, Weights};
+use crate::model::{Colour, Engine, Rollout, Service, TwoColour, Weights};
 use crate::observe::{task_definition_tag, TASK_DEFINITION_TAG};
 use crate::ops::colours::Job;
 use crate::ops::watch::Watch;
@@ -116,24 +116,25 @@ async fn one<'a>(
     let Revision { arn, registered, tag } = revision.clone();
     let family = registered.then(|| (render::family(m, svc), svc.deploy.keep_revisions));
     let mut config = render::service_config(inputs, svc)?;
-    if let (Some(weights), true) = (weights, svc.native()) {
-        // The colour with the traffic is the primary target group; ECS starts the new
-        // revision in the other.
-        config = render::native_config(config, weights.live());
-    } else if let Some(weights) = weights {
-        match two_colours(cx, svc, observed.colours(svc, weights), &arn, &tag) {
-            TwoColourStep::Plain(live) => config = render::colour_config(inputs, svc, config, live)?,
-            TwoColourStep::Rollout { abandon, job } => {
-                let task_definition = revision_name(&arn).to_string();
-                let result = ServiceResult {
-                    service: svc.name.to_string(),
-                    action: ServiceOutcome::rollout(&svc.deploy.strategy),
-                    task_definition,
-                    registered,
-                };
-                return Ok(One { result, arn, family, watch: None, native: None, job: Some(job), abandon });
+    // A two-colour service's rules have weights once it exists.
+    match (&svc.deploy.rollout, weights) {
+        (Rollout::TwoColour(TwoColour { engine: Engine::Ecs, .. }), Some(weights)) => {
+            // The colour with the traffic is the primary target group; ECS starts the new
+            // revision in the other.
+            config = render::native_config(config, weights.live());
+        }
+        (Rollout::TwoColour(t @ TwoColour { engine: Engine::Ecship, .. }), Some(weights)) => {
+            match two_colours(cx, svc, observed.colours(svc, weights), &arn, &tag) {
+                TwoColourStep::Plain(live) => config = render::colour_config(inputs, svc, config, live)?,
+                TwoColourStep::Rollout { abandon, job } => {
+                    let task_definition = revision_name(&arn).to_string();
+                    let action = ServiceOutcome::rollout(&t.shift);
+                    let result = ServiceResult { service: svc.name.to_string(), action, task_definition, registered };
+                    return Ok(One { result, arn, family, watch: None, native: None, job: Some(job), abandon });
+                }
             }
         }
+        (Rollout::TwoColour(_), None) | (Rollout::Rolling | Rollout::Doubling, _) => {}
     }
     let action = create_or_update(cx, config.clone(), &arn, &tag).await?;
     // An unchanged service still mid-rollout (an earlier run was interrupted) is watched too.
@@ -144,7 +145,7 @@ async fn one<'a>(
         timeout: svc.deploy.timeout,
     });
     let result = ServiceResult { service: config.name.clone(), action, task_definition: revision_name(&arn).to_string(), registered };
-    let (watch, native) = if svc.native() { (None, watch) } else { (watch, None) };
+    let (watch, native) = if svc.deploy.rollout.native() { (None, watch) } else { (watch, None) };
     Ok(One { result, arn, family, watch, native, job: None, abandon: None })
 }
 

@@ -1,8 +1,10 @@
 //! Rules for `deploy:`: the strategy, its parameters, the HTTP check and the timeout.
 
+use std::time::Duration;
+
 use super::checks;
 use super::Ctx;
-use crate::model::{self, Percent, Strategy};
+use crate::model::{self, Engine, Percent, Rollout, Shift, StrategyName, TwoColour};
 use crate::spec::types;
 
 impl Ctx<'_> {
@@ -24,32 +26,30 @@ impl Ctx<'_> {
             self.err(&format!("{p}.blue_green"), "`blue_green:` settings need strategy: blue_green")
                 .hint("remove `blue_green:` (in an environment's overrides: `blue_green: null`), or set strategy: blue_green");
         }
-        let strategy = match kind {
-            types::Strategy::Doubling => Strategy::Doubling,
+        let shift = match kind {
+            types::Strategy::Doubling => None,
             types::Strategy::Rolling => {
                 if count == 1 {
                     self.err(&format!("{path}.count"), "a rolling deploy of 1 task cannot proceed: 50 % healthy of 1 rounds up to 1, and 100 % leaves no room for a new task")
                         .hint("use strategy: doubling, or count: 2 or more");
                 }
-                Strategy::Rolling
+                None
             }
-            types::Strategy::Canary => self.canary(&p, d.canary.as_ref()),
-            types::Strategy::Linear => self.linear(&p, d.linear.as_ref()),
+            types::Strategy::Canary => Some(self.canary(&p, d.canary.as_ref())),
+            types::Strategy::Linear => Some(self.linear(&p, d.linear.as_ref())),
             types::Strategy::BlueGreen => {
                 let bake = d.blue_green.as_ref().and_then(|b| b.bake.clone());
-                Strategy::BlueGreen { bake: self.duration(&format!("{p}.blue_green.bake"), bake.as_deref(), 600, 0, 86_400) }
+                Some((Shift::BlueGreen, self.duration(&format!("{p}.blue_green.bake"), bake.as_deref(), 600, 0, 86_400)))
             }
         };
-        if strategy.has_two_colours() {
+        if let Some((shift, _)) = &shift {
+            let name = shift.name();
             if raw.routes.is_empty() {
-                self.err(
-                    &format!("{p}.strategy"),
-                    format!("{} shifts load balancer traffic, and this service has no routes", strategy.name()),
-                )
-                .hint("add routes, or use rolling or doubling");
+                self.err(&format!("{p}.strategy"), format!("{name} shifts load balancer traffic, and this service has no routes"))
+                    .hint("add routes, or use rolling or doubling");
             }
             if count == 0 {
-                self.err(&format!("{path}.count"), format!("{} with count 0 has no tasks to shift traffic to", strategy.name()));
+                self.err(&format!("{path}.count"), format!("{name} with count 0 has no tasks to shift traffic to"));
             }
         }
         let check = d.check.as_ref().map(|c| self.check(&format!("{p}.check"), c, raw));
@@ -62,58 +62,64 @@ impl Ctx<'_> {
         let before = self.before(&p, &d.before);
         let alarms = self.alarms(&p, &d.alarms);
         let approve = d.approve.unwrap_or(false);
-        if approve && !strategy.has_two_colours() {
-            self.err(
-                &format!("{p}.approve"),
-                format!("{} has no step to hold: ECS sends traffic to each new task as it starts", strategy.name()),
-            )
-            .hint("use strategy: canary, linear or blue_green to approve before production traffic moves, or remove `approve:`");
+        let rollout = match shift {
+            Some((shift, bake)) => {
+                let engine = self.engine(&p, d.engine, raw, &shift, bake);
+                Rollout::TwoColour(TwoColour { engine, shift, bake, approve })
+            }
+            None => {
+                let one = if kind == types::Strategy::Rolling { StrategyName::Rolling } else { StrategyName::Doubling };
+                self.one_colour(&p, one, approve, d.engine);
+                if kind == types::Strategy::Rolling {
+                    Rollout::Rolling
+                } else {
+                    Rollout::Doubling
+                }
+            }
+        };
+        model::Deploy { rollout, check, timeout, keep_revisions, before, alarms }
+    }
+
+    /// What a rolling or doubling rollout cannot take: an approval (ECS sends traffic to each
+    /// new task as it starts) or an engine (it is ECS's own rolling update).
+    fn one_colour(&mut self, p: &str, name: StrategyName, approve: bool, engine: Option<types::Engine>) {
+        if approve {
+            self.err(&format!("{p}.approve"), format!("{name} has no step to hold: ECS sends traffic to each new task as it starts"))
+                .hint("use strategy: canary, linear or blue_green to approve before production traffic moves, or remove `approve:`");
         }
-        let engine = self.engine(&p, d.engine, raw, &strategy);
-        model::Deploy { strategy, check, timeout, keep_revisions, before, alarms, approve, engine }
+        if engine == Some(types::Engine::Ecs) {
+            self.err(
+                &format!("{p}.engine"),
+                format!("{name} is ECS's own rolling update already: `engine:` chooses who runs canary, linear and blue_green rollouts"),
+            )
+            .hint("remove `engine:`, or use strategy: canary, linear or blue_green");
+        }
     }
 
     /// `deploy.engine`: ECS's native engine takes what ECS's deployment strategies can
     /// express — one production rule to shift, one canary share, linear steps of 3 % or more,
     /// bakes in whole minutes.
-    fn engine(&mut self, p: &str, raw: Option<types::Engine>, service: &types::Service, strategy: &Strategy) -> model::Engine {
+    fn engine(&mut self, p: &str, raw: Option<types::Engine>, service: &types::Service, shift: &Shift, bake: Duration) -> Engine {
         if raw != Some(types::Engine::Ecs) {
-            return model::Engine::Ecship;
+            return Engine::Ecship;
         }
         let here = format!("{p}.engine");
-        let name = strategy.name();
-        match strategy {
-            Strategy::Rolling | Strategy::Doubling => {
-                self.err(
-                    &here,
-                    format!(
-                        "{name} is ECS's own rolling update already: `engine:` chooses who runs canary, linear and blue_green rollouts"
-                    ),
-                )
-                .hint("remove `engine:`, or use strategy: canary, linear or blue_green");
-                return model::Engine::Ecship;
-            }
-            Strategy::Canary { steps, linear: false, .. } if steps.len() != 2 => {
+        match shift {
+            Shift::Canary { steps } if steps.len() != 2 => {
                 self.err(
                     &format!("{p}.canary.steps"),
                     "ECS's canary moves one share of traffic, bakes, then moves the rest: steps [P, 100]",
                 )
                 .hint("use `percent: P`, or engine: ecship for more steps");
             }
-            Strategy::Canary { steps, linear: true, .. } if steps.first().is_some_and(|s| s.0 < 3) => {
+            Shift::Linear { step } if step.get() < 3 => {
                 self.err(&format!("{p}.linear.step"), "ECS's linear steps are 3 to 50 % of traffic each")
                     .hint("use a step of 3 or more, or engine: ecship");
             }
-            _ => {}
+            Shift::Canary { .. } | Shift::Linear { .. } | Shift::BlueGreen => {}
         }
-        let (bake, key) = match strategy {
-            Strategy::Canary { bake, linear: true, .. } => (*bake, "linear"),
-            Strategy::Canary { bake, .. } => (*bake, "canary"),
-            Strategy::BlueGreen { bake } => (*bake, "blue_green"),
-            Strategy::Rolling | Strategy::Doubling => (std::time::Duration::ZERO, ""),
-        };
         if bake.as_secs() % 60 != 0 {
-            self.err(&format!("{p}.{key}.bake"), format!("ECS bakes in whole minutes, and {}s is not one", bake.as_secs()))
+            self.err(&format!("{p}.{}.bake", shift.name()), format!("ECS bakes in whole minutes, and {}s is not one", bake.as_secs()))
                 .hint("e.g. `bake: 5m`, or engine: ecship for bakes in seconds");
         }
         if service.autoscaling.as_ref().is_some_and(|a| a.requests.is_some()) {
@@ -131,7 +137,7 @@ impl Ctx<'_> {
             )
             .hint("give the service one route, or use engine: ecship");
         }
-        model::Engine::Ecs
+        Engine::Ecs
     }
 
     /// `deploy.alarms`: CloudWatch alarm names, each once.
@@ -185,7 +191,7 @@ impl Ctx<'_> {
         out
     }
 
-    fn canary(&mut self, p: &str, raw: Option<&types::Canary>) -> Strategy {
+    fn canary(&mut self, p: &str, raw: Option<&types::Canary>) -> (Shift, Duration) {
         let c = raw.cloned().unwrap_or(types::Canary { percent: None, steps: None, bake: None });
         let cp = format!("{p}.canary");
         let steps: Vec<u32> = match (c.percent, &c.steps) {
@@ -207,11 +213,11 @@ impl Ctx<'_> {
         };
         let bake = self.duration(&format!("{cp}.bake"), c.bake.as_deref(), 300, 0, 86_400);
         let steps = steps.into_iter().map(|s| Percent(u8::try_from(s.min(100)).unwrap_or(100))).collect();
-        Strategy::Canary { steps, bake, linear: false }
+        (Shift::Canary { steps }, bake)
     }
 
-    /// `linear: { step, bake }` as the canary steps it takes: step, 2 × step, …, 100.
-    fn linear(&mut self, p: &str, raw: Option<&types::Linear>) -> Strategy {
+    /// `linear: { step, bake }`: equal steps of `step` percent until all of the traffic.
+    fn linear(&mut self, p: &str, raw: Option<&types::Linear>) -> (Shift, Duration) {
         let lp = format!("{p}.linear");
         let step = raw.and_then(|l| l.step).unwrap_or(20);
         if !(1..=50).contains(&step) {
@@ -220,13 +226,7 @@ impl Ctx<'_> {
         }
         let step = step.clamp(1, 50);
         let bake = self.duration(&format!("{lp}.bake"), raw.and_then(|l| l.bake.as_deref()), 120, 0, 86_400);
-        let steps = (1..)
-            .map(|i| (i * step).min(100))
-            .take_while(|s| *s < 100)
-            .chain([100])
-            .map(|s| Percent(u8::try_from(s).unwrap_or(100)))
-            .collect();
-        Strategy::Canary { steps, bake, linear: true }
+        (Shift::Linear { step: Percent(u8::try_from(step).unwrap_or(50)) }, bake)
     }
 
     fn canary_steps(&mut self, path: &str, steps: &[u32]) {

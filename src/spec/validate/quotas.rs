@@ -51,7 +51,7 @@ impl Ctx<'_> {
         let behind: Vec<&model::Service> = services.values().filter(|s| s.load_balancer.as_ref() == Some(&lb.name)).collect();
         let routes: usize = behind.iter().map(|s| s.routes.len()).sum();
         let tests = 2 * behind.iter().filter(|s| s.has_test_rules()).count();
-        let groups: usize = behind.iter().map(|s| if s.deploy.strategy.has_two_colours() { 2 } else { 1 }).sum();
+        let groups: usize = behind.iter().map(|s| if s.deploy.rollout.has_two_colours() { 2 } else { 1 }).sum();
         let listeners = 1 + usize::from(lb.https.is_some());
         let more = "or put some services behind another load balancer (`load_balancers:`, with `load_balancer: NAME` on each)";
         let mut check = |count: usize, limit: u32, what: String, quota: &str, key: &str| {

@@ -120,7 +120,7 @@ impl Ctx<'_> {
             let Some(svc) = services.get_mut(&name) else { continue };
             // A canary's are a convenience: without room for them, its check goes through the
             // load balancer once traffic moved.
-            if !matches!(svc.deploy.strategy, model::Strategy::BlueGreen { .. }) {
+            if !matches!(svc.deploy.rollout, model::Rollout::TwoColour(model::TwoColour { shift: model::Shift::BlueGreen, .. })) {
                 svc.test_rules = pair;
                 continue;
             }

@@ -235,9 +235,9 @@ fn strategies() {
         "rolling deploy of 1 task",
     );
     let single = check(&BASE.replace("count: 2", "count: 1"), None).expect("one task with the default strategy is valid");
-    assert_eq!(single.services.values().next().map(|s| s.deploy.strategy.name()), Some("doubling"));
+    assert_eq!(single.services.values().next().map(|s| s.deploy.rollout.name().as_str()), Some("doubling"));
     let many = check(BASE, None).expect("valid");
-    assert_eq!(many.services.values().next().map(|s| s.deploy.strategy.name()), Some("rolling"));
+    assert_eq!(many.services.values().next().map(|s| s.deploy.rollout.name().as_str()), Some("rolling"));
     assert!(check(&BASE.replace("count: 2", "count: 1").replace("routes:", "deploy: { strategy: doubling }\n    routes:"), None).is_ok());
     expect(&with("    deploy: { strategy: rolling, canary: { percent: 10 } }\n"), "services.web.deploy.canary", "need strategy: canary");
     expect(

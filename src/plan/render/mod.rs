@@ -2,8 +2,11 @@
 //! Actions job summary). The JSON form is the `Plan` value itself. Replacements and
 //! deletions come first and are marked loudest; each empty section says "no changes".
 
+mod rollout;
+
+pub use rollout::lines as rollout_lines;
+
 use std::fmt::Write;
-use std::time::Duration;
 
 use serde_json::Value;
 
@@ -144,10 +147,6 @@ fn job_line(c: &JobChange) -> String {
     format!("{symbol} {}: {what}", c.job)
 }
 
-fn duration(secs: u64) -> String {
-    humantime::format_duration(Duration::from_secs(secs)).to_string()
-}
-
 pub fn text(p: &Plan) -> String {
     let mut out = String::new();
     let env = p.env.as_deref().map(|e| format!(" (env {e})")).unwrap_or_default();
@@ -220,8 +219,8 @@ pub fn text(p: &Plan) -> String {
         }
     }
     for r in &p.rollout {
-        let _ = writeln!(out, "  {} ({}{}, about {}):", r.service, r.strategy, by_ecs(r), duration(r.estimate_secs));
-        for (i, step) in r.steps.iter().enumerate() {
+        let _ = writeln!(out, "  {} {}:", r.service, rollout::about(r));
+        for (i, step) in rollout::lines(r).iter().enumerate() {
             let _ = writeln!(out, "    {}. {step}", i + 1);
         }
     }
@@ -304,8 +303,7 @@ pub fn markdown(p: &Plan) -> String {
         let _ = writeln!(out, "- before any service changes: {}", md_escape(&b.describe()));
     }
     for r in &p.rollout {
-        let _ =
-            writeln!(out, "- `{}` ({}{}, about {}): {}", r.service, r.strategy, by_ecs(r), duration(r.estimate_secs), r.steps.join(" → "));
+        let _ = writeln!(out, "- `{}` {}: {}", r.service, rollout::about(r), rollout::lines(r).join(" → "));
     }
     out
 }
@@ -385,14 +383,5 @@ fn image_line(i: &ImageStep) -> String {
             i.source,
             if i.tag.starts_with('(') { "tag and digest" } else { "digest" }
         ),
-    }
-}
-
-/// ` by ECS` for a rollout ECS runs natively.
-fn by_ecs(r: &super::rollout::RolloutPlan) -> &'static str {
-    if r.engine.as_deref() == Some("ecs") {
-        " by ECS"
-    } else {
-        ""
     }
 }
