@@ -460,7 +460,7 @@ fn a_native_rollout_is_planned_as_ecs_runs_it() {
 fn desired_native_fields(c: &Compiled) -> BTreeMap<String, String> {
     let desired = desire(c, &deployed(c), REGION, PlannedImages::default()).expect("renders");
     let api = desired.services.iter().find(|d| d.config.name == "api").expect("api");
-    super::services::desired_settings(&api.config)
+    super::services::ServiceSettings::desired(&api.config).fields()
 }
 
 #[test]
