@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::ops::WaitUntil;
+
 const EXAMPLES: &str = "\
 Examples:
   ecship validate stacks/mysfits.yaml
@@ -256,18 +258,6 @@ pub struct DeployArgs {
     /// others to their end). `steady` (the default): every rollout to its end.
     #[arg(long, value_enum, value_name = "STAGE", default_value_t = WaitUntil::Steady)]
     pub wait_until: WaitUntil,
-}
-
-/// Where `deploy --wait-until` returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum WaitUntil {
-    /// Rollouts with `deploy.approve` held for approval; every other rollout at its end.
-    Held,
-    /// Rollouts ECS runs natively once they bake with all production traffic; every other
-    /// rollout at its end.
-    Baking,
-    /// Every rollout at its end.
-    Steady,
 }
 
 #[derive(Debug, Args)]

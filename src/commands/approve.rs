@@ -20,7 +20,7 @@ pub fn run(args: &ApproveArgs, global: &super::Global<'_>, report: &mut Report) 
     })?;
     let done = match result {
         Ok(done) => done,
-        Err(e) => return super::deploy::failed(e, report),
+        Err(e) => return super::failed(e, report),
     };
     if report.json() {
         report.json_line(&json!({ "result": "approved", "approval": done }))?;

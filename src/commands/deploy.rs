@@ -6,8 +6,9 @@ use serde_json::json;
 
 use crate::cli::DeployArgs;
 use crate::exit;
-use crate::ops::deploy::{self, DeployError, DeployOptions, Deployed, PrepareOptions, Prepared};
-use crate::ops::{rollback, Ended};
+use crate::ops::deploy::{self, DeployOptions, Deployed, PrepareOptions, Prepared};
+use crate::ops::Error;
+use crate::ops::{rollback, Ended, WaitUntil};
 use crate::plan::{render, saved, Plan};
 use crate::report::{progress, Report};
 use crate::stack::Compiled;
@@ -65,9 +66,7 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
         remove_services: confirmed,
         check_endpoint: global.check_endpoint.map(str::to_string),
         parallel: usize::from(args.parallel),
-        wait: !args.no_wait,
-        until_held: args.wait_until == crate::cli::WaitUntil::Held,
-        until_baking: args.wait_until == crate::cli::WaitUntil::Baking,
+        wait_until: if args.no_wait { WaitUntil::Updated } else { args.wait_until },
     };
     let reporter = progress::reporter(report.json());
     let result = runtime.block_on(deploy::run(&aws, &compiled, &prepared, &opts, reporter.as_ref()));
@@ -83,7 +82,7 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
             return Ok(exit::INTERRUPTED);
         }
         Ended::Finished(Err(e)) => {
-            let code = exit_code(&e);
+            let code = super::exit_code(&e);
             report.error(&anyhow::Error::new(e));
             return Ok(code);
         }
@@ -107,23 +106,6 @@ fn refuse_two_colours(plan: &crate::plan::Plan) -> anyhow::Result<()> {
             r.strategy
         ),
         None => Ok(()),
-    }
-}
-
-/// Report a failed run and give its exit code.
-pub(super) fn failed(e: DeployError, report: &mut Report) -> anyhow::Result<u8> {
-    let code = exit_code(&e);
-    report.error(&anyhow::Error::new(e));
-    Ok(code)
-}
-
-/// The exit code of a failed deploy or rollback: rolled back, timed out, or another error.
-pub(super) fn exit_code(e: &DeployError) -> u8 {
-    match e {
-        DeployError::Rollout { .. } if e.timed_out() => exit::TIMED_OUT,
-        DeployError::Rollout { .. } if e.rolled_back() => exit::ROLLED_BACK,
-        DeployError::Before(_) => exit::BEFORE_FAILED,
-        _ => exit::ERROR,
     }
 }
 
@@ -203,7 +185,7 @@ fn services_line(done: &Deployed) -> String {
 
 /// What `deploy` says after rolling back the rollouts an earlier run left half-way (and
 /// deploying nothing else).
-fn unfinished_rolled_back(result: Ended<Result<Vec<rollback::RolledBack>, DeployError>>, report: &mut Report) -> anyhow::Result<u8> {
+fn unfinished_rolled_back(result: Ended<Result<Vec<rollback::RolledBack>, Error>>, report: &mut Report) -> anyhow::Result<u8> {
     match result {
         Ended::Interrupted => {
             report.error(&anyhow::anyhow!("interrupted: traffic stays where it was last moved; run `ecship rollback` to finish"));

@@ -62,7 +62,7 @@ pub fn run(args: &LogsArgs, global: &super::Global<'_>, report: &mut Report) -> 
     drop(out);
     match result {
         Ended::Interrupted => Ok(exit::INTERRUPTED),
-        Ended::Finished(Err(e)) => super::deploy::failed(e, report),
+        Ended::Finished(Err(e)) => super::failed(e, report),
         Ended::Finished(Ok(())) => Ok(exit::OK),
     }
 }

@@ -23,7 +23,9 @@ use std::path::Path;
 
 use crate::aws::{self, Access, Aws};
 use crate::cli::{Cli, Command, TargetArgs};
+use crate::exit;
 use crate::model::{Model, ServiceName};
+use crate::ops::Error;
 use crate::report::Report;
 use crate::spec::{LoadError, LoadOptions};
 use crate::stack::{compile, process_env, Compiled};
@@ -95,6 +97,23 @@ fn compile_deployable(file: &Path, env: Option<&str>, report: &mut Report) -> an
         }
     }
     Ok(Ok(compiled))
+}
+
+/// Report a failed run and give its exit code.
+pub(super) fn failed(e: Error, report: &mut Report) -> anyhow::Result<u8> {
+    let code = exit_code(&e);
+    report.error(&anyhow::Error::new(e));
+    Ok(code)
+}
+
+/// The exit code of a failed deploy or rollback: rolled back, timed out, or another error.
+pub(super) fn exit_code(e: &Error) -> u8 {
+    match e {
+        Error::Rollout { .. } if e.timed_out() => exit::TIMED_OUT,
+        Error::Rollout { .. } if e.rolled_back() => exit::ROLLED_BACK,
+        Error::Before(_) => exit::BEFORE_FAILED,
+        _ => exit::ERROR,
+    }
 }
 
 /// A runtime for one command's AWS calls.

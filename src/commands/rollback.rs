@@ -5,9 +5,9 @@ use serde_json::json;
 use crate::cli::RollbackArgs;
 use crate::exit;
 use crate::model::ServiceName;
-use crate::ops::deploy::DeployError;
 use crate::ops::rollback::{self, How};
 use crate::ops::Ended;
+use crate::ops::Error;
 use crate::report::{progress, Report};
 
 pub fn run(args: &RollbackArgs, global: &super::Global<'_>, report: &mut Report) -> anyhow::Result<u8> {
@@ -40,7 +40,7 @@ pub fn run(args: &RollbackArgs, global: &super::Global<'_>, report: &mut Report)
             return Ok(exit::INTERRUPTED);
         }
         Ended::Finished(Err(e)) => {
-            let code = if matches!(e, DeployError::Rollout { .. }) && e.timed_out() { exit::TIMED_OUT } else { exit::ERROR };
+            let code = if matches!(e, Error::Rollout { .. }) && e.timed_out() { exit::TIMED_OUT } else { exit::ERROR };
             report.error(&anyhow::Error::new(e));
             return Ok(code);
         }

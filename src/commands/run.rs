@@ -18,7 +18,7 @@ pub fn run(args: &RunArgs, global: &super::Global<'_>, report: &mut Report) -> a
     let m = &compiled.model;
     let what = match Runnable::find(m, &args.name) {
         Ok(w) => w,
-        Err(e) => return super::deploy::failed(e, report),
+        Err(e) => return super::failed(e, report),
     };
     let command = (!args.command.is_empty()).then(|| args.command.clone());
     let json = report.json();
@@ -57,7 +57,7 @@ pub fn run(args: &RunArgs, global: &super::Global<'_>, report: &mut Report) -> a
     })?;
     drop(reporter);
     let (started, ran) = match result {
-        Err(e) => return super::deploy::failed(e, report),
+        Err(e) => return super::failed(e, report),
         Ok(done) => done,
     };
     let Some(ran) = ran else {

@@ -26,7 +26,7 @@ pub fn run(args: &ScaleArgs, global: &super::Global<'_>, report: &mut Report) ->
             report.error(&anyhow::anyhow!("interrupted: ECS has the new count and carries on; `ecship wait` watches it"));
             return Ok(exit::INTERRUPTED);
         }
-        Ended::Finished(Err(e)) => return super::deploy::failed(e, report),
+        Ended::Finished(Err(e)) => return super::failed(e, report),
         Ended::Finished(Ok(done)) => done,
     };
     if report.json() {

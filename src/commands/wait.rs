@@ -26,7 +26,7 @@ pub fn run(args: &WaitArgs, global: &super::Global<'_>, report: &mut Report) -> 
             report.error(&anyhow::anyhow!("interrupted: nothing was changed"));
             return Ok(exit::INTERRUPTED);
         }
-        Ended::Finished(Err(e)) => return super::deploy::failed(e, report),
+        Ended::Finished(Err(e)) => return super::failed(e, report),
         Ended::Finished(Ok(steady)) => steady,
     };
     if report.json() {

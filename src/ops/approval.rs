@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::colours::Cx;
-use super::deploy::DeployError;
+use super::runner::Cx;
+use super::Error;
+use super::WaitUntil;
 use crate::aws::ecs::Ecs;
 use crate::aws::Aws;
 use crate::events::Event;
@@ -38,7 +39,7 @@ pub enum Held {
 /// to ALARM, or `deploy.timeout` passes. An approval given before this hold began (while a
 /// rollout left held had no run) counts; a rejection only once asked (a rejection with no
 /// run holding was carried out by `ecship rollback` itself).
-pub async fn hold(cx: &Cx<'_>, svc: &Service, name: &str, task_definition: &str, share: u8) -> Result<Held, DeployError> {
+pub async fn hold(cx: &Cx<'_>, svc: &Service, name: &str, task_definition: &str, share: u8) -> Result<Held, Error> {
     let revision = revision_name(task_definition).to_string();
     let cluster = &cx.inputs.outputs.cluster;
     let started = Instant::now();
@@ -60,7 +61,7 @@ pub async fn hold(cx: &Cx<'_>, svc: &Service, name: &str, task_definition: &str,
         if !asked {
             cx.ecs.tag_service(&state.arn, APPROVAL_TAG, &Approval::Pending(revision.clone()).to_string()).await?;
             let spec = cx.spec;
-            let go_on = if cx.until_held {
+            let go_on = if cx.wait_until == WaitUntil::Held {
                 format!("`ecship approve {spec} {0}`, then `ecship deploy {spec}` again, sends it all there", svc.name)
             } else {
                 format!("`ecship approve {spec} {0}` sends it all there", svc.name)
@@ -71,7 +72,7 @@ pub async fn hold(cx: &Cx<'_>, svc: &Service, name: &str, task_definition: &str,
                     svc.name
                 ),
             });
-            if cx.until_held {
+            if cx.wait_until == WaitUntil::Held {
                 return Ok(Held::Left);
             }
             asked = true;
@@ -89,7 +90,7 @@ pub async fn hold(cx: &Cx<'_>, svc: &Service, name: &str, task_definition: &str,
 
 /// Forget the approval of a rollout that took all the traffic: the same revision rolled out
 /// again (after a rollback) asks again.
-pub async fn spent(cx: &Cx<'_>, name: &str) -> Result<(), DeployError> {
+pub async fn spent(cx: &Cx<'_>, name: &str) -> Result<(), Error> {
     let state = cx.ecs.describe_services(&cx.inputs.outputs.cluster, &[name.to_string()]).await?;
     if let Some(s) = state.first().filter(|s| s.tags.contains_key(APPROVAL_TAG)) {
         cx.ecs.untag_service(&s.arn, APPROVAL_TAG).await?;
@@ -136,14 +137,14 @@ pub struct Answered {
 
 /// Answer the held rollout of `svc`: go on (`approve`) or roll back. Errors when nothing of
 /// `svc` is held.
-pub async fn answer(aws: &Aws, c: &Compiled, svc: &Service, approve: bool) -> Result<Answered, DeployError> {
+pub async fn answer(aws: &Aws, c: &Compiled, svc: &Service, approve: bool) -> Result<Answered, Error> {
     let observed = observe(aws, c.model.stack.as_str()).await?;
     let stack = c.model.stack.to_string();
     if observed.stack.is_none() {
-        return Err(DeployError::NotDeployed { stack });
+        return Err(Error::NotDeployed { stack });
     }
     let Some((colour, held, revision)) = held(&observed, svc) else {
-        return Err(DeployError::NothingHeld { service: svc.name.to_string() });
+        return Err(Error::NothingHeld { service: svc.name.to_string() });
     };
     let answer = if approve { Approval::Approved(revision.clone()) } else { Approval::Rejected(revision.clone()) };
     Ecs::new(aws).tag_service(&held.arn, APPROVAL_TAG, &answer.to_string()).await?;

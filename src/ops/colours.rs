@@ -7,21 +7,19 @@
 
 use std::time::{Duration, Instant};
 
-use super::alarms::Alarms;
 use super::approval::{self, Held};
-use super::deploy::DeployError;
-use super::http_check::{Checks, HttpCheck};
+use super::http_check::HttpCheck;
 use super::interrupt::move_guard;
-use super::scaling::Scaler;
+use super::runner::Cx;
+use super::Error;
 use crate::aws::ecs::Ecs;
-use crate::aws::elbv2::Elbv2;
 use crate::aws::AwsError;
 use crate::events::{Event, Reporter};
 use crate::human::plural;
 use crate::model::{ByColour, Check, Colour, Service, Shift, Weights};
 use crate::observe::TASK_DEFINITION_TAG;
 use crate::rollout::{self, Gates, Observation, Outcome, Step, Verdict};
-use crate::workload::render::{self, Inputs};
+use crate::workload::render::{self};
 use crate::workload::scaling;
 use crate::workload::{revision_name, ServiceConfig, StoppedTask, TargetHealth};
 
@@ -53,23 +51,6 @@ impl Job<'_> {
     }
 }
 
-pub struct Cx<'a> {
-    pub ecs: &'a Ecs,
-    pub elbv2: &'a Elbv2,
-    pub inputs: &'a Inputs<'a>,
-    pub checks: &'a Checks,
-    pub scaler: &'a Scaler<'a>,
-    /// The rollouts' alarm gates, by service name.
-    pub alarms: &'a Alarms,
-    /// The spec as a command names it (`FILE [--env ENV]`), for what a held rollout asks.
-    pub spec: &'a str,
-    /// Leave a rollout held for approval there, returning (`deploy --wait-until held`).
-    pub until_held: bool,
-    /// Leave a native rollout to ECS once it bakes (`deploy --wait-until baking`).
-    pub until_baking: bool,
-    pub r: &'a dyn Reporter,
-}
-
 /// The listener rules and target groups of a two-colour service.
 struct Routing {
     rules: Vec<String>,
@@ -77,7 +58,7 @@ struct Routing {
 }
 
 impl Routing {
-    fn of(cx: &Cx, svc: &Service) -> Result<Self, DeployError> {
+    fn of(cx: &Cx, svc: &Service) -> Result<Self, Error> {
         let out = cx.inputs.outputs.service(cx.inputs.model.stack.as_str(), &svc.name)?;
         let group = |i: usize| out.target_groups.get(i).cloned().unwrap_or_default();
         Ok(Self { rules: out.rules.clone(), target_groups: ByColour { blue: group(0), green: group(1) } })
@@ -104,7 +85,7 @@ impl Routing {
     }
 }
 
-fn colour(cx: &Cx, svc: &Service, c: Colour, count: u32) -> Result<ServiceConfig, DeployError> {
+fn colour(cx: &Cx, svc: &Service, c: Colour, count: u32) -> Result<ServiceConfig, Error> {
     let base = render::service_config(cx.inputs, svc)?;
     let mut config = render::colour_config(cx.inputs, svc, base, c)?;
     config.desired_count = count;
@@ -115,7 +96,7 @@ fn colour(cx: &Cx, svc: &Service, c: Colour, count: u32) -> Result<ServiceConfig
 }
 
 /// Run one two-colour rollout to its end: stable, or rolled back with the failing gate named.
-pub async fn run(cx: &Cx<'_>, job: &Job<'_>) -> Result<Outcome, DeployError> {
+pub async fn run(cx: &Cx<'_>, job: &Job<'_>) -> Result<Outcome, Error> {
     let svc = job.svc;
     let routing = Routing::of(cx, svc)?;
     let Some(t) = svc.deploy.rollout.two_colour() else { return Ok(Outcome::Stable) };
@@ -169,7 +150,7 @@ pub async fn run(cx: &Cx<'_>, job: &Job<'_>) -> Result<Outcome, DeployError> {
 
 /// An autoscaled two-colour service's scaling, from `old` to the other colour (which has
 /// the traffic now).
-pub async fn hand_over_scaling(cx: &Cx<'_>, svc: &Service, old: Colour) -> Result<(), DeployError> {
+pub async fn hand_over_scaling(cx: &Cx<'_>, svc: &Service, old: Colour) -> Result<(), Error> {
     let Some(want) = scaling::render(cx.inputs, svc, Some(old.other()))? else { return Ok(()) };
     let (from, to) = (svc.colour_service(old), svc.colour_service(old.other()));
     cx.scaler.hand_over(&cx.inputs.outputs.cluster, &from, &to, &want).await?;
@@ -211,7 +192,7 @@ enum StepEnd {
 
 /// Watch one step until its gates pass or fail: traffic moves to the new colour once it is
 /// complete and healthy, and the bake runs from then.
-async fn watch_step(cx: &Cx<'_>, job: &Job<'_>, routing: &Routing, step: &Step, config: &ServiceConfig) -> Result<StepEnd, DeployError> {
+async fn watch_step(cx: &Cx<'_>, job: &Job<'_>, routing: &Routing, step: &Step, config: &ServiceConfig) -> Result<StepEnd, Error> {
     let svc = job.svc;
     // Without traffic (blue/green before the switch), the check goes through the test rule.
     let test_route = (step.weight == 0 && svc.test_rules.is_some()).then(|| config.name.clone());
@@ -320,7 +301,7 @@ impl<'a> Probe<'a> {
 }
 
 /// All traffic back on the old colour at once, then the new colour to zero.
-async fn roll_back(cx: &Cx<'_>, job: &Job<'_>, routing: &Routing) -> Result<(), DeployError> {
+async fn roll_back(cx: &Cx<'_>, job: &Job<'_>, routing: &Routing) -> Result<(), Error> {
     routing.shift(cx, job.svc, job.old, 100).await?;
     let config = colour(cx, job.svc, job.new_colour(), 0)?;
     cx.ecs.scale(&config.cluster, &config.name, 0).await?;
@@ -329,7 +310,7 @@ async fn roll_back(cx: &Cx<'_>, job: &Job<'_>, routing: &Routing) -> Result<(), 
 
 /// Return traffic to the old colour and scale the new one to zero, for a rollout an earlier
 /// run left half-way towards a revision no longer wanted.
-pub async fn abandon(cx: &Cx<'_>, job: &Job<'_>) -> Result<(), DeployError> {
+pub async fn abandon(cx: &Cx<'_>, job: &Job<'_>) -> Result<(), Error> {
     let routing = Routing::of(cx, job.svc)?;
     roll_back(cx, job, &routing).await
 }

@@ -5,8 +5,8 @@
 
 use std::path::PathBuf;
 
-use super::deploy::DeployError;
 use super::wait::live_service;
+use super::Error;
 use crate::aws::ecs::Ecs;
 use crate::aws::{Aws, AwsError};
 use crate::model::Service;
@@ -29,7 +29,7 @@ pub enum ExecError {
     #[error("could not start {PLUGIN}: {0}")]
     Spawn(std::io::Error),
     #[error(transparent)]
-    Deploy(#[from] DeployError),
+    Deploy(#[from] Error),
     #[error(transparent)]
     Aws(#[from] AwsError),
 }

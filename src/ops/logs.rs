@@ -9,9 +9,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use super::deploy::DeployError;
 use super::interrupt::{until_interrupted, Ended};
 use super::run::Runnable;
+use super::Error;
 use crate::aws::cloudformation::Stacks;
 use crate::aws::logs::{Filter, LogEvent, Logs};
 use crate::aws::Aws;
@@ -65,19 +65,19 @@ pub trait Sink {
 }
 
 /// Print the lines `q` asks for through `out`, until done or (with `follow`) Ctrl-C.
-pub async fn run(aws: &Aws, c: &Compiled, q: &Query<'_>, out: &mut dyn Sink) -> Ended<Result<(), DeployError>> {
+pub async fn run(aws: &Aws, c: &Compiled, q: &Query<'_>, out: &mut dyn Sink) -> Ended<Result<(), Error>> {
     until_interrupted(read(aws, c, q, out)).await
 }
 
-async fn read(aws: &Aws, c: &Compiled, q: &Query<'_>, out: &mut dyn Sink) -> Result<(), DeployError> {
+async fn read(aws: &Aws, c: &Compiled, q: &Query<'_>, out: &mut dyn Sink) -> Result<(), Error> {
     let m = &c.model;
     let stack = m.stack.to_string();
     for name in q.names {
         Runnable::find(m, name)?;
     }
-    let Some(info) = Stacks::new(aws).describe(&stack).await? else { return Err(DeployError::NotDeployed { stack }) };
+    let Some(info) = Stacks::new(aws).describe(&stack).await? else { return Err(Error::NotDeployed { stack }) };
     let outputs = StackOutputs::parse(&stack, &info.outputs)?;
-    let Some(group) = outputs.log_group else { return Err(DeployError::NotDeployed { stack }) };
+    let Some(group) = outputs.log_group else { return Err(Error::NotDeployed { stack }) };
     let names: BTreeSet<&str> = q.names.iter().map(String::as_str).collect();
     let filter = Filter {
         stream_prefix: (names.len() == 1).then(|| names.iter().map(|n| format!("{n}/")).collect()),

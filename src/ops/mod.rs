@@ -13,6 +13,7 @@ pub mod assets;
 pub mod colours;
 pub mod deploy;
 pub mod destroy;
+mod error;
 pub mod exec;
 pub mod http_check;
 pub mod init;
@@ -23,6 +24,7 @@ pub mod native;
 pub mod push;
 pub mod rollback;
 pub mod run;
+pub mod runner;
 pub mod scale;
 pub mod scaling;
 pub mod stack;
@@ -31,4 +33,20 @@ pub mod task;
 pub mod wait;
 pub mod watch;
 
+pub use error::{BeforeFailure, Error, RolloutFailure};
 pub use interrupt::{until_interrupted, Ended};
+
+/// Where a deploy returns, from `--no-wait` and `--wait-until` to the runners that stop there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WaitUntil {
+    /// Once the services are updated, their rollouts left to ECS (`--no-wait`).
+    #[value(skip)]
+    Updated,
+    /// Rollouts with `deploy.approve` held for approval; every other rollout at its end.
+    Held,
+    /// Rollouts ECS runs natively once they bake with all production traffic; every other
+    /// rollout at its end.
+    Baking,
+    /// Every rollout at its end.
+    Steady,
+}

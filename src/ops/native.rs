@@ -13,9 +13,10 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use super::approval::{self, Held};
-use super::colours::Cx;
-use super::deploy::DeployError;
+use super::runner::Cx;
 use super::watch::{failed_tasks, report_news, stopped_news, Watch};
+use super::Error;
+use super::WaitUntil;
 use crate::events::{Event, RolloutEnd};
 use crate::model::Service;
 use crate::rollout::{Outcome, ServiceDeployment, Standing};
@@ -39,14 +40,14 @@ struct Stopping {
 }
 
 /// Follow the native rollout of `svc` (its ECS service and revision in `w`) until it ends.
-pub async fn follow(cx: &Cx<'_>, svc: &Service, w: &Watch) -> Result<Outcome, DeployError> {
+pub async fn follow(cx: &Cx<'_>, svc: &Service, w: &Watch) -> Result<Outcome, Error> {
     follow_from(cx, svc, w, None).await
 }
 
 /// `ecship rollback` of a service ECS rolls out natively, while a rollout is under way (or
 /// left held for approval): stopped with rollback, and followed until ECS has put the old
 /// revision back. `None` when no rollout is under way.
-pub async fn stop(cx: &Cx<'_>, svc: &Service) -> Result<Option<Outcome>, DeployError> {
+pub async fn stop(cx: &Cx<'_>, svc: &Service) -> Result<Option<Outcome>, Error> {
     let cluster = cx.inputs.outputs.cluster.as_str();
     let Some(d) = cx.ecs.latest_service_deployment(cluster, svc.name.as_str()).await? else { return Ok(None) };
     match d.standing() {
@@ -61,7 +62,7 @@ pub async fn stop(cx: &Cx<'_>, svc: &Service) -> Result<Option<Outcome>, DeployE
     follow_from(cx, svc, &w, Some(why)).await.map(Some)
 }
 
-async fn follow_from(cx: &Cx<'_>, svc: &Service, w: &Watch, mut stopping: Option<Stopping>) -> Result<Outcome, DeployError> {
+async fn follow_from(cx: &Cx<'_>, svc: &Service, w: &Watch, mut stopping: Option<Stopping>) -> Result<Outcome, Error> {
     let cluster = cx.inputs.outputs.cluster.as_str();
     let started = Instant::now();
     let (mut stage, mut seen, mut last) = (String::new(), Default::default(), Default::default());
@@ -87,7 +88,7 @@ async fn follow_from(cx: &Cx<'_>, svc: &Service, w: &Watch, mut stopping: Option
             cx.r.event(&Event::Step { message: format!("{}: {words}", w.name) });
             stage = words;
         }
-        if cx.until_baking && stopping.is_none() && d.standing() == Standing::Running && d.baking() {
+        if cx.wait_until == WaitUntil::Baking && stopping.is_none() && d.standing() == Standing::Running && d.baking() {
             let message =
                 format!("{}: all production traffic on {}; ECS bakes and finishes the rollout", w.name, revision_name(&w.task_definition));
             cx.r.event(&Event::Step { message });
@@ -144,7 +145,7 @@ async fn follow_from(cx: &Cx<'_>, svc: &Service, w: &Watch, mut stopping: Option
 /// (an update's deployment may be listed a moment after the update returns): its target
 /// revision's task definition is read once, and the deployment's ARN kept in `confirmed`.
 /// Any deployment will do when `w` names no revision (a rollback follows the one under way).
-async fn ours(cx: &Cx<'_>, w: &Watch, confirmed: &mut Option<String>) -> Result<Option<ServiceDeployment>, DeployError> {
+async fn ours(cx: &Cx<'_>, w: &Watch, confirmed: &mut Option<String>) -> Result<Option<ServiceDeployment>, Error> {
     let cluster = cx.inputs.outputs.cluster.as_str();
     let Some(d) = cx.ecs.latest_service_deployment(cluster, &w.name).await? else { return Ok(None) };
     if w.task_definition.is_empty() || confirmed.as_deref() == Some(d.arn.as_str()) {
@@ -173,7 +174,7 @@ struct Crashes {
 /// The gate that fails a running rollout now, if one does: a crash loop among the new
 /// revision's stopped tasks (read when ECS counts another failed one), an alarm gone to
 /// ALARM, or the deploy timeout.
-async fn gates(cx: &Cx<'_>, w: &Watch, s: &ServiceState, started: Instant, crashes: &mut Crashes) -> Result<Option<Stopping>, DeployError> {
+async fn gates(cx: &Cx<'_>, w: &Watch, s: &ServiceState, started: Instant, crashes: &mut Crashes) -> Result<Option<Stopping>, Error> {
     let failed = failed_tasks(s, &w.task_definition);
     if failed > crashes.failed {
         crashes.failed = failed;
@@ -219,7 +220,7 @@ fn ended(
 
 /// At the pause after test traffic moved to the new revision: its HTTP check through the
 /// test rule (once per run), then, with `deploy.approve`, the hold for approval.
-async fn at_pause(cx: &Cx<'_>, svc: &Service, w: &Watch, checked: &mut bool) -> Result<AtPause, DeployError> {
+async fn at_pause(cx: &Cx<'_>, svc: &Service, w: &Watch, checked: &mut bool) -> Result<AtPause, Error> {
     if !*checked {
         if let (Some(check), Some(http)) = (&svc.deploy.check, cx.checks.of(svc)) {
             let header = svc.next_revision_header();

@@ -12,13 +12,15 @@ use serde::Serialize;
 use super::alarms::Alarms;
 use super::approval;
 use super::colours::{self, Job};
-use super::deploy::{DeployError, RolloutFailure};
+use super::error::{Error, RolloutFailure};
 use super::http_check::Checks;
 use super::interrupt::{until_interrupted, Ended};
 use super::lock::{self, LockError};
 use super::native;
+use super::runner;
 use super::scaling::Scaler;
 use super::watch::{self, Watch};
+use super::WaitUntil;
 use crate::aws::autoscaling::Autoscaling;
 use crate::aws::ecs::Ecs;
 use crate::aws::elbv2::Elbv2;
@@ -60,7 +62,7 @@ pub async fn run(
     only: &[ServiceName],
     check_endpoint: Option<&str>,
     r: &dyn Reporter,
-) -> Ended<Result<Vec<RolledBack>, DeployError>> {
+) -> Ended<Result<Vec<RolledBack>, Error>> {
     let lock = match lock::acquire(aws, c.model.stack.as_str()).await {
         Ok(l) => l,
         // The deploy that holds the lock may be holding a rollout for approval: that one is
@@ -77,7 +79,7 @@ pub async fn run(
 struct Cx<'a> {
     observed: &'a Observed,
     ecs: &'a Ecs,
-    colours: colours::Cx<'a>,
+    colours: runner::Cx<'a>,
     r: &'a dyn Reporter,
 }
 
@@ -88,11 +90,11 @@ pub async fn rollback(
     only: &[ServiceName],
     check_endpoint: Option<&str>,
     r: &dyn Reporter,
-) -> Result<Vec<RolledBack>, DeployError> {
+) -> Result<Vec<RolledBack>, Error> {
     let m = &c.model;
     let stack = m.stack.as_str();
     let observed = observe(aws, stack).await?;
-    let info = observed.stack.as_ref().ok_or_else(|| DeployError::NotDeployed { stack: stack.to_string() })?;
+    let info = observed.stack.as_ref().ok_or_else(|| Error::NotDeployed { stack: stack.to_string() })?;
     let outputs = StackOutputs::parse(stack, &info.outputs)?;
     let counts = observed.kept_counts(m);
     let inputs = Inputs::registered(m, &outputs, aws.region(), &counts);
@@ -101,7 +103,7 @@ pub async fn rollback(
     let aas = Autoscaling::new(aws);
     let scaler = Scaler { aas: &aas, ecs: &ecs, r };
     let alarms = Alarms::none();
-    let colours = colours::Cx {
+    let colours = runner::Cx {
         ecs: &ecs,
         elbv2: &elbv2,
         inputs: &inputs,
@@ -109,8 +111,7 @@ pub async fn rollback(
         scaler: &scaler,
         alarms: &alarms,
         spec: "",
-        until_held: false,
-        until_baking: false,
+        wait_until: WaitUntil::Steady,
         r,
     };
     let cx = Cx { observed: &observed, ecs: &ecs, colours, r };
@@ -131,12 +132,12 @@ pub async fn rollback(
 
 /// Reject the rollouts of `only` (or every service with `deploy.approve`) held for approval
 /// by the run that holds the lock; `held` when there is none.
-async fn reject_held(aws: &Aws, c: &Compiled, only: &[ServiceName], held: LockError) -> Result<Vec<RolledBack>, DeployError> {
+async fn reject_held(aws: &Aws, c: &Compiled, only: &[ServiceName], held: LockError) -> Result<Vec<RolledBack>, Error> {
     let mut done = Vec::new();
     for svc in c.model.services.values().filter(|s| s.deploy.rollout.approve() && (only.is_empty() || only.contains(&s.name))) {
         match approval::answer(aws, c, svc, false).await {
             Ok(a) => done.push(RolledBack { service: a.service, how: How::Rejected, from: a.revision, to: a.live }),
-            Err(DeployError::NothingHeld { .. }) => {}
+            Err(Error::NothingHeld { .. }) => {}
             Err(e) => return Err(e),
         }
     }
@@ -146,8 +147,8 @@ async fn reject_held(aws: &Aws, c: &Compiled, only: &[ServiceName], held: LockEr
     Ok(done)
 }
 
-fn nothing(svc: &Service, why: String) -> DeployError {
-    DeployError::NothingToRollBack { service: svc.name.to_string(), why }
+fn nothing(svc: &Service, why: String) -> Error {
+    Error::NothingToRollBack { service: svc.name.to_string(), why }
 }
 
 /// The revision an ACTIVE ECS service runs.
@@ -157,7 +158,7 @@ fn running(observed: &Observed, name: &str) -> Option<String> {
 
 /// A rollout left held for approval (`deploy --wait-until held`): all traffic back on the
 /// colour it was leaving, the held one to zero, and the hold answered.
-async fn reject_left(cx: &Cx<'_>, svc: &Service) -> Result<RolledBack, DeployError> {
+async fn reject_left(cx: &Cx<'_>, svc: &Service) -> Result<RolledBack, Error> {
     let Some((held, state, revision)) = approval::held(cx.observed, svc) else { return Err(nothing(svc, "nothing is held".into())) };
     let back = held.other();
     let Some(old) = running(cx.observed, &svc.colour_service(back)) else {
@@ -180,7 +181,7 @@ fn traffic(svc: &Service, from: &str, to: &str) -> RolledBack {
 
 /// A canary stopped half-way: all traffic back on the colour it was leaving (still at full
 /// count), the other to zero.
-async fn back_from_split(cx: &Cx<'_>, svc: &Service, weights: Weights) -> Result<RolledBack, DeployError> {
+async fn back_from_split(cx: &Cx<'_>, svc: &Service, weights: Weights) -> Result<RolledBack, Error> {
     let towards = rollout::resume(&cx.observed.colours(svc, weights), "").towards();
     let back = towards.other();
     let (Some(new), Some(old)) = (running(cx.observed, &svc.colour_service(towards)), running(cx.observed, &svc.colour_service(back)))
@@ -193,7 +194,7 @@ async fn back_from_split(cx: &Cx<'_>, svc: &Service, weights: Weights) -> Result
 }
 
 /// Traffic back to the idle colour, which runs the revision from before.
-async fn switch_back(cx: &Cx<'_>, svc: &Service, current: Colour) -> Result<RolledBack, DeployError> {
+async fn switch_back(cx: &Cx<'_>, svc: &Service, current: Colour) -> Result<RolledBack, Error> {
     let (Some(now), Some(before)) =
         (running(cx.observed, &svc.colour_service(current)), running(cx.observed, &svc.colour_service(current.other())))
     else {
@@ -205,14 +206,14 @@ async fn switch_back(cx: &Cx<'_>, svc: &Service, current: Colour) -> Result<Roll
     cx.r.event(&Event::Step { message: format!("rollback: {} from {current} to {}", svc.name, current.other()) });
     let outcome = colours::run(&cx.colours, &switch_job(svc, current, before.clone())).await?;
     if outcome != Outcome::Stable {
-        return Err(DeployError::Rollout { failures: vec![RolloutFailure { service: svc.name.to_string(), outcome }] });
+        return Err(Error::Rollout { failures: vec![RolloutFailure { service: svc.name.to_string(), outcome }] });
     }
     Ok(traffic(svc, &now, &before))
 }
 
 /// A service ECS rolls out natively: a rollout under way stopped with rollback (ECS puts the
 /// traffic back on the old revision); else the previous revision rolled out natively.
-async fn native_rollback(cx: &Cx<'_>, svc: &Service) -> Result<RolledBack, DeployError> {
+async fn native_rollback(cx: &Cx<'_>, svc: &Service) -> Result<RolledBack, Error> {
     let from = running(cx.observed, svc.name.as_str()).unwrap_or_default();
     match native::stop(&cx.colours, svc).await? {
         None => previous_revision(cx, svc).await,
@@ -221,12 +222,12 @@ async fn native_rollback(cx: &Cx<'_>, svc: &Service) -> Result<RolledBack, Deplo
             let to = now.first().map(|s| revision_name(&s.task_definition).to_string()).unwrap_or_default();
             Ok(traffic(svc, revision_name(&from), &to))
         }
-        Some(outcome) => Err(DeployError::Rollout { failures: vec![RolloutFailure { service: svc.name.to_string(), outcome }] }),
+        Some(outcome) => Err(Error::Rollout { failures: vec![RolloutFailure { service: svc.name.to_string(), outcome }] }),
     }
 }
 
 /// A one-colour service redeployed on the revision before the one it runs.
-async fn previous_revision(cx: &Cx<'_>, svc: &Service) -> Result<RolledBack, DeployError> {
+async fn previous_revision(cx: &Cx<'_>, svc: &Service) -> Result<RolledBack, Error> {
     let inputs = cx.colours.inputs;
     let mut config = render::service_config(inputs, svc)?;
     if let Some(weights) = cx.observed.traffic(inputs.model).get(&svc.name).filter(|_| svc.deploy.rollout.native()) {
@@ -250,7 +251,7 @@ async fn previous_revision(cx: &Cx<'_>, svc: &Service) -> Result<RolledBack, Dep
         outcomes.remove(&config.name).unwrap_or(Outcome::Stable)
     };
     if outcome != Outcome::Stable {
-        return Err(DeployError::Rollout { failures: vec![RolloutFailure { service: config.name.clone(), outcome }] });
+        return Err(Error::Rollout { failures: vec![RolloutFailure { service: config.name.clone(), outcome }] });
     }
     Ok(RolledBack {
         service: svc.name.to_string(),

@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::deploy::DeployError;
 use super::interrupt::{until_interrupted, Ended};
 use super::task::{self, OneOff, Ran};
 use super::wait::live_service;
+use super::Error;
 use crate::aws::ecs::Ecs;
 use crate::aws::Aws;
 use crate::events::{Event, Reporter};
@@ -32,7 +32,7 @@ pub enum Runnable<'a> {
 
 impl<'a> Runnable<'a> {
     /// `name` among the spec's jobs and services, or an error listing them.
-    pub fn find(m: &'a Model, name: &str) -> Result<Self, DeployError> {
+    pub fn find(m: &'a Model, name: &str) -> Result<Self, Error> {
         if let Some(j) = m.jobs.values().find(|j| j.task.name.as_str() == name) {
             return Ok(Runnable::Job(j));
         }
@@ -43,7 +43,7 @@ impl<'a> Runnable<'a> {
         let services: Vec<&str> = m.services.keys().map(|k| k.as_str()).collect();
         let list =
             |what: &str, names: &[&str]| if names.is_empty() { format!("no {what}") } else { format!("{what}: {}", names.join(", ")) };
-        Err(DeployError::Unknown { name: name.to_string(), known: format!("{}; {}", list("jobs", &jobs), list("services", &services)) })
+        Err(Error::Unknown { name: name.to_string(), known: format!("{}; {}", list("jobs", &jobs), list("services", &services)) })
     }
 
     pub fn task(&self) -> &'a Service {
@@ -88,11 +88,11 @@ pub async fn prepare(
     what: Runnable<'_>,
     command: Option<Vec<String>>,
     timeout: Option<Duration>,
-) -> Result<Prepared, DeployError> {
+) -> Result<Prepared, Error> {
     let m = &c.model;
     let stack = m.stack.to_string();
     let observed = observe(aws, &stack).await?;
-    let Some(info) = &observed.stack else { return Err(DeployError::NotDeployed { stack }) };
+    let Some(info) = &observed.stack else { return Err(Error::NotDeployed { stack }) };
     let outputs = StackOutputs::parse(&stack, &info.outputs)?;
     let counts = BTreeMap::new();
     let inputs = Inputs::registered(m, &outputs, aws.region(), &counts);
@@ -103,7 +103,7 @@ pub async fn prepare(
             let family = render::family(m, task);
             let latest = Ecs::new(aws).task_definition(&family).await?;
             let Some(latest) = latest else {
-                return Err(DeployError::JobNotDeployed { job: task.name.to_string(), stack });
+                return Err(Error::JobNotDeployed { job: task.name.to_string(), stack });
             };
             (latest.arn, timeout.unwrap_or(job.timeout))
         }
@@ -118,7 +118,7 @@ pub async fn prepare(
 }
 
 /// Start the task.
-pub async fn start(aws: &Aws, p: &Prepared, r: &dyn Reporter) -> Result<TaskRun, DeployError> {
+pub async fn start(aws: &Aws, p: &Prepared, r: &dyn Reporter) -> Result<TaskRun, Error> {
     let one = p.one_off();
     let started = Ecs::new(aws).run_task(one.cluster, one.task_definition, one.network, one.container, one.command, "ecship run").await?;
     r.event(&Event::Step {
@@ -134,9 +134,9 @@ pub async fn follow(
     started: &TaskRun,
     on_line: &mut dyn FnMut(&str),
     r: &dyn Reporter,
-) -> Ended<Result<Ran, DeployError>> {
+) -> Ended<Result<Ran, Error>> {
     let one = p.one_off();
-    match until_interrupted(async { task::follow(aws, &one, started, on_line, r).await.map_err(DeployError::from) }).await {
+    match until_interrupted(async { task::follow(aws, &one, started, on_line, r).await.map_err(Error::from) }).await {
         Ended::Interrupted => {
             let _ = Ecs::new(aws).stop_task(&p.cluster, &started.arn, "ecship run: interrupted (Ctrl-C)").await;
             Ended::Interrupted

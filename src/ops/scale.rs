@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::deploy::{DeployError, RolloutFailure};
+use super::error::{Error, RolloutFailure};
 use super::interrupt::{until_interrupted, Ended};
 use super::lock;
 use super::wait::{live_service, wait_for};
@@ -30,7 +30,7 @@ pub struct Scaled {
 }
 
 /// Scale `svc` of a deployed stack to `count` tasks, waiting for it unless `wait` is false.
-pub async fn run(aws: &Aws, c: &Compiled, svc: &Service, count: u32, wait: bool, r: &dyn Reporter) -> Ended<Result<Scaled, DeployError>> {
+pub async fn run(aws: &Aws, c: &Compiled, svc: &Service, count: u32, wait: bool, r: &dyn Reporter) -> Ended<Result<Scaled, Error>> {
     let stack = c.model.stack.as_str();
     let lock = match lock::acquire(aws, stack).await {
         Ok(l) => l,
@@ -41,9 +41,9 @@ pub async fn run(aws: &Aws, c: &Compiled, svc: &Service, count: u32, wait: bool,
     result
 }
 
-async fn scale(aws: &Aws, c: &Compiled, svc: &Service, count: u32, wait: bool, r: &dyn Reporter) -> Result<Scaled, DeployError> {
+async fn scale(aws: &Aws, c: &Compiled, svc: &Service, count: u32, wait: bool, r: &dyn Reporter) -> Result<Scaled, Error> {
     if let Some(a) = svc.autoscaling.as_ref().filter(|a| count < a.min || count > a.max) {
-        return Err(DeployError::OutsideAutoscaling { service: svc.name.to_string(), count, min: a.min, max: a.max });
+        return Err(Error::OutsideAutoscaling { service: svc.name.to_string(), count, min: a.min, max: a.max });
     }
     let observed = observe(aws, c.model.stack.as_str()).await?;
     let (cluster, state) = live_service(c, &observed, svc)?;
@@ -55,7 +55,7 @@ async fn scale(aws: &Aws, c: &Compiled, svc: &Service, count: u32, wait: bool, r
     if wait {
         let outcome = wait_for(&ecs, &cluster, state, svc.deploy.timeout, r).await?;
         if outcome != Outcome::Stable {
-            return Err(DeployError::Rollout { failures: vec![RolloutFailure { service: state.name.clone(), outcome }] });
+            return Err(Error::Rollout { failures: vec![RolloutFailure { service: state.name.clone(), outcome }] });
         }
     }
     Ok(Scaled { service: state.name.clone(), from: state.desired, to: count, autoscaled: svc.autoscaling.is_some(), waited: wait })

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::alarms::Alarms;
-use super::deploy::{DeployError, RolloutFailure};
+use super::error::{Error, RolloutFailure};
 use super::interrupt::{until_interrupted, Ended};
 use super::watch::{wait_all, Watch};
 use crate::aws::ecs::Ecs;
@@ -24,17 +24,11 @@ pub async fn run(
     services: &[&Service],
     timeout: Option<Duration>,
     r: &dyn Reporter,
-) -> Ended<Result<Vec<String>, DeployError>> {
+) -> Ended<Result<Vec<String>, Error>> {
     until_interrupted(wait(aws, c, services, timeout, r)).await
 }
 
-async fn wait(
-    aws: &Aws,
-    c: &Compiled,
-    services: &[&Service],
-    timeout: Option<Duration>,
-    r: &dyn Reporter,
-) -> Result<Vec<String>, DeployError> {
+async fn wait(aws: &Aws, c: &Compiled, services: &[&Service], timeout: Option<Duration>, r: &dyn Reporter) -> Result<Vec<String>, Error> {
     let observed = observe(aws, c.model.stack.as_str()).await?;
     let all: Vec<&Service> = if services.is_empty() { c.model.services.values().collect() } else { services.to_vec() };
     let mut watches = Vec::new();
@@ -57,19 +51,19 @@ async fn wait(
         .map(|(s, o)| RolloutFailure { service: s.clone(), outcome: o.clone() })
         .collect();
     if !failures.is_empty() {
-        return Err(DeployError::Rollout { failures });
+        return Err(Error::Rollout { failures });
     }
     Ok(outcomes.into_keys().collect())
 }
 
 /// The cluster and the ECS service that runs `svc` now: itself, or the colour with its
 /// traffic.
-pub fn live_service<'a>(c: &Compiled, observed: &'a Observed, svc: &Service) -> Result<(String, &'a ServiceState), DeployError> {
+pub fn live_service<'a>(c: &Compiled, observed: &'a Observed, svc: &Service) -> Result<(String, &'a ServiceState), Error> {
     let stack = c.model.stack.to_string();
     let cluster = observed.stack.as_ref().and_then(|s| s.outputs.get("ClusterName")).cloned();
-    let Some(cluster) = cluster else { return Err(DeployError::NotDeployed { stack }) };
+    let Some(cluster) = cluster else { return Err(Error::NotDeployed { stack }) };
     let name = svc.live_ecs_service(observed.traffic(&c.model).get(&svc.name).copied());
-    let state = observed.services.get(&name).ok_or(DeployError::NotRunning { service: name.clone(), stack })?;
+    let state = observed.services.get(&name).ok_or(Error::NotRunning { service: name.clone(), stack })?;
     Ok((cluster, state))
 }
 

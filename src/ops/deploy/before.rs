@@ -4,46 +4,17 @@
 //! registered and before any service changes. The first that does not exit 0 stops the
 //! deploy: no service has changed, no traffic has moved.
 
+use super::cx::Cx;
 use super::jobs::JobRevisions;
 use super::services::Revision;
-use super::{Cx, DeployError};
 use crate::events::Event;
 use crate::model::{BeforeStep, Service};
 use crate::ops::task::{self, OneOff};
+use crate::ops::{BeforeFailure, Error};
 use crate::workload::render::{self, Inputs};
 
-/// A `deploy.before` step that did not exit 0.
-#[derive(Debug, Clone)]
-pub struct BeforeFailure {
-    pub service: String,
-    /// `job migrate`, `` `./manage.py migrate` ``.
-    pub step: String,
-    /// The task's id.
-    pub task: String,
-    /// Exit code and stop reason, in a few words.
-    pub failure: String,
-    pub last_lines: Vec<String>,
-}
-
-impl std::fmt::Display for BeforeFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} before {} failed (task {}): {}; the deploy stopped before changing any service",
-            self.step, self.service, self.task, self.failure
-        )?;
-        if !self.last_lines.is_empty() {
-            write!(f, "\n  its last log lines:")?;
-            for l in &self.last_lines {
-                write!(f, "\n  | {l}")?;
-            }
-        }
-        Ok(())
-    }
-}
-
 /// Run the `deploy.before` steps of services that get a new revision.
-pub async fn run(cx: &Cx<'_>, inputs: &Inputs<'_>, revisions: &[Revision], jobs: &JobRevisions) -> Result<(), DeployError> {
+pub async fn run(cx: &Cx<'_>, inputs: &Inputs<'_>, revisions: &[Revision], jobs: &JobRevisions) -> Result<(), Error> {
     let (m, observed) = (&cx.compiled.model, &cx.prepared.observed);
     let traffic = observed.traffic(m);
     for (svc, revision) in m.services.values().zip(revisions).filter(|(s, _)| !s.deploy.before.is_empty()) {
@@ -65,7 +36,7 @@ async fn one(
     step: &BeforeStep,
     revision: &Revision,
     jobs: &JobRevisions,
-) -> Result<(), DeployError> {
+) -> Result<(), Error> {
     let m = &cx.compiled.model;
     let (task, task_definition, command, label) = match step {
         BeforeStep::Run(name) => {
@@ -102,7 +73,7 @@ async fn one(
     if ran.succeeded() {
         return Ok(());
     }
-    Err(DeployError::Before(BeforeFailure {
+    Err(Error::Before(BeforeFailure {
         service: svc.name.to_string(),
         step: label,
         task: ran.task.id.clone(),

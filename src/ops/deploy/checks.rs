@@ -6,21 +6,22 @@
 //! service has none: the deploy fails). Canary and blue/green services check each step
 //! themselves (`colours`).
 
-use super::{Cx, RolloutFailure};
+use super::cx::Cx;
 use crate::events::{Event, RolloutEnd};
 use crate::model::{Model, Service};
 use crate::ops::alarms::Alarms;
 use crate::ops::http_check::Checks;
 use crate::ops::watch::{wait_all, Watch};
+use crate::ops::RolloutFailure;
 use crate::rollout::Outcome;
 use crate::workload::render::{self, Inputs};
 use crate::workload::{revision_name, StoppedTask};
 
-use super::DeployError;
+use crate::ops::Error;
 
 /// Check each service of `steady` (ECS services just rolled out) that has an HTTP check;
 /// the failures, each rolled back when it could be.
-pub async fn run(cx: &Cx<'_>, inputs: &Inputs<'_>, checks: &Checks, steady: &[Watch]) -> Result<Vec<RolloutFailure>, DeployError> {
+pub async fn run(cx: &Cx<'_>, inputs: &Inputs<'_>, checks: &Checks, steady: &[Watch]) -> Result<Vec<RolloutFailure>, Error> {
     let m = &cx.compiled.model;
     let mut failures = Vec::new();
     for w in steady {
@@ -47,7 +48,7 @@ pub async fn roll_back_failed(
     inputs: &Inputs<'_>,
     watches: &[Watch],
     failures: Vec<RolloutFailure>,
-) -> Result<Vec<RolloutFailure>, DeployError> {
+) -> Result<Vec<RolloutFailure>, Error> {
     let m = &cx.compiled.model;
     let mut out = Vec::new();
     for f in failures {
@@ -79,7 +80,7 @@ async fn roll_back(
     w: &Watch,
     reason: String,
     stopped: Vec<StoppedTask>,
-) -> Result<RolloutFailure, DeployError> {
+) -> Result<RolloutFailure, Error> {
     let before = cx.prepared.observed.services.get(&w.name).map(|s| s.task_definition.clone()).filter(|b| *b != w.task_definition);
     let Some(before) = before else {
         cx.r.event(&Event::Rollout { service: w.name.clone(), outcome: RolloutEnd::Failed, detail: Some(reason.clone()) });

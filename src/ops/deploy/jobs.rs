@@ -5,10 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use super::{Cx, DeployError};
+use super::cx::Cx;
 use crate::aws::scheduler::{group, Scheduler, Start};
 use crate::events::Event;
 use crate::model::ServiceName;
+use crate::ops::Error;
 use crate::workload::outputs::MissingOutput;
 use crate::workload::render::{self, Inputs};
 use crate::workload::{revision_name, JobSchedule};
@@ -17,7 +18,7 @@ use crate::workload::{revision_name, JobSchedule};
 pub type JobRevisions = BTreeMap<ServiceName, String>;
 
 /// Register the jobs' task definitions that differ from their family's latest.
-pub async fn register(cx: &Cx<'_>, inputs: &Inputs<'_>) -> Result<JobRevisions, DeployError> {
+pub async fn register(cx: &Cx<'_>, inputs: &Inputs<'_>) -> Result<JobRevisions, Error> {
     let m = &cx.compiled.model;
     let mut out = BTreeMap::new();
     for job in m.jobs.values() {
@@ -34,7 +35,7 @@ pub async fn register(cx: &Cx<'_>, inputs: &Inputs<'_>) -> Result<JobRevisions, 
 
 /// Set each scheduled job's schedule to start its revision of this deploy; delete the
 /// schedules of jobs no longer scheduled (and their group, when none is left).
-pub async fn schedule(cx: &Cx<'_>, inputs: &Inputs<'_>, revisions: &JobRevisions) -> Result<(), DeployError> {
+pub async fn schedule(cx: &Cx<'_>, inputs: &Inputs<'_>, revisions: &JobRevisions) -> Result<(), Error> {
     let (m, observed) = (&cx.compiled.model, &cx.prepared.observed);
     let stack = m.stack.as_str();
     let scheduler = Scheduler::new(cx.aws);

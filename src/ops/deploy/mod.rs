@@ -33,47 +33,47 @@
 
 mod before;
 mod checks;
+mod cx;
 mod delivery;
 mod jobs;
+mod outcome;
 mod pins;
 mod prepare;
 mod prune;
 mod services;
 
-pub use before::BeforeFailure;
+pub use outcome::{Deployed, ServiceOutcome, ServiceResult};
 pub use prepare::{prepare, unfinished, unpinned_build, wanted, Compared, Images, PrepareOptions, Prepared};
 
 use std::collections::BTreeMap;
-use std::collections::BTreeSet;
-use std::fmt;
 use std::time::Duration;
 
-use serde::Serialize;
-
-use super::alarms::{AlarmError, Alarms};
-use super::assets::AssetError;
+use super::alarms::Alarms;
 use super::colours;
 use super::http_check::Checks;
 use super::interrupt::{until_interrupted, Ended};
-use super::lock::{self, LockError};
+use super::lock::{self};
 use super::native;
+use super::runner;
 use super::scaling::Scaler;
 use super::watch::{self, Watch};
+use super::WaitUntil;
+use super::{Error, RolloutFailure};
+use cx::Cx;
 
 use crate::aws::autoscaling::Autoscaling;
 use crate::aws::ecs::Ecs;
 use crate::aws::elbv2::Elbv2;
-use crate::aws::{Aws, AwsError};
-use crate::events::{Event, ImageResult, Reporter, RolloutEnd, StackResult};
-use crate::human::plural;
-use crate::image::{self, build::Built, ImageError, Pushed};
-use crate::model::{ServiceName, Shift};
+use crate::aws::Aws;
+use crate::events::{Event, Reporter, RolloutEnd, StackResult};
+use crate::image::{self, build::Built, Pushed};
+use crate::model::ServiceName;
 use crate::plan::services::ServiceAction;
 use crate::plan::StackAction;
 use crate::rollout::Outcome;
 use crate::stack::Compiled;
-use crate::workload::outputs::{MissingOutput, StackOutputs};
-use crate::workload::render::{Inputs, RenderError};
+use crate::workload::outputs::StackOutputs;
+use crate::workload::render::Inputs;
 use crate::workload::scaling;
 use crate::workload::ServiceState;
 
@@ -84,173 +84,14 @@ pub struct DeployOptions {
     pub remove_services: bool,
     /// Services registered, created or updated at once (`--parallel`).
     pub parallel: usize,
-    /// Watch the rollouts (and run their checks) before returning; `--no-wait` does not.
-    pub wait: bool,
-    /// Return a rollout held for approval once it is held (`--wait-until held`), leaving it
-    /// there for `ecship approve` and the next deploy.
-    pub until_held: bool,
-    /// Return from a native rollout once it bakes with all production traffic
-    /// (`--wait-until baking`): ECS finishes it.
-    pub until_baking: bool,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum DeployError {
-    #[error(transparent)]
-    Aws(#[from] AwsError),
-    #[error(transparent)]
-    Lock(#[from] LockError),
-    #[error(transparent)]
-    Alarms(#[from] AlarmError),
-    #[error(transparent)]
-    Assets(#[from] AssetError),
-    #[error(transparent)]
-    Render(#[from] RenderError),
-    #[error(transparent)]
-    Image(#[from] ImageError),
-    #[error(transparent)]
-    Outputs(#[from] MissingOutput),
-    #[error("deploy would remove service{} {} (no longer in the spec) — re-run with --yes to remove {}", plural(services.len()), services.join(", "), if services.len() == 1 { "it" } else { "them" })]
-    RemovalRefused { services: Vec<String> },
-    #[error("stack {stack} is not deployed: run `ecship deploy` first")]
-    NotDeployed { stack: String },
-    #[error("service {service} is not running in stack {stack}: run `ecship deploy` to create it")]
-    NotRunning { service: String, stack: String },
-    #[error("job {job} has no task definition in stack {stack} yet: run `ecship deploy` to register it")]
-    JobNotDeployed { job: String, stack: String },
-    #[error("`{name}` is neither a job nor a service of the stack ({known})")]
-    Unknown { name: String, known: String },
-    #[error("{service} is autoscaled between {min} and {max} tasks: {count} is outside that — change autoscaling.min/max in the spec and deploy")]
-    OutsideAutoscaling { service: String, count: u32, min: u32, max: u32 },
-    #[error("{0}")]
-    Before(before::BeforeFailure),
-    #[error("no rollout of {service} is held for approval: a rollout waits for `ecship approve` only while a deploy of a service with deploy.approve holds it (see `ecship status`)")]
-    NothingHeld { service: String },
-    #[error("cannot roll back {service}: {why}")]
-    NothingToRollBack { service: String, why: String },
-    #[error("the rollout of {} did not finish:{}", failures.iter().map(|f| f.service.as_str()).collect::<Vec<_>>().join(", "), failures.iter().map(|f| format!("\n  {f}")).collect::<String>())]
-    Rollout { failures: Vec<RolloutFailure> },
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RolloutFailure {
-    pub service: String,
-    pub outcome: Outcome,
-}
-
-impl fmt::Display for RolloutFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.outcome {
-            Outcome::Stable => write!(f, "{}: stable", self.service),
-            Outcome::Held { revision } => write!(f, "{}: {revision} held for approval", self.service),
-            Outcome::TimedOut { waited_secs } => {
-                let waited = humantime::format_duration(Duration::from_secs(*waited_secs));
-                write!(f, "{}: not stable after {waited}; ECS carries on — see `ecship status`", self.service)
-            }
-            Outcome::Failed { reason, rolled_back, stopped } => {
-                let what = if *rolled_back { "rolled back to the previous revision" } else { "failed" };
-                write!(f, "{}: {what}: {reason}", self.service)?;
-                let reasons: BTreeSet<&str> = stopped.iter().map(|t| t.reason.as_str()).collect();
-                for reason in reasons {
-                    let n = stopped.iter().filter(|t| t.reason == reason).count();
-                    write!(f, "\n    stopped task{}: {reason}", if n == 1 { String::new() } else { format!("s ({n})") })?;
-                }
-                Ok(())
-            }
-        }
-    }
-}
-
-impl DeployError {
-    /// Whether every failed rollout was rolled back (the service runs its previous revision).
-    pub fn rolled_back(&self) -> bool {
-        matches!(self, DeployError::Rollout { failures } if failures.iter().all(|f| matches!(f.outcome, Outcome::Failed { rolled_back: true, .. })))
-    }
-
-    pub fn timed_out(&self) -> bool {
-        matches!(self, DeployError::Rollout { failures } if failures.iter().any(|f| matches!(f.outcome, Outcome::TimedOut { .. })))
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Deployed {
-    pub stack: String,
-    pub infrastructure: StackResult,
-    pub images: Vec<Pushed>,
-    pub services: Vec<ServiceResult>,
-    pub removed: Vec<String>,
-    /// Old task-definition revisions deregistered and deleted (`deploy.keep_revisions`).
-    pub pruned: Vec<String>,
-    /// ECS services whose rollouts were left in progress (`--no-wait`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub unwatched: Vec<String>,
-    /// Services whose rollouts were left held for approval (`--wait-until held`), with the
-    /// revision held.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub held: Vec<(String, String)>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ServiceResult {
-    pub service: String,
-    pub action: ServiceOutcome,
-    pub task_definition: String,
-    pub registered: bool,
-}
-
-/// What a deploy did with a service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ServiceOutcome {
-    Create,
-    Update,
-    Unchanged,
-    /// Rolled out by ecship, as a canary.
-    Canary,
-    /// Rolled out by ecship, blue/green.
-    BlueGreen,
-}
-
-impl ServiceOutcome {
-    /// A two-colour rollout that moves traffic by `shift`.
-    fn rollout(shift: &Shift) -> Self {
-        match shift {
-            Shift::Canary { .. } | Shift::Linear { .. } => ServiceOutcome::Canary,
-            Shift::BlueGreen => ServiceOutcome::BlueGreen,
-        }
-    }
-}
-
-impl fmt::Display for ServiceOutcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ServiceOutcome::Create => "create",
-            ServiceOutcome::Update => "update",
-            ServiceOutcome::Unchanged => "unchanged",
-            ServiceOutcome::Canary => "canary",
-            ServiceOutcome::BlueGreen => "blue_green",
-        })
-    }
-}
-
-impl Deployed {
-    pub fn changed(&self) -> bool {
-        self.infrastructure != StackResult::Unchanged
-            || !self.removed.is_empty()
-            || self.images.iter().any(|i| i.result != ImageResult::Present)
-            || self.services.iter().any(|s| s.action != ServiceOutcome::Unchanged || s.registered)
-    }
+    /// Where the run returns: once the services are updated (`--no-wait`), or once each
+    /// rollout is held, baking or at its end (and its checks ran).
+    pub wait_until: WaitUntil,
 }
 
 /// Carry out a prepared deploy under the stack's lock (taken only when the run will write,
 /// and only while deployed state is still what the plan was made from), until Ctrl-C.
-pub async fn run(
-    aws: &Aws,
-    c: &Compiled,
-    prepared: &Prepared,
-    opts: &DeployOptions,
-    r: &dyn Reporter,
-) -> Ended<Result<Deployed, DeployError>> {
+pub async fn run(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOptions, r: &dyn Reporter) -> Ended<Result<Deployed, Error>> {
     let writes = prepared.plan.summary.changes || !unfinished(&c.model, &prepared.observed).is_empty();
     let lock = if writes {
         match lock::acquire_unchanged(aws, &c.model, &prepared.plan.fingerprint.state, &wanted(&prepared.compared), &prepared.observed)
@@ -269,17 +110,8 @@ pub async fn run(
     result
 }
 
-/// What the steps of one deploy share.
-struct Cx<'a> {
-    aws: &'a Aws,
-    compiled: &'a Compiled,
-    prepared: &'a Prepared,
-    ecs: Ecs,
-    r: &'a dyn Reporter,
-}
-
 /// Carry out a plan, step by step (see the module's description).
-pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOptions, r: &dyn Reporter) -> Result<Deployed, DeployError> {
+pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOptions, r: &dyn Reporter) -> Result<Deployed, Error> {
     let cx = Cx { aws, compiled: c, prepared, ecs: Ecs::new(aws), r };
     let (pending, _built) = build_images(&cx).await?;
     let alarms = alarm_gates(&cx).await?;
@@ -302,7 +134,7 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
     let services = services::apply(&cx, &inputs, &revisions, opts.parallel).await?;
     jobs::schedule(&cx, &inputs, &job_revisions).await?;
     autoscaling(&cx, &inputs, &services).await?;
-    if !opts.wait {
+    if opts.wait_until == WaitUntil::Updated {
         // ECS carries the rollouts on (and rolls a failing one back); old revisions are
         // pruned by the next deploy.
         let unwatched = services.watches.iter().chain(&services.natives).map(|w| w.name.clone()).collect();
@@ -326,7 +158,7 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
     let (more, held) = two_colour_rollouts(&cx, &inputs, &http, &services, &alarms, opts).await?;
     failures.extend(more);
     if !failures.is_empty() {
-        return Err(DeployError::Rollout { failures });
+        return Err(Error::Rollout { failures });
     }
     let pruned = prune::revisions(&cx.ecs, &services.new_families, &services.in_use, r).await;
     Ok(Deployed {
@@ -353,7 +185,7 @@ fn spec_words(c: &Compiled) -> String {
 /// 1b. The alarms of every service with `deploy.alarms`, as they stand before anything
 ///     changes: the baseline their rollouts are judged against (`ops::alarms`). A missing
 ///     alarm stops the deploy here.
-async fn alarm_gates(cx: &Cx<'_>) -> Result<Alarms, DeployError> {
+async fn alarm_gates(cx: &Cx<'_>) -> Result<Alarms, Error> {
     let rollouts: Vec<(String, Vec<String>)> = cx
         .compiled
         .model
@@ -370,14 +202,14 @@ async fn alarm_gates(cx: &Cx<'_>) -> Result<Alarms, DeployError> {
 
 /// 1. Builds (unless `prepare` built them), before anything is written. The layouts live as
 ///    long as the returned builds.
-async fn build_images(cx: &Cx<'_>) -> Result<(Vec<image::Pending>, Vec<Built>), DeployError> {
+async fn build_images(cx: &Cx<'_>) -> Result<(Vec<image::Pending>, Vec<Built>), Error> {
     let mut pending = cx.prepared.images.pending.clone();
     let built = image::build_all(&cx.compiled.model, &mut pending, cx.r).await?;
     Ok((pending, built))
 }
 
 /// 2. Services no longer in the spec, with their task-definition families.
-async fn remove_dropped_services(cx: &Cx<'_>, opts: &DeployOptions) -> Result<Vec<String>, DeployError> {
+async fn remove_dropped_services(cx: &Cx<'_>, opts: &DeployOptions) -> Result<Vec<String>, Error> {
     let (plan, observed) = (&cx.prepared.plan, &cx.prepared.observed);
     let stale: Vec<ServiceState> = plan
         .services
@@ -390,7 +222,7 @@ async fn remove_dropped_services(cx: &Cx<'_>, opts: &DeployOptions) -> Result<Ve
     };
     let names: Vec<String> = stale.iter().map(|s| s.name.clone()).collect();
     if !opts.remove_services {
-        return Err(DeployError::RemovalRefused { services: names });
+        return Err(Error::RemovalRefused { services: names });
     }
     cx.r.event(&Event::Step { message: format!("services: removing {}", names.join(", ")) });
     super::destroy::remove_services(cx.aws, cluster, &stale, Duration::from_secs(1800), cx.r).await?;
@@ -401,7 +233,7 @@ async fn remove_dropped_services(cx: &Cx<'_>, opts: &DeployOptions) -> Result<Ve
 }
 
 /// 3. The stack, only when the plan changes it; then its outputs, as the services need them.
-async fn infrastructure(cx: &Cx<'_>) -> Result<(StackResult, StackOutputs), DeployError> {
+async fn infrastructure(cx: &Cx<'_>) -> Result<(StackResult, StackOutputs), Error> {
     let m = &cx.compiled.model;
     let stack = m.stack.as_str();
     cx.r.event(&Event::Step { message: format!("infrastructure: stack {stack}") });
@@ -420,7 +252,7 @@ async fn infrastructure(cx: &Cx<'_>) -> Result<(StackResult, StackOutputs), Depl
 
 /// 4. Images, into the repositories the stack holds: the image each service runs (given
 ///    ones and pushed ones), and what was pushed.
-async fn push_images(cx: &Cx<'_>, pending: &[image::Pending]) -> Result<RunImages, DeployError> {
+async fn push_images(cx: &Cx<'_>, pending: &[image::Pending]) -> Result<RunImages, Error> {
     let m = &cx.compiled.model;
     let mut out = RunImages { own: cx.prepared.images.given.clone(), sidecars: BTreeMap::new(), pushed: Vec::new() };
     let Some(target) = &cx.prepared.images.target else { return Ok(out) };
@@ -448,7 +280,7 @@ struct RunImages {
 ///     service with its traffic; a canary or blue/green service rolling out gets it when its
 ///     new colour takes the traffic (`colours::run`). Targets of services that no longer
 ///     scale are removed.
-async fn autoscaling(cx: &Cx<'_>, inputs: &Inputs<'_>, services: &services::Applied<'_>) -> Result<(), DeployError> {
+async fn autoscaling(cx: &Cx<'_>, inputs: &Inputs<'_>, services: &services::Applied<'_>) -> Result<(), Error> {
     let (m, observed) = (&cx.compiled.model, &cx.prepared.observed);
     let aas = Autoscaling::new(cx.aws);
     let scaler = Scaler { aas: &aas, ecs: &cx.ecs, r: cx.r };
@@ -471,12 +303,7 @@ async fn autoscaling(cx: &Cx<'_>, inputs: &Inputs<'_>, services: &services::Appl
 }
 
 /// 6. ECS rollouts of the services step 5 changed (or found mid-rollout), all at once.
-async fn watch_rollouts(
-    cx: &Cx<'_>,
-    outputs: &StackOutputs,
-    watches: &[Watch],
-    alarms: &Alarms,
-) -> Result<Vec<RolloutFailure>, DeployError> {
+async fn watch_rollouts(cx: &Cx<'_>, outputs: &StackOutputs, watches: &[Watch], alarms: &Alarms) -> Result<Vec<RolloutFailure>, Error> {
     if !watches.is_empty() {
         let names: Vec<&str> = watches.iter().map(|w| w.name.as_str()).collect();
         cx.r.event(&Event::Step { message: format!("rollout: waiting for {}", names.join(", ")) });
@@ -494,13 +321,12 @@ async fn two_colour_rollouts(
     services: &services::Applied<'_>,
     alarms: &Alarms,
     opts: &DeployOptions,
-) -> Result<(Vec<RolloutFailure>, Vec<(String, String)>), DeployError> {
+) -> Result<(Vec<RolloutFailure>, Vec<(String, String)>), Error> {
     let elbv2 = Elbv2::new(cx.aws);
     let aas = Autoscaling::new(cx.aws);
     let scaler = Scaler { aas: &aas, ecs: &cx.ecs, r: cx.r };
     let spec = spec_words(cx.compiled);
-    let (until_held, until_baking) = (opts.until_held, opts.until_baking);
-    let run = colours::Cx {
+    let run = runner::Cx {
         ecs: &cx.ecs,
         elbv2: &elbv2,
         inputs,
@@ -508,8 +334,7 @@ async fn two_colour_rollouts(
         scaler: &scaler,
         alarms,
         spec: &spec,
-        until_held,
-        until_baking,
+        wait_until: opts.wait_until,
         r: cx.r,
     };
     for job in &services.abandoned {
@@ -538,7 +363,7 @@ async fn two_colour_rollouts(
 }
 
 /// 7a. Rollouts ECS runs natively, followed side by side (`ops::native`).
-async fn native_rollouts(run: &colours::Cx<'_>, natives: &[Watch]) -> Result<(Vec<RolloutFailure>, Vec<(String, String)>), DeployError> {
+async fn native_rollouts(run: &runner::Cx<'_>, natives: &[Watch]) -> Result<(Vec<RolloutFailure>, Vec<(String, String)>), Error> {
     let m = run.inputs.model;
     let followed = natives.iter().filter_map(|w| m.services.values().find(|s| s.name.as_str() == w.name).map(|svc| (svc, w))).map(
         |(svc, w)| async move {

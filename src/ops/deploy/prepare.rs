@@ -15,7 +15,7 @@ use crate::stack::Compiled;
 use crate::workload::{render, TaskDef};
 
 use super::delivery::Delivery;
-use super::DeployError;
+use crate::ops::Error;
 
 /// Everything a deploy decides from: the deployed state, the images to push, and the plan.
 pub struct Prepared {
@@ -46,7 +46,7 @@ pub struct Images {
 /// Read the deployed state (and the registry, for images ecship pushes) and plan against
 /// it. No writes to AWS. With `build`, `build:` images are built first (locally), so the
 /// plan shows their digests; without, they show `(known after build)`.
-pub async fn prepare(aws: &Aws, c: &Compiled, opts: &PrepareOptions<'_>, build: Option<&dyn Reporter>) -> Result<Prepared, DeployError> {
+pub async fn prepare(aws: &Aws, c: &Compiled, opts: &PrepareOptions<'_>, build: Option<&dyn Reporter>) -> Result<Prepared, Error> {
     let (given, registry_endpoint) = (opts.images, opts.registry_endpoint);
     let m = &c.model;
     let mut pending = image::pending(m, given, None)?;

@@ -6,8 +6,10 @@
 
 use std::collections::BTreeSet;
 
-use super::{Cx, DeployError, ServiceOutcome, ServiceResult};
+use super::cx::Cx;
+use super::outcome::{ServiceOutcome, ServiceResult};
 use crate::events::{Event, ServiceStep};
+use crate::ops::Error;
 use futures_util::{stream, StreamExt, TryStreamExt};
 
 use crate::model::{Colour, Engine, Rollout, Service, TwoColour, Weights};
@@ -59,7 +61,7 @@ pub struct Revision {
 
 /// Register the services' task definitions that differ from their family's latest,
 /// `parallel` at a time; by service, in the spec's order.
-pub async fn register(cx: &Cx<'_>, inputs: &Inputs<'_>, parallel: usize) -> Result<Vec<Revision>, DeployError> {
+pub async fn register(cx: &Cx<'_>, inputs: &Inputs<'_>, parallel: usize) -> Result<Vec<Revision>, Error> {
     let m = &cx.compiled.model;
     cx.r.event(&Event::Step { message: format!("services: {} in cluster {}", m.services.len(), inputs.outputs.cluster) });
     let traffic = cx.prepared.observed.traffic(m);
@@ -72,7 +74,7 @@ pub async fn register(cx: &Cx<'_>, inputs: &Inputs<'_>, parallel: usize) -> Resu
 
 /// Create or update services on their `revisions`, `parallel` services at a time (results
 /// in the spec's order, whatever order the calls finish in).
-pub async fn apply<'a>(cx: &Cx<'a>, inputs: &Inputs<'_>, revisions: &[Revision], parallel: usize) -> Result<Applied<'a>, DeployError> {
+pub async fn apply<'a>(cx: &Cx<'a>, inputs: &Inputs<'_>, revisions: &[Revision], parallel: usize) -> Result<Applied<'a>, Error> {
     let m = &cx.compiled.model;
     let observed = &cx.prepared.observed;
     let traffic = observed.traffic(m);
@@ -110,7 +112,7 @@ async fn one<'a>(
     svc: &'a Service,
     revision: &Revision,
     weights: Option<Weights>,
-) -> Result<One<'a>, DeployError> {
+) -> Result<One<'a>, Error> {
     let m = &cx.compiled.model;
     let observed = &cx.prepared.observed;
     let Revision { arn, registered, tag } = revision.clone();
@@ -153,7 +155,7 @@ async fn one<'a>(
 /// else a new revision; whether it was registered; and the tag the service gets with it
 /// (`observe::TASK_DEFINITION_TAG`). A two-colour service's revision goes to a colour
 /// decided later: it is shown under the service's name.
-async fn task_definition(cx: &Cx<'_>, inputs: &Inputs<'_>, svc: &Service, two_colours: bool) -> Result<Revision, DeployError> {
+async fn task_definition(cx: &Cx<'_>, inputs: &Inputs<'_>, svc: &Service, two_colours: bool) -> Result<Revision, Error> {
     let td = render::task_def(inputs, svc)?;
     let (arn, registered) = match cx.prepared.observed.latest.get(&td.family) {
         Some(l) if l.task_def == td => (l.arn.clone(), false),
@@ -213,7 +215,7 @@ fn two_colours<'a>(cx: &Cx<'_>, svc: &'a Service, state: TwoColours, arn: &str, 
 /// Create the ECS service, or update it when its revision or settings differ; either way
 /// tagged with the revision it runs and that revision's content hash, so the next plan need
 /// not read the task definition.
-async fn create_or_update(cx: &Cx<'_>, mut config: ServiceConfig, arn: &str, tag: &str) -> Result<ServiceOutcome, DeployError> {
+async fn create_or_update(cx: &Cx<'_>, mut config: ServiceConfig, arn: &str, tag: &str) -> Result<ServiceOutcome, Error> {
     let observed = cx.prepared.observed.services.get(&config.name);
     let (action, step) = match observed {
         None => {

@@ -1,0 +1,28 @@
+//! What the rollout runners share — ecship's two-colour runner (`colours`), the follower of
+//! ECS's native rollouts (`native`) and the hold for approval (`approval`): the clients, the
+//! rendering inputs, the checks and alarm gates, and where the run returns.
+
+use super::alarms::Alarms;
+use super::http_check::Checks;
+use super::scaling::Scaler;
+use super::WaitUntil;
+use crate::aws::ecs::Ecs;
+use crate::aws::elbv2::Elbv2;
+use crate::events::Reporter;
+use crate::workload::render::Inputs;
+
+pub struct Cx<'a> {
+    pub ecs: &'a Ecs,
+    pub elbv2: &'a Elbv2,
+    pub inputs: &'a Inputs<'a>,
+    pub checks: &'a Checks,
+    pub scaler: &'a Scaler<'a>,
+    /// The rollouts' alarm gates, by service name.
+    pub alarms: &'a Alarms,
+    /// The spec as a command names it (`FILE [--env ENV]`), for what a held rollout asks.
+    pub spec: &'a str,
+    /// Where the run returns: `Held` leaves a rollout held for approval there, `Baking` a
+    /// native rollout to ECS once it bakes.
+    pub wait_until: WaitUntil,
+    pub r: &'a dyn Reporter,
+}
