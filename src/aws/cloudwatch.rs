@@ -4,8 +4,9 @@
 use aws_sdk_cloudwatch::types::AlarmType;
 use aws_sdk_cloudwatch::Client;
 
+use super::states::parse;
 use super::{classify, Aws, AwsError};
-use crate::workload::Alarm;
+use crate::workload::{Alarm, AlarmState};
 
 pub struct Cloudwatch {
     client: Client,
@@ -50,7 +51,7 @@ impl Cloudwatch {
                 let Some(name) = name else { continue };
                 out.push(Alarm {
                     name: name.to_string(),
-                    state: state.unwrap_or("INSUFFICIENT_DATA").to_string(),
+                    state: state.map_or(AlarmState::InsufficientData, parse),
                     reason: reason.unwrap_or("").to_string(),
                     since: since.map_or(0, |t| t.to_millis().unwrap_or(0)),
                 });

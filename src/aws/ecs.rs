@@ -14,11 +14,12 @@ use aws_sdk_ecs::types::{
 };
 use aws_sdk_ecs::Client;
 
+use super::states::parse;
 use super::{classify, service_deployments, Aws, AwsError};
 use crate::workload::revision_name;
 use crate::workload::{
-    Deployment, DeploymentConfig, DeploymentStatus, LoadBalancerTarget, Network, ObservedConfig, Registered, RolloutState, ServiceConfig,
-    ServiceEvent, ServiceState, ServiceStatus, StoppedTask, TaskDef, TaskRun, PORT_NAME,
+    ClusterStatus, Deployment, DeploymentConfig, LoadBalancerTarget, Network, ObservedConfig, Registered, ServiceConfig, ServiceEvent,
+    ServiceState, ServiceStatus, StoppedTask, TaskDef, TaskRun, PORT_NAME,
 };
 
 /// DescribeServices and DescribeTasks take this many at a time.
@@ -34,7 +35,7 @@ impl Ecs {
     }
 
     /// The cluster's status (ACTIVE, INACTIVE…), or `None` when it does not exist.
-    pub async fn cluster_status(&self, cluster: &str) -> Result<Option<String>, AwsError> {
+    pub async fn cluster_status(&self, cluster: &str) -> Result<Option<ClusterStatus>, AwsError> {
         let out = self
             .client
             .describe_clusters()
@@ -42,7 +43,7 @@ impl Ecs {
             .send()
             .await
             .map_err(|e| classify(&format!("DescribeClusters {cluster}"), e))?;
-        Ok(out.clusters().first().and_then(|c| c.status()).map(str::to_string))
+        Ok(out.clusters().first().and_then(|c| c.status()).map(parse))
     }
 
     /// The named services that exist (any status), in batches of ten.
@@ -263,7 +264,7 @@ impl Ecs {
             let stopped = t.stopped_reason().unwrap_or("stopped");
             let reason = format!("{stopped}{}", container_reasons(stopped, t.containers()));
             let id = t.task_arn().and_then(|a| a.rsplit('/').next()).unwrap_or("").to_string();
-            let stop_code = t.stop_code().map(|c| c.as_str().to_string());
+            let stop_code = t.stop_code().map(|c| parse(c.as_str()));
             out.push(StoppedTask { id, task_definition: task_definition.to_string(), reason, stop_code });
         }
         Ok(out)
@@ -517,7 +518,7 @@ fn task_run(t: &aws_sdk_ecs::types::Task) -> TaskRun {
     TaskRun {
         id: arn.rsplit('/').next().unwrap_or_default().to_string(),
         arn,
-        status: t.last_status().unwrap_or_default().to_string(),
+        status: parse(t.last_status().unwrap_or_default()),
         exit_code: container.and_then(|c| c.exit_code()),
         stopped_reason: stopped.map(|s| own.map_or_else(|| s.clone(), |o| format!("{s} ({o})"))),
         started_at: t.started_at().map(|d| d.secs()),
@@ -609,7 +610,7 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
     ServiceState {
         name: s.service_name().unwrap_or("").to_string(),
         arn: s.service_arn().unwrap_or("").to_string(),
-        status: ServiceStatus::parse(s.status().unwrap_or("")),
+        status: parse(s.status().unwrap_or("")),
         desired: unsigned(s.desired_count()),
         running: unsigned(s.running_count()),
         pending: unsigned(s.pending_count()),
@@ -619,9 +620,9 @@ fn service_state(s: &aws_sdk_ecs::types::Service) -> ServiceState {
             .iter()
             .map(|d| Deployment {
                 id: d.id().unwrap_or("").to_string(),
-                status: DeploymentStatus::parse(d.status().unwrap_or("")),
+                status: parse(d.status().unwrap_or("")),
                 task_definition: d.task_definition().unwrap_or("").to_string(),
-                rollout_state: d.rollout_state().map(|r| RolloutState::parse(r.as_str())),
+                rollout_state: d.rollout_state().map(|r| parse(r.as_str())),
                 rollout_reason: d.rollout_state_reason().map(str::to_string),
                 desired: unsigned(d.desired_count()),
                 running: unsigned(d.running_count()),

@@ -17,6 +17,7 @@ pub mod logs;
 pub mod s3;
 pub mod scheduler;
 mod service_deployments;
+mod states;
 mod task_def;
 
 use aws_config::retry::RetryConfig;

@@ -10,6 +10,7 @@ use aws_sdk_ecs::types::{
 };
 
 use super::ecs::Ecs;
+use super::states::parse;
 use super::{classify, AwsError};
 use crate::rollout::ServiceDeployment;
 use crate::workload::{Alternate, NativeShift, NativeStrategy};
@@ -40,9 +41,9 @@ impl Ecs {
         let out = self.client.describe_service_deployments().service_deployment_arns(arn).send().await.map_err(|e| classify(&action, e))?;
         Ok(out.service_deployments().first().map(|d| ServiceDeployment {
             arn: d.service_deployment_arn().unwrap_or(arn).to_string(),
-            status: d.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            status: parse(d.status().map_or("", |s| s.as_str())),
             status_reason: d.status_reason().map(str::to_string),
-            stage: d.lifecycle_stage().map(|s| s.as_str().to_string()),
+            stage: d.lifecycle_stage().map(|s| parse(s.as_str())),
             paused: d
                 .lifecycle_hook_details()
                 .iter()

@@ -25,7 +25,7 @@ use crate::aws::{Aws, AwsError};
 use crate::events::{Event, Reporter, ServiceStep, StackResult};
 use crate::human::plural;
 use crate::workload::scaling::resource_id;
-use crate::workload::{ServiceState, ServiceStatus, SERVICE_TAG};
+use crate::workload::{ClusterStatus, ServiceState, ServiceStatus, SERVICE_TAG};
 
 pub struct DestroyOptions {
     pub stack: String,
@@ -249,7 +249,7 @@ pub async fn leftovers(
         for s in ecs.stack_services(cluster, stack).await? {
             out.push(Leftover { kind: "ecs service", name: format!("{} ({})", s.name, s.status) });
         }
-        if ecs.cluster_status(cluster).await?.as_deref() == Some("ACTIVE") {
+        if ecs.cluster_status(cluster).await? == Some(ClusterStatus::Active) {
             out.push(Leftover { kind: "ecs cluster", name: cluster.to_string() });
         }
         let ids: Vec<String> = services.iter().map(|s| resource_id(cluster, s)).collect();

@@ -56,9 +56,10 @@ impl AlarmGate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workload::AlarmState;
 
-    fn alarm(name: &str, state: &str, since: i64) -> Alarm {
-        Alarm { name: name.into(), state: state.into(), reason: format!("{name} {state}"), since }
+    fn alarm(name: &str, state: AlarmState, since: i64) -> Alarm {
+        Alarm { name: name.into(), reason: format!("{name} {state}"), state, since }
     }
 
     fn names(v: &[&str]) -> Vec<String> {
@@ -67,25 +68,25 @@ mod tests {
 
     #[test]
     fn missing_alarms_are_named() {
-        let now = [alarm("5xx", "OK", 1)];
+        let now = [alarm("5xx", AlarmState::Ok, 1)];
         assert_eq!(AlarmGate::start(&names(&["5xx", "latency", "errors"]), &now), Err(names(&["latency", "errors"])));
     }
 
     #[test]
     fn only_alarms_going_to_alarm_after_the_start_trip_the_gate() {
-        let start = [alarm("5xx", "OK", 1), alarm("latency", "ALARM", 2), alarm("other", "OK", 3)];
+        let start = [alarm("5xx", AlarmState::Ok, 1), alarm("latency", AlarmState::Alarm, 2), alarm("other", AlarmState::Ok, 3)];
         let gate = AlarmGate::start(&names(&["5xx", "latency"]), &start).expect("all exist");
         assert_eq!(gate.already_firing().collect::<Vec<_>>(), ["latency"]);
         let cases = [
-            ("nothing moved", vec![alarm("5xx", "OK", 1), alarm("latency", "ALARM", 2)], None),
-            ("still firing since before", vec![alarm("latency", "ALARM", 2)], None),
-            ("no data is no alarm", vec![alarm("5xx", "INSUFFICIENT_DATA", 5)], None),
-            ("an alarm not the rollout's", vec![alarm("other", "ALARM", 9)], None),
-            ("went to ALARM", vec![alarm("5xx", "ALARM", 7)], Some("alarm 5xx went to ALARM: 5xx ALARM")),
-            ("went to ALARM again", vec![alarm("latency", "ALARM", 8)], Some("alarm latency went to ALARM: latency ALARM")),
+            ("nothing moved", vec![alarm("5xx", AlarmState::Ok, 1), alarm("latency", AlarmState::Alarm, 2)], None),
+            ("still firing since before", vec![alarm("latency", AlarmState::Alarm, 2)], None),
+            ("no data is no alarm", vec![alarm("5xx", AlarmState::InsufficientData, 5)], None),
+            ("an alarm not the rollout's", vec![alarm("other", AlarmState::Alarm, 9)], None),
+            ("went to ALARM", vec![alarm("5xx", AlarmState::Alarm, 7)], Some("alarm 5xx went to ALARM: 5xx ALARM")),
+            ("went to ALARM again", vec![alarm("latency", AlarmState::Alarm, 8)], Some("alarm latency went to ALARM: latency ALARM")),
             (
                 "both",
-                vec![alarm("5xx", "ALARM", 7), alarm("latency", "ALARM", 8)],
+                vec![alarm("5xx", AlarmState::Alarm, 7), alarm("latency", AlarmState::Alarm, 8)],
                 Some("alarm 5xx went to ALARM: 5xx ALARM; alarm latency went to ALARM: latency ALARM"),
             ),
         ];

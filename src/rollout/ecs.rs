@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::workload::{revision_name, DeploymentStatus, RolloutState, ServiceState, ServiceStatus, StoppedTask};
+use crate::workload::{revision_name, DeploymentStatus, RolloutState, ServiceState, ServiceStatus, StopCode, StoppedTask};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
@@ -65,9 +65,9 @@ pub fn assess(s: &ServiceState, task_definition: &str) -> Assessment {
 /// failed its health checks. Tasks ECS stopped to scale in, a user stopped, or Spot took
 /// back say nothing about the revision.
 pub fn crashed(t: &StoppedTask) -> bool {
-    match t.stop_code.as_deref() {
-        Some("TaskFailedToStart" | "EssentialContainerExited") => true,
-        Some("ServiceSchedulerInitiated") => t.reason.contains("health check"),
+    match &t.stop_code {
+        Some(StopCode::TaskFailedToStart | StopCode::EssentialContainerExited) => true,
+        Some(StopCode::ServiceSchedulerInitiated) => t.reason.contains("health check"),
         Some(_) => false,
         None => !t.reason.starts_with("Scaling activity"),
     }
@@ -78,18 +78,20 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+    use crate::workload::DeploymentStatus::{Active, Primary};
+    use crate::workload::RolloutState::{Completed, Failed, InProgress};
     use crate::workload::{Deployment, ObservedConfig};
 
     const OLD: &str = "arn:aws:ecs:us-east-1:1:task-definition/s-web:1";
     const NEW: &str = "arn:aws:ecs:us-east-1:1:task-definition/s-web:2";
 
-    fn deployment(status: &str, td: &str, rollout: &str) -> Deployment {
+    fn deployment(status: DeploymentStatus, td: &str, rollout: RolloutState) -> Deployment {
         Deployment {
             id: format!("ecs-svc/{td}"),
-            status: DeploymentStatus::parse(status),
+            status,
             task_definition: td.into(),
-            rollout_state: Some(RolloutState::parse(rollout)),
             rollout_reason: Some(format!("{rollout} reason")),
+            rollout_state: Some(rollout),
             desired: 2,
             running: 0,
             failed_tasks: 0,
@@ -125,29 +127,29 @@ mod tests {
         let cases = [
             (
                 "new deployment still replacing the old",
-                service(2, vec![deployment("PRIMARY", NEW, "IN_PROGRESS"), deployment("ACTIVE", OLD, "COMPLETED")]),
+                service(2, vec![deployment(Primary, NEW, InProgress), deployment(Active, OLD, Completed)]),
                 Assessment::InProgress,
             ),
             (
                 "completed but old tasks still draining",
-                service(2, vec![deployment("PRIMARY", NEW, "COMPLETED"), deployment("ACTIVE", OLD, "COMPLETED")]),
+                service(2, vec![deployment(Primary, NEW, Completed), deployment(Active, OLD, Completed)]),
                 Assessment::InProgress,
             ),
-            ("completed, tasks short of desired", service(1, vec![deployment("PRIMARY", NEW, "COMPLETED")]), Assessment::InProgress),
-            ("one completed deployment, all running", service(2, vec![deployment("PRIMARY", NEW, "COMPLETED")]), Assessment::Stable),
+            ("completed, tasks short of desired", service(1, vec![deployment(Primary, NEW, Completed)]), Assessment::InProgress),
+            ("one completed deployment, all running", service(2, vec![deployment(Primary, NEW, Completed)]), Assessment::Stable),
             (
                 "failed and rolled back by the circuit breaker",
-                service(2, vec![deployment("PRIMARY", OLD, "IN_PROGRESS"), deployment("ACTIVE", NEW, "FAILED")]),
+                service(2, vec![deployment(Primary, OLD, InProgress), deployment(Active, NEW, Failed)]),
                 Assessment::Failed { reason: "FAILED reason".into(), rolled_back: true },
             ),
             (
                 "failed with nothing to roll back to",
-                service(0, vec![deployment("PRIMARY", NEW, "FAILED")]),
+                service(0, vec![deployment(Primary, NEW, Failed)]),
                 Assessment::Failed { reason: "FAILED reason".into(), rolled_back: false },
             ),
             (
                 "the failed deployment already drained away",
-                service(2, vec![deployment("PRIMARY", OLD, "COMPLETED")]),
+                service(2, vec![deployment(Primary, OLD, Completed)]),
                 Assessment::Failed { reason: "ECS replaced the deployment of s-web:2 with one of s-web:1".into(), rolled_back: true },
             ),
         ];
@@ -158,32 +160,33 @@ mod tests {
 
     #[test]
     fn only_failures_count_against_a_revision() {
-        let task = |code: Option<&str>, reason: &str| StoppedTask {
+        let task = |code: Option<StopCode>, reason: &str| StoppedTask {
             id: "t".into(),
             task_definition: NEW.into(),
             reason: reason.into(),
-            stop_code: code.map(String::from),
+            stop_code: code,
         };
         let cases = [
-            (Some("TaskFailedToStart"), "CannotPullContainerError: pull image manifest has been retried 5 time(s)", true),
-            (Some("TaskFailedToStart"), "ResourceInitializationError: unable to pull secrets or registry auth", true),
-            (Some("EssentialContainerExited"), "Essential container in task exited (web: exit code 1)", true),
-            (Some("ServiceSchedulerInitiated"), "Task failed ELB health checks in (target-group arn:…)", true),
-            (Some("ServiceSchedulerInitiated"), "Task failed container health checks", true),
-            (Some("ServiceSchedulerInitiated"), "Scaling activity initiated by (deployment ecs-svc/1)", false),
-            (Some("UserInitiated"), "Task stopped by user", false),
-            (Some("SpotInterruption"), "Your Spot Task was interrupted.", false),
+            (Some(StopCode::TaskFailedToStart), "CannotPullContainerError: pull image manifest has been retried 5 time(s)", true),
+            (Some(StopCode::TaskFailedToStart), "ResourceInitializationError: unable to pull secrets or registry auth", true),
+            (Some(StopCode::EssentialContainerExited), "Essential container in task exited (web: exit code 1)", true),
+            (Some(StopCode::ServiceSchedulerInitiated), "Task failed ELB health checks in (target-group arn:…)", true),
+            (Some(StopCode::ServiceSchedulerInitiated), "Task failed container health checks", true),
+            (Some(StopCode::ServiceSchedulerInitiated), "Scaling activity initiated by (deployment ecs-svc/1)", false),
+            (Some(StopCode::UserInitiated), "Task stopped by user", false),
+            (Some(StopCode::SpotInterruption), "Your Spot Task was interrupted.", false),
+            (Some(StopCode::Other("SomethingNew".into())), "Essential container in task exited", false),
             (None, "Scaling activity initiated by (deployment ecs-svc/1)", false),
             (None, "Essential container in task exited", true),
         ];
         for (code, reason, want) in cases {
-            assert_eq!(crashed(&task(code, reason)), want, "{code:?} {reason}");
+            assert_eq!(crashed(&task(code.clone(), reason)), want, "{code:?} {reason}");
         }
     }
 
     #[test]
     fn an_inactive_service_has_failed() {
-        let mut s = service(0, vec![deployment("PRIMARY", NEW, "IN_PROGRESS")]);
+        let mut s = service(0, vec![deployment(Primary, NEW, InProgress)]);
         s.status = ServiceStatus::Inactive;
         assert!(matches!(assess(&s, NEW), Assessment::Failed { rolled_back: false, .. }));
     }

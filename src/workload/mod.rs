@@ -8,10 +8,15 @@
 pub mod outputs;
 pub mod render;
 pub mod scaling;
+pub mod states;
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+
+pub use states::{
+    AlarmState, ClusterStatus, DeploymentStatus, LifecycleStage, RolloutState, ServiceDeploymentStatus, ServiceStatus, StopCode, TaskStatus,
+};
 
 /// Tag keys on everything ecship creates outside the stack, so `status` and `destroy` find it
 /// without the spec.
@@ -244,61 +249,6 @@ pub struct ServiceConnect {
     pub server: Option<(String, u16)>,
 }
 
-/// Words AWS reports a state in, as closed enums (with the word kept when a newer API says
-/// one this version does not know): they serialise and print as AWS writes them.
-macro_rules! aws_words {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident = $word:literal),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq)]
-        pub enum $name {
-            $($variant,)*
-            Other(String),
-        }
-
-        impl $name {
-            pub fn parse(word: &str) -> Self {
-                match word {
-                    $($word => Self::$variant,)*
-                    other => Self::Other(other.to_string()),
-                }
-            }
-
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $(Self::$variant => $word,)*
-                    Self::Other(word) => word,
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-    };
-}
-
-aws_words!(
-    /// An ECS service's status.
-    ServiceStatus { Active = "ACTIVE", Draining = "DRAINING", Inactive = "INACTIVE" }
-);
-aws_words!(
-    /// A deployment's place in its service: the one being rolled out (PRIMARY), one being
-    /// replaced (ACTIVE), or one gone (INACTIVE).
-    DeploymentStatus { Primary = "PRIMARY", Active = "ACTIVE", Inactive = "INACTIVE" }
-);
-aws_words!(
-    /// How a deployment's rollout stands.
-    RolloutState { InProgress = "IN_PROGRESS", Completed = "COMPLETED", Failed = "FAILED" }
-);
-
 /// An ECS service as AWS reports it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ServiceState {
@@ -367,7 +317,7 @@ pub struct StoppedTask {
     /// ECS's `stopCode` (`EssentialContainerExited`, `TaskFailedToStart`,
     /// `ServiceSchedulerInitiated`, `UserInitiated`, `SpotInterruption`…).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub stop_code: Option<String>,
+    pub stop_code: Option<StopCode>,
 }
 
 /// The targets of a target group by health, with why the unhealthy ones are (each distinct
@@ -384,7 +334,7 @@ pub struct TargetHealth {
 pub struct Alarm {
     pub name: String,
     /// `OK`, `ALARM` or `INSUFFICIENT_DATA`.
-    pub state: String,
+    pub state: AlarmState,
     /// CloudWatch's reason for the state.
     pub reason: String,
     /// When it went to this state (milliseconds since the Unix epoch): a new time is a new
@@ -394,7 +344,7 @@ pub struct Alarm {
 
 impl Alarm {
     pub fn firing(&self) -> bool {
-        self.state == "ALARM"
+        self.state == AlarmState::Alarm
     }
 }
 
@@ -416,7 +366,7 @@ pub struct TaskRun {
     /// The id at the end of the ARN (what log streams and the console name it by).
     pub id: String,
     /// PROVISIONING, PENDING, RUNNING, …, STOPPED.
-    pub status: String,
+    pub status: TaskStatus,
     /// The essential container's exit code, once it exited.
     pub exit_code: Option<i32>,
     /// Why it stopped (`Essential container in task exited`, `Task stopped by user`, an
@@ -430,7 +380,7 @@ pub struct TaskRun {
 
 impl TaskRun {
     pub fn stopped(&self) -> bool {
-        self.status == "STOPPED"
+        self.status == TaskStatus::Stopped
     }
 }
 
