@@ -1,4 +1,4 @@
-//! Step 6b of a deploy: the gates of rolling and doubling services. A rollout that failed
+//! After `watch_rollouts` (step 6 of a deploy): the gates of rolling and doubling services. A rollout that failed
 //! without ECS rolling it back (ecship saw its tasks crash-loop, or an alarm go off, first:
 //! `watch`) is rolled back here; a rollout ECS reports steady gets its HTTP check (`deploy.check`), through the
 //! load balancer every `check.interval` until it passes; `check.failures` failures in a row

@@ -2,7 +2,7 @@
 //! one differs from the family's latest: `register`), then — after the `deploy.before`
 //! steps — its ECS service, created or updated when anything differs (`apply`). A canary or
 //! blue/green service whose revision changes is not updated here: it becomes a two-colour
-//! rollout (step 7), after an earlier run's half-finished one is continued or returned.
+//! rollout (`two_colour_rollouts`), after an earlier run's half-finished one is continued or returned.
 
 use std::collections::BTreeSet;
 
@@ -21,23 +21,23 @@ use crate::rollout::{self, assess, Assessment, Resume, TwoColours};
 use crate::workload::render::{self, Inputs};
 use crate::workload::{revision_name, ServiceConfig};
 
-/// What step 5 did, and what the later steps do.
+/// What `services::apply` did, and what the later steps do.
 pub struct Applied<'a> {
     pub results: Vec<ServiceResult>,
-    /// ECS rollouts to wait for (step 6).
+    /// ECS rollouts to wait for (`watch_rollouts`).
     pub watches: Vec<Watch>,
-    /// Rollouts ECS runs natively, to follow (step 6).
+    /// Rollouts ECS runs natively, to follow (`two_colour_rollouts`, beside ecship's own).
     pub natives: Vec<Watch>,
-    /// Two-colour rollouts to run (step 7), and half-finished ones to return first.
+    /// Two-colour rollouts to run (`two_colour_rollouts`), and half-finished ones to return first.
     pub jobs: Vec<Job<'a>>,
     pub abandoned: Vec<Job<'a>>,
     /// Revisions any service ran before this deploy, or runs after it: never pruned.
     pub in_use: BTreeSet<String>,
-    /// Families that got a new revision, with how many revisions each keeps (step 8).
+    /// Families that got a new revision, with how many revisions each keeps (`prune::revisions`).
     pub new_families: Vec<(String, u32)>,
 }
 
-/// What step 5 did for one service.
+/// What `services::apply` did for one service.
 struct One<'a> {
     result: ServiceResult,
     /// The revision it runs after this step.
@@ -105,7 +105,7 @@ pub async fn apply<'a>(cx: &Cx<'a>, inputs: &Inputs<'_>, revisions: &[Revision],
 }
 
 /// One service: its task definition, then its ECS service — or, for a canary or blue/green
-/// service with a new revision, the two-colour rollout step 7 runs.
+/// service with a new revision, the two-colour rollout `two_colour_rollouts` runs.
 async fn one<'a>(
     cx: &Cx<'a>,
     inputs: &Inputs<'_>,
