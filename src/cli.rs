@@ -34,7 +34,7 @@ pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("
     propagate_version = true
 )]
 pub struct Cli {
-    /// Apply the overrides under `environments.NAME` (the stack is named STACK-NAME).
+    /// Apply the overrides under `environments.NAME` (the stack is named STACK-NAME); empty: none.
     #[arg(long, global = true, env = "ECSHIP_ENV", value_name = "NAME")]
     pub env: Option<String>,
 

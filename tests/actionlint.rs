@@ -38,3 +38,37 @@ fn the_action_installs_a_target_every_release_builds() {
     let release = std::fs::read_to_string(root().join(".github/workflows/release.yml")).expect("the release workflow");
     assert!(release.contains("dist"), "the release workflow runs cargo-dist");
 }
+
+#[test]
+fn every_workflow_names_the_permissions_of_its_token() {
+    // Without `permissions:`, a job's GITHUB_TOKEN gets the repository's default, which may be
+    // write access to everything.
+    for dir in [".github/workflows", ".github/workflows/examples"] {
+        for entry in std::fs::read_dir(root().join(dir)).expect("the workflows") {
+            let path = entry.expect("an entry").path();
+            if path.extension().is_some_and(|e| e == "yml") {
+                let doc: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&path).expect("a workflow")).expect("YAML");
+                assert!(doc.get("permissions").is_some(), "{} declares permissions:", path.display());
+            }
+        }
+    }
+    let ci: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(root().join(".github/workflows/ci.yml")).expect("ci.yml")).expect("YAML");
+    let read_only: serde_yaml::Value = serde_yaml::from_str("contents: read").expect("YAML");
+    assert_eq!(ci["permissions"], read_only, "CI's token reads the repository, nothing more");
+}
+
+#[test]
+fn the_actions_scripts_take_inputs_from_the_environment_only() {
+    // An expression inside `run:` is pasted into the script before bash reads it: an input (a
+    // spec path, args) would become code. Through `env:`, it stays a value.
+    let action: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(root().join("action.yml")).expect("the action")).expect("YAML");
+    let steps = action["runs"]["steps"].as_sequence().expect("composite steps");
+    for step in steps {
+        if let Some(run) = step.get("run").and_then(|r| r.as_str()) {
+            assert!(!run.contains("${{"), "{:?} reads an expression inside its script", step["name"]);
+        }
+    }
+    assert!(steps.iter().filter(|s| s.get("run").is_some()).count() >= 4, "the action's scripts are found");
+}

@@ -69,6 +69,21 @@ fn env_selects_overrides_and_names_the_stack() {
 }
 
 #[test]
+fn an_empty_env_means_no_environment() {
+    // What CI passes for an input left empty (the GitHub Action's `env:`): the base spec,
+    // every environment checked, as without --env.
+    let base = || {
+        predicate::str::starts_with("ok: stacks/mysfits.yaml is valid — stack mysfits, ")
+            .and(predicate::str::contains("environment prod valid too"))
+    };
+    ecship().args(["validate", "stacks/mysfits.yaml"]).env("ECSHIP_ENV", "").assert().success().stdout(base());
+    ecship().args(["validate", "stacks/mysfits.yaml", "--env", ""]).assert().success().stdout(base());
+    // The command line wins over the variable, empty or not.
+    ecship().args(["validate", "stacks/mysfits.yaml", "--env="]).env("ECSHIP_ENV", "prod").assert().success().stdout(base());
+    ecship().args(["render", "stacks/mysfits.yaml", "--env", ""]).assert().success().stdout(predicate::str::contains("mysfits-prod").not());
+}
+
+#[test]
 fn interpolation_reads_the_process_environment() {
     let out = ecship().args(["render", "stacks/forum.yaml"]).env("FORUM_VERSION", "2.0.0").assert().success().get_output().stdout.clone();
     let text = String::from_utf8(out).expect("utf-8");

@@ -44,7 +44,9 @@ pub struct Global<'a> {
 /// Run the parsed command line; returns the process exit code.
 pub fn run(cli: Cli, report: &mut Report) -> anyhow::Result<u8> {
     let global = Global {
-        env: cli.env.as_deref(),
+        // An empty `--env` or `ECSHIP_ENV` means no environment: CI systems pass an input left
+        // empty as an empty variable (the GitHub Action's `env:`).
+        env: cli.env.as_deref().filter(|e| !e.is_empty()),
         region: cli.region.as_deref(),
         profile: cli.profile.as_deref(),
         registry_endpoint: cli.registry_endpoint.as_deref(),
