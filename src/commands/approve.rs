@@ -7,6 +7,8 @@ use crate::exit;
 use crate::ops::approval;
 use crate::report::Report;
 
+use super::session::Session;
+
 pub fn run(args: &ApproveArgs, global: &super::Global<'_>, report: &mut Report) -> anyhow::Result<u8> {
     let compiled = match super::compile_deployable(&args.file, global.env, report)? {
         Ok(c) => c,
@@ -14,11 +16,8 @@ pub fn run(args: &ApproveArgs, global: &super::Global<'_>, report: &mut Report) 
     };
     let m = &compiled.model;
     let svc = super::one_service(&args.service, m)?;
-    let result = super::runtime()?.block_on(async {
-        let aws = super::connect(global, m.region.as_deref()).await?;
-        anyhow::Ok(approval::answer(&aws, &compiled, svc, true).await)
-    })?;
-    let done = match result {
+    let session = Session::open(global, m.region.as_deref())?;
+    let done = match session.call(async |aws| approval::answer(aws, &compiled, svc, true).await) {
         Ok(done) => done,
         Err(e) => return super::failed(e, report),
     };

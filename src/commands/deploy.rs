@@ -6,12 +6,23 @@ use serde_json::json;
 
 use crate::cli::DeployArgs;
 use crate::exit;
+use crate::model::ServiceName;
 use crate::ops::deploy::{self, DeployOptions, Deployed, PrepareOptions, Prepared};
-use crate::ops::Error;
-use crate::ops::{rollback, Ended, WaitUntil};
+use crate::ops::{rollback, WaitUntil};
 use crate::plan::{render, saved, Plan};
 use crate::report::{progress, Report};
 use crate::stack::Compiled;
+
+use super::session::Session;
+
+/// One deploy, once its plan is made.
+struct Deploy<'a> {
+    args: &'a DeployArgs,
+    global: &'a super::Global<'a>,
+    session: &'a Session,
+    compiled: &'a Compiled,
+    prepared: &'a Prepared,
+}
 
 pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -> anyhow::Result<u8> {
     let compiled = match super::compile_deployable(&args.file, global.env, report)? {
@@ -21,77 +32,79 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
     let images = super::images(&args.images, &compiled.model)?;
     let compiled = crate::stack::with_pulls(compiled, images.values().cloned())?;
     let saved = args.plan.as_deref().map(load_plan).transpose()?;
-    let runtime = super::runtime()?;
+    let session = Session::open(global, compiled.model.region.as_deref())?;
+    let opts = PrepareOptions {
+        images: &images,
+        registry_endpoint: global.registry_endpoint,
+        registry_mirrors: global.registry_mirrors,
+        asset_bucket: global.asset_bucket,
+    };
     // Images are built before the plan is shown, so it names their digests.
-    let builds = progress::reporter(report.json());
-    let (aws, prepared) = runtime.block_on(async {
-        let aws = super::connect(global, compiled.model.region.as_deref()).await?;
-        let opts = PrepareOptions {
-            images: &images,
-            registry_endpoint: global.registry_endpoint,
-            registry_mirrors: global.registry_mirrors,
-            asset_bucket: global.asset_bucket,
-        };
-        let prepared = deploy::prepare(&aws, &compiled, &opts, Some(builds.as_ref())).await?;
-        anyhow::Ok((aws, prepared))
-    })?;
-    drop(builds);
+    let prepared = session.progress(report.json(), async |aws, r| deploy::prepare(aws, &compiled, &opts, Some(r)).await)?;
     if let (Some(path), Some(saved)) = (&args.plan, &saved) {
         check_saved(path, saved, &prepared)?;
     }
-    let plan = &prepared.plan;
+    let deploy = Deploy { args, global, session: &session, compiled: &compiled, prepared: &prepared };
+    match confirm(&deploy, saved.is_some(), report)? {
+        Ok(confirmed) => apply(&deploy, confirmed, report),
+        Err(code) => Ok(code),
+    }
+}
+
+/// Show the plan and, on a terminal, ask about it: whether removing services is confirmed,
+/// or the exit code of a run that ends here (an earlier rollout rolled back, or cancelled).
+fn confirm(d: &Deploy<'_>, saved: bool, report: &mut Report) -> anyhow::Result<Result<bool, u8>> {
+    let plan = &d.prepared.plan;
     let interactive = progress::interactive();
     if plan.summary.changes && !report.json() {
         report.document(&render::text(plan), None)?;
     }
     // A rollout an earlier run left half-way: on a terminal, continue it or roll it back.
-    if interactive && !args.yes && saved.is_none() {
-        if let Some(code) = continue_or_roll_back(&runtime, &aws, &compiled, &prepared, global, report)? {
-            return Ok(code);
+    if interactive && !d.args.yes && !saved {
+        if let Some(code) = continue_or_roll_back(d, report)? {
+            return Ok(Err(code));
         }
     }
     // A saved plan was reviewed already; on a terminal, this one is reviewed now.
-    let mut confirmed = args.yes || saved.is_some();
+    let mut confirmed = d.args.yes || saved;
     if plan.summary.changes && !confirmed && interactive {
-        if !progress::ask(&format!("Deploy these changes to stack {}? [y/N]", compiled.model.stack), &["y", "yes"]) {
+        if !progress::ask(&format!("Deploy these changes to stack {}? [y/N]", d.compiled.model.stack), &["y", "yes"]) {
             report.line("cancelled: nothing was changed")?;
-            return Ok(exit::ERROR);
+            return Ok(Err(exit::ERROR));
         }
         confirmed = true;
     }
-    if args.no_wait {
+    if d.args.no_wait {
         refuse_two_colours(plan)?;
     }
+    Ok(Ok(confirmed))
+}
+
+/// Apply the plan, then say what was deployed.
+fn apply(d: &Deploy<'_>, confirmed: bool, report: &mut Report) -> anyhow::Result<u8> {
+    let args = d.args;
     let opts = DeployOptions {
         remove_services: confirmed,
-        check_endpoint: global.check_endpoint.map(str::to_string),
+        check_endpoint: d.global.check_endpoint.map(str::to_string),
         parallel: usize::from(args.parallel),
         wait_until: if args.no_wait { WaitUntil::Updated } else { args.wait_until },
     };
-    let reporter = progress::reporter(report.json());
-    let result = runtime.block_on(deploy::run(&aws, &compiled, &prepared, &opts, reporter.as_ref()));
-    drop(reporter);
-    let calls = aws.calls();
+    let interrupted = format!(
+        "interrupted: what was already sent to AWS carries on (a stack update finishes or rolls back on its own, ECS keeps rolling out services); nothing else was changed. Run `ecship status {}` to see where stack {} is, and `ecship deploy` again to continue",
+        args.file.display(),
+        d.compiled.model.stack
+    );
+    let (session, compiled, prepared) = (d.session, d.compiled, d.prepared);
+    let result = session.run(report, &interrupted, super::exit_code, async |aws, r| deploy::run(aws, compiled, prepared, &opts, r).await);
     let done = match result {
-        Ended::Interrupted => {
-            report.error(&anyhow::anyhow!(
-                "interrupted: what was already sent to AWS carries on (a stack update finishes or rolls back on its own, ECS keeps rolling out services); nothing else was changed. Run `ecship status {}` to see where stack {} is, and `ecship deploy` again to continue",
-                args.file.display(),
-                compiled.model.stack
-            ));
-            return Ok(exit::INTERRUPTED);
-        }
-        Ended::Finished(Err(e)) => {
-            let code = super::exit_code(&e);
-            report.error(&anyhow::Error::new(e));
-            return Ok(code);
-        }
-        Ended::Finished(Ok(done)) => done,
+        Ok(done) => done,
+        Err(code) => return Ok(code),
     };
     if report.json() {
+        let (plan, calls) = (&prepared.plan, session.aws.calls());
         report.json_line(&json!({ "result": "deployed", "changed": done.changed(), "plan": plan, "deploy": done, "api_calls": calls.snapshot(), "writes": calls.writes(), "retries": calls.retries() }))?;
     } else {
-        summary(&done, &compiled, report)?;
+        summary(&done, compiled, report)?;
     }
     Ok(exit::OK)
 }
@@ -140,15 +153,8 @@ fn summary(done: &Deployed, compiled: &Compiled, report: &mut Report) -> anyhow:
 
 /// Ask whether to continue the rollouts an earlier run left half-way or roll them back; an
 /// exit code when the run ends here (rolled back, or cancelled).
-fn continue_or_roll_back(
-    runtime: &tokio::runtime::Runtime,
-    aws: &crate::aws::Aws,
-    compiled: &Compiled,
-    prepared: &Prepared,
-    global: &super::Global<'_>,
-    report: &mut Report,
-) -> anyhow::Result<Option<u8>> {
-    let unfinished = deploy::unfinished(&compiled.model, &prepared.observed);
+fn continue_or_roll_back(d: &Deploy<'_>, report: &mut Report) -> anyhow::Result<Option<u8>> {
+    let unfinished = deploy::unfinished(&d.compiled.model, &d.prepared.observed);
     if unfinished.is_empty() {
         return Ok(None);
     }
@@ -158,10 +164,7 @@ fn continue_or_roll_back(
         Some(0) => Ok(None),
         Some(_) => {
             let names: Vec<_> = unfinished.into_iter().map(|(name, _)| name).collect();
-            let reporter = progress::reporter(report.json());
-            let result = runtime.block_on(rollback::run(aws, compiled, &names, global.check_endpoint, reporter.as_ref()));
-            drop(reporter);
-            unfinished_rolled_back(result, report).map(Some)
+            roll_back_unfinished(d, &names, report).map(Some)
         }
         None => {
             report.line("cancelled: nothing was changed")?;
@@ -183,26 +186,21 @@ fn services_line(done: &Deployed) -> String {
     format!("{} services: {} (`--output json` lists each)", done.services.len(), parts.join(", "))
 }
 
-/// What `deploy` says after rolling back the rollouts an earlier run left half-way (and
-/// deploying nothing else).
-fn unfinished_rolled_back(result: Ended<Result<Vec<rollback::RolledBack>, Error>>, report: &mut Report) -> anyhow::Result<u8> {
-    match result {
-        Ended::Interrupted => {
-            report.error(&anyhow::anyhow!("interrupted: traffic stays where it was last moved; run `ecship rollback` to finish"));
-            Ok(exit::INTERRUPTED)
-        }
-        Ended::Finished(Ok(done)) => {
-            for d in &done {
-                report.line(&format!("{}: traffic back on {} (was {})", d.service, d.to, d.from))?;
-            }
-            report.line("the unfinished rollout is rolled back; nothing else was deployed — run `ecship deploy` again to start over")?;
-            Ok(exit::OK)
-        }
-        Ended::Finished(Err(e)) => {
-            report.error(&anyhow::Error::new(e));
-            Ok(exit::ERROR)
-        }
+/// Roll back the rollouts an earlier run left half-way (and deploy nothing else), and say so.
+fn roll_back_unfinished(d: &Deploy<'_>, names: &[ServiceName], report: &mut Report) -> anyhow::Result<u8> {
+    let interrupted = "interrupted: traffic stays where it was last moved; run `ecship rollback` to finish";
+    let (compiled, check_endpoint) = (d.compiled, d.global.check_endpoint);
+    let result =
+        d.session.run(report, interrupted, super::any_error, async |aws, r| rollback::run(aws, compiled, names, check_endpoint, r).await);
+    let done = match result {
+        Ok(done) => done,
+        Err(code) => return Ok(code),
+    };
+    for d in &done {
+        report.line(&format!("{}: traffic back on {} (was {})", d.service, d.to, d.from))?;
     }
+    report.line("the unfinished rollout is rolled back; nothing else was deployed — run `ecship deploy` again to start over")?;
+    Ok(exit::OK)
 }
 
 fn load_plan(path: &Path) -> anyhow::Result<Plan> {

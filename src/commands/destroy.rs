@@ -7,26 +7,18 @@ use serde_json::json;
 use crate::cli::DestroyArgs;
 use crate::exit;
 use crate::human::plural;
-use crate::ops::destroy::{self, DestroyOptions};
-use crate::ops::Ended;
+use crate::ops::destroy::{self, DestroyOptions, Destroyed};
 use crate::report::{progress, Report};
+
+use super::session::Session;
 
 pub fn run(args: &DestroyArgs, global: &super::Global<'_>, report: &mut Report) -> anyhow::Result<u8> {
     let (stack, region) = match super::target(&args.target, global, report)? {
         Ok(t) => t,
         Err(code) => return Ok(code),
     };
-    if !args.yes {
-        if !progress::interactive() {
-            anyhow::bail!("destroy deletes stack {stack} and everything in it: pass --yes to confirm when there is no terminal to ask on");
-        }
-        if !progress::ask(
-            &format!("This deletes stack {stack}, its services, task definitions and images. Type the stack name to confirm:"),
-            &[&stack],
-        ) {
-            report.line("nothing was deleted: the name did not match")?;
-            return Ok(exit::ERROR);
-        }
+    if !args.yes && !confirmed(&stack, report)? {
+        return Ok(exit::ERROR);
     }
     let opts = DestroyOptions {
         stack: stack.clone(),
@@ -35,31 +27,43 @@ pub fn run(args: &DestroyArgs, global: &super::Global<'_>, report: &mut Report) 
         timeout: Duration::from_secs(1800),
         asset_bucket: global.asset_bucket.map(str::to_string),
     };
-    let reporter = progress::reporter(report.json());
-    let (result, calls, retries) = super::runtime()?.block_on(async {
-        let aws = super::connect(global, region.as_deref()).await?;
-        let result = destroy::run(&aws, &opts, reporter.as_ref()).await;
-        anyhow::Ok((result, aws.calls().snapshot(), aws.calls().retries()))
-    })?;
-    drop(reporter);
+    let session = Session::open(global, region.as_deref())?;
+    let interrupted = format!("interrupted: part of stack {stack} may be deleted already; run `ecship destroy` again to finish");
+    let result = session.run(report, &interrupted, super::any_error, async |aws, r| destroy::run(aws, &opts, r).await);
     let done = match result {
-        Ended::Interrupted => {
-            report
-                .error(&anyhow::anyhow!("interrupted: part of stack {stack} may be deleted already; run `ecship destroy` again to finish"));
-            return Ok(exit::INTERRUPTED);
-        }
-        Ended::Finished(r) => r?,
+        Ok(done) => done,
+        Err(code) => return Ok(code),
     };
     let code = if done.leftovers.is_empty() { exit::OK } else { exit::ERROR };
     if report.json() {
+        let (calls, retries) = (session.aws.calls().snapshot(), session.aws.calls().retries());
         report.json_line(
             &json!({ "result": if code == exit::OK { "destroyed" } else { "leftovers" }, "destroy": done, "api_calls": calls, "retries": retries }),
         )?;
-        return Ok(code);
+    } else {
+        summary(&done, &stack, report)?;
     }
+    Ok(code)
+}
+
+/// On a terminal, whether the stack's name was typed back; with no terminal, an error.
+fn confirmed(stack: &str, report: &mut Report) -> anyhow::Result<bool> {
+    if !progress::interactive() {
+        anyhow::bail!("destroy deletes stack {stack} and everything in it: pass --yes to confirm when there is no terminal to ask on");
+    }
+    let question = format!("This deletes stack {stack}, its services, task definitions and images. Type the stack name to confirm:");
+    if progress::ask(&question, &[stack]) {
+        return Ok(true);
+    }
+    report.line("nothing was deleted: the name did not match")?;
+    Ok(false)
+}
+
+/// What was deleted, or what is still there.
+fn summary(done: &Destroyed, stack: &str, report: &mut Report) -> anyhow::Result<()> {
     if !done.existed && done.services.is_empty() && done.task_definitions == 0 && done.leftovers.is_empty() {
         report.line(&format!("stack {stack} does not exist: nothing to destroy"))?;
-        return Ok(code);
+        return Ok(());
     }
     if done.leftovers.is_empty() {
         report.line(&format!(
@@ -78,12 +82,12 @@ pub fn run(args: &DestroyArgs, global: &super::Global<'_>, report: &mut Report) 
         if !done.kept.is_empty() {
             report.line(&format!("kept: {}", done.kept.join(", ")))?;
         }
-        return Ok(code);
+        return Ok(());
     }
     report.error(&anyhow::anyhow!("stack {stack} was not fully destroyed; still there:"));
     for l in &done.leftovers {
         report.line(&format!("  {}: {}", l.kind, l.name))?;
     }
     report.line("run `ecship destroy` again; if something stays, delete it in the console and check its owner")?;
-    Ok(code)
+    Ok(())
 }

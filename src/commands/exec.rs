@@ -6,6 +6,8 @@ use crate::exit;
 use crate::ops::exec;
 use crate::report::Report;
 
+use super::session::Session;
+
 pub fn run(args: &ExecArgs, global: &super::Global<'_>, report: &mut Report) -> anyhow::Result<u8> {
     // Without the plugin nothing can work: say so before reading the spec or asking AWS.
     if let Err(e) = exec::plugin() {
@@ -23,11 +25,8 @@ pub fn run(args: &ExecArgs, global: &super::Global<'_>, report: &mut Report) -> 
         return Ok(exit::ERROR);
     }
     let command = if args.command.is_empty() { "/bin/sh".to_string() } else { shell_words(&args.command) };
-    let result = super::runtime()?.block_on(async {
-        let aws = super::connect(global, m.region.as_deref()).await?;
-        anyhow::Ok(exec::run(&aws, &compiled, svc, args.task.as_deref(), &command).await)
-    })?;
-    match result {
+    let session = Session::open(global, m.region.as_deref())?;
+    match session.call(async |aws| exec::run(aws, &compiled, svc, args.task.as_deref(), &command).await) {
         Ok(code) => Ok(u8::try_from(code).unwrap_or(exit::ERROR)),
         Err(e) => {
             report.error(&anyhow::Error::new(e));

@@ -11,6 +11,8 @@ use crate::exit;
 use crate::init::{self, compose, Converted};
 use crate::report::Report;
 
+use super::session::Session;
+
 pub fn run(args: &InitArgs, global: &super::Global<'_>, report: &mut Report) -> anyhow::Result<u8> {
     if args.out.exists() && !args.force {
         report
@@ -29,11 +31,8 @@ pub fn run(args: &InitArgs, global: &super::Global<'_>, report: &mut Report) -> 
             Err(e) => return failed(e.into(), report),
         }
     } else if let Some(target) = &args.from_service {
-        let found = super::runtime()?.block_on(async {
-            let aws = super::connect(global, None).await?;
-            anyhow::Ok(crate::ops::init::from_service(&aws, target, args.stack.as_deref()).await)
-        })?;
-        match found {
+        let session = Session::open(global, None)?;
+        match session.call(async |aws| crate::ops::init::from_service(aws, target, args.stack.as_deref()).await) {
             Ok(c) => (c, format!("the ECS service {target}")),
             Err(e) => return failed(e.into(), report),
         }

@@ -9,6 +9,8 @@ use crate::ops::logs::{self, LogLine, Query, Sink};
 use crate::ops::Ended;
 use crate::report::Report;
 
+use super::session::Session;
+
 /// ANSI colours names take in turn.
 const COLOURS: [u8; 6] = [36, 33, 32, 35, 34, 31];
 
@@ -54,10 +56,8 @@ pub fn run(args: &LogsArgs, global: &super::Global<'_>, report: &mut Report) -> 
     let stdout = io::stdout();
     let colour = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut out = Out { w: BufWriter::with_capacity(64 * 1024, stdout.lock()), json: report.json(), colour, names: Vec::new() };
-    let result = super::runtime()?.block_on(async {
-        let aws = super::connect(global, m.region.as_deref()).await?;
-        anyhow::Ok(logs::run(&aws, &compiled, &q, &mut out).await)
-    })?;
+    let session = Session::open(global, m.region.as_deref())?;
+    let result = session.call(async |aws| logs::run(aws, &compiled, &q, &mut out).await);
     let _ = out.flush();
     drop(out);
     match result {

@@ -1,4 +1,6 @@
 //! One thin adapter per command: arguments in, one library call, result to `report`.
+//! What they share is here: compiling the spec, naming its services, the exit code of a
+//! failure; and `session`, the runtime, connection and progress of commands that call AWS.
 
 mod approve;
 mod completions;
@@ -14,6 +16,7 @@ mod rollback;
 mod run;
 mod scale;
 mod schema;
+mod session;
 mod status;
 mod validate;
 mod wait;
@@ -21,7 +24,6 @@ mod wait;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::aws::{self, Access, Aws};
 use crate::cli::{Cli, Command, TargetArgs};
 use crate::exit;
 use crate::model::{Model, ServiceName};
@@ -118,18 +120,9 @@ pub(super) fn exit_code(e: &Error) -> u8 {
     }
 }
 
-/// A runtime for one command's AWS calls.
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
-}
-
-async fn connect(global: &Global<'_>, spec_region: Option<&str>) -> anyhow::Result<Aws> {
-    let access = Access {
-        region: global.region.map(str::to_string),
-        profile: global.profile.map(str::to_string),
-        spec_region: spec_region.map(str::to_string),
-    };
-    Ok(aws::connect(&access).await?)
+/// The exit code of a verb whose errors no exit code tells apart.
+fn any_error<E>(_: &E) -> u8 {
+    exit::ERROR
 }
 
 /// The stack a `FILE | --stack NAME` command is about, and the spec's region if any. An
@@ -170,13 +163,13 @@ fn images(pairs: &[String], model: &Model) -> anyhow::Result<BTreeMap<ServiceNam
     Ok(out)
 }
 
-/// `--service NAME` arguments, each naming a service of the spec.
 /// The one service a command names.
 fn one_service<'m>(name: &str, model: &'m Model) -> anyhow::Result<&'m crate::model::Service> {
     let names = services(&[name.to_string()], model)?;
     names.first().and_then(|n| model.services.get(n)).ok_or_else(|| anyhow::anyhow!("name one service of the spec"))
 }
 
+/// `--service NAME` arguments, each naming a service of the spec.
 fn services(names: &[String], model: &Model) -> anyhow::Result<Vec<ServiceName>> {
     names
         .iter()

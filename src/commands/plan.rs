@@ -6,6 +6,8 @@ use crate::ops::deploy::PrepareOptions;
 use crate::plan::render;
 use crate::report::Report;
 
+use super::session::Session;
+
 pub fn run(args: &PlanArgs, global: &super::Global<'_>, report: &mut Report) -> anyhow::Result<u8> {
     let compiled = match super::compile_deployable(&args.file, global.env, report)? {
         Ok(c) => c,
@@ -13,16 +15,14 @@ pub fn run(args: &PlanArgs, global: &super::Global<'_>, report: &mut Report) -> 
     };
     let images = super::images(&args.images, &compiled.model)?;
     let compiled = crate::stack::with_pulls(compiled, images.values().cloned())?;
-    let prepared = super::runtime()?.block_on(async {
-        let aws = super::connect(global, compiled.model.region.as_deref()).await?;
-        let opts = PrepareOptions {
-            images: &images,
-            registry_endpoint: global.registry_endpoint,
-            registry_mirrors: global.registry_mirrors,
-            asset_bucket: global.asset_bucket,
-        };
-        anyhow::Ok(crate::ops::deploy::prepare(&aws, &compiled, &opts, None).await?)
-    })?;
+    let opts = PrepareOptions {
+        images: &images,
+        registry_endpoint: global.registry_endpoint,
+        registry_mirrors: global.registry_mirrors,
+        asset_bucket: global.asset_bucket,
+    };
+    let session = Session::open(global, compiled.model.region.as_deref())?;
+    let prepared = session.call(async |aws| crate::ops::deploy::prepare(aws, &compiled, &opts, None).await)?;
     let plan = &prepared.plan;
     if let Some(out) = &args.out {
         report.document(&format!("{}\n", serde_json::to_string_pretty(plan)?), Some(out))?;

@@ -6,9 +6,12 @@ use crate::cli::PushArgs;
 use crate::events::ImageResult;
 use crate::exit;
 use crate::human::{mib, plural};
-use crate::image::{self, Pushed};
-use crate::ops::{push, Ended};
-use crate::report::{progress, Report};
+use crate::image::{self, Pending, Pushed};
+use crate::model::{Model, ServiceName};
+use crate::ops::push;
+use crate::report::Report;
+
+use super::session::Session;
 
 pub fn run(args: &PushArgs, global: &super::Global<'_>, report: &mut Report) -> anyhow::Result<u8> {
     let compiled = match super::compile_deployable(&args.file, global.env, report)? {
@@ -17,37 +20,22 @@ pub fn run(args: &PushArgs, global: &super::Global<'_>, report: &mut Report) -> 
     };
     let m = &compiled.model;
     let only = super::services(&args.services, m)?;
-    let pushes = |s: &crate::model::Service| s.image.is_pushed() || s.sidecars.iter().any(|sc| sc.image.is_pushed());
-    if let Some(name) = only.iter().find(|n| m.services.get(*n).is_some_and(|s| !pushes(s))) {
-        anyhow::bail!("--service {name}: its image is a `uri:`, which ecship does not push");
-    }
-    let pending = image::pending(m, &Default::default(), (!only.is_empty()).then_some(only.as_slice()))?;
+    let pending = pending(m, &only)?;
     if pending.is_empty() {
         report.line("nothing to push: every service's image is a `uri:`")?;
         return Ok(exit::OK);
     }
-    let reporter = progress::reporter(report.json());
-    let (result, calls, retries) = super::runtime()?.block_on(async {
-        let aws = super::connect(global, m.region.as_deref()).await?;
-        let result = push::run(&aws, m, pending, global.registry_endpoint, reporter.as_ref()).await;
-        anyhow::Ok((result, aws.calls().snapshot(), aws.calls().retries()))
-    })?;
-    drop(reporter);
+    let session = Session::open(global, m.region.as_deref())?;
+    let interrupted =
+        format!("interrupted: blobs already in the registry stay there; run `ecship push {}` again to send the rest", args.file.display());
+    let result =
+        session.run(report, &interrupted, super::any_error, async |aws, r| push::run(aws, m, pending, global.registry_endpoint, r).await);
     let pushed = match result {
-        Ended::Interrupted => {
-            report.error(&anyhow::anyhow!(
-                "interrupted: blobs already in the registry stay there; run `ecship push {}` again to send the rest",
-                args.file.display()
-            ));
-            return Ok(exit::INTERRUPTED);
-        }
-        Ended::Finished(Err(e)) => {
-            report.error(&anyhow::Error::new(e));
-            return Ok(exit::ERROR);
-        }
-        Ended::Finished(Ok(p)) => p,
+        Ok(p) => p,
+        Err(code) => return Ok(code),
     };
     if report.json() {
+        let (calls, retries) = (session.aws.calls().snapshot(), session.aws.calls().retries());
         report.json_line(&json!({ "result": "pushed", "images": pushed, "api_calls": calls, "retries": retries }))?;
     } else {
         for p in &pushed {
@@ -55,6 +43,16 @@ pub fn run(args: &PushArgs, global: &super::Global<'_>, report: &mut Report) -> 
         }
     }
     Ok(exit::OK)
+}
+
+/// The images to push: every service's, or those of the services named (each must have one
+/// ecship pushes).
+fn pending(m: &Model, only: &[ServiceName]) -> anyhow::Result<Vec<Pending>> {
+    let pushes = |s: &crate::model::Service| s.image.is_pushed() || s.sidecars.iter().any(|sc| sc.image.is_pushed());
+    if let Some(name) = only.iter().find(|n| m.services.get(*n).is_some_and(|s| !pushes(s))) {
+        anyhow::bail!("--service {name}: its image is a `uri:`, which ecship does not push");
+    }
+    Ok(image::pending(m, &Default::default(), (!only.is_empty()).then_some(only))?)
 }
 
 /// One line per image: where it went and what was sent.

@@ -5,10 +5,11 @@ use serde_json::json;
 use crate::cli::RollbackArgs;
 use crate::exit;
 use crate::model::ServiceName;
-use crate::ops::rollback::{self, How};
-use crate::ops::Ended;
+use crate::ops::rollback::{self, How, RolledBack};
 use crate::ops::Error;
 use crate::report::{progress, Report};
+
+use super::session::Session;
 
 pub fn run(args: &RollbackArgs, global: &super::Global<'_>, report: &mut Report) -> anyhow::Result<u8> {
     let compiled = match super::compile_deployable(&args.file, global.env, report)? {
@@ -17,40 +18,52 @@ pub fn run(args: &RollbackArgs, global: &super::Global<'_>, report: &mut Report)
     };
     let m = &compiled.model;
     let only = super::services(&args.services, m)?;
-    let what =
-        if only.is_empty() { "every service".to_string() } else { only.iter().map(ServiceName::as_str).collect::<Vec<_>>().join(", ") };
-    if !args.yes {
-        if !progress::interactive() {
-            anyhow::bail!("rollback changes what runs in stack {}: pass --yes to confirm when there is no terminal to ask on", m.stack);
-        }
-        if !progress::ask(&format!("Roll back {what} of stack {}? [y/N]", m.stack), &["y", "yes"]) {
-            report.line("cancelled: nothing was changed")?;
-            return Ok(exit::ERROR);
-        }
+    if !args.yes && !confirmed(&only, m.stack.as_str(), report)? {
+        return Ok(exit::ERROR);
     }
-    let reporter = progress::reporter(report.json());
-    let result = super::runtime()?.block_on(async {
-        let aws = super::connect(global, m.region.as_deref()).await?;
-        anyhow::Ok(rollback::run(&aws, &compiled, &only, global.check_endpoint, reporter.as_ref()).await)
-    })?;
-    drop(reporter);
+    let session = Session::open(global, m.region.as_deref())?;
+    let interrupted =
+        "interrupted: traffic stays where it was last moved; run `ecship rollback` again to finish, or `ecship status` to see where it is";
+    let result =
+        session.run(report, interrupted, exit_code, async |aws, r| rollback::run(aws, &compiled, &only, global.check_endpoint, r).await);
     let done = match result {
-        Ended::Interrupted => {
-            report.error(&anyhow::anyhow!("interrupted: traffic stays where it was last moved; run `ecship rollback` again to finish, or `ecship status` to see where it is"));
-            return Ok(exit::INTERRUPTED);
-        }
-        Ended::Finished(Err(e)) => {
-            let code = if matches!(e, Error::Rollout { .. }) && e.timed_out() { exit::TIMED_OUT } else { exit::ERROR };
-            report.error(&anyhow::Error::new(e));
-            return Ok(code);
-        }
-        Ended::Finished(Ok(done)) => done,
+        Ok(done) => done,
+        Err(code) => return Ok(code),
     };
     if report.json() {
         report.json_line(&json!({ "result": "rolled_back", "services": done }))?;
-        return Ok(exit::OK);
+    } else {
+        summary(&done, report)?;
     }
-    for d in &done {
+    Ok(exit::OK)
+}
+
+/// On a terminal, whether rolling back was confirmed; with no terminal, an error.
+fn confirmed(only: &[ServiceName], stack: &str, report: &mut Report) -> anyhow::Result<bool> {
+    let what =
+        if only.is_empty() { "every service".to_string() } else { only.iter().map(ServiceName::as_str).collect::<Vec<_>>().join(", ") };
+    if !progress::interactive() {
+        anyhow::bail!("rollback changes what runs in stack {stack}: pass --yes to confirm when there is no terminal to ask on");
+    }
+    if progress::ask(&format!("Roll back {what} of stack {stack}? [y/N]"), &["y", "yes"]) {
+        return Ok(true);
+    }
+    report.line("cancelled: nothing was changed")?;
+    Ok(false)
+}
+
+/// A rollback that did not finish timed out, or failed: one it rolled back too failed.
+fn exit_code(e: &Error) -> u8 {
+    if matches!(e, Error::Rollout { .. }) && e.timed_out() {
+        exit::TIMED_OUT
+    } else {
+        exit::ERROR
+    }
+}
+
+/// Each service, and where it is back to.
+fn summary(done: &[RolledBack], report: &mut Report) -> anyhow::Result<()> {
+    for d in done {
         let how = match d.how {
             How::Traffic => "traffic back on",
             How::Revision => "redeployed",
@@ -61,5 +74,5 @@ pub fn run(args: &RollbackArgs, global: &super::Global<'_>, report: &mut Report)
         };
         report.line(&format!("{}: {how} {} (was {})", d.service, d.to, d.from))?;
     }
-    Ok(exit::OK)
+    Ok(())
 }

@@ -4,8 +4,10 @@ use serde_json::json;
 
 use crate::cli::ScaleArgs;
 use crate::exit;
-use crate::ops::{scale, Ended};
-use crate::report::{progress, Report};
+use crate::ops::scale;
+use crate::report::Report;
+
+use super::session::Session;
 
 pub fn run(args: &ScaleArgs, global: &super::Global<'_>, report: &mut Report) -> anyhow::Result<u8> {
     let compiled = match super::compile_deployable(&args.file, global.env, report)? {
@@ -15,19 +17,13 @@ pub fn run(args: &ScaleArgs, global: &super::Global<'_>, report: &mut Report) ->
     let m = &compiled.model;
     let svc = super::one_service(&args.service, m)?;
     let name = &svc.name;
-    let reporter = progress::reporter(report.json());
-    let result = super::runtime()?.block_on(async {
-        let aws = super::connect(global, m.region.as_deref()).await?;
-        anyhow::Ok(scale::run(&aws, &compiled, svc, args.count, !args.no_wait, reporter.as_ref()).await)
-    })?;
-    drop(reporter);
+    let session = Session::open(global, m.region.as_deref())?;
+    let interrupted = "interrupted: ECS has the new count and carries on; `ecship wait` watches it";
+    let result = session
+        .run(report, interrupted, super::exit_code, async |aws, r| scale::run(aws, &compiled, svc, args.count, !args.no_wait, r).await);
     let done = match result {
-        Ended::Interrupted => {
-            report.error(&anyhow::anyhow!("interrupted: ECS has the new count and carries on; `ecship wait` watches it"));
-            return Ok(exit::INTERRUPTED);
-        }
-        Ended::Finished(Err(e)) => return super::failed(e, report),
-        Ended::Finished(Ok(done)) => done,
+        Ok(done) => done,
+        Err(code) => return Ok(code),
     };
     if report.json() {
         report.json_line(&json!({ "result": "scaled", "scale": done }))?;

@@ -2,17 +2,18 @@
 
 use crate::cli::TargetArgs;
 use crate::exit;
+use crate::ops::status::{JobStatus, ServiceStatus, Status};
 use crate::report::Report;
+
+use super::session::Session;
 
 pub fn run(args: &TargetArgs, global: &super::Global<'_>, report: &mut Report) -> anyhow::Result<u8> {
     let (stack, region) = match super::target(args, global, report)? {
         Ok(t) => t,
         Err(code) => return Ok(code),
     };
-    let status = super::runtime()?.block_on(async {
-        let aws = super::connect(global, region.as_deref()).await?;
-        anyhow::Ok(crate::ops::status::status(&aws, &stack).await?)
-    })?;
+    let session = Session::open(global, region.as_deref())?;
+    let status = session.call(async |aws| crate::ops::status::status(aws, &stack).await)?;
     if report.json() {
         report.json_line(&status)?;
         return Ok(exit::OK);
@@ -22,6 +23,18 @@ pub fn run(args: &TargetArgs, global: &super::Global<'_>, report: &mut Report) -
         return Ok(exit::OK);
     };
     report.line(&format!("stack {stack}: {state}"))?;
+    stack_lines(&status, report)?;
+    for s in &status.services {
+        service(s, report)?;
+    }
+    for j in &status.jobs {
+        job(j, report)?;
+    }
+    Ok(exit::OK)
+}
+
+/// The stack's URL and outputs (the services' own are on their lines), or that it has none.
+fn stack_lines(status: &Status, report: &mut Report) -> anyhow::Result<()> {
     if let Some(url) = &status.load_balancer_url {
         report.line(&format!("url: {url}"))?;
     }
@@ -33,47 +46,51 @@ pub fn run(args: &TargetArgs, global: &super::Global<'_>, report: &mut Report) -
     if status.services.is_empty() {
         report.line("services: none deployed")?;
     }
-    for s in &status.services {
-        let rollout = s.rollout.as_deref().map(|r| format!(", rollout {}", r.to_lowercase().replace('_', " "))).unwrap_or_default();
-        let rollout = format!("{rollout}{}", s.traffic.map(|t| format!(", {t} % of the traffic")).unwrap_or_default());
-        report.line(&format!(
-            "service {}: {}/{} running ({} pending), {}, {} deployment{}{rollout}",
-            s.name,
-            s.running,
-            s.desired,
-            s.pending,
-            s.task_definition,
-            s.deployments,
-            crate::human::plural(s.deployments)
-        ))?;
-        if let Some(image) = &s.image {
-            report.line(&format!("  image: {image}"))?;
-        }
-        if let Some(revision) = &s.held {
-            report.line(&format!("  held for approval: {revision} (`ecship approve SPEC SERVICE` lets it take all the traffic)"))?;
-        }
-        if let Some(scaling) = &s.autoscaling {
-            report.line(&format!("  autoscaling: {scaling}"))?;
-        }
-        for e in &s.events {
-            report.line(&format!("  {e}"))?;
-        }
+    Ok(())
+}
+
+fn service(s: &ServiceStatus, report: &mut Report) -> anyhow::Result<()> {
+    let rollout = s.rollout.as_deref().map(|r| format!(", rollout {}", r.to_lowercase().replace('_', " "))).unwrap_or_default();
+    let rollout = format!("{rollout}{}", s.traffic.map(|t| format!(", {t} % of the traffic")).unwrap_or_default());
+    report.line(&format!(
+        "service {}: {}/{} running ({} pending), {}, {} deployment{}{rollout}",
+        s.name,
+        s.running,
+        s.desired,
+        s.pending,
+        s.task_definition,
+        s.deployments,
+        crate::human::plural(s.deployments)
+    ))?;
+    if let Some(image) = &s.image {
+        report.line(&format!("  image: {image}"))?;
     }
-    for j in &status.jobs {
-        let schedule = j.schedule.as_deref().map_or_else(|| "run when asked".to_string(), |s| format!("scheduled {s}"));
-        report.line(&format!("job {}: {schedule}", j.name))?;
-        if j.runs.is_empty() {
-            report.line("  no recent runs")?;
-        }
-        for run in &j.runs {
-            let when = run.stopped_at.map(crate::human::unix_time).unwrap_or_default();
-            let how = match run.exit_code {
-                Some(code) => format!("exit code {code}"),
-                None => "no exit code".to_string(),
-            };
-            let why = run.stopped_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
-            report.line(&format!("  {when} task {}: {how}{why}", run.id.get(..8).unwrap_or(&run.id)))?;
-        }
+    if let Some(revision) = &s.held {
+        report.line(&format!("  held for approval: {revision} (`ecship approve SPEC SERVICE` lets it take all the traffic)"))?;
     }
-    Ok(exit::OK)
+    if let Some(scaling) = &s.autoscaling {
+        report.line(&format!("  autoscaling: {scaling}"))?;
+    }
+    for e in &s.events {
+        report.line(&format!("  {e}"))?;
+    }
+    Ok(())
+}
+
+fn job(j: &JobStatus, report: &mut Report) -> anyhow::Result<()> {
+    let schedule = j.schedule.as_deref().map_or_else(|| "run when asked".to_string(), |s| format!("scheduled {s}"));
+    report.line(&format!("job {}: {schedule}", j.name))?;
+    if j.runs.is_empty() {
+        report.line("  no recent runs")?;
+    }
+    for run in &j.runs {
+        let when = run.stopped_at.map(crate::human::unix_time).unwrap_or_default();
+        let how = match run.exit_code {
+            Some(code) => format!("exit code {code}"),
+            None => "no exit code".to_string(),
+        };
+        let why = run.stopped_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+        report.line(&format!("  {when} task {}: {how}{why}", run.id.get(..8).unwrap_or(&run.id)))?;
+    }
+    Ok(())
 }

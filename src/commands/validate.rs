@@ -31,50 +31,29 @@ pub fn run(args: &SpecArgs, env: Option<&str>, report: &mut Report) -> anyhow::R
     valid(args, &compiled, &environments, report)
 }
 
+/// The spec is valid: what it builds, as a JSON line or a sentence.
 fn valid(args: &SpecArgs, compiled: &Compiled, environments: &[EnvironmentCheck], report: &mut Report) -> anyhow::Result<u8> {
-    let m = &compiled.model;
-    let bytes = compiled.template.to_json_compact().len();
-    let resources = compiled.template.resources.len();
-    let names: Vec<&str> = environments.iter().map(|e| e.env.as_str()).collect();
     if report.json() {
-        let unchecked: serde_json::Map<String, serde_json::Value> =
-            environments.iter().filter(|e| !e.unset_vars.is_empty()).map(|e| (e.env.clone(), json!(e.unset_vars))).collect();
-        report.json_line(&json!({
-            "valid": true,
-            "file": args.file,
-            "stack": m.stack,
-            "env": m.env,
-            "environments": names,
-            "unset_vars": unchecked,
-            "services": m.services.keys().collect::<Vec<_>>(),
-            "jobs": m.jobs.keys().collect::<Vec<_>>(),
-            "resources": resources,
-            "template_bytes": bytes,
-            "nested_stacks": compiled.fresh.nested.len(),
-        }))?;
-        return Ok(exit::OK);
+        return valid_json(args, compiled, environments, report);
     }
+    let m = &compiled.model;
+    let names: Vec<&str> = environments.iter().map(|e| e.env.as_str()).collect();
     let also = match names.len() {
         0 => String::new(),
         n => format!("; environment{} {} valid too", plural(n), names.join(", ")),
-    };
-    let size = match compiled.fresh.nested.len() {
-        0 if bytes > MAX_TEMPLATE_BODY_BYTES => {
-            format!("{bytes} template bytes (uploaded to the asset bucket: over the 51,200 sent inline)")
-        }
-        0 => format!("{bytes} template bytes (sent inline)"),
-        n => format!("a root stack and {n} nested stack{} (templates uploaded to the asset bucket: over 400 resources)", plural(n)),
     };
     let jobs = match m.jobs.len() {
         0 => String::new(),
         n => format!(", {n} job{}", plural(n)),
     };
     report.line(&format!(
-        "ok: {} is valid — stack {}, {} service{}{jobs}, {resources} resources, {size}{also}",
+        "ok: {} is valid — stack {}, {} service{}{jobs}, {} resources, {}{also}",
         args.file.display(),
         m.stack,
         m.services.len(),
         plural(m.services.len()),
+        compiled.template.resources.len(),
+        size(compiled),
     ))?;
     for e in environments.iter().filter(|e| !e.unset_vars.is_empty()) {
         report.warn(&format!(
@@ -86,4 +65,38 @@ fn valid(args: &SpecArgs, compiled: &Compiled, environments: &[EnvironmentCheck]
         ))?;
     }
     Ok(exit::OK)
+}
+
+/// The same, as one JSON line.
+fn valid_json(args: &SpecArgs, compiled: &Compiled, environments: &[EnvironmentCheck], report: &mut Report) -> anyhow::Result<u8> {
+    let m = &compiled.model;
+    let names: Vec<&str> = environments.iter().map(|e| e.env.as_str()).collect();
+    let unchecked: serde_json::Map<String, serde_json::Value> =
+        environments.iter().filter(|e| !e.unset_vars.is_empty()).map(|e| (e.env.clone(), json!(e.unset_vars))).collect();
+    report.json_line(&json!({
+        "valid": true,
+        "file": args.file,
+        "stack": m.stack,
+        "env": m.env,
+        "environments": names,
+        "unset_vars": unchecked,
+        "services": m.services.keys().collect::<Vec<_>>(),
+        "jobs": m.jobs.keys().collect::<Vec<_>>(),
+        "resources": compiled.template.resources.len(),
+        "template_bytes": compiled.template.to_json_compact().len(),
+        "nested_stacks": compiled.fresh.nested.len(),
+    }))?;
+    Ok(exit::OK)
+}
+
+/// How big the template is, and how it reaches CloudFormation.
+fn size(compiled: &Compiled) -> String {
+    let bytes = compiled.template.to_json_compact().len();
+    match compiled.fresh.nested.len() {
+        0 if bytes > MAX_TEMPLATE_BODY_BYTES => {
+            format!("{bytes} template bytes (uploaded to the asset bucket: over the 51,200 sent inline)")
+        }
+        0 => format!("{bytes} template bytes (sent inline)"),
+        n => format!("a root stack and {n} nested stack{} (templates uploaded to the asset bucket: over 400 resources)", plural(n)),
+    }
 }

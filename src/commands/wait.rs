@@ -4,8 +4,10 @@ use serde_json::json;
 
 use crate::cli::WaitArgs;
 use crate::exit;
-use crate::ops::{wait, Ended};
-use crate::report::{progress, Report};
+use crate::ops::wait;
+use crate::report::Report;
+
+use super::session::Session;
 
 pub fn run(args: &WaitArgs, global: &super::Global<'_>, report: &mut Report) -> anyhow::Result<u8> {
     let compiled = match super::compile_or_report(&args.file, global.env, report)? {
@@ -15,19 +17,13 @@ pub fn run(args: &WaitArgs, global: &super::Global<'_>, report: &mut Report) -> 
     let m = &compiled.model;
     let names = super::services(&args.services, m)?;
     let services: Vec<&crate::model::Service> = names.iter().filter_map(|n| m.services.get(n)).collect();
-    let reporter = progress::reporter(report.json());
-    let result = super::runtime()?.block_on(async {
-        let aws = super::connect(global, m.region.as_deref()).await?;
-        anyhow::Ok(wait::run(&aws, &compiled, &services, args.timeout, reporter.as_ref()).await)
-    })?;
-    drop(reporter);
+    let session = Session::open(global, m.region.as_deref())?;
+    let interrupted = "interrupted: nothing was changed";
+    let result =
+        session.run(report, interrupted, super::exit_code, async |aws, r| wait::run(aws, &compiled, &services, args.timeout, r).await);
     let steady = match result {
-        Ended::Interrupted => {
-            report.error(&anyhow::anyhow!("interrupted: nothing was changed"));
-            return Ok(exit::INTERRUPTED);
-        }
-        Ended::Finished(Err(e)) => return super::failed(e, report),
-        Ended::Finished(Ok(steady)) => steady,
+        Ok(steady) => steady,
+        Err(code) => return Ok(code),
     };
     if report.json() {
         report.json_line(&json!({ "result": "steady", "services": steady }))?;
