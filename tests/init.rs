@@ -142,3 +142,30 @@ fn a_copilot_workspace_becomes_services_jobs_and_environments() {
     }
     ecship().arg("render").arg(&out).assert().success();
 }
+
+#[test]
+fn a_compose_image_on_a_host_that_only_looks_like_ecr_is_refused_and_nothing_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let compose = dir.path().join("compose.yml");
+    let host = "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example";
+    std::fs::write(&compose, format!("services:\n  web:\n    image: {host}/web:1\n    command: app --api-key k-canary-7\n"))
+        .expect("write");
+    let out = dir.path().join("spec.yaml");
+    let run = ecship().args(["init", "--from-compose"]).arg(&compose).arg("-o").arg(&out).assert().code(1);
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+    assert!(stderr.contains(&format!("services.web.image: `{host}` looks like an ECR registry but is not one")), "{stderr}");
+    assert!(!stderr.contains("a bug in `ecship init`"), "{stderr}");
+    assert!(!out.exists(), "nothing written");
+
+    // The real host converts; the command holding a secret is left out, and says why.
+    std::fs::write(
+        &compose,
+        "services:\n  web:\n    image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1\n    command: app --api-key k-canary-7\n",
+    )
+    .expect("write");
+    let run = ecship().args(["init", "--from-compose"]).arg(&compose).arg("-o").arg(&out).assert().success();
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+    assert!(stderr.contains("web: command left out: it passes a value to an option whose name says it holds a secret"), "{stderr}");
+    let spec = std::fs::read_to_string(&out).expect("written");
+    assert!(!spec.contains("k-canary-7") && !stderr.contains("k-canary-7"), "{spec}{stderr}");
+}

@@ -52,6 +52,9 @@ fn failed(e: anyhow::Error, report: &mut Report) -> anyhow::Result<u8> {
 
 /// Check the spec, write it (whole or not at all), and list what was left out.
 fn write(args: &InitArgs, c: &Converted, origin: &str, report: &mut Report) -> anyhow::Result<u8> {
+    if let Err(e) = init::refuse_look_alikes(c) {
+        return failed(e.into(), report);
+    }
     let text = c.to_yaml(origin);
     if let Err(e) = init::check(&text, &args.out) {
         return failed(e.into(), report);

@@ -154,6 +154,9 @@ fn images(pairs: &[String], model: &Model) -> anyhow::Result<BTreeMap<ServiceNam
                 "--image {pair}: expected SERVICE=IMAGE, e.g. --image web=123456789012.dkr.ecr.us-east-1.amazonaws.com/app/web:v1"
             );
         };
+        if let Some(m) = crate::spec::validate::checks::ecr_look_alike(image) {
+            anyhow::bail!("--image {pair}: {m}");
+        }
         let Some(svc) = model.services.keys().find(|k| k.as_str() == name) else {
             let names: Vec<&str> = model.services.keys().map(ServiceName::as_str).collect();
             anyhow::bail!("--image {pair}: the spec has no service `{name}` (services: {})", names.join(", "));

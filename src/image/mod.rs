@@ -12,6 +12,7 @@ pub mod reference;
 pub mod registry;
 pub mod resolve;
 pub mod tag;
+pub mod trust;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -42,10 +43,8 @@ pub enum ImageError {
     Aws(#[from] AwsError),
     #[error(transparent)]
     Resolve(#[from] resolve::ResolveError),
-    #[error("--registry-endpoint {0}: expected a URL such as http://127.0.0.1:5000")]
-    Endpoint(String),
-    #[error("--registry-endpoint {0}: plain http is only for this machine (127.0.0.1, localhost); the registry login would cross the network unencrypted — use https")]
-    Cleartext(String),
+    #[error("--registry-endpoint (ECSHIP_REGISTRY_ENDPOINT) {url}: {why}")]
+    Endpoint { url: String, why: trust::UrlRefusal },
     #[error("service {service} runs on {platform}, but its image ({origin}) is for {has} only, so its tasks would never start: build it for linux/{wants} (`docker buildx build --platform linux/{wants}`, `buildah bud --platform linux/{wants}`), or set the service's `platform:` to match")]
     Platform { service: String, origin: String, platform: &'static str, wants: &'static str, has: String },
     #[error("stack {stack} has no repository {repository} for service {service} yet: run `ecship deploy` (it creates the repository, then pushes)")]
@@ -75,25 +74,19 @@ pub fn repository_name(model: &Model, svc: &Service, sidecar: Option<&str>) -> S
 /// Log in to the stack's ECR registry; with `endpoint`, pushes go there instead (a local or
 /// mirror registry), while image references keep naming ECR.
 pub async fn login(aws: &Aws, endpoint: Option<&str>) -> Result<Target, ImageError> {
+    let endpoint = endpoint.map(endpoint_url).transpose()?;
     let login = Ecr::new(aws).login().await?;
     let host = login.endpoint.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/').to_string();
-    let base = match endpoint {
-        Some(e)
-            if e.starts_with("https://")
-                || e.starts_with("http://127.")
-                || e.starts_with("http://localhost")
-                || e.starts_with("http://[::1]") =>
-        {
-            e.to_string()
-        }
-        // The login is a token for the account's registry: not sent in the clear off this machine.
-        Some(e) if e.starts_with("http://") => return Err(ImageError::Cleartext(e.to_string())),
-        Some(e) => return Err(ImageError::Endpoint(e.to_string())),
-        None => login.endpoint.clone(),
-    };
+    let base = endpoint.clone().unwrap_or_else(|| login.endpoint.clone());
     let registry = Registry::new(&base, &login.user, &login.password, endpoint.is_some())
         .map_err(|source| ImageError::Registry { service: String::new(), source })?;
     Ok(Target { registry, host })
+}
+
+/// `--registry-endpoint` checked: the login is a token that can push to the account's
+/// registry, so it is not sent in the clear off this machine.
+pub fn endpoint_url(endpoint: &str) -> Result<String, ImageError> {
+    trust::registry_url(endpoint).map_err(|why| ImageError::Endpoint { url: trust::shown(endpoint), why })
 }
 
 /// A service's image before it is pushed.

@@ -11,6 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
 use super::layout::{Blob, Manifest, DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST};
+use super::trust::same_origin;
 
 /// Attempts per request when the registry is unreachable or answers 429/5xx, with backoff
 /// from 250 ms doubling to 4 s: about 12 s in all.
@@ -397,13 +398,6 @@ fn received(h: &HeaderMap) -> Option<u64> {
     let range = header(h, RANGE.as_str())?;
     let last: i64 = range.trim_start_matches("bytes=").split_once('-')?.1.parse().ok()?;
     u64::try_from(last.checked_add(1)?).ok()
-}
-
-fn same_origin(url: &str, base: &str) -> bool {
-    match (reqwest::Url::parse(url), reqwest::Url::parse(base)) {
-        (Ok(a), Ok(b)) => a.origin() == b.origin(),
-        _ => false,
-    }
 }
 
 #[cfg(test)]

@@ -3,8 +3,9 @@
 //! plan showed and a moved tag shows as a change.
 //!
 //! Registries are read anonymously or with a login: ECR's (from `GetAuthorizationToken`) for
-//! ECR hosts, `docker login`'s (`~/.docker/config.json`, plain `auth` entries) for others,
-//! through the token service a registry's `WWW-Authenticate` names. A mirror
+//! ECR's own hosts only, `docker login`'s (`~/.docker/config.json`, plain `auth` entries) for
+//! the exact host an entry names, through the token service a registry's `WWW-Authenticate`
+//! names — which gets the login only on the registry's own origin (`trust`). A mirror
 //! (`--registry-mirror HOST=URL`) answers for a host.
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::layout::{DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST};
 use super::reference::Reference;
+use super::trust;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
@@ -28,8 +30,10 @@ pub enum ResolveError {
     Refused { image: String, registry: String, status: u16, message: String, hint: &'static str },
     #[error("image {image}: the registry {registry} has no such tag or digest — push it first, or fix the reference")]
     NotFound { image: String, registry: String },
-    #[error("--registry-mirror {0}: expected HOST=URL, e.g. docker.io=https://mirror.example.com (plain http only for this machine)")]
+    #[error("--registry-mirror (ECSHIP_REGISTRY_MIRRORS) {0}: expected HOST=URL, e.g. docker.io=https://mirror.example.com")]
     Mirror(String),
+    #[error("--registry-mirror (ECSHIP_REGISTRY_MIRRORS) {host}={url}: {why}")]
+    MirrorUrl { host: String, url: String, why: trust::UrlRefusal },
 }
 
 /// What a reference names now.
@@ -137,7 +141,8 @@ impl Lookup<'_> {
     }
 
     /// A bearer token from the service a `WWW-Authenticate: Bearer realm=…` challenge names
-    /// (with the login, when there is one); `None` for any other challenge.
+    /// (with the login, when there is one and the realm is on the registry's own origin —
+    /// elsewhere the token is asked for anonymously); `None` for any other challenge.
     async fn token(&self, challenge: &str) -> Result<Option<String>, ResolveError> {
         let Some(params) = challenge.strip_prefix("Bearer ") else { return Ok(None) };
         let fields = challenge_fields(params);
@@ -149,7 +154,9 @@ impl Lookup<'_> {
         }
         let mut req = self.resolver.http.get(realm).query(&query);
         if let Some((user, password)) = self.resolver.logins.get(&self.r.host) {
-            req = req.basic_auth(user, Some(password));
+            if trust::realm_gets_login(realm, self.base, &self.r.host) {
+                req = req.basic_auth(user, Some(password));
+            }
         }
         let resp = req.send().await.map_err(|e| self.unreachable(&e))?;
         let bytes = resp.bytes().await.map_err(|e| self.unreachable(&e))?;
@@ -204,26 +211,23 @@ fn docker_logins() -> BTreeMap<String, (String, String)> {
         let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(auth) else { continue };
         let text = String::from_utf8_lossy(&bytes);
         let Some((user, password)) = text.split_once(':') else { continue };
-        // `https://index.docker.io/v1/` is how docker names Docker Hub.
-        let host = host.trim_start_matches("https://").trim_start_matches("http://").split('/').next().unwrap_or("");
-        let host = if host == "index.docker.io" { "docker.io" } else { host };
-        out.insert(host.to_string(), (user.to_string(), password.to_string()));
+        let Some(host) = trust::docker_auth_host(host) else { continue };
+        out.insert(host, (user.to_string(), password.to_string()));
     }
     out
 }
 
-/// `--registry-mirror HOST=URL` values as a map; plain http only for this machine.
+/// `--registry-mirror HOST=URL` values as a map; plain http only for this machine
+/// (`trust::registry_url`).
 pub fn mirrors(values: &[String]) -> Result<BTreeMap<String, String>, ResolveError> {
     let mut out = BTreeMap::new();
     for v in values.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|v| !v.is_empty()) {
         let Some((host, url)) = v.split_once('=').filter(|(h, u)| !h.is_empty() && !u.is_empty()) else {
-            return Err(ResolveError::Mirror(v.to_string()));
+            return Err(ResolveError::Mirror(trust::shown(v)));
         };
-        let local = ["http://127.", "http://localhost", "http://[::1]"].iter().any(|p| url.starts_with(p));
-        if !(url.starts_with("https://") || local) {
-            return Err(ResolveError::Mirror(v.to_string()));
-        }
-        out.insert(host.to_string(), url.trim_end_matches('/').to_string());
+        let base =
+            trust::registry_url(url).map_err(|why| ResolveError::MirrorUrl { host: host.to_string(), url: trust::shown(url), why })?;
+        out.insert(host.to_string(), base);
     }
     Ok(out)
 }
@@ -246,7 +250,15 @@ mod tests {
         let m = mirrors(&["docker.io=https://mirror.example.com/,ghcr.io=http://127.0.0.1:5000".into()]).expect("valid");
         assert_eq!(m.get("docker.io").map(String::as_str), Some("https://mirror.example.com"));
         assert_eq!(m.get("ghcr.io").map(String::as_str), Some("http://127.0.0.1:5000"));
-        assert!(mirrors(&["docker.io=http://mirror.example.com".into()]).is_err());
-        assert!(mirrors(&["docker.io".into()]).is_err());
+        for refused in [
+            "docker.io=http://mirror.example.com",
+            "docker.io=http://localhost@evil.example",
+            "docker.io=http://127.evil.example",
+            "docker.io=http://127.0.0.1.evil.example:5000",
+            "docker.io",
+            "docker.io=",
+        ] {
+            assert!(mirrors(&[refused.into()]).is_err(), "{refused}");
+        }
     }
 }

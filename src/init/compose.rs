@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_yaml::{Mapping, Value};
 
 use super::{dns_name, fargate_size, relative, Converted, InitError};
-use crate::spec::validate::checks::plaintext_secret;
+use crate::spec::validate::plaintext::plaintext_secret;
 
 /// Convert compose `text` (read from `source`) for a spec written at `out`.
 pub fn convert(text: &str, source: &Path, out: &Path, stack: Option<&str>) -> Result<Converted, InitError> {
@@ -79,7 +79,7 @@ fn service(c: &mut Converted, name: &str, raw: &Value, base: &Path, out: &Path, 
     if let Some(n) = raw.get("deploy").and_then(|d| d.get("replicas")).and_then(Value::as_u64) {
         svc.insert("count".into(), Value::from(n));
     }
-    if let Some(cmd) = command(raw.get("command")) {
+    if let Some(cmd) = command(raw.get("command")).and_then(|words| super::command(c, name, words)) {
         svc.insert("command".into(), Value::Sequence(cmd.into_iter().map(Value::from).collect()));
     }
     let env = environment(c, name, raw.get("environment"));
@@ -256,5 +256,24 @@ mod tests {
         assert_eq!(mib("268435456"), Some(256));
         let raw: Value = serde_yaml::from_str("healthcheck: { test: [CMD, curl, -f, \"http://localhost:8080/healthz\"] }").expect("yaml");
         assert_eq!(health_path(&raw).as_deref(), Some("/healthz"));
+    }
+
+    #[test]
+    fn a_command_with_a_secret_is_left_out_and_a_look_alike_ecr_image_refused() {
+        let text = "services:\n  api:\n    image: nginx:1.27\n    command: app --db-password hunter2\n  web:\n    image: nginx:1.27\n    command: app --port 80\n";
+        let c = convert(text, Path::new("compose.yml"), Path::new("stack.yaml"), Some("shop")).expect("converts");
+        assert!(c.services["api"].get("command").is_none(), "{:?}", c.services["api"]);
+        assert!(c.services["web"].get("command").is_some());
+        assert!(c.notes.iter().any(|n| n.starts_with("api: command left out")), "{:?}", c.notes);
+        assert!(!format!("{:?}{:?}", c.services, c.notes).contains("hunter2"));
+        assert!(super::super::refuse_look_alikes(&c).is_ok());
+
+        let trap = "services:\n  api:\n    image: 123456789012.dkr.ecr.us-east-1.attacker.example/app:1\n";
+        let c = convert(trap, Path::new("compose.yml"), Path::new("stack.yaml"), Some("shop")).expect("converts");
+        let refused = super::super::refuse_look_alikes(&c).expect_err("refused").to_string();
+        assert!(
+            refused.starts_with("services.api.image: `123456789012.dkr.ecr.us-east-1.attacker.example` looks like an ECR registry"),
+            "{refused}"
+        );
     }
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_yaml::{Mapping, Value};
 
 use super::{dns_name, relative, Converted, InitError};
-use crate::spec::validate::checks::plaintext_secret;
+use crate::spec::validate::plaintext::plaintext_secret;
 
 /// Convert the Copilot workspace at `dir` (the directory holding `copilot/`, or `copilot/`).
 pub fn convert(dir: &Path, out: &Path, stack: Option<&str>) -> Result<Converted, InitError> {
@@ -166,7 +166,9 @@ fn fields(c: &mut Converted, name: &str, doc: &Value, m: &Manifest, kind: &str, 
             Value::Sequence(s) => s.iter().filter_map(Value::as_str).map(str::to_string).collect(),
             _ => Vec::new(),
         };
-        out.insert("command".into(), Value::Sequence(words.into_iter().map(Value::from).collect()));
+        if let Some(words) = super::command(c, name, words) {
+            out.insert("command".into(), Value::Sequence(words.into_iter().map(Value::from).collect()));
+        }
     }
     if let Some(p) = doc.get("platform").and_then(Value::as_str) {
         if p.contains("arm64") {

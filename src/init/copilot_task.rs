@@ -102,19 +102,21 @@ fn sidecar(c: &mut Converted, who: &str, sc: &Value, resolve: &dyn Fn(&str) -> S
         out.insert("essential".into(), Value::Bool(e));
     }
     if let Some(cmd) = sc.get("command") {
-        let words: Vec<Value> = match cmd {
-            Value::String(s) => shlex::split(s).unwrap_or_default().into_iter().map(Value::from).collect(),
-            Value::Sequence(s) => s.clone(),
+        let words: Vec<String> = match cmd {
+            Value::String(s) => shlex::split(s).unwrap_or_default(),
+            Value::Sequence(s) => s.iter().map(|w| w.as_str().map_or_else(|| scalar(w).unwrap_or_default(), str::to_string)).collect(),
             _ => Vec::new(),
         };
-        out.insert("command".into(), Value::Sequence(words));
+        if let Some(words) = super::command(c, who, words) {
+            out.insert("command".into(), Value::Sequence(words.into_iter().map(Value::from).collect()));
+        }
     }
     if let Some(Value::Mapping(deps)) = sc.get("depends_on") {
         let deps: Mapping = deps.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str().unwrap_or("start").to_uppercase()))).collect();
         out.insert("depends_on".into(), Value::Mapping(deps));
     }
-    if let Some(h) = sc.get("healthcheck") {
-        out.insert("health_check".into(), Value::Mapping(health_check(h)));
+    if let Some(h) = sc.get("healthcheck").and_then(|h| health_check(c, who, h)) {
+        out.insert("health_check".into(), Value::Mapping(h));
     }
     variables(c, who, sc.get("variables"), resolve, &mut out);
     secrets(sc.get("secrets"), resolve, &mut out);
@@ -125,14 +127,16 @@ fn sidecar(c: &mut Converted, who: &str, sc: &Value, resolve: &dyn Fn(&str) -> S
 }
 
 /// Copilot's `healthcheck` (`command`, `interval`, `retries`, `timeout`, `start_period`).
-fn health_check(h: &Value) -> Mapping {
+/// `None` when its command has a secret written into it (left out, and reported).
+fn health_check(c: &mut Converted, who: &str, h: &Value) -> Option<Mapping> {
     let mut out = Mapping::new();
-    let command = match h.get("command") {
-        Some(Value::Sequence(s)) => s.clone(),
-        Some(Value::String(s)) => vec![Value::from("CMD-SHELL"), Value::from(s.clone())],
+    let command: Vec<String> = match h.get("command") {
+        Some(Value::Sequence(s)) => s.iter().map(|w| w.as_str().map_or_else(|| scalar(w).unwrap_or_default(), str::to_string)).collect(),
+        Some(Value::String(s)) => vec!["CMD-SHELL".to_string(), s.clone()],
         _ => Vec::new(),
     };
-    out.insert("command".into(), Value::Sequence(command));
+    let command = super::command(c, &format!("{who} health check"), command)?;
+    out.insert("command".into(), Value::Sequence(command.into_iter().map(Value::from).collect()));
     for (from, to) in [("interval", "interval"), ("timeout", "timeout"), ("start_period", "grace")] {
         if let Some(v) = h.get(from).and_then(scalar) {
             out.insert(to.into(), Value::from(v));
@@ -141,7 +145,7 @@ fn health_check(h: &Value) -> Mapping {
     if let Some(n) = h.get("retries").and_then(Value::as_u64) {
         out.insert("retries".into(), Value::from(n));
     }
-    out
+    Some(out)
 }
 
 fn scalar(v: &Value) -> Option<String> {

@@ -1,7 +1,9 @@
 //! `init`: a stack spec from what a team has — a docker compose file (`compose`), a service
 //! running in ECS (`service`: read by `ops::init`), or a few answers — as YAML text, with a
-//! report of what could not be carried over and why. A generated spec must pass `validate`
-//! (`check`): a conversion that does not is a bug, never a file left to fix.
+//! report of what could not be carried over and why (a command with a secret written into
+//! it among them: `command`). A generated spec must pass `validate` (`check`): a conversion
+//! that does not is a bug, never a file left to fix — except an image on a host that only
+//! looks like ECR's, which is the source's fault and refused as such (`refuse_look_alikes`).
 //!
 //! Must not call AWS or print.
 
@@ -24,6 +26,8 @@ pub enum InitError {
     Empty { file: String, what: String },
     #[error("the converted spec does not validate (a bug in `ecship init`; the spec was not written):\n{0}")]
     Invalid(String),
+    #[error("{path}: {message} — fix the image in the source; nothing was written")]
+    Refused { path: String, message: String },
 }
 
 /// A conversion: the spec's parts, and what was left out or changed, for the report.
@@ -59,6 +63,41 @@ impl Converted {
         let body = serde_yaml::to_string(&Value::Mapping(spec)).unwrap_or_default();
         format!("# Written by `ecship init` from {origin}. Review it, then: ecship validate FILE && ecship plan FILE\n{body}")
     }
+}
+
+/// A command carried over, unless a secret is written into it: then it is left out and the
+/// report says why (the value never reaches the spec, which `validate` would refuse).
+pub fn command(c: &mut Converted, who: &str, words: Vec<String>) -> Option<Vec<String>> {
+    match crate::spec::validate::plaintext::plaintext_secret_in_command(&words) {
+        Some((_, why)) => {
+            c.note(format!(
+                "{who}: command left out: {why}; store it in SSM or Secrets Manager, name it under `secrets:`, and have the command read the variable"
+            ));
+            None
+        }
+        None => Some(words),
+    }
+}
+
+/// Refuse a conversion whose images name a host that only looks like ECR's: the source
+/// itself is wrong (or a trap), and no spec is written with it.
+pub fn refuse_look_alikes(c: &Converted) -> Result<(), InitError> {
+    for (section, tasks) in [("services", &c.services), ("jobs", &c.jobs)] {
+        for (name, task) in tasks {
+            let name = name.as_str().unwrap_or_default();
+            let sidecars = task.get("sidecars").and_then(Value::as_mapping).into_iter().flatten();
+            let images = std::iter::once((format!("{section}.{name}.image"), task.get("image"))).chain(
+                sidecars.map(|(sc, v)| (format!("{section}.{name}.sidecars.{}.image", sc.as_str().unwrap_or_default()), v.get("image"))),
+            );
+            for (path, image) in images {
+                let uri = image.and_then(|i| i.as_str().or_else(|| i.get("uri").and_then(Value::as_str))).unwrap_or_default();
+                if let Some(message) = crate::spec::validate::checks::ecr_look_alike(uri) {
+                    return Err(InitError::Refused { path, message });
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `text` as a spec at `out` validates (variables unset are left to deploy), or the problems.

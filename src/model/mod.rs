@@ -4,6 +4,7 @@
 //! know about YAML or AWS SDK types.
 
 pub mod colour;
+mod ecr;
 pub mod fargate;
 mod rollout;
 mod task;
@@ -17,8 +18,9 @@ use ipnet::Ipv4Net;
 use serde::Serialize;
 
 pub use colour::{ByColour, Colour, Weights};
+pub use ecr::{EcrHost, EcrRepository, ECR_HOSTS};
 pub use rollout::{Engine, Rollout, Shift, StrategyName, TwoColour};
-pub use task::{ContainerHealth, DependsOn, EcrRepository, Firelens, Mount, Sidecar, VolumeSource};
+pub use task::{ContainerHealth, DependsOn, Firelens, Mount, Sidecar, VolumeSource};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Model {

@@ -1,5 +1,5 @@
 //! What a task runs beside and within its own container: sidecars and the conditions they
-//! wait on, container health checks, EFS volumes, and the ECR repositories images name.
+//! wait on, container health checks and EFS volumes.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -126,27 +126,4 @@ pub struct ContainerHealth {
     pub retries: u32,
     #[serde(with = "secs")]
     pub grace: Duration,
-}
-
-/// A private ECR repository, as an image reference names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EcrRepository<'a> {
-    pub account: &'a str,
-    pub region: &'a str,
-    pub name: &'a str,
-}
-
-impl<'a> EcrRepository<'a> {
-    /// `ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME[:TAG|@DIGEST]`; `None` for any other registry.
-    pub fn parse(uri: &'a str) -> Option<Self> {
-        let (host, path) = uri.split_once('/')?;
-        let mut parts = host.split('.');
-        let (account, dkr, ecr, region) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-        if dkr != "dkr" || ecr != "ecr" || account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        // Repository names hold neither `:` nor `@`.
-        let name = path.split(['@', ':']).next()?;
-        Some(EcrRepository { account, region, name })
-    }
 }

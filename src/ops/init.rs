@@ -8,7 +8,7 @@ use crate::aws::ecs::Ecs;
 use crate::aws::elbv2::Elbv2;
 use crate::aws::{Aws, AwsError};
 use crate::init::{dns_name, Converted};
-use crate::spec::validate::checks::plaintext_secret;
+use crate::spec::validate::plaintext::plaintext_secret;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FromServiceError {
@@ -46,8 +46,8 @@ pub async fn from_service(aws: &Aws, target: &str, stack: Option<&str>) -> Resul
     svc.insert("cpu".into(), Value::from(td.cpu));
     svc.insert("memory".into(), Value::from(td.memory));
     svc.insert("count".into(), Value::from(s.desired));
-    if let Some(cmd) = &td.container.command {
-        svc.insert("command".into(), Value::Sequence(cmd.iter().cloned().map(Value::from).collect()));
+    if let Some(cmd) = td.container.command.clone().and_then(|words| crate::init::command(&mut c, &name, words)) {
+        svc.insert("command".into(), Value::Sequence(cmd.into_iter().map(Value::from).collect()));
     }
     let mut env = Mapping::new();
     for (k, v) in &td.container.environment {

@@ -11,7 +11,7 @@ use crate::aws::Aws;
 use crate::image::reference::Reference;
 use crate::image::resolve::{self, Resolved, Resolver};
 use crate::image::ImageError;
-use crate::model::{EcrRepository, Image, Model, Platform, ServiceName};
+use crate::model::{EcrHost, Image, Model, Platform, ServiceName};
 use crate::plan::PinnedImage;
 
 /// How many registries are asked at once.
@@ -63,19 +63,8 @@ pub async fn pin(aws: &Aws, m: &Model, opts: &PinOptions<'_>) -> Result<(BTreeMa
         return Ok((BTreeMap::new(), Vec::new()));
     }
     let mut mirrors = resolve::mirrors(opts.mirrors)?;
-    let mut logins = BTreeMap::new();
-    let ecr_hosts: Vec<String> = images.keys().filter_map(|u| EcrRepository::parse(u).map(|_| host(u))).collect();
-    if !ecr_hosts.is_empty() {
-        let login = Ecr::new(aws).login().await?;
-        let own = login.endpoint.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/').to_string();
-        if let Some(endpoint) = opts.registry_endpoint {
-            mirrors.entry(own).or_insert_with(|| endpoint.trim_end_matches('/').to_string());
-        }
-        // One ECR token opens every registry of the region the credentials may read.
-        for h in ecr_hosts {
-            logins.insert(h, (login.user.clone(), login.password.clone()));
-        }
-    }
+    let endpoint = opts.registry_endpoint.map(crate::image::endpoint_url).transpose()?;
+    let logins = ecr_logins(aws, images.keys(), endpoint, &mut mirrors).await?;
     let resolver = Resolver::new(mirrors, logins);
     let looked_up: Vec<(String, Result<Resolved, resolve::ResolveError>)> = stream::iter(images.keys().cloned())
         .map(|uri| {
@@ -114,6 +103,29 @@ pub async fn pin(aws: &Aws, m: &Model, opts: &PinOptions<'_>) -> Result<(BTreeMa
     Ok((pins, shown))
 }
 
-fn host(uri: &str) -> String {
-    Reference::parse(uri).map(|r| r.host).unwrap_or_default()
+/// The ECR login for each of ECR's own hosts among `images` (host → user and password); a
+/// host that only looks like ECR's gets none, whichever URL answers for it. With
+/// `--registry-endpoint`, the account's own registry is read there.
+async fn ecr_logins(
+    aws: &Aws,
+    images: impl Iterator<Item = &String>,
+    endpoint: Option<String>,
+    mirrors: &mut BTreeMap<String, String>,
+) -> Result<BTreeMap<String, (String, String)>, ImageError> {
+    let hosts: Vec<String> =
+        images.filter_map(|u| Reference::parse(u)).map(|r| r.host).filter(|h| matches!(EcrHost::of(h), EcrHost::Ecr { .. })).collect();
+    let mut logins = BTreeMap::new();
+    if hosts.is_empty() {
+        return Ok(logins);
+    }
+    let login = Ecr::new(aws).login().await?;
+    let own = login.endpoint.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/').to_string();
+    if let Some(endpoint) = endpoint {
+        mirrors.entry(own).or_insert(endpoint);
+    }
+    // One ECR token opens every registry of the region the credentials may read.
+    for h in hosts {
+        logins.insert(h, (login.user.clone(), login.password.clone()));
+    }
+    Ok(logins)
 }

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::model;
+
 /// Lowercase letters, digits and single dashes; starts with a letter, ends with a letter or digit.
 pub fn dns_label(s: &str, max: usize) -> Result<(), String> {
     if s.is_empty() || s.len() > max {
@@ -129,51 +131,14 @@ pub fn env_name(s: &str) -> bool {
     matches!(c.next(), Some(f) if f.is_ascii_alphabetic() || f == '_') && c.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Why an env var looks like a plaintext secret, if it does. Never includes the value.
-pub fn plaintext_secret(name: &str, value: &str) -> Option<&'static str> {
-    if value.trim().is_empty() || value.starts_with("${service.") {
-        return None;
-    }
-    if has_aws_access_key(value) {
-        return Some("its value contains an AWS access key id");
-    }
-    if value.contains("PRIVATE KEY-----") {
-        return Some("its value contains a private key");
-    }
-    if has_url_password(value) {
-        return Some("its value is a URL with a password in it");
-    }
-    // Names that hold a secret; a name ending in one of NOT_SECRET names something about it.
-    const SECRET: [&str; 9] = ["PASSWORD", "PASSWD", "PWD", "PASS", "SECRET", "TOKEN", "APIKEY", "CREDENTIAL", "CREDENTIALS"];
-    const NOT_SECRET: [&str; 16] = [
-        "NAME", "ARN", "ID", "PATH", "FILE", "TTL", "URL", "URI", "HEADER", "ENABLED", "LENGTH", "EXPIRY", "TIMEOUT", "REF", "FIELD",
-        "TYPE",
-    ];
-    let upper = name.to_ascii_uppercase();
-    let words: Vec<&str> = upper.split('_').filter(|w| !w.is_empty()).collect();
-    if words.last().is_some_and(|w| NOT_SECRET.contains(w)) {
-        return None;
-    }
-    let pairs =
-        words.windows(2).any(|w| matches!((w[0], w[1]), ("API" | "PRIVATE" | "SECRET" | "ACCESS" | "SIGNING" | "ENCRYPTION", "KEY")));
-    let sensitive =
-        pairs || words.iter().any(|w| SECRET.contains(w) || w.ends_with("PASSWORD") || w.ends_with("SECRET") || w.ends_with("TOKEN"));
-    sensitive.then_some("its name says it holds a secret")
-}
-
-/// `scheme://user:password@host…`
-fn has_url_password(value: &str) -> bool {
-    value.split("://").skip(1).any(|rest| {
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        authority.rsplit_once('@').is_some_and(|(userinfo, _)| userinfo.split_once(':').is_some_and(|(_, pw)| !pw.is_empty()))
+/// Why an image's host is refused, when it is written like an ECR registry's but is not one
+/// (`model::EcrHost`): the account's ECR login never goes there, and a spec that names it is
+/// a typo or a trap.
+pub fn ecr_look_alike(uri: &str) -> Option<String> {
+    let host = uri.split_once('/')?.0;
+    (model::EcrHost::of(host) == model::EcrHost::LookAlike).then(|| {
+        format!("`{host}` looks like an ECR registry but is not one, and ecship never sends it the ECR login: {}", model::ECR_HOSTS)
     })
-}
-
-fn has_aws_access_key(value: &str) -> bool {
-    let bytes = value.as_bytes();
-    bytes
-        .windows(20)
-        .any(|w| (w.starts_with(b"AKIA") || w.starts_with(b"ASIA")) && w[4..].iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
 }
 
 /// ALB path-pattern characters: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-condition-types.html#path-conditions
@@ -380,33 +345,13 @@ mod tests {
     }
 
     #[test]
-    fn plaintext_secrets_are_spotted_without_false_alarms() {
-        assert!(plaintext_secret("DB_PASSWORD", "hunter2").is_some());
-        assert!(plaintext_secret("GITHUB_TOKEN", "ghp_x").is_some());
-        assert!(plaintext_secret("API_KEY", "k").is_some());
-        assert!(plaintext_secret("KEY_ID", "AKIAABCDEFGHIJKLMNOP").is_some());
-        assert!(plaintext_secret("TLS", "-----BEGIN RSA PRIVATE KEY-----").is_some());
-        for name in [
-            "SECRET_KEY",
-            "JWT_SECRET_KEY",
-            "DBPASSWORD",
-            "MYSQL_PWD",
-            "AWS_SECRET_ACCESS_KEY",
-            "STRIPE_API_KEY",
-            "CLIENT_SECRET",
-            "AUTH_TOKEN",
-        ] {
-            assert!(plaintext_secret(name, "x").is_some(), "{name}");
-        }
-        assert!(plaintext_secret("DATABASE_URL", "postgres://app:hunter2@db:5432/app").is_some());
-        assert!(plaintext_secret("DATABASE_URL", "postgres://app@db:5432/app").is_none());
-        for name in
-            ["TOKEN_TTL", "SECRET_NAME", "PASSWORD_MIN_LENGTH", "API_KEY_HEADER", "SECRET_ARN", "KEY_ID", "CACHE_KEY", "PASSPORT_ENABLED"]
-        {
-            assert!(plaintext_secret(name, "x").is_none(), "{name}");
-        }
-        assert!(plaintext_secret("DB_PASSWORD", "").is_none());
-        assert!(plaintext_secret("TABLE", "mysfits").is_none());
+    fn only_hosts_that_look_like_ecr_but_are_not_are_refused() {
+        assert!(ecr_look_alike("123456789012.dkr.ecr.us-east-1.attacker.example/app:1").is_some());
+        assert!(ecr_look_alike("123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example/app:1").is_some());
+        assert!(ecr_look_alike("123456789012.dkr.ecr.us-east-1.amazonaws.com:443/app:1").is_some());
+        assert_eq!(ecr_look_alike("123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1"), None);
+        assert_eq!(ecr_look_alike("ghcr.io/acme/web:3"), None);
+        assert_eq!(ecr_look_alike("nginx:1.27"), None);
     }
 
     #[test]

@@ -185,7 +185,10 @@ impl Ctx<'_> {
                 types::BeforeStep::Command { command } if command.is_empty() || command.iter().any(String::is_empty) => {
                     self.err(&format!("{here}.command"), "a command needs at least one word and no empty ones");
                 }
-                types::BeforeStep::Command { command } => out.push(model::BeforeStep::Command(command.clone())),
+                types::BeforeStep::Command { command } => {
+                    self.command_secrets(&format!("{here}.command"), command);
+                    out.push(model::BeforeStep::Command(command.clone()));
+                }
             }
         }
         out

@@ -1,9 +1,11 @@
-//! Rules for `env` and `secrets`: names, plaintext secrets, secret references, and
-//! `${service.NAME.internal_url|url|lb_url}` references between services.
+//! Rules for `env` and `secrets`: names, plaintext secrets (in `env`, commands and build
+//! arguments), secret references, and `${service.NAME.internal_url|url|lb_url}` references
+//! between services.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::checks;
+use super::plaintext;
 use super::Ctx;
 use crate::model::{self, EnvPart, EnvValue, SecretRef, ServiceName};
 use crate::spec::diagnostic::did_you_mean;
@@ -35,7 +37,7 @@ impl Ctx<'_> {
                 types::EnvValue::Float(f) => f.to_string(),
                 types::EnvValue::Bool(b) => b.to_string(),
             };
-            if let Some(why) = checks::plaintext_secret(k, &text) {
+            if let Some(why) = plaintext::plaintext_secret(k, &text) {
                 self.err(&p, format!("looks like a secret in plain text: {why}")).hint(format!(
                     "store it in SSM or Secrets Manager and reference it: secrets: {{ {k}: \"ssm:/path/to/{}\" }}",
                     k.to_ascii_lowercase()
@@ -54,6 +56,27 @@ impl Ctx<'_> {
             env.insert(k.clone(), value);
         }
         (env, refs.into_iter().collect())
+    }
+
+    /// A command (`command:`, a health check's) with a secret written into it: the task
+    /// definition would show it to anyone who may describe it.
+    pub(super) fn command_secrets(&mut self, path: &str, words: &[String]) {
+        if let Some((i, why)) = plaintext::plaintext_secret_in_command(words) {
+            self.err(&format!("{path}[{i}]"), format!("looks like a secret in plain text: {why}")).hint(
+                "store it in SSM or Secrets Manager, name it under `secrets:`, and have the command read the variable (e.g. [sh, -c, 'exec app --password \"$DB_PASSWORD\"'])",
+            );
+        }
+    }
+
+    /// Build arguments with a secret in them: they stay in the image, readable by anyone who
+    /// may pull it.
+    pub(super) fn build_arg_secrets(&mut self, path: &str, args: &BTreeMap<String, String>) {
+        for (k, v) in args {
+            if let Some(why) = plaintext::plaintext_secret(k, v) {
+                self.err(&format!("{path}.{k}"), format!("looks like a secret in plain text: {why}"))
+                    .hint("a build argument stays in the image's history: leave secrets out of `build.args` (a build secret, `RUN --mount=type=secret`, is not kept), or pass it at run time through `secrets:`");
+            }
+        }
     }
 
     /// Split `text` on `${service.NAME.internal_url|url|lb_url}` references; `None` when it has none.

@@ -1,4 +1,5 @@
-//! Rules for a service's `image`: exactly one source, valid references, no unpinned `latest`.
+//! Rules for a service's `image`: exactly one source, valid references, no host that only
+//! looks like ECR's, no unpinned `latest`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -62,6 +63,7 @@ impl Ctx<'_> {
             Some(types::Build::Settings(b)) => (b.context.clone(), b.dockerfile.clone(), b.target.clone(), b.args.clone()),
             None => return fallback,
         };
+        self.build_arg_secrets(&format!("{ipath}.build.args"), &args);
         let context = base.join(context);
         let dockerfile = context.join(dockerfile.unwrap_or_else(|| "Dockerfile".into()));
         self.build_context(&format!("{ipath}.build"), &context, &dockerfile);
@@ -104,6 +106,11 @@ impl Ctx<'_> {
     pub(super) fn image_uri(&mut self, path: &str, uri: &str, allow_latest: bool) {
         if let Err(m) = checks::image_uri(uri) {
             self.err(path, format!("`{uri}` {m}"));
+            return;
+        }
+        if let Some(m) = checks::ecr_look_alike(uri) {
+            self.err(path, m)
+                .hint("write the host as ECR names it (the repository's URI in the ECR console or `aws ecr describe-repositories`)");
             return;
         }
         let latest = match checks::image_tag(uri) {

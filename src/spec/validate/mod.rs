@@ -9,6 +9,7 @@ mod env;
 mod image;
 mod jobs;
 mod load_balancers;
+pub mod plaintext;
 mod quotas;
 mod routes;
 

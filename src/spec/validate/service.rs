@@ -58,6 +58,7 @@ impl Ctx<'_> {
             if cmd.is_empty() || cmd.iter().any(String::is_empty) {
                 self.err(&format!("{path}.command"), "a command needs at least one word and no empty ones");
             }
+            self.command_secrets(&format!("{path}.command"), cmd);
         }
         let (env, mut references) = self.env(path, &raw.env, &raw.secrets, names);
         let secrets = self.secrets(path, &raw.secrets);

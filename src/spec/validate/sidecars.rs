@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::checks;
+use super::plaintext;
 use super::Ctx;
 use crate::model::{self, ServiceName};
 use crate::spec::diagnostic::did_you_mean;
@@ -62,7 +63,7 @@ impl Ctx<'_> {
         }
         out.logging = raw.logging.as_ref().map(|l| l.options.clone());
         for (k, v) in out.logging.iter().flatten() {
-            if let Some(why) = checks::plaintext_secret(k, v) {
+            if let Some(why) = plaintext::plaintext_secret(k, v) {
                 self.err(&format!("{path}.logging.options.{k}"), format!("looks like a secret in plain text: {why}"))
                     .hint("have the router read it from its own configuration or environment (a sidecar's `secrets:`)");
             }
@@ -98,6 +99,7 @@ impl Ctx<'_> {
             if cmd.is_empty() || cmd.iter().any(String::is_empty) {
                 self.err(&format!("{p}.command"), "a command needs at least one word and no empty ones");
             }
+            self.command_secrets(&format!("{p}.command"), cmd);
         }
         let (env, refs) = self.env(p, &sc.env, &sc.secrets, names);
         references.extend(refs);
@@ -126,6 +128,7 @@ impl Ctx<'_> {
             self.err(&format!("{p}.command"), "a health check command starts with CMD or CMD-SHELL and has something to run")
                 .hint(r#"e.g. ["CMD-SHELL", "curl -f http://localhost:2020/ || exit 1"]"#);
         }
+        self.command_secrets(&format!("{p}.command"), &h.command);
         let retries = h.retries.unwrap_or(3);
         if !(1..=10).contains(&retries) {
             self.err(&format!("{p}.retries"), format!("{retries} is out of range: use 1 to 10"));

@@ -143,6 +143,52 @@ fn images() {
 }
 
 #[test]
+fn hosts_that_only_look_like_ecr_are_refused_wherever_an_image_is_named() {
+    let fake = "123456789012.dkr.ecr.us-east-1.attacker.example";
+    let says = format!("`{fake}` looks like an ECR registry but is not one");
+    expect(&BASE.replace("nginx:1.27", &format!("{fake}/app:1")), "services.web.image", &says);
+    expect(&BASE.replace("image: nginx:1.27", &format!("image: {{ uri: \"{fake}/app:1\" }}")), "services.web.image.uri", &says);
+    expect(&with(&format!("    sidecars: {{ agent: {{ image: \"{fake}/agent:1\" }} }}\n")), "services.web.sidecars.agent.image", &says);
+    expect(&format!("{BASE}jobs:\n  report:\n    image: \"{fake}/report:1\"\n"), "jobs.report.image", &says);
+    for host in [
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example",
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com:443",
+        "123456789012.DKR.ECR.us-east-1.amazonaws.com",
+    ] {
+        expect(
+            &BASE.replace("nginx:1.27", &format!("{host}/app:1")),
+            "services.web.image",
+            &format!("`{host}` looks like an ECR registry"),
+        );
+    }
+    for real in ["123456789012.dkr.ecr.us-east-1.amazonaws.com", "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"] {
+        assert!(check(&BASE.replace("nginx:1.27", &format!("{real}/app:1")), None).is_ok(), "{real} is ECR's");
+    }
+}
+
+#[test]
+fn secrets_written_into_commands_and_build_args_are_refused() {
+    expect(&with("    command: [app, --password, hunter2]\n"), "services.web.command[2]", "looks like a secret in plain text");
+    expect(
+        &with("    command: [sh, -c, \"DB_PASSWORD=hunter2 exec app\"]\n"),
+        "services.web.command[2]",
+        "whose name says it holds a secret",
+    );
+    let sidecar = "    sidecars:\n      probe:\n        image: busybox:1.36\n        command: [agent, \"--api-key=k-1\"]\n        health_check: { command: [CMD-SHELL, \"curl -H 'Authorization: Bearer abc' http://localhost/\"] }\n";
+    expect(&with(sidecar), "services.web.sidecars.probe.command[1]", "plain text");
+    expect(&with(sidecar), "services.web.sidecars.probe.health_check.command[1]", "Authorization header");
+    expect(
+        &format!("{BASE}jobs:\n  report:\n    image: busybox:1.36\n    command: [report, --token, t-123]\n"),
+        "jobs.report.command[2]",
+        "plain text",
+    );
+    let build = BASE.replace("image: nginx:1.27", "image: { build: { context: ., args: { NPM_TOKEN: npm_abc, NODE_ENV: production } } }");
+    expect(&build, "services.web.image.build.args.NPM_TOKEN", "looks like a secret in plain text");
+    let fine = with("    command: [sh, -c, 'exec app --password \"$DB_PASSWORD\" --password-file /run/db']\n");
+    assert!(check(&fine, None).is_ok(), "a variable read when the command runs is no secret in it");
+}
+
+#[test]
 fn sizes_and_counts() {
     expect(&with("    cpu: 300\n"), "services.web.cpu", "no 300 CPU size");
     expect(&with("    cpu: 256\n    memory: 4096\n"), "services.web.memory", "not a Fargate size for cpu 256");
@@ -411,6 +457,9 @@ fn errors_never_echo_secret_values() {
     let text = err.to_string();
     assert!(text.contains("DB_PASSWORD"));
     assert!(!text.contains("s3cr3t-canary-value"), "{text}");
+    let cmd = with("    command: [sh, -c, \"exec app --password s3cr3t-canary-value -u admin:s3cr3t-canary-value\"]\n");
+    let text = check(&cmd, None).expect_err("invalid").to_string();
+    assert!(text.contains("services.web.command[2]") && !text.contains("s3cr3t-canary-value"), "{text}");
 }
 
 #[test]
