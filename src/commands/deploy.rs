@@ -41,8 +41,8 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
     }
     let plan = &prepared.plan;
     let interactive = progress::interactive();
-    if plan.summary.changes && !report.json() {
-        report.document(&render::text(plan), None)?;
+    if let Some(code) = show(plan, args, report)? {
+        return Ok(code);
     }
     // A rollout an earlier run left half-way: on a terminal, continue it or roll it back.
     if interactive && !args.yes && saved.is_none() {
@@ -64,6 +64,7 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
     }
     let opts = DeployOptions {
         remove_services: confirmed,
+        allow_data_loss: args.allow_data_loss,
         check_endpoint: global.check_endpoint.map(str::to_string),
         parallel: usize::from(args.parallel),
         wait_until: if args.no_wait { WaitUntil::Updated } else { args.wait_until },
@@ -94,6 +95,22 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
         summary(&done, &compiled, report)?;
     }
     Ok(exit::OK)
+}
+
+/// Show the plan (unless JSON is asked for); an exit code when the run ends here: a plan
+/// that destroys data is refused before any question, and only `--allow-data-loss` lets it go.
+fn show(plan: &Plan, args: &DeployArgs, report: &mut Report) -> anyhow::Result<Option<u8>> {
+    if plan.summary.changes && !report.json() {
+        report.document(&render::text(plan), None)?;
+    }
+    match crate::ops::data::refuse(plan, args.allow_data_loss) {
+        Ok(()) => Ok(None),
+        Err(e) => {
+            let code = super::exit_code(&e);
+            report.error(&anyhow::Error::new(e));
+            Ok(Some(code))
+        }
+    }
 }
 
 /// `--no-wait` leaves rollouts to ECS: not those whose traffic ecship moves (ECS's native
@@ -128,6 +145,10 @@ fn summary(done: &Deployed, compiled: &Compiled, report: &mut Report) -> anyhow:
     }
     if !done.removed.is_empty() {
         report.line(&format!("removed: {}", done.removed.join(", ")))?;
+    }
+    if !done.deleted_data.is_empty() {
+        let list: Vec<String> = done.deleted_data.iter().map(ToString::to_string).collect();
+        report.line(&format!("deleted with its data (--allow-data-loss): {}", list.join(", ")))?;
     }
     let spec = compiled.loaded.file.display();
     for (service, revision) in &done.held {
