@@ -258,6 +258,11 @@ pub struct DeployArgs {
     /// others to their end). `steady` (the default): every rollout to its end.
     #[arg(long, value_enum, value_name = "STAGE", default_value_t = WaitUntil::Steady)]
     pub wait_until: WaitUntil,
+    /// Carry out a plan that destroys data — deletes or replaces an EFS file system of a
+    /// volume removed, renamed or changed in the spec, with its data. Without it such a
+    /// plan is refused (with `--yes` too) before anything is written.
+    #[arg(long)]
+    pub allow_data_loss: bool,
 }
 
 #[derive(Debug, Args)]
@@ -433,6 +438,11 @@ pub struct DestroyArgs {
     /// Keep the CloudWatch Logs group.
     #[arg(long)]
     pub keep_logs: bool,
+    /// Delete the EFS file systems of the stack's volumes, with their data. Without it they
+    /// are kept (and listed, with how to delete them); run again with it to delete them once
+    /// the stack is gone.
+    #[arg(long)]
+    pub delete_data: bool,
 }
 
 #[derive(Debug, Args)]

@@ -247,6 +247,9 @@ async fn efs_volumes_are_created_mounted_encrypted_in_transit_and_destroyed() {
     let unchanged = emulator.run(&["plan", &file, "--detailed-exitcode"], &[]);
     assert_eq!(unchanged.code, 0, "volumes read back as rendered: {}", unchanged.stdout);
 
-    assert_eq!(emulator.run(&["destroy", &file, "--yes"], &[]).code, 0);
+    // The file system holds the stack's data: only --delete-data deletes it with the stack.
+    let destroyed = emulator.run(&["destroy", &file, "--yes", "--delete-data"], &[]);
+    assert_eq!(destroyed.code, 0, "{}{}", destroyed.stdout, destroyed.stderr);
+    assert!(destroyed.stdout.contains("1 file system with its data"), "{}", destroyed.stdout);
     emulator.assert_nothing_left("vols").await;
 }

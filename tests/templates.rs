@@ -150,7 +150,17 @@ fn each_task_role_allows_exactly_what_its_service_declares() {
             assert!(role.is_object(), "{file}: {name} has its own task role");
             assert!(role.get("ManagedPolicyArns").is_none(), "{file}: {name}: no managed policies");
             let mut granted = Vec::new();
-            for policy in role["Policies"].as_array().into_iter().flatten() {
+            // Its inline policies, and the policies of their own attached to it (its volumes').
+            let role_ref = serde_json::json!({ "Ref": format!("Svc{logical}TaskRole") });
+            let attached = t["Resources"]
+                .as_object()
+                .expect("resources")
+                .values()
+                .filter(|r| {
+                    r["Type"] == "AWS::IAM::Policy" && r["Properties"]["Roles"].as_array().is_some_and(|roles| roles.contains(&role_ref))
+                })
+                .map(|r| &r["Properties"]);
+            for policy in role["Policies"].as_array().into_iter().flatten().chain(attached) {
                 for s in policy["PolicyDocument"]["Statement"].as_array().expect("statements") {
                     assert_eq!(s["Effect"], "Allow");
                     granted.push((s["Action"].clone(), s["Resource"].clone()));

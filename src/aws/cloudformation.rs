@@ -167,6 +167,25 @@ impl Stacks {
         Ok(out)
     }
 
+    /// Each resource of a stack, logical id → physical id (none when there is no stack).
+    pub async fn physical_ids(&self, name: &str) -> Result<BTreeMap<String, String>, AwsError> {
+        let mut out = BTreeMap::new();
+        let mut pages = self.client.list_stack_resources().stack_name(name).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(p) => p,
+                Err(e) if missing(&e) => return Ok(BTreeMap::new()),
+                Err(e) => return Err(classify(&format!("ListStackResources {name}"), e)),
+            };
+            for r in page.stack_resource_summaries() {
+                if let (Some(logical), Some(physical)) = (r.logical_resource_id(), r.physical_resource_id()) {
+                    out.insert(logical.to_string(), physical.to_string());
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The deployed template body, or `None` when the stack does not exist.
     pub async fn template(&self, name: &str) -> Result<Option<String>, AwsError> {
         match self.client.get_template().stack_name(name).send().await {

@@ -11,6 +11,7 @@ pub mod cloudformation;
 pub mod cloudwatch;
 pub mod ecr;
 pub mod ecs;
+pub mod efs;
 pub mod elbv2;
 mod error;
 pub mod logs;
@@ -79,6 +80,10 @@ impl Aws {
 
     pub(crate) fn scheduler(&self) -> aws_sdk_scheduler::Client {
         aws_sdk_scheduler::Client::from_conf(aws_sdk_scheduler::config::Builder::from(&self.config).interceptor(self.counter()).build())
+    }
+
+    pub(crate) fn efs(&self) -> aws_sdk_efs::Client {
+        aws_sdk_efs::Client::from_conf(aws_sdk_efs::config::Builder::from(&self.config).interceptor(self.counter()).build())
     }
 
     pub(crate) fn ecr(&self) -> aws_sdk_ecr::Client {

@@ -56,8 +56,8 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
 fn confirm(d: &Deploy<'_>, saved: bool, report: &mut Report) -> anyhow::Result<Result<bool, u8>> {
     let plan = &d.prepared.plan;
     let interactive = progress::interactive();
-    if plan.summary.changes && !report.json() {
-        report.document(&render::text(plan), None)?;
+    if let Some(code) = show(plan, d.args, report)? {
+        return Ok(Err(code));
     }
     // A rollout an earlier run left half-way: on a terminal, continue it or roll it back.
     if interactive && !d.args.yes && !saved {
@@ -85,6 +85,7 @@ fn apply(d: &Deploy<'_>, confirmed: bool, report: &mut Report) -> anyhow::Result
     let args = d.args;
     let opts = DeployOptions {
         remove_services: confirmed,
+        allow_data_loss: args.allow_data_loss,
         check_endpoint: d.global.check_endpoint.map(str::to_string),
         parallel: usize::from(args.parallel),
         wait_until: if args.no_wait { WaitUntil::Updated } else { args.wait_until },
@@ -107,6 +108,22 @@ fn apply(d: &Deploy<'_>, confirmed: bool, report: &mut Report) -> anyhow::Result
         summary(&done, compiled, report)?;
     }
     Ok(exit::OK)
+}
+
+/// Show the plan (unless JSON is asked for); an exit code when the run ends here: a plan
+/// that destroys data is refused before any question, and only `--allow-data-loss` lets it go.
+fn show(plan: &Plan, args: &DeployArgs, report: &mut Report) -> anyhow::Result<Option<u8>> {
+    if plan.summary.changes && !report.json() {
+        report.document(&render::text(plan), None)?;
+    }
+    match crate::ops::data::refuse(plan, args.allow_data_loss) {
+        Ok(()) => Ok(None),
+        Err(e) => {
+            let code = super::exit_code(&e);
+            report.error(&anyhow::Error::new(e));
+            Ok(Some(code))
+        }
+    }
 }
 
 /// `--no-wait` leaves rollouts to ECS: not those whose traffic ecship moves (ECS's native
@@ -141,6 +158,10 @@ fn summary(done: &Deployed, compiled: &Compiled, report: &mut Report) -> anyhow:
     }
     if !done.removed.is_empty() {
         report.line(&format!("removed: {}", done.removed.join(", ")))?;
+    }
+    if !done.deleted_data.is_empty() {
+        let list: Vec<String> = done.deleted_data.iter().map(ToString::to_string).collect();
+        report.line(&format!("deleted with its data (--allow-data-loss): {}", list.join(", ")))?;
     }
     let spec = compiled.loaded.file.display();
     for (service, revision) in &done.held {

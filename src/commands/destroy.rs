@@ -17,7 +17,7 @@ pub fn run(args: &DestroyArgs, global: &super::Global<'_>, report: &mut Report) 
         Ok(t) => t,
         Err(code) => return Ok(code),
     };
-    if !args.yes && !confirmed(&stack, report)? {
+    if !args.yes && !confirmed(&stack, args.delete_data, report)? {
         return Ok(exit::ERROR);
     }
     let opts = DestroyOptions {
@@ -26,6 +26,7 @@ pub fn run(args: &DestroyArgs, global: &super::Global<'_>, report: &mut Report) 
         keep_logs: args.keep_logs,
         timeout: Duration::from_secs(1800),
         asset_bucket: global.asset_bucket.map(str::to_string),
+        delete_data: args.delete_data,
     };
     let session = Session::open(global, region.as_deref())?;
     let interrupted = format!("interrupted: part of stack {stack} may be deleted already; run `ecship destroy` again to finish");
@@ -47,11 +48,16 @@ pub fn run(args: &DestroyArgs, global: &super::Global<'_>, report: &mut Report) 
 }
 
 /// On a terminal, whether the stack's name was typed back; with no terminal, an error.
-fn confirmed(stack: &str, report: &mut Report) -> anyhow::Result<bool> {
+fn confirmed(stack: &str, delete_data: bool, report: &mut Report) -> anyhow::Result<bool> {
     if !progress::interactive() {
         anyhow::bail!("destroy deletes stack {stack} and everything in it: pass --yes to confirm when there is no terminal to ask on");
     }
-    let question = format!("This deletes stack {stack}, its services, task definitions and images. Type the stack name to confirm:");
+    let data = if delete_data {
+        " and the file systems of its volumes, with their data"
+    } else {
+        " (the file systems of its volumes are kept; --delete-data deletes them)"
+    };
+    let question = format!("This deletes stack {stack}, its services, task definitions and images{data}. Type the stack name to confirm:");
     if progress::ask(&question, &[stack]) {
         return Ok(true);
     }
@@ -61,13 +67,19 @@ fn confirmed(stack: &str, report: &mut Report) -> anyhow::Result<bool> {
 
 /// What was deleted, or what is still there.
 fn summary(done: &Destroyed, stack: &str, report: &mut Report) -> anyhow::Result<()> {
-    if !done.existed && done.services.is_empty() && done.task_definitions == 0 && done.leftovers.is_empty() {
-        report.line(&format!("stack {stack} does not exist: nothing to destroy"))?;
-        return Ok(());
+    let nothing = done.services.is_empty() && done.task_definitions == 0 && done.deleted_data.is_empty();
+    if !done.existed && nothing && done.leftovers.is_empty() {
+        let what = if done.kept_data.is_empty() { "nothing to destroy" } else { "nothing to destroy but the data it kept" };
+        report.line(&format!("stack {stack} does not exist: {what}"))?;
+        return kept_data(done, report);
     }
     if done.leftovers.is_empty() {
+        let data = match done.deleted_data.len() {
+            0 => String::new(),
+            n => format!(", {n} file system{} with {} data", plural(n), if n == 1 { "its" } else { "their" }),
+        };
         report.line(&format!(
-            "destroyed {stack}: {} service{}, {} task definition{}, {} image{}{}; nothing ecship created is left",
+            "destroyed {stack}: {} service{}, {} task definition{}, {} image{}{}{data}; nothing ecship created is left{}",
             done.services.len(),
             plural(done.services.len()),
             done.task_definitions,
@@ -78,16 +90,33 @@ fn summary(done: &Destroyed, stack: &str, report: &mut Report) -> anyhow::Result
                 0 => String::new(),
                 n => format!(", {n} template{}", plural(n)),
             },
+            if done.kept.is_empty() && done.kept_data.is_empty() { "" } else { " but what was kept" },
         ))?;
         if !done.kept.is_empty() {
             report.line(&format!("kept: {}", done.kept.join(", ")))?;
         }
-        return Ok(());
+        return kept_data(done, report);
     }
     report.error(&anyhow::anyhow!("stack {stack} was not fully destroyed; still there:"));
     for l in &done.leftovers {
         report.line(&format!("  {}: {}", l.kind, l.name))?;
     }
     report.line("run `ecship destroy` again; if something stays, delete it in the console and check its owner")?;
+    kept_data(done, report)
+}
+
+/// What was kept with its data, and how to delete it.
+fn kept_data(done: &Destroyed, report: &mut Report) -> anyhow::Result<()> {
+    if done.kept_data.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = done.kept_data.iter().map(ToString::to_string).collect();
+    report.line(&format!("kept with its data: {}", list.join(", ")))?;
+    report.line(&format!(
+        "  to delete {} and {} data: ecship destroy --stack {} --delete-data --yes",
+        if list.len() == 1 { "it" } else { "them" },
+        if list.len() == 1 { "its" } else { "their" },
+        done.stack
+    ))?;
     Ok(())
 }

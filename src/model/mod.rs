@@ -39,6 +39,8 @@ pub struct Model {
     /// The AWS quotas the spec is checked against.
     pub quotas: Quotas,
     pub tags: BTreeMap<String, String>,
+    /// The IAM policy ARN every role the stack creates has as its permissions boundary.
+    pub permissions_boundary: Option<String>,
     pub services: BTreeMap<ServiceName, Service>,
     /// Tasks that are not services, by name (no job shares a name with a service).
     pub jobs: BTreeMap<ServiceName, Job>,

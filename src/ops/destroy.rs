@@ -1,7 +1,8 @@
 //! `destroy`: tearing a stack down without its spec, under the stack's lock. Everything
 //! ecship made is found by the stack's name and tags. Services first (scaled to zero and
-//! deleted), then their task definitions, then the images, then the CloudFormation stack —
-//! and finally a check of what is left.
+//! deleted), then their task definitions, then the images, then the CloudFormation stack,
+//! then the data it kept — deleted only with `--delete-data`, else kept and reported —
+//! and finally a check of what is left (what was kept on purpose aside).
 //!
 //! Must not print: progress goes to the `Reporter`.
 
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::assets::{AssetBucket, BUCKET_TAG};
+use super::data::{self, DataResource};
 use super::interrupt::{until_interrupted, Ended};
 use super::lock::{self, LockError};
 use super::stack;
@@ -24,6 +26,7 @@ use crate::aws::s3::{BucketState, S3};
 use crate::aws::{Aws, AwsError};
 use crate::events::{Event, Reporter, ServiceStep, StackResult};
 use crate::human::plural;
+use crate::synth::resources::HOLDS_DATA;
 use crate::workload::scaling::resource_id;
 use crate::workload::{ClusterStatus, ServiceState, ServiceStatus, SERVICE_TAG};
 
@@ -35,6 +38,8 @@ pub struct DestroyOptions {
     pub timeout: Duration,
     /// `--asset-bucket`: where the stack's large templates went, when not recorded on it.
     pub asset_bucket: Option<String>,
+    /// `--delete-data`: delete the file systems of the stack's volumes (else they are kept).
+    pub delete_data: bool,
 }
 
 /// Something ecship owned that still exists after the teardown.
@@ -56,6 +61,12 @@ pub struct Destroyed {
     pub templates: usize,
     /// What `--keep-images` / `--keep-logs` kept.
     pub kept: Vec<String>,
+    /// Resources that hold data, kept with it (without `--delete-data`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kept_data: Vec<DataResource>,
+    /// Resources that held data, deleted with it (`--delete-data`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deleted_data: Vec<DataResource>,
     pub leftovers: Vec<Leftover>,
 }
 
@@ -95,6 +106,8 @@ pub async fn destroy(aws: &Aws, opts: &DestroyOptions, r: &dyn Reporter) -> Resu
         images: 0,
         templates: 0,
         kept: vec![],
+        kept_data: vec![],
+        deleted_data: vec![],
         leftovers: vec![],
     };
     // Schedules first: none may start a job's task while the stack goes.
@@ -119,10 +132,12 @@ pub async fn destroy(aws: &Aws, opts: &DestroyOptions, r: &dyn Reporter) -> Resu
         out.images += empty_repositories(&ecr, &repositories, r).await?;
     }
     if info.is_some() {
+        keep_data(aws, opts, r).await?;
         out.images += delete_stack(aws, opts, r).await?;
     } else {
         r.event(&Event::Stack { stack: stack.to_string(), result: StackResult::Absent });
     }
+    (out.kept_data, out.deleted_data) = data_left(aws, opts, r).await?;
     let assets = asset_bucket(aws, opts, info.as_ref()).await?;
     if let Some(bucket) = &assets {
         out.templates = S3::new(aws).delete_prefix(&bucket.name, &AssetBucket::prefix(stack), &bucket.account).await?;
@@ -190,6 +205,25 @@ async fn keep(
         kept.push(format!("log group {group}"));
     }
     Ok(kept)
+}
+
+/// Without `--delete-data`, every resource that holds data is marked to be kept when the
+/// stack goes — a no-op for templates that keep it already (every one ecship renders now).
+async fn keep_data(aws: &Aws, opts: &DestroyOptions, r: &dyn Reporter) -> Result<(), AwsError> {
+    if !opts.delete_data {
+        stack::retain(aws, &opts.stack, HOLDS_DATA, r).await?;
+    }
+    Ok(())
+}
+
+/// The data the stack left (file systems kept by `Retain`, found by their tag): deleted with
+/// `--delete-data`, else kept. Returns (kept, deleted).
+async fn data_left(aws: &Aws, opts: &DestroyOptions, r: &dyn Reporter) -> Result<(Vec<DataResource>, Vec<DataResource>), AwsError> {
+    let found = data::file_systems(aws, &opts.stack).await?;
+    if !opts.delete_data {
+        return Ok((found, Vec::new()));
+    }
+    Ok((Vec::new(), data::delete_all(aws, &found, r).await?))
 }
 
 /// Delete the stack. A repository that received images meanwhile blocks the delete: it is
@@ -268,6 +302,12 @@ pub async fn leftovers(
     if !opts.keep_images {
         for repo in Ecr::new(aws).repositories(stack).await? {
             out.push(Leftover { kind: "ecr repository", name: repo });
+        }
+    }
+    // Data kept on purpose (without --delete-data) is reported as kept, not left over.
+    if opts.delete_data {
+        for fs in data::file_systems(aws, stack).await? {
+            out.push(Leftover { kind: "efs file system", name: fs.to_string() });
         }
     }
     for arn in Elbv2::new(aws).tagged(stack).await? {

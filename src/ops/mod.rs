@@ -11,6 +11,7 @@ pub mod alarms;
 pub mod approval;
 pub mod assets;
 pub mod colours;
+pub mod data;
 pub mod deploy;
 pub mod destroy;
 mod error;

@@ -37,6 +37,39 @@ pub struct ResourceChange {
     pub replaced_by: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub properties: Vec<PropertyChange>,
+    /// A resource that holds data is deleted or replaced: its data goes with it. `deploy`
+    /// refuses such a plan without `--allow-data-loss` (decided in `plan::data`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub destroys_data: bool,
+    /// A resource that holds data leaves the stack but stays in the account with its data
+    /// (its `DeletionPolicy` is `Retain`, and the spec mounts it as an existing file system).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub retained: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl ResourceChange {
+    fn new(logical_id: &str, resource_type: String, action: Action) -> Self {
+        ResourceChange {
+            stack: None,
+            logical_id: logical_id.to_string(),
+            resource_type,
+            action,
+            replaced_by: vec![],
+            properties: vec![],
+            destroys_data: false,
+            retained: false,
+        }
+    }
+
+    /// The order plans list changes in: data destroyed first, then by action, most severe
+    /// first, then by stack and logical id.
+    pub fn order(&self) -> (bool, Action, &Option<String>, &String) {
+        (!self.destroys_data, self.action, &self.stack, &self.logical_id)
+    }
 }
 
 /// One changed value: `path` is dotted, list items by index or by `Key` (`Tags[Name]`).
@@ -68,6 +101,10 @@ const REPLACED_BY: &[(&str, &[&str])] = &[
     ("AWS::ElasticLoadBalancingV2::Listener", &["LoadBalancerArn"]),
     ("AWS::ElasticLoadBalancingV2::ListenerRule", &["ListenerArn"]),
     ("AWS::IAM::Role", &["Path", "RoleName"]),
+    ("AWS::IAM::Policy", &[]),
+    ("AWS::EFS::FileSystem", &["AvailabilityZoneName", "Encrypted", "KmsKeyId", "PerformanceMode"]),
+    ("AWS::EFS::MountTarget", &["FileSystemId", "IpAddress", "SubnetId"]),
+    ("AWS::EFS::AccessPoint", &["ClientToken", "FileSystemId", "PosixUser", "RootDirectory"]),
     ("AWS::ECR::Repository", &["RepositoryName"]),
     ("AWS::CloudFormation::Stack", &[]),
 ];
@@ -89,28 +126,14 @@ pub fn diff(deployed: Option<&Value>, desired: &Value, weighted: &BTreeSet<Strin
         let (b, a) = (before.get(id), after.get(id));
         let kind = |r: &Value| r.get("Type").and_then(Value::as_str).unwrap_or("").to_string();
         let change = match (b, a) {
-            (None, Some(a)) => Some(ResourceChange {
-                stack: None,
-                logical_id: id.clone(),
-                resource_type: kind(a),
-                action: Action::Create,
-                replaced_by: vec![],
-                properties: vec![],
-            }),
-            (Some(b), None) => Some(ResourceChange {
-                stack: None,
-                logical_id: id.clone(),
-                resource_type: kind(b),
-                action: Action::Delete,
-                replaced_by: vec![],
-                properties: vec![],
-            }),
+            (None, Some(a)) => Some(ResourceChange::new(id, kind(a), Action::Create)),
+            (Some(b), None) => Some(ResourceChange::new(id, kind(b), Action::Delete)),
             (Some(b), Some(a)) if b != a => modified(id, b, a, weighted.contains(id)),
             _ => None,
         };
         changes.extend(change);
     }
-    changes.sort_by(|x, y| x.action.cmp(&y.action).then_with(|| x.logical_id.cmp(&y.logical_id)));
+    changes.sort_by(|x, y| x.order().cmp(&y.order()));
     let outputs = |t: Option<&Value>| t.and_then(|t| t.get("Outputs")).cloned();
     let outputs_changed = deployed.is_some() && outputs(deployed) != outputs(Some(desired));
     (changes, outputs_changed)
@@ -120,12 +143,9 @@ fn modified(id: &str, b: &Value, a: &Value, weighted: bool) -> Option<ResourceCh
     let kind = a.get("Type").and_then(Value::as_str).unwrap_or("").to_string();
     if b.get("Type") != a.get("Type") {
         return Some(ResourceChange {
-            stack: None,
-            logical_id: id.to_string(),
-            resource_type: kind,
-            action: Action::Replace,
             replaced_by: vec!["Type".into()],
             properties: vec![PropertyChange { path: "Type".into(), before: b.get("Type").cloned(), after: a.get("Type").cloned() }],
+            ..ResourceChange::new(id, kind, Action::Replace)
         });
     }
     let mut properties = Vec::new();
@@ -156,14 +176,7 @@ fn modified(id: &str, b: &Value, a: &Value, weighted: bool) -> Option<ResourceCh
     let action = if replaced_by.is_empty() { Action::Update } else { Action::Replace };
     // Nothing left: the difference was only the order of a keyed list (tags), which
     // CloudFormation does not see, or a rule's weights.
-    (!properties.is_empty()).then(|| ResourceChange {
-        stack: None,
-        logical_id: id.to_string(),
-        resource_type: kind,
-        action,
-        replaced_by,
-        properties,
-    })
+    (!properties.is_empty()).then(|| ResourceChange { replaced_by, properties, ..ResourceChange::new(id, kind, action) })
 }
 
 /// `Actions[0].ForwardConfig.TargetGroups[1].Weight`: the weight of one target group of a

@@ -4,6 +4,7 @@
 //!
 //! Must not call AWS or print.
 
+pub mod data;
 pub mod desire;
 mod fingerprint;
 pub mod infra;
@@ -71,6 +72,14 @@ pub struct Summary {
     pub services_to_create: usize,
     pub services_to_update: usize,
     pub services_to_delete: usize,
+}
+
+impl Plan {
+    /// The infrastructure changes that destroy data, which `deploy` carries out only with
+    /// `--allow-data-loss`.
+    pub fn destroys_data(&self) -> impl Iterator<Item = &ResourceChange> {
+        self.infrastructure.changes.iter().filter(|c| c.destroys_data)
+    }
 }
 
 /// What happens to the infrastructure stack.
@@ -225,7 +234,8 @@ fn infrastructure(m: &Model, desired: &Desired, observed: &Observed) -> InfraPla
         outputs_changed |= outputs && desired.nested.contains_key(name);
         changes.extend(more.into_iter().map(|c| infra::ResourceChange { stack: Some(name.clone()), ..c }));
     }
-    changes.sort_by(|x, y| (x.action, &x.stack, &x.logical_id).cmp(&(y.action, &y.stack, &y.logical_id)));
+    data::mark(&mut changes, m, observed);
+    changes.sort_by(|x, y| x.order().cmp(&y.order()));
     let action = match (&observed.stack, changes.is_empty() && !outputs_changed) {
         (None, _) => StackAction::Create,
         (Some(_), true) => StackAction::None,

@@ -650,3 +650,121 @@ fn the_json_plan_names_actions_as_before() {
     let back: Plan = serde_json::from_value(json.clone()).expect("a saved plan reads back");
     assert_eq!(serde_json::to_value(back).expect("json"), json, "byte for byte the same value");
 }
+
+const VOLS: &str = "stack: vols\nregion: us-east-1\nnetwork: { cidr: 10.0.0.0/16, azs: 2, nat: none }\nservices:\n  cms:\n    image: registry.example/cms:v1\n    count: 1\n    volumes:\n      uploads: { path: /uploads }\n";
+
+/// A data-destroying or retained change: (logical id, action, destroys data, retained).
+type DataChange<'a> = (&'a str, Action, bool, bool);
+
+/// The data-destroying and retained changes of a plan.
+fn data_changes(p: &Plan) -> Vec<DataChange<'_>> {
+    p.infrastructure
+        .changes
+        .iter()
+        .filter(|c| c.destroys_data || c.retained)
+        .map(|c| (c.logical_id.as_str(), c.action, c.destroys_data, c.retained))
+        .collect()
+}
+
+#[test]
+fn what_happens_to_a_volumes_data_is_decided_by_the_plan() {
+    let deployed_vols = deployed(&compile(VOLS, None));
+    // The deployed template before file systems were kept: the same, without Retain.
+    let mut unkept = deployed_vols.clone();
+    if let Some(fs) =
+        unkept.template.as_mut().and_then(|t| t["Resources"].get_mut("VolumeUploadsFileSystem")).and_then(Value::as_object_mut)
+    {
+        fs.remove("DeletionPolicy");
+        fs.remove("UpdateReplacePolicy");
+    }
+    let mut encrypted_off = deployed_vols.clone();
+    encrypted_off.template.as_mut().expect("template")["Resources"]["VolumeUploadsFileSystem"]["Properties"]["Encrypted"] = false.into();
+    let mut with_fs_output = deployed_vols.clone();
+    let adopt = |o: &mut Observed| {
+        o.stack
+            .as_mut()
+            .expect("stack")
+            .outputs
+            .insert("VolumeUploads".into(), "file_system=fs-0123abcd;access_point=fsap-0123abcd".into());
+    };
+    adopt(&mut with_fs_output);
+    let mut unkept_with_fs_output = unkept.clone();
+    adopt(&mut unkept_with_fs_output);
+    let removed = VOLS.replace("    volumes:\n      uploads: { path: /uploads }\n", "");
+    let renamed = VOLS.replace("uploads: {", "media: {");
+    let adopted = VOLS.replace("{ path: /uploads }", "{ path: /uploads, file_system: fs-0123abcd }");
+    let fs = "VolumeUploadsFileSystem";
+    let cases: Vec<(&str, &str, &Observed, Vec<DataChange>)> = vec![
+        ("unchanged", VOLS, &deployed_vols, vec![]),
+        ("a removed volume", &removed, &deployed_vols, vec![(fs, Action::Delete, true, false)]),
+        ("a renamed volume", &renamed, &deployed_vols, vec![(fs, Action::Delete, true, false)]),
+        ("a replaced file system", VOLS, &encrypted_off, vec![(fs, Action::Replace, true, false)]),
+        ("a removed volume, not kept by the deployed template", &removed, &unkept, vec![(fs, Action::Delete, true, false)]),
+        ("the file system mounted as an existing one", &adopted, &with_fs_output, vec![(fs, Action::Delete, false, true)]),
+        (
+            "mounted as an existing one, not kept by the deployed template",
+            &adopted,
+            &unkept_with_fs_output,
+            vec![(fs, Action::Delete, true, false)],
+        ),
+        ("another file system mounted", &adopted, &deployed_vols, vec![(fs, Action::Delete, true, false)]),
+    ];
+    for (what, spec, observed, want) in cases {
+        let p = plan_of(&compile(spec, None), observed);
+        assert_eq!(data_changes(&p), want, "{what}: {:?}", resources(&p));
+        // The changes that destroy data come first; the rest by severity.
+        let first = p.infrastructure.changes.first().map(|c| c.destroys_data);
+        assert_eq!(first.unwrap_or(false), want.iter().any(|w| w.2), "{what}: first {:?}", resources(&p));
+    }
+}
+
+#[test]
+fn a_plan_that_destroys_data_says_so_loudest_in_every_form() {
+    let removed = VOLS.replace("    volumes:\n      uploads: { path: /uploads }\n", "");
+    let p = plan_of(&compile(&removed, None), &deployed(&compile(VOLS, None)));
+    let json = serde_json::to_value(&p).expect("json");
+    let changes = json["infrastructure"]["changes"].as_array().expect("changes");
+    assert_eq!(changes[0]["logical_id"], "VolumeUploadsFileSystem");
+    assert_eq!(changes[0]["destroys_data"], true);
+    assert!(changes[1..].iter().all(|c| c.get("destroys_data").is_none() && c.get("retained").is_none()), "false is left out: {changes:?}");
+    let text = render::text(&p);
+    let warning = text.find("DATA LOSS").expect("a warning");
+    assert!(warning < text.find("Infrastructure:").expect("section"), "{text}");
+    assert!(text.contains("VolumeUploadsFileSystem (AWS::EFS::FileSystem): deleted"), "{text}");
+    assert!(
+        text.contains(
+            "- VolumeUploadsFileSystem (AWS::EFS::FileSystem): DELETE — DESTROYS ITS DATA (deploy refuses without --allow-data-loss)"
+        ),
+        "{text}"
+    );
+    assert!(render::headline(&p).contains("resources: 1 destroying data"), "{}", render::headline(&p));
+    let md = render::markdown(&p);
+    let caution = md.find("> [!CAUTION]").expect("a caution");
+    assert!(caution < md.find("#### Infrastructure").expect("section"), "{md}");
+    assert!(md.contains("**delete**, **destroys its data**"), "{md}");
+    // A saved plan of an older ecship (no such field) still reads.
+    let mut old = json.clone();
+    old["infrastructure"]["changes"][0].as_object_mut().expect("change").remove("destroys_data");
+    let back: Plan = serde_json::from_value(old).expect("reads");
+    assert!(!back.infrastructure.changes[0].destroys_data);
+}
+
+#[test]
+fn a_retained_file_system_is_shown_kept() {
+    let mut observed = deployed(&compile(VOLS, None));
+    observed
+        .stack
+        .as_mut()
+        .expect("stack")
+        .outputs
+        .insert("VolumeUploads".into(), "file_system=fs-0123abcd;access_point=fsap-0123abcd".into());
+    let adopted = VOLS.replace("{ path: /uploads }", "{ path: /uploads, file_system: fs-0123abcd }");
+    let p = plan_of(&compile(&adopted, None), &observed);
+    assert_eq!(p.destroys_data().count(), 0);
+    let text = render::text(&p);
+    assert!(!text.contains("DATA LOSS"), "{text}");
+    assert!(text.contains("VolumeUploadsFileSystem (AWS::EFS::FileSystem): leaves the stack, KEPT with its data"), "{text}");
+    let json = serde_json::to_value(&p).expect("json");
+    let fs = json["infrastructure"]["changes"].as_array().expect("changes").iter().find(|c| c["logical_id"] == "VolumeUploadsFileSystem");
+    assert_eq!(fs.map(|c| (&c["retained"], c.get("destroys_data"))), Some((&Value::Bool(true), None)));
+}

@@ -36,6 +36,10 @@ pub struct Spec {
     /// Tags added to every resource ecship creates.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// An IAM managed policy ARN (`arn:aws:iam::ACCOUNT:policy/NAME`) set as the permissions
+    /// boundary of every role ecship creates: what they may do never exceeds it, whatever
+    /// their own policies say.
+    pub permissions_boundary: Option<String>,
     pub services: BTreeMap<String, Service>,
     /// One-off and scheduled tasks that are not services: migrations, reports, clean-ups.
     /// Run by `ecship run`, by a service's `deploy.before`, or on their `schedule`.
@@ -61,6 +65,7 @@ pub struct Environment {
     pub assets: Option<Assets>,
     pub quotas: Option<Quotas>,
     pub tags: Option<BTreeMap<String, String>>,
+    pub permissions_boundary: Option<String>,
     /// Overrides of services the base spec declares, by name: maps merge key by key, lists
     /// and values replace, and `NAME: null` removes the service in this environment. A name
     /// the base spec does not declare is an error (it would be a typo): to run a service in
@@ -509,6 +514,9 @@ pub struct Permission {
     pub actions: Vec<String>,
     /// Resource ARNs.
     pub resources: Vec<String>,
+    /// Allow a wildcard grant on purpose: an action `*`, or `SERVICE:*` on every resource
+    /// (`*`), which validation otherwise refuses. Default false.
+    pub allow_wildcard: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]

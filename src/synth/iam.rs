@@ -1,9 +1,11 @@
 //! IAM roles. One shared execution role that can pull exactly the stack's images, write to
 //! its log group and read exactly the secrets the spec references; one task role per
-//! service that allows only what that service's `permissions:` list.
+//! service that allows only what that service's `permissions:` list (and mounting its
+//! volumes, in a policy of its own); the roles AWS services take on for the stack, each on
+//! exactly the stack's own resources. Every role gets the spec's `permissions_boundary`.
 
-use super::ids::{self, ServiceIds};
-use super::resources::{InlinePolicy, PolicyDocument, Role, Statement};
+use super::ids::{self, LbIds, ServiceIds};
+use super::resources::{InlinePolicy, Policy, PolicyDocument, Role, Statement};
 use super::{Cx, Expr, Resource, Template};
 use crate::model::{EcrRepository, Image, SecretRef, Service, VolumeSource};
 
@@ -20,29 +22,48 @@ pub fn add(cx: &Cx, t: &mut Template) {
 }
 
 /// The role ECS moves the rules' weights and registers targets with when it rolls a
-/// service out natively (`deploy.engine: ecs`), as AWS's
-/// AmazonECSInfrastructureRolePolicyForLoadBalancers allows, within this account and region.
+/// service out natively (`deploy.engine: ecs`): what AWS's
+/// AmazonECSInfrastructureRolePolicyForLoadBalancers allows, narrowed from every load
+/// balancer of the account to the native services' own rules, target groups and the
+/// listeners those rules sit on, named by ARN (`Ref`, through a nested stack's outputs when
+/// they live in one). ELBv2's `Describe*` actions take no resource-level permissions, so
+/// they stay on `*`; they only read.
+/// https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html
 fn ecs_infrastructure_role(cx: &Cx, t: &mut Template) {
-    if !cx.model.services.values().any(|s| s.deploy.rollout.native()) {
+    let natives: Vec<&Service> = cx.model.services.values().filter(|s| s.deploy.rollout.native()).collect();
+    if natives.is_empty() {
         return;
     }
-    let arn = |kind: &str| Expr::sub(format!("arn:${{AWS::Partition}}:elasticloadbalancing:${{AWS::Region}}:${{AWS::AccountId}}:{kind}"));
-    let statements = vec![
-        allow(
-            &[
-                "elasticloadbalancing:DescribeListeners",
-                "elasticloadbalancing:DescribeRules",
-                "elasticloadbalancing:DescribeTargetGroups",
-                "elasticloadbalancing:DescribeTargetHealth",
-            ],
-            vec![Expr::from("*")],
-        ),
-        allow(
-            &["elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyRule"],
-            vec![arn("listener/app/*"), arn("listener-rule/app/*")],
-        ),
-        allow(&["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"], vec![arn("targetgroup/*")]),
-    ];
+    let present = |id: String| t.resources.contains_key(&id).then(|| Expr::reference(&id));
+    let (mut listeners, mut rules, mut groups) = (Vec::new(), Vec::new(), Vec::new());
+    for svc in natives {
+        let ids = ServiceIds::new(&svc.name.logical());
+        rules.extend((0..svc.routes.len()).map(|i| ids.rule(i)).chain([ids.test_rule("next")]).filter_map(present));
+        groups.extend([ids.target_group(), ids.green_target_group()].into_iter().filter_map(present));
+        if let Some(lb) = svc.load_balancer.as_ref().and_then(|name| cx.model.load_balancers.get(name)) {
+            let lb_ids = LbIds::new(&lb.name);
+            listeners.extend(present(if lb.https.is_some() { lb_ids.https_listener() } else { lb_ids.http_listener() }));
+        }
+    }
+    dedup(&mut listeners);
+    let mut statements = vec![allow(
+        &[
+            "elasticloadbalancing:DescribeListeners",
+            "elasticloadbalancing:DescribeRules",
+            "elasticloadbalancing:DescribeTargetGroups",
+            "elasticloadbalancing:DescribeTargetHealth",
+        ],
+        vec![Expr::from("*")],
+    )];
+    for (actions, resources) in [
+        (&["elasticloadbalancing:ModifyListener"][..], listeners),
+        (&["elasticloadbalancing:ModifyRule"][..], rules),
+        (&["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"][..], groups),
+    ] {
+        if !resources.is_empty() {
+            statements.push(allow(actions, resources));
+        }
+    }
     let does = "lets ECS move the traffic of native rollouts";
     service_role(cx, t, ids::ECS_INFRASTRUCTURE_ROLE, does, "ecs.amazonaws.com", ("shift-traffic", statements));
     t.output(
@@ -95,6 +116,7 @@ fn service_role(cx: &Cx, t: &mut Template, id: &str, does: &str, principal: &str
                 policy_name: policy.0.into(),
                 policy_document: PolicyDocument { version: "2012-10-17", statement: policy.1 },
             }],
+            permissions_boundary: cx.model.permissions_boundary.clone(),
             tags: cx.tags(None),
         }),
     );
@@ -186,6 +208,7 @@ fn execution_role(cx: &Cx, t: &mut Template) {
                 policy_name: "start-tasks".into(),
                 policy_document: PolicyDocument { version: "2012-10-17", statement: statements },
             }],
+            permissions_boundary: cx.model.permissions_boundary.clone(),
             tags: cx.tags(None),
         }),
     );
@@ -223,24 +246,6 @@ fn task_role(cx: &Cx, t: &mut Template, svc: &Service) {
             condition: None,
         });
     }
-    // Mounting an EFS volume with IAM authorization: mount, and write unless read-only.
-    for m in &svc.volumes {
-        let existing = match &m.source {
-            VolumeSource::Existing { file_system, .. } => Some(file_system.as_str()),
-            VolumeSource::Created => None,
-        };
-        let mut action = vec!["elasticfilesystem:ClientMount".to_string()];
-        if !m.read_only {
-            action.push("elasticfilesystem:ClientWrite".into());
-        }
-        statements.push(Statement {
-            effect: "Allow",
-            principal: None,
-            action,
-            resource: vec![super::volumes::file_system_arn(&m.volume, existing)],
-            condition: None,
-        });
-    }
     let policies = if statements.is_empty() {
         vec![]
     } else {
@@ -261,7 +266,41 @@ fn task_role(cx: &Cx, t: &mut Template, svc: &Service) {
             ),
             assume_role_policy_document: trust(TASKS),
             policies,
+            permissions_boundary: cx.model.permissions_boundary.clone(),
             tags: cx.tags(Some(svc.name.as_str())),
+        }),
+    );
+    volumes_policy(t, svc, &role);
+}
+
+/// Mounting EFS volumes with IAM authorization: mount each, and write unless read-only — a
+/// policy of its own, attached to the task role: a created file system's policy names the
+/// roles that mount it, so a grant inside the role would make a cycle.
+fn volumes_policy(t: &mut Template, svc: &Service, role: &str) {
+    if svc.volumes.is_empty() {
+        return;
+    }
+    let statements = svc
+        .volumes
+        .iter()
+        .map(|m| {
+            let existing = match &m.source {
+                VolumeSource::Existing { file_system, .. } => Some(file_system.as_str()),
+                VolumeSource::Created => None,
+            };
+            let mut action = vec!["elasticfilesystem:ClientMount"];
+            if !m.read_only {
+                action.push("elasticfilesystem:ClientWrite");
+            }
+            allow(&action, vec![super::volumes::file_system_arn(&m.volume, existing)])
+        })
+        .collect();
+    t.add(
+        ServiceIds::new(&svc.name.logical()).volumes_policy(),
+        Resource::new(Policy {
+            policy_name: "mount-volumes".into(),
+            policy_document: PolicyDocument { version: "2012-10-17", statement: statements },
+            roles: vec![Expr::reference(role)],
         }),
     );
 }

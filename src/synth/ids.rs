@@ -82,6 +82,10 @@ impl VolumeIds {
     pub fn output(&self) -> String {
         self.prefix.clone()
     }
+    /// The output of the volume whose file system has this logical id.
+    pub fn output_of_file_system(logical_id: &str) -> Option<&str> {
+        logical_id.strip_suffix("FileSystem").filter(|p| p.starts_with("Volume"))
+    }
 }
 
 /// Ids of one service's resources.
@@ -114,6 +118,10 @@ impl ServiceIds {
     }
     pub fn task_role(&self) -> String {
         format!("{}TaskRole", self.prefix)
+    }
+    /// The task role's grants on the EFS volumes its task mounts (a policy of its own).
+    pub fn volumes_policy(&self) -> String {
+        format!("{}VolumesPolicy", self.prefix)
     }
     /// The repository of a sidecar's image ecship pushes.
     pub fn sidecar_repository(&self, sidecar: &str) -> String {

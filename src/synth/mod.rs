@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 
 pub use limits::{check_limits, Limit, MAX_RESOURCES, MAX_TEMPLATE_BODY_BYTES, MAX_TEMPLATE_URL_BYTES};
 pub use template::{Expr, Output, Resource, Template};
+pub use volumes::VOLUME_TAG;
 
 use crate::model::{Model, ServiceName, Weights};
 use resources::Tag;

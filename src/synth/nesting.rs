@@ -165,7 +165,7 @@ pub fn split(model: &Model, flat: &Template, placement: &Placement, url: &dyn Fn
     for (stack, parts) in nested {
         let (template, parameters) = parts.template(flat, &home, exports.remove(&stack).unwrap_or_default());
         let properties = serde_json::json!({ "TemplateURL": url(&stack, &template), "Parameters": parameters });
-        root.resources.insert(stack.clone(), Resource { kind: NESTED_TYPE, properties, depends_on: Vec::new() });
+        root.resources.insert(stack.clone(), Resource::raw(NESTED_TYPE, properties));
         templates.insert(stack, template);
     }
     Stacks { root, nested: templates }

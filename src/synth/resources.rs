@@ -142,9 +142,18 @@ props!(HttpNamespace = "AWS::ServiceDiscovery::HttpNamespace" { name: String, de
 
 // --- EFS -------------------------------------------------------------------------------
 
+/// Resource types that hold data: kept when their stack deletes or replaces them
+/// (`DeletionPolicy` and `UpdateReplacePolicy: Retain`), and a plan that would delete or
+/// replace one destroys data (`plan::data`).
+pub const HOLDS_DATA: &[&str] = &["AWS::EFS::FileSystem"];
+
+pub fn holds_data(resource_type: &str) -> bool {
+    HOLDS_DATA.contains(&resource_type)
+}
+
 props!(FileSystem = "AWS::EFS::FileSystem" {
     encrypted: bool, performance_mode: &'static str, throughput_mode: &'static str,
-    backup_policy: Option<BackupPolicy>, file_system_tags: Vec<Tag>,
+    backup_policy: Option<BackupPolicy>, file_system_policy: Option<PolicyDocument>, file_system_tags: Vec<Tag>,
 });
 props!(MountTarget = "AWS::EFS::MountTarget" { file_system_id: Expr, subnet_id: Expr, security_groups: Vec<Expr> });
 props!(AccessPoint = "AWS::EFS::AccessPoint" {
@@ -284,8 +293,12 @@ pub struct Values {
 // --- IAM -------------------------------------------------------------------------------
 
 props!(Role = "AWS::IAM::Role" {
-    description: String, assume_role_policy_document: PolicyDocument, policies: Vec<InlinePolicy>, tags: Vec<Tag>,
+    description: String, assume_role_policy_document: PolicyDocument, policies: Vec<InlinePolicy>,
+    permissions_boundary: Option<String>, tags: Vec<Tag>,
 });
+// An inline policy of its own, for a grant that would otherwise make a cycle (a role
+// allowed on a file system whose policy names that role).
+props!(Policy = "AWS::IAM::Policy" { policy_name: String, policy_document: PolicyDocument, roles: Vec<Expr> });
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]

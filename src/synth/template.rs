@@ -100,6 +100,14 @@ pub trait Properties: Serialize {
     const TYPE: &'static str;
 }
 
+/// What CloudFormation does with a resource it deletes (`DeletionPolicy`) or replaces
+/// (`UpdateReplacePolicy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Policy {
+    /// Left in the account, no longer part of the stack.
+    Retain,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Resource {
@@ -108,13 +116,26 @@ pub struct Resource {
     pub properties: serde_json::Value,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletion_policy: Option<Policy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub update_replace_policy: Option<Policy>,
 }
 
 impl Resource {
+    /// A resource of `props`' type. One that holds data (`resources::HOLDS_DATA`) is kept
+    /// when the stack deletes or replaces it: only an explicit `--allow-data-loss` or
+    /// `--delete-data` deletes it, through its own API.
     pub fn new<P: Properties>(props: P) -> Self {
         // Properties are structs of strings, numbers and Exprs: serialising cannot fail.
         let properties = serde_json::to_value(&props).unwrap_or(serde_json::Value::Null);
-        Self { kind: P::TYPE, properties, depends_on: Vec::new() }
+        let keep = super::resources::holds_data(P::TYPE).then_some(Policy::Retain);
+        Self { kind: P::TYPE, properties, depends_on: Vec::new(), deletion_policy: keep, update_replace_policy: keep }
+    }
+
+    /// A resource whose properties are already JSON (a nested stack).
+    pub fn raw(kind: &'static str, properties: serde_json::Value) -> Self {
+        Self { kind, properties, depends_on: Vec::new(), deletion_policy: None, update_replace_policy: None }
     }
 
     pub fn depends_on(mut self, logical_id: &str) -> Self {

@@ -121,3 +121,83 @@ fn a_stack_without_routes_has_no_load_balancer() {
     assert!(ids(&t, "AWS::ElasticLoadBalancingV2::LoadBalancer").is_empty());
     assert!(t["Outputs"].get("LoadBalancerUrl").is_none());
 }
+
+const VOLUMES: &str = "stack: v\nservices:\n  cms:\n    image: nginx:1.27\n    count: 2\n    volumes: { uploads: { path: /uploads } }\n  thumbs:\n    image: nginx:1.27\n    count: 2\n    volumes: { uploads: { path: /uploads, read_only: true } }\njobs:\n  backup:\n    image: busybox:1.36\n    volumes: { uploads: { path: /uploads, read_only: true } }\n";
+
+#[test]
+fn file_systems_are_kept_when_the_stack_deletes_or_replaces_them() {
+    let t = template(VOLUMES);
+    for id in ids(&t, "AWS::EFS::FileSystem") {
+        assert_eq!(t["Resources"][&id]["DeletionPolicy"], "Retain", "{id}");
+        assert_eq!(t["Resources"][&id]["UpdateReplacePolicy"], "Retain", "{id}");
+    }
+    assert_eq!(ids(&t, "AWS::EFS::FileSystem"), ["VolumeUploadsFileSystem"]);
+    // Only what holds data: its mount targets, access point and the rest are deleted with the stack.
+    let kept: Vec<&String> =
+        t["Resources"].as_object().expect("resources").iter().filter(|(_, r)| r.get("DeletionPolicy").is_some()).map(|(k, _)| k).collect();
+    assert_eq!(kept, ["VolumeUploadsFileSystem"]);
+}
+
+#[test]
+fn a_file_system_enforces_tls_and_lets_only_read_write_roles_write() {
+    let t = template(VOLUMES);
+    let policy = &t["Resources"]["VolumeUploadsFileSystem"]["Properties"]["FileSystemPolicy"]["Statement"];
+    assert_eq!(policy[0]["Effect"], "Deny");
+    assert_eq!(policy[0]["Condition"]["Bool"]["aws:SecureTransport"], "false");
+    let roles = |s: &serde_json::Value| -> Vec<String> {
+        s["Principal"]["AWS"].as_array().expect("roles").iter().map(|r| r["Fn::GetAtt"][0].as_str().unwrap_or("").to_string()).collect()
+    };
+    assert_eq!(policy[1]["Action"][0], "elasticfilesystem:ClientMount");
+    assert_eq!(roles(&policy[1]), ["SvcCmsTaskRole", "SvcThumbsTaskRole", "SvcBackupTaskRole"]);
+    assert_eq!(policy[2]["Action"][0], "elasticfilesystem:ClientWrite");
+    assert_eq!(roles(&policy[2]), ["SvcCmsTaskRole"], "only the read-write mount writes");
+    // The task roles' own grants agree: a read-only mount gets no ClientWrite.
+    let grants =
+        |svc: &str| t["Resources"][format!("Svc{svc}VolumesPolicy")]["Properties"]["PolicyDocument"]["Statement"][0]["Action"].to_string();
+    assert!(grants("Cms").contains("ClientWrite"), "{}", grants("Cms"));
+    assert!(!grants("Thumbs").contains("ClientWrite"), "{}", grants("Thumbs"));
+    assert!(!grants("Backup").contains("ClientWrite"), "{}", grants("Backup"));
+    assert!(t["Resources"]["SvcThumbsTaskRole"]["Properties"].get("Policies").is_none(), "no grant inside the role: no cycle");
+    assert_eq!(t["Resources"]["VolumeUploadsFileSystem"]["Properties"]["FileSystemTags"][2]["Key"], "ecship:volume");
+}
+
+#[test]
+fn a_permissions_boundary_bounds_every_role() {
+    let boundary = "arn:aws:iam::123456789012:policy/boundary";
+    let t = template(&format!(
+        "stack: b\npermissions_boundary: {boundary}\nservices:\n  web:\n    image: nginx:1.27\n    port: 8080\n    count: 2\n    routes: [ {{ path: \"/*\" }} ]\n    deploy: {{ strategy: canary, engine: ecs }}\njobs:\n  report:\n    image: busybox:1.36\n    schedule: \"rate(1 day)\"\n"
+    ));
+    let roles = ids(&t, "AWS::IAM::Role");
+    assert_eq!(roles, ["EcsInfrastructureRole", "ExecutionRole", "SchedulerRole", "SvcReportTaskRole", "SvcWebTaskRole"]);
+    for id in roles {
+        assert_eq!(t["Resources"][&id]["Properties"]["PermissionsBoundary"], boundary, "{id}");
+    }
+    let none = template(WEB_STACK);
+    assert!(ids(&none, "AWS::IAM::Role").iter().all(|id| none["Resources"][id]["Properties"].get("PermissionsBoundary").is_none()));
+}
+
+const WEB_STACK: &str =
+    "stack: n\nservices:\n  web:\n    image: nginx:1.27\n    port: 8080\n    count: 2\n    routes: [ { path: \"/*\" } ]\n";
+
+#[test]
+fn ecs_moves_only_the_stacks_own_rules_and_target_groups() {
+    let t = template(
+        "stack: e\nservices:\n  web:\n    image: nginx:1.27\n    port: 8080\n    count: 2\n    routes: [ { path: \"/*\" } ]\n    deploy: { strategy: blue_green, engine: ecs }\n  api:\n    image: nginx:1.27\n    port: 8080\n    count: 2\n    routes: [ { path: \"/api*\" } ]\n",
+    );
+    let statements = &t["Resources"]["EcsInfrastructureRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"];
+    let on = |action: &str| -> Vec<serde_json::Value> {
+        let s = statements.as_array().expect("statements").iter().find(|s| s["Action"].to_string().contains(action)).expect(action);
+        s["Resource"].as_array().expect("resources").clone()
+    };
+    let refs = |v: Vec<serde_json::Value>| -> Vec<String> { v.iter().map(|r| r["Ref"].as_str().expect("a Ref").to_string()).collect() };
+    let rules = refs(on("ModifyRule"));
+    assert_eq!(rules.first().map(String::as_str), Some("SvcWebRule1"));
+    assert!(rules.iter().all(|r| r.starts_with("SvcWeb") && t["Resources"].get(r).is_some()), "{rules:?}");
+    assert_eq!(refs(on("RegisterTargets")), ["SvcWebTargetGroup", "SvcWebGreenTargetGroup"]);
+    assert_eq!(refs(on("ModifyListener")), ["HttpListener"]);
+    // Reads only are on every resource: ELBv2's Describe* take no resource-level permissions.
+    assert_eq!(on("DescribeRules"), [serde_json::json!("*")]);
+    let text = statements.to_string();
+    assert!(!text.contains("targetgroup/*") && !text.contains("listener-rule/app/*"), "no account-wide ARNs: {text}");
+    assert!(!text.contains("SvcApi"), "the rolling service's rules are not ECS's to move: {text}");
+}

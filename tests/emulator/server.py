@@ -84,6 +84,11 @@ uses; tests/emulator/test_server.py checks every one of them.
     StopServiceDeployment, alarms and the circuit breaker, and serves
     List/DescribeServiceDeployments, StopServiceDeployment and ContinueServiceDeployment.
 
+14. A resource removed from a stack by an update is deleted even when its template says
+    `DeletionPolicy: Retain` (moto honours the policy only when the whole stack is deleted).
+    Here, as on AWS, it is kept: it leaves the stack and stays in its service (an EFS file
+    system ecship keeps with its data).
+
 Known and not yet patched: change sets carry no property details.
 """
 
@@ -207,6 +212,9 @@ _original_delete_resource = parsing.ResourceMap._delete_resource
 
 
 def _delete_resource(self: Any, parsed_resource: Any, resource_json: dict) -> None:
+    # Patch 14: a retained resource leaves the stack and stays.
+    if resource_json.get("DeletionPolicy") == "Retain":
+        return
     delete = _DELETES.get(resource_json.get("Type", ""))
     if delete is None:
         _original_delete_resource(self, parsed_resource, resource_json)

@@ -85,6 +85,22 @@ class EmulatorTest(unittest.TestCase):
         cfn.delete_stack(StackName="efs")
         self.assertEqual(efs.describe_file_systems()["FileSystems"], [])
 
+    def test_a_retained_resource_removed_by_an_update_stays(self) -> None:
+        kept = {"Type": "AWS::EFS::FileSystem", "DeletionPolicy": "Retain", "Properties": {"Encrypted": True}}
+        gone = {"Type": "AWS::EFS::FileSystem", "Properties": {"Encrypted": True}}
+        first = {"Resources": {"Kept": kept, "Gone": gone}, "Outputs": {"Kept": {"Value": {"Ref": "Kept"}}}}
+        cfn, efs = self.client("cloudformation"), self.client("efs")
+        cfn.create_stack(StackName="retain", TemplateBody=json.dumps(first))
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName="retain")["Stacks"][0]["Outputs"]}
+        self.assertEqual(len(efs.describe_file_systems()["FileSystems"]), 2)
+        cfn.update_stack(StackName="retain", TemplateBody=json.dumps({"Resources": {"Other": gone}}))
+        ids = {f["FileSystemId"] for f in efs.describe_file_systems()["FileSystems"]}
+        self.assertIn(outputs["Kept"], ids, "the retained file system left the stack and stayed")
+        self.assertEqual(len(ids), 2, "the other one was deleted, and a new one created")
+        cfn.delete_stack(StackName="retain")
+        efs.delete_file_system(FileSystemId=outputs["Kept"])
+        self.assertEqual(efs.describe_file_systems()["FileSystems"], [])
+
     def test_a_bucket_of_another_account_refuses_requests_expecting_this_one(self) -> None:
         creds = self.client("sts").assume_role(RoleArn="arn:aws:iam::111111111111:role/other", RoleSessionName="other")["Credentials"]
         other = boto3.client(

@@ -10,6 +10,9 @@
 //!    security groups and target groups are about to leave the stack, and AWS will not
 //!    delete them while in use).
 //! 3. `infrastructure`: the stack is created or updated (no write when the template is the same).
+//!    A plan that destroys data is refused before step 1 without `--allow-data-loss`; with
+//!    it, `data::doomed` reads what it destroys before the stack changes and `data::delete`
+//!    deletes it after (the stack keeps what holds data: `Retain`).
 //! 4. `push_images`: images are pushed to the stack's repositories (blobs the registry has
 //!    are skipped).
 //! 5. `services::register`, `jobs::register`: each service and job gets its task definition
@@ -50,6 +53,7 @@ use std::time::Duration;
 
 use super::alarms::Alarms;
 use super::colours;
+use super::data;
 use super::http_check::Checks;
 use super::interrupt::{until_interrupted, Ended};
 use super::lock::{self};
@@ -82,6 +86,10 @@ pub struct DeployOptions {
     pub check_endpoint: Option<String>,
     /// Whether services that left the spec may be removed (`--yes`, a confirmed or saved plan).
     pub remove_services: bool,
+    /// Whether the plan may destroy data (`--allow-data-loss`): delete or replace a resource
+    /// that holds data (`destroys_data`). Without it such a plan is refused before anything
+    /// is written.
+    pub allow_data_loss: bool,
     /// Services registered, created or updated at once (`--parallel`).
     pub parallel: usize,
     /// Where the run returns: once the services are updated (`--no-wait`), or once each
@@ -92,6 +100,9 @@ pub struct DeployOptions {
 /// Carry out a prepared deploy under the stack's lock (taken only when the run will write,
 /// and only while deployed state is still what the plan was made from), until Ctrl-C.
 pub async fn run(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOptions, r: &dyn Reporter) -> Ended<Result<Deployed, Error>> {
+    if let Err(e) = data::refuse(&prepared.plan, opts.allow_data_loss) {
+        return Ended::Finished(Err(e));
+    }
     let writes = prepared.plan.summary.changes || !unfinished(&c.model, &prepared.observed).is_empty();
     let lock = if writes {
         match lock::acquire_unchanged(aws, &c.model, &prepared.plan.fingerprint.state, &wanted(&prepared.compared), &prepared.observed)
@@ -112,11 +123,14 @@ pub async fn run(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOpti
 
 /// Carry out a plan, step by step (see the module's description).
 pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOptions, r: &dyn Reporter) -> Result<Deployed, Error> {
+    data::refuse(&prepared.plan, opts.allow_data_loss)?;
     let cx = Cx { aws, compiled: c, prepared, ecs: Ecs::new(aws), r };
     let (pending, _built) = build_images(&cx).await?;
     let alarms = alarm_gates(&cx).await?;
     let removed = remove_dropped_services(&cx, opts).await?;
+    let doomed = data::doomed(aws, c.model.stack.as_str(), &prepared.plan).await?;
     let (infrastructure, outputs) = infrastructure(&cx).await?;
+    let deleted_data = data::delete(aws, c.model.stack.as_str(), &doomed, r).await?;
     let images = push_images(&cx, &pending).await?;
     let counts = prepared.observed.kept_counts(&c.model);
     let inputs = Inputs {
@@ -145,6 +159,7 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
             images,
             services: results,
             removed,
+            deleted_data,
             pruned: vec![],
             unwatched,
             held: vec![],
@@ -167,6 +182,7 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
         images: images.pushed,
         services: services.results,
         removed,
+        deleted_data,
         pruned,
         unwatched: vec![],
         held,

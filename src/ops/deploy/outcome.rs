@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::events::{ImageResult, StackResult};
 use crate::image::Pushed;
 use crate::model::Shift;
+use crate::ops::data::DataResource;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Deployed {
@@ -15,6 +16,9 @@ pub struct Deployed {
     pub images: Vec<Pushed>,
     pub services: Vec<ServiceResult>,
     pub removed: Vec<String>,
+    /// Resources that held data, deleted with it (`--allow-data-loss`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deleted_data: Vec<DataResource>,
     /// Old task-definition revisions deregistered and deleted (`deploy.keep_revisions`).
     pub pruned: Vec<String>,
     /// ECS services whose rollouts were left in progress (`--no-wait`).
@@ -73,6 +77,7 @@ impl Deployed {
     pub fn changed(&self) -> bool {
         self.infrastructure != StackResult::Unchanged
             || !self.removed.is_empty()
+            || !self.deleted_data.is_empty()
             || self.images.iter().any(|i| i.result != ImageResult::Present)
             || self.services.iter().any(|s| s.action != ServiceOutcome::Unchanged || s.registered)
     }

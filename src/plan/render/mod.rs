@@ -1,6 +1,7 @@
 //! A plan as text (terminal, CI logs) and markdown (a pull-request comment or a GitHub
-//! Actions job summary). The JSON form is the `Plan` value itself. Replacements and
-//! deletions come first and are marked loudest; each empty section says "no changes".
+//! Actions job summary). The JSON form is the `Plan` value itself. Changes that destroy
+//! data come first, under a warning of their own; then replacements and deletions, marked
+//! loudest; each empty section says "no changes".
 
 mod rollout;
 
@@ -29,6 +30,7 @@ pub fn headline(p: &Plan) -> String {
             parts.push(format!("{n} {what}"));
         }
     };
+    count(p.destroys_data().count(), "destroying data");
     count(s.resources_to_replace, "to replace");
     count(s.resources_to_remove, "to remove");
     count(s.resources_to_change, "to change");
@@ -93,11 +95,39 @@ fn text_value(v: Option<&String>) -> String {
 fn resource_line(c: &ResourceChange) -> String {
     let what = match c.action {
         Action::Replace => format!("REPLACE (forced by {})", c.replaced_by.join(", ")),
+        Action::Delete if c.retained => format!("leaves the stack, {RETAINED}"),
         Action::Delete => "DELETE".into(),
         Action::Update => "update in place".into(),
         Action::Create => "add".into(),
     };
-    format!("{} {} ({}): {what}", symbol(c.action), id(c), c.resource_type)
+    let data = if c.destroys_data { format!(" — {DESTROYS}") } else { String::new() };
+    format!("{} {} ({}): {what}{data}", symbol(c.action), id(c), c.resource_type)
+}
+
+const DESTROYS: &str = "DESTROYS ITS DATA (deploy refuses without --allow-data-loss)";
+const RETAINED: &str = "KEPT with its data (DeletionPolicy: Retain; the spec mounts it as an existing file system)";
+
+/// The warning above a plan that destroys data, one line per resource; none when it does not.
+fn data_warning(p: &Plan) -> Vec<String> {
+    let doomed: Vec<&ResourceChange> = p.destroys_data().collect();
+    if doomed.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec![format!(
+        "DATA LOSS: this plan deletes or replaces {} resource{} that hold{} data, and the data with {}:",
+        doomed.len(),
+        plural(doomed.len()),
+        if doomed.len() == 1 { "s" } else { "" },
+        if doomed.len() == 1 { "it" } else { "them" }
+    )];
+    for c in doomed {
+        let how = if c.action == Action::Replace { "replaced by an empty one" } else { "deleted" };
+        lines.push(format!("  {} ({}): {how}", id(c), c.resource_type));
+    }
+    lines.push(
+        "deploy refuses this plan without --allow-data-loss. To keep the data, keep the volume in the spec, or mount its file system as an existing one (`file_system: fs-…`)".into(),
+    );
+    lines
 }
 
 /// `SvcWebTargetGroup`, or `Services2/SvcWebTargetGroup` in a nested stack.
@@ -151,27 +181,11 @@ pub fn text(p: &Plan) -> String {
     let mut out = String::new();
     let env = p.env.as_deref().map(|e| format!(" (env {e})")).unwrap_or_default();
     let _ = writeln!(out, "Plan for stack {}{env}: {}", p.stack, headline(p).split_once(": ").map(|x| x.1).unwrap_or(""));
-    let _ = writeln!(out, "\nInfrastructure{}:", if p.infrastructure.action == StackAction::Create { " (a new stack)" } else { "" });
-    if p.infrastructure.changes.is_empty() && !p.infrastructure.outputs_changed {
-        let _ = writeln!(out, "  no changes");
+    let warning = data_warning(p);
+    if !warning.is_empty() {
+        let _ = writeln!(out, "\n{}", warning.join("\n"));
     }
-    for t in &p.infrastructure.templates {
-        let _ = writeln!(out, "  {}", upload_line(t));
-    }
-    for c in &p.infrastructure.changes {
-        let _ = writeln!(out, "  {}", resource_line(c));
-        for prop in &c.properties {
-            let forced = if c.replaced_by.iter().any(|r| prop.path == *r || prop.path.starts_with(&format!("{r}."))) {
-                "  (forces replacement)"
-            } else {
-                ""
-            };
-            let _ = writeln!(out, "      {}: {} → {}{forced}", prop.path, value(prop.before.as_ref()), value(prop.after.as_ref()));
-        }
-    }
-    if p.infrastructure.outputs_changed {
-        let _ = writeln!(out, "  ~ stack outputs change");
-    }
+    text_infrastructure(&mut out, p);
     let _ = writeln!(out, "\nImages:");
     let pins = moved_pins(p);
     if p.images.is_empty() && pins.is_empty() {
@@ -227,6 +241,31 @@ pub fn text(p: &Plan) -> String {
     out
 }
 
+/// The Infrastructure section of the text form.
+fn text_infrastructure(out: &mut String, p: &Plan) {
+    let _ = writeln!(out, "\nInfrastructure{}:", if p.infrastructure.action == StackAction::Create { " (a new stack)" } else { "" });
+    if p.infrastructure.changes.is_empty() && !p.infrastructure.outputs_changed {
+        let _ = writeln!(out, "  no changes");
+    }
+    for t in &p.infrastructure.templates {
+        let _ = writeln!(out, "  {}", upload_line(t));
+    }
+    for c in &p.infrastructure.changes {
+        let _ = writeln!(out, "  {}", resource_line(c));
+        for prop in &c.properties {
+            let forced = if c.replaced_by.iter().any(|r| prop.path == *r || prop.path.starts_with(&format!("{r}."))) {
+                "  (forces replacement)"
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "      {}: {} → {}{forced}", prop.path, value(prop.before.as_ref()), value(prop.after.as_ref()));
+        }
+    }
+    if p.infrastructure.outputs_changed {
+        let _ = writeln!(out, "  ~ stack outputs change");
+    }
+}
+
 fn md_escape(s: &str) -> String {
     s.replace('|', "\\|")
 }
@@ -236,15 +275,7 @@ pub fn markdown(p: &Plan) -> String {
     let env = p.env.as_deref().map(|e| format!(" (env `{e}`)")).unwrap_or_default();
     let _ = writeln!(out, "### ecship plan: `{}`{env}\n", p.stack);
     let _ = writeln!(out, "**{}**\n", headline(p));
-    let replaced: Vec<&ResourceChange> =
-        p.infrastructure.changes.iter().filter(|c| matches!(c.action, Action::Replace | Action::Delete)).collect();
-    if !replaced.is_empty() {
-        let _ = writeln!(out, "> [!WARNING]");
-        for c in &replaced {
-            let _ = writeln!(out, "> {}", md_escape(&resource_line(c)));
-        }
-        let _ = writeln!(out);
-    }
+    markdown_warnings(&mut out, p);
     let _ = writeln!(out, "#### Infrastructure\n");
     for t in &p.infrastructure.templates {
         let _ = writeln!(out, "- {}", md_escape(&upload_line(t)));
@@ -257,12 +288,16 @@ pub fn markdown(p: &Plan) -> String {
     } else {
         let _ = writeln!(out, "| | resource | type | impact | changed properties |\n|---|---|---|---|---|");
         for c in &p.infrastructure.changes {
-            let impact = match c.action {
+            let mut impact = match c.action {
                 Action::Replace => format!("**replace** ({})", c.replaced_by.join(", ")),
+                Action::Delete if c.retained => "leaves the stack, **kept with its data** (retained)".into(),
                 Action::Delete => "**delete**".into(),
                 Action::Update => "update in place".into(),
                 Action::Create => "add".into(),
             };
+            if c.destroys_data {
+                impact.push_str(", **destroys its data**");
+            }
             let props: Vec<String> = c.properties.iter().map(|p| format!("`{}`", md_escape(&p.path))).collect();
             let _ = writeln!(out, "| `{}` | `{}` | `{}` | {impact} | {} |", symbol(c.action), id(c), c.resource_type, props.join(" "));
         }
@@ -306,6 +341,28 @@ pub fn markdown(p: &Plan) -> String {
         let _ = writeln!(out, "- `{}` {}: {}", r.service, rollout::about(r), rollout::lines(r).join(" → "));
     }
     out
+}
+
+/// The warnings at the top of the markdown form: data destroyed (a caution), then other
+/// replacements and deletions.
+fn markdown_warnings(out: &mut String, p: &Plan) {
+    let warning = data_warning(p);
+    if !warning.is_empty() {
+        let _ = writeln!(out, "> [!CAUTION]");
+        for line in &warning {
+            let _ = writeln!(out, "> {}", md_escape(line.trim_start()));
+        }
+        let _ = writeln!(out);
+    }
+    let replaced: Vec<&ResourceChange> =
+        p.infrastructure.changes.iter().filter(|c| matches!(c.action, Action::Replace | Action::Delete) && !c.destroys_data).collect();
+    if !replaced.is_empty() {
+        let _ = writeln!(out, "> [!WARNING]");
+        for c in &replaced {
+            let _ = writeln!(out, "> {}", md_escape(&resource_line(c)));
+        }
+        let _ = writeln!(out);
+    }
 }
 
 /// Jobs that change, each folded with its fields.

@@ -237,6 +237,21 @@ pub fn acm_arn(s: &str) -> bool {
         && parts[5].starts_with("certificate/")
 }
 
+/// An IAM managed policy's ARN: `arn:PARTITION:iam::ACCOUNT:policy/[PATH/]NAME`, the account
+/// 12 digits or `aws` (AWS's own policies).
+pub fn policy_arn(s: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let account = parts.get(4).is_some_and(|a| *a == "aws" || (a.len() == 12 && a.chars().all(|c| c.is_ascii_digit())));
+    let name = parts.get(5).and_then(|r| r.strip_prefix("policy/")).and_then(|p| p.rsplit('/').next());
+    parts.len() == 6
+        && parts[0] == "arn"
+        && matches!(parts[1], "aws" | "aws-cn" | "aws-us-gov")
+        && parts[2] == "iam"
+        && parts[3].is_empty()
+        && account
+        && name.is_some_and(|n| (1..=128).contains(&n.len()) && n.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)))
+}
+
 /// A docker tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
 pub fn docker_tag(s: &str) -> bool {
     let mut c = s.chars();
@@ -409,6 +424,13 @@ mod tests {
         assert!(aws_id("subnet-0123456789abcdef0", "subnet-"));
         assert!(!aws_id("vpc-XYZ", "vpc-"));
         assert!(acm_arn("arn:aws:acm:us-east-1:123456789012:certificate/abc-123"));
+        assert!(policy_arn("arn:aws:iam::123456789012:policy/ecship-boundary"));
+        assert!(policy_arn("arn:aws:iam::123456789012:policy/teams/web/boundary"));
+        assert!(policy_arn("arn:aws:iam::aws:policy/PowerUserAccess"));
+        assert!(!policy_arn("arn:aws:iam::123456789012:role/boundary"));
+        assert!(!policy_arn("arn:aws:iam:us-east-1:123456789012:policy/b"));
+        assert!(!policy_arn("arn:aws:iam::1234:policy/b"));
+        assert!(!policy_arn("arn:aws:iam::123456789012:policy/"));
         assert!(!acm_arn("arn:aws:iam::123456789012:server-certificate/x"));
     }
 

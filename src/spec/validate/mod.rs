@@ -99,6 +99,7 @@ impl Ctx<'_> {
         let asset_bucket = self.asset_bucket();
         let quotas = self.quotas(&load_balancers, &services);
         let tags = self.tags();
+        let permissions_boundary = self.permissions_boundary();
         let network = network?;
         if services.is_empty() && spec.services.is_empty() {
             self.err("services", "a stack needs at least one service");
@@ -114,6 +115,7 @@ impl Ctx<'_> {
             asset_bucket,
             quotas,
             tags,
+            permissions_boundary,
             services,
             jobs,
             pulls: Vec::new(),
@@ -251,6 +253,16 @@ impl Ctx<'_> {
             self.err("assets.bucket", format!("`{bucket}` is not an S3 bucket name: {m}"));
         }
         Some(bucket)
+    }
+
+    /// `permissions_boundary`: an IAM managed policy's ARN — the account's or AWS's.
+    fn permissions_boundary(&mut self) -> Option<String> {
+        let arn = self.loaded.spec.permissions_boundary.clone()?;
+        if !checks::policy_arn(&arn) {
+            self.err("permissions_boundary", format!("`{arn}` is not the ARN of an IAM managed policy"))
+                .hint("e.g. arn:aws:iam::123456789012:policy/ecship-boundary");
+        }
+        Some(arn)
     }
 
     fn tags(&mut self) -> BTreeMap<String, String> {

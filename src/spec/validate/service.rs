@@ -262,13 +262,14 @@ impl Ctx<'_> {
                 self.err(&format!("{p}.actions"), "list at least one action, e.g. dynamodb:GetItem");
             }
             for (j, a) in perm.actions.iter().enumerate() {
-                let valid = a.split_once(':').is_some_and(|(svc, act)| {
-                    !svc.is_empty()
-                        && svc.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                        && !act.is_empty()
-                        && act.chars().all(|c| c.is_ascii_alphanumeric() || c == '*')
-                });
-                if a == "*" || !valid {
+                let valid = a == "*"
+                    || a.split_once(':').is_some_and(|(svc, act)| {
+                        !svc.is_empty()
+                            && svc.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                            && !act.is_empty()
+                            && act.chars().all(|c| c.is_ascii_alphanumeric() || c == '*')
+                    });
+                if !valid {
                     self.err(&format!("{p}.actions[{j}]"), format!("`{a}` is not a specific IAM action"))
                         .hint("write service:Action, e.g. s3:GetObject");
                 }
@@ -281,8 +282,26 @@ impl Ctx<'_> {
                     self.err(&format!("{p}.resources[{j}]"), format!("`{r}` is not an ARN"));
                 }
             }
+            if !perm.allow_wildcard.unwrap_or(false) {
+                self.wildcards(&p, perm);
+            }
         }
         raw.iter().map(|p| model::Permission { actions: p.actions.clone(), resources: p.resources.clone() }).collect()
+    }
+
+    /// Least privilege: an action `*`, or a whole service (`s3:*`) on every resource, is
+    /// refused unless the permission says `allow_wildcard: true`.
+    fn wildcards(&mut self, p: &str, perm: &types::Permission) {
+        let everywhere = perm.resources.iter().any(|r| r == "*");
+        for (j, a) in perm.actions.iter().enumerate() {
+            let what = match a.split_once(':') {
+                None if a == "*" => "every action of every AWS service".to_string(),
+                Some((svc, "*")) if everywhere => format!("every {svc} action on every resource (`*`)"),
+                _ => continue,
+            };
+            self.err(&format!("{p}.actions[{j}]"), format!("`{a}` allows {what}: a task role gets only what it needs"))
+                .hint("name the actions and the resources' ARNs it needs (e.g. s3:GetObject on arn:aws:s3:::bucket/*), or set `allow_wildcard: true` on this permission to grant it on purpose");
+        }
     }
 
     fn autoscaling(&mut self, path: &str, raw: &types::Service, count: u32) -> Option<model::Autoscaling> {

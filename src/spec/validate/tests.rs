@@ -362,7 +362,7 @@ fn autoscaling_and_permissions() {
     expect(&with("    autoscaling: { min: 1, max: 5, cpu: 150 }\n"), "services.web.autoscaling.cpu", "1 to 100");
     expect(&with("    autoscaling: { min: 1, max: 6000, cpu: 50 }\n"), "services.web.autoscaling.max", "at most 5000");
     expect(
-        &with("    permissions: [ { actions: [\"*\"], resources: [\"*\"] } ]\n"),
+        &with("    permissions: [ { actions: [\"s3 get\"], resources: [\"*\"] } ]\n"),
         "services.web.permissions[0].actions[0]",
         "not a specific IAM action",
     );
@@ -381,6 +381,43 @@ fn autoscaling_and_permissions() {
         "services.web.permissions[0].resources",
         "at least one resource",
     );
+}
+
+#[test]
+fn wildcard_permissions_need_allow_wildcard() {
+    let perm = |p: &str| with(&format!("    permissions: [ {p} ]\n"));
+    let everything = "every action of every AWS service";
+    expect(&perm("{ actions: [\"*\"], resources: [\"*\"] }"), "services.web.permissions[0].actions[0]", everything);
+    expect(&perm("{ actions: [\"*\"], resources: [\"arn:aws:s3:::b\"] }"), "services.web.permissions[0].actions[0]", everything);
+    expect(
+        &perm("{ actions: [s3:GetObject, \"s3:*\"], resources: [\"arn:aws:s3:::b/*\", \"*\"] }"),
+        "services.web.permissions[0].actions[1]",
+        "every s3 action on every resource (`*`)",
+    );
+    let jobs = format!(
+        "{BASE}jobs:\n  report:\n    image: busybox:1.36\n    permissions: [ {{ actions: [\"dynamodb:*\"], resources: [\"*\"] }} ]\n"
+    );
+    expect(&jobs, "jobs.report.permissions[0].actions[0]", "every dynamodb action");
+    // A whole service on named resources, a prefix on every resource, and a wildcard said on purpose.
+    assert!(check(&perm("{ actions: [\"s3:*\"], resources: [\"arn:aws:s3:::b/*\"] }"), None).is_ok());
+    assert!(check(&perm("{ actions: [\"s3:Get*\"], resources: [\"*\"] }"), None).is_ok());
+    assert!(check(&perm("{ actions: [\"*\"], resources: [\"*\"], allow_wildcard: true }"), None).is_ok());
+    assert!(check(&perm("{ actions: [\"s3:*\"], resources: [\"*\"], allow_wildcard: true }"), None).is_ok());
+}
+
+#[test]
+fn a_permissions_boundary_is_a_managed_policy_arn() {
+    let boundary = "arn:aws:iam::123456789012:policy/ecship-boundary";
+    let m = check(&format!("{BASE}permissions_boundary: {boundary}\n"), None).expect("valid");
+    assert_eq!(m.permissions_boundary.as_deref(), Some(boundary));
+    expect(
+        &format!("{BASE}permissions_boundary: arn:aws:iam::123456789012:role/admin\n"),
+        "permissions_boundary",
+        "not the ARN of an IAM managed policy",
+    );
+    let envs = format!("{BASE}environments:\n  prod:\n    permissions_boundary: {boundary}\n");
+    assert_eq!(check(&envs, Some("prod")).expect("valid").permissions_boundary.as_deref(), Some(boundary));
+    assert_eq!(check(&envs, None).expect("valid").permissions_boundary, None);
 }
 
 #[test]
