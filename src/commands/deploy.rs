@@ -26,6 +26,7 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
     let builds = progress::reporter(report.json());
     let (aws, prepared) = runtime.block_on(async {
         let aws = super::connect(global, compiled.model.region.as_deref()).await?;
+        aws.report_to(&builds);
         let opts = PrepareOptions {
             images: &images,
             registry_endpoint: global.registry_endpoint,
@@ -69,6 +70,7 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
         wait_until: if args.no_wait { WaitUntil::Updated } else { args.wait_until },
     };
     let reporter = progress::reporter(report.json());
+    aws.report_to(&reporter);
     let result = runtime.block_on(deploy::run(&aws, &compiled, &prepared, &opts, reporter.as_ref()));
     drop(reporter);
     let calls = aws.calls();
@@ -159,6 +161,7 @@ fn continue_or_roll_back(
         Some(_) => {
             let names: Vec<_> = unfinished.into_iter().map(|(name, _)| name).collect();
             let reporter = progress::reporter(report.json());
+            aws.report_to(&reporter);
             let result = runtime.block_on(rollback::run(aws, compiled, &names, global.check_endpoint, reporter.as_ref()));
             drop(reporter);
             unfinished_rolled_back(result, report).map(Some)

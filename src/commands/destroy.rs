@@ -38,6 +38,7 @@ pub fn run(args: &DestroyArgs, global: &super::Global<'_>, report: &mut Report) 
     let reporter = progress::reporter(report.json());
     let (result, calls, retries) = super::runtime()?.block_on(async {
         let aws = super::connect(global, region.as_deref()).await?;
+        aws.report_to(&reporter);
         let result = destroy::run(&aws, &opts, reporter.as_ref()).await;
         anyhow::Ok((result, aws.calls().snapshot(), aws.calls().retries()))
     })?;

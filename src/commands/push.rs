@@ -29,6 +29,7 @@ pub fn run(args: &PushArgs, global: &super::Global<'_>, report: &mut Report) -> 
     let reporter = progress::reporter(report.json());
     let (result, calls, retries) = super::runtime()?.block_on(async {
         let aws = super::connect(global, m.region.as_deref()).await?;
+        aws.report_to(&reporter);
         let result = push::run(&aws, m, pending, global.registry_endpoint, reporter.as_ref()).await;
         anyhow::Ok((result, aws.calls().snapshot(), aws.calls().retries()))
     })?;

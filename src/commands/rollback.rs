@@ -31,6 +31,7 @@ pub fn run(args: &RollbackArgs, global: &super::Global<'_>, report: &mut Report)
     let reporter = progress::reporter(report.json());
     let result = super::runtime()?.block_on(async {
         let aws = super::connect(global, m.region.as_deref()).await?;
+        aws.report_to(&reporter);
         anyhow::Ok(rollback::run(&aws, &compiled, &only, global.check_endpoint, reporter.as_ref()).await)
     })?;
     drop(reporter);

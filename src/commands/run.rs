@@ -25,6 +25,7 @@ pub fn run(args: &RunArgs, global: &super::Global<'_>, report: &mut Report) -> a
     let reporter = progress::reporter(json);
     let result = super::runtime()?.block_on(async {
         let aws = super::connect(global, m.region.as_deref()).await?;
+        aws.report_to(&reporter);
         let r: &dyn Reporter = reporter.as_ref();
         let prepared = match run::prepare(&aws, &compiled, what, command, args.timeout).await {
             Ok(p) => p,

@@ -18,6 +18,7 @@ pub fn run(args: &ScaleArgs, global: &super::Global<'_>, report: &mut Report) ->
     let reporter = progress::reporter(report.json());
     let result = super::runtime()?.block_on(async {
         let aws = super::connect(global, m.region.as_deref()).await?;
+        aws.report_to(&reporter);
         anyhow::Ok(scale::run(&aws, &compiled, svc, args.count, !args.no_wait, reporter.as_ref()).await)
     })?;
     drop(reporter);

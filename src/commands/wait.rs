@@ -18,6 +18,7 @@ pub fn run(args: &WaitArgs, global: &super::Global<'_>, report: &mut Report) -> 
     let reporter = progress::reporter(report.json());
     let result = super::runtime()?.block_on(async {
         let aws = super::connect(global, m.region.as_deref()).await?;
+        aws.report_to(&reporter);
         anyhow::Ok(wait::run(&aws, &compiled, &services, args.timeout, reporter.as_ref()).await)
     })?;
     drop(reporter);
