@@ -61,6 +61,16 @@ pub enum Event {
     Warning {
         message: String,
     },
+    /// An AWS call failed in a way worth trying again (`reason`: throttled, server error,
+    /// no answer): the SDK waits a random time up to `within_ms`, then makes attempt
+    /// `attempt + 1` of at most `attempts`.
+    Waiting {
+        operation: String,
+        reason: String,
+        attempt: u32,
+        attempts: u32,
+        within_ms: u64,
+    },
     /// A log line of a one-off task ecship runs and follows (`deploy.before`, `ecship run`).
     TaskLog {
         task: String,

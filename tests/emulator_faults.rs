@@ -114,3 +114,40 @@ async fn writes_whose_answers_are_lost_are_sent_again_safely() {
         assert!(report["by_operation"][op].as_u64().unwrap_or(0) > 0, "{op} lost an answer: {report}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deploy_rides_out_bursts_of_five_throttles_in_a_row_on_one_operation() {
+    // As AWS throttles under load: each call of these operations is refused five times in a
+    // row before one goes through (calls made at once share a burst, so some wait longer).
+    let emulator = Emulator::start();
+    let (dir1, dir2) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let (first, second) = (common::quick_mysfits(dir1.path(), false), common::quick_mysfits(dir2.path(), true));
+    let mut args = vec!["deploy", &first];
+    args.extend_from_slice(&IMAGES);
+    assert_eq!(run(&emulator, None, &args).code, 0);
+    let ops = "DescribeStacks,RegisterTaskDefinition,UpdateService,DescribeServices,ModifyRule,CreateRepository";
+    let proxy = FaultProxy::start(&emulator.url, &["--rate", "1", "--burst", "5", "--kinds", "throttle", "--ops", ops]);
+
+    let mut args = vec!["deploy", &second, "--output", "json"];
+    args.extend_from_slice(&IMAGES);
+    let out = run(&emulator, Some(&proxy), &args);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let report = proxy.report().expect("the proxy's report");
+    assert_eq!(report["longest_burst"], 5, "{report}");
+    for op in ["RegisterTaskDefinition", "UpdateService", "ModifyRule", "DescribeServices", "CreateRepository"] {
+        assert!(report["by_operation"][op].as_u64().unwrap_or(0) >= 5, "{op} met a burst: {report}");
+    }
+    // Each wait was told as it began: the operation, why, and which attempt of how many.
+    let waits: Vec<serde_json::Value> =
+        out.stdout.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).filter(|e| e["event"] == "waiting").collect();
+    let told = |op: &str, attempt: u64| {
+        waits.iter().any(|w| w["operation"] == op && w["reason"] == "throttled" && w["attempt"] == attempt && w["attempts"] == 25)
+    };
+    assert!(told("ECS.UpdateService", 5) && told("Elastic Load Balancing v2.ModifyRule", 1), "{waits:?}");
+    assert!(out.result()["retries"].as_u64().unwrap_or(0) >= 25, "{}", out.result());
+
+    let mut args = vec!["plan", &second, "--detailed-exitcode"];
+    args.extend_from_slice(&IMAGES);
+    let plan = run(&emulator, None, &args);
+    assert_eq!(plan.code, 0, "deployed as planned: {}{}", plan.stdout, plan.stderr);
+}

@@ -6,10 +6,14 @@
 mod common;
 #[path = "common/emulator.rs"]
 mod emulator;
+#[path = "common/faults.rs"]
+mod faults;
 
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
 
 use emulator::Emulator;
+use faults::FaultProxy;
 
 const IMAGES: [&str; 4] = [
     "--image",
@@ -129,7 +133,6 @@ async fn a_deploy_keeps_the_last_revisions_and_deletes_older_ones() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_deploy_while_one_runs_stops_before_writing_and_names_the_first() {
-    use std::io::{BufRead, BufReader, Read};
     let emulator = Emulator::start();
     let (dir1, dir2) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
     deploy(&emulator, &common::quick_mysfits(dir1.path(), false));
@@ -164,4 +167,98 @@ async fn a_second_deploy_while_one_runs_stops_before_writing_and_names_the_first
     std::fs::write(&fast, std::fs::read_to_string(&second).expect("spec").replace("bake: 5m", "bake: 1s")).expect("write");
     let next = emulator.run(&deploy_args(&fast), &[]);
     assert_eq!(next.code, 0, "{}{}", next.stdout, next.stderr);
+}
+
+/// `ecship deploy FILE --output json` started in the background with `env`, read up to its
+/// first line containing `needle`; the rest of its output drains on a thread.
+fn deploy_until(emulator: &Emulator, file: &str, env: &[(&str, &str)], needle: &str) -> (Child, std::thread::JoinHandle<Vec<String>>) {
+    let mut cmd = emulator.ecship_process();
+    cmd.args(deploy_args(file)).args(["--output", "json"]).envs(env.iter().copied()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("ecship starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("a line");
+        let found = line.contains(needle);
+        seen.push(line);
+        if found {
+            return (child, std::thread::spawn(move || lines.map_while(Result::ok).collect()));
+        }
+    }
+    let mut stderr = String::new();
+    child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("stderr");
+    let _ = child.wait();
+    panic!("the deploy ended before {needle}:\n{}\n{stderr}", seen.join("\n"));
+}
+
+fn signal(child: &Child, name: &str) {
+    assert!(Command::new("kill").args([name, &child.id().to_string()]).status().expect("kill").success(), "kill {name}");
+}
+
+/// The exit code and stderr of a run in the background.
+fn finish(mut child: Child) -> (i32, String) {
+    let mut stderr = String::new();
+    child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("stderr");
+    (child.wait().expect("it ends").code().unwrap_or(-1), stderr)
+}
+
+/// Writes among the requests `after` counts and `before` does not (the proxy's counts per
+/// AWS action).
+fn writes_between(before: &serde_json::Value, after: &serde_json::Value) -> Vec<String> {
+    let count = |r: &serde_json::Value, op: &str| r["forwarded_by_operation"][op].as_u64().unwrap_or(0);
+    let ops = after["forwarded_by_operation"].as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()).unwrap_or_default();
+    ops.into_iter().filter(|op| count(after, op) > count(before, op) && ecship::aws::is_write(op)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_whose_lock_another_run_took_over_stops_before_its_next_write() {
+    let emulator = Emulator::start();
+    let (dir1, dir2) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    deploy(&emulator, &common::quick_mysfits(dir1.path(), false));
+    let changed = common::quick_mysfits(dir2.path(), true);
+    let slow = |bake: &str, name: &str| {
+        let path = changed.replace("mysfits.yaml", name);
+        std::fs::write(&path, std::fs::read_to_string(&changed).expect("spec").replace("bake: 1s", bake)).expect("write");
+        path
+    };
+    let (first_spec, second_spec) = (slow("bake: 10s", "first.yaml"), slow("bake: 5m", "second.yaml"));
+
+    // Run A holds the lock and bakes its canary's first step; everything it sends AWS is
+    // counted by a proxy that injects nothing.
+    let proxy = FaultProxy::start(&emulator.url, &[]);
+    let (a, a_rest) = deploy_until(&emulator, &first_spec, &[("AWS_ENDPOINT_URL", &proxy.url)], r#""event":"traffic""#);
+    // A stops (a suspended machine) and, by AWS's clock, ten minutes pass: its lock is stale.
+    signal(&a, "-STOP");
+    emulator.advance_clock(600);
+    // Run B takes the lock over and carries on with the rollout A left half-way.
+    let (b, b_rest) = deploy_until(&emulator, &second_spec, &[], r#""event":"traffic""#);
+    let before = proxy.report().expect("the proxy's report");
+
+    // A wakes up: its next write would be the canary's next step. It stops before it.
+    signal(&a, "-CONT");
+    let (code, stderr) = finish(a);
+    let _ = a_rest.join();
+    assert_eq!(code, 1, "{stderr}");
+    for words in [
+        "another run (",
+        &format!("pid {})", b.id()),
+        "took the lock of stack mysfits at ",
+        "this run stopped before step 2/3 of the rollout of like; nothing more was written",
+    ] {
+        assert!(stderr.contains(words), "{words:?} in: {stderr}");
+    }
+    let after = proxy.report().expect("the proxy's report");
+    assert_eq!(writes_between(&before, &after), Vec::<String>::new(), "A wrote nothing once B held the lock: {after}");
+
+    // B still holds the lock: A let go of nothing that was not its own.
+    let ecr = aws_sdk_ecr::Client::new(&emulator.sdk_config().await);
+    let repo = ecr.describe_repositories().repository_names("ecship-lock/mysfits").send().await.expect("the lock");
+    let arn = repo.repositories()[0].repository_arn().expect("arn").to_string();
+    let tags = ecr.list_tags_for_resource().resource_arn(arn).send().await.expect("tags");
+    let holder = tags.tags().iter().find(|t| t.key() == "ecship:lock-holder").map(|t| t.value().to_string()).unwrap_or_default();
+    assert!(holder.contains(&format!("pid {}", b.id())), "{holder}");
+    signal(&b, "-INT");
+    let (code, stderr) = finish(b);
+    let _ = b_rest.join();
+    assert_eq!(code, 130, "{stderr}");
 }

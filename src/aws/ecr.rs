@@ -22,6 +22,15 @@ impl std::fmt::Debug for Login {
     }
 }
 
+/// An empty repository standing for something only one caller may hold (the stack's lock).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Marker {
+    pub arn: String,
+    pub tags: BTreeMap<String, String>,
+    /// When AWS created it: seconds since 1970, by AWS's clock.
+    pub created: u64,
+}
+
 #[derive(Clone)]
 pub struct Ecr {
     client: Client,
@@ -94,23 +103,29 @@ impl Ecr {
     }
 
     /// Create an empty repository `name` with `tags`, as a marker only one caller can make:
-    /// its ARN, or `None` when it exists already.
-    pub async fn create_marker(&self, name: &str, tags: &[(&str, String)]) -> Result<Option<String>, AwsError> {
-        let tags: Vec<Tag> = tags
+    /// the marker made, or `None` when it exists already.
+    pub async fn create_marker(&self, name: &str, tags: &[(&str, String)]) -> Result<Option<Marker>, AwsError> {
+        let given: Vec<Tag> = tags
             .iter()
             .map(|(k, v)| Tag::builder().key(*k).value(v).build())
             .collect::<Result<_, _>>()
             .map_err(|e| AwsError::Other(format!("CreateRepository {name}: {e}")))?;
-        match self.client.create_repository().repository_name(name).set_tags(Some(tags)).send().await {
-            Ok(out) => Ok(Some(out.repository().and_then(|r| r.repository_arn()).unwrap_or_default().to_string())),
+        match self.client.create_repository().repository_name(name).set_tags(Some(given)).send().await {
+            Ok(out) => {
+                let repo = out.repository();
+                Ok(Some(Marker {
+                    arn: repo.and_then(|r| r.repository_arn()).unwrap_or_default().to_string(),
+                    tags: tags.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect(),
+                    created: repo.and_then(|r| r.created_at()).map_or(0, |t| u64::try_from(t.secs()).unwrap_or(0)),
+                }))
+            }
             Err(e) if e.code() == Some("RepositoryAlreadyExistsException") => Ok(None),
             Err(e) => Err(classify(&format!("CreateRepository {name}"), e)),
         }
     }
 
-    /// A marker's ARN, tags and creation time (seconds since 1970, by AWS's clock), if it
-    /// exists.
-    pub async fn marker(&self, name: &str) -> Result<Option<(String, BTreeMap<String, String>, u64)>, AwsError> {
+    /// A marker, if it exists.
+    pub async fn marker(&self, name: &str) -> Result<Option<Marker>, AwsError> {
         let found = match self.client.describe_repositories().repository_names(name).send().await {
             Ok(out) => out.repositories().first().and_then(|r| {
                 let created = r.created_at().map_or(0, |t| u64::try_from(t.secs()).unwrap_or(0));
@@ -125,7 +140,7 @@ impl Ecr {
             Err(e) if e.code() == Some("RepositoryNotFoundException") => return Ok(None),
             Err(e) => return Err(classify(&format!("ListTagsForResource {name}"), e)),
         };
-        Ok(Some((arn, tags, created)))
+        Ok(Some(Marker { arn, tags, created }))
     }
 
     pub async fn tag(&self, arn: &str, key: &str, value: &str) -> Result<(), AwsError> {

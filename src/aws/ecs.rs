@@ -293,7 +293,9 @@ impl Ecs {
             .started_by(started_by.chars().take(36).collect::<String>())
             .network_configuration(self::network(network, &action)?)
             .propagate_tags(PropagateTags::TaskDefinition)
-            .enable_ecs_managed_tags(true);
+            .enable_ecs_managed_tags(true)
+            // Sent again after a lost answer, the same request: one task, not two.
+            .client_token(super::client_token());
         if let Some(command) = command {
             let over = ContainerOverride::builder().name(container).set_command(Some(command.to_vec())).build();
             req = req.overrides(TaskOverride::builder().container_overrides(over).build());

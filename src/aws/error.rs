@@ -24,7 +24,7 @@ pub enum AwsError {
     StackFailed { stack: String, status: String, failures: String },
     #[error("AWS denied {action}: {message} — the caller's IAM policy needs this permission")]
     AccessDenied { action: String, message: String },
-    #[error("AWS kept throttling {action} after retries: try again in a minute")]
+    #[error("AWS kept throttling {action} through every retry (up to 25 attempts over several minutes, within this run's retry budget): try again later, or ask AWS to raise the account's rate limit for it")]
     Throttled { action: String },
     #[error("cannot reach AWS for {action}: {message} — check the network, or AWS_ENDPOINT_URL if it is set")]
     Unreachable { action: String, message: String },

@@ -39,6 +39,8 @@ impl Session {
     /// the display finished before it returns.
     pub(super) fn progress<T>(&self, json: bool, work: impl AsyncFnOnce(&Aws, &dyn Reporter) -> T) -> T {
         let reporter = progress::reporter(json);
+        // Calls waiting to be retried say so on the same display.
+        self.aws.report_to(&reporter);
         self.runtime.block_on(work(&self.aws, reporter.as_ref()))
     }
 

@@ -59,6 +59,7 @@ pub async fn hold(cx: &Cx<'_>, svc: &Service, name: &str, task_definition: &str,
             _ => {}
         }
         if !asked {
+            cx.before(&format!("holding {name} for approval")).await?;
             cx.ecs.tag_service(&state.arn, APPROVAL_TAG, &Approval::Pending(revision.clone()).to_string()).await?;
             let spec = cx.spec;
             let go_on = if cx.wait_until == WaitUntil::Held {
@@ -93,6 +94,7 @@ pub async fn hold(cx: &Cx<'_>, svc: &Service, name: &str, task_definition: &str,
 pub async fn spent(cx: &Cx<'_>, name: &str) -> Result<(), Error> {
     let state = cx.ecs.describe_services(&cx.inputs.outputs.cluster, &[name.to_string()]).await?;
     if let Some(s) = state.first().filter(|s| s.tags.contains_key(APPROVAL_TAG)) {
+        cx.before(&format!("clearing the approval of {name}")).await?;
         cx.ecs.untag_service(&s.arn, APPROVAL_TAG).await?;
     }
     Ok(())

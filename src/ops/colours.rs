@@ -130,6 +130,7 @@ pub async fn run(cx: &Cx<'_>, job: &Job<'_>) -> Result<Outcome, Error> {
             ),
         });
         let config = colour(cx, svc, job.new_colour(), step.tasks)?;
+        cx.before(&format!("step {}/{} of the rollout of {}", i + 1, steps.len(), svc.name)).await?;
         new_colour.put(cx.ecs, config.clone(), &job.task_definition, job.tag.as_deref()).await?;
         if let StepEnd::Failed { reason, stopped } = watch_step(cx, job, &routing, step, &config).await? {
             roll_back(cx, job, &routing).await?;
@@ -142,6 +143,7 @@ pub async fn run(cx: &Cx<'_>, job: &Job<'_>) -> Result<Outcome, Error> {
         approval::spent(cx, &svc.colour_service(job.new_colour())).await?;
     }
     let old = colour(cx, svc, job.old, 0)?;
+    cx.before(&format!("scaling {} of {} to zero", job.old, svc.name)).await?;
     hand_over_scaling(cx, svc, job.old).await?;
     cx.ecs.scale(&old.cluster, &old.name, 0).await?;
     cx.r.event(&Event::Step { message: format!("{}: {} has all the traffic; {} scaled to zero", svc.name, job.new_colour(), job.old) });
@@ -215,6 +217,7 @@ async fn watch_step(cx: &Cx<'_>, job: &Job<'_>, routing: &Routing, step: &Step, 
         let complete = running >= step.tasks && (!targets || healthy >= step.tasks);
         if complete && healthy_since.is_none() {
             if step.weight > 0 {
+                cx.before(&format!("moving {} % of the traffic of {} to {}", step.weight, svc.name, job.new_colour())).await?;
                 routing.shift(cx, svc, job.new_colour(), step.weight).await?;
             }
             healthy_since = Some(elapsed);
@@ -302,6 +305,7 @@ impl<'a> Probe<'a> {
 
 /// All traffic back on the old colour at once, then the new colour to zero.
 async fn roll_back(cx: &Cx<'_>, job: &Job<'_>, routing: &Routing) -> Result<(), Error> {
+    cx.before(&format!("moving the traffic of {} back to {}", job.svc.name, job.old)).await?;
     routing.shift(cx, job.svc, job.old, 100).await?;
     let config = colour(cx, job.svc, job.new_colour(), 0)?;
     cx.ecs.scale(&config.cluster, &config.name, 0).await?;

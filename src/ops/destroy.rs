@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::assets::{AssetBucket, BUCKET_TAG};
 use super::data::{self, DataResource};
 use super::interrupt::{until_interrupted, Ended};
-use super::lock::{self, LockError};
+use super::lock::{self, Held, LockError};
 use super::stack;
 use crate::aws::autoscaling::Autoscaling;
 use crate::aws::cloudformation::{StackInfo, Stacks};
@@ -76,12 +76,9 @@ pub async fn run(aws: &Aws, opts: &DestroyOptions, r: &dyn Reporter) -> Ended<Re
         Ok(l) => l,
         Err(e) => return Ended::Finished(Err(e.into())),
     };
-    let result = until_interrupted(destroy(aws, opts, r)).await;
+    let result = until_interrupted(destroy(aws, opts, &lock.held(), r)).await;
     lock::release(lock, r).await;
-    match result {
-        Ended::Finished(r) => Ended::Finished(r.map_err(DestroyError::from)),
-        Ended::Interrupted => Ended::Interrupted,
-    }
+    result
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,8 +89,9 @@ pub enum DestroyError {
     Lock(#[from] LockError),
 }
 
-/// Tear the stack down, step by step, and report what is left.
-pub async fn destroy(aws: &Aws, opts: &DestroyOptions, r: &dyn Reporter) -> Result<Destroyed, AwsError> {
+/// Tear the stack down, step by step, each only while the run still holds the stack's lock
+/// (`held`), and report what is left.
+async fn destroy(aws: &Aws, opts: &DestroyOptions, held: &Held, r: &dyn Reporter) -> Result<Destroyed, DestroyError> {
     let stack = opts.stack.as_str();
     let (ecs, ecr) = (Ecs::new(aws), Ecr::new(aws));
     let info = Stacks::new(aws).describe(stack).await?;
@@ -111,10 +109,12 @@ pub async fn destroy(aws: &Aws, opts: &DestroyOptions, r: &dyn Reporter) -> Resu
         leftovers: vec![],
     };
     // Schedules first: none may start a job's task while the stack goes.
+    held.ensure_held("deleting the stack's schedules").await?;
     if Scheduler::new(aws).delete_group(&schedule_group(stack)).await? {
         r.event(&Event::Removed { kind: "schedules", name: schedule_group(stack) });
     }
     if let Some(cluster) = &cluster {
+        held.ensure_held("deleting the stack's services").await?;
         out.services = delete_services(aws, cluster, stack, opts, r).await?;
         // One-off tasks still running (a job's run, `ecship run --detach`) hold the cluster.
         for task in ecs.cluster_running_tasks(cluster).await? {
@@ -122,24 +122,31 @@ pub async fn destroy(aws: &Aws, opts: &DestroyOptions, r: &dyn Reporter) -> Resu
             r.event(&Event::Removed { kind: "task", name: task.rsplit('/').next().unwrap_or(&task).to_string() });
         }
     }
+    held.ensure_held("deleting the stack's task definitions").await?;
     r.event(&Event::Step { message: format!("task definitions: deregistering and deleting the families of stack {stack}") });
     for family in stack_families(&ecs, stack).await? {
         out.task_definitions += remove_family(&ecs, &family, r).await?;
     }
     let repositories = ecr.repositories(stack).await?;
+    held.ensure_held("emptying the stack's repositories").await?;
     out.kept = keep(aws, opts, info.as_ref(), &repositories, r).await?;
     if !opts.keep_images {
         out.images += empty_repositories(&ecr, &repositories, r).await?;
     }
     if info.is_some() {
+        held.ensure_held(&format!("deleting stack {stack}")).await?;
         keep_data(aws, opts, r).await?;
         out.images += delete_stack(aws, opts, r).await?;
     } else {
         r.event(&Event::Stack { stack: stack.to_string(), result: StackResult::Absent });
     }
+    if opts.delete_data {
+        held.ensure_held("deleting the stack's data").await?;
+    }
     (out.kept_data, out.deleted_data) = data_left(aws, opts, r).await?;
     let assets = asset_bucket(aws, opts, info.as_ref()).await?;
     if let Some(bucket) = &assets {
+        held.ensure_held("deleting the stack's templates").await?;
         out.templates = S3::new(aws).delete_prefix(&bucket.name, &AssetBucket::prefix(stack), &bucket.account).await?;
         if out.templates > 0 {
             r.event(&Event::Removed {

@@ -51,8 +51,8 @@ pub async fn stop(cx: &Cx<'_>, svc: &Service) -> Result<Option<Outcome>, Error> 
     let cluster = cx.inputs.outputs.cluster.as_str();
     let Some(d) = cx.ecs.latest_service_deployment(cluster, svc.name.as_str()).await? else { return Ok(None) };
     match d.standing() {
-        Standing::Paused { hook } => cx.ecs.continue_service_deployment(&d.arn, &hook, false).await?,
-        Standing::Running if !d.rolling_back() => cx.ecs.roll_back_service_deployment(&d.arn).await?,
+        Standing::Paused { hook } => continue_deployment(cx, &d.arn, &hook, false).await?,
+        Standing::Running if !d.rolling_back() => roll_back_deployment(cx, &d.arn).await?,
         Standing::Running => {}
         Standing::Succeeded | Standing::RolledBack { .. } | Standing::Failed { .. } => return Ok(None),
     }
@@ -110,10 +110,10 @@ async fn follow_from(cx: &Cx<'_>, svc: &Service, w: &Watch, mut stopping: Option
             (Standing::RolledBack { reason }, why) => return Ok(ended(w, started, why.as_ref(), reason, true, crashes.stopped, cx)),
             (Standing::Failed { reason }, why) => return Ok(ended(w, started, why.as_ref(), reason, false, crashes.stopped, cx)),
             (Standing::Paused { hook }, None) => match at_pause(cx, svc, w, &mut checked).await? {
-                AtPause::GoOn => cx.ecs.continue_service_deployment(&d.arn, &hook, true).await?,
+                AtPause::GoOn => continue_deployment(cx, &d.arn, &hook, true).await?,
                 AtPause::RollBack(reason) => {
                     rolling_back(cx, w, &reason);
-                    cx.ecs.continue_service_deployment(&d.arn, &hook, false).await?;
+                    continue_deployment(cx, &d.arn, &hook, false).await?;
                     stopping = Some(Stopping { reason, timed_out: false });
                 }
                 AtPause::Left => {
@@ -132,13 +132,31 @@ async fn follow_from(cx: &Cx<'_>, svc: &Service, w: &Watch, mut stopping: Option
             stopping = gates(cx, w, s, started, &mut crashes).await?;
             if let Some(why) = &stopping {
                 rolling_back(cx, w, &why.reason);
-                cx.ecs.roll_back_service_deployment(&d.arn).await?;
+                roll_back_deployment(cx, &d.arn).await?;
                 delay = Duration::from_millis(500);
             }
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 3 / 2).min(POLL);
     }
+}
+
+/// Let a deployment paused at `hook` go on (`go_on`) or roll back, while the run holds the
+/// stack's lock.
+async fn continue_deployment(cx: &Cx<'_>, arn: &str, hook: &str, go_on: bool) -> Result<(), Error> {
+    cx.before(&format!("{} ECS's deployment {}", if go_on { "continuing" } else { "rolling back" }, deployment_name(arn))).await?;
+    Ok(cx.ecs.continue_service_deployment(arn, hook, go_on).await?)
+}
+
+/// Stop a deployment with rollback, while the run holds the stack's lock.
+async fn roll_back_deployment(cx: &Cx<'_>, arn: &str) -> Result<(), Error> {
+    cx.before(&format!("rolling back ECS's deployment {}", deployment_name(arn))).await?;
+    Ok(cx.ecs.roll_back_service_deployment(arn).await?)
+}
+
+/// A service deployment's id, the last part of its ARN.
+fn deployment_name(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
 }
 
 /// The service's newest service deployment, once it is the one rolling out `w`'s revision

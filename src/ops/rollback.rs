@@ -15,7 +15,7 @@ use super::colours::{self, Job};
 use super::error::{Error, RolloutFailure};
 use super::http_check::Checks;
 use super::interrupt::{until_interrupted, Ended};
-use super::lock::{self, LockError};
+use super::lock::{self, Held, LockError};
 use super::native;
 use super::runner;
 use super::scaling::Scaler;
@@ -70,7 +70,7 @@ pub async fn run(
         Err(held @ LockError::Held { .. }) => return Ended::Finished(reject_held(aws, c, only, held).await),
         Err(e) => return Ended::Finished(Err(e.into())),
     };
-    let result = until_interrupted(rollback(aws, c, only, check_endpoint, r)).await;
+    let result = until_interrupted(rollback(aws, c, only, check_endpoint, &lock.held(), r)).await;
     lock::release(lock, r).await;
     result
 }
@@ -83,12 +83,14 @@ struct Cx<'a> {
     r: &'a dyn Reporter,
 }
 
-/// Roll back `only` (or every service) of a deployed stack.
-pub async fn rollback(
+/// Roll back `only` (or every service) of a deployed stack, each only while the run still
+/// holds the stack's lock (`held`).
+async fn rollback(
     aws: &Aws,
     c: &Compiled,
     only: &[ServiceName],
     check_endpoint: Option<&str>,
+    held: &Held,
     r: &dyn Reporter,
 ) -> Result<Vec<RolledBack>, Error> {
     let m = &c.model;
@@ -112,12 +114,14 @@ pub async fn rollback(
         alarms: &alarms,
         spec: "",
         wait_until: WaitUntil::Steady,
+        held,
         r,
     };
     let cx = Cx { observed: &observed, ecs: &ecs, colours, r };
     let traffic = observed.traffic(m);
     let mut done = Vec::new();
     for svc in m.services.values().filter(|s| only.is_empty() || only.contains(&s.name)) {
+        cx.colours.before(&format!("rolling back {}", svc.name)).await?;
         let held = approval::held(&observed, svc);
         done.push(match traffic.get(&svc.name) {
             Some(_) if svc.deploy.rollout.native() => native_rollback(&cx, svc).await?,

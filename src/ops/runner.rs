@@ -4,8 +4,9 @@
 
 use super::alarms::Alarms;
 use super::http_check::Checks;
+use super::lock::Held;
 use super::scaling::Scaler;
-use super::WaitUntil;
+use super::{Error, WaitUntil};
 use crate::aws::ecs::Ecs;
 use crate::aws::elbv2::Elbv2;
 use crate::events::Reporter;
@@ -24,5 +25,15 @@ pub struct Cx<'a> {
     /// Where the run returns: `Held` leaves a rollout held for approval there, `Baking` a
     /// native rollout to ECS once it bakes.
     pub wait_until: WaitUntil,
+    /// The stack's lock, checked before each batch of writes.
+    pub held: &'a Held,
     pub r: &'a dyn Reporter,
+}
+
+impl Cx<'_> {
+    /// Stop before `writes` (what the runner is about to write) unless the run still holds
+    /// the stack's lock.
+    pub async fn before(&self, writes: &str) -> Result<(), Error> {
+        Ok(self.held.ensure_held(writes).await?)
+    }
 }

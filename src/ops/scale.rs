@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::error::{Error, RolloutFailure};
 use super::interrupt::{until_interrupted, Ended};
-use super::lock;
+use super::lock::{self, Held};
 use super::wait::{live_service, wait_for};
 use crate::aws::ecs::Ecs;
 use crate::aws::Aws;
@@ -36,12 +36,12 @@ pub async fn run(aws: &Aws, c: &Compiled, svc: &Service, count: u32, wait: bool,
         Ok(l) => l,
         Err(e) => return Ended::Finished(Err(e.into())),
     };
-    let result = until_interrupted(scale(aws, c, svc, count, wait, r)).await;
+    let result = until_interrupted(scale(aws, c, svc, count, wait, &lock.held(), r)).await;
     lock::release(lock, r).await;
     result
 }
 
-async fn scale(aws: &Aws, c: &Compiled, svc: &Service, count: u32, wait: bool, r: &dyn Reporter) -> Result<Scaled, Error> {
+async fn scale(aws: &Aws, c: &Compiled, svc: &Service, count: u32, wait: bool, held: &Held, r: &dyn Reporter) -> Result<Scaled, Error> {
     if let Some(a) = svc.autoscaling.as_ref().filter(|a| count < a.min || count > a.max) {
         return Err(Error::OutsideAutoscaling { service: svc.name.to_string(), count, min: a.min, max: a.max });
     }
@@ -51,6 +51,7 @@ async fn scale(aws: &Aws, c: &Compiled, svc: &Service, count: u32, wait: bool, r
     r.event(&Event::Step {
         message: format!("scale: {} from {} to {count} task{}", state.name, state.desired, crate::human::plural(count)),
     });
+    held.ensure_held(&format!("scaling {}", state.name)).await?;
     ecs.scale(&cluster, &state.name, count).await?;
     if wait {
         let outcome = wait_for(&ecs, &cluster, state, svc.deploy.timeout, r).await?;

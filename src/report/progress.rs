@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, IsTerminal, Write};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -13,15 +13,16 @@ use super::crowd::{Crowd, Place};
 use crate::events::{BlobState, Event, ImageResult, Reporter, ServiceStep};
 use crate::human::{mib, plural};
 
-/// The reporter for this run: JSON lines, a terminal, or plain lines.
-pub fn reporter(json: bool) -> Box<dyn Reporter> {
+/// The reporter for this run: JSON lines, a terminal, or plain lines. Shared, so that AWS
+/// access can tell it of calls waiting to be retried (`Aws::report_to`).
+pub fn reporter(json: bool) -> Arc<dyn Reporter> {
     if json {
-        return Box::new(JsonLines);
+        return Arc::new(JsonLines);
     }
     if io::stderr().is_terminal() && std::env::var_os("CI").is_none() {
-        return Box::new(Terminal::new());
+        return Arc::new(Terminal::new());
     }
-    Box::new(Plain)
+    Arc::new(Plain)
 }
 
 /// Whether a person can answer questions (stdin and stderr are terminals, not CI).
@@ -86,6 +87,10 @@ pub fn line(e: &Event) -> String {
         }
         Event::Removed { kind, name } => format!("  removed {kind} {name}"),
         Event::Warning { message } => format!("warning: {message}"),
+        Event::Waiting { operation, reason, attempt, attempts, within_ms } => format!(
+            "  waiting: {operation} {reason} (attempt {attempt} of {attempts}); trying again within {}",
+            humantime::format_duration(Duration::from_millis(*within_ms))
+        ),
         Event::TaskLog { task, line } => format!("  {task} | {line}"),
         Event::Traffic { service, blue, green } => format!("  {service}: traffic blue {blue} % / green {green} %"),
         Event::Image { service, reference, digest, result } => match result {

@@ -17,6 +17,10 @@ pub const ASSET_BUCKET: &str = "ecship-assets-123456789012-us-east-1";
 /// How long an ECS deployment takes on the emulator (tests/emulator/ecs_deployments.py).
 const DEPLOY_SECONDS: &str = "0.5";
 
+/// The first retry's longest wait (`ECSHIP_RETRY_BASE`; 1 s in production): faults the
+/// proxy injects, and moto's own HTTP 500s, are retried in milliseconds here.
+pub const RETRY_BASE: &str = "20ms";
+
 pub struct Emulator {
     pub url: String,
     child: Child,
@@ -67,6 +71,7 @@ impl Emulator {
             .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/ecship-test")
             .env("CI", "true")
             .env("ECSHIP_REGISTRY_MIRRORS", self.catalog.mirrors())
+            .env("ECSHIP_RETRY_BASE", RETRY_BASE)
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_SESSION_TOKEN")
             .env_remove("AWS_DEFAULT_REGION");
@@ -246,6 +251,26 @@ impl Emulator {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let tagged = String::from_utf8_lossy(&out.stdout);
         assert!(tagged.trim().is_empty(), "still tagged ecship:stack={stack}:\n{tagged}");
+    }
+}
+
+impl Emulator {
+    /// Move the emulator's clock (AWS's, for ecship: the `Date` of its answers) `seconds`
+    /// forward, as if that much time had passed on AWS's side (tests/emulator/server.py,
+    /// patch 14).
+    pub fn advance_clock(&self, seconds: i64) {
+        let port = self.url.rsplit(':').next().and_then(|p| p.parse::<u16>().ok()).expect("the emulator's port");
+        let body = format!("{{\"advance\": {seconds}}}");
+        let mut s = TcpStream::connect(("127.0.0.1", port)).expect("the emulator answers");
+        write!(
+            s,
+            "POST /emulator/clock HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("ask");
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).expect("an answer");
+        assert!(answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"), "the clock moved: {answer}");
     }
 }
 

@@ -89,11 +89,22 @@ uses; tests/emulator/test_server.py checks every one of them.
     Here, as on AWS, it is kept: it leaves the stack and stays in its service (an EFS file
     system ecship keeps with its data).
 
+15. AWS's clock cannot be moved, so a test cannot show a lock going stale without waiting for
+    it. Here `POST /emulator/clock` with `{"advance": SECONDS}` moves the emulator's clock
+    forward (or back, with a negative number) and answers `{"offset": SECONDS}`: the `Date`
+    header of every answer and the creation time of new ECR repositories (what ecship's
+    stack lock is judged by) are told on the moved clock, as if that much time had passed
+    on AWS's side. Nothing else reads it.
+
 Known and not yet patched: change sets carry no property details.
 """
 
+import datetime
 import json
 import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
@@ -109,6 +120,8 @@ from moto.ec2.models import ec2_backends
 from moto.efs.models import AccessPoint as EfsAccessPoint
 from moto.ecs.models import ecs_backends
 from moto.logs.responses import LogsResponse
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler
+import moto.ecr.models
 from moto.elbv2.models import elbv2_backends
 from moto.s3.exceptions import S3AccessDeniedError
 from moto.s3.models import s3_backends
@@ -451,6 +464,48 @@ ApplicationAutoscalingBackend.deregister_scalable_target = _deregister
 
 # Patch 11: an EFS access point's Ref is its id.
 EfsAccessPoint.physical_resource_id = property(lambda self: self.access_point_id)  # type: ignore[attr-defined]
+
+
+# Patch 15: AWS's clock, moved by a test.
+class Clock:
+    """The emulator's clock: this machine's, plus an offset a test moves."""
+
+    lock = threading.Lock()
+    offset = 0.0
+
+    @classmethod
+    def now(cls) -> float:
+        with cls.lock:
+            return time.time() + cls.offset
+
+    @classmethod
+    def advance(cls, seconds: float) -> float:
+        with cls.lock:
+            cls.offset += seconds
+            return cls.offset
+
+
+_original_dispatch = DomainDispatcherApplication.__call__
+
+
+def _dispatch(self: DomainDispatcherApplication, environ: dict[str, Any], start_response: Any) -> Any:
+    if environ.get("PATH_INFO") != "/emulator/clock":
+        return _original_dispatch(self, environ, start_response)
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    try:
+        offset = Clock.advance(float(json.loads(environ["wsgi.input"].read(length) or b"{}").get("advance", 0)))
+        status, body = "200 OK", json.dumps({"offset": offset}).encode()
+    except (ValueError, TypeError, AttributeError) as e:
+        status, body = "400 Bad Request", json.dumps({"message": f"expected {{\"advance\": SECONDS}}: {e}"}).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+DomainDispatcherApplication.__call__ = _dispatch  # type: ignore[method-assign]
+MotoRequestHandler.date_time_string = lambda self, timestamp=None: BaseHTTPRequestHandler.date_time_string(  # type: ignore[method-assign]
+    self, Clock.now() if timestamp is None else timestamp
+)
+moto.ecr.models.utcnow = lambda: datetime.datetime.fromtimestamp(Clock.now(), datetime.timezone.utc).replace(tzinfo=None)  # type: ignore[attr-defined]
 
 
 def main() -> None:

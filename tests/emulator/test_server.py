@@ -4,6 +4,7 @@ Run: .venv/bin/python -m unittest discover -s tests/emulator   (scripts/test doe
 """
 
 import datetime
+import email.utils
 import json
 import os
 import socket
@@ -591,6 +592,31 @@ class EmulatorTest(unittest.TestCase):
         status, body = self.cbor("GetMetricData", {})
         self.assertEqual(status, 400)
         self.assertTrue(body["__type"].endswith("#UnknownOperationException"), body)
+
+    def advance(self, seconds: float) -> float:
+        request = urllib.request.Request(f"{self.url}/emulator/clock", data=json.dumps({"advance": seconds}).encode(), method="POST")
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return json.loads(answer.read())["offset"]
+
+    def test_a_test_moves_the_clock_the_date_header_and_new_repositories_are_told_on(self) -> None:
+        ecr = self.client("ecr")
+        real = time.time()
+        offset = self.advance(600)
+        try:
+            self.assertEqual(offset, 600)
+            made = ecr.create_repository(repositoryName="clock/moved")
+            date = made["ResponseMetadata"]["HTTPHeaders"]["date"]
+            told = email.utils.parsedate_to_datetime(date).timestamp()
+            self.assertAlmostEqual(told - real, 600, delta=5, msg=date)
+            created = made["repository"]["createdAt"].timestamp()
+            self.assertAlmostEqual(created - real, 600, delta=5)
+            described = ecr.describe_repositories(repositoryNames=["clock/moved"])["repositories"][0]["createdAt"].timestamp()
+            self.assertEqual(described, created)
+        finally:
+            self.assertEqual(self.advance(-600), 0)
+            ecr.delete_repository(repositoryName="clock/moved", force=True)
+        date = ecr.describe_repositories()["ResponseMetadata"]["HTTPHeaders"]["date"]
+        self.assertAlmostEqual(email.utils.parsedate_to_datetime(date).timestamp(), time.time(), delta=5, msg="moved back")
 
 
 if __name__ == "__main__":

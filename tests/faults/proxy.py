@@ -16,6 +16,10 @@ Usage: python tests/faults/proxy.py PORT UPSTREAM_URL [options]
                       default any
   --max-in-a-row N    never fail one operation more than N times in a row (default 3), so
                       a client that makes enough attempts always gets through
+  --burst N           faults come in bursts, as AWS throttles under load: a fault that
+                      strikes an operation strikes its next N-1 requests too, with the same
+                      kind, before one goes through (default 1: independent faults; a burst
+                      may run past --max-in-a-row)
   --delay OP=SECONDS  answer OP (an AWS action name, e.g. ModifyRule) that much later; the
                       request has taken effect by then. Repeatable.
   --seed S            random seed (default 1)
@@ -23,7 +27,12 @@ Usage: python tests/faults/proxy.py PORT UPSTREAM_URL [options]
 Faults but drop-after are injected before a request reaches the upstream: it has no effect.
 Nothing under
 /__faults is forwarded: GET /__faults answers with what was injected, as JSON
-({"forwarded": n, "faults": {"throttle": n, ...}, "by_operation": {...}}).
+({"forwarded": n, "faults": {"throttle": n, ...}, "by_operation": {...},
+"forwarded_by_operation": {...}, "longest_burst": n}): faults and forwarded requests per
+operation, and the most faults one operation met in a row.
+
+Forwarded answers carry the upstream's headers as they came (its `Date` included: the
+emulator's clock, not the proxy's); only injected faults are dated by the proxy.
 """
 
 import argparse
@@ -41,36 +50,56 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", 
 
 
 class Faults:
-    def __init__(self, rate: float, kinds: list, ops: set, max_in_a_row: int, delays: dict, seed: int) -> None:
+    def __init__(self, rate: float, kinds: list, ops: set, max_in_a_row: int, delays: dict, seed: int, burst: int = 1) -> None:
         self.rate = rate
         self.ops = ops
         self.kinds = kinds
-        self.max_in_a_row = max_in_a_row
+        self.burst = max(1, burst)
+        self.max_in_a_row = max(max_in_a_row, self.burst)
         self.delays = delays
         self.random = random.Random(seed)
         self.lock = threading.Lock()
         self.in_a_row: dict = {}
+        self.last_kind: dict = {}
         self.forwarded = 0
         self.counts: dict = {}
         self.by_operation: dict = {}
+        self.forwarded_by_operation: dict = {}
+        self.longest_burst = 0
 
     def decide(self, operation: str) -> Optional[str]:
         with self.lock:
             streak = self.in_a_row.get(operation, 0)
             chosen = not self.ops or operation in self.ops
-            if chosen and self.rate > 0 and streak < self.max_in_a_row and self.random.random() < self.rate:
-                kind = self.random.choice(self.kinds)
-                self.in_a_row[operation] = streak + 1
-                self.counts[kind] = self.counts.get(kind, 0) + 1
-                self.by_operation[operation] = self.by_operation.get(operation, 0) + 1
-                return kind
+            if streak % self.burst:
+                # A burst under way strikes again, the same way.
+                return self.fault(operation, streak, self.last_kind[operation])
+            if chosen and self.rate > 0 and streak + self.burst <= self.max_in_a_row and self.random.random() < self.rate:
+                return self.fault(operation, streak, self.random.choice(self.kinds))
             self.in_a_row[operation] = 0
             self.forwarded += 1
+            self.forwarded_by_operation[operation] = self.forwarded_by_operation.get(operation, 0) + 1
             return None
+
+    def fault(self, operation: str, streak: int, kind: str) -> str:
+        self.in_a_row[operation] = streak + 1
+        self.longest_burst = max(self.longest_burst, streak + 1)
+        self.last_kind[operation] = kind
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        self.by_operation[operation] = self.by_operation.get(operation, 0) + 1
+        return kind
 
     def report(self) -> bytes:
         with self.lock:
-            return json.dumps({"forwarded": self.forwarded, "faults": self.counts, "by_operation": self.by_operation}).encode()
+            return json.dumps(
+                {
+                    "forwarded": self.forwarded,
+                    "faults": self.counts,
+                    "by_operation": self.by_operation,
+                    "forwarded_by_operation": self.forwarded_by_operation,
+                    "longest_burst": self.longest_burst,
+                }
+            ).encode()
 
 
 def operation(method: str, path: str, headers, body: bytes) -> str:
@@ -201,7 +230,9 @@ class Proxy(BaseHTTPRequestHandler):
         delay = self.faults.delays.get(op)
         if delay:
             time.sleep(delay)
-        self.send_response(resp.status, resp.reason)
+        # The upstream's own Date and Server go through; the proxy adds none of its own.
+        self.log_request(resp.status)
+        self.send_response_only(resp.status, resp.reason)
         for k, v in resp.getheaders():
             if k.lower() not in HOP_BY_HOP and k.lower() != "content-length":
                 self.send_header(k, v)
@@ -223,16 +254,17 @@ def main() -> None:
     parser.add_argument("--max-in-a-row", type=int, default=3)
     parser.add_argument("--delay", action="append", default=[])
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--burst", type=int, default=1)
     args = parser.parse_args()
     kinds = [k for k in args.kinds.split(",") if k]
-    if any(k not in ("throttle", "5xx", "drop", "drop-after") for k in kinds) or not 0 <= args.rate <= 1:
-        sys.exit("--kinds takes throttle, 5xx, drop and drop-after; --rate is between 0 and 1")
+    if any(k not in ("throttle", "5xx", "drop", "drop-after") for k in kinds) or not 0 <= args.rate <= 1 or args.burst < 1:
+        sys.exit("--kinds takes throttle, 5xx, drop and drop-after; --rate is between 0 and 1; --burst is 1 or more")
     delays = {}
     for d in args.delay:
         op, _, secs = d.partition("=")
         delays[op] = float(secs)
     ops = {o for o in args.ops.split(",") if o}
-    Proxy.faults = Faults(args.rate, kinds, ops, args.max_in_a_row, delays, args.seed)
+    Proxy.faults = Faults(args.rate, kinds, ops, args.max_in_a_row, delays, args.seed, args.burst)
     Proxy.upstream = urllib.parse.urlsplit(args.upstream)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Proxy)
     server.daemon_threads = True

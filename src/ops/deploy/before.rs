@@ -23,6 +23,7 @@ pub async fn run(cx: &Cx<'_>, inputs: &Inputs<'_>, revisions: &[Revision], jobs:
             continue;
         }
         for step in &svc.deploy.before {
+            cx.before(&format!("running {}'s deploy.before step", svc.name)).await?;
             one(cx, inputs, svc, step, revision, jobs).await?;
         }
     }

@@ -86,6 +86,7 @@ async fn roll_back(
         cx.r.event(&Event::Rollout { service: w.name.clone(), outcome: RolloutEnd::Failed, detail: Some(reason.clone()) });
         return Ok(RolloutFailure { service: w.name.clone(), outcome: Outcome::Failed { reason, rolled_back: false, stopped } });
     };
+    cx.before(&format!("rolling {} back to {}", w.name, revision_name(&before))).await?;
     cx.r.event(&Event::Step { message: format!("rollback: {}: {reason}; rolling back to {}", w.name, revision_name(&before)) });
     let config = render::service_config(inputs, svc)?;
     cx.ecs.update_service(&config, &before, false).await?;

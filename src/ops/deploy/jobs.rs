@@ -21,6 +21,9 @@ pub type JobRevisions = BTreeMap<ServiceName, String>;
 pub async fn register(cx: &Cx<'_>, inputs: &Inputs<'_>) -> Result<JobRevisions, Error> {
     let m = &cx.compiled.model;
     let mut out = BTreeMap::new();
+    if !m.jobs.is_empty() {
+        cx.before("registering the jobs' task definitions").await?;
+    }
     for job in m.jobs.values() {
         let td = render::job_task_def(inputs, job)?;
         let (arn, registered) = match cx.prepared.observed.latest.get(&td.family) {
@@ -42,6 +45,7 @@ pub async fn schedule(cx: &Cx<'_>, inputs: &Inputs<'_>, revisions: &JobRevisions
     let group = group(stack);
     let scheduled: Vec<_> = m.jobs.values().filter_map(|j| j.schedule.as_ref().map(|s| (j, s))).collect();
     let missing = |key: &str| MissingOutput { stack: stack.to_string(), key: key.to_string() };
+    cx.before("setting the jobs' schedules").await?;
     for (job, s) in &scheduled {
         let name = job.task.name.as_str();
         let Some(arn) = revisions.get(&job.task.name) else { continue };

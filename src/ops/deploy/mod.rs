@@ -32,6 +32,9 @@
 //!    canary and blue/green services on ecship's engine move their traffic step by step.
 //! 8. `prune::revisions`: after success only, old task-definition revisions are deleted.
 //!
+//! Each step that writes (and each traffic step of a rollout) first makes sure the run still
+//! holds the stack's lock (`Cx::before`, `lock::Held`): one that lost it stops there.
+//!
 //! A run with nothing changed makes no write at all. Must not print.
 
 mod before;
@@ -56,7 +59,7 @@ use super::colours;
 use super::data;
 use super::http_check::Checks;
 use super::interrupt::{until_interrupted, Ended};
-use super::lock::{self};
+use super::lock::{self, Held};
 use super::native;
 use super::runner;
 use super::scaling::Scaler;
@@ -114,22 +117,34 @@ pub async fn run(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOpti
     } else {
         None
     };
-    let result = until_interrupted(apply(aws, c, prepared, opts, r)).await;
+    let held = lock.as_ref().map_or_else(Held::none, lock::Lock::held);
+    let result = until_interrupted(apply(aws, c, prepared, opts, &held, r)).await;
     if let Some(lock) = lock {
         lock::release(lock, r).await;
     }
     result
 }
 
-/// Carry out a plan, step by step (see the module's description).
-pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOptions, r: &dyn Reporter) -> Result<Deployed, Error> {
+/// Carry out a plan, step by step (see the module's description), each step that writes
+/// only while the run still holds the stack's lock (`held`).
+pub async fn apply(
+    aws: &Aws,
+    c: &Compiled,
+    prepared: &Prepared,
+    opts: &DeployOptions,
+    held: &Held,
+    r: &dyn Reporter,
+) -> Result<Deployed, Error> {
     data::refuse(&prepared.plan, opts.allow_data_loss)?;
-    let cx = Cx { aws, compiled: c, prepared, ecs: Ecs::new(aws), r };
+    let cx = Cx { aws, compiled: c, prepared, ecs: Ecs::new(aws), held, r };
     let (pending, _built) = build_images(&cx).await?;
     let alarms = alarm_gates(&cx).await?;
     let removed = remove_dropped_services(&cx, opts).await?;
     let doomed = data::doomed(aws, c.model.stack.as_str(), &prepared.plan).await?;
     let (infrastructure, outputs) = infrastructure(&cx).await?;
+    if !doomed.is_empty() {
+        cx.before("deleting the data the plan destroys").await?;
+    }
     let deleted_data = data::delete(aws, c.model.stack.as_str(), &doomed, r).await?;
     let images = push_images(&cx, &pending).await?;
     let counts = prepared.observed.kept_counts(&c.model);
@@ -175,6 +190,7 @@ pub async fn apply(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOp
     if !failures.is_empty() {
         return Err(Error::Rollout { failures });
     }
+    cx.before("deleting old task-definition revisions").await?;
     let pruned = prune::revisions(&cx.ecs, &services.new_families, &services.in_use, r).await;
     Ok(Deployed {
         stack: c.model.stack.to_string(),
@@ -240,6 +256,7 @@ async fn remove_dropped_services(cx: &Cx<'_>, opts: &DeployOptions) -> Result<Ve
     if !opts.remove_services {
         return Err(Error::RemovalRefused { services: names });
     }
+    cx.before(&format!("removing {}", names.join(", "))).await?;
     cx.r.event(&Event::Step { message: format!("services: removing {}", names.join(", ")) });
     super::destroy::remove_services(cx.aws, cluster, &stale, Duration::from_secs(1800), cx.r).await?;
     for family in super::destroy::families_of(cx.compiled.model.stack.as_str(), &stale) {
@@ -256,6 +273,7 @@ async fn infrastructure(cx: &Cx<'_>) -> Result<(StackResult, StackOutputs), Erro
     let result = if cx.prepared.plan.infrastructure.action == StackAction::None {
         StackResult::Unchanged
     } else {
+        cx.before(&format!("changing stack {stack}")).await?;
         cx.prepared.delivery.apply(cx.aws, m, cx.r).await?
     };
     cx.r.event(&Event::Stack { stack: stack.to_string(), result });
@@ -272,6 +290,7 @@ async fn push_images(cx: &Cx<'_>, pending: &[image::Pending]) -> Result<RunImage
     let m = &cx.compiled.model;
     let mut out = RunImages { own: cx.prepared.images.given.clone(), sidecars: BTreeMap::new(), pushed: Vec::new() };
     let Some(target) = &cx.prepared.images.target else { return Ok(out) };
+    cx.before("pushing images").await?;
     cx.r.event(&Event::Step { message: format!("images: {} to {}", pending.len(), target.registry.endpoint()) });
     out.pushed = image::push_all(m, target, pending, cx.r).await?;
     for p in &out.pushed {
@@ -298,6 +317,7 @@ struct RunImages {
 ///     scale are removed.
 async fn autoscaling(cx: &Cx<'_>, inputs: &Inputs<'_>, services: &services::Applied<'_>) -> Result<(), Error> {
     let (m, observed) = (&cx.compiled.model, &cx.prepared.observed);
+    cx.before("settling autoscaling").await?;
     let aas = Autoscaling::new(cx.aws);
     let scaler = Scaler { aas: &aas, ecs: &cx.ecs, r: cx.r };
     let traffic = observed.traffic(m);
@@ -351,6 +371,7 @@ async fn two_colour_rollouts(
         alarms,
         spec: &spec,
         wait_until: opts.wait_until,
+        held: cx.held,
         r: cx.r,
     };
     for job in &services.abandoned {

@@ -64,6 +64,7 @@ pub struct Revision {
 pub async fn register(cx: &Cx<'_>, inputs: &Inputs<'_>, parallel: usize) -> Result<Vec<Revision>, Error> {
     let m = &cx.compiled.model;
     cx.r.event(&Event::Step { message: format!("services: {} in cluster {}", m.services.len(), inputs.outputs.cluster) });
+    cx.before("registering task definitions").await?;
     let traffic = cx.prepared.observed.traffic(m);
     stream::iter(m.services.values())
         .map(|svc| task_definition(cx, inputs, svc, traffic.contains_key(&svc.name)))
@@ -77,6 +78,7 @@ pub async fn register(cx: &Cx<'_>, inputs: &Inputs<'_>, parallel: usize) -> Resu
 pub async fn apply<'a>(cx: &Cx<'a>, inputs: &Inputs<'_>, revisions: &[Revision], parallel: usize) -> Result<Applied<'a>, Error> {
     let m = &cx.compiled.model;
     let observed = &cx.prepared.observed;
+    cx.before("creating and updating ECS services").await?;
     let traffic = observed.traffic(m);
     let done: Vec<One<'a>> = stream::iter(m.services.values().zip(revisions))
         .map(|(svc, revision)| one(cx, inputs, svc, revision, traffic.get(&svc.name).copied()))

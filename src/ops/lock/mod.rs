@@ -1,33 +1,44 @@
 //! One writing run per stack at a time. A run about to change a stack (deploy, rollback,
-//! destroy) takes the stack's lock: an empty ECR repository `ecship-lock/STACK`, which only
-//! one caller can create, tagged with who holds it and refreshed every 30 s while the run
-//! lives. A second run finds it and stops before writing anything, naming the holder. A lock
-//! whose holder died (not refreshed for 90 s, or its process gone on this machine) is taken
-//! over, so a killed run never blocks the next for long.
+//! destroy, scale) takes the stack's lock: an empty ECR repository `ecship-lock/STACK`, which
+//! only one caller can create, tagged with who holds it and refreshed every 30 s while the
+//! run lives (`held`). A second run finds it and stops before writing anything, naming the
+//! holder. A lock whose holder died (not refreshed for 90 s by AWS's clock, or its process
+//! gone on this machine) is taken over, so a killed run never blocks the next for long.
+//!
+//! Every time is AWS's (`judge`): the refresh time a holder writes and the "now" a reader
+//! compares it with both come from the `Date` of AWS's answers, so a runner whose clock is
+//! minutes off can neither take a live lock nor keep one it lost. A holder that can no longer
+//! prove it holds the lock — another run took it over, or the lock could not be refreshed for
+//! its lease — stops before its next batch of writes (`Held::ensure_held`, called before
+//! each step that writes).
 //!
 //! `acquire_unchanged` takes it for a run planned from deployed state, and makes sure that
 //! state did not move in between (reading again the stacks and services, and the task
 //! definitions of services that changed since the plan read them); `release` lets it go at
 //! the end of every run.
 
-use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+mod held;
+mod judge;
 
-use crate::aws::ecr::Ecr;
+pub use held::Held;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::aws::ecr::{Ecr, Marker};
 use crate::aws::{Aws, AwsError};
 use crate::events::{Event, Reporter};
 use crate::model::Model;
 use crate::observe::{observe, revisions, Observed, Wanted};
 use crate::plan;
+use judge::{stale, Proof};
 
 const HOLDER: &str = "ecship:lock-holder";
 const STARTED: &str = "ecship:lock-started";
+/// The holder's last refresh, in seconds since 1970 by AWS's clock.
 const SEEN: &str = "ecship:lock-seen";
 const HOST: &str = "ecship:lock-host";
 const PID: &str = "ecship:lock-pid";
-/// How often a holder says it is alive, and after how long without that its lock is stale.
-const REFRESH: Duration = Duration::from_secs(30);
-const STALE: Duration = Duration::from_secs(90);
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
@@ -35,16 +46,20 @@ pub enum LockError {
     Held { stack: String, holder: String, started: String, seen: String },
     #[error("stack {stack} changed after it was read (another run finished in between): nothing was changed — run this again to plan from what is there now")]
     Changed { stack: String },
+    #[error("another run ({holder}) took the lock of stack {stack} at {at}: this run stopped before {before}; nothing more was written — see what that run does (`ecship status`), and run this again once it is done")]
+    Lost { stack: String, holder: String, at: String, before: String },
+    #[error("the lock of stack {stack} is no longer this run's (another run took it over, and has let it go): this run stopped before {before}; nothing more was written — run this again to carry on from what is deployed")]
+    Gone { stack: String, before: String },
+    #[error("this run could not renew the lock of stack {stack} for {silent}{why}: another run may take it over, so this run stopped before {before}; nothing more was written — run this again once AWS answers")]
+    Lapsed { stack: String, silent: String, why: String, before: String },
     #[error(transparent)]
     Aws(#[from] AwsError),
 }
 
 /// A held lock; `release` it when the run ends (a dropped one goes stale on its own).
 pub struct Lock {
-    ecr: Ecr,
-    name: String,
+    held: Held,
     refresh: tokio::task::JoinHandle<()>,
-    me: Holder,
 }
 
 /// The lock's repository name. ECR names are lower case, with single separators between
@@ -87,45 +102,57 @@ pub async fn release(lock: Lock, r: &dyn Reporter) {
 
 /// Whether a run holds the stack's lock now (a stale lock holds nothing back).
 pub async fn taken(aws: &Aws, stack: &str) -> Result<bool, AwsError> {
-    let Some((_, held, created)) = Ecr::new(aws).marker(&name(stack)).await? else { return Ok(false) };
-    Ok(!stale(&held, created, now(), &machine(), process_alive))
+    let Some(m) = Ecr::new(aws).marker(&name(stack)).await? else { return Ok(false) };
+    Ok(!stale(&m.tags, m.created, aws.clock().now(), &machine(), process_alive))
 }
 
 /// Take the stack's lock, or say who holds it.
 pub async fn acquire(aws: &Aws, stack: &str) -> Result<Lock, LockError> {
     let ecr = Ecr::new(aws);
     let name = name(stack);
-    let now = now();
-    let me = Holder { host: machine(), pid: std::process::id().to_string(), started: now.to_string() };
-    let tags = [(HOLDER, holder()), (STARTED, me.started.clone()), (SEEN, now.to_string()), (HOST, me.host.clone()), (PID, me.pid.clone())];
+    let me = Holder { host: machine(), pid: std::process::id().to_string(), started: local_now().to_string() };
     // Twice at most: once more after taking over a stale lock.
     for _ in 0..2 {
-        if let Some(arn) = ecr.create_marker(&name, &tags).await? {
-            return Ok(Lock::held(ecr, name, arn, me));
+        let asked = Instant::now();
+        // The refresh time is AWS's, from an earlier answer; without one yet, the
+        // repository's creation time stands for it.
+        let seen = aws.clock().now();
+        let mut tags = vec![(HOLDER, holder()), (STARTED, me.started.clone()), (HOST, me.host.clone()), (PID, me.pid.clone())];
+        tags.extend(seen.map(|s| (SEEN, s.to_string())));
+        if let Some(made) = ecr.create_marker(&name, &tags).await? {
+            let proof = Proof { at: asked, seen: seen.or(Some(made.created).filter(|c| *c > 0)) };
+            return Ok(Lock::start(aws, stack, &ecr, &name, made.arn, me, proof));
         }
-        let Some((arn, held, created)) = ecr.marker(&name).await? else { continue };
+        let Some(found) = ecr.marker(&name).await? else { continue };
         // Ours: a CreateRepository whose answer was lost and that the SDK sent again.
-        if me.owns(&held) {
-            return Ok(Lock::held(ecr, name, arn, me));
+        if me.owns(&found.tags) {
+            let proof = Proof { at: asked, seen: seen.or(Some(found.created).filter(|c| *c > 0)) };
+            return Ok(Lock::start(aws, stack, &ecr, &name, found.arn, me, proof));
         }
-        if stale(&held, created, now, &me.host, process_alive) {
+        let aws_now = aws.clock().now();
+        if stale(&found.tags, found.created, aws_now, &me.host, process_alive) {
             // Only if it is still the lock judged stale: another run may have taken it over
             // since (a small window remains; ECR has no conditional delete).
-            if ecr.marker(&name).await?.is_some_and(|(_, again, _)| again == held) {
+            if ecr.marker(&name).await?.is_some_and(|again| again.tags == found.tags) {
                 ecr.delete_marker(&name).await?;
             }
             continue;
         }
-        let number = |k: &str| held.get(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(created);
-        let ago = |t: u64| humantime::format_duration(Duration::from_secs(now.saturating_sub(t))).to_string();
-        return Err(LockError::Held {
-            stack: stack.to_string(),
-            holder: held.get(HOLDER).cloned().unwrap_or_else(|| "unknown".into()),
-            started: ago(number(STARTED)),
-            seen: ago(number(SEEN)),
-        });
+        return Err(held_by(stack, &found, aws_now.unwrap_or_else(local_now)));
     }
     Err(LockError::Aws(AwsError::Other(format!("the lock of stack {stack} ({name}) kept changing hands: run this again"))))
+}
+
+/// Who holds a live lock, and since when, by AWS's clock.
+fn held_by(stack: &str, found: &Marker, now: u64) -> LockError {
+    let seen = found.tags.get(SEEN).and_then(|v| v.parse::<u64>().ok()).unwrap_or(found.created);
+    let ago = |t: u64| humantime::format_duration(Duration::from_secs(now.saturating_sub(t))).to_string();
+    LockError::Held {
+        stack: stack.to_string(),
+        holder: found.tags.get(HOLDER).cloned().unwrap_or_else(|| "unknown".into()),
+        started: ago(found.created),
+        seen: ago(seen),
+    }
 }
 
 /// Who a lock says holds it: machine, process, start time.
@@ -142,47 +169,28 @@ impl Holder {
     }
 }
 
-/// Whether a lock (its tags, and when the repository was created) belongs to a run that is
-/// gone: its process no longer runs on this machine, or it has not been refreshed for
-/// `STALE`. A lock without a refresh time yet counts from its creation.
-fn stale(held: &BTreeMap<String, String>, created: u64, now: u64, host: &str, alive: impl Fn(&str) -> bool) -> bool {
-    let seen = held.get(SEEN).and_then(|v| v.parse::<u64>().ok()).unwrap_or(created);
-    let dead_here = held.get(HOST).is_some_and(|h| h == host) && !alive(held.get(PID).map(String::as_str).unwrap_or(""));
-    dead_here || now.saturating_sub(seen) > STALE.as_secs()
-}
-
 impl Lock {
-    fn held(ecr: Ecr, name: String, arn: String, me: Holder) -> Self {
-        let refresh = tokio::spawn(refresh(ecr.clone(), name.clone(), arn, me.clone()));
-        Lock { ecr, name, refresh, me }
+    fn start(aws: &Aws, stack: &str, ecr: &Ecr, name: &str, arn: String, me: Holder, proof: Proof) -> Self {
+        let held = Held::new(held::Shared::new(stack, ecr.clone(), name, arn, me, aws.clock().clone(), proof));
+        let refresh = tokio::spawn(held.clone().refresh());
+        Lock { held, refresh }
+    }
+
+    /// What the run's steps check before they write.
+    pub fn held(&self) -> Held {
+        self.held.clone()
     }
 
     /// Delete the lock, if it is still this run's.
     async fn release_quietly(self) -> Result<(), AwsError> {
         self.refresh.abort();
-        match self.ecr.marker(&self.name).await? {
-            Some((_, tags, _)) if self.me.owns(&tags) => self.ecr.delete_marker(&self.name).await,
-            _ => Ok(()),
-        }
+        self.held.release().await
     }
 }
 
-/// Say every `REFRESH` that the run lives, while the lock is still its own.
-async fn refresh(ecr: Ecr, name: String, arn: String, me: Holder) {
-    loop {
-        tokio::time::sleep(REFRESH).await;
-        match ecr.marker(&name).await {
-            Ok(Some((_, tags, _))) if !me.owns(&tags) => return,
-            Ok(None) => return,
-            // A failed refresh is tried again at the next; only a long silence makes the lock stale.
-            _ => {
-                let _ = ecr.tag(&arn, SEEN, &now().to_string()).await;
-            }
-        }
-    }
-}
-
-fn now() -> u64 {
+/// This machine's clock: only to tell runs of one process apart (`STARTED`), and to show
+/// ages when AWS has not told its time.
+fn local_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
@@ -234,28 +242,6 @@ fn process_alive(pid: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_lock_is_stale_when_its_run_is_gone() {
-        let tags = |host: &str, pid: &str, seen: u64| -> BTreeMap<String, String> {
-            BTreeMap::from([(HOST.to_string(), host.to_string()), (PID.to_string(), pid.to_string()), (SEEN.to_string(), seen.to_string())])
-        };
-        let alive = |pid: &str| pid == "100";
-        let now = 10_000;
-        let created = now - 5;
-        let cases = [
-            ("refreshed, its process runs here", tags("here", "100", now - 10), false),
-            ("refreshed, its process is gone from here", tags("here", "200", now - 10), true),
-            ("refreshed, on another machine", tags("there", "200", now - 10), false),
-            ("not refreshed for 90 s, on another machine", tags("there", "200", now - 90), false),
-            ("not refreshed for 91 s, on another machine", tags("there", "200", now - 91), true),
-            ("no tags yet, created 5 s ago", BTreeMap::new(), false),
-        ];
-        for (what, held, expected) in cases {
-            assert_eq!(stale(&held, created, now, "here", alive), expected, "{what}");
-        }
-        assert!(stale(&BTreeMap::new(), now - 91, now, "here", alive), "no tags, created 91 s ago");
-    }
 
     #[test]
     fn lock_names_are_valid_ecr_repository_names() {
