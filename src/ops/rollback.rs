@@ -103,6 +103,7 @@ pub async fn rollback(
     let aas = Autoscaling::new(aws);
     let scaler = Scaler { aas: &aas, ecs: &ecs, r };
     let alarms = Alarms::none();
+    let spec = runner::spec_words(c);
     let colours = runner::Cx {
         ecs: &ecs,
         elbv2: &elbv2,
@@ -110,7 +111,7 @@ pub async fn rollback(
         checks: &checks,
         scaler: &scaler,
         alarms: &alarms,
-        spec: "",
+        spec: &spec,
         wait_until: WaitUntil::Steady,
         r,
     };

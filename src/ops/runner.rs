@@ -9,6 +9,7 @@ use super::WaitUntil;
 use crate::aws::ecs::Ecs;
 use crate::aws::elbv2::Elbv2;
 use crate::events::Reporter;
+use crate::stack::Compiled;
 use crate::workload::render::Inputs;
 
 pub struct Cx<'a> {
@@ -25,4 +26,13 @@ pub struct Cx<'a> {
     /// native rollout to ECS once it bakes.
     pub wait_until: WaitUntil,
     pub r: &'a dyn Reporter,
+}
+
+/// The spec as a command names it: `FILE`, or `FILE --env ENV`.
+pub fn spec_words(c: &Compiled) -> String {
+    let file = c.loaded.file.display();
+    match &c.loaded.env {
+        Some(env) => format!("{file} --env {env}"),
+        None => file.to_string(),
+    }
 }
