@@ -283,16 +283,25 @@ impl Observed {
         out
     }
 
-    /// Where the traffic of each two-colour service of `m` goes now, read from the first of
-    /// its rules (ecship moves them all together); all on blue before the first deploy.
+    /// Where the traffic of each two-colour service of `m` goes now, read from its rules
+    /// (ecship moves them all together): the first rule's weights — or, when a move stopped
+    /// between two rules, the first split rule's, so that the service counts as half-way;
+    /// all on blue before the first deploy.
     pub fn traffic(&self, m: &Model) -> BTreeMap<ServiceName, Weights> {
         let outputs = self.stack.as_ref().and_then(|s| StackOutputs::parse(m.stack.as_str(), &s.outputs).ok());
         let mut out = BTreeMap::new();
         for svc in m.services.values().filter(|s| s.deploy.rollout.has_two_colours()) {
             let found = outputs.as_ref().and_then(|o| o.service(m.stack.as_str(), &svc.name).ok()).and_then(|so| {
-                let forward = self.weights.get(so.rules.first()?)?;
-                let of = |tg: Option<&String>| tg.and_then(|tg| forward.iter().find(|(arn, _)| arn == tg)).map_or(0, |(_, w)| *w);
-                Weights::from_forward(of(so.target_groups.first()), of(so.target_groups.get(1)))
+                let rules: Vec<Weights> = so
+                    .rules
+                    .iter()
+                    .filter_map(|rule| {
+                        let forward = self.weights.get(rule)?;
+                        let of = |tg: Option<&String>| tg.and_then(|tg| forward.iter().find(|(arn, _)| arn == tg)).map_or(0, |(_, w)| *w);
+                        Weights::from_forward(of(so.target_groups.first()), of(so.target_groups.get(1)))
+                    })
+                    .collect();
+                rules.iter().find(|w| w.split()).or(rules.first()).copied()
             });
             out.insert(svc.name.clone(), found.unwrap_or_default());
         }

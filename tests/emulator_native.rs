@@ -12,7 +12,7 @@ mod rollouts;
 use std::time::{Duration, Instant};
 
 use emulator::Emulator;
-use rollouts::{alarm, deploy_in_background, finish, run, spec, until, weights, CheckServer};
+use rollouts::{alarm, deploy_in_background, finish, run, spec, test_rule_headers, until, weights, CheckServer};
 
 /// The ECS service `web`: (task-definition revision, deployment strategy).
 async fn service(emulator: &Emulator, stack: &str) -> (String, String) {
@@ -188,13 +188,18 @@ async fn the_check_runs_through_the_test_rule_at_ecs_pause_and_approval_holds_be
     let (code, out) = finish(child, lines);
     assert_eq!(code, 0, "{out}");
     assert_eq!(weights(&emulator, "paused").await, (0, 100));
+    // The check went through the test rule (before the hold, so `until` read its step): with
+    // the value the rule holds, the revision's name and the stack's secret, read back from it.
+    let sent = check.test_headers();
+    assert!(!sent.is_empty() && sent.iter().all(|v| v.starts_with("web-next.") && v.len() == "web-next.".len() + 32), "{sent:?}");
+    assert_eq!(test_rule_headers(&emulator).await, vec![("X-Ecship-Colour".to_string(), sent)]);
 
     // The new revision failing its check through the test rule never gets production traffic.
     check.answer_colour("web-next", 503);
     let failed = run(&emulator, &check, &["deploy", &spec(dir.path(), "paused", "3", deploy, "")]);
     assert_eq!(failed.code, 3, "{}", failed.stderr);
     assert!(failed.stderr.contains("HTTP check failed"), "{}", failed.stderr);
-    assert!(failed.stderr.contains("X-Ecship-Colour: web-next"), "{}", failed.stderr);
+    assert!(failed.stderr.contains("X-Ecship-Colour: (sensitive), to web's new revision"), "{}", failed.stderr);
     assert_eq!(weights(&emulator, "paused").await, (0, 100), "the traffic stays where it was");
     assert_eq!(service(&emulator, "paused").await.0, "paused-web:2");
 

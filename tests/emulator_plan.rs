@@ -105,7 +105,7 @@ fn a_freshly_deployed_example_stack_plans_no_changes_in_any_section() {
         }
         assert_eq!(markdown.matches("No changes.").count(), 4, "{file}: {markdown}");
         assert_eq!(json["summary"]["changes"], false, "{file}: {json}");
-        assert_eq!(json["format_version"], 2);
+        assert_eq!(json["format_version"], 3);
     }
 }
 

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use emulator::Emulator;
 use faults::FaultProxy;
-use rollouts::{alarm, all_weights, deploy_in_background, finish, run, spec, until, weights, CheckServer};
+use rollouts::{alarm, all_weights, deploy_in_background, finish, run, spec, test_rule_headers, until, weights, CheckServer};
 use serde_json::Value;
 
 /// (desired count, task-definition revision) of each colour.
@@ -273,10 +273,24 @@ async fn blue_green_switches_at_once_and_rollback_switches_back() {
         })
         .collect();
     tests.sort();
-    assert_eq!(
-        tests,
-        vec![("X-Ecship-Colour".to_string(), vec!["web-blue".to_string()]), ("X-Ecship-Colour".to_string(), vec!["web-green".to_string()])]
-    );
+    assert_eq!(tests, test_rule_headers(&emulator).await);
+    // Each rule matches its colour's name and the stack's test-route secret, which no one
+    // can guess: 32 letters and digits Secrets Manager generated.
+    let values: Vec<(&str, &str)> = tests.iter().map(|(name, values)| (name.as_str(), values[0].as_str())).collect();
+    let (blue, green) = (values[0].1, values[1].1);
+    assert_eq!((values[0].0, values[1].0), ("X-Ecship-Colour", "X-Ecship-Colour"));
+    let secret = blue.strip_prefix("web-blue.").expect("web-blue.SECRET");
+    assert_eq!(green.strip_prefix("web-green."), Some(secret), "one secret per stack");
+    assert!(secret.len() == 32 && secret.chars().all(|c| c.is_ascii_alphanumeric()), "{secret}");
+    // ecship sent it with its check of green, read back from the rule; the template holds
+    // only a reference to it.
+    assert_eq!(check.test_headers(), vec![green.to_string()]);
+    let cfn = aws_sdk_cloudformation::Client::new(&emulator.sdk_config().await);
+    let template = cfn.get_template().stack_name("bg").send().await.expect("GetTemplate");
+    let body = template.template_body().unwrap_or("");
+    assert!(body.contains("{{resolve:secretsmanager:") && !body.contains(secret), "the template refers to the secret, never holds it");
+    let plan = run(&emulator, &check, &["plan", &v2, "--format", "json"]);
+    assert!(!plan.stdout.contains(secret) && !plan.stderr.contains(secret), "no plan shows it");
 
     // By hand: traffic back on the colour that ran before.
     let refused = run(&emulator, &check, &["rollback", &v2]);
@@ -309,7 +323,7 @@ async fn blue_green_and_a_checked_canary_check_the_new_colour_through_its_test_r
     let emulator = Emulator::start();
     let check = CheckServer::start(200);
     let dir = tempfile::tempdir().expect("dir");
-    let check_rule = "the HTTP check passes through its test rule (GET /health with X-Ecship-Colour: web-green → 200)";
+    let check_rule = "the HTTP check passes through its test rule (GET /health with X-Ecship-Colour: (sensitive) → 200)";
     let cases = [
         ("pre", "{ strategy: blue_green, blue_green: { bake: 1s }, check: { http: /health, interval: 1s, failures: 2 }, timeout: 1m }", "1. start 4 tasks", vec![(0, 100)]),
         ("first", "{ strategy: canary, canary: { steps: [25, 100], bake: 1s }, check: { http: /health, interval: 1s, failures: 2 }, timeout: 1m }", "1. start 1 task", vec![(75, 25), (0, 100)]),
@@ -324,7 +338,11 @@ async fn blue_green_and_a_checked_canary_check_the_new_colour_through_its_test_r
         check.answer_colour("web-green", 503);
         let failed = run(&emulator, &check, &["deploy", &v2, "--output", "json"]);
         assert_eq!(failed.code, 3, "{stack}: {}", failed.stderr);
-        assert!(failed.stderr.contains("/health (X-Ecship-Colour: web-green): 503, expected 200"), "{stack}: {}", failed.stderr);
+        assert!(
+            failed.stderr.contains("/health (X-Ecship-Colour: (sensitive), to web-green): 503, expected 200"),
+            "{stack}: {}",
+            failed.stderr
+        );
         assert_eq!(traffic_events(&failed.stdout), vec![(100, 0)], "{stack}: no user request reached the new colour");
         assert_eq!(weights(&emulator, stack).await, (100, 0));
         assert_eq!(colours(&emulator, stack).await[1].0, 0, "{stack}: the new colour is scaled to zero");
@@ -399,6 +417,13 @@ async fn on_a_terminal_a_half_finished_rollout_can_be_rolled_back_instead() {
     assert_eq!(colours(&emulator, "ask").await, [(4, "ask-web:1".into()), (0, "ask-web:2".into())]);
 }
 
+/// The spec at `path` with a second route, so its service has two listener rules.
+fn two_routes(path: String) -> String {
+    let text = std::fs::read_to_string(&path).expect("spec").replace(r#"{ path: "/*" }"#, r#"{ path: "/*" }, { path: "/api/*" }"#);
+    std::fs::write(&path, text).expect("write");
+    path
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn ctrl_c_while_traffic_moves_finishes_the_move_on_every_rule() {
     let emulator = Emulator::start();
@@ -408,11 +433,6 @@ async fn ctrl_c_while_traffic_moves_finishes_the_move_on_every_rule() {
     let proxy = FaultProxy::start(&emulator.url, &["--delay", "ModifyRule=2"]);
     let dir = tempfile::tempdir().expect("dir");
     let deploy = "{ strategy: canary, canary: { steps: [10, 50, 100], bake: 30s }, timeout: 1m }";
-    let two_routes = |path: String| {
-        let text = std::fs::read_to_string(&path).expect("spec").replace(r#"{ path: "/*" }"#, r#"{ path: "/*" }, { path: "/api/*" }"#);
-        std::fs::write(&path, text).expect("write");
-        path
-    };
     assert_eq!(run(&emulator, &check, &["deploy", &two_routes(spec(dir.path(), "int", "1", deploy, ""))]).code, 0);
     let v2 = two_routes(spec(dir.path(), "int", "2", deploy, ""));
     let mut cmd = emulator.ecship_process();
@@ -711,4 +731,77 @@ async fn a_rollout_left_held_is_carried_on_by_the_next_deploy_once_approved_or_r
     assert!(rejected.stdout.contains("web: rejected left-web:3 (held for approval)"), "{}", rejected.stdout);
     assert_eq!(weights(&emulator, "left").await, (0, 100), "all traffic back on green");
     assert_eq!(colours(&emulator, "left").await, [(0, "left-web:3".into()), (4, "left-web:2".into())]);
+}
+
+/// A two-route canary of `stack` from revision 1 to 2, deployed through a fault proxy in the
+/// background and followed until its first traffic move (10 % on green): the emulator, the
+/// check server, the proxy, revision 2's spec (and its directory), the deploy and its output.
+async fn canary_at_10_percent_through_a_proxy(
+    stack: &str,
+) -> (Emulator, CheckServer, FaultProxy, tempfile::TempDir, String, std::process::Child, std::io::Lines<BufReader<std::process::ChildStdout>>)
+{
+    let emulator = Emulator::start();
+    let check = CheckServer::start(200);
+    let proxy = FaultProxy::start(&emulator.url, &[]);
+    let dir = tempfile::tempdir().expect("dir");
+    let deploy = "{ strategy: canary, canary: { steps: [10, 50, 100], bake: 3s }, timeout: 5m }";
+    assert_eq!(run(&emulator, &check, &["deploy", &two_routes(spec(dir.path(), stack, "1", deploy, ""))]).code, 0);
+    let v2 = two_routes(spec(dir.path(), stack, "2", deploy, ""));
+    let (child, mut lines) = rollouts::deploy_in_background_with(&emulator, &check, &v2, &[("AWS_ENDPOINT_URL", &proxy.url)]);
+    until(&mut lines, r#""event":"traffic""#);
+    assert_eq!(all_weights(&emulator, stack).await, vec![(90, 10), (90, 10)], "baking at 10 %");
+    (emulator, check, proxy, dir, v2, child, lines)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn credentials_expiring_mid_bake_put_all_traffic_back_on_the_old_colour() {
+    let (emulator, _check, proxy, _dir, _v2, child, lines) = canary_at_10_percent_through_a_proxy("expiry").await;
+    // From now on AWS refuses the credentials for the bake's target-health reads (which the
+    // SDK does not retry); the rollback's own writes go through.
+    proxy.arm(&serde_json::json!({ "ops": ["DescribeTargetHealth"], "kind": "expired" }));
+    let (code, out) = finish(child, lines);
+    assert_eq!(code, 3, "rolled back: {out}");
+    assert!(out.contains("rollout of web failed: AWS refused the credentials for DescribeTargetHealth (ExpiredToken)"), "the cause: {out}");
+    assert!(out.contains("; all traffic back on blue"), "the rollback's result: {out}");
+    assert_eq!(all_weights(&emulator, "expiry").await, vec![(100, 0), (100, 0)]);
+    assert_eq!(colours(&emulator, "expiry").await[1].0, 0, "green is scaled to zero");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_move_failing_between_two_rules_is_rolled_back_on_every_rule() {
+    let (emulator, _check, proxy, _dir, _v2, child, lines) = canary_at_10_percent_through_a_proxy("between").await;
+    // The move to 50 % sets the first rule, and AWS refuses the second once.
+    proxy.arm(&serde_json::json!({ "ops": ["ModifyRule"], "kind": "expired", "after": 1, "times": 1 }));
+    let (code, out) = finish(child, lines);
+    assert_eq!(code, 3, "rolled back: {out}");
+    assert!(out.contains("rollout of web failed: AWS refused the credentials for ModifyRule arn:"), "the cause: {out}");
+    assert!(out.contains("; all traffic back on blue"), "{out}");
+    assert_eq!(traffic_events(&out), vec![(100, 0)], "the half-made move is no event; the return is");
+    assert_eq!(all_weights(&emulator, "between").await, vec![(100, 0), (100, 0)], "both rules back on blue");
+    assert_eq!(colours(&emulator, "between").await[1].0, 0, "green is scaled to zero");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rollback_that_fails_too_says_where_the_traffic_is_and_what_to_run() {
+    let (emulator, check, proxy, _dir, v2, child, lines) = canary_at_10_percent_through_a_proxy("stuck").await;
+    // The move to 50 % sets the first rule; from the second on, AWS refuses every ModifyRule,
+    // the rollback's tries included.
+    proxy.arm(&serde_json::json!({ "ops": ["ModifyRule"], "kind": "expired", "after": 1 }));
+    let (code, out) = finish(child, lines);
+    assert_eq!(code, 1, "not rolled back: {out}");
+    assert!(out.contains("rollout of web failed: AWS refused the credentials for ModifyRule arn:"), "the cause: {out}");
+    assert!(out.contains("; rolling back also failed: AWS refused the credentials for ModifyRule arn:"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "its 2 rules are on different splits (rule 1: blue 50 %, green 50 %; rule 2: blue 90 %, green 10 %) — run `ecship rollback {v2} --service web` to put it all on blue"
+        )),
+        "where the traffic is, and what to run: {out}"
+    );
+    assert_eq!(all_weights(&emulator, "stuck").await, vec![(50, 50), (90, 10)], "as the message says");
+    // Once AWS takes the credentials again, the command it names finishes the job.
+    proxy.arm(&serde_json::json!({}));
+    let back = run(&emulator, &check, &["rollback", &v2, "--service", "web", "--yes"]);
+    assert_eq!(back.code, 0, "{}", back.stderr);
+    assert_eq!(all_weights(&emulator, "stuck").await, vec![(100, 0), (100, 0)]);
+    assert_eq!(colours(&emulator, "stuck").await[1].0, 0, "green is scaled to zero");
 }

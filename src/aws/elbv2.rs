@@ -1,12 +1,13 @@
 //! ELBv2 through its API: load balancers and target groups tagged for a stack (what a
 //! teardown must not leave behind), the traffic weights of listener rules (what two-colour
-//! rollouts shift), and target health.
+//! rollouts shift), the header value a test rule matches (sensitive: never shown), and
+//! target health.
 
 use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ForwardActionConfig, TargetGroupTuple, TargetHealthStateEnum};
 use aws_sdk_elasticloadbalancingv2::Client;
 
 use super::{classify, Aws, AwsError};
-use crate::workload::{TargetHealth, STACK_TAG};
+use crate::workload::{Sensitive, TargetHealth, STACK_TAG};
 
 #[derive(Clone)]
 pub struct Elbv2 {
@@ -95,7 +96,23 @@ impl Elbv2 {
         Ok(())
     }
 
-    /// Healthy and unhealthy targets of a target group (initial, draining and unused are neither).
+    /// The value `rule` matches in header `header` (a test rule's: it holds the stack's
+    /// test-route secret, so it comes back `Sensitive`); `None` when the rule has no such
+    /// condition.
+    pub async fn header_value(&self, rule: &str, header: &str) -> Result<Option<Sensitive>, AwsError> {
+        let described =
+            self.client.describe_rules().rule_arns(rule).send().await.map_err(|e| classify(&format!("DescribeRules {rule}"), e))?;
+        let value = described
+            .rules()
+            .iter()
+            .flat_map(|r| r.conditions())
+            .filter_map(|c| c.http_header_config())
+            .find(|h| h.http_header_name().is_some_and(|n| n.eq_ignore_ascii_case(header)))
+            .and_then(|h| h.values().first())
+            .map(|v| Sensitive::new(v.clone()));
+        Ok(value)
+    }
+
     /// The path patterns (with the host pattern, if any) of the listener rules that forward
     /// to `target_group`, on the listeners of its load balancers, each once.
     pub async fn routes_to(&self, target_group: &str) -> Result<Vec<(String, Option<String>)>, AwsError> {
@@ -140,6 +157,7 @@ impl Elbv2 {
         Ok(out)
     }
 
+    /// Healthy and unhealthy targets of a target group (initial, draining and unused are neither).
     pub async fn target_health(&self, target_group: &str) -> Result<TargetHealth, AwsError> {
         let out = self
             .client

@@ -36,6 +36,21 @@ pub enum AwsError {
     Other(String),
 }
 
+impl AwsError {
+    /// Whether AWS answered with a refusal: the request took no effect. Otherwise (no
+    /// answer, a connection cut) a write may or may not have taken effect.
+    pub fn refused(&self) -> bool {
+        matches!(
+            self,
+            AwsError::NoCredentials { .. }
+                | AwsError::BadCredentials { .. }
+                | AwsError::AccessDenied { .. }
+                | AwsError::Throttled { .. }
+                | AwsError::Service { .. }
+        )
+    }
+}
+
 /// Classify an SDK error from `action` (e.g. "CreateStack mysfits").
 pub fn classify<E, R>(action: &str, err: SdkError<E, R>) -> AwsError
 where

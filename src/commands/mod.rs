@@ -114,7 +114,7 @@ pub(super) fn failed(e: Error, report: &mut Report) -> anyhow::Result<u8> {
 pub(super) fn exit_code(e: &Error) -> u8 {
     match e {
         Error::Rollout { .. } if e.timed_out() => exit::TIMED_OUT,
-        Error::Rollout { .. } if e.rolled_back() => exit::ROLLED_BACK,
+        Error::Rollout { .. } | Error::Aborted { .. } if e.rolled_back() => exit::ROLLED_BACK,
         Error::Before(_) => exit::BEFORE_FAILED,
         _ => exit::ERROR,
     }

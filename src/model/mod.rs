@@ -369,7 +369,7 @@ pub struct Service {
     /// Services this one calls by `${service.NAME.url}` (inside the cluster).
     pub references: Vec<ServiceName>,
     /// The priority of the first of a blue/green service's two test rules (blue, then green
-    /// at the next number): `X-Ecship-Colour: NAME-COLOUR` reaches that colour directly.
+    /// at the next number): `X-Ecship-Colour: NAME-COLOUR.SECRET` reaches that colour directly.
     pub test_rules: Option<u32>,
     /// ECS Exec is on (`exec: true`).
     pub exec: bool,
@@ -388,8 +388,11 @@ pub struct Service {
     pub volumes: Vec<Mount>,
 }
 
-/// The header a request carries to reach one colour of a blue/green service directly, with
-/// the colour's ECS service name (`NAME-blue`, `NAME-green`) as its value.
+/// The header a request carries to reach one colour of a two-colour service directly (or the
+/// revision ECS rolls out natively), through its test rule. Its value is the colour's ECS
+/// service name (`NAME-green`; `NAME-next`), a dot, and the stack's test-route secret: a
+/// value Secrets Manager generated, which only CloudFormation (resolving it into the rules)
+/// and ecship (reading it back from a rule to send it) ever see.
 pub const COLOUR_HEADER: &str = "X-Ecship-Colour";
 
 /// Route paths a service's test rules can match: a rule takes 5 condition values, and one
@@ -420,9 +423,9 @@ impl Service {
         }
     }
 
-    /// The `X-Ecship-Colour` value that reaches the revision ECS is rolling out natively,
-    /// through the test rule: `NAME-next`.
-    pub fn next_revision_header(&self) -> String {
+    /// What the test rule of a service ECS rolls out natively reaches, as its header value
+    /// begins: `NAME-next`.
+    pub fn next_revision_name(&self) -> String {
         format!("{}-next", self.name)
     }
 

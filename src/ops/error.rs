@@ -14,6 +14,7 @@ use super::lock::LockError;
 use crate::aws::AwsError;
 use crate::human::plural;
 use crate::image::ImageError;
+use crate::model::{Colour, Weights};
 use crate::rollout::Outcome;
 use crate::workload::outputs::MissingOutput;
 use crate::workload::render::RenderError;
@@ -56,6 +57,78 @@ pub enum Error {
     NothingToRollBack { service: String, why: String },
     #[error("the rollout of {} did not finish:{}", failures.iter().map(|f| f.service.as_str()).collect::<Vec<_>>().join(", "), failures.iter().map(|f| format!("\n  {f}")).collect::<String>())]
     Rollout { failures: Vec<RolloutFailure> },
+    /// A two-colour rollout that failed while its traffic was split or moving (an AWS
+    /// error, or a gate whose rollback failed too): why, and where the traffic went.
+    #[error("rollout of {service} failed: {cause}; {returned}")]
+    Aborted { service: String, cause: String, returned: Box<Returned> },
+    /// The traffic of an unfinished rollout could not all be put back on one colour.
+    #[error("putting all traffic of {service} back on {} failed: {failed}", failed.colour)]
+    NotReturned { service: String, failed: Box<ReturnFailed> },
+}
+
+/// What putting a failed two-colour rollout's traffic back on the old colour came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Returned {
+    /// All traffic on `colour`, the other colour scaled to zero.
+    AllBack { colour: Colour },
+    /// All traffic on `colour`; the other colour's ECS service `idle` still runs its tasks.
+    IdleUp { colour: Colour, idle: String, why: String },
+    /// The traffic is not all back.
+    Failed(ReturnFailed),
+}
+
+impl fmt::Display for Returned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Returned::AllBack { colour } => write!(f, "all traffic back on {colour}"),
+            Returned::IdleUp { colour, idle, why } => {
+                write!(f, "all traffic back on {colour}, but scaling {idle} to zero failed ({why}): the next deploy scales it down")
+            }
+            Returned::Failed(failed) => write!(f, "rolling back also failed: {failed}"),
+        }
+    }
+}
+
+/// Traffic that could not all be put back on `colour`: why, where it was left, and the
+/// command that finishes the job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnFailed {
+    pub colour: Colour,
+    pub why: String,
+    pub left: RulesLeft,
+    /// `ecship rollback FILE --service NAME`.
+    pub command: String,
+}
+
+impl fmt::Display for ReturnFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}; {} — run `{}` to put it all on {}", self.why, self.left, self.command, self.colour)
+    }
+}
+
+/// The weights a service's rules were last set to, in their order (`None` where a write
+/// failed: it may or may not have taken effect).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RulesLeft(pub Vec<Option<Weights>>);
+
+impl fmt::Display for RulesLeft {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let first = self.0.first().copied().flatten();
+        match first {
+            Some(w) if self.0.iter().all(|r| *r == Some(w)) && w.split() => write!(f, "traffic is split {w}"),
+            Some(w) if self.0.iter().all(|r| *r == Some(w)) => write!(f, "all traffic is on {}", w.live()),
+            _ if self.0.iter().all(Option::is_none) => write!(f, "where its rules send the traffic is not known (see `ecship status`)"),
+            _ => {
+                let each: Vec<String> = self
+                    .0
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| format!("rule {}: {}", i + 1, r.map_or_else(|| "not known".to_string(), |w| w.to_string())))
+                    .collect();
+                write!(f, "its {} rules are on different splits ({})", self.0.len(), each.join("; "))
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -90,7 +163,11 @@ impl fmt::Display for RolloutFailure {
 impl Error {
     /// Whether every failed rollout was rolled back (the service runs its previous revision).
     pub fn rolled_back(&self) -> bool {
-        matches!(self, Error::Rollout { failures } if failures.iter().all(|f| matches!(f.outcome, Outcome::Failed { rolled_back: true, .. })))
+        match self {
+            Error::Rollout { failures } => failures.iter().all(|f| matches!(f.outcome, Outcome::Failed { rolled_back: true, .. })),
+            Error::Aborted { returned, .. } => !matches!(**returned, Returned::Failed(_)),
+            _ => false,
+        }
     }
 
     pub fn timed_out(&self) -> bool {
@@ -125,5 +202,46 @@ impl std::fmt::Display for BeforeFailure {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_rollout_says_where_its_traffic_went_and_what_to_run() {
+        let split = Some(Weights { blue: 90, green: 10 });
+        let cases = [
+            (RulesLeft(vec![split, split]), "traffic is split blue 90 %, green 10 %"),
+            (RulesLeft(vec![Some(Weights::all_on(Colour::Green)); 2]), "all traffic is on green"),
+            (RulesLeft(vec![None; 2]), "where its rules send the traffic is not known (see `ecship status`)"),
+            (
+                RulesLeft(vec![Some(Weights { blue: 50, green: 50 }), split, None]),
+                "its 3 rules are on different splits (rule 1: blue 50 %, green 50 %; rule 2: blue 90 %, green 10 %; rule 3: not known)",
+            ),
+        ];
+        for (left, words) in cases {
+            assert_eq!(left.to_string(), words);
+        }
+        let failed = ReturnFailed {
+            colour: Colour::Blue,
+            why: "ModifyRule failed".into(),
+            left: RulesLeft(vec![split]),
+            command: "ecship rollback stack.yaml --service api".into(),
+        };
+        let e = Error::Aborted { service: "api".into(), cause: "expired".into(), returned: Box::new(Returned::Failed(failed)) };
+        assert_eq!(
+            e.to_string(),
+            "rollout of api failed: expired; rolling back also failed: ModifyRule failed; traffic is split blue 90 %, green 10 % — run `ecship rollback stack.yaml --service api` to put it all on blue"
+        );
+        assert!(!e.rolled_back(), "exit code 1, not 3");
+        let back = Error::Aborted {
+            service: "api".into(),
+            cause: "expired".into(),
+            returned: Box::new(Returned::AllBack { colour: Colour::Blue }),
+        };
+        assert_eq!(back.to_string(), "rollout of api failed: expired; all traffic back on blue");
+        assert!(back.rolled_back(), "exit code 3");
     }
 }

@@ -3,13 +3,17 @@
 //! for and verified, while connecting to the load balancer), the spec's `check.url`, or an
 //! endpoint given instead (`--check-endpoint`). A probe that finds no one to answer at an
 //! internal load balancer's address is told apart from a failing service
-//! (`HttpCheck::out_of_reach`).
+//! (`HttpCheck::out_of_reach`). A check that goes through a test rule sends the header value
+//! read back from the rule (`test_route`), which is shown nowhere.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use crate::aws::elbv2::Elbv2;
+use crate::aws::AwsError;
 use crate::model::{Check, LbName, Model, Service, COLOUR_HEADER};
 use crate::workload::outputs::StackOutputs;
+use crate::workload::TestRoute;
 
 /// Where the HTTP check goes: the load balancer's URL (with the route's host, when it has
 /// one), the spec's `check.url`, or an endpoint given instead.
@@ -66,9 +70,10 @@ impl HttpCheck {
         }
     }
 
-    /// `Ok(())` when the answer has the expected status; else what came back. `colour` is
-    /// the ECS service name of a colour to reach through its test rule, not the live traffic.
-    pub async fn probe(&self, path: &str, expect: u16, colour: Option<&str>) -> Result<(), Miss> {
+    /// `Ok(())` when the answer has the expected status; else what came back. `route`: the
+    /// test route to a colour (or revision) to reach through its test rule, not the live
+    /// traffic; its header's value is sent, and shown nowhere.
+    pub async fn probe(&self, path: &str, expect: u16, route: Option<&TestRoute>) -> Result<(), Miss> {
         let mut to = String::new();
         let (url, mut request) = match (&self.host, self.base.strip_prefix("https://")) {
             // Over TLS the route's host is the name asked for (SNI) and the one the
@@ -91,9 +96,14 @@ impl HttpCheck {
                 (url.clone(), self.http.get(&url))
             }
         };
-        if let Some(c) = colour {
-            request = request.header(COLOUR_HEADER, c);
-            to.push_str(&format!(" ({COLOUR_HEADER}: {c})"));
+        if let Some(route) = route {
+            to.push_str(&format!(" ({COLOUR_HEADER}: {}, to {})", route.value, route.reaches));
+            let Ok(mut value) = reqwest::header::HeaderValue::from_str(route.value.expose()) else {
+                let why = format!("GET {url}{to}: the test rule's {COLOUR_HEADER} value is no HTTP header value — run `ecship deploy` to put the rule back");
+                return Err(Miss { why, unreachable: false });
+            };
+            value.set_sensitive(true);
+            request = request.header(COLOUR_HEADER, value);
         }
         match request.send().await {
             Ok(resp) if resp.status().as_u16() == expect => Ok(()),
@@ -106,12 +116,12 @@ impl HttpCheck {
     }
 
     /// Probe until a pass, `check.failures` failures in a row, or `timeout`; at once when the
-    /// check cannot run from here (`out_of_reach`). `colour` as `probe` takes it.
-    pub async fn until(&self, check: &Check, timeout: Duration, colour: Option<&str>) -> Result<(), Miss> {
+    /// check cannot run from here (`out_of_reach`). `route` as `probe` takes it.
+    pub async fn until(&self, check: &Check, timeout: Duration, route: Option<&TestRoute>) -> Result<(), Miss> {
         let started = Instant::now();
         let mut in_a_row = 0;
         loop {
-            match self.probe(&check.path, check.expect, colour).await {
+            match self.probe(&check.path, check.expect, route).await {
                 Ok(()) => return Ok(()),
                 Err(miss) if self.out_of_reach(&miss) => return Err(miss),
                 Err(miss) => {
@@ -133,6 +143,17 @@ impl HttpCheck {
             tokio::net::lookup_host(&target).await.map_err(|e| format!("cannot resolve {authority}: {e}"))?.collect();
         crate::http::client(reqwest::Client::builder().timeout(Duration::from_secs(5)).resolve_to_addrs(host, &addrs))
             .map_err(|e| e.to_string())
+    }
+}
+
+/// The test route through `rule` (a test rule's ARN) to what it `reaches` (`web-green`):
+/// its header's value read back from the rule, as CloudFormation resolved it.
+pub async fn test_route(elbv2: &Elbv2, rule: &str, reaches: String) -> Result<TestRoute, AwsError> {
+    match elbv2.header_value(rule, COLOUR_HEADER).await? {
+        Some(value) => Ok(TestRoute { reaches, value }),
+        None => Err(AwsError::Other(format!(
+            "the test rule of {reaches} ({rule}) has no {COLOUR_HEADER} condition: it was changed outside ecship — run `ecship deploy` to put it back"
+        ))),
     }
 }
 

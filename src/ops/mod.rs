@@ -34,7 +34,7 @@ pub mod task;
 pub mod wait;
 pub mod watch;
 
-pub use error::{BeforeFailure, Error, RolloutFailure};
+pub use error::{BeforeFailure, Error, ReturnFailed, Returned, RolloutFailure, RulesLeft};
 pub use interrupt::{until_interrupted, Ended};
 
 /// Where a deploy returns, from `--no-wait` and `--wait-until` to the runners that stop there.

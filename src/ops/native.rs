@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use super::approval::{self, Held};
+use super::http_check;
 use super::runner::Cx;
 use super::watch::{failed_tasks, report_news, stopped_news, Watch};
 use super::Error;
@@ -20,7 +21,7 @@ use super::WaitUntil;
 use crate::events::{Event, RolloutEnd};
 use crate::model::Service;
 use crate::rollout::{Outcome, ServiceDeployment, Standing};
-use crate::workload::{revision_name, ServiceState, StoppedTask};
+use crate::workload::{revision_name, ServiceState, StoppedTask, TestRoute};
 
 /// How often a native rollout is looked at, at most.
 const POLL: Duration = Duration::from_secs(2);
@@ -241,11 +242,11 @@ fn ended(
 async fn at_pause(cx: &Cx<'_>, svc: &Service, w: &Watch, checked: &mut bool) -> Result<AtPause, Error> {
     if !*checked {
         if let (Some(check), Some(http)) = (&svc.deploy.check, cx.checks.of(svc)) {
-            let header = svc.next_revision_header();
+            let route = test_route(cx, svc).await?;
             cx.r.event(&Event::Step {
                 message: format!("check: {} GET {} through the test rule → {}", w.name, http.target(&check.path), check.expect),
             });
-            if let Err(why) = http.until(check, svc.deploy.timeout, Some(&header)).await {
+            if let Err(why) = http.until(check, svc.deploy.timeout, route.as_ref()).await {
                 if http.out_of_reach(&why) {
                     cx.r.event(&Event::Warning { message: http.out_of_reach_warning(&w.name, &why) });
                 } else {
@@ -266,4 +267,12 @@ async fn at_pause(cx: &Cx<'_>, svc: &Service, w: &Watch, checked: &mut bool) -> 
         Held::Left => AtPause::Left,
         Held::Refused(reason) => AtPause::RollBack(reason),
     })
+}
+
+/// The test route to the revision ECS rolls out, read from the service's test rule (`None`
+/// without one).
+async fn test_route(cx: &Cx<'_>, svc: &Service) -> Result<Option<TestRoute>, Error> {
+    let out = cx.inputs.outputs.service(cx.inputs.model.stack.as_str(), &svc.name)?;
+    let Some(rule) = &out.test_rule else { return Ok(None) };
+    Ok(Some(http_check::test_route(cx.elbv2, rule, format!("{}'s new revision", svc.name)).await?))
 }

@@ -105,6 +105,7 @@ async fn rollback(
     let aas = Autoscaling::new(aws);
     let scaler = Scaler { aas: &aas, ecs: &ecs, r };
     let alarms = Alarms::none();
+    let spec = runner::spec_words(c);
     let colours = runner::Cx {
         ecs: &ecs,
         elbv2: &elbv2,
@@ -112,7 +113,7 @@ async fn rollback(
         checks: &checks,
         scaler: &scaler,
         alarms: &alarms,
-        spec: "",
+        spec: &spec,
         wait_until: WaitUntil::Steady,
         held,
         r,

@@ -10,6 +10,7 @@ use super::{Error, WaitUntil};
 use crate::aws::ecs::Ecs;
 use crate::aws::elbv2::Elbv2;
 use crate::events::Reporter;
+use crate::stack::Compiled;
 use crate::workload::render::Inputs;
 
 pub struct Cx<'a> {
@@ -35,5 +36,14 @@ impl Cx<'_> {
     /// the stack's lock.
     pub async fn before(&self, writes: &str) -> Result<(), Error> {
         Ok(self.held.ensure_held(writes).await?)
+    }
+}
+
+/// The spec as a command names it: `FILE`, or `FILE --env ENV`.
+pub fn spec_words(c: &Compiled) -> String {
+    let file = c.loaded.file.display();
+    match &c.loaded.env {
+        Some(env) => format!("{file} --env {env}"),
+        None => file.to_string(),
     }
 }

@@ -34,8 +34,9 @@ pub use fingerprint::state as state_fingerprint;
 
 /// The version of the plan's JSON form. Fields are added without a bump; a removed or
 /// renamed field, or a changed shape, bumps it (2: typed rollout steps, `strategy` and
-/// `engine` closed enums).
-pub const FORMAT_VERSION: u32 = 2;
+/// `engine` closed enums; 3: a step's `test_rule` is an object, `{header, value}`, whose
+/// value reads `(sensitive)`).
+pub const FORMAT_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {

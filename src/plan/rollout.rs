@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Colour, Engine, Rollout, Service, Shift, StrategyName};
+use super::services::SENSITIVE;
+use crate::model::{Colour, Engine, Rollout, Service, Shift, StrategyName, COLOUR_HEADER};
 use crate::rollout;
 
 /// What a Fargate task takes to be pulled and started, before its first health check.
@@ -70,18 +71,18 @@ pub enum Step {
     /// Once the new tasks pass their health checks, the old ones drain and stop.
     StopOld,
     /// The new revision starts without production traffic: on the new colour, or (ECS's
-    /// engine) in the idle target group. `test_rule`: the `X-Ecship-Colour` value its HTTP
-    /// check reaches it with before it gets traffic.
+    /// engine) in the idle target group. `test_rule`: the test rule its HTTP check reaches it
+    /// through before it gets traffic.
     StartIdle {
         tasks: u32,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        test_rule: Option<String>,
+        test_rule: Option<TestRule>,
     },
     /// The HTTP check: once steady, through the load balancer; or, with `test_rule`, while
     /// ECS pauses after moving test traffic.
     Check {
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        test_rule: Option<String>,
+        test_rule: Option<TestRule>,
         on_failure: OnFailure,
     },
     /// Held until `ecship approve` (or `ecship rollback`); unanswered within the deploy
@@ -108,6 +109,20 @@ pub enum Step {
     RollBackOnFailure,
     /// CloudWatch alarms going to ALARM roll it back.
     Alarms { alarms: Vec<String> },
+}
+
+/// The test rule an HTTP check reaches the new revision through: the header it sends, and
+/// the header's value — which holds the stack's test-route secret, so it reads `(sensitive)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestRule {
+    pub header: String,
+    pub value: String,
+}
+
+impl TestRule {
+    pub fn sensitive() -> Self {
+        Self { header: COLOUR_HEADER.to_string(), value: SENSITIVE.to_string() }
+    }
 }
 
 /// An autoscaled service's bounds.
@@ -164,7 +179,7 @@ pub fn plan(ecs_name: &str, svc: &Service, kind: Kind, live: Colour, count: u32)
             }
             Rollout::TwoColour(t) => match t.engine {
                 Engine::Ecs => native(svc, count, up, drain),
-                Engine::Ecship => two_colours(live, svc, count, up, drain),
+                Engine::Ecship => two_colours(svc, count, up, drain),
             },
         },
     };
@@ -199,7 +214,7 @@ fn native(svc: &Service, count: u32, up: u64, drain: u64) -> (Vec<Step>, u64) {
     let Some(t) = svc.deploy.rollout.two_colour() else { return (Vec::new(), up) };
     let mut steps = vec![Step::StartIdle { tasks: count, test_rule: None }];
     if let (Some(_), Some(_)) = (&svc.deploy.check, svc.test_rules) {
-        steps.push(Step::Check { test_rule: Some(svc.next_revision_header()), on_failure: OnFailure::RollBack });
+        steps.push(Step::Check { test_rule: Some(TestRule::sensitive()), on_failure: OnFailure::RollBack });
     }
     if t.approve {
         steps.push(Step::Approve { timeout_secs: svc.deploy.timeout.as_secs() });
@@ -228,9 +243,8 @@ fn native(svc: &Service, count: u32, up: u64, drain: u64) -> (Vec<Step>, u64) {
 }
 
 /// The steps of a canary or blue/green rollout from the live colour to the other.
-fn two_colours(live: Colour, svc: &Service, count: u32, up: u64, drain: u64) -> (Vec<Step>, u64) {
+fn two_colours(svc: &Service, count: u32, up: u64, drain: u64) -> (Vec<Step>, u64) {
     let Some(t) = svc.deploy.rollout.two_colour() else { return (Vec::new(), up) };
-    let new = live.other();
     let mut steps = Vec::new();
     let mut estimate = 0;
     let checked_first = svc.test_rules.is_some() && svc.deploy.check.is_some();
@@ -240,7 +254,7 @@ fn two_colours(live: Colour, svc: &Service, count: u32, up: u64, drain: u64) -> 
         }
         let bake_secs = step.bake.as_secs();
         steps.push(match (&t.shift, step.weight) {
-            (_, 0) => Step::StartIdle { tasks: step.tasks, test_rule: checked_first.then(|| format!("{}-{}", svc.name, new.name())) },
+            (_, 0) => Step::StartIdle { tasks: step.tasks, test_rule: checked_first.then(TestRule::sensitive) },
             (Shift::BlueGreen, _) => Step::Switch { bake_secs },
             (Shift::Canary { .. } | Shift::Linear { .. }, weight) => Step::Shift { weight, tasks: Some(step.tasks), bake_secs },
         });

@@ -49,11 +49,11 @@ mod tests {
 
     #[test]
     fn only_this_format_version_is_read() {
-        for (text, found) in [(r#"{"format_version": 1}"#, "1"), (r#"{"stack": "s"}"#, "missing"), ("not json", "missing")] {
+        for (text, found) in [(r#"{"format_version": 2}"#, "2"), (r#"{"stack": "s"}"#, "missing"), ("not json", "missing")] {
             let err = parse("plan.json", text).expect_err(text);
-            assert!(err.to_string().contains(&format!("format_version {found}, expected 2")), "{err}");
+            assert!(err.to_string().contains(&format!("format_version {found}, expected 3")), "{err}");
         }
-        let err = parse("plan.json", r#"{"format_version": 2}"#).expect_err("no fields");
+        let err = parse("plan.json", r#"{"format_version": 3}"#).expect_err("no fields");
         assert!(err.to_string().starts_with("plan.json is not a valid plan: missing field"), "{err}");
     }
 }

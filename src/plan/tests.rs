@@ -10,7 +10,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::infra::Action;
-use super::rollout::{Colours, OnFailure, RolloutPlan, Step};
+use super::rollout::{Colours, OnFailure, RolloutPlan, Step, TestRule};
 use super::services::{FieldChange, ServiceAction, ServiceChange, KNOWN_AFTER_APPLY, SENSITIVE};
 use super::*;
 use crate::aws::cloudformation::StackInfo;
@@ -435,7 +435,7 @@ fn a_native_rollout_is_planned_as_ecs_runs_it() {
         r.steps[..3],
         [
             Step::StartIdle { tasks: 2, test_rule: None },
-            Step::Check { test_rule: Some("api-next".into()), on_failure: OnFailure::RollBack },
+            Step::Check { test_rule: Some(TestRule::sensitive()), on_failure: OnFailure::RollBack },
             Step::Shift { weight: 10, tasks: None, bake_secs: 60 },
         ]
     );
@@ -443,7 +443,7 @@ fn a_native_rollout_is_planned_as_ecs_runs_it() {
     assert_eq!(lines[0], "ECS (canary deployment) starts 2 tasks of the new revision in the idle target group, without production traffic");
     assert!(
         lines[1].contains(
-            "ECS pauses: ecship runs the HTTP check through the test rule (GET /api/health with X-Ecship-Colour: api-next → 200)"
+            "ECS pauses: ecship runs the HTTP check through the test rule (GET /api/health with X-Ecship-Colour: (sensitive) → 200)"
         ),
         "{lines:?}"
     );
@@ -641,7 +641,7 @@ fn fingerprints_follow_the_spec_and_the_deciding_state_only() {
 fn the_json_plan_names_actions_as_before() {
     let c = compile(SHOP, None);
     let json = serde_json::to_value(plan_of(&c, &Observed::default())).expect("json");
-    assert_eq!(json["format_version"], 2);
+    assert_eq!(json["format_version"], 3);
     assert_eq!(json["infrastructure"]["action"], "create");
     assert_eq!(json["services"][0]["action"], "create");
     assert_eq!(json["infrastructure"]["changes"][0]["action"], "create");
@@ -767,4 +767,27 @@ fn a_retained_file_system_is_shown_kept() {
     let json = serde_json::to_value(&p).expect("json");
     let fs = json["infrastructure"]["changes"].as_array().expect("changes").iter().find(|c| c["logical_id"] == "VolumeUploadsFileSystem");
     assert_eq!(fs.map(|c| (&c["retained"], c.get("destroys_data"))), Some((&Value::Bool(true), None)));
+}
+
+#[test]
+fn a_test_rule_is_named_in_the_plan_but_its_header_value_never_shown() {
+    let checked = "canary: { steps: [10, 100], bake: 1m } }";
+    let bg = "blue_green: { bake: 1m }, check: { http: /api/health } }";
+    let v1 = SHOP.replace("strategy: canary, ", "strategy: blue_green, ").replace(checked, bg);
+    let c = compile(&v1, None);
+    let p = plan_of(&compile(&v1.replace("shop/api:v1", "shop/api:v2"), None), &deployed(&c));
+    let r = rollout_of(&p, "api-blue");
+    assert_eq!(r.steps[0], Step::StartIdle { tasks: 2, test_rule: Some(TestRule::sensitive()) });
+    let json = serde_json::to_value(r).expect("json");
+    assert_eq!(
+        json["steps"][0],
+        serde_json::json!({"kind": "start_idle", "tasks": 2, "test_rule": {"header": "X-Ecship-Colour", "value": "(sensitive)"}})
+    );
+    let lines = render::rollout_lines(r);
+    assert!(
+        lines[0].ends_with("the HTTP check passes through its test rule (GET /api/health with X-Ecship-Colour: (sensitive) → 200)"),
+        "{lines:?}"
+    );
+    let text = format!("{}{}", render::text(&p), serde_json::to_string(&p).expect("json"));
+    assert!(!text.contains("X-Ecship-Colour: api-"), "no guessable value: {text}");
 }

@@ -11,6 +11,8 @@ pub const NAMESPACE: &str = "ServiceConnectNamespace";
 pub const EXECUTION_ROLE: &str = "ExecutionRole";
 pub const SCHEDULER_ROLE: &str = "SchedulerRole";
 pub const ECS_INFRASTRUCTURE_ROLE: &str = "EcsInfrastructureRole";
+/// The secret every test rule's header value holds (`synth::services::test_header`).
+pub const TEST_ROUTE_SECRET: &str = "TestRouteSecret";
 
 pub fn public_subnet(i: usize) -> String {
     format!("PublicSubnet{}", i + 1)
@@ -110,7 +112,8 @@ impl ServiceIds {
     pub fn rule(&self, route_index: usize) -> String {
         format!("{}Rule{}", self.prefix, route_index + 1)
     }
-    /// The rule `X-Ecship-Colour: NAME-COLOUR` reaches a colour by.
+    /// The rule a request with the test route's header reaches a colour (or, `next`, the
+    /// revision ECS rolls out) by.
     pub fn test_rule(&self, colour: &str) -> String {
         let mut c = colour.chars();
         let capital: String = c.next().map(|f| f.to_ascii_uppercase()).into_iter().chain(c).collect();

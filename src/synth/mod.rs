@@ -19,7 +19,9 @@ mod yaml;
 
 use std::collections::BTreeMap;
 
-pub use limits::{check_limits, Limit, MAX_RESOURCES, MAX_TEMPLATE_BODY_BYTES, MAX_TEMPLATE_URL_BYTES};
+pub use limits::{
+    check_limits, dynamic_references, Limit, MAX_DYNAMIC_REFERENCES, MAX_RESOURCES, MAX_TEMPLATE_BODY_BYTES, MAX_TEMPLATE_URL_BYTES,
+};
 pub use template::{Expr, Output, Resource, Template};
 pub use volumes::VOLUME_TAG;
 

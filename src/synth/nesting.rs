@@ -8,7 +8,8 @@
 //! moves anything (a moved target group or rule would be replaced, and its traffic cut).
 //! A spec that fits in one stack keeps its one stack; a new service goes to the root while
 //! the root has room, else to the first nested stack with room, else to a new one. Budgets
-//! keep every stack well under the limits.
+//! keep every stack well under the limits — resources, and the dynamic references test rules
+//! hold (60 a template).
 //!
 //! A nested stack reads what it needs of the root (the VPC, a listener, a security group) as
 //! parameters; the root reads what it needs of a nested stack (a repository's ARN, for the
@@ -19,6 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::ids::ServiceIds;
+use super::limits::{dynamic_references, MAX_DYNAMIC_REFERENCES};
 use super::template::Parameter;
 use super::{Expr, Output, Resource, Template};
 use crate::model::{Colour, Model, ServiceName};
@@ -29,6 +31,9 @@ pub const SINGLE_STACK_RESOURCES: usize = 400;
 /// How full the root may grow with services' resources, and each nested stack.
 pub const ROOT_BUDGET: usize = 350;
 pub const NESTED_BUDGET: usize = 150;
+/// How many dynamic references (test rules) the services of one stack may hold (CloudFormation
+/// resolves 60 a template).
+pub const REFERENCE_BUDGET: usize = 50;
 /// A nested stack's template stays under this many bytes (CloudFormation takes 1 MB).
 pub const NESTED_BYTES: usize = 400_000;
 pub const NESTED_TYPE: &str = "AWS::CloudFormation::Stack";
@@ -78,36 +83,49 @@ pub fn movable_ids(model: &Model, name: &ServiceName) -> Vec<String> {
     out
 }
 
-/// Where each service goes, given where the deployed ones are (`deployed`).
+/// Where each service goes, given where the deployed ones are (`deployed`): a stack has room
+/// for a service while both its resources and its dynamic references (one per test rule)
+/// stay within budget.
 pub fn place(model: &Model, flat: &Template, deployed: &Placement) -> Placement {
-    let movable: BTreeMap<&ServiceName, Vec<String>> = model
+    // Each service's movable resources: how many, and their dynamic references.
+    let sizes: BTreeMap<&ServiceName, (usize, usize)> = model
         .tasks()
-        .map(|t| (&t.name, movable_ids(model, &t.name).into_iter().filter(|id| flat.resources.contains_key(id)).collect()))
+        .map(|t| {
+            let ids: Vec<String> = movable_ids(model, &t.name).into_iter().filter(|id| flat.resources.contains_key(id)).collect();
+            let refs = ids.iter().filter_map(|id| flat.resources.get(id)).map(dynamic_references).sum();
+            (&t.name, (ids.len(), refs))
+        })
         .collect();
     let nested_before = deployed.values().any(|s| *s != Slot::Root);
-    if flat.resources.len() <= SINGLE_STACK_RESOURCES && !nested_before {
+    let all_refs = dynamic_references(&flat.resources);
+    if flat.resources.len() <= SINGLE_STACK_RESOURCES && all_refs <= MAX_DYNAMIC_REFERENCES && !nested_before {
         return model.tasks().map(|t| (t.name.clone(), Slot::Root)).collect();
     }
-    let size = |n: &ServiceName| movable.get(n).map_or(0, Vec::len);
-    let moving: usize = movable.values().map(Vec::len).sum();
-    let mut fill: BTreeMap<Slot, usize> = BTreeMap::from([(Slot::Root, flat.resources.len() - moving)]);
+    let size = |n: &ServiceName| sizes.get(n).copied().unwrap_or_default();
+    let (moving, moving_refs) = sizes.values().fold((0, 0), |(a, b), (n, r)| (a + n, b + r));
+    let mut fill: BTreeMap<Slot, (usize, usize)> = BTreeMap::from([(Slot::Root, (flat.resources.len() - moving, all_refs - moving_refs))]);
     let mut out = Placement::new();
     // Deployed services stay where they are.
     for name in model.tasks().map(|t| &t.name) {
         if let Some(slot) = deployed.get(name) {
-            *fill.entry(*slot).or_default() += size(name);
+            let (n, r) = size(name);
+            let used = fill.entry(*slot).or_default();
+            *used = (used.0 + n, used.1 + r);
             out.insert(name.clone(), *slot);
         }
     }
     let new: Vec<&ServiceName> = model.tasks().map(|t| &t.name).filter(|n| !out.contains_key(*n)).collect();
     for name in new {
-        let n = size(name);
-        let room = |slot: &Slot, used: usize| used + n <= if *slot == Slot::Root { ROOT_BUDGET } else { NESTED_BUDGET };
+        let (n, r) = size(name);
+        let room = |slot: &Slot, (used, refs): (usize, usize)| {
+            used + n <= if *slot == Slot::Root { ROOT_BUDGET } else { NESTED_BUDGET } && refs + r <= REFERENCE_BUDGET
+        };
         let slot = fill.iter().find(|(slot, used)| room(slot, **used)).map(|(slot, _)| *slot).unwrap_or_else(|| {
             let next = (1..).find(|k| !fill.contains_key(&Slot::Nested(*k))).unwrap_or(1);
             Slot::Nested(next)
         });
-        *fill.entry(slot).or_default() += n;
+        let used = fill.entry(slot).or_default();
+        *used = (used.0 + n, used.1 + r);
         out.insert(name.clone(), slot);
     }
     out
@@ -347,10 +365,15 @@ mod tests {
     use crate::spec::{load_str, validate, LoadOptions};
 
     fn model(n: usize) -> Model {
+        model_with(n, "")
+    }
+
+    /// `n` services, each with `extra` (YAML lines of a service).
+    fn model_with(n: usize, extra: &str) -> Model {
         let mut spec = String::from("stack: big\nload_balancer: { public: true }\nquotas: { rules_per_load_balancer: 300, target_groups_per_load_balancer: 300 }\nservices:\n");
         for i in 0..n {
             spec.push_str(&format!(
-                "  s{i:03}:\n    image: registry.example/s{i:03}:v1\n    port: 80\n    routes: [ {{ path: \"/s{i:03}/*\" }} ]\n"
+                "  s{i:03}:\n    image: registry.example/s{i:03}:v1\n    port: 80\n    routes: [ {{ path: \"/s{i:03}/*\" }} ]\n{extra}"
             ));
             if i % 5 == 0 && i + 1 < n {
                 spec.push_str(&format!("    env: {{ NEXT: \"${{service.s{:03}.url}}\" }}\n", i + 1));
@@ -437,6 +460,24 @@ mod tests {
         let small = model(10);
         let deployed: Placement = small.services.keys().map(|n| (n.clone(), Slot::Nested(1))).collect();
         assert!(place(&small, &crate::synth::synth(&small), &deployed).values().all(|s| *s == Slot::Nested(1)));
+    }
+
+    #[test]
+    fn test_rules_spread_over_stacks_within_cloudformation_s_60_dynamic_references() {
+        // 40 blue/green services: under 400 resources, but 80 test rules, each holding a
+        // dynamic reference to the test-route secret.
+        let m = model_with(40, "    deploy: { strategy: blue_green, blue_green: { bake: 1m } }\n");
+        let flat = crate::synth::synth(&m);
+        assert!(flat.resources.len() <= SINGLE_STACK_RESOURCES, "{}", flat.resources.len());
+        assert_eq!(dynamic_references(&flat.resources), 80);
+        let stacks = split(&m, &flat, &place(&m, &flat, &Placement::new()), &url);
+        assert!(!stacks.nested.is_empty(), "one stack would hold too many");
+        assert!(dynamic_references(&stacks.root.resources) <= REFERENCE_BUDGET);
+        for (name, t) in &stacks.nested {
+            assert!(dynamic_references(&t.resources) <= REFERENCE_BUDGET, "{name}");
+            assert_eq!(dangling(t, &BTreeMap::new()), Vec::<String>::new(), "{name}: the secret's ARN comes as a parameter");
+        }
+        assert!(crate::synth::check_limits(&stacks.root, "root").is_empty());
     }
 
     #[test]

@@ -281,13 +281,26 @@ pub struct Condition {
 #[serde(rename_all = "PascalCase")]
 pub struct HttpHeader {
     pub http_header_name: &'static str,
-    pub values: Vec<String>,
+    pub values: Vec<Expr>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Values {
     pub values: Vec<String>,
+}
+
+// --- Secrets Manager -------------------------------------------------------------------
+
+props!(Secret = "AWS::SecretsManager::Secret" { description: String, generate_secret_string: GenerateSecretString, tags: Vec<Tag> });
+impl Skip for GenerateSecretString {}
+
+/// A value Secrets Manager generates when the secret is created, and keeps.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GenerateSecretString {
+    pub password_length: u32,
+    pub exclude_punctuation: bool,
 }
 
 // --- IAM -------------------------------------------------------------------------------

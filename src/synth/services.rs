@@ -1,16 +1,17 @@
 //! Per-service infrastructure: a security group that admits only the load balancer (and
 //! the services that call it), target groups (two for canary and blue/green), one listener
-//! rule per route (and a blue/green service's two test rules), and an image repository for
-//! each image ecship pushes (the service's own, and each sidecar's).
+//! rule per route (and a blue/green service's two test rules, with the stack's test-route
+//! secret they match), and an image repository for each image ecship pushes (the service's
+//! own, and each sidecar's).
 
 use std::collections::BTreeMap;
 
-use super::ids::ServiceIds;
+use super::ids::{self, ServiceIds};
 use super::load_balancer::Lb;
 use super::network::Net;
 use super::resources::{
-    Action, Condition, ForwardConfig, HttpHeader, Ingress, KeyValue, LifecyclePolicy, ListenerRule, Matcher, Repository, ScanOnPush,
-    SecurityGroup, SecurityGroupIngress, TargetGroup, Values, WeightedTargetGroup,
+    Action, Condition, ForwardConfig, GenerateSecretString, HttpHeader, Ingress, KeyValue, LifecyclePolicy, ListenerRule, Matcher,
+    Repository, ScanOnPush, Secret, SecurityGroup, SecurityGroupIngress, TargetGroup, Values, WeightedTargetGroup,
 };
 use super::{Cx, Expr, Resource, Template};
 use crate::model::{Colour, LbName, Service, ServiceUrl, COLOUR_HEADER};
@@ -159,81 +160,91 @@ fn target_groups_and_rules(cx: &Cx, t: &mut Template, net: &Net, lb: &Lb, svc: &
             }),
         );
         if i == 0 {
-            test_rules(t, lb, svc, ids, &groups, &action);
+            test_rules(cx, t, lb, svc, &groups, &action);
         }
     }
 }
 
-/// The test rule of a service ECS rolls out natively: `X-Ecship-Colour: NAME-next` on its
-/// route's path, forwarding as the production rule does until ECS points it at the new
-/// revision (test traffic), which ecship checks before production traffic moves.
-fn native_test_rule(t: &mut Template, lb: &Lb, svc: &Service, ids: &ServiceIds, priority: u32, forward: &Action) {
-    let paths: Vec<String> = svc.routes.iter().map(|r| r.path.clone()).collect();
-    t.add(
-        ids.test_rule("next"),
-        Resource::new(ListenerRule {
-            listener_arn: Expr::reference(&lb.listener),
-            priority,
-            conditions: vec![
-                Condition {
-                    field: "http-header",
-                    path_pattern_config: None,
-                    host_header_config: None,
-                    http_header_config: Some(HttpHeader { http_header_name: COLOUR_HEADER, values: vec![svc.next_revision_header()] }),
-                },
-                Condition {
-                    field: "path-pattern",
-                    path_pattern_config: Some(Values { values: paths }),
-                    host_header_config: None,
-                    http_header_config: None,
-                },
-            ],
-            actions: vec![forward.clone()],
-        }),
-    );
+/// How long the test-route secret is: 32 letters and digits (ALB compares header values
+/// without case: about 165 bits).
+const TEST_ROUTE_SECRET_LENGTH: u32 = 32;
+
+/// The value of a test rule's header that reaches `reaches` (`NAME-green`, `NAME-next`):
+/// `reaches`, a dot, and the stack's test-route secret — an `AWS::SecretsManager::Secret`
+/// whose value Secrets Manager generates when the stack first has test rules and keeps from
+/// then on. The template holds only a dynamic reference to it, which CloudFormation resolves
+/// into the rule; the value never appears in a template, plan or log. ecship reads it back
+/// from the rule when it sends a check that way. An outsider cannot guess it, so a colour not
+/// yet released is reachable by no one else.
+/// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references-secretsmanager.html
+fn test_header(cx: &Cx, t: &mut Template, reaches: String) -> Expr {
+    if !t.resources.contains_key(ids::TEST_ROUTE_SECRET) {
+        let secret = Secret {
+            description: format!(
+                "ecship {}: the value of the test rules' X-Ecship-Colour header (a colour not yet released is reachable only with it)",
+                cx.model.stack
+            ),
+            generate_secret_string: GenerateSecretString { password_length: TEST_ROUTE_SECRET_LENGTH, exclude_punctuation: true },
+            tags: cx.tags(None),
+        };
+        t.add(ids::TEST_ROUTE_SECRET, Resource::new(secret));
+    }
+    Expr::Join(
+        String::new(),
+        vec![format!("{reaches}.{{{{resolve:secretsmanager:").into(), Expr::reference(ids::TEST_ROUTE_SECRET), ":SecretString}}".into()],
+    )
 }
 
-/// A blue/green service's test rules: `X-Ecship-Colour: NAME-COLOUR` on one of the service's
-/// route paths reaches that colour's target group whatever the weights, so the idle colour
-/// can be checked before the switch (and nothing the routes do not expose is reachable).
-fn test_rules(t: &mut Template, lb: &Lb, svc: &Service, ids: &ServiceIds, groups: &[(String, Colour)], forward: &Action) {
+/// A test rule: the test route's header on `paths`, forwarding as `action` says.
+fn test_rule(lb: &Lb, priority: u32, header: Expr, paths: Vec<String>, action: Action) -> ListenerRule {
+    ListenerRule {
+        listener_arn: Expr::reference(&lb.listener),
+        priority,
+        conditions: vec![
+            Condition {
+                field: "http-header",
+                path_pattern_config: None,
+                host_header_config: None,
+                http_header_config: Some(HttpHeader { http_header_name: COLOUR_HEADER, values: vec![header] }),
+            },
+            Condition {
+                field: "path-pattern",
+                path_pattern_config: Some(Values { values: paths }),
+                host_header_config: None,
+                http_header_config: None,
+            },
+        ],
+        actions: vec![action],
+    }
+}
+
+/// A blue/green service's test rules: the test route's header (`NAME-COLOUR.SECRET`) on one
+/// of the service's route paths reaches that colour's target group whatever the weights, so
+/// the idle colour can be checked before the switch (and nothing the routes do not expose is
+/// reachable). A service ECS rolls out natively has one (`NAME-next.SECRET` on its route's
+/// path), forwarding as the production rule does until ECS points it at the new revision
+/// (test traffic), which ecship checks before production traffic moves.
+fn test_rules(cx: &Cx, t: &mut Template, lb: &Lb, svc: &Service, groups: &[(String, Colour)], forward: &Action) {
     let Some(first) = svc.test_rules else { return };
+    let ids = ServiceIds::new(&svc.name.logical());
+    let mut paths: Vec<String> = svc.routes.iter().map(|r| r.path.clone()).collect();
     if svc.deploy.rollout.native() {
-        native_test_rule(t, lb, svc, ids, first, forward);
+        let header = test_header(cx, t, svc.next_revision_name());
+        t.add(ids.test_rule("next"), Resource::new(test_rule(lb, first, header, paths, forward.clone())));
         return;
     }
-    let mut paths: Vec<String> = svc.routes.iter().map(|r| r.path.clone()).collect();
     paths.sort();
     paths.dedup();
     for (k, (group, colour)) in (0u32..).zip(groups) {
-        t.add(
-            ids.test_rule(colour.name()),
-            Resource::new(ListenerRule {
-                listener_arn: Expr::reference(&lb.listener),
-                priority: first + k,
-                conditions: vec![
-                    Condition {
-                        field: "http-header",
-                        path_pattern_config: None,
-                        host_header_config: None,
-                        http_header_config: Some(HttpHeader { http_header_name: COLOUR_HEADER, values: vec![svc.colour_service(*colour)] }),
-                    },
-                    Condition {
-                        field: "path-pattern",
-                        path_pattern_config: Some(Values { values: paths.clone() }),
-                        host_header_config: None,
-                        http_header_config: None,
-                    },
-                ],
-                actions: vec![Action {
-                    r#type: "forward",
-                    target_group_arn: Some(Expr::reference(group)),
-                    forward_config: None,
-                    redirect_config: None,
-                    fixed_response_config: None,
-                }],
-            }),
-        );
+        let header = test_header(cx, t, svc.colour_service(*colour));
+        let to_colour = Action {
+            r#type: "forward",
+            target_group_arn: Some(Expr::reference(group)),
+            forward_config: None,
+            redirect_config: None,
+            fixed_response_config: None,
+        };
+        t.add(ids.test_rule(colour.name()), Resource::new(test_rule(lb, first + k, header, paths.clone(), to_colour)));
     }
 }
 
@@ -282,7 +293,7 @@ fn repository(cx: &Cx, t: &mut Template, svc: &Service, id: String, name: String
 
 /// One output per service (CloudFormation allows 200 outputs a stack): `key=value` pairs
 /// joined by `;`, lists by `,` — `security_group=sg-…;task_role=arn:…;target_groups=arn:…,arn:…;
-/// rules=arn:…;repository=…`. `Ref` gives target group and rule ARNs (`Fn::GetAtt` on them
+/// rules=arn:…;test_rules=arn:…,arn:…;repository=…` (`test_rules`: blue's, then green's). `Ref` gives target group and rule ARNs (`Fn::GetAtt` on them
 /// in outputs is avoided: simpler, and safe on emulators too).
 pub fn outputs(cx: &Cx, t: &mut Template) {
     for svc in cx.model.tasks() {
@@ -313,6 +324,10 @@ pub fn outputs(cx: &Cx, t: &mut Template) {
         field(&mut parts, "rules", rules);
         if t.resources.contains_key(&ids.test_rule("next")) {
             field(&mut parts, "test_rule", vec![Expr::reference(&ids.test_rule("next"))]);
+        }
+        let colours = [Colour::Blue, Colour::Green].map(|c| ids.test_rule(c.name()));
+        if colours.iter().all(|id| t.resources.contains_key(id)) {
+            field(&mut parts, "test_rules", colours.iter().map(|id| Expr::reference(id)).collect());
         }
         if t.resources.contains_key(&ids.repository()) {
             field(&mut parts, "repository", vec![Expr::att(&ids.repository(), "RepositoryUri")]);

@@ -201,3 +201,27 @@ fn ecs_moves_only_the_stacks_own_rules_and_target_groups() {
     assert!(!text.contains("targetgroup/*") && !text.contains("listener-rule/app/*"), "no account-wide ARNs: {text}");
     assert!(!text.contains("SvcApi"), "the rolling service's rules are not ECS's to move: {text}");
 }
+
+#[test]
+fn test_rules_match_a_secret_the_template_only_refers_to() {
+    let bg = format!("stack: n\n{WEB}    deploy: {{ strategy: blue_green, blue_green: {{ bake: 1m }} }}\n");
+    let t = template(&bg);
+    let secret = &t["Resources"]["TestRouteSecret"];
+    assert_eq!(secret["Type"], "AWS::SecretsManager::Secret");
+    assert_eq!(secret["Properties"]["GenerateSecretString"], serde_json::json!({"PasswordLength": 32, "ExcludePunctuation": true}));
+    assert!(secret["Properties"].get("SecretString").is_none(), "AWS generates the value and keeps it");
+    for colour in ["Blue", "Green"] {
+        let rule = &t["Resources"][format!("SvcWeb{colour}TestRule")]["Properties"];
+        let header = &rule["Conditions"][0]["HttpHeaderConfig"];
+        assert_eq!(header["HttpHeaderName"], "X-Ecship-Colour");
+        assert_eq!(
+            header["Values"][0],
+            serde_json::json!({"Fn::Join": ["", [format!("web-{}.{{{{resolve:secretsmanager:", colour.to_lowercase()), {"Ref": "TestRouteSecret"}, ":SecretString}}"]]}),
+            "a dynamic reference CloudFormation resolves into the rule"
+        );
+    }
+    let out = t["Outputs"]["SvcWeb"]["Value"]["Fn::Join"][1].to_string();
+    assert!(out.contains(r#"";test_rules=",{"Ref":"SvcWebBlueTestRule"},",",{"Ref":"SvcWebGreenTestRule"}"#), "{out}");
+    // A stack without test rules has no secret.
+    assert!(template(&format!("stack: n\n{WEB}"))["Resources"].get("TestRouteSecret").is_none());
+}

@@ -329,6 +329,44 @@ pub struct TargetHealth {
     pub reasons: Vec<String>,
 }
 
+/// The test route to a colour not yet released (or the revision ECS rolls out natively):
+/// what it reaches, for people, and the value of its test rule's header, read back from the
+/// rule (`aws::elbv2`). The value holds the stack's test-route secret: it is sent as the
+/// header and shown nowhere (`Sensitive`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestRoute {
+    /// `web-green`, `web's new revision`.
+    pub reaches: String,
+    pub value: Sensitive,
+}
+
+/// A value that must never show: its `Debug` and `Display` read `(sensitive)`, and only
+/// `expose` hands it out, to the one place that sends it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Sensitive(String);
+
+impl Sensitive {
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Sensitive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("(sensitive)")
+    }
+}
+
+impl std::fmt::Display for Sensitive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("(sensitive)")
+    }
+}
+
 /// A CloudWatch alarm a rollout watches (`deploy.alarms`), as it stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Alarm {

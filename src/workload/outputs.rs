@@ -41,6 +41,8 @@ pub struct ServiceOutputs {
     pub rules: Vec<String>,
     /// The test rule ECS's native engine sends test traffic through.
     pub test_rule: Option<String>,
+    /// On ecship's engine, the test rules that reach blue and green (in that order).
+    pub test_rules: Vec<String>,
     pub repository: Option<String>,
 }
 
@@ -113,6 +115,7 @@ impl StackOutputs {
                 },
                 rules: if svc.deploy.rollout.native() { vec![p()] } else { vec![] },
                 test_rule: (svc.deploy.rollout.native() && svc.has_test_rules()).then(p),
+                test_rules: vec![],
                 repository: svc.image.is_pushed().then(p),
             });
         }
@@ -158,6 +161,7 @@ impl ServiceOutputs {
                 "target_groups" => out.target_groups = split_list(v),
                 "rules" => out.rules = split_list(v),
                 "test_rule" => out.test_rule = Some(v.to_string()),
+                "test_rules" => out.test_rules = split_list(v),
                 "repository" => out.repository = Some(v.to_string()),
                 _ => {}
             }

@@ -50,6 +50,23 @@ impl FaultProxy {
         serde_json::from_str(text.split("\r\n\r\n").nth(1)?).ok()
     }
 
+    /// Arm a fault while a run goes on (`{"ops": ["ModifyRule"], "kind": "expired", "after": 1,
+    /// "times": 3}`; see tests/faults/proxy.py); `{}` disarms.
+    pub fn arm(&self, fault: &serde_json::Value) {
+        let body = fault.to_string();
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("the fault proxy answers");
+        s.set_read_timeout(Some(Duration::from_secs(5))).expect("a timeout");
+        write!(
+            s,
+            "POST /__faults HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("the fault proxy takes the request");
+        let mut text = String::new();
+        s.read_to_string(&mut text).expect("its answer");
+        assert!(text.starts_with("HTTP/1.0 200") || text.starts_with("HTTP/1.1 200"), "the fault proxy refused {body}: {text}");
+    }
+
     /// Faults injected in all.
     pub fn injected(&self) -> u64 {
         self.report().and_then(|r| r["faults"].as_object().map(|f| f.values().filter_map(|v| v.as_u64()).sum())).unwrap_or(0)

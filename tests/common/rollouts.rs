@@ -13,11 +13,13 @@ use std::sync::{Arc, Mutex};
 use crate::emulator::{Emulator, Run};
 
 /// An HTTP server answering every request with the status the test sets — or, for requests
-/// naming a colour in `X-Ecship-Colour` (through a test rule), the status set for it.
+/// through a test rule (`X-Ecship-Colour: NAME-COLOUR.SECRET`, as the load balancer matches
+/// it), the status set for that colour. It keeps the test-route header values it is sent.
 pub struct CheckServer {
     pub url: String,
     status: Arc<AtomicU16>,
     colours: Arc<Mutex<HashMap<String, u16>>>,
+    headers: Arc<Mutex<Vec<String>>>,
 }
 
 impl CheckServer {
@@ -26,30 +28,67 @@ impl CheckServer {
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let status = Arc::new(AtomicU16::new(status));
         let colours: Arc<Mutex<HashMap<String, u16>>> = Arc::default();
-        let (shared, by_colour) = (status.clone(), colours.clone());
+        let headers: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (shared, by_colour, seen) = (status.clone(), colours.clone(), headers.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
                 let mut buf = [0u8; 4096];
                 let n = stream.read(&mut buf).unwrap_or(0);
-                let request = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
-                let colour = request.lines().find_map(|l| l.strip_prefix("x-ecship-colour:")).map(|v| v.trim().to_string());
+                let request = String::from_utf8_lossy(&buf[..n]).to_string();
+                let value = request.lines().find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.trim().eq_ignore_ascii_case("x-ecship-colour").then(|| value.trim().to_string())
+                });
+                if let (Some(v), Ok(mut seen)) = (&value, seen.lock()) {
+                    seen.push(v.clone());
+                }
+                // Only a value with a secret after the colour matches a test rule.
+                let colour =
+                    value.as_deref().and_then(|v| v.split_once('.')).filter(|(_, secret)| !secret.is_empty()).map(|(c, _)| c.to_string());
                 let answer = colour.and_then(|c| by_colour.lock().ok().and_then(|m| m.get(&c).copied()));
                 let code = answer.unwrap_or_else(|| shared.load(Ordering::Relaxed));
                 let _ = write!(stream, "HTTP/1.1 {code} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
             }
         });
-        Self { url, status, colours }
+        Self { url, status, colours, headers }
     }
 
     pub fn answer(&self, status: u16) {
         self.status.store(status, Ordering::Relaxed);
     }
 
-    /// Answer requests reaching `colour` (an ECS service name) through its test rule with `status`.
+    /// Answer requests reaching `colour` (an ECS service name; `NAME-next` for ECS's native
+    /// rollouts) through its test rule with `status`.
     pub fn answer_colour(&self, colour: &str, status: u16) {
         self.colours.lock().expect("lock").insert(colour.to_string(), status);
     }
+
+    /// The `X-Ecship-Colour` values requests came with, each distinct one once.
+    pub fn test_headers(&self) -> Vec<String> {
+        let mut seen = self.headers.lock().expect("lock").clone();
+        seen.sort();
+        seen.dedup();
+        seen
+    }
+}
+
+/// The header values of the stack's test rules, as the load balancer holds them: (the rule's
+/// header name, its values), sorted.
+pub async fn test_rule_headers(emulator: &Emulator) -> Vec<(String, Vec<String>)> {
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&emulator.sdk_config().await);
+    let mut out = Vec::new();
+    for lb in elb.describe_load_balancers().send().await.expect("load balancers").load_balancers() {
+        let listeners = elb.describe_listeners().load_balancer_arn(lb.load_balancer_arn().expect("arn")).send().await.expect("listeners");
+        for listener in listeners.listeners() {
+            let rules = elb.describe_rules().listener_arn(listener.listener_arn().expect("arn")).send().await.expect("rules");
+            for header in rules.rules().iter().flat_map(|r| r.conditions()).filter_map(|c| c.http_header_config()) {
+                out.push((header.http_header_name().unwrap_or("").to_string(), header.values().to_vec()));
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// A stack of one routed service `web` with `deploy` (a YAML flow map) and `extra_env`.
@@ -120,10 +159,21 @@ pub fn deploy_in_background(
     check: &CheckServer,
     spec: &str,
 ) -> (std::process::Child, std::io::Lines<BufReader<std::process::ChildStdout>>) {
+    deploy_in_background_with(emulator, check, spec, &[])
+}
+
+/// The same, with `env` (`AWS_ENDPOINT_URL` of a fault proxy).
+pub fn deploy_in_background_with(
+    emulator: &Emulator,
+    check: &CheckServer,
+    spec: &str,
+    env: &[(&str, &str)],
+) -> (std::process::Child, std::io::Lines<BufReader<std::process::ChildStdout>>) {
     let mut cmd = emulator.ecship_process();
     let mut child = cmd
         .args(["deploy", spec, "--output", "json"])
         .env("ECSHIP_CHECK_ENDPOINT", &check.url)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -96,6 +96,16 @@ uses; tests/emulator/test_server.py checks every one of them.
     stack lock is judged by) are told on the moved clock, as if that much time had passed
     on AWS's side. Nothing else reads it.
 
+16. CloudFormation has no `AWS::SecretsManager::Secret` (the test-route secret ecship's
+    templates declare for test rules): moto skips the type. tests/emulator/cfn_secrets.py
+    creates, keeps and deletes it in moto's Secrets Manager backend, with a value generated
+    from `GenerateSecretString` as AWS does; Ref = its ARN.
+
+17. CloudFormation's dynamic references (`{{resolve:secretsmanager:…}}`, which the test rules'
+    header values hold) reach moto's resources as text. tests/emulator/cfn_secrets.py resolves
+    them into a resource's properties when it is created or updated, as AWS does; GetTemplate
+    still gives the reference.
+
 Known and not yet patched: change sets carry no property details.
 """
 
@@ -128,6 +138,7 @@ from moto.s3.models import s3_backends
 from moto.s3.responses import S3Response
 from moto.servicediscovery.models import servicediscovery_backends
 
+import cfn_secrets
 import cloudwatch_cbor
 import ecs_deployments
 import ecs_native
@@ -261,6 +272,7 @@ ecs_deployments.install()
 ecs_native.install()
 ecs_tasks.install()
 cloudwatch_cbor.install()
+cfn_secrets.install()
 
 
 def _owner_checked(original: Any) -> Any:

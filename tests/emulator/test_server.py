@@ -252,6 +252,76 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual([t["VpcId"] for t in elb.describe_target_groups()["TargetGroups"]], [])
         self.assertEqual([c["status"] for c in ecs.describe_clusters(clusters=["leak-test"])["clusters"]], ["INACTIVE"])
 
+    def test_a_stack_secret_is_generated_kept_resolved_into_a_listener_rule_and_deleted(self) -> None:
+        ref = lambda name: {"Ref": name}  # noqa: E731
+        header = lambda prefix: {"Fn::Join": ["", [f"{prefix}.{{{{resolve:secretsmanager:", ref("Secret"), ":SecretString}}"]]}  # noqa: E731
+        rule = lambda priority, prefix: {  # noqa: E731
+            "Type": "AWS::ElasticLoadBalancingV2::ListenerRule",
+            "Properties": {
+                "ListenerArn": ref("Listener"),
+                "Priority": priority,
+                "Conditions": [{"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Ecship-Colour", "Values": [header(prefix)]}}],
+                "Actions": [{"Type": "forward", "TargetGroupArn": ref("Tg")}],
+            },
+        }
+        resources = {
+            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.6.0.0/16"}},
+            "SubnetA": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": ref("Vpc"), "CidrBlock": "10.6.0.0/24", "AvailabilityZone": "us-east-1a"}},
+            "SubnetB": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": ref("Vpc"), "CidrBlock": "10.6.1.0/24", "AvailabilityZone": "us-east-1b"}},
+            "Lb": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {"Subnets": [ref("SubnetA"), ref("SubnetB")]}},
+            "Tg": {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup", "Properties": {"Port": 80, "Protocol": "HTTP", "TargetType": "ip", "VpcId": ref("Vpc")}},
+            "Listener": {
+                "Type": "AWS::ElasticLoadBalancingV2::Listener",
+                "Properties": {"LoadBalancerArn": ref("Lb"), "Port": 80, "Protocol": "HTTP", "DefaultActions": [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}]},
+            },
+            "Secret": {
+                "Type": "AWS::SecretsManager::Secret",
+                "Properties": {"Description": "d", "GenerateSecretString": {"PasswordLength": 32, "ExcludePunctuation": True}, "Tags": [{"Key": "ecship:stack", "Value": "sec"}]},
+            },
+            "Rule": rule(1, "web-green"),
+        }
+        template = {"Resources": resources, "Outputs": {"Secret": {"Value": ref("Secret")}, "Rule": {"Value": ref("Rule")}}}
+        cfn, sm, elb = self.client("cloudformation"), self.client("secretsmanager"), self.client("elbv2")
+        cfn.create_stack(StackName="sec", TemplateBody=json.dumps(template))
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName="sec")["Stacks"][0]["Outputs"]}
+        self.assertTrue(outputs["Secret"].startswith("arn:aws:secretsmanager:us-east-1:123456789012:secret:"), outputs)
+        value = sm.get_secret_value(SecretId=outputs["Secret"])["SecretString"]
+        self.assertEqual(len(value), 32)
+        self.assertTrue(value.isalnum(), "no punctuation")
+
+        def matched(arn: str) -> str:
+            conditions = elb.describe_rules(RuleArns=[arn])["Rules"][0]["Conditions"]
+            return conditions[0]["HttpHeaderConfig"]["Values"][0]
+
+        self.assertEqual(matched(outputs["Rule"]), f"web-green.{value}", "the reference is resolved into the rule")
+        self.assertIn("{{resolve:secretsmanager:", json.dumps(cfn.get_template(StackName="sec")["TemplateBody"]), "the template keeps the reference")
+        # An update keeps the value, and resolves it into a rule it changes or adds.
+        resources["Rule"] = rule(1, "web-blue")
+        resources["Other"] = rule(2, "web-next")
+        template["Outputs"]["Other"] = {"Value": ref("Other")}
+        cfn.update_stack(StackName="sec", TemplateBody=json.dumps(template))
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName="sec")["Stacks"][0]["Outputs"]}
+        self.assertEqual(sm.get_secret_value(SecretId=outputs["Secret"])["SecretString"], value, "generated once")
+        self.assertEqual(matched(outputs["Rule"]), f"web-blue.{value}")
+        self.assertEqual(matched(outputs["Other"]), f"web-next.{value}")
+        # Deleting the stack deletes the secret at once (no recovery window).
+        cfn.delete_stack(StackName="sec")
+        self.assertEqual([s["ARN"] for s in sm.list_secrets(IncludePlannedDeletion=True)["SecretList"]], [])
+
+    def test_a_dynamic_reference_names_a_secret_by_name_or_arn_and_a_json_key(self) -> None:
+        sm, cfn, logs = self.client("secretsmanager"), self.client("cloudformation"), self.client("logs")
+        arn = sm.create_secret(Name="db", SecretString=json.dumps({"password": "p4ss", "user": "u"}))["ARN"]
+        group = lambda name: {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": name}}  # noqa: E731
+        resources = {
+            "ByName": group("/by-name/{{resolve:secretsmanager:db:SecretString:password}}"),
+            "ByArn": group(f"/by-arn/{{{{resolve:secretsmanager:{arn}:SecretString:user}}}}"),
+        }
+        cfn.create_stack(StackName="refs", TemplateBody=json.dumps({"Resources": resources}))
+        names = {g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix="/by-")["logGroups"]}
+        self.assertEqual(names, {"/by-name/p4ss", "/by-arn/u"})
+        cfn.delete_stack(StackName="refs")
+        sm.delete_secret(SecretId="db", ForceDeleteWithoutRecovery=True)
+
     def _ecs_service(self, cluster: str) -> tuple:
         ecs, ec2 = self.client("ecs"), self.client("ec2")
         vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]

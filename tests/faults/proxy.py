@@ -10,8 +10,9 @@ Usage: python tests/faults/proxy.py PORT UPSTREAM_URL [options]
                       REST-JSON ones, 503 SlowDown from S3, 429 from a registry), 5xx (500/503),
                       drop (connection closed without an answer),
                       drop-after (the request reaches the upstream and takes effect, but the
-                      answer is lost: the connection is closed instead); default throttle,
-                      5xx and drop
+                      answer is lost: the connection is closed instead), expired (AWS refusing
+                      credentials that expired: ExpiredToken, which SDKs do not retry);
+                      default throttle, 5xx and drop
   --ops OP,...        fail only these operations (AWS action names, e.g. CreateStack);
                       default any
   --max-in-a-row N    never fail one operation more than N times in a row (default 3), so
@@ -33,6 +34,15 @@ operation, and the most faults one operation met in a row.
 
 Forwarded answers carry the upstream's headers as they came (its `Date` included: the
 emulator's clock, not the proxy's); only injected faults are dated by the proxy.
+
+A test can also arm a fault while a run goes on — fail a call mid-bake, or the second of two
+writes — with POST /__faults and a JSON body:
+
+  {"ops": ["ModifyRule"], "kind": "expired", "after": 1, "times": 3}
+
+The next `after` calls of those operations pass, then `times` of them fail (every one from
+then on when `times` is null or left out) with `kind` (one of --kinds' values). An armed fault
+comes before --rate, and --max-in-a-row does not bound it. POST /__faults with {} disarms.
 """
 
 import argparse
@@ -46,6 +56,8 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
 
+KINDS = ("throttle", "5xx", "drop", "drop-after", "expired")
+EXPIRED = "The security token included in the request is expired"
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
 
 
@@ -66,9 +78,43 @@ class Faults:
         self.by_operation: dict = {}
         self.forwarded_by_operation: dict = {}
         self.longest_burst = 0
+        # Armed by POST /__faults: {"ops": set, "kind": str, "after": int, "times": int | None}.
+        self.armed: Optional[dict] = None
+
+    def arm(self, spec: dict) -> None:
+        with self.lock:
+            if not spec:
+                self.armed = None
+                return
+            kind = spec.get("kind", "5xx")
+            if kind not in KINDS:
+                raise ValueError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+            times = spec.get("times")
+            self.armed = {"ops": set(spec.get("ops", [])), "kind": kind, "after": int(spec.get("after", 0)), "times": times}
+
+    def _armed(self, operation: str) -> Optional[str]:
+        armed = self.armed
+        if armed is None or (armed["ops"] and operation not in armed["ops"]):
+            return None
+        if armed["after"] > 0:
+            armed["after"] -= 1
+            return None
+        if armed["times"] is not None:
+            if armed["times"] <= 0:
+                return None
+            armed["times"] -= 1
+        return armed["kind"]
+
+    def _count(self, operation: str, kind: str) -> str:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        self.by_operation[operation] = self.by_operation.get(operation, 0) + 1
+        return kind
 
     def decide(self, operation: str) -> Optional[str]:
         with self.lock:
+            armed = self._armed(operation)
+            if armed is not None:
+                return self._count(operation, armed)
             streak = self.in_a_row.get(operation, 0)
             chosen = not self.ops or operation in self.ops
             if streak % self.burst:
@@ -141,6 +187,9 @@ def error(handler: "Proxy", kind: str, protocol: str) -> None:
         except OSError:
             pass
         return
+    if kind == "expired":
+        expired(handler, protocol)
+        return
     if protocol == "rest-json":
         # REST-JSON services (EventBridge Scheduler, Application Auto Scaling's peers) name the
         # error in `x-amzn-ErrorType`, throttling with 429.
@@ -178,6 +227,35 @@ def error(handler: "Proxy", kind: str, protocol: str) -> None:
     handler.wfile.write(data)
 
 
+def expired(handler: "Proxy", protocol: str) -> None:
+    """AWS refusing credentials that expired, in the service's own error format."""
+    headers = {}
+    if protocol == "json":
+        status, ctype = 400, "application/x-amz-json-1.1"
+        body = json.dumps({"__type": "ExpiredTokenException", "message": EXPIRED})
+    elif protocol == "rest-json":
+        status, ctype = 403, "application/json"
+        headers["x-amzn-ErrorType"] = "ExpiredTokenException"
+        body = json.dumps({"message": EXPIRED})
+    elif protocol == "rest-xml":
+        status, ctype = 400, "application/xml"
+        body = f"<Error><Code>ExpiredToken</Code><Message>{EXPIRED}</Message><RequestId>injected</RequestId></Error>"
+    elif protocol == "registry":
+        status, ctype = 401, "application/json"
+        body = json.dumps({"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]})
+    else:
+        status, ctype = 400, "text/xml"
+        body = f"<ErrorResponse><Error><Type>Sender</Type><Code>ExpiredToken</Code><Message>{EXPIRED}</Message></Error><RequestId>injected</RequestId></ErrorResponse>"
+    data = body.encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", ctype)
+    for k, v in headers.items():
+        handler.send_header(k, v)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 class Proxy(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     faults: Faults
@@ -203,8 +281,14 @@ class Proxy(BaseHTTPRequestHandler):
     def handle_any(self) -> None:
         body = self.body()
         if self.path.startswith("/__faults"):
-            data = self.faults.report()
-            self.send_response(200)
+            status, data = 200, b""
+            if self.command == "POST":
+                try:
+                    self.faults.arm(json.loads(body or b"{}"))
+                except (ValueError, AttributeError, TypeError) as e:
+                    status, data = 400, json.dumps({"error": str(e)}).encode()
+            data = data or self.faults.report()
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -257,8 +341,8 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=1)
     args = parser.parse_args()
     kinds = [k for k in args.kinds.split(",") if k]
-    if any(k not in ("throttle", "5xx", "drop", "drop-after") for k in kinds) or not 0 <= args.rate <= 1 or args.burst < 1:
-        sys.exit("--kinds takes throttle, 5xx, drop and drop-after; --rate is between 0 and 1; --burst is 1 or more")
+    if any(k not in KINDS for k in kinds) or not 0 <= args.rate <= 1 or args.burst < 1:
+        sys.exit(f"--kinds takes {', '.join(KINDS)}; --rate is between 0 and 1; --burst is 1 or more")
     delays = {}
     for d in args.delay:
         op, _, secs = d.partition("=")

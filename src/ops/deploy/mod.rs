@@ -205,15 +205,6 @@ pub async fn apply(
     })
 }
 
-/// The spec as a command names it: `FILE`, or `FILE --env ENV`.
-fn spec_words(c: &Compiled) -> String {
-    let file = c.loaded.file.display();
-    match &c.loaded.env {
-        Some(env) => format!("{file} --env {env}"),
-        None => file.to_string(),
-    }
-}
-
 /// 1b. The alarms of every service with `deploy.alarms`, as they stand before anything
 ///     changes: the baseline their rollouts are judged against (`ops::alarms`). A missing
 ///     alarm stops the deploy here.
@@ -361,7 +352,7 @@ async fn two_colour_rollouts(
     let elbv2 = Elbv2::new(cx.aws);
     let aas = Autoscaling::new(cx.aws);
     let scaler = Scaler { aas: &aas, ecs: &cx.ecs, r: cx.r };
-    let spec = spec_words(cx.compiled);
+    let spec = runner::spec_words(cx.compiled);
     let run = runner::Cx {
         ecs: &cx.ecs,
         elbv2: &elbv2,

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use crate::human::plural;
-use crate::model::{Engine, StrategyName, COLOUR_HEADER};
-use crate::plan::rollout::{CheckPlan, OnFailure, RolloutPlan, Step};
+use crate::model::{Engine, StrategyName};
+use crate::plan::rollout::{CheckPlan, OnFailure, RolloutPlan, Step, TestRule};
 
 /// What happens when the new tasks of a rolling or doubling service fail.
 const CRASH_LOOP: &str =
@@ -72,8 +72,8 @@ fn line(r: &RolloutPlan, step: &Step) -> String {
             format!("start {n} new task{} beside the old (min healthy {min_healthy_percent} %, max {max_percent} %)", plural(*n))
         }
         Step::StopOld => "when they pass their health checks, drain and stop the old tasks".into(),
-        Step::StartIdle { tasks: n, test_rule } => start_idle(r, *n, test_rule.as_deref()),
-        Step::Check { test_rule, on_failure } => check(r.check.as_ref(), test_rule.as_deref(), *on_failure),
+        Step::StartIdle { tasks: n, test_rule } => start_idle(r, *n, test_rule.as_ref()),
+        Step::Check { test_rule, on_failure } => check(r.check.as_ref(), test_rule.as_ref(), *on_failure),
         Step::Approve { timeout_secs } if native => format!(
             "hold for approval before any production traffic: `ecship approve` lets ECS go on, `ecship rollback` rolls it back; unanswered within {}, ECS rolls it back",
             every(*timeout_secs)
@@ -123,7 +123,7 @@ fn bake(r: &RolloutPlan, secs: u64) -> String {
     }
 }
 
-fn start_idle(r: &RolloutPlan, n: u32, test_rule: Option<&str>) -> String {
+fn start_idle(r: &RolloutPlan, n: u32, test_rule: Option<&TestRule>) -> String {
     let (_, new) = colours(r);
     match (test_rule, &r.check) {
         _ if two_colours(r) == Some(Engine::Ecs) => format!(
@@ -131,21 +131,24 @@ fn start_idle(r: &RolloutPlan, n: u32, test_rule: Option<&str>) -> String {
             r.strategy,
             tasks(n)
         ),
-        (Some(header), Some(c)) => format!(
-            "start {} of the new revision on {new}, without traffic; wait until healthy and the HTTP check passes through its test rule (GET {} with {COLOUR_HEADER}: {header} → {})",
+        (Some(rule), Some(c)) => format!(
+            "start {} of the new revision on {new}, without traffic; wait until healthy and the HTTP check passes through its test rule (GET {} with {}: {} → {})",
             tasks(n),
             c.path,
+            rule.header,
+            rule.value,
             c.expect
         ),
         _ => format!("start {} of the new revision on {new}, without traffic, and wait until healthy", tasks(n)),
     }
 }
 
-fn check(c: Option<&CheckPlan>, test_rule: Option<&str>, on_failure: OnFailure) -> String {
+fn check(c: Option<&CheckPlan>, test_rule: Option<&TestRule>, on_failure: OnFailure) -> String {
     let (path, expect) = c.map_or(("/", 200), |c| (c.path.as_str(), c.expect));
-    if let Some(header) = test_rule {
+    if let Some(rule) = test_rule {
         return format!(
-            "test traffic moves to it and ECS pauses: ecship runs the HTTP check through the test rule (GET {path} with {COLOUR_HEADER}: {header} → {expect})"
+            "test traffic moves to it and ECS pauses: ecship runs the HTTP check through the test rule (GET {path} with {}: {} → {expect})",
+            rule.header, rule.value
         );
     }
     let back = match on_failure {

@@ -12,7 +12,8 @@
 //! priority.
 //!
 //! Each blue/green service with routes also gets two test rules, which send requests carrying
-//! `X-Ecship-Colour: NAME-blue` (or `NAME-green`) on one of its route paths to that colour,
+//! `X-Ecship-Colour: NAME-blue.SECRET` (or `NAME-green.SECRET`, SECRET the stack's test-route
+//! secret) on one of its route paths to that colour,
 //! so the idle colour can be checked before traffic switches to it. They take the two free
 //! numbers just below the service's first route, so every priority stays the user's to give
 //! and test rules grow with the stack (the rule quota is what bounds them).
