@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::services::SENSITIVE;
-use crate::model::{Colour, Engine, Rollout, Service, Shift, StrategyName, COLOUR_HEADER};
+use crate::model::{Colour, Engine, Rollout, Service, Shift, StrategyName, TwoColour, COLOUR_HEADER};
 use crate::rollout;
 
 /// What a Fargate task takes to be pulled and started, before its first health check.
@@ -178,8 +178,8 @@ pub fn plan(ecs_name: &str, svc: &Service, kind: Kind, live: Colour, count: u32)
                 (vec![beside, Step::StopOld, Step::RollBackOnFailure], up + drain)
             }
             Rollout::TwoColour(t) => match t.engine {
-                Engine::Ecs => native(svc, count, up, drain),
-                Engine::Ecship => two_colours(svc, count, up, drain),
+                Engine::Ecs => native(svc, t, count, up, drain),
+                Engine::Ecship => two_colours(svc, t, count, up, drain),
             },
         },
     };
@@ -210,8 +210,7 @@ pub fn plan(ecs_name: &str, svc: &Service, kind: Kind, live: Colour, count: u32)
 }
 
 /// The steps of a rollout ECS runs natively (`deploy.engine: ecs`), as ecship follows it.
-fn native(svc: &Service, count: u32, up: u64, drain: u64) -> (Vec<Step>, u64) {
-    let Some(t) = svc.deploy.rollout.two_colour() else { return (Vec::new(), up) };
+fn native(svc: &Service, t: &TwoColour, count: u32, up: u64, drain: u64) -> (Vec<Step>, u64) {
     let mut steps = vec![Step::StartIdle { tasks: count, test_rule: None }];
     if let (Some(_), Some(_)) = (&svc.deploy.check, svc.test_rules) {
         steps.push(Step::Check { test_rule: Some(TestRule::sensitive()), on_failure: OnFailure::RollBack });
@@ -243,8 +242,7 @@ fn native(svc: &Service, count: u32, up: u64, drain: u64) -> (Vec<Step>, u64) {
 }
 
 /// The steps of a canary or blue/green rollout from the live colour to the other.
-fn two_colours(svc: &Service, count: u32, up: u64, drain: u64) -> (Vec<Step>, u64) {
-    let Some(t) = svc.deploy.rollout.two_colour() else { return (Vec::new(), up) };
+fn two_colours(svc: &Service, t: &TwoColour, count: u32, up: u64, drain: u64) -> (Vec<Step>, u64) {
     let mut steps = Vec::new();
     let mut estimate = 0;
     let checked_first = svc.test_rules.is_some() && svc.deploy.check.is_some();
