@@ -21,6 +21,9 @@ tests/emulator/server.py, checked by tests/emulator/test_server.py.
     with the reference. A reference to a secret that does not exist fails the resource (moto
     then answers HTTP 500, as it does for any resource that fails). Only `secretsmanager`
     references are resolved: ecship's templates hold no other.
+
+AWS's documentation of what is reproduced: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-secretsmanager-secret.html
+(16) and https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references-secretsmanager.html (17).
 """
 
 import json

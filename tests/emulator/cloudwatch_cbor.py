@@ -7,6 +7,10 @@ a map with `__type`. Stock moto (5.2.5) speaks only CloudWatch's query protocol 
 that path with 404. Here the operations ecship and its tests use — DescribeAlarms,
 PutMetricAlarm, SetAlarmState, DeleteAlarms — are served from moto's own CloudWatch backend,
 so an alarm set by a test (SetAlarmState) is the alarm a rollout reads.
+
+AWS's documentation of what is reproduced: https://smithy.io/2.0/additional-specs/protocols/smithy-rpc-v2.html
+(the protocol, which CloudWatch's model lists first) and
+https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_SetAlarmState.html.
 """
 
 import datetime

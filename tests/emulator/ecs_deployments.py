@@ -28,6 +28,13 @@ service events, so a rollout can never finish or fail. Here, as on ECS:
   (DescribeTargetHealth), healthy — or unhealthy, with reason Target.ResponseCodeMismatch, when
   the task definition's container environment has `EMULATOR_TARGET_HEALTH=unhealthy`.
 
+AWS's documentation of what is reproduced: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html
+(rolling deployments), https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
+(the circuit breaker), https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Deployment.html
+(PRIMARY and ACTIVE deployments, rolloutState), https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteCluster.html
+(ClusterContainsServicesException), https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html
+(target health and its reasons).
+
 Deployments progress when they are read (DescribeServices), which is when anyone can see it.
 """
 

@@ -26,6 +26,12 @@ A minute of bake or hook timeout lasts `EMULATOR_MINUTE_SECONDS` (default 1) sec
 test can bake "5 minutes" in five seconds. A service's first deployment goes straight from
 SCALE_UP to SUCCESSFUL (there is no traffic to move). Like ecs_deployments.py, deployments
 progress when someone reads them.
+
+AWS's documentation of what is reproduced: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/blue-green-deployment-how-it-works.html,
+https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CanaryConfiguration.html,
+https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_LinearConfiguration.html,
+https://docs.aws.amazon.com/AmazonECS/latest/developerguide/pause-lifecycle-hooks.html and
+https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceDeployment.html (lifecycle stages).
 """
 
 import copy

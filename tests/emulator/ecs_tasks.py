@@ -21,6 +21,10 @@ times, and no log line is ever written. Here, as on ECS with the awslogs driver:
 The three variables are read from the container's environment in the task definition, with
 RunTask's container overrides taking precedence, so one task definition can be run to
 succeed or fail. They mean nothing to production code.
+
+AWS's documentation of what is reproduced: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html,
+https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html (stop codes),
+https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_awslogs.html (the stream `PREFIX/CONTAINER/TASK_ID`).
 """
 
 import threading

@@ -4,13 +4,15 @@ Usage: python tests/emulator/server.py PORT   (ready when GET /moto-api/config a
 
 Stock moto (5.2.5) falls short of AWS in ways that would otherwise force production code to
 bend. Each patch below is the smallest that makes moto behave like AWS for what ecship
-uses; tests/emulator/test_server.py checks every one of them.
+uses, citing the AWS documentation of the behaviour it reproduces; tests/emulator/test_*.py
+check every one of them.
 
 1. CloudFormation has no `AWS::ServiceDiscovery::HttpNamespace` (the Service Connect
    namespace ecship's templates declare when services call each other): moto skips the type,
    and a template reading `Fn::GetAtt [Ns, Arn]` gets HTTP 500 from CreateStack. Here the
    type creates, reports and deletes a namespace in moto's own Cloud Map backend, with the
    attributes AWS documents: Ref = the namespace id, GetAtt Arn and Id.
+   (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-servicediscovery-httpnamespace.html)
 
 2. Deleting a stack, or removing resources from it in an update, leaks what moto's
    CloudFormation cannot delete — listener rules, target groups, the ECS
@@ -19,20 +21,28 @@ uses; tests/emulator/test_server.py checks every one of them.
    stack itself vanishes. Here those types get the deletes AWS performs (a deleted cluster
    turns INACTIVE and a NAT gateway `deleted`, as on AWS), and moto's own retrying delete
    passes put them in dependency order.
+   (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cfn-console-delete-stack.html: deleting a stack deletes all its resources;
+   https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks.html: an update deletes the resources it removes)
 
 3. ECS deployments never progress in stock moto. tests/emulator/ecs_deployments.py adds what
    ECS does: deployments that replace each other and complete after a short, configurable
    time, and tasks that fail on demand with stop reasons, rolled back by the circuit breaker.
+   (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html,
+   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html)
 
 4. CloudFormation ignores `ClientRequestToken`: a CreateStack sent again after its answer
    was lost fails with AlreadyExistsException, and an UpdateStack sent again starts another
    update. Here, as on AWS, a create, update or delete repeating the token of one already
    accepted for that stack answers as the first did, and does nothing more.
+   (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html, ClientRequestToken: "A unique identifier for this
+   CreateStack request … so that CloudFormation knows that you're not attempting to create a
+   stack with the same name"; the same in API_UpdateStack.html and API_DeleteStack.html)
 
 5. S3 ignores `ExpectedBucketOwner`: a request naming the account that must own a bucket
    is served whoever owns it. Here, as on AWS, a bucket another account owns answers 403
    AccessDenied to such a request (the asset bucket's guard against a bucket of the same
    name elsewhere).
+   (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html)
 
 6. Nested stacks (`AWS::CloudFormation::Stack`): moto replaces one on every update of its
    parent (deletes it with all its resources and creates it anew under another name), has
@@ -41,6 +51,8 @@ uses; tests/emulator/test_server.py checks every one of them.
    its TemplateURL and Parameters), `Outputs.NAME` reads its outputs, and the parent's
    events tell of the nested stack (logical id, stack id, CREATE_/UPDATE_ IN_PROGRESS and
    COMPLETE).
+   (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-nested-stacks.html,
+   https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudformation-stack.html: GetAtt Outputs.NestedStackOutputName)
 
 7. Resources never fail in moto's CloudFormation, so a failed update cannot be seen. Here a
    nested stack's update fails on demand, as AWS reports it: when a resource of its new
@@ -50,32 +62,45 @@ uses; tests/emulator/test_server.py checks every one of them.
    stack UPDATE_FAILED and of the parent rolled back, which it then is: its template is the
    one before the update (other changes of the same update are not undone: tests that fail
    an update change only the failing resource).
+   (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks.html: a failed update rolls back to the last
+   working state; https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStackEvents.html for the events)
 
 8. Application Auto Scaling: deregistering a scalable target leaves its scaling policies
    and scheduled actions behind (they come back when the target is registered again), and
    deregistering one that does not exist answers ValidationException. Here, as on AWS, the
    target's policies (with their alarms) and scheduled actions go with it, and a missing
    one answers ObjectNotFoundException.
+   (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_DeregisterScalableTarget.html:
+   "Deregistering a scalable target deletes the scaling policies and the scheduled actions that are
+   associated with it"; ObjectNotFoundException is among its errors)
 
 9. One-off tasks (RunTask) fail with HTTP 500 when memory is given at the task level, never
    stop on their own and write no log lines. tests/emulator/ecs_tasks.py gives them ECS's
    lifecycle: a run of a few seconds, an exit code, log lines in the awslogs stream, and
    StopTask as ECS reports it (`EMULATOR_TASK_EXIT`, `EMULATOR_TASK_SECONDS`,
    `EMULATOR_TASK_LOG` in the container's environment).
+   (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html,
+   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_awslogs.html,
+   https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_StopTask.html)
 
 10. CloudWatch Logs' FilterLogEvents ignores `logStreamNamePrefix` (every stream of the
     group answers) and, unless asked with the deprecated `interleaved`, returns events
     stream by stream. Here, as on AWS, only streams with the prefix answer, and events come
     in time order across streams.
+    (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html:
+    logStreamNamePrefix, and `interleaved` deprecated because results are always interleaved)
 
 11. CloudFormation's `Ref` of an `AWS::EFS::AccessPoint` gives the Python object's text
     (`<moto.efs.models.AccessPoint object at …>`) instead of the access point id. Here it
     gives the id (`fsap-…`), as on AWS.
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-efs-accesspoint.html: Ref returns the access point ID)
 
 12. CloudWatch answers only its query protocol; the AWS SDK for Rust calls it over Smithy's
     RPC v2 CBOR protocol (and gets 404). tests/emulator/cloudwatch_cbor.py serves the alarm
     operations over it from moto's own backend, so a test's SetAlarmState is what a rollout
     reads.
+    (https://smithy.io/2.0/additional-specs/protocols/smithy-rpc-v2.html, the protocol CloudWatch's
+    model lists first: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/Welcome.html)
 
 13. ECS's native blue/green, canary and linear deployments (`deploymentConfiguration.strategy`
     with the load balancer's `advancedConfiguration`) never run in moto, which has no service
@@ -83,11 +108,15 @@ uses; tests/emulator/test_server.py checks every one of them.
     moving the listener rules' weights, pausing at PAUSE hooks, rolling back on
     StopServiceDeployment, alarms and the circuit breaker, and serves
     List/DescribeServiceDeployments, StopServiceDeployment and ContinueServiceDeployment.
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/blue-green-deployment-how-it-works.html,
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/pause-lifecycle-hooks.html)
 
 14. A resource removed from a stack by an update is deleted even when its template says
     `DeletionPolicy: Retain` (moto honours the policy only when the whole stack is deleted).
     Here, as on AWS, it is kept: it leaves the stack and stays in its service (an EFS file
     system ecship keeps with its data).
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html: "This capability also applies to
+    stack update operations that lead to resources being deleted from stacks")
 
 15. AWS's clock cannot be moved, so a test cannot show a lock going stale without waiting for
     it. Here `POST /emulator/clock` with `{"advance": SECONDS}` moves the emulator's clock
@@ -95,16 +124,30 @@ uses; tests/emulator/test_server.py checks every one of them.
     header of every answer and the creation time of new ECR repositories (what ecship's
     stack lock is judged by) are told on the moved clock, as if that much time had passed
     on AWS's side. Nothing else reads it.
+    (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_Repository.html: createdAt;
+    every AWS answer carries the service's `Date`: https://www.rfc-editor.org/rfc/rfc9110#section-6.6.1)
 
 16. CloudFormation has no `AWS::SecretsManager::Secret` (the test-route secret ecship's
     templates declare for test rules): moto skips the type. tests/emulator/cfn_secrets.py
     creates, keeps and deletes it in moto's Secrets Manager backend, with a value generated
     from `GenerateSecretString` as AWS does; Ref = its ARN.
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-secretsmanager-secret.html)
 
 17. CloudFormation's dynamic references (`{{resolve:secretsmanager:…}}`, which the test rules'
     header values hold) reach moto's resources as text. tests/emulator/cfn_secrets.py resolves
     them into a resource's properties when it is created or updated, as AWS does; GetTemplate
     still gives the reference.
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references-secretsmanager.html)
+
+60. moto accepts requests AWS refuses: an enum value AWS does not know, a string over its
+    length limit, a list too long, a member missing in a nested structure. Here every request
+    is first checked against its operation's input shape in AWS's own API models (botocore's
+    `service-2.json`, the models the SDKs are generated from): tests/emulator/wire.py reads it
+    in its wire protocol, tests/emulator/models.py judges it, and a violation is answered
+    HTTP 400 in the protocol's error shape, naming the member path and the constraint, as
+    AWS's front end does (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/CommonErrors.html:
+    ValidationException; https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/CommonErrors.html:
+    ValidationError). `EMULATOR_CHECK_REQUESTS=0` turns it off, for diagnosing only.
 
 Known and not yet patched: change sets carry no property details.
 """
@@ -143,6 +186,7 @@ import cloudwatch_cbor
 import ecs_deployments
 import ecs_native
 import ecs_tasks
+import wire
 
 
 class HttpNamespace(CloudFormationModel):
@@ -502,6 +546,12 @@ _original_dispatch = DomainDispatcherApplication.__call__
 
 def _dispatch(self: DomainDispatcherApplication, environ: dict[str, Any], start_response: Any) -> Any:
     if environ.get("PATH_INFO") != "/emulator/clock":
+        # Patch 60: a request AWS's API model refuses never reaches moto.
+        refused = wire.judge(environ) if wire.enabled() else None
+        if refused is not None:
+            status, headers, body = refused
+            start_response(status, headers)
+            return [body]
         return _original_dispatch(self, environ, start_response)
     length = int(environ.get("CONTENT_LENGTH") or 0)
     try:

@@ -26,7 +26,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class EmulatorTest(unittest.TestCase):
+class RunningEmulator(unittest.TestCase):
+    """A fresh emulator server for a test class (tests/emulator/server.py on a free port)."""
+
     @classmethod
     def setUpClass(cls) -> None:
         port = free_port()
@@ -53,6 +55,8 @@ class EmulatorTest(unittest.TestCase):
     def client(self, service: str):
         return boto3.client(service, endpoint_url=self.url, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
 
+
+class EmulatorTest(RunningEmulator):
     def test_http_namespace_is_created_reported_and_deleted(self) -> None:
         template = {
             "Resources": {"Ns": {"Type": "AWS::ServiceDiscovery::HttpNamespace", "Properties": {"Name": "demo.internal", "Description": "d"}}},
