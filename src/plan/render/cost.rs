@@ -49,7 +49,7 @@ pub fn markdown(c: &Cost) -> String {
     for a in &c.assumptions {
         let _ = writeln!(out, "- {a}");
     }
-    let _ = writeln!(out, "\n</details>\n");
+    let _ = writeln!(out, "\n</details>");
     out
 }
 
