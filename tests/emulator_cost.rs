@@ -74,6 +74,20 @@ fn a_plan_shows_the_cost_of_what_changes_by_aws_list_prices() {
     let deployed = emulator.run(&args, &[]);
     assert_eq!(deployed.code, 0, "{}{}", deployed.stdout, deployed.stderr);
 
+    // `status`: what runs now, each service at the tasks running.
+    let status = emulator.run(&["status", "stacks/mysfits.yaml", "--output", "json"], &[]);
+    assert_eq!(status.code, 0, "{}{}", status.stdout, status.stderr);
+    let status: Value = serde_json::from_str(&status.stdout).expect("json");
+    let running = status["services"].as_array().expect("services").iter().find(|s| s["name"] == "monolith").expect("monolith")["running"]
+        .as_f64()
+        .expect("a count");
+    let now =
+        status["cost"]["items"].as_array().expect("items").iter().find(|i| i["name"] == "service monolith").expect("its line").clone();
+    close(now["monthly_after"].as_f64().expect("a figure"), monolith(rates(&["x86_64"]), running));
+    assert!(status["cost"]["items"].as_array().expect("items").iter().any(|i| i["kind"] == "load_balancer"), "{status}");
+    let text = emulator.run(&["status", "stacks/mysfits.yaml"], &[]).stdout;
+    assert!(text.contains(&format!("running cost: {:.2} USD a month", status["cost"]["monthly_after"].as_f64().expect("total"))), "{text}");
+
     // Unchanged: the same figure before and after, no item.
     let same = cost(&emulator, "stacks/mysfits.yaml");
     assert_eq!(same["items"], serde_json::json!([]), "{same}");

@@ -59,7 +59,6 @@ pub fn deployed<'a>(m: &Model, observed: &'a Observed, counts: Counts) -> Bill<'
 }
 
 fn observed_tasks(name: &str, state: &ServiceState, td: &TaskDef, observed: &Observed, counts: Counts) -> Tasks {
-    let service = state.tags.get(SERVICE_TAG).map_or(name, String::as_str);
     let scaling = observed.scaling.get(name).filter(|_| counts == Counts::Desired);
     let count = match (counts, scaling) {
         (Counts::Running, _) => state.running,
@@ -67,8 +66,13 @@ fn observed_tasks(name: &str, state: &ServiceState, td: &TaskDef, observed: &Obs
         (Counts::Desired, Some(s)) if state.desired > 0 => s.min,
         (Counts::Desired, _) => state.desired,
     };
+    Tasks { max: scaling.filter(|_| state.desired > 0).map(|s| s.max), ..ecs_tasks(state, td, count) }
+}
+
+/// An ECS service's tasks, `count` of them, named for the spec's service it runs.
+pub fn ecs_tasks(state: &ServiceState, td: &TaskDef, count: u32) -> Tasks {
+    let service = state.tags.get(SERVICE_TAG).unwrap_or(&state.name);
     let mut t = tasks(format!("service {service}"), td, count);
-    t.max = scaling.filter(|_| state.desired > 0).map(|s| s.max);
     t.capacity = state.config.capacity.clone();
     t.public_ip = state.config.network.as_ref().is_some_and(|n| n.public_ip);
     t
