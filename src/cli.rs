@@ -138,6 +138,18 @@ Exit codes: 0 approved, 1 error (or nothing held for approval).")]
 
 Exit codes: 0 no changes (or changes, without --detailed-exitcode), 1 error, 2 changes present (with --detailed-exitcode).")]
     Plan(PlanArgs),
+    /// Estimate what the stack costs a month deployed, item by item, without reading AWS.
+    #[command(after_help = "Examples:
+  ecship cost stacks/mysfits.yaml
+  ecship cost stacks/blog.yaml --env prod --output json
+  ecship cost stacks/blog.yaml --prices prices.json
+
+Priced at 730 hours a month from the built-in price table (or --prices FILE); usage ecship
+cannot know (load balancer capacity units, NAT data, logs, requests, storage) is what the
+spec's `cost:` assumes, 0 unless given. `ecship plan` ends with the cost before and after.
+
+Exit codes: 0 estimated, 1 error (an invalid spec, a region or resource without a price).")]
+    Cost(CostArgs),
     /// Set how many tasks a service runs, and wait until it runs them.
     #[command(after_help = "Examples:
   ecship scale stacks/mysfits.yaml like 4
@@ -302,6 +314,19 @@ pub struct PlanArgs {
     /// As for deploy: the image of a service that is built or read from disk.
     #[arg(long = "image", value_name = "SERVICE=IMAGE")]
     pub images: Vec<String>,
+    /// A price table to estimate the cost with, instead of the built-in one (as
+    /// `scripts/prices` writes it).
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CostArgs {
+    /// The stack spec (YAML).
+    pub file: PathBuf,
+    /// A price table instead of the built-in one (as `scripts/prices` writes it).
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

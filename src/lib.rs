@@ -9,6 +9,7 @@
 pub mod aws;
 pub mod cli;
 pub mod commands;
+pub mod cost;
 pub mod events;
 pub mod exit;
 pub mod http;

@@ -188,6 +188,9 @@ fn plans_on_a_pull_request_keep_one_comment_per_spec_and_environment() {
     let plan: Value = serde_json::from_str(&std::fs::read_to_string(&first.outputs["plan"]).expect("the JSON plan")).expect("JSON");
     assert_eq!((plan["stack"].as_str(), plan["env"].as_str()), (Some("shop"), None));
     assert!(first.summary.starts_with("### ecship plan: `shop`\n"), "{first}");
+    // The comment ends with the cost line; the JSON plan carries the estimate.
+    assert!(first.summary.contains("\n#### Cost\n\n**Estimated monthly cost: 0.00 → "), "{first}");
+    assert!(plan["cost"]["monthly_after"].as_f64().is_some_and(|c| c > 0.0), "{plan}");
     assert_eq!(s.releases.take_requests(), release_paths(env!("CARGO_PKG_VERSION")), "a cache miss downloads the pinned release");
     let comments = "repos/ecship/ecship/issues/7/comments";
     assert_eq!(

@@ -294,3 +294,114 @@ fn jobs_are_validated_like_services_with_their_schedules() {
         assert!(text.contains(expected), "{expected} in:\n{text}");
     }
 }
+
+/// A stack of one service, two 0.5 vCPU / 1 GiB tasks, in us-east-1, behind a public load
+/// balancer in two zones, without NAT; its `prod` runs four tasks.
+const PRICED: &str = "stack: shop
+region: us-east-1
+network: { cidr: 10.0.0.0/16, azs: 2, nat: none }
+load_balancer: { public: true }
+cost: { lcu: 2 }
+services:
+  api:
+    image: registry.example/shop/api:1
+    port: 8080
+    cpu: 512
+    memory: 1024
+    count: 2
+    routes: [ { path: \"/*\" } ]
+environments:
+  prod:
+    services: { api: { count: 4 } }
+";
+
+fn priced(dir: &std::path::Path, text: &str) -> std::path::PathBuf {
+    let file = dir.join("shop.yaml");
+    std::fs::write(&file, text).expect("write");
+    file
+}
+
+fn cost_json(args: &[&std::ffi::OsStr]) -> serde_json::Value {
+    // No AWS: an endpoint that answers nothing would fail any call.
+    let out = ecship().arg("cost").args(args).args(["--output", "json"]).env("AWS_ENDPOINT_URL", "http://127.0.0.1:9").assert().success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    v["cost"].clone()
+}
+
+fn item<'a>(cost: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    cost["items"].as_array().expect("items").iter().find(|i| i["name"] == name).unwrap_or_else(|| panic!("no {name}: {cost}"))
+}
+
+#[test]
+fn cost_prices_the_spec_at_aws_list_prices_without_reading_aws() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = priced(dir.path(), PRICED);
+    let cost = cost_json(&[file.as_os_str()]);
+    assert_eq!((cost["currency"].as_str(), cost["region"].as_str()), (Some("USD"), Some("us-east-1")));
+    // 730 h × 2 tasks × (0.5 vCPU × $0.04048 + 1 GB × $0.004445)
+    let api = item(&cost, "service api");
+    assert_eq!(api["monthly_after"], 36.0401);
+    assert_eq!(api["kind"], "fargate");
+    assert_eq!(api["detail"], "2 tasks × 0.5 vCPU, 1 GiB, x86_64, on demand");
+    // 730 h × ($0.0225 + 2 LCU × $0.008 + 2 public IPv4 × $0.005), the LCUs as the spec assumes.
+    assert_eq!(item(&cost, "load balancer LoadBalancer")["monthly_after"], 35.405);
+    assert!(cost["assumptions"]
+        .as_array()
+        .expect("assumptions")
+        .iter()
+        .any(|a| a.as_str().is_some_and(|a| a.starts_with("2 load balancer capacity units"))));
+    let total: f64 = cost["items"].as_array().expect("items").iter().map(|i| i["monthly_after"].as_f64().expect("a figure")).sum();
+    assert!((cost["monthly_after"].as_f64().expect("total") - total).abs() < 1e-6, "{cost}");
+    assert!(cost["prices_as_of"].as_str().is_some_and(|d| d.len() == 10), "{cost}");
+    // --env: four tasks, exactly twice the line.
+    let prod = cost_json(&[file.as_os_str(), "--env".as_ref(), "prod".as_ref()]);
+    assert_eq!(item(&prod, "service api")["monthly_after"], 72.0802);
+    // On a terminal: one line per item, then the assumptions.
+    let out = ecship().arg("cost").arg(&file).assert().success().get_output().stdout.clone();
+    let text = String::from_utf8(out).expect("utf-8");
+    assert!(text.starts_with("Estimated monthly cost of stack shop (us-east-1, prices as of "), "{text}");
+    assert!(text.contains("  service api ") && text.contains("36.04  2 tasks × 0.5 vCPU, 1 GiB, x86_64, on demand"), "{text}");
+    assert!(text.contains("Assumptions (set them under `cost:` in the spec):"), "{text}");
+}
+
+#[test]
+fn cost_of_arm64_and_spot_tasks_is_lower_by_the_listed_prices() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let arm = priced(dir.path(), &PRICED.replace("    count: 2\n", "    count: 2\n    platform: arm64\n"));
+    let cost = cost_json(&[arm.as_os_str()]);
+    // 730 h × 2 × (0.5 × $0.03238 + 1 × $0.00356)
+    assert_eq!(item(&cost, "service api")["monthly_after"], 28.835);
+    assert_eq!(item(&cost, "service api")["detail"], "2 tasks × 0.5 vCPU, 1 GiB, arm64, on demand");
+}
+
+#[test]
+fn cost_names_the_region_or_table_it_cannot_price_with() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = priced(dir.path(), &PRICED.replace("region: us-east-1", "region: xx-nowhere-1"));
+    let out = ecship().arg("cost").arg(&file).assert().code(1).get_output().stderr.clone();
+    let text = String::from_utf8(out).expect("utf-8");
+    assert!(text.contains("has no prices for region xx-nowhere-1"), "{text}");
+    // A table given with --prices is checked whole.
+    let table = dir.path().join("prices.json");
+    std::fs::write(&table, r#"{"source": "x", "prices_as_of": "2027-01-01", "currency": "USD", "regions": {"us-east-1": {}}}"#)
+        .expect("write");
+    let us = priced(dir.path(), PRICED);
+    let out = ecship().arg("cost").arg(&us).arg("--prices").arg(&table).assert().code(1).get_output().stderr.clone();
+    let text = String::from_utf8(out).expect("utf-8");
+    assert!(text.contains(&format!("--prices {} is not a valid price table: missing field `fargate`", table.display())), "{text}");
+    let out = ecship().arg("cost").arg(&us).args(["--prices", "no-such-table.json"]).assert().code(1).get_output().stderr.clone();
+    assert!(String::from_utf8_lossy(&out).contains("cannot read the price table no-such-table.json"));
+    // No region anywhere.
+    let nowhere = priced(dir.path(), &PRICED.replace("region: us-east-1\n", ""));
+    let out = ecship()
+        .arg("cost")
+        .arg(&nowhere)
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    assert!(String::from_utf8_lossy(&out).contains("no region to price in"), "{}", String::from_utf8_lossy(&out));
+}

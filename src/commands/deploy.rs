@@ -38,6 +38,7 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
         registry_endpoint: global.registry_endpoint,
         registry_mirrors: global.registry_mirrors,
         asset_bucket: global.asset_bucket,
+        prices: None,
     };
     // Images are built before the plan is shown, so it names their digests.
     let prepared = session.progress(report.json(), async |aws, r| deploy::prepare(aws, &compiled, &opts, Some(r)).await)?;

@@ -4,6 +4,7 @@
 
 mod approve;
 mod completions;
+mod cost;
 mod deploy;
 mod destroy;
 mod exec;
@@ -61,6 +62,7 @@ pub fn run(cli: Cli, report: &mut Report) -> anyhow::Result<u8> {
         Command::Validate(args) => validate::run(args, env, report),
         Command::Render(args) => render::run(args, env, report),
         Command::Plan(args) => plan::run(args, &global, report),
+        Command::Cost(args) => cost::run(args, &global, report),
         Command::Deploy(args) => deploy::run(args, &global, report),
         Command::Push(args) => push::run(args, &global, report),
         Command::Rollback(args) => rollback::run(args, &global, report),
@@ -101,6 +103,13 @@ fn compile_deployable(file: &Path, env: Option<&str>, report: &mut Report) -> an
         }
     }
     Ok(Ok(compiled))
+}
+
+/// The price table: `--prices FILE`, checked whole, or the built-in one.
+fn price_table(file: Option<&Path>) -> anyhow::Result<crate::cost::Table> {
+    let Some(file) = file else { return Ok(crate::cost::Table::built_in()?) };
+    let text = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("cannot read the price table {}: {e}", file.display()))?;
+    Ok(crate::cost::Table::parse(&text, &format!("--prices {}", file.display()))?)
 }
 
 /// Report a failed run and give its exit code.

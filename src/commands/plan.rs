@@ -15,11 +15,15 @@ pub fn run(args: &PlanArgs, global: &super::Global<'_>, report: &mut Report) -> 
     };
     let images = super::images(&args.images, &compiled.model)?;
     let compiled = crate::stack::with_pulls(compiled, images.values().cloned())?;
+    // `scripts/bench` times the plan without its estimate, to measure what the estimate adds.
+    let priced = std::env::var_os("ECSHIP_BENCH_NO_COST").is_none();
+    let table = if priced { Some(super::price_table(args.prices.as_deref())?) } else { None };
     let opts = PrepareOptions {
         images: &images,
         registry_endpoint: global.registry_endpoint,
         registry_mirrors: global.registry_mirrors,
         asset_bucket: global.asset_bucket,
+        prices: table.as_ref(),
     };
     let session = Session::open(global, compiled.model.region.as_deref())?;
     let prepared = session.call(async |aws| crate::ops::deploy::prepare(aws, &compiled, &opts, None).await)?;

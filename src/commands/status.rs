@@ -12,8 +12,9 @@ pub fn run(args: &TargetArgs, global: &super::Global<'_>, report: &mut Report) -
         Ok(t) => t,
         Err(code) => return Ok(code),
     };
+    let table = crate::cost::Table::built_in()?;
     let session = Session::open(global, region.as_deref())?;
-    let status = session.call(async |aws| crate::ops::status::status(aws, &stack).await)?;
+    let status = session.call(async |aws| crate::ops::status::status(aws, &stack, Some(&table)).await)?;
     if report.json() {
         report.json_line(&status)?;
         return Ok(exit::OK);
@@ -30,6 +31,7 @@ pub fn run(args: &TargetArgs, global: &super::Global<'_>, report: &mut Report) -
     for j in &status.jobs {
         job(j, report)?;
     }
+    cost(&status, report)?;
     Ok(exit::OK)
 }
 
@@ -92,5 +94,19 @@ fn job(j: &JobStatus, report: &mut Report) -> anyhow::Result<()> {
         let why = run.stopped_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
         report.line(&format!("  {when} task {}: {how}{why}", run.id.get(..8).unwrap_or(&run.id)))?;
     }
+    Ok(())
+}
+
+/// What runs now costs a month, or why it cannot be told.
+fn cost(status: &Status, report: &mut Report) -> anyhow::Result<()> {
+    let line = match (&status.cost, &status.cost_unavailable) {
+        (Some(c), _) => format!(
+            "running cost: {:.2} {} a month, estimated from the tasks running now and the stack's resources ({}, prices as of {})",
+            c.monthly_after, c.currency, c.region, c.prices_as_of
+        ),
+        (None, Some(why)) => format!("running cost: not estimated: {why}"),
+        (None, None) => return Ok(()),
+    };
+    report.line(&line)?;
     Ok(())
 }

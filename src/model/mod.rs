@@ -4,6 +4,7 @@
 //! know about YAML or AWS SDK types.
 
 pub mod colour;
+mod cost;
 mod ecr;
 pub mod fargate;
 mod rollout;
@@ -18,6 +19,7 @@ use ipnet::Ipv4Net;
 use serde::Serialize;
 
 pub use colour::{ByColour, Colour, Weights};
+pub use cost::CostAssumptions;
 pub use ecr::{EcrHost, EcrRepository, ECR_HOSTS};
 pub use rollout::{Engine, Rollout, Shift, StrategyName, TwoColour};
 pub use task::{ContainerHealth, DependsOn, Firelens, Mount, Sidecar, VolumeSource};
@@ -47,6 +49,8 @@ pub struct Model {
     /// Images given on the command line (`deploy --image`): the execution role may pull
     /// them too, from any ECR repository or account.
     pub pulls: Vec<String>,
+    /// What cost estimates assume (`cost:`).
+    pub cost: CostAssumptions,
 }
 
 impl Model {

@@ -12,10 +12,13 @@ use crate::aws::ecs::Ecs;
 use crate::aws::elbv2::Elbv2;
 use crate::aws::scheduler::{group as schedule_group, Scheduler};
 use crate::aws::{Aws, AwsError};
+use crate::cost::{compare, Bill, Cost, Pricing, Table, Tasks};
+use crate::model::CostAssumptions;
+use crate::plan::cost::ecs_tasks;
 use crate::synth::nesting::EXPORT_PREFIX;
 use crate::workload::outputs::StackOutputs;
 use crate::workload::scaling::resource_id;
-use crate::workload::{revision_name, ServiceState, TaskRun};
+use crate::workload::{revision_name, Registered, ServiceState, TaskRun};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
@@ -28,6 +31,12 @@ pub struct Status {
     /// Task-definition families of the stack that no service runs: its jobs.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub jobs: Vec<JobStatus>,
+    /// What runs now costs a month: the deployed template and the tasks running (no
+    /// estimate and why, when it cannot be priced).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Cost>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_unavailable: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -66,7 +75,8 @@ pub struct ServiceStatus {
 /// How many service events `status` shows.
 const EVENTS: usize = 3;
 
-pub async fn status(aws: &Aws, stack: &str) -> Result<Status, AwsError> {
+/// The stack and its services; with a price table, what runs now costs a month.
+pub async fn status(aws: &Aws, stack: &str, prices: Option<&Table>) -> Result<Status, AwsError> {
     let stacks = Stacks::new(aws);
     let Some(mut info) = stacks.describe(stack).await? else {
         return Ok(Status {
@@ -76,6 +86,8 @@ pub async fn status(aws: &Aws, stack: &str) -> Result<Status, AwsError> {
             outputs: BTreeMap::new(),
             services: vec![],
             jobs: vec![],
+            cost: None,
+            cost_unavailable: None,
         });
     };
     info.merge_outputs(&stacks.nested_stacks(stack).await?, EXPORT_PREFIX);
@@ -85,6 +97,10 @@ pub async fn status(aws: &Aws, stack: &str) -> Result<Status, AwsError> {
         None => vec![],
     };
     let described = join_all(services.iter().map(|s| ecs.task_definition(&s.task_definition))).await;
+    let (cost, cost_unavailable) = match prices {
+        Some(table) => running_cost(aws, stack, table, &services, &described).await?,
+        None => (None, None),
+    };
     let ids: Vec<String> =
         services.iter().map(|s| resource_id(info.outputs.get("ClusterName").map_or("", String::as_str), &s.name)).collect();
     let scaling = if services.is_empty() { BTreeMap::new() } else { Autoscaling::new(aws).describe(&ids).await? };
@@ -136,6 +152,30 @@ pub async fn status(aws: &Aws, stack: &str) -> Result<Status, AwsError> {
         outputs: info.outputs,
         services: out,
         jobs,
+        cost,
+        cost_unavailable,
+    })
+}
+
+/// The deployed template's resources and the tasks running now, priced; why not, when the
+/// table cannot price them.
+async fn running_cost(
+    aws: &Aws,
+    stack: &str,
+    table: &Table,
+    services: &[ServiceState],
+    described: &[Result<Option<Registered>, AwsError>],
+) -> Result<(Option<Cost>, Option<String>), AwsError> {
+    let tasks: Vec<Tasks> =
+        services.iter().zip(described).filter_map(|(s, td)| Some(ecs_tasks(s, &td.as_ref().ok()?.as_ref()?.task_def, s.running))).collect();
+    let body = Stacks::new(aws).template(stack).await?;
+    let template: Option<serde_json::Value> = body.as_deref().and_then(|b| serde_json::from_str(b).ok());
+    let now = Bill { templates: template.iter().collect(), tasks };
+    let assumptions = CostAssumptions::default();
+    let pricing = Pricing { table, region: aws.region(), assumptions: &assumptions };
+    Ok(match compare(&pricing, &Bill::default(), &now) {
+        Ok(c) => (Some(c), None),
+        Err(e) => (None, Some(e.to_string())),
     })
 }
 

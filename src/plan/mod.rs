@@ -4,6 +4,7 @@
 //!
 //! Must not call AWS or print.
 
+pub mod cost;
 pub mod data;
 pub mod desire;
 mod fingerprint;
@@ -61,6 +62,10 @@ pub struct Plan {
     pub before: Vec<BeforeRun>,
     /// What the plan was computed from; `deploy --plan` refuses when either moved.
     pub fingerprint: Fingerprint,
+    /// The stack's estimated monthly cost before and after, and the items whose cost
+    /// changes (`plan`; absent from `deploy`'s plan).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<crate::cost::Cost>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -209,6 +214,7 @@ pub fn build(m: &Model, desired: &Desired, observed: &Observed) -> Plan {
         jobs,
         before,
         fingerprint: Fingerprint { spec: fingerprint::spec(desired), state: fingerprint::state(observed) },
+        cost: None,
     }
 }
 

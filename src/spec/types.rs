@@ -40,6 +40,9 @@ pub struct Spec {
     /// boundary of every role ecship creates: what they may do never exceeds it, whatever
     /// their own policies say.
     pub permissions_boundary: Option<String>,
+    /// What cost estimates (`ecship cost`, the cost block of `plan`) assume about usage
+    /// ecship cannot know. Every figure is 0 unless given.
+    pub cost: Option<CostAssumptions>,
     pub services: BTreeMap<String, Service>,
     /// One-off and scheduled tasks that are not services: migrations, reports, clean-ups.
     /// Run by `ecship run`, by a service's `deploy.before`, or on their `schedule`.
@@ -66,6 +69,7 @@ pub struct Environment {
     pub quotas: Option<Quotas>,
     pub tags: Option<BTreeMap<String, String>>,
     pub permissions_boundary: Option<String>,
+    pub cost: Option<CostAssumptions>,
     /// Overrides of services the base spec declares, by name: maps merge key by key, lists
     /// and values replace, and `NAME: null` removes the service in this environment. A name
     /// the base spec does not declare is an error (it would be a typo): to run a service in
@@ -142,6 +146,34 @@ pub struct Quotas {
     pub target_groups_per_load_balancer: Option<u32>,
     /// Listeners per load balancer (AWS default: 50).
     pub listeners_per_load_balancer: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CostAssumptions {
+    /// Load balancer capacity units an hour, each load balancer (an LCU is, for example,
+    /// 25 new connections a second or 1 GB an hour of traffic).
+    pub lcu: Option<f64>,
+    /// GB a month each NAT gateway processes.
+    pub nat_gb: Option<f64>,
+    /// GB of logs the stack's tasks send to CloudWatch Logs a month.
+    pub log_gb: Option<f64>,
+    /// Requests a month each WAF web ACL inspects.
+    pub requests_per_month: Option<f64>,
+    /// GB stored in each EFS file system.
+    pub efs_gb: Option<f64>,
+    /// GB stored in each S3 bucket (S3 Standard).
+    pub s3_gb: Option<f64>,
+    /// GB stored in each DynamoDB table.
+    pub dynamodb_gb: Option<f64>,
+    /// GB stored in each Aurora cluster.
+    pub aurora_gb: Option<f64>,
+    /// Reads a month, each on-demand DynamoDB table (read request units).
+    pub dynamodb_reads: Option<f64>,
+    /// Writes a month, each on-demand DynamoDB table (write request units).
+    pub dynamodb_writes: Option<f64>,
+    /// Minutes a job's run takes. Default: its timeout (at most).
+    pub job_minutes: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

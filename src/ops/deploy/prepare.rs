@@ -77,6 +77,10 @@ pub async fn prepare(aws: &Aws, c: &Compiled, opts: &PrepareOptions<'_>, build: 
         .collect();
     revisions(aws, &mut observed, &wanted(&compared), READS, None).await?;
     let mut plan = plan::build(m, &desired, &observed);
+    if let Some(table) = opts.prices {
+        let pricing = crate::cost::Pricing { table, region: aws.region(), assumptions: &m.cost };
+        plan.cost = Some(plan::cost::estimate(&pricing, m, &desired, &observed)?);
+    }
     // Where templates go matters (and the asset bucket is asked) only when the stack changes.
     let delivery = if plan.infrastructure.action == StackAction::None {
         Delivery::none()
@@ -111,6 +115,8 @@ pub struct PrepareOptions<'a> {
     pub registry_mirrors: &'a [String],
     /// `--asset-bucket`.
     pub asset_bucket: Option<&'a str>,
+    /// The price table to estimate the plan's cost with; `None`: no estimate.
+    pub prices: Option<&'a crate::cost::Table>,
 }
 
 /// The image each pushed service will run (`REPOSITORY@DIGEST`), the push steps (images the

@@ -3,6 +3,7 @@
 //! data come first, under a warning of their own; then replacements and deletions, marked
 //! loudest; each empty section says "no changes".
 
+pub mod cost;
 mod rollout;
 
 pub use rollout::lines as rollout_lines;
@@ -238,6 +239,9 @@ pub fn text(p: &Plan) -> String {
             let _ = writeln!(out, "    {}. {step}", i + 1);
         }
     }
+    if let Some(c) = &p.cost {
+        out.push_str(&cost::text(c));
+    }
     out
 }
 
@@ -339,6 +343,10 @@ pub fn markdown(p: &Plan) -> String {
     }
     for r in &p.rollout {
         let _ = writeln!(out, "- `{}` {}: {}", r.service, rollout::about(r), rollout::lines(r).join(" → "));
+    }
+    if let Some(c) = &p.cost {
+        let _ = writeln!(out);
+        out.push_str(&cost::markdown(c));
     }
     out
 }

@@ -100,6 +100,7 @@ impl Ctx<'_> {
         let quotas = self.quotas(&load_balancers, &services);
         let tags = self.tags();
         let permissions_boundary = self.permissions_boundary();
+        let cost = self.cost();
         let network = network?;
         if services.is_empty() && spec.services.is_empty() {
             self.err("services", "a stack needs at least one service");
@@ -119,6 +120,7 @@ impl Ctx<'_> {
             services,
             jobs,
             pulls: Vec::new(),
+            cost,
         })
     }
 
@@ -253,6 +255,39 @@ impl Ctx<'_> {
             self.err("assets.bucket", format!("`{bucket}` is not an S3 bucket name: {m}"));
         }
         Some(bucket)
+    }
+
+    /// `cost:`: every figure a number, 0 or more (a job's minutes more than 0).
+    fn cost(&mut self) -> model::CostAssumptions {
+        let given = self.loaded.spec.cost.clone().unwrap_or_default();
+        let mut figure = |key: &str, v: Option<f64>| match v {
+            Some(x) if !x.is_finite() || x < 0.0 => {
+                self.err(&format!("cost.{key}"), format!("{x} is not a usage figure")).hint("a number, 0 or more");
+                0.0
+            }
+            v => v.unwrap_or(0.0),
+        };
+        let mut a = model::CostAssumptions {
+            lcu: figure("lcu", given.lcu),
+            nat_gb: figure("nat_gb", given.nat_gb),
+            log_gb: figure("log_gb", given.log_gb),
+            requests_per_month: figure("requests_per_month", given.requests_per_month),
+            efs_gb: figure("efs_gb", given.efs_gb),
+            s3_gb: figure("s3_gb", given.s3_gb),
+            dynamodb_gb: figure("dynamodb_gb", given.dynamodb_gb),
+            aurora_gb: figure("aurora_gb", given.aurora_gb),
+            dynamodb_reads: figure("dynamodb_reads", given.dynamodb_reads),
+            dynamodb_writes: figure("dynamodb_writes", given.dynamodb_writes),
+            job_minutes: None,
+        };
+        a.job_minutes = match given.job_minutes {
+            Some(m) if !(m.is_finite() && m > 0.0) => {
+                self.err("cost.job_minutes", format!("{m} is not a run's length")).hint("minutes, more than 0");
+                None
+            }
+            m => m,
+        };
+        a
     }
 
     /// `permissions_boundary`: an IAM managed policy's ARN — the account's or AWS's.
