@@ -106,6 +106,11 @@ uses; tests/emulator/test_server.py checks every one of them.
     them into a resource's properties when it is created or updated, as AWS does; GetTemplate
     still gives the reference.
 
+80. moto keeps no record of the calls it serves. tests/emulator/recorder.py appends each
+    request's IAM action and the resource it names to the file `EMULATOR_RECORD_CALLS`
+    names, as AWS authorises it and CloudTrail records it, for the tests of ecship's IAM
+    policy.
+
 Known and not yet patched: change sets carry no property details.
 """
 
@@ -143,6 +148,7 @@ import cloudwatch_cbor
 import ecs_deployments
 import ecs_native
 import ecs_tasks
+import recorder
 
 
 class HttpNamespace(CloudFormationModel):
@@ -514,6 +520,7 @@ def _dispatch(self: DomainDispatcherApplication, environ: dict[str, Any], start_
 
 
 DomainDispatcherApplication.__call__ = _dispatch  # type: ignore[method-assign]
+recorder.install()
 MotoRequestHandler.date_time_string = lambda self, timestamp=None: BaseHTTPRequestHandler.date_time_string(  # type: ignore[method-assign]
     self, Clock.now() if timestamp is None else timestamp
 )
