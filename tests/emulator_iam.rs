@@ -1,8 +1,8 @@
 //! `ecship iam-policy` against what ecship really calls: the emulator records every AWS call
 //! (tests/emulator/recorder.py) while each example stack is deployed, planned, changed,
 //! rolled back, shown and destroyed; each call must be allowed by the stack's printed policy
-//! (action and resource, with IAM's wildcards), the plan's by the read-only `--for plan`
-//! policy, and each action the policies grant must be one the runs used — but for what AWS
+//! (action and resource, with IAM's wildcards) and by the policy for its verb (`--for plan`,
+//! read-only; `--for deploy` for deploy, rollback and status; `--for destroy`), and each action the policies grant must be one the runs used — but for what AWS
 //! checks without a call of ecship's own (CloudFormation's calls on the caller's behalf,
 //! `iam:PassRole`, the registry protocol behind pushes) and the few calls only a failure or
 //! a removal reaches, listed below with when.
@@ -11,7 +11,7 @@ mod common;
 #[path = "common/emulator.rs"]
 mod emulator;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use emulator::Emulator;
@@ -170,7 +170,8 @@ async fn every_call_of_each_example_stacks_life_is_allowed_by_its_policy_and_eve
     for (file, changed) in
         [(mysfits.as_str(), Some(changed.as_str())), ("stacks/forum.yaml", None), ("stacks/blog.yaml", None), ("stacks/cms.yaml", None)]
     {
-        let (all, plan) = (policy(file, "all"), policy(file, "plan"));
+        let all = policy(file, "all");
+        let by_verb: BTreeMap<&str, Value> = ["plan", "deploy", "destroy"].into_iter().map(|v| (v, policy(file, v))).collect();
         for (verb, (call, resource)) in life(&emulator, &calls, file, changed) {
             // GetCallerIdentity needs no permission (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html).
             if call == "sts:GetCallerIdentity" {
@@ -178,9 +179,10 @@ async fn every_call_of_each_example_stacks_life_is_allowed_by_its_policy_and_eve
             }
             for action in iam_actions(&call) {
                 assert!(allows(&all, &action, &resource), "{file}: {action} on {resource} is not allowed by --for all:\n{all:#}");
-                if verb == "plan" {
-                    assert!(allows(&plan, &action, &resource), "{file}: plan called {action} on {resource}, not allowed by --for plan");
-                }
+                assert!(
+                    allows(&by_verb[verb], &action, &resource),
+                    "{file}: {verb} called {action} on {resource}, not allowed by --for {verb}"
+                );
                 used.insert(action);
             }
         }
@@ -206,4 +208,34 @@ fn the_recorded_calls_are_what_iam_names_and_the_matcher_reads_wildcards_as_iam_
     assert!(glob("ecs:describe*", "ecs:describeservices") && glob("s3:?ist*", "s3:listbucket"));
     assert!(!glob("ecs:describe*", "ecs:listservices"));
     assert_eq!(iam_actions("s3:DeleteObjects"), ["s3:DeleteObject", "s3:DeleteObjectVersion"]);
+}
+
+#[test]
+fn the_policy_is_iam_json_on_stdout_with_why_any_resource_on_stderr_and_a_bad_account_is_refused() {
+    let out = common::ecship()
+        .args(["iam-policy", "stacks/blog.yaml", "--for", "plan"])
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .output()
+        .expect("ecship runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let policy: Value = serde_json::from_slice(&out.stdout).expect("stdout is the policy alone");
+    assert_eq!(policy["Version"], "2012-10-17");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for s in policy["Statement"].as_array().expect("statements") {
+        let sid = s["Sid"].as_str().expect("a Sid");
+        assert!(sid.chars().all(|c| c.is_ascii_alphanumeric()), "IAM takes only letters and digits in a Sid: {sid}");
+        assert_eq!(strings(&s["Resource"]) == ["*"], stderr.contains(&format!("note: {sid} is on \"*\"")), "{sid}: {stderr}");
+        // Without --account and --region (blog names no region): any account, any region.
+        for r in strings(&s["Resource"]).iter().filter(|r| r.starts_with("arn:aws:cloudformation")) {
+            assert!(r.starts_with("arn:aws:cloudformation:*:*:stack/blog/"), "{r}");
+        }
+    }
+    let bad = common::ecship().args(["iam-policy", "stacks/blog.yaml", "--account", "12345"]).output().expect("ecship runs");
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("--account 12345: expected a 12-digit AWS account id"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
 }

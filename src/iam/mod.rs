@@ -24,8 +24,9 @@ use crate::synth::nesting::Stacks;
 pub enum Verbs {
     /// `deploy`, and `rollback` and `status`, which a deploy job runs too.
     Deploy,
-    /// `plan` (and `status`): reads only, for pull-request jobs.
+    /// `plan`: reads only, for pull-request jobs.
     Plan,
+    /// `destroy` (with the reads of the deployed stack every verb makes).
     Destroy,
     /// All of the above.
     All,
@@ -37,7 +38,7 @@ impl Verbs {
             Verbs::All => true,
             Verbs::Deploy => verb != Verb::Destroy,
             Verbs::Plan => verb == Verb::Plan,
-            Verbs::Destroy => verb == Verb::Destroy,
+            Verbs::Destroy => verb != Verb::Deploy,
         }
     }
 }
