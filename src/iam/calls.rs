@@ -102,8 +102,10 @@ const CALLS: &[(Verb, Needs, On, &[&str])] = &[
             "application-autoscaling:DescribeScalableTargets",
         ],
     ),
-    (D, N::Always, O::Families, &["ecs:DeleteTaskDefinitions"]),
+    // Tags on create (a task definition's, a task's propagated ones) need ecs:TagResource too.
+    (D, N::Always, O::Families, &["ecs:DeleteTaskDefinitions", "ecs:TagResource"]),
     (D, N::Always, O::Tasks, &["ecs:DescribeTasks"]),
+    (D, N::BeforeTasks, O::Tasks, &["ecs:TagResource"]),
     (D, N::TwoColour, O::ListenerRules, &["elasticloadbalancing:ModifyRule"]),
     (D, N::TwoColour, O::Any, &["elasticloadbalancing:DescribeTargetHealth"]),
     (

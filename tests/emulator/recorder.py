@@ -9,10 +9,10 @@ appends one line to it: `PREFIX:Operation<TAB>RESOURCE`, where PREFIX is the ser
 prefix (its SigV4 signing name, but `monitoring` is `cloudwatch`), Operation is the API
 operation (from `X-Amz-Target`, the query `Action`, the RPC v2 CBOR path, or the REST
 operation whose method and URI match, from botocore's service models), and RESOURCE is the
-ARN of the resource the request names where it names one by name (a CloudFormation stack,
-an ECS cluster, service or task-definition family, an ECR repository, an S3 bucket or
-object, a schedule), else `-`. The tests compare these lines with the IAM policy ecship
-prints (`ecship iam-policy`).
+ARN of the resource the request names where it names one (by ARN, or by name: a
+CloudFormation stack, an ECS cluster, service, task or task-definition family, an ECR
+repository, a log group, an S3 bucket or object, a schedule), else `-`. The tests compare
+these lines with the IAM policy ecship prints (`ecship iam-policy`).
 """
 
 import io
@@ -155,8 +155,18 @@ def _ecs(region: str, op: str, p: dict) -> str:
     return "-"
 
 
+# Parameters that name their resource by ARN (ELBv2's, tagging calls').
+_ARN_PARAMS = ("resourceArn", "ResourceArn", "RuleArn", "RuleArns.member.1", "TargetGroupArn", "ListenerArn", "LoadBalancerArn")
+
+
 def _resource(prefix: str, op: str, p: dict) -> str:
     region = p.get("__region", "us-east-1")
+    named = next((p[k] for k in _ARN_PARAMS if isinstance(p.get(k), str) and p[k].startswith("arn:")), None)
+    if named and not (op == "DescribeRules" and "RuleArns.member.2" in p):
+        return named
+    if prefix == "logs" and p.get("logGroupName"):
+        stream = f":log-stream:{p['logStreamName']}" if p.get("logStreamName") else ""
+        return f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{p['logGroupName']}{stream}"
     if prefix == "cloudformation" and p.get("StackName"):
         name = p["StackName"]
         return name if name.startswith("arn:") else f"arn:aws:cloudformation:{region}:{ACCOUNT}:stack/{name}/*"

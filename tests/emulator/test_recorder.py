@@ -54,6 +54,7 @@ class RecorderTest(unittest.TestCase):
         s3.create_bucket(Bucket="assets", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         s3.list_object_versions(Bucket="assets", Prefix="stacks/shop/")
         s3.put_object(Bucket="assets", Key="stacks/shop/t.json", Body=b"{}")
+        self.client("logs").create_log_group(logGroupName="/ecship/shop")
         self.assertEqual(
             self.lines(),
             [
@@ -65,8 +66,19 @@ class RecorderTest(unittest.TestCase):
                 "s3:CreateBucket\tarn:aws:s3:::assets",
                 "s3:ListObjectVersions\tarn:aws:s3:::assets",
                 "s3:PutObject\tarn:aws:s3:::assets/stacks/shop/t.json",
+                "logs:CreateLogGroup\tarn:aws:logs:eu-west-1:123456789012:log-group:/ecship/shop",
             ],
         )
+
+    def test_a_resource_named_by_arn_is_recorded_as_named(self) -> None:
+        environ = {
+            "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/elasticloadbalancing/aws4_request, SignedHeaders=host, Signature=x",
+            "CONTENT_TYPE": "application/x-www-form-urlencoded",
+            "REQUEST_METHOD": "POST",
+        }
+        rule = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/lb/1/2/3"
+        body = f"Action=ModifyRule&Version=2015-12-01&RuleArn={rule}".encode()
+        self.assertEqual(recorder.record_line(environ, body), f"elasticloadbalancing:ModifyRule\t{rule}")
 
     def test_cloudwatch_over_rpc_v2_cbor_is_named_by_its_path_and_monitoring_is_cloudwatch(self) -> None:
         environ = {
