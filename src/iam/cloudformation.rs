@@ -13,6 +13,9 @@ use crate::synth::MAX_TEMPLATE_BODY_BYTES;
 
 use super::{Grant, Scope, Verb, Verbs};
 
+/// The tag every resource of a stack carries (`synth` puts it on every taggable resource).
+const STACK_TAG: &str = "ecship:stack";
+
 /// Where a type's resources live, as far as a policy can name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Home {
@@ -307,10 +310,22 @@ pub(super) fn stack_arns(stack: &str, stacks: &Stacks, scope: &Scope) -> Vec<Str
     out
 }
 
+/// Whether every resource of `kind` in the stack's templates carries the stack's tag.
+fn tagged(stacks: &Stacks, kind: &str) -> bool {
+    std::iter::once(&stacks.root)
+        .chain(stacks.nested.values())
+        .flat_map(|t| t.resources.values())
+        .filter(|r| r.kind == kind)
+        .all(|r| r.properties["Tags"].as_array().is_some_and(|tags| tags.iter().any(|t| t["Key"] == STACK_TAG)))
+}
+
 /// The resource types of every template of the stack.
 fn types(stacks: &Stacks) -> BTreeSet<&'static str> {
     std::iter::once(&stacks.root).chain(stacks.nested.values()).flat_map(|t| t.resources.values().map(|r| r.kind)).collect()
 }
+
+const TAGGED: &str =
+    "deletes of resources under ids AWS generates, allowed only where the resource carries the stack's tag (aws:ResourceTag/ecship:stack)";
 
 /// What CloudFormation needs of the caller for `verbs` (a plan creates no change set: none).
 pub(super) fn grants(model: &Model, stacks: &Stacks, scope: &Scope, verbs: Verbs) -> Vec<Grant> {
@@ -319,11 +334,18 @@ pub(super) fn grants(model: &Model, stacks: &Stacks, scope: &Scope, verbs: Verbs
     if !deploy && !verbs.covers(Verb::Destroy) {
         return Vec::new();
     }
+    let mut deletes = Vec::new();
     let mut out: Vec<Grant> = TYPES
         .iter()
         .filter(|(kind, ..)| present.contains(kind))
-        .map(|(_, home, write, delete, read)| {
+        .map(|(kind, home, write, delete, read)| {
             let writes: &[&str] = if deploy { write } else { &[] };
+            // A generated resource that carries the stack's tag is deleted only under it.
+            let by_tag = *home == Home::Generated && tagged(stacks, kind);
+            if by_tag {
+                deletes.extend(delete.iter().map(|a| a.to_string()));
+            }
+            let delete: &[&str] = if by_tag { &[] } else { delete };
             Grant {
                 sid: sid(*home).into(),
                 actions: writes.iter().chain(delete.iter()).chain(read.iter()).map(|a| a.to_string()).collect(),
@@ -333,6 +355,15 @@ pub(super) fn grants(model: &Model, stacks: &Stacks, scope: &Scope, verbs: Verbs
             }
         })
         .collect();
+    // An action another statement allows anyway gains nothing from the condition.
+    deletes.retain(|a| !out.iter().any(|g| g.actions.contains(a)));
+    out.push(Grant {
+        sid: "CloudFormationDeletesStackTaggedResources".into(),
+        actions: deletes,
+        resources: vec!["*".into()],
+        condition: Some(serde_json::json!({ "StringEquals": { format!("aws:ResourceTag/{STACK_TAG}"): model.stack.as_str() } })),
+        any: Some(TAGGED),
+    });
     if deploy && uploads(stacks) {
         let bucket = super::calls::asset_bucket(model, scope);
         let key = format!("arn:aws:s3:::{bucket}/stacks/{}/*", model.stack);

@@ -104,3 +104,24 @@ fn every_resource_type_of_the_example_stacks_is_in_the_table() {
         }
     }
 }
+
+#[test]
+fn generated_resources_are_deleted_only_under_the_stacks_tag() {
+    let p = policy_of(&format!("stack: shop\n{WEB}"), Verbs::Destroy);
+    let tagged = statement(&p, "CloudFormationDeletesStackTaggedResources");
+    assert_eq!(tagged.condition, Some(serde_json::json!({"StringEquals": {"aws:ResourceTag/ecship:stack": "shop"}})));
+    for action in [
+        "ec2:DeleteVpc",
+        "ec2:DeleteSubnet",
+        "ec2:DeleteSecurityGroup",
+        "elasticloadbalancing:DeleteLoadBalancer",
+        "elasticloadbalancing:DeleteTargetGroup",
+    ] {
+        assert!(tagged.action.contains(action), "{action} under the tag: {}", p.to_json());
+        let elsewhere: Vec<&str> =
+            p.statements.iter().filter(|s| s.sid != tagged.sid && s.action.contains(action)).map(|s| s.sid.as_str()).collect();
+        assert!(elsewhere.is_empty(), "{action} also allowed without the tag by {elsewhere:?}");
+    }
+    // Routes carry no tags: deleted without the condition.
+    assert!(statement(&p, "CloudFormationResourcesWithGeneratedIds").action.contains("ec2:DeleteRoute"));
+}
