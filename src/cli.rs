@@ -221,6 +221,15 @@ Exit codes: 0 steady, 1 error, 3 a rollout failed (ECS rolled it back), 4 timed 
 
 Exit codes: 0 nothing left (or nothing to destroy), 1 error or leftovers, 130 interrupted.")]
     Destroy(DestroyArgs),
+    /// Print the least-privilege IAM policy a CI role needs to run ecship on a stack.
+    #[command(after_help = "Examples:
+  ecship iam-policy stacks/mysfits.yaml --account 123456789012 --region us-east-1 > deploy-role.json
+  ecship iam-policy stacks/mysfits.yaml --for plan     # read-only: for pull-request jobs
+
+The policy (IAM JSON) goes to standard output; why each statement on \"*\" is on \"*\" goes to
+standard error. Without --account (or --region, the spec's region:, AWS_REGION) the ARNs
+name any account (region): no AWS call is made.")]
+    IamPolicy(IamPolicyArgs),
     /// Print the JSON Schema of the stack spec (for editors and yaml-language-server).
     #[command(
         after_help = "Examples:\n  ecship schema -o ecship.schema.json\n  # then, first line of a stack file:\n  # yaml-language-server: $schema=./ecship.schema.json"
@@ -468,6 +477,29 @@ pub struct DestroyArgs {
     /// the stack is gone.
     #[arg(long)]
     pub delete_data: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IamPolicyArgs {
+    /// The stack spec (YAML).
+    pub file: PathBuf,
+    /// The verbs the role runs: deploy (with rollback and status), plan (reads only), destroy, or all.
+    #[arg(long = "for", value_enum, default_value_t = PolicyFor::All)]
+    pub verbs: PolicyFor,
+    /// The AWS account the stack lives in (else any: `*` in the ARNs).
+    #[arg(long, value_name = "ACCOUNT")]
+    pub account: Option<String>,
+    /// Write the policy to FILE instead of standard output.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyFor {
+    Deploy,
+    Plan,
+    Destroy,
+    All,
 }
 
 #[derive(Debug, Args)]

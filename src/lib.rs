@@ -14,6 +14,7 @@ pub mod events;
 pub mod exit;
 pub mod http;
 pub mod human;
+pub mod iam;
 pub mod image;
 pub mod init;
 pub mod model;

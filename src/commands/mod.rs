@@ -8,6 +8,7 @@ mod cost;
 mod deploy;
 mod destroy;
 mod exec;
+mod iam_policy;
 mod init;
 mod logs;
 mod plan;
@@ -75,6 +76,7 @@ pub fn run(cli: Cli, report: &mut Report) -> anyhow::Result<u8> {
         Command::Exec(args) => exec::run(args, &global, report),
         Command::Status(args) => status::run(args, &global, report),
         Command::Destroy(args) => destroy::run(args, &global, report),
+        Command::IamPolicy(args) => iam_policy::run(args, &global, report),
         Command::Schema(args) => schema::run(args, report),
         Command::Completions(args) => completions::run(args, report),
     }

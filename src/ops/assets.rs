@@ -96,7 +96,7 @@ impl AssetBucket {
 }
 
 /// `ecship-assets-ACCOUNT-REGION`.
-fn default_name(account: &str, region: &str) -> String {
+pub fn default_name(account: &str, region: &str) -> String {
     format!("ecship-assets-{account}-{region}")
 }
 

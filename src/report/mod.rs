@@ -41,6 +41,11 @@ impl Report {
         writeln!(io::stderr().lock(), "warning: {text}")
     }
 
+    /// A remark beside a document (on stderr, so the document stays clean on stdout).
+    pub fn note(&mut self, text: &str) -> io::Result<()> {
+        writeln!(io::stderr().lock(), "note: {text}")
+    }
+
     /// Ask on stderr and read a line of the answer from stdin; an empty answer is `default`.
     pub fn ask(&mut self, question: &str, default: &str) -> io::Result<String> {
         let mut err = io::stderr().lock();

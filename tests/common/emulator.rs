@@ -37,12 +37,23 @@ impl Emulator {
 
     /// Start one whose ECS deployments take `deploy_seconds` to complete.
     pub fn start_with(deploy_seconds: &str) -> Self {
+        Self::spawn(deploy_seconds, &[])
+    }
+
+    /// Start one that appends every call it serves to `calls`, one `service:Operation<TAB>ARN`
+    /// line each (tests/emulator/recorder.py, patch 80).
+    pub fn start_recording(calls: &std::path::Path) -> Self {
+        Self::spawn(DEPLOY_SECONDS, &[("EMULATOR_RECORD_CALLS", calls.as_os_str())])
+    }
+
+    fn spawn(deploy_seconds: &str, env: &[(&str, &std::ffi::OsStr)]) -> Self {
         let python = crate::common::venv_tool("python");
         let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
         let child = Command::new(python)
             .arg(crate::common::root().join("tests/emulator/server.py"))
             .arg(port.to_string())
             .env("EMULATOR_DEPLOY_SECONDS", deploy_seconds)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -149,6 +149,11 @@ check every one of them.
     ValidationException; https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/CommonErrors.html:
     ValidationError). `EMULATOR_CHECK_REQUESTS=0` turns it off, for diagnosing only.
 
+80. moto keeps no record of the calls it serves. tests/emulator/recorder.py appends each
+    request's IAM action and the resource it names to the file `EMULATOR_RECORD_CALLS`
+    names, as AWS authorises it and CloudTrail records it, for the tests of ecship's IAM
+    policy.
+
 Known and not yet patched: change sets carry no property details.
 """
 
@@ -186,6 +191,7 @@ import cloudwatch_cbor
 import ecs_deployments
 import ecs_native
 import ecs_tasks
+import recorder
 import wire
 
 
@@ -564,6 +570,7 @@ def _dispatch(self: DomainDispatcherApplication, environ: dict[str, Any], start_
 
 
 DomainDispatcherApplication.__call__ = _dispatch  # type: ignore[method-assign]
+recorder.install()
 MotoRequestHandler.date_time_string = lambda self, timestamp=None: BaseHTTPRequestHandler.date_time_string(  # type: ignore[method-assign]
     self, Clock.now() if timestamp is None else timestamp
 )

@@ -1,0 +1,42 @@
+//! `ecship iam-policy FILE`: the least-privilege IAM policy a CI role needs to run ecship's
+//! verbs on a stack — the policy on standard output, why each statement on `*` is so on
+//! standard error. No AWS call: an account or region not given is `*` in the ARNs.
+
+use crate::cli::{IamPolicyArgs, PolicyFor};
+use crate::exit;
+use crate::iam::{policy, Scope, Verbs};
+use crate::report::Report;
+
+use super::Global;
+
+pub fn run(args: &IamPolicyArgs, global: &Global<'_>, report: &mut Report) -> anyhow::Result<u8> {
+    let compiled = match super::compile_or_report(&args.file, global.env, report)? {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    if let Some(a) = args.account.as_deref().filter(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit())) {
+        anyhow::bail!("--account {a}: expected a 12-digit AWS account id, e.g. --account 123456789012");
+    }
+    let region = global
+        .region
+        .map(str::to_string)
+        .or_else(|| compiled.model.region.clone())
+        .or_else(|| ["AWS_REGION", "AWS_DEFAULT_REGION"].iter().find_map(|v| std::env::var(v).ok().filter(|r| !r.is_empty())));
+    let scope = Scope {
+        account: args.account.clone().unwrap_or_else(|| "*".into()),
+        region: region.unwrap_or_else(|| "*".into()),
+        asset_bucket: global.asset_bucket.map(str::to_string),
+    };
+    let verbs = match args.verbs {
+        PolicyFor::Deploy => Verbs::Deploy,
+        PolicyFor::Plan => Verbs::Plan,
+        PolicyFor::Destroy => Verbs::Destroy,
+        PolicyFor::All => Verbs::All,
+    };
+    let policy = policy(&compiled.model, &compiled.fresh, &scope, verbs);
+    for (sid, why) in &policy.reasons {
+        report.note(&format!("{sid} is on \"*\": {why}"))?;
+    }
+    report.document(&policy.to_json(), args.out.as_deref())?;
+    Ok(exit::OK)
+}

@@ -1,0 +1,127 @@
+//! The policy's decisions, on small specs.
+
+use std::path::Path;
+
+use super::{policy, Policy, Scope, Verbs};
+use crate::spec::LoadOptions;
+use crate::stack::compile_str;
+
+const WEB: &str = "services:\n  web:\n    image: 111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/web:1.0\n    port: 8080\n    routes: [ { path: \"/*\" } ]\n";
+
+fn scope() -> Scope {
+    Scope { account: "123456789012".into(), region: "us-east-1".into(), asset_bucket: None }
+}
+
+fn policy_of(yaml: &str, verbs: Verbs) -> Policy {
+    let opts = LoadOptions { env: None, vars: &|_| None, defer_unset_vars: false };
+    let c = compile_str(yaml, Path::new("t.yaml"), &opts).expect("compiles");
+    policy(&c.model, &c.fresh, &scope(), verbs)
+}
+
+fn actions(p: &Policy) -> Vec<&str> {
+    p.statements.iter().flat_map(|s| s.action.iter().map(String::as_str)).collect()
+}
+
+/// The actions of ecship's own calls (not CloudFormation's on its behalf).
+fn own(p: &Policy) -> Vec<&str> {
+    p.statements.iter().filter(|s| s.sid.starts_with("Ecship")).flat_map(|s| s.action.iter().map(String::as_str)).collect()
+}
+
+fn statement<'a>(p: &'a Policy, sid: &str) -> &'a super::Statement {
+    p.statements.iter().find(|s| s.sid == sid).unwrap_or_else(|| panic!("no {sid} in {}", p.to_json()))
+}
+
+#[test]
+fn a_plan_policy_only_reads() {
+    let p = policy_of(&format!("stack: shop\n{WEB}"), Verbs::Plan);
+    let writes: Vec<&str> = actions(&p).into_iter().filter(|a| crate::aws::is_write(a.split(':').nth(1).unwrap_or(a))).collect();
+    assert_eq!(writes, Vec::<&str>::new(), "reads only: {}", p.to_json());
+    assert!(p.statements.iter().all(|s| !s.sid.starts_with("CloudFormation")), "a plan makes CloudFormation create nothing");
+}
+
+#[test]
+fn resources_are_the_stacks_own() {
+    let p = policy_of(&format!("stack: shop\n{WEB}"), Verbs::All);
+    assert_eq!(statement(&p, "EcshipStack").resource, ["arn:aws:cloudformation:us-east-1:123456789012:stack/shop/*"]);
+    assert_eq!(statement(&p, "EcshipServices").resource, ["arn:aws:ecs:us-east-1:123456789012:service/shop/*"]);
+    assert_eq!(statement(&p, "EcshipTaskDefinitionFamilies").resource, ["arn:aws:ecs:us-east-1:123456789012:task-definition/shop-web:*"]);
+    assert_eq!(statement(&p, "EcshipStackLock").resource, ["arn:aws:ecr:us-east-1:123456789012:repository/ecship-lock/shop"]);
+    // The image's own registry: another account and region.
+    assert_eq!(statement(&p, "RegistryProtocolPins").resource, ["arn:aws:ecr:eu-west-1:111122223333:repository/team/web"]);
+    let pass = statement(&p, "PassRolesTaskRolesToEcs");
+    assert_eq!(pass.resource, ["arn:aws:iam::123456789012:role/shop-*"]);
+    assert_eq!(pass.condition, Some(serde_json::json!({"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}})));
+}
+
+#[test]
+fn every_statement_on_any_resource_says_why_and_no_other_does() {
+    let p = policy_of(&format!("stack: shop\n{WEB}"), Verbs::All);
+    for s in &p.statements {
+        assert_eq!(s.resource == ["*"], p.reasons.contains_key(&s.sid), "{}: {:?}", s.sid, s.resource);
+    }
+    assert!(p.reasons.contains_key("CloudFormationResourcesWithGeneratedIds"));
+}
+
+#[test]
+fn features_bring_their_calls_and_only_then() {
+    let plain = policy_of(&format!("stack: shop\n{WEB}    deploy: {{ strategy: doubling }}\n"), Verbs::Deploy);
+    for absent in [
+        "application-autoscaling:RegisterScalableTarget",
+        "scheduler:CreateSchedule",
+        "ecs:RunTask",
+        "elasticloadbalancing:ModifyRule",
+        "s3:PutObject",
+    ] {
+        assert!(!own(&plain).contains(&absent), "{absent} without the feature");
+    }
+    let scaled = policy_of(
+        &format!("stack: shop\n{WEB}    autoscaling: {{ min: 1, max: 3, cpu: 60 }}\n    deploy: {{ strategy: canary }}\n"),
+        Verbs::Deploy,
+    );
+    for present in ["application-autoscaling:RegisterScalableTarget", "elasticloadbalancing:ModifyRule"] {
+        assert!(own(&scaled).contains(&present), "{present} with the feature");
+    }
+}
+
+#[test]
+fn unknown_account_and_region_are_wildcards() {
+    let opts = LoadOptions { env: None, vars: &|_| None, defer_unset_vars: false };
+    let c = compile_str(&format!("stack: shop\n{WEB}"), Path::new("t.yaml"), &opts).expect("compiles");
+    let p = policy(&c.model, &c.fresh, &Scope { account: "*".into(), region: "*".into(), asset_bucket: None }, Verbs::Destroy);
+    assert_eq!(statement(&p, "EcshipStack").resource, ["arn:aws:cloudformation:*:*:stack/shop/*"]);
+    assert_eq!(statement(&p, "EcshipAssetBucket").resource, ["arn:aws:s3:::ecship-assets-*-*"]);
+}
+
+#[test]
+fn every_resource_type_of_the_example_stacks_is_in_the_table() {
+    let covered = super::cloudformation::covered();
+    for file in ["stacks/mysfits.yaml", "stacks/blog.yaml", "stacks/cms.yaml", "stacks/forum.yaml"] {
+        let opts = LoadOptions { env: None, vars: &|_| None, defer_unset_vars: false };
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let c = crate::stack::compile(&path, &opts).expect("compiles");
+        for r in c.template.resources.values() {
+            assert!(covered.contains(r.kind), "{file}: {} has no handlers in iam::cloudformation", r.kind);
+        }
+    }
+}
+
+#[test]
+fn generated_resources_are_deleted_only_under_the_stacks_tag() {
+    let p = policy_of(&format!("stack: shop\n{WEB}"), Verbs::Destroy);
+    let tagged = statement(&p, "CloudFormationDeletesStackTaggedResources");
+    assert_eq!(tagged.condition, Some(serde_json::json!({"StringEquals": {"aws:ResourceTag/ecship:stack": "shop"}})));
+    for action in [
+        "ec2:DeleteVpc",
+        "ec2:DeleteSubnet",
+        "ec2:DeleteSecurityGroup",
+        "elasticloadbalancing:DeleteLoadBalancer",
+        "elasticloadbalancing:DeleteTargetGroup",
+    ] {
+        assert!(tagged.action.contains(action), "{action} under the tag: {}", p.to_json());
+        let elsewhere: Vec<&str> =
+            p.statements.iter().filter(|s| s.sid != tagged.sid && s.action.contains(action)).map(|s| s.sid.as_str()).collect();
+        assert!(elsewhere.is_empty(), "{action} also allowed without the tag by {elsewhere:?}");
+    }
+    // Routes carry no tags: deleted without the condition.
+    assert!(statement(&p, "CloudFormationResourcesWithGeneratedIds").action.contains("ec2:DeleteRoute"));
+}
