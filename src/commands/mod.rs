@@ -59,7 +59,7 @@ pub fn run(cli: Cli, report: &mut Report) -> anyhow::Result<u8> {
     let env = global.env;
     match &cli.command {
         Command::Validate(args) => validate::run(args, env, report),
-        Command::Render(args) => render::run(args, env, report),
+        Command::Render(args) => render::run(args, &global, report),
         Command::Plan(args) => plan::run(args, &global, report),
         Command::Deploy(args) => deploy::run(args, &global, report),
         Command::Push(args) => push::run(args, &global, report),
@@ -101,6 +101,16 @@ fn compile_deployable(file: &Path, env: Option<&str>, report: &mut Report) -> an
         }
     }
     Ok(Ok(compiled))
+}
+
+/// The spec with the hosted zones its domains give by name looked up in Route 53 (no call
+/// when every domain gives its zone's id).
+fn with_zones(compiled: Compiled, session: &session::Session) -> anyhow::Result<Compiled> {
+    if !compiled.model.has_zones_to_look_up() {
+        return Ok(compiled);
+    }
+    let ids = session.call(async |aws| crate::ops::zones::look_up(aws, &compiled.model).await)?;
+    Ok(crate::stack::with_zones(compiled, &ids)?)
 }
 
 /// Report a failed run and give its exit code.
