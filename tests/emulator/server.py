@@ -106,6 +106,12 @@ uses; tests/emulator/test_server.py checks every one of them.
     them into a resource's properties when it is created or updated, as AWS does; GetTemplate
     still gives the reference.
 
+30.-32. Certificates and the edge: tests/emulator/edge.py gives CloudFormation
+    `AWS::CertificateManager::Certificate` (its DNS validation records written into the
+    hosted zone), ACM's validation by DNS (ISSUED once every name's validation record is in
+    a zone, never after a timer), and `AWS::WAFv2::WebACL` with
+    `AWS::WAFv2::WebACLAssociation` in moto's WAFv2 backend.
+
 Known and not yet patched: change sets carry no property details.
 """
 
@@ -141,6 +147,7 @@ from moto.servicediscovery.models import servicediscovery_backends
 import cfn_secrets
 import cloudwatch_cbor
 import ecs_deployments
+import edge
 import ecs_native
 import ecs_tasks
 
@@ -273,6 +280,7 @@ ecs_native.install()
 ecs_tasks.install()
 cloudwatch_cbor.install()
 cfn_secrets.install()
+edge.install()
 
 
 def _owner_checked(original: Any) -> Any:
