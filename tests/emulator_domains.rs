@@ -51,12 +51,20 @@ async fn a_domain_waf_and_allow_list_are_deployed_planned_and_destroyed_leaving_
     let emulator = Emulator::start();
     let config = emulator.sdk_config().await;
     let r53 = aws_sdk_route53::Client::new(&config);
-    let zone = r53.create_hosted_zone().name("shop.test").caller_reference("edge").send().await.expect("CreateHostedZone");
-    let zone_id = zone.hosted_zone().expect("zone").id().trim_start_matches("/hostedzone/").to_string();
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("edge.yaml");
     std::fs::write(&file, SPEC).expect("write spec");
     let file = file.to_string_lossy().into_owned();
+
+    let missing = emulator.run(&["render", &file], &[]);
+    assert_eq!(missing.code, 1, "{}", missing.stdout);
+    assert!(
+        missing.stderr.contains("no public Route 53 hosted zone named shop.test in this account"),
+        "a zone that is not there is named: {}",
+        missing.stderr
+    );
+    let zone = r53.create_hosted_zone().name("shop.test").caller_reference("edge").send().await.expect("CreateHostedZone");
+    let zone_id = zone.hosted_zone().expect("zone").id().trim_start_matches("/hostedzone/").to_string();
 
     let rendered = emulator.run(&["render", &file], &[]);
     assert_eq!(rendered.code, 0, "{}", rendered.stderr);

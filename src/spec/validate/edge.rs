@@ -48,10 +48,43 @@ impl Ctx<'_> {
         Some(Domain { zone, name: d.name.clone(), hosts: d.name.iter().map(|n| n.to_ascii_lowercase()).collect() })
     }
 
+    /// A load balancer's HTTPS listener: the one `https:` declares, else the one a domain
+    /// implies, else none.
+    pub(super) fn https(
+        &mut self,
+        at: &str,
+        raw: Option<&types::Https>,
+        http_port: model::Port,
+        domain: Option<&Domain>,
+        public: bool,
+    ) -> Option<model::Https> {
+        match raw {
+            Some(h) => {
+                let port = self.port(&format!("{at}.https.port"), h.port.unwrap_or(443));
+                if port == http_port {
+                    self.err(&format!("{at}.https.port"), format!("HTTPS and HTTP cannot both use port {}", port.get()));
+                }
+                let certificate = self.certificate(at, h.certificate.as_deref(), domain, public);
+                let ssl_policy = h.ssl_policy.clone().unwrap_or_else(|| DEFAULT_SSL_POLICY.into());
+                if !ssl_policy.starts_with("ELBSecurityPolicy-") {
+                    self.err(&format!("{at}.https.ssl_policy"), format!("`{ssl_policy}` is not an ELB security policy name"));
+                }
+                Some(model::Https { port, certificate, ssl_policy })
+            }
+            None if domain.is_some() => {
+                if http_port.get() == 443 {
+                    self.err(&format!("{at}.http"), "HTTP cannot use port 443: the domain's HTTPS listener does").hint("use port 80");
+                }
+                self.domain_https(at, public)
+            }
+            None => None,
+        }
+    }
+
     /// The HTTPS listener of a load balancer with a domain and no `https:`: on 443 with the
     /// certificate the stack requests. An internal one's zone is private, which ACM cannot
     /// validate, so it needs a certificate named.
-    pub(super) fn domain_https(&mut self, at: &str, public: bool) -> Option<model::Https> {
+    fn domain_https(&mut self, at: &str, public: bool) -> Option<model::Https> {
         if !public {
             self.err(&format!("{at}.domain"), "an internal load balancer's domain is a private hosted zone, which ACM cannot validate certificates through: it needs `https.certificate`")
                 .hint("add `https: { certificate: arn:aws:acm:REGION:ACCOUNT:certificate/ID }`, a certificate covering its hosts");
@@ -62,7 +95,7 @@ impl Ctx<'_> {
     }
 
     /// The certificate of an `https:` listener: the one named, else the domain's own.
-    pub(super) fn certificate(&mut self, at: &str, named: Option<&str>, domain: Option<&Domain>, public: bool) -> model::Certificate {
+    fn certificate(&mut self, at: &str, named: Option<&str>, domain: Option<&Domain>, public: bool) -> model::Certificate {
         let at = format!("{at}.https.certificate");
         match (named, domain) {
             (Some(arn), _) => {

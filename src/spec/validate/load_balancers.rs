@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use super::checks;
-use super::edge::DEFAULT_SSL_POLICY;
 use super::Ctx;
 use crate::model::{self, LbName, Network};
 use crate::spec::diagnostic::did_you_mean;
@@ -55,22 +54,7 @@ impl Ctx<'_> {
         }
         let http_port = self.port(&format!("{at}.http"), lb.http.unwrap_or(80));
         let domain = self.domain(&at, lb.domain.as_ref());
-        let https = match &lb.https {
-            Some(h) => {
-                let port = self.port(&format!("{at}.https.port"), h.port.unwrap_or(443));
-                if port == http_port {
-                    self.err(&format!("{at}.https.port"), format!("HTTPS and HTTP cannot both use port {}", port.get()));
-                }
-                let certificate = self.certificate(&at, h.certificate.as_deref(), domain.as_ref(), public);
-                let ssl_policy = h.ssl_policy.clone().unwrap_or_else(|| DEFAULT_SSL_POLICY.into());
-                if !ssl_policy.starts_with("ELBSecurityPolicy-") {
-                    self.err(&format!("{at}.https.ssl_policy"), format!("`{ssl_policy}` is not an ELB security policy name"));
-                }
-                Some(model::Https { port, certificate, ssl_policy })
-            }
-            None if domain.is_some() => self.domain_https(&at, public),
-            None => None,
-        };
+        let https = self.https(&at, lb.https.as_ref(), http_port, domain.as_ref(), public);
         let idle_timeout = self.duration(&format!("{at}.idle_timeout"), lb.idle_timeout.as_deref(), 60, 1, 4000);
         let waf = self.waf(&at, lb.waf.as_ref());
         let allow = self.allow(&at, lb.allow.as_deref());

@@ -722,6 +722,7 @@ fn domains_waf_and_allow() {
     expect(&edge("  allow: [203.0.113.0/33]\n"), "load_balancer.allow[0]", "not a CIDR block");
     expect(&edge("  allow: [203.0.113.7/24]\n"), "load_balancer.allow[0]", "host bits");
     expect(&edge("  allow: []\n"), "load_balancer.allow", "admits no one");
+    expect(&edge("  http: 443\n  domain: { zone: example.com }\n"), "load_balancer.http", "HTTP cannot use port 443");
 }
 
 #[test]
