@@ -1,5 +1,6 @@
 //! The compile pipeline every command starts with: load → validate → synthesise.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::model::Model;
@@ -59,6 +60,21 @@ pub fn with_pulls(c: Compiled, images: impl IntoIterator<Item = String>) -> Resu
         return Ok(c);
     }
     let model = Model { pulls, ..c.model };
+    compile_model(c.loaded, model)
+}
+
+/// The same spec with the hosted zones its domains give by name set to their ids (`ids`, by
+/// zone name, as `ops::zones::look_up` finds them).
+pub fn with_zones(c: Compiled, ids: &BTreeMap<String, String>) -> Result<Compiled, LoadError> {
+    if ids.is_empty() {
+        return Ok(c);
+    }
+    let mut model = c.model;
+    for zone in model.load_balancers.values_mut().filter_map(|lb| lb.domain.as_mut()).map(|d| &mut d.zone) {
+        if let Some(id) = zone.to_look_up().and_then(|name| ids.get(name)) {
+            zone.id = Some(id.clone());
+        }
+    }
     compile_model(c.loaded, model)
 }
 

@@ -20,6 +20,9 @@ fn render(file: &str, env: Option<&str>) -> String {
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
+/// The hosted zone id stacks/mysfits.yaml's prod environment names.
+const MYSFITS_ZONE_ID: &str = "Z0123456789MYSFITS";
+
 #[tokio::test]
 async fn example_templates_create_on_the_emulator_with_every_output() {
     let emulator = Emulator::start();
@@ -27,13 +30,17 @@ async fn example_templates_create_on_the_emulator_with_every_output() {
     let cfn = aws_sdk_cloudformation::Client::new(&config);
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
     let ecs = aws_sdk_ecs::Client::new(&config);
+    // The mysfits prod domain's hosted zone is its owner's: a zone of that name stands in.
+    let r53 = aws_sdk_route53::Client::new(&config);
+    let zone = r53.create_hosted_zone().name("mysfits.example.com").caller_reference("examples").send().await.expect("CreateHostedZone");
+    let zone_id = zone.hosted_zone().expect("zone").id().trim_start_matches("/hostedzone/").to_string();
     let mut checked = 0;
     for (file, env) in example_stacks() {
-        let body = render(&file, env.as_deref());
+        let body = render(&file, env.as_deref()).replace(MYSFITS_ZONE_ID, &zone_id);
         let template: serde_json::Value = serde_json::from_str(&body).expect("json");
         // The HTTPS example names a certificate that exists only in its owner's account;
         // the emulator, like AWS, refuses a listener on an unknown certificate.
-        if body.contains("\"Certificates\"") {
+        if body.contains("\"CertificateArn\": \"arn:") {
             continue;
         }
         let name = format!("{}-{}", file.trim_start_matches("stacks/").trim_end_matches(".yaml"), env.as_deref().unwrap_or("base"));

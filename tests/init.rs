@@ -98,6 +98,15 @@ fn a_copilot_workspace_becomes_services_jobs_and_environments() {
     let spec: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&out).expect("written")).expect("YAML");
     let web = &spec["services"]["frontend"];
     assert_eq!(web["routes"][0]["path"].as_str(), Some("/*"));
+    // http.alias: the route's host, in the load balancer's domain; an environment's imported
+    // certificate is its HTTPS listener's.
+    assert_eq!(web["routes"][0]["host"].as_str(), Some("shop.example.com"));
+    assert_eq!(spec["load_balancer"]["domain"]["zone_id"].as_str(), Some("Z0123456789SHOP"));
+    assert_eq!(
+        spec["environments"]["prod"]["load_balancer"]["https"]["certificate"].as_str(),
+        Some("arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555")
+    );
+    assert!(spec["environments"]["test"].get("load_balancer").is_none());
     assert_eq!(web["health_check"]["path"].as_str(), Some("/healthz"));
     assert_eq!(
         (web["autoscaling"]["min"].as_u64(), web["autoscaling"]["max"].as_u64(), web["autoscaling"]["requests"].as_u64()),

@@ -18,6 +18,7 @@ pub mod elbv2;
 mod error;
 pub mod logs;
 mod retry;
+pub mod route53;
 pub mod s3;
 pub mod scheduler;
 mod service_deployments;
@@ -88,6 +89,7 @@ wire!(
     aws_sdk_scheduler,
     aws_sdk_ecr,
     aws_sdk_s3,
+    aws_sdk_route53,
     aws_sdk_sts,
     aws_sdk_elasticloadbalancingv2
 );
@@ -158,6 +160,10 @@ impl Aws {
 
     pub(crate) fn efs(&self) -> aws_sdk_efs::Client {
         aws_sdk_efs::Client::from_conf(aws_sdk_efs::config::Builder::from(&self.config).interceptor(self.counter()).build())
+    }
+
+    pub(crate) fn route53(&self) -> aws_sdk_route53::Client {
+        client!(self, aws_sdk_route53)
     }
 
     pub(crate) fn ecr(&self) -> aws_sdk_ecr::Client {

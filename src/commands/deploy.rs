@@ -33,6 +33,7 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
     let compiled = crate::stack::with_pulls(compiled, images.values().cloned())?;
     let saved = args.plan.as_deref().map(load_plan).transpose()?;
     let session = Session::open(global, compiled.model.region.as_deref())?;
+    let compiled = super::with_zones(compiled, &session)?;
     let opts = PrepareOptions {
         images: &images,
         registry_endpoint: global.registry_endpoint,

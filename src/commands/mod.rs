@@ -61,7 +61,7 @@ pub fn run(cli: Cli, report: &mut Report) -> anyhow::Result<u8> {
     let env = global.env;
     match &cli.command {
         Command::Validate(args) => validate::run(args, env, report),
-        Command::Render(args) => render::run(args, env, report),
+        Command::Render(args) => render::run(args, &global, report),
         Command::Plan(args) => plan::run(args, &global, report),
         Command::Cost(args) => cost::run(args, &global, report),
         Command::Deploy(args) => deploy::run(args, &global, report),
@@ -112,6 +112,16 @@ fn price_table(file: Option<&Path>) -> anyhow::Result<crate::cost::Table> {
     let Some(file) = file else { return Ok(crate::cost::Table::built_in()?) };
     let text = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("cannot read the price table {}: {e}", file.display()))?;
     Ok(crate::cost::Table::parse(&text, &format!("--prices {}", file.display()))?)
+}
+
+/// The spec with the hosted zones its domains give by name looked up in Route 53 (no call
+/// when every domain gives its zone's id).
+fn with_zones(compiled: Compiled, session: &session::Session) -> anyhow::Result<Compiled> {
+    if !compiled.model.has_zones_to_look_up() {
+        return Ok(compiled);
+    }
+    let ids = session.call(async |aws| crate::ops::zones::look_up(aws, &compiled.model).await)?;
+    Ok(crate::stack::with_zones(compiled, &ids)?)
 }
 
 /// Report a failed run and give its exit code.

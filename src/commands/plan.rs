@@ -26,6 +26,7 @@ pub fn run(args: &PlanArgs, global: &super::Global<'_>, report: &mut Report) -> 
         prices: table.as_ref(),
     };
     let session = Session::open(global, compiled.model.region.as_deref())?;
+    let compiled = super::with_zones(compiled, &session)?;
     let prepared = session.call(async |aws| crate::ops::deploy::prepare(aws, &compiled, &opts, None).await)?;
     let plan = &prepared.plan;
     if let Some(out) = &args.out {

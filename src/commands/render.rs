@@ -6,10 +6,19 @@ use crate::exit;
 use crate::report::Report;
 use crate::synth::Template;
 
-pub fn run(args: &RenderArgs, env: Option<&str>, report: &mut Report) -> anyhow::Result<u8> {
-    let compiled = match super::compile_or_report(&args.file, env, report)? {
+use super::session::Session;
+
+pub fn run(args: &RenderArgs, global: &super::Global<'_>, report: &mut Report) -> anyhow::Result<u8> {
+    let compiled = match super::compile_or_report(&args.file, global.env, report)? {
         Ok(c) => c,
         Err(code) => return Ok(code),
+    };
+    // A hosted zone given by name is looked up in Route 53: the template names its id.
+    let compiled = if compiled.model.has_zones_to_look_up() {
+        let session = Session::open(global, compiled.model.region.as_deref())?;
+        super::with_zones(compiled, &session)?
+    } else {
+        compiled
     };
     for limit in &compiled.limits {
         report.warn(&format!("{}; `ecship deploy` will refuse this template", limit.message()))?;

@@ -48,6 +48,12 @@ pub fn convert(dir: &Path, out: &Path, stack: Option<&str>) -> Result<Converted,
         let m = Manifest { doc: &doc, workspace: &workspace, out, app: &app };
         one(&mut c, &m, &envs);
     }
+    for env in &envs {
+        let path = root.join("environments").join(env).join("manifest.yml");
+        if let Some(doc) = std::fs::read_to_string(&path).ok().and_then(|t| serde_yaml::from_str::<Value>(&t).ok()) {
+            environment_certificate(&mut c, env, &doc);
+        }
+    }
     if c.services.is_empty() && c.jobs.is_empty() {
         return Err(InitError::Empty { file: root.display().to_string(), what: "no service or job manifest".into() });
     }
@@ -205,9 +211,9 @@ fn http(c: &mut Converted, name: &str, doc: &Value, out: &mut Mapping) {
     let route_path = if trimmed.is_empty() { "/*".to_string() } else { format!("/{trimmed}*") };
     let mut route = Mapping::new();
     route.insert("path".into(), Value::from(route_path));
-    if let Some(alias) = h.get("alias").and_then(Value::as_str) {
-        route.insert("host".into(), Value::from(alias));
-        c.note(format!("{name}: http.alias {alias} is the route's host; its certificate goes under load_balancer.https"));
+    if let Some((alias, zone_id)) = h.get("alias").and_then(alias) {
+        route.insert("host".into(), Value::from(alias.clone()));
+        domain(c, name, &alias, zone_id);
     }
     out.insert("routes".into(), Value::Sequence(vec![Value::Mapping(route)]));
     let hc = h.get("healthcheck");
@@ -216,6 +222,72 @@ fn http(c: &mut Converted, name: &str, doc: &Value, out: &mut Mapping) {
         let mut m = Mapping::new();
         m.insert("path".into(), Value::from(p));
         out.insert("health_check".into(), Value::Mapping(m));
+    }
+}
+
+/// The first name of Copilot's `http.alias` (a name, a list of names, or a list of
+/// `{name, hosted_zone}`), and the hosted zone id given with it.
+fn alias(v: &Value) -> Option<(String, Option<String>)> {
+    let first = match v {
+        Value::Sequence(items) => items.first()?,
+        one => one,
+    };
+    match first {
+        Value::String(name) => Some((name.clone(), None)),
+        entry => Some((
+            entry.get("name").and_then(Value::as_str)?.to_string(),
+            entry.get("hosted_zone").and_then(Value::as_str).map(str::to_string),
+        )),
+    }
+}
+
+/// The load balancer's domain for an alias: the hosted zone Copilot names with it, else the
+/// alias's parent domain (the alias itself for a two-label name), to check.
+fn domain(c: &mut Converted, name: &str, alias: &str, zone_id: Option<String>) {
+    if c.load_balancer.contains_key("domain") {
+        return;
+    }
+    let mut d = Mapping::new();
+    match zone_id {
+        Some(id) => {
+            d.insert("zone_id".into(), Value::from(id.clone()));
+            c.note(format!("{name}: http.alias {alias} is the route's host, in hosted zone {id} (load_balancer.domain): ecship requests its certificate"));
+        }
+        None => {
+            let zone =
+                alias.split_once('.').map(|(_, parent)| parent).filter(|p| p.contains('.')).unwrap_or(alias).trim_start_matches("*.");
+            d.insert("zone".into(), Value::from(zone));
+            c.note(format!(
+                "{name}: http.alias {alias} is the route's host; load_balancer.domain.zone is {zone}: check it is the Route 53 hosted zone of your application's domain (ecship requests the certificate)"
+            ));
+        }
+    }
+    c.load_balancer.insert("domain".into(), Value::Mapping(d));
+}
+
+/// An environment's imported certificates (`http.public.certificates`) as its load
+/// balancer's `https.certificate`: ecship's HTTPS listener takes one.
+fn environment_certificate(c: &mut Converted, env: &str, manifest: &Value) {
+    let certs: Vec<&str> = manifest
+        .get("http")
+        .and_then(|h| h.get("public"))
+        .and_then(|p| p.get("certificates"))
+        .and_then(Value::as_sequence)
+        .map(|s| s.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let Some(first) = certs.first() else { return };
+    if certs.len() > 1 {
+        c.note(format!(
+            "environment {env}: http.public.certificates: the HTTPS listener takes one certificate, {first}; the others are left out"
+        ));
+    }
+    let mut https = Mapping::new();
+    https.insert("certificate".into(), Value::from(*first));
+    let mut lb = Mapping::new();
+    lb.insert("https".into(), Value::Mapping(https));
+    let env_map = c.environments.entry(Value::from(env)).or_insert_with(|| Value::Mapping(Mapping::new()));
+    if let Value::Mapping(em) = env_map {
+        em.insert("load_balancer".into(), Value::Mapping(lb));
     }
 }
 
@@ -376,7 +448,23 @@ fn dow_names(field: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::aws_schedule;
+    use super::{alias, aws_schedule, domain, Converted, Value};
+
+    #[test]
+    fn an_alias_is_the_route_host_in_its_parent_domain_or_its_given_zone() {
+        let parse = |y: &str| alias(&serde_yaml::from_str::<Value>(y).expect("yaml"));
+        assert_eq!(parse("shop.example.com"), Some(("shop.example.com".into(), None)));
+        assert_eq!(parse("[a.example.com, b.example.com]"), Some(("a.example.com".into(), None)));
+        assert_eq!(parse("[{ name: a.example.com, hosted_zone: Z1 }]"), Some(("a.example.com".into(), Some("Z1".into()))));
+        let zone = |a: &str| {
+            let mut c = Converted::default();
+            domain(&mut c, "web", a, None);
+            c.load_balancer["domain"]["zone"].as_str().map(str::to_string)
+        };
+        assert_eq!(zone("shop.example.com").as_deref(), Some("example.com"));
+        assert_eq!(zone("example.com").as_deref(), Some("example.com"));
+        assert_eq!(zone("*.example.com").as_deref(), Some("example.com"));
+    }
 
     #[test]
     fn copilot_schedules_become_eventbridge_expressions() {

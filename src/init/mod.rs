@@ -38,6 +38,8 @@ pub struct Converted {
     pub jobs: Mapping,
     /// Overrides by environment name (`environments.NAME`).
     pub environments: Mapping,
+    /// The base spec's `load_balancer`, when something sets it (a Copilot alias's domain).
+    pub load_balancer: Mapping,
     pub notes: Vec<String>,
 }
 
@@ -53,6 +55,9 @@ impl Converted {
     pub fn to_yaml(&self, origin: &str) -> String {
         let mut spec = Mapping::new();
         spec.insert("stack".into(), Value::from(self.stack.clone()));
+        if !self.load_balancer.is_empty() {
+            spec.insert("load_balancer".into(), Value::Mapping(self.load_balancer.clone()));
+        }
         spec.insert("services".into(), Value::Mapping(self.services.clone()));
         if !self.jobs.is_empty() {
             spec.insert("jobs".into(), Value::Mapping(self.jobs.clone()));

@@ -6,6 +6,7 @@
 pub mod colour;
 mod cost;
 mod ecr;
+pub mod edge;
 pub mod fargate;
 mod rollout;
 mod task;
@@ -21,6 +22,7 @@ use serde::Serialize;
 pub use colour::{ByColour, Colour, Weights};
 pub use cost::CostAssumptions;
 pub use ecr::{EcrHost, EcrRepository, ECR_HOSTS};
+pub use edge::{Cidr, Domain, HostedZone, ManagedRuleGroup, Waf};
 pub use rollout::{Engine, Rollout, Shift, StrategyName, TwoColour};
 pub use task::{ContainerHealth, DependsOn, Firelens, Mount, Sidecar, VolumeSource};
 
@@ -54,6 +56,12 @@ pub struct Model {
 }
 
 impl Model {
+    /// Whether a domain gives its hosted zone by name only: `render`, `plan` and `deploy`
+    /// look it up in Route 53 first.
+    pub fn has_zones_to_look_up(&self) -> bool {
+        self.load_balancers.values().any(|lb| lb.domain.as_ref().is_some_and(|d| d.zone.to_look_up().is_some()))
+    }
+
     /// Every task the stack runs: each service's, then each job's. They share how a task is
     /// made — task definition, security group, task role, outputs.
     pub fn tasks(&self) -> impl Iterator<Item = &Service> {
@@ -340,13 +348,26 @@ pub struct LoadBalancer {
     pub https: Option<Https>,
     #[serde(with = "secs")]
     pub idle_timeout: Duration,
+    pub domain: Option<Domain>,
+    pub waf: Option<Waf>,
+    /// The only sources it admits; empty: anyone (public) or the VPC (internal).
+    pub allow: Vec<Cidr>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Https {
     pub port: Port,
-    pub certificate: String,
+    pub certificate: Certificate,
     pub ssl_policy: String,
+}
+
+/// The certificate of an HTTPS listener: one the spec names, or the one the stack requests
+/// for its domain's hosts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Certificate {
+    Arn(String),
+    Domain,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -41,6 +41,10 @@ pub enum Error {
     RemovalRefused { services: Vec<String> },
     #[error("deploy would destroy data in stack {stack}: {} — nothing was changed. To keep the data, keep the volume in the spec (or mount its file system as an existing `file_system:`); to delete it, copy out what you need and re-run with --allow-data-loss", resources.join(", "))]
     DataLoss { stack: String, resources: Vec<String> },
+    #[error("no {} Route 53 hosted zone named {zone} in this account: create it, or give the zone's id as domain.zone_id", if *private { "private" } else { "public" })]
+    NoZone { zone: String, private: bool },
+    #[error("{count} {} Route 53 hosted zones are named {zone}: give the one to use as domain.zone_id", if *private { "private" } else { "public" })]
+    SeveralZones { zone: String, private: bool, count: usize },
     #[error("stack {stack} is not deployed: run `ecship deploy` first")]
     NotDeployed { stack: String },
     #[error("service {service} is not running in stack {stack}: run `ecship deploy` to create it")]

@@ -33,6 +33,7 @@ pub mod status;
 pub mod task;
 pub mod wait;
 pub mod watch;
+pub mod zones;
 
 pub use error::{BeforeFailure, Error, ReturnFailed, Returned, RolloutFailure, RulesLeft};
 pub use interrupt::{until_interrupted, Ended};

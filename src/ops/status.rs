@@ -15,6 +15,7 @@ use crate::aws::{Aws, AwsError};
 use crate::cost::{compare, Bill, Cost, Pricing, Table, Tasks};
 use crate::model::CostAssumptions;
 use crate::plan::cost::ecs_tasks;
+use crate::synth::ids::DOMAIN_URLS_OUTPUT;
 use crate::synth::nesting::EXPORT_PREFIX;
 use crate::workload::outputs::StackOutputs;
 use crate::workload::scaling::resource_id;
@@ -26,6 +27,8 @@ pub struct Status {
     /// The CloudFormation status, or `None` when the stack does not exist.
     pub status: Option<String>,
     pub load_balancer_url: Option<String>,
+    /// The addresses of the load balancers' domains: `https://api.example.com/`.
+    pub urls: Vec<String>,
     pub outputs: BTreeMap<String, String>,
     pub services: Vec<ServiceStatus>,
     /// Task-definition families of the stack that no service runs: its jobs.
@@ -83,6 +86,7 @@ pub async fn status(aws: &Aws, stack: &str, prices: Option<&Table>) -> Result<St
             stack: stack.to_string(),
             status: None,
             load_balancer_url: None,
+            urls: vec![],
             outputs: BTreeMap::new(),
             services: vec![],
             jobs: vec![],
@@ -149,6 +153,7 @@ pub async fn status(aws: &Aws, stack: &str, prices: Option<&Table>) -> Result<St
         stack: stack.to_string(),
         status: Some(info.status),
         load_balancer_url: info.outputs.get("LoadBalancerUrl").cloned(),
+        urls: domain_urls(&info.outputs),
         outputs: info.outputs,
         services: out,
         jobs,
@@ -202,4 +207,31 @@ async fn jobs(aws: &Aws, stack: &str, cluster: &str, services: &[ServiceState]) 
         out.push(JobStatus { name, schedule, runs });
     }
     Ok(out)
+}
+
+/// Every address the outputs of load balancers' domains list, in output order.
+fn domain_urls(outputs: &BTreeMap<String, String>) -> Vec<String> {
+    outputs
+        .iter()
+        .filter(|(k, _)| k.ends_with(DOMAIN_URLS_OUTPUT))
+        .flat_map(|(_, v)| v.split(',').filter(|u| !u.is_empty()).map(str::to_string))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_domain_address_is_listed() {
+        let outputs: BTreeMap<String, String> = [
+            ("DomainUrls", "https://api.example.com/,https://www.example.com/"),
+            ("LbAdminDomainUrls", "https://admin.example.com:8443/"),
+            ("LoadBalancerUrl", "https://lb-1.elb.amazonaws.com"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(domain_urls(&outputs), ["https://api.example.com/", "https://www.example.com/", "https://admin.example.com:8443/"]);
+    }
 }

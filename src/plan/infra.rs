@@ -45,6 +45,10 @@ pub struct ResourceChange {
     /// (its `DeletionPolicy` is `Retain`, and the spec mounts it as an existing file system).
     #[serde(default, skip_serializing_if = "is_false")]
     pub retained: bool,
+    /// AWS replaces the resource (`replaced_by` says why), but what uses it moves to the new
+    /// one before the old is deleted: an update with no downtime (`HANDED_OVER`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub hand_over: bool,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -62,6 +66,7 @@ impl ResourceChange {
             properties: vec![],
             destroys_data: false,
             retained: false,
+            hand_over: false,
         }
     }
 
@@ -107,7 +112,28 @@ const REPLACED_BY: &[(&str, &[&str])] = &[
     ("AWS::EFS::AccessPoint", &["ClientToken", "FileSystemId", "PosixUser", "RootDirectory"]),
     ("AWS::ECR::Repository", &["RepositoryName"]),
     ("AWS::CloudFormation::Stack", &[]),
+    (
+        "AWS::CertificateManager::Certificate",
+        &[
+            "CertificateAuthorityArn",
+            "DomainName",
+            "DomainValidationOptions",
+            "KeyAlgorithm",
+            "SubjectAlternativeNames",
+            "ValidationMethod",
+        ],
+    ),
+    ("AWS::Route53::RecordSet", &["HostedZoneId", "HostedZoneName", "Name"]),
+    ("AWS::WAFv2::WebACL", &["Name", "Scope"]),
+    ("AWS::WAFv2::WebACLAssociation", &["ResourceArn", "WebACLArn"]),
 ];
+
+/// Types whose replacement is an update with no downtime: CloudFormation creates the new
+/// one, moves what references it over, and deletes the old one last. An ACM certificate
+/// cannot change its names in place; the HTTPS listener moves to the new one once it is
+/// issued.
+/// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html
+const HANDED_OVER: &[&str] = &["AWS::CertificateManager::Certificate"];
 
 /// Resource changes from `deployed` (a template, or `None` for a new stack) to `desired`,
 /// most severe first, then by logical id. Outputs are compared too: a change there alone
@@ -173,10 +199,11 @@ fn modified(id: &str, b: &Value, a: &Value, weighted: bool) -> Option<ResourceCh
         .filter(|top| forcing.contains(&top.as_str()))
         .collect();
     replaced_by.dedup();
-    let action = if replaced_by.is_empty() { Action::Update } else { Action::Replace };
+    let hand_over = !replaced_by.is_empty() && HANDED_OVER.contains(&kind.as_str());
+    let action = if replaced_by.is_empty() || hand_over { Action::Update } else { Action::Replace };
     // Nothing left: the difference was only the order of a keyed list (tags), which
     // CloudFormation does not see, or a rule's weights.
-    (!properties.is_empty()).then(|| ResourceChange { replaced_by, properties, ..ResourceChange::new(id, kind, action) })
+    (!properties.is_empty()).then(|| ResourceChange { replaced_by, properties, hand_over, ..ResourceChange::new(id, kind, action) })
 }
 
 /// `Actions[0].ForwardConfig.TargetGroups[1].Weight`: the weight of one target group of a
@@ -260,6 +287,20 @@ mod tests {
         assert_eq!(changes[0].replaced_by, ["Port"]);
         let paths: Vec<&str> = changes[0].properties.iter().map(|p| p.path.as_str()).collect();
         assert_eq!(paths, ["HealthCheckPath", "Port"]);
+    }
+
+    #[test]
+    fn a_certificate_with_a_new_host_is_handed_over_not_replaced() {
+        let cert = |names: Value| {
+            template(
+                json!({ "Certificate": { "Type": "AWS::CertificateManager::Certificate", "Properties": { "DomainName": "a.example.com", "SubjectAlternativeNames": names } } }),
+            )
+        };
+        let (changes, _) = diff(Some(&cert(json!(["b.example.com"]))), &cert(json!(["b.example.com", "c.example.com"])), &BTreeSet::new());
+        assert_eq!((changes[0].action, changes[0].hand_over), (Action::Update, true));
+        assert_eq!(changes[0].replaced_by, ["SubjectAlternativeNames"]);
+        let rendered = crate::plan::render::resource_line(&changes[0]);
+        assert!(rendered.contains("ACM replaces the certificate") && rendered.contains("no downtime"), "{rendered}");
     }
 
     #[test]

@@ -124,6 +124,39 @@ pub struct LoadBalancer {
     pub https: Option<Https>,
     /// Idle connection timeout, e.g. `60s`.
     pub idle_timeout: Option<String>,
+    /// A Route 53 hosted zone for the hosts its routes name: one ACM certificate for all of
+    /// them (validated by DNS in the zone), HTTPS on 443 with HTTP redirecting to it, and an
+    /// alias record per host.
+    pub domain: Option<Domain>,
+    /// A regional WAFv2 web ACL in front of it: AWS managed rule groups by short name and a
+    /// rate limit per client IP.
+    pub waf: Option<Waf>,
+    /// Only these CIDRs (IPv4 or IPv6) reach it. Default: anyone (public) or the VPC (internal).
+    pub allow: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Domain {
+    /// The hosted zone's name (`example.com`), looked up in Route 53 by `render`, `plan` and
+    /// `deploy`; routes' hosts must be in it.
+    pub zone: Option<String>,
+    /// The hosted zone's id (`Z0123456789ABCDEFGHIJ`): no look-up needed. With `zone` too,
+    /// routes' hosts are still checked against the zone's name.
+    pub zone_id: Option<String>,
+    /// The host of routes that name none, e.g. `shop.example.com`.
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Waf {
+    /// AWS managed rule groups by short name: common, admin-protection, known-bad-inputs,
+    /// sql, linux, unix, windows, php, wordpress, ip-reputation, anonymous-ip, bot-control.
+    #[serde(default)]
+    pub managed: Vec<String>,
+    /// Requests per 5 minutes from one client IP before it is blocked (10 to 2000000000).
+    pub rate_limit: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -131,8 +164,9 @@ pub struct LoadBalancer {
 pub struct Https {
     /// Default 443.
     pub port: Option<u32>,
-    /// ACM certificate ARN.
-    pub certificate: String,
+    /// ACM certificate ARN. Required unless the load balancer has a public `domain`, whose
+    /// certificate ecship then requests.
+    pub certificate: Option<String>,
     /// ELB security policy. Default `ELBSecurityPolicy-TLS13-1-2-2021-06`.
     pub ssl_policy: Option<String>,
 }

@@ -14,6 +14,9 @@ pub const ECS_INFRASTRUCTURE_ROLE: &str = "EcsInfrastructureRole";
 /// The secret every test rule's header value holds (`synth::services::test_header`).
 pub const TEST_ROUTE_SECRET: &str = "TestRouteSecret";
 
+/// How the output of a load balancer's domain addresses ends (`LbIds::domain_urls_output`).
+pub const DOMAIN_URLS_OUTPUT: &str = "DomainUrls";
+
 pub fn public_subnet(i: usize) -> String {
     format!("PublicSubnet{}", i + 1)
 }
@@ -44,6 +47,16 @@ impl LbIds {
     pub fn https_listener(&self) -> String {
         format!("{}HttpsListener", self.prefix)
     }
+    /// The prefix of its domain's certificate and records (`domain::Hosts`).
+    pub fn domain_prefix(&self) -> &str {
+        &self.prefix
+    }
+    pub fn web_acl(&self) -> String {
+        format!("{}WebAcl", self.prefix)
+    }
+    pub fn web_acl_association(&self) -> String {
+        format!("{}WebAclAssociation", self.prefix)
+    }
     /// Outputs: its URL, DNS name, and the listener that carries the route rules.
     pub fn url_output(&self) -> String {
         format!("{}LoadBalancerUrl", self.prefix)
@@ -53,6 +66,10 @@ impl LbIds {
     }
     pub fn listener_output(&self) -> String {
         format!("{}ListenerArn", self.prefix)
+    }
+    /// Its domain's addresses, comma-separated (`status` lists them).
+    pub fn domain_urls_output(&self) -> String {
+        format!("{}{DOMAIN_URLS_OUTPUT}", self.prefix)
     }
 }
 

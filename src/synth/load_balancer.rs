@@ -9,8 +9,8 @@ use super::network::Net;
 use super::resources::{
     Action, Certificate, FixedResponseConfig, Ingress, KeyValue, Listener, LoadBalancer, RedirectConfig, SecurityGroup,
 };
-use super::{Cx, Expr, Resource, Template};
-use crate::model::{LbName, LoadBalancer as LoadBalancerModel};
+use super::{domain, waf, Cx, Expr, Resource, Template};
+use crate::model::{Certificate as CertificateModel, Cidr, LbName, LoadBalancer as LoadBalancerModel};
 
 pub struct Lb {
     /// The load balancer's security group id: the only source its services admit.
@@ -26,6 +26,7 @@ pub fn add(cx: &Cx, t: &mut Template, net: &Net) -> BTreeMap<LbName, Lb> {
         let ids = LbIds::new(&lb.name);
         security_group(cx, t, net, lb, &ids);
         balancer(cx, t, net, lb, &ids);
+        edge(cx, t, lb, &ids);
         let listener = listeners(t, lb, &ids);
         let of = match &lb.name {
             LbName::Single => String::new(),
@@ -37,33 +38,15 @@ pub fn add(cx: &Cx, t: &mut Template, net: &Net) -> BTreeMap<LbName, Lb> {
     out
 }
 
-/// Its security group: the listeners' ports from the internet (public) or the VPC (internal).
+/// Its security group: the listeners' ports from the CIDRs of `allow`, else from the
+/// internet (public) or the VPC (internal).
 fn security_group(cx: &Cx, t: &mut Template, net: &Net, lb: &LoadBalancerModel, ids: &LbIds) {
     let stack = &cx.model.stack;
-    // Internal: only the VPC may connect (any address for an existing VPC, whose CIDR is unknown here).
-    let source = if lb.public { "0.0.0.0/0".to_string() } else { net.cidr.clone().unwrap_or_else(|| "0.0.0.0/0".into()) };
     let mut ports = vec![(u32::from(lb.http_port.get()), "HTTP")];
     if let Some(h) = &lb.https {
         ports.push((u32::from(h.port.get()), "HTTPS"));
     }
-    let ingress = ports
-        .iter()
-        .map(|(p, proto)| Ingress {
-            ip_protocol: "tcp",
-            from_port: *p,
-            to_port: *p,
-            cidr_ip: Some(source.clone().into()),
-            source_security_group_id: None,
-            description: format!(
-                "{proto} from {}",
-                match (lb.public, &net.cidr) {
-                    (true, _) => "the internet",
-                    (false, Some(_)) => "the VPC",
-                    (false, None) => "anywhere the internal load balancer is reachable",
-                }
-            ),
-        })
-        .collect();
+    let ingress = ports.iter().flat_map(|&(port, proto)| sources(lb, net).into_iter().map(move |s| s.ingress(port, proto))).collect();
     let (description, tag) = match &lb.name {
         LbName::Single => (format!("ecship {stack}: load balancer"), "lb".to_string()),
         LbName::Named(n) => (format!("ecship {stack}: load balancer {n}"), format!("lb-{n}")),
@@ -77,6 +60,46 @@ fn security_group(cx: &Cx, t: &mut Template, net: &Net, lb: &LoadBalancerModel, 
             tags: cx.named_tags(&tag),
         }),
     );
+}
+
+/// Where a load balancer's connections may come from (a CIDR, IPv6 or not), and how its
+/// rules describe it.
+struct Source {
+    cidr: String,
+    v6: bool,
+    from: String,
+}
+
+impl Source {
+    fn ingress(&self, port: u32, proto: &str) -> Ingress {
+        Ingress {
+            ip_protocol: "tcp",
+            from_port: port,
+            to_port: port,
+            cidr_ip: (!self.v6).then(|| self.cidr.clone().into()),
+            cidr_ipv6: self.v6.then(|| self.cidr.clone()),
+            source_security_group_id: None,
+            description: format!("{proto} from {}", self.from),
+        }
+    }
+}
+
+/// `allow`'s CIDRs, else anyone for a public load balancer, the VPC for an internal one (any
+/// address for an existing VPC, whose CIDR is unknown here).
+fn sources(lb: &LoadBalancerModel, net: &Net) -> Vec<Source> {
+    if !lb.allow.is_empty() {
+        return lb
+            .allow
+            .iter()
+            .map(|c| Source { cidr: c.to_string(), v6: matches!(c, Cidr::V6(_)), from: format!("{c} (allow)") })
+            .collect();
+    }
+    let (cidr, from) = match (lb.public, &net.cidr) {
+        (true, _) => ("0.0.0.0/0".to_string(), "the internet"),
+        (false, Some(vpc)) => (vpc.clone(), "the VPC"),
+        (false, None) => ("0.0.0.0/0".to_string(), "anywhere the internal load balancer is reachable"),
+    };
+    vec![Source { cidr, v6: false, from: from.into() }]
 }
 
 /// The load balancer in the public (or, internal, private) subnets, and its DNS name and URL.
@@ -105,6 +128,37 @@ fn balancer(cx: &Cx, t: &mut Template, net: &Net, lb: &LoadBalancerModel, ids: &
     let port = if port == default_port { String::new() } else { format!(":{port}") };
     t.output(ids.dns_output(), format!("DNS name of {}", lb.name), Expr::att(&ids.balancer(), "DNSName"));
     t.output(ids.url_output(), format!("URL of {}", lb.name), Expr::sub(format!("{scheme}://${{{}.DNSName}}{port}", ids.balancer())));
+}
+
+/// Its domain's certificate (unless the spec names one) and records, and its web ACL.
+fn edge(cx: &Cx, t: &mut Template, lb: &LoadBalancerModel, ids: &LbIds) {
+    if let Some(d) = &lb.domain {
+        let zone_id = d.zone.id_or_placeholder();
+        let hosts = domain::Hosts { prefix: ids.domain_prefix(), hosts: &d.hosts, zone_id: &zone_id };
+        if lb.https.as_ref().is_some_and(|h| h.certificate == CertificateModel::Domain) {
+            domain::certificate(t, &hosts, cx.tags(None));
+        }
+        let alias = domain::Alias {
+            dns_name: Expr::att(&ids.balancer(), "DNSName"),
+            hosted_zone_id: Expr::att(&ids.balancer(), "CanonicalHostedZoneID"),
+        };
+        domain::records(t, &hosts, &alias);
+        t.output(ids.domain_urls_output(), format!("Addresses of {}", lb.name), urls(lb, &d.hosts).join(",").into());
+    }
+    if let Some(w) = &lb.waf {
+        let name = match &lb.name {
+            LbName::Single => cx.model.stack.to_string(),
+            LbName::Named(n) => format!("{}-{n}", cx.model.stack),
+        };
+        waf::add(t, w, &name, ids, cx.tags(None));
+    }
+}
+
+/// `https://HOST/` for every host but wildcards (`:PORT` when HTTPS is not on 443).
+fn urls(lb: &LoadBalancerModel, hosts: &[String]) -> Vec<String> {
+    let port = lb.https.as_ref().map_or(443, |h| h.port.get());
+    let port = if port == 443 { String::new() } else { format!(":{port}") };
+    hosts.iter().filter(|h| !h.starts_with('*')).map(|h| format!("https://{h}{port}/")).collect()
 }
 
 /// The HTTP listener (redirecting to HTTPS when there is one) and the HTTPS listener; the
@@ -150,7 +204,12 @@ fn listeners(t: &mut Template, lb: &LoadBalancerModel, ids: &LbIds) -> String {
                     load_balancer_arn: Expr::reference(&ids.balancer()),
                     port: u32::from(h.port.get()),
                     protocol: "HTTPS",
-                    certificates: vec![Certificate { certificate_arn: h.certificate.clone() }],
+                    certificates: vec![Certificate {
+                        certificate_arn: match &h.certificate {
+                            CertificateModel::Arn(arn) => arn.into(),
+                            CertificateModel::Domain => Expr::reference(&domain::certificate_id(ids.domain_prefix())),
+                        },
+                    }],
                     ssl_policy: Some(h.ssl_policy.clone()),
                     default_actions: vec![not_found],
                 }),

@@ -5,6 +5,7 @@
 //! Logical ids derive from names alone, so adding or renaming one service never changes
 //! another's ids. Must not call AWS or build templates from strings.
 
+pub mod domain;
 mod iam;
 pub mod ids;
 mod limits;
@@ -15,6 +16,7 @@ pub mod resources;
 mod services;
 pub mod template;
 mod volumes;
+mod waf;
 mod yaml;
 
 use std::collections::BTreeMap;

@@ -90,6 +90,8 @@ pub struct Ingress {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cidr_ip: Option<Expr>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv6: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_security_group_id: Option<Expr>,
     pub description: String,
 }
@@ -213,7 +215,7 @@ impl Skip for Matcher {}
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Certificate {
-    pub certificate_arn: String,
+    pub certificate_arn: Expr,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -288,6 +290,65 @@ pub struct HttpHeader {
 #[serde(rename_all = "PascalCase")]
 pub struct Values {
     pub values: Vec<String>,
+}
+
+// --- Certificates, DNS, WAF ------------------------------------------------------------
+
+props!(AcmCertificate = "AWS::CertificateManager::Certificate" {
+    domain_name: String, subject_alternative_names: Vec<String>, domain_validation_options: Vec<DomainValidationOption>,
+    validation_method: &'static str, tags: Vec<Tag>,
+});
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DomainValidationOption {
+    pub domain_name: String,
+    pub hosted_zone_id: String,
+}
+
+props!(RecordSet = "AWS::Route53::RecordSet" { hosted_zone_id: String, name: String, r#type: &'static str, alias_target: AliasTarget });
+impl Skip for AliasTarget {}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AliasTarget {
+    #[serde(rename = "DNSName")]
+    pub dns_name: Expr,
+    #[serde(rename = "HostedZoneId")]
+    pub hosted_zone_id: Expr,
+    #[serde(rename = "EvaluateTargetHealth")]
+    pub evaluate_target_health: bool,
+}
+
+props!(WebAcl = "AWS::WAFv2::WebACL" {
+    name: String, scope: &'static str, description: String, default_action: serde_json::Value, rules: Vec<WafRule>,
+    visibility_config: VisibilityConfig, tags: Vec<Tag>,
+});
+// `web_a_c_l_arn` is how PascalCase spells CloudFormation's `WebACLArn`.
+props!(WebAclAssociation = "AWS::WAFv2::WebACLAssociation" { resource_arn: Expr, web_a_c_l_arn: Expr });
+impl Skip for VisibilityConfig {}
+impl Skip for serde_json::Value {}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct WafRule {
+    pub name: String,
+    pub priority: u32,
+    pub statement: serde_json::Value,
+    /// `{"None": {}}` for a rule group (its own actions apply), else absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub override_action: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<serde_json::Value>,
+    pub visibility_config: VisibilityConfig,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VisibilityConfig {
+    pub sampled_requests_enabled: bool,
+    #[serde(rename = "CloudWatchMetricsEnabled")]
+    pub cloud_watch_metrics_enabled: bool,
+    pub metric_name: String,
 }
 
 // --- Secrets Manager -------------------------------------------------------------------

@@ -61,6 +61,7 @@ fn security_group(cx: &Cx, t: &mut Template, net: &Net, lb: Option<&Lb>, svc: &S
             from_port: p,
             to_port: p,
             cidr_ip: None,
+            cidr_ipv6: None,
             source_security_group_id: Some(lb.security_group.clone()),
             description: "From the load balancer".into(),
         }],

@@ -225,3 +225,75 @@ fn test_rules_match_a_secret_the_template_only_refers_to() {
     // A stack without test rules has no secret.
     assert!(template(&format!("stack: n\n{WEB}"))["Resources"].get("TestRouteSecret").is_none());
 }
+
+const API: &str = "services:\n  api:\n    image: nginx:1.27\n    port: 80\n    routes: [ { path: \"/*\", host: api.example.com } ]\n";
+
+#[test]
+fn a_domain_gets_one_certificate_https_a_redirect_and_a_record_per_host() {
+    let t = template(&format!(
+        "stack: n\nload_balancer:\n  domain: {{ zone: example.com, zone_id: Z0123456789ABC, name: www.example.com }}\n{API}"
+    ));
+    let cert = &t["Resources"]["Certificate"]["Properties"];
+    assert_eq!(cert["DomainName"], "api.example.com");
+    assert_eq!(cert["SubjectAlternativeNames"], serde_json::json!(["www.example.com"]));
+    assert_eq!(cert["ValidationMethod"], "DNS");
+    assert_eq!(
+        cert["DomainValidationOptions"][1],
+        serde_json::json!({ "DomainName": "www.example.com", "HostedZoneId": "Z0123456789ABC" })
+    );
+    let https = &t["Resources"]["HttpsListener"]["Properties"];
+    assert_eq!(https["Port"], 443);
+    assert_eq!(https["Certificates"][0]["CertificateArn"]["Ref"], "Certificate");
+    assert_eq!(https["SslPolicy"], "ELBSecurityPolicy-TLS13-1-2-2021-06");
+    let http = &t["Resources"]["HttpListener"]["Properties"]["DefaultActions"][0];
+    assert_eq!((&http["Type"], &http["RedirectConfig"]["StatusCode"]), (&"redirect".into(), &"HTTP_301".into()));
+    assert_eq!(ids(&t, "AWS::Route53::RecordSet"), ["RecordApiExampleCom", "RecordWwwExampleCom"]);
+    let record = &t["Resources"]["RecordApiExampleCom"]["Properties"];
+    assert_eq!(
+        (&record["Type"], &record["HostedZoneId"], &record["Name"]),
+        (&"A".into(), &"Z0123456789ABC".into(), &"api.example.com".into())
+    );
+    assert_eq!(record["AliasTarget"]["DNSName"]["Fn::GetAtt"], serde_json::json!(["LoadBalancer", "DNSName"]));
+    assert_eq!(record["AliasTarget"]["HostedZoneId"]["Fn::GetAtt"], serde_json::json!(["LoadBalancer", "CanonicalHostedZoneID"]));
+    assert_eq!(t["Outputs"]["DomainUrls"]["Value"], "https://api.example.com/,https://www.example.com/");
+}
+
+#[test]
+fn a_named_certificate_wins_over_the_domain() {
+    let cert = "arn:aws:acm:us-east-1:123456789012:certificate/abc";
+    let t = template(&format!(
+        "stack: n\nload_balancer:\n  https: {{ certificate: \"{cert}\" }}\n  domain: {{ zone_id: Z0123456789ABC }}\n{API}"
+    ));
+    assert!(ids(&t, "AWS::CertificateManager::Certificate").is_empty());
+    assert_eq!(t["Resources"]["HttpsListener"]["Properties"]["Certificates"][0]["CertificateArn"], cert);
+    assert_eq!(ids(&t, "AWS::Route53::RecordSet"), ["RecordApiExampleCom"]);
+}
+
+#[test]
+fn waf_rules_keep_their_order_and_end_with_the_rate_limit() {
+    let t = template(&format!("stack: n\nload_balancer:\n  waf: {{ managed: [ip-reputation, common], rate_limit: 500 }}\n{API}"));
+    let acl = &t["Resources"]["WebAcl"]["Properties"];
+    assert_eq!(acl["Scope"], "REGIONAL");
+    let rules = acl["Rules"].as_array().expect("rules");
+    let names: Vec<&str> = rules.iter().filter_map(|r| r["Name"].as_str()).collect();
+    assert_eq!(names, ["ip-reputation", "common", "rate-limit"]);
+    assert_eq!(rules[0]["Statement"]["ManagedRuleGroupStatement"]["Name"], "AWSManagedRulesAmazonIpReputationList");
+    assert_eq!(rules[2]["Statement"]["RateBasedStatement"]["Limit"], 500);
+    assert_eq!(rules[2]["Priority"], 2);
+    assert!(rules.iter().all(|r| r["VisibilityConfig"]["CloudWatchMetricsEnabled"] == true));
+    let assoc = &t["Resources"]["WebAclAssociation"]["Properties"];
+    assert_eq!(assoc["ResourceArn"]["Ref"], "LoadBalancer");
+    assert_eq!(assoc["WebACLArn"]["Fn::GetAtt"], serde_json::json!(["WebAcl", "Arn"]));
+}
+
+#[test]
+fn allow_replaces_the_open_ingress_with_exactly_its_cidrs() {
+    let t = template(&format!("stack: n\nload_balancer:\n  allow: [203.0.113.0/24, \"2001:db8::/32\"]\n{API}"));
+    let ingress = t["Resources"]["LoadBalancerSecurityGroup"]["Properties"]["SecurityGroupIngress"].as_array().expect("ingress").clone();
+    let sources: Vec<(String, String)> = ingress
+        .iter()
+        .map(|i| (i["CidrIp"].as_str().or(i["CidrIpv6"].as_str()).unwrap_or("").to_string(), i["FromPort"].to_string()))
+        .collect();
+    assert_eq!(sources, [("203.0.113.0/24".to_string(), "80".to_string()), ("2001:db8::/32".to_string(), "80".to_string())]);
+    assert!(!ingress.iter().any(|i| i["CidrIp"] == "0.0.0.0/0"));
+}

@@ -154,6 +154,12 @@ check every one of them.
     names, as AWS authorises it and CloudTrail records it, for the tests of ecship's IAM
     policy.
 
+30.-32. Certificates and the edge: tests/emulator/edge.py gives CloudFormation
+    `AWS::CertificateManager::Certificate` (its DNS validation records written into the
+    hosted zone), ACM's validation by DNS (ISSUED once every name's validation record is in
+    a zone, never after a timer), and `AWS::WAFv2::WebACL` with
+    `AWS::WAFv2::WebACLAssociation` in moto's WAFv2 backend.
+
 Known and not yet patched: change sets carry no property details.
 """
 
@@ -189,6 +195,7 @@ from moto.servicediscovery.models import servicediscovery_backends
 import cfn_secrets
 import cloudwatch_cbor
 import ecs_deployments
+import edge
 import ecs_native
 import ecs_tasks
 import recorder
@@ -323,6 +330,7 @@ ecs_native.install()
 ecs_tasks.install()
 cloudwatch_cbor.install()
 cfn_secrets.install()
+edge.install()
 
 
 def _owner_checked(original: Any) -> Any:

@@ -93,11 +93,12 @@ fn text_value(v: Option<&String>) -> String {
     v.map(|s| format!("{s:?}")).unwrap_or_else(|| "(none)".into())
 }
 
-fn resource_line(c: &ResourceChange) -> String {
+pub(crate) fn resource_line(c: &ResourceChange) -> String {
     let what = match c.action {
         Action::Replace => format!("REPLACE (forced by {})", c.replaced_by.join(", ")),
         Action::Delete if c.retained => format!("leaves the stack, {RETAINED}"),
         Action::Delete => "DELETE".into(),
+        Action::Update if c.hand_over => HAND_OVER.into(),
         Action::Update => "update in place".into(),
         Action::Create => "add".into(),
     };
@@ -105,6 +106,7 @@ fn resource_line(c: &ResourceChange) -> String {
     format!("{} {} ({}): {what}{data}", symbol(c.action), id(c), c.resource_type)
 }
 
+const HAND_OVER: &str = "update: ACM replaces the certificate (its names change); the HTTPS listener moves to the new one once it is issued, then the old one is deleted — no downtime";
 const DESTROYS: &str = "DESTROYS ITS DATA (deploy refuses without --allow-data-loss)";
 const RETAINED: &str = "KEPT with its data (DeletionPolicy: Retain; the spec mounts it as an existing file system)";
 
@@ -257,10 +259,10 @@ fn text_infrastructure(out: &mut String, p: &Plan) {
     for c in &p.infrastructure.changes {
         let _ = writeln!(out, "  {}", resource_line(c));
         for prop in &c.properties {
-            let forced = if c.replaced_by.iter().any(|r| prop.path == *r || prop.path.starts_with(&format!("{r}."))) {
-                "  (forces replacement)"
-            } else {
-                ""
+            let forced = match c.replaced_by.iter().any(|r| prop.path == *r || prop.path.starts_with(&format!("{r}."))) {
+                true if c.hand_over => "  (a new certificate)",
+                true => "  (forces replacement)",
+                false => "",
             };
             let _ = writeln!(out, "      {}: {} → {}{forced}", prop.path, value(prop.before.as_ref()), value(prop.after.as_ref()));
         }
@@ -296,6 +298,7 @@ pub fn markdown(p: &Plan) -> String {
                 Action::Replace => format!("**replace** ({})", c.replaced_by.join(", ")),
                 Action::Delete if c.retained => "leaves the stack, **kept with its data** (retained)".into(),
                 Action::Delete => "**delete**".into(),
+                Action::Update if c.hand_over => HAND_OVER.into(),
                 Action::Update => "update in place".into(),
                 Action::Create => "add".into(),
             };

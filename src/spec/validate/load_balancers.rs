@@ -53,23 +53,12 @@ impl Ctx<'_> {
                 .hint("set network.nat to single or per_az (or list private_subnets for an existing VPC)");
         }
         let http_port = self.port(&format!("{at}.http"), lb.http.unwrap_or(80));
-        let https = lb.https.as_ref().map(|h| {
-            let port = self.port(&format!("{at}.https.port"), h.port.unwrap_or(443));
-            if port == http_port {
-                self.err(&format!("{at}.https.port"), format!("HTTPS and HTTP cannot both use port {}", port.get()));
-            }
-            if !checks::acm_arn(&h.certificate) {
-                self.err(&format!("{at}.https.certificate"), "is not an ACM certificate ARN")
-                    .hint("arn:aws:acm:REGION:ACCOUNT:certificate/ID");
-            }
-            let ssl_policy = h.ssl_policy.clone().unwrap_or_else(|| "ELBSecurityPolicy-TLS13-1-2-2021-06".into());
-            if !ssl_policy.starts_with("ELBSecurityPolicy-") {
-                self.err(&format!("{at}.https.ssl_policy"), format!("`{ssl_policy}` is not an ELB security policy name"));
-            }
-            model::Https { port, certificate: h.certificate.clone(), ssl_policy }
-        });
+        let domain = self.domain(&at, lb.domain.as_ref());
+        let https = self.https(&at, lb.https.as_ref(), http_port, domain.as_ref(), public);
         let idle_timeout = self.duration(&format!("{at}.idle_timeout"), lb.idle_timeout.as_deref(), 60, 1, 4000);
-        model::LoadBalancer { name, public, http_port, https, idle_timeout }
+        let waf = self.waf(&at, lb.waf.as_ref());
+        let allow = self.allow(&at, lb.allow.as_deref());
+        model::LoadBalancer { name, public, http_port, https, idle_timeout, domain, waf, allow }
     }
 
     /// The load balancer a service's routes go through: the one it names, else the only one

@@ -5,6 +5,7 @@
 
 pub mod checks;
 mod deploy;
+mod edge;
 mod env;
 mod image;
 mod jobs;
@@ -87,6 +88,7 @@ impl Ctx<'_> {
         let cluster = self.cluster(&stack);
         let mut load_balancers = self.load_balancers(&network);
         let services = self.services(&network, &load_balancers);
+        self.domain_hosts(&mut load_balancers, &services);
         let jobs = self.jobs(&network, &services);
         let tasks = services.values().map(|s| ("services".to_string(), s)).chain(jobs.values().map(|j| ("jobs".to_string(), &j.task)));
         self.check_volumes(tasks);

@@ -692,3 +692,57 @@ fn test_rules_sit_just_before_their_service_s_first_route() {
     let m = check(&yaml, None).expect("any priority is the user's to give");
     assert_eq!(m.services.values().next().and_then(|s| s.test_rules), Some(5), "5 and 6, just before 7");
 }
+
+/// A stack with one service on `api.example.com`, its load balancer's lines appended.
+fn edge(lb: &str) -> String {
+    format!("stack: demo\nload_balancer:\n{lb}services:\n  web:\n    image: nginx:1.27\n    port: 80\n    routes: [ {{ path: \"/*\", host: api.example.com }} ]\n")
+}
+
+#[test]
+fn domains_waf_and_allow() {
+    expect(
+        &edge("  domain: { zone: example.org }\n"),
+        "services.web.routes[0].host",
+        "`api.example.com` (route /*) is not in hosted zone `example.org`",
+    );
+    expect(&edge("  domain: { zone: example.com, name: www.example.org }\n"), "load_balancer.domain.name", "not in hosted zone");
+    expect(&edge("  domain: { name: api.example.com }\n"), "load_balancer.domain", "names no hosted zone");
+    expect(&edge("  domain: { zone_id: not-an-id }\n"), "load_balancer.domain.zone_id", "not a Route 53 hosted zone id");
+    expect(&edge("  public: false\n  domain: { zone: example.com }\n"), "load_balancer.domain", "needs `https.certificate`");
+    expect(
+        &edge("  public: false\n  https: { port: 443 }\n  domain: { zone: example.com }\n"),
+        "load_balancer.https.certificate",
+        "private hosted zone",
+    );
+    expect(&edge("  https: { port: 443 }\n"), "load_balancer.https.certificate", "missing");
+    expect(&edge("  waf: { managed: [comon] }\n"), "load_balancer.waf.managed[0]", "not an AWS managed rule group");
+    expect(&edge("  waf: { managed: [common, common] }\n"), "load_balancer.waf.managed[1]", "listed twice");
+    expect(&edge("  waf: { rate_limit: 5 }\n"), "load_balancer.waf.rate_limit", "out of range");
+    expect(&edge("  waf: {}\n"), "load_balancer.waf", "has no rule");
+    expect(&edge("  allow: [203.0.113.0/33]\n"), "load_balancer.allow[0]", "not a CIDR block");
+    expect(&edge("  allow: [203.0.113.7/24]\n"), "load_balancer.allow[0]", "host bits");
+    expect(&edge("  allow: []\n"), "load_balancer.allow", "admits no one");
+    expect(&edge("  http: 443\n  domain: { zone: example.com }\n"), "load_balancer.http", "HTTP cannot use port 443");
+}
+
+#[test]
+fn a_domain_covers_every_routed_host_and_its_name() {
+    let yaml = format!(
+        "{}  other:\n    image: nginx:1.27\n    port: 80\n    routes: [ {{ path: \"/x\", host: API.example.com }}, {{ path: \"/y\", host: b.example.com }} ]\n",
+        edge("  domain: { zone: example.com, name: www.example.com }\n  allow: [203.0.113.0/24, \"2001:db8::/32\"]\n")
+    );
+    let model = check(&yaml, None).expect("valid");
+    let lb = &model.load_balancers[&crate::model::LbName::Single];
+    let domain = lb.domain.as_ref().expect("domain");
+    assert_eq!(domain.hosts, ["api.example.com", "b.example.com", "www.example.com"]);
+    assert_eq!(domain.zone.to_look_up(), Some("example.com"));
+    let https = lb.https.as_ref().expect("a domain implies HTTPS");
+    assert_eq!((https.port.get(), &https.certificate), (443, &crate::model::Certificate::Domain));
+    assert_eq!(lb.allow.len(), 2);
+}
+
+#[test]
+fn an_unknown_waf_rule_group_gets_a_suggestion() {
+    let problems = check(&edge("  waf: { managed: [known-bad-input] }\n"), None).expect_err("invalid").problems;
+    assert!(problems.iter().any(|p| p.hint.as_deref() == Some("did you mean `known-bad-inputs`?")), "{problems:?}");
+}
