@@ -6,6 +6,7 @@
 pub mod colour;
 mod ecr;
 pub mod fargate;
+pub mod preview;
 mod rollout;
 mod task;
 
@@ -47,6 +48,10 @@ pub struct Model {
     /// Images given on the command line (`deploy --image`): the execution role may pull
     /// them too, from any ECR repository or account.
     pub pulls: Vec<String>,
+    /// How previews of the stack are made (`previews:`).
+    pub previews: Option<preview::Previews>,
+    /// Set on a preview's own model (`preview::derive`): the environment it runs in.
+    pub preview: Option<preview::PreviewOf>,
 }
 
 impl Model {

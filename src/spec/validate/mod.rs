@@ -10,6 +10,7 @@ mod image;
 mod jobs;
 mod load_balancers;
 pub mod plaintext;
+mod previews;
 mod quotas;
 mod routes;
 
@@ -100,6 +101,7 @@ impl Ctx<'_> {
         let quotas = self.quotas(&load_balancers, &services);
         let tags = self.tags();
         let permissions_boundary = self.permissions_boundary();
+        let previews = self.previews(&services);
         let network = network?;
         if services.is_empty() && spec.services.is_empty() {
             self.err("services", "a stack needs at least one service");
@@ -119,6 +121,8 @@ impl Ctx<'_> {
             services,
             jobs,
             pulls: Vec::new(),
+            previews,
+            preview: None,
         })
     }
 
