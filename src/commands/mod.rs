@@ -10,6 +10,7 @@ mod exec;
 mod init;
 mod logs;
 mod plan;
+mod preview;
 mod push;
 mod render;
 mod rollback;
@@ -73,6 +74,7 @@ pub fn run(cli: Cli, report: &mut Report) -> anyhow::Result<u8> {
         Command::Exec(args) => exec::run(args, &global, report),
         Command::Status(args) => status::run(args, &global, report),
         Command::Destroy(args) => destroy::run(args, &global, report),
+        Command::Preview(args) => preview::run(args, &global, report),
         Command::Schema(args) => schema::run(args, report),
         Command::Completions(args) => completions::run(args, report),
     }
