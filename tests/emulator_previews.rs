@@ -221,3 +221,29 @@ async fn destroy_with_previews_destroys_them_first_and_leaves_nothing() {
     emulator.assert_nothing_left("shop-pr-7").await;
     emulator.assert_nothing_left("shop").await;
 }
+
+#[tokio::test]
+async fn sweeps_run_at_once_destroy_each_expired_preview_once_and_neither_fails() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(dir.path(), "shop.yaml", SPEC);
+    assert_eq!(emulator.run(&["deploy", &file, "--yes"], &[]).code, 0);
+    for name in ["pr-a", "pr-b"] {
+        let p = emulator.run(&["preview", "deploy", &file, name, "--ttl", "1s", "--yes"], &[]);
+        assert_eq!(p.code, 0, "{}{}", p.stdout, p.stderr);
+    }
+    emulator.advance_clock(10);
+    let sweep = || emulator.ecship_process().args(["preview", "sweep", &file]).output().expect("sweep runs");
+    let (one, two) = std::thread::scope(|s| {
+        let a = s.spawn(sweep);
+        let b = s.spawn(sweep);
+        (a.join().expect("first"), b.join().expect("second"))
+    });
+    let said = format!("{}{}", String::from_utf8_lossy(&one.stdout), String::from_utf8_lossy(&two.stdout));
+    let errors = format!("{}{}", String::from_utf8_lossy(&one.stderr), String::from_utf8_lossy(&two.stderr));
+    assert!(one.status.success() && two.status.success(), "{said}\n{errors}");
+    for name in ["pr-a", "pr-b"] {
+        assert_eq!(said.matches(&format!("destroyed preview {name} ")).count(), 1, "destroyed once: {said}");
+        assert_preview_gone(&emulator, name).await;
+    }
+}

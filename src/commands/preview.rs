@@ -163,6 +163,7 @@ fn swept_line(s: &Swept) -> String {
     let expired = s.expires.as_deref().unwrap_or("?");
     match (s.result, s.leftovers.is_empty()) {
         ("elsewhere", _) => format!("preview {} (expired {expired}) is being destroyed by another run: left to it", s.name),
+        ("gone", true) => format!("preview {} (expired {expired}) was destroyed by another run meanwhile", s.name),
         (_, true) => format!("destroyed preview {} (stack {}, expired {expired})", s.name, s.stack),
         (_, false) => {
             let left: Vec<String> = s.leftovers.iter().map(|l| format!("{} {}", l.kind, l.name)).collect();

@@ -115,7 +115,68 @@ pub fn preview_url(lb_url: &str, host: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use serde_json::Value;
+
     use super::preview_url;
+    use crate::model::preview::{derive, Derive};
+    use crate::model::{LbName, ServiceName};
+    use crate::spec::{load_str, validate, LoadOptions};
+
+    /// The template of preview pr-1 of a one-service stack with `previews` as given.
+    fn template(previews: &str) -> Value {
+        let yaml = format!("stack: shop\npreviews: {previews}\nservices:\n  web:\n    image: nginx:1.27\n    port: 80\n    routes: [ {{ path: \"/*\" }} ]\n");
+        let opts = LoadOptions { env: None, vars: &|_| None, defer_unset_vars: false };
+        let model = validate(&load_str(&yaml, Path::new("t.yaml"), &opts).expect("loads")).expect("valid");
+        let outputs: BTreeMap<String, String> = [
+            ("ClusterName", "shop"),
+            ("VpcId", "vpc-1"),
+            ("ListenerArn", "arn:listener"),
+            ("LoadBalancerUrl", "http://lb.example"),
+            ("ServiceConnectNamespaceArn", "arn:ns"),
+            ("SvcWeb", "security_group=sg-1;task_role=arn:role;target_groups=arn:tg;rules=arn:r;repository=1.dkr/shop/web"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let priorities = BTreeMap::from([((ServiceName::new_unchecked("web"), 0), 3)]);
+        let lb_urls = BTreeMap::from([(LbName::Single, "http://lb.example".to_string())]);
+        let d =
+            Derive { name: "pr-1", outputs: &outputs, priorities: &priorities, expires: "2026-01-01T00:00:00Z".into(), lb_urls: &lb_urls };
+        let preview = derive(&model, model.previews.as_ref().expect("previews"), &d);
+        serde_json::from_str(&crate::synth::synth(&preview).to_json()).expect("json")
+    }
+
+    #[test]
+    fn a_preview_holds_its_rules_and_target_groups_and_passes_the_environments_outputs_on() {
+        let t = template("{}");
+        let kinds: Vec<&str> = t["Resources"].as_object().expect("resources").values().filter_map(|r| r["Type"].as_str()).collect();
+        assert_eq!(kinds, ["AWS::ElasticLoadBalancingV2::ListenerRule", "AWS::ElasticLoadBalancingV2::TargetGroup"]);
+        let rule = &t["Resources"]["SvcPr1WebRule1"]["Properties"];
+        assert_eq!((rule["ListenerArn"].as_str(), rule["Priority"].as_u64()), (Some("arn:listener"), Some(3)));
+        assert_eq!(rule["Conditions"][1]["HttpHeaderConfig"]["HttpHeaderName"], "X-Ecship-Preview");
+        assert_eq!(rule["Conditions"][1]["HttpHeaderConfig"]["Values"][0], "pr-1");
+        assert_eq!(t["Resources"]["SvcPr1WebTargetGroup"]["Properties"]["VpcId"], "vpc-1");
+        assert_eq!(t["Outputs"]["ClusterName"]["Value"], "shop");
+        assert_eq!(t["Outputs"]["LoadBalancerUrl"]["Value"], "http://lb.example");
+        let svc = t["Outputs"]["SvcPr1Web"]["Value"]["Fn::Join"][1].to_string();
+        assert!(
+            svc.contains("security_group=sg-1") && svc.contains("task_role=arn:role") && svc.contains("repository=1.dkr/shop/web"),
+            "{svc}"
+        );
+        assert!(!svc.contains("arn:tg"), "its own target group, not the environment's: {svc}");
+    }
+
+    #[test]
+    fn with_a_host_a_preview_answers_on_it_instead_of_the_header() {
+        let t = template("{ host: \"{name}.preview.example.com\" }");
+        let conditions = &t["Resources"]["SvcPr1WebRule1"]["Properties"]["Conditions"];
+        assert_eq!(conditions.as_array().map(Vec::len), Some(2), "{conditions}");
+        assert_eq!(conditions[1]["HostHeaderConfig"]["Values"][0], "pr-1.preview.example.com");
+        assert_eq!(t["Outputs"]["LoadBalancerUrl"]["Value"], "http://pr-1.preview.example.com");
+    }
 
     #[test]
     fn a_preview_url_keeps_the_load_balancers_scheme_and_port() {

@@ -95,7 +95,8 @@ pub struct Swept {
     pub name: String,
     pub stack: String,
     pub expires: Option<String>,
-    /// `destroyed`, or `elsewhere` (another run holds its lock: it is being destroyed there).
+    /// `destroyed`; `elsewhere` (another run holds its lock: it is being destroyed there); or
+    /// `gone` (another run destroyed it since it was listed).
     pub result: &'static str,
     pub leftovers: Vec<Leftover>,
 }
@@ -113,6 +114,7 @@ pub async fn sweep(aws: &Aws, parent: &str, r: &dyn Reporter) -> Ended<Result<Ve
             Ended::Finished(done) => done,
         };
         let (result, leftovers) = match done {
+            Ok(d) if !d.existed => ("gone", d.leftovers),
             Ok(d) => ("destroyed", d.leftovers),
             Err(DestroyError::Lock(LockError::Held { .. })) => ("elsewhere", Vec::new()),
             Err(DestroyError::Lock(e)) => return Ended::Finished(Err(e.into())),
