@@ -247,3 +247,33 @@ async fn sweeps_run_at_once_destroy_each_expired_preview_once_and_neither_fails(
         assert_preview_gone(&emulator, name).await;
     }
 }
+
+#[tokio::test]
+async fn a_preview_past_the_rule_quota_is_refused_before_any_write_and_destroy_by_stack_name_spares_the_cluster() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The environment's 2 rules and one preview's 2 fill a quota of 4.
+    let file = write(dir.path(), "shop.yaml", &SPEC.replace("previews:\n", "quotas: { rules_per_load_balancer: 4 }\npreviews:\n"));
+    assert_eq!(emulator.run(&["deploy", &file, "--yes"], &[]).code, 0);
+    let fits = emulator.run(&["preview", "deploy", &file, "pr-1", "--yes"], &[]);
+    assert_eq!(fits.code, 0, "{}{}", fits.stdout, fits.stderr);
+
+    let over = emulator.run(&["preview", "deploy", &file, "pr-2", "--yes"], &[]);
+    assert_eq!(over.code, 1, "{}{}", over.stdout, over.stderr);
+    assert!(
+        over.stderr.contains("the load balancer has 4 listener rules and preview pr-2 needs 2 more: its quota is 4")
+            && over.stderr.contains("nothing was changed"),
+        "{}",
+        over.stderr
+    );
+    assert!(!over.stdout.contains("Plan for stack"), "refused before planning: {}", over.stdout);
+    assert_preview_gone(&emulator, "pr-2").await;
+
+    // `destroy --stack` of a preview's stack leaves the environment's cluster and services alone.
+    let gone = emulator.run(&["destroy", "--stack", "shop-pr-1", "--yes"], &[]);
+    assert_eq!(gone.code, 0, "{}{}", gone.stdout, gone.stderr);
+    assert_preview_gone(&emulator, "pr-1").await;
+    assert_eq!(services(&emulator).await, [("api".to_string(), 2), ("web".to_string(), 2)]);
+    let plan = emulator.run(&["plan", &file, "--detailed-exitcode"], &[]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+}

@@ -30,6 +30,7 @@ use crate::synth::resources::HOLDS_DATA;
 use crate::workload::scaling::resource_id;
 use crate::workload::{ClusterStatus, ServiceState, ServiceStatus, SERVICE_TAG};
 
+#[derive(Clone)]
 pub struct DestroyOptions {
     pub stack: String,
     pub keep_images: bool,
@@ -98,6 +99,9 @@ async fn destroy(aws: &Aws, opts: &DestroyOptions, held: &Held, r: &dyn Reporter
     let stack = opts.stack.as_str();
     let (ecs, ecr) = (Ecs::new(aws), Ecr::new(aws));
     let info = Stacks::new(aws).describe(stack).await?;
+    // A preview's stack (however it is named to destroy) runs in its environment's cluster.
+    let preview = info.as_ref().is_some_and(|i| i.tags.contains_key(crate::model::preview::OF_TAG));
+    let opts = &DestroyOptions { shared_cluster: opts.shared_cluster || preview, ..opts.clone() };
     let cluster = info.as_ref().and_then(|i| i.outputs.get("ClusterName").cloned());
     let mut out = Destroyed {
         stack: stack.to_string(),
