@@ -108,6 +108,20 @@ async fn assert_preview_gone(emulator: &Emulator, name: &str) {
     assert!(conditions(&rules(emulator).await).iter().all(|(_, _, h)| h.as_deref() != Some(name)), "rules of {name} left");
 }
 
+/// The template deployed as `stack` passes cfn-lint with nothing to report.
+async fn assert_lints(emulator: &Emulator, stack: &str, dir: &std::path::Path) {
+    let cfn = aws_sdk_cloudformation::Client::new(&emulator.sdk_config().await);
+    let body = cfn.get_template().stack_name(stack).send().await.expect("GetTemplate").template_body().unwrap_or_default().to_string();
+    let path = dir.join(format!("{stack}.json"));
+    std::fs::write(&path, body).expect("write the template");
+    let out = std::process::Command::new(common::venv_tool("cfn-lint"))
+        .args(["--regions", "us-east-1", "--format", "parseable", "--"])
+        .arg(&path)
+        .output()
+        .expect("cfn-lint runs");
+    assert!(out.status.success(), "cfn-lint: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}
+
 #[tokio::test]
 async fn two_previews_beside_their_environment_each_on_its_own_rules_swept_when_expired_and_gone_without_a_trace() {
     let emulator = Emulator::start();
@@ -134,6 +148,7 @@ async fn two_previews_beside_their_environment_each_on_its_own_rules_swept_when_
     );
     assert!(one.stdout.contains("environment.WEB: \"http://web:80\""), "Service Connect names reach the environment's: {}", one.stdout);
     assert!(one.stdout.contains("preview pr-1 answers at http://") && one.stdout.contains("X-Ecship-Preview: pr-1"), "{}", one.stdout);
+    assert_lints(&emulator, "shop-pr-1", dir.path()).await;
     let two = emulator.run(&["preview", "deploy", &file, "pr-2", "--ttl", "30s", "--yes", "--output", "json"], &[]);
     assert_eq!(two.code, 0, "{}{}", two.stdout, two.stderr);
     assert_eq!(two.result()["header"], "X-Ecship-Preview: pr-2", "{}", two.stdout);
