@@ -230,6 +230,17 @@ The policy (IAM JSON) goes to standard output; why each statement on \"*\" is on
 standard error. Without --account (or --region, the spec's region:, AWS_REGION) the ARNs
 name any account (region): no AWS call is made.")]
     IamPolicy(IamPolicyArgs),
+    /// Preview environments: some of the services, deployed beside a deployed environment
+    /// (its cluster and load balancer), each answering on its own host or header.
+    #[command(after_help = "Examples:
+  ecship preview deploy stacks/shop.yaml pr-42 --yes
+  ecship preview deploy stacks/shop.yaml pr-42 --ttl 24h --image web=123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/web:pr-42
+  ecship preview list stacks/shop.yaml --output json
+  ecship preview destroy stacks/shop.yaml pr-42
+  ecship preview sweep stacks/shop.yaml        # destroys every expired preview
+
+Exit codes: as deploy and destroy; 0 ok, 1 error, 130 interrupted.")]
+    Preview(PreviewArgs),
     /// Print the JSON Schema of the stack spec (for editors and yaml-language-server).
     #[command(
         after_help = "Examples:\n  ecship schema -o ecship.schema.json\n  # then, first line of a stack file:\n  # yaml-language-server: $schema=./ecship.schema.json"
@@ -466,6 +477,9 @@ pub struct DestroyArgs {
     /// Do not ask for the stack name (required without a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Destroy the stack's previews first (without it, destroy refuses while any exist).
+    #[arg(long)]
+    pub with_previews: bool,
     /// Keep the ECR repositories and their images.
     #[arg(long)]
     pub keep_images: bool,
@@ -500,6 +514,53 @@ pub enum PolicyFor {
     Plan,
     Destroy,
     All,
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    #[command(subcommand)]
+    pub command: PreviewCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PreviewCommand {
+    /// Deploy (or update) preview NAME: show its plan, apply it, push its expiry forward.
+    Deploy(PreviewDeployArgs),
+    /// Destroy preview NAME: its services, task definitions and stack.
+    Destroy(PreviewNameArgs),
+    /// List the previews: name, URL or header, images, age and expiry.
+    List(SpecArgs),
+    /// Destroy every preview past its expiry, and say which.
+    Sweep(SpecArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewDeployArgs {
+    #[command(flatten)]
+    pub deploy: DeployArgs,
+    /// The preview's name: a DNS label (e.g. pr-42); its stack is STACK-NAME.
+    pub name: String,
+    /// How long it lives after this deploy (at least 1s: 45s, 30m, 72h); default the spec's
+    /// `previews.ttl`.
+    #[arg(long, value_name = "DURATION", value_parser = parse_ttl)]
+    pub ttl: Option<std::time::Duration>,
+}
+
+/// A preview's time to live: whole seconds, at least one.
+fn parse_ttl(s: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|_| format!("`{s}` is not a duration; write it like 45s, 30m or 72h"))?;
+    if d.as_secs() < 1 || d.subsec_nanos() != 0 {
+        return Err(format!("`{s}`: a preview lives whole seconds, at least 1s"));
+    }
+    Ok(d)
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewNameArgs {
+    /// The stack spec (YAML).
+    pub file: PathBuf,
+    /// The preview's name.
+    pub name: String,
 }
 
 #[derive(Debug, Args)]

@@ -78,7 +78,8 @@ pub fn with_zones(c: Compiled, ids: &BTreeMap<String, String>) -> Result<Compile
     compile_model(c.loaded, model)
 }
 
-fn compile_model(loaded: Loaded, model: Model) -> Result<Compiled, LoadError> {
+/// Synthesise `model` (of the spec `loaded`; a preview's model too).
+pub fn compile_model(loaded: Loaded, model: Model) -> Result<Compiled, LoadError> {
     let template = synth::synth(&model);
     if !template.conflicts.is_empty() {
         let problems = template

@@ -254,7 +254,7 @@ fn a_failing_command_fails_the_step_with_its_exit_code() {
     let validate = s.run(&[("command", "validate"), ("spec", "broken.yaml"), ("comment", "true")]);
     assert!(validate.failed, "{validate}");
     assert_eq!((validate.step("Run ecship").code, validate.outputs["exit-code"].as_str()), (Some(1), "1"), "{validate}");
-    assert!(!validate.step("Comment the plan on the pull request").ran, "only a plan is commented");
+    assert!(!validate.step("Comment the plan or preview on the pull request").ran, "only a plan is commented");
     let ok = s.run(&[("command", "validate"), ("spec", "stack.yaml")]);
     assert!(!ok.failed && ok.outputs["exit-code"] == "0", "{ok}");
 }
@@ -328,4 +328,53 @@ fn a_cached_archive_is_checked_against_the_release_checksum() {
     assert!(install.stdout.contains("does not match the release's checksum"), "{tampered}");
     assert!(!tampered.step("Run ecship").ran, "nothing runs from an archive that fails its checksum");
     assert_eq!(s.releases.take_requests(), release_paths(version)[..1]);
+}
+
+#[test]
+fn a_pull_requests_preview_is_deployed_with_one_comment_and_destroyed_when_it_closes() {
+    let emulator = emulator::Emulator::start();
+    let mut s = Setup::new(env!("CARGO_PKG_VERSION")).with_aws(&emulator);
+    let spec = "stack: shop\nload_balancer: { public: true, http: 80 }\npreviews: { overrides: { count: 1 } }\nservices:\n  web: { image: { uri: \"public.ecr.aws/nginx/nginx:1.27\" }, port: 80, routes: [ { path: \"/*\" } ] }\n";
+    let file = s.job.workspace.join("previews.yaml");
+    std::fs::write(&file, spec).expect("the spec");
+    let parent = emulator.run(&["deploy", &file.display().to_string(), "--yes"], &[]);
+    assert_eq!(parent.code, 0, "{}{}", parent.stdout, parent.stderr);
+    let marker = "<!-- ecship preview: previews.yaml  pr-7 -->";
+    let comments = "repos/ecship/ecship/issues/7/comments";
+
+    let first = s.run(&[("command", "preview"), ("preview", "pr-7"), ("spec", "previews.yaml")]);
+    assert!(!first.failed, "{first}");
+    assert!(first.summary.starts_with("### ecship preview `pr-7`\n\nhttp://"), "{first}");
+    assert!(
+        first.summary.contains("with header `X-Ecship-Preview: pr-7`") && first.summary.contains("Plan for stack shop-pr-7"),
+        "{first}"
+    );
+    assert_eq!(
+        s.take_gh_calls(),
+        [format!("GET {comments} (as github-actions[bot])"), format!("POST {comments} (as github-actions[bot])")]
+    );
+    let listed = emulator.run(&["preview", "list", &file.display().to_string(), "--output", "json"], &[]).result();
+    assert_eq!(listed["previews"][0]["name"], "pr-7", "{listed}");
+
+    // A new push: the same comment, updated.
+    let second = s.run(&[("command", "preview"), ("preview", "pr-7"), ("spec", "previews.yaml")]);
+    assert!(!second.failed, "{second}");
+    let calls = s.take_gh_calls();
+    assert!(calls.len() == 2 && calls[1].starts_with("PATCH repos/ecship/ecship/issues/comments/"), "{calls:?}");
+
+    s.job.github["event"]["action"] = json!("closed");
+    let closed = s.run(&[("command", "preview"), ("preview", "pr-7"), ("spec", "previews.yaml")]);
+    assert!(!closed.failed, "{closed}");
+    assert!(closed.summary.starts_with("### ecship preview `pr-7`: destroyed"), "{closed}");
+    let state = s.gh_state();
+    let ours: Vec<&Value> =
+        state["comments"].as_array().expect("comments").iter().filter(|c| c["user"]["login"] == "github-actions[bot]").collect();
+    assert_eq!(ours.len(), 1, "one comment for the preview: {state}");
+    assert!(ours[0]["body"].as_str().is_some_and(|b| b.starts_with(marker) && b.contains("destroyed")), "{state}");
+    let listed = emulator.run(&["preview", "list", &file.display().to_string(), "--output", "json"], &[]).result();
+    assert_eq!(listed["previews"], json!([]), "{listed}");
+
+    let sweep = s.run(&[("command", "preview sweep"), ("spec", "previews.yaml")]);
+    assert!(!sweep.failed && sweep.outputs["exit-code"] == "0", "{sweep}");
+    assert!(!sweep.step("Comment the plan or preview on the pull request").ran, "a sweep comments nothing");
 }

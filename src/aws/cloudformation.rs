@@ -26,6 +26,8 @@ pub struct StackInfo {
     pub status: String,
     pub outputs: BTreeMap<String, String>,
     pub tags: BTreeMap<String, String>,
+    /// When it was created, in seconds since 1970.
+    pub created: Option<u64>,
 }
 
 impl StackInfo {
@@ -113,6 +115,7 @@ impl Stacks {
             status: s.stack_status().map(|st| st.as_str().to_string()).unwrap_or_default(),
             outputs: s.outputs().iter().filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string()))).collect(),
             tags: s.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))).collect(),
+            created: s.creation_time().and_then(|t| u64::try_from(t.secs()).ok()),
         }))
     }
 
@@ -270,6 +273,27 @@ impl Stacks {
             return Ok(applied);
         }
         Err(AwsError::StackFailed { stack: name.to_string(), status: final_status, failures: failures(&events) })
+    }
+
+    /// Set the stack's tags (its template as it is: `UsePreviousTemplate`) and wait for it.
+    pub async fn retag(&self, name: &str, tags: &BTreeMap<String, String>, on_event: &mut dyn FnMut(&StackEvent)) -> Result<(), AwsError> {
+        let since = self.newest_event(name).await?;
+        let tags: Vec<Tag> = tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
+        self.client
+            .update_stack()
+            .stack_name(name)
+            .use_previous_template(true)
+            .capabilities(Capability::CapabilityIam)
+            .set_tags(Some(tags))
+            .client_request_token(super::client_token())
+            .send()
+            .await
+            .map_err(|e| classify(&format!("UpdateStack {name}"), e))?;
+        let (status, events) = self.wait(name, since, on_event).await?;
+        if status == StackStatus::UpdateComplete.as_str() {
+            return Ok(());
+        }
+        Err(AwsError::StackFailed { stack: name.to_string(), status, failures: failures(&events) })
     }
 
     /// Delete the stack and wait for it, passing its events on. `Ok(false)` when there was

@@ -113,6 +113,14 @@ impl Elbv2 {
         Ok(value)
     }
 
+    /// The priorities of a listener's rules (its default rule aside).
+    pub async fn rule_priorities(&self, listener: &str) -> Result<Vec<u32>, AwsError> {
+        // 400 a page, the most DescribeRules gives: more than a listener's quota of rules.
+        let rules =
+            self.client.describe_rules().listener_arn(listener).page_size(400).send().await.map_err(|e| classify("DescribeRules", e))?;
+        Ok(rules.rules().iter().filter(|r| !r.is_default().unwrap_or(false)).filter_map(|r| r.priority()?.parse().ok()).collect())
+    }
+
     /// The path patterns (with the host pattern, if any) of the listener rules that forward
     /// to `target_group`, on the listeners of its load balancers, each once.
     pub async fn routes_to(&self, target_group: &str) -> Result<Vec<(String, Option<String>)>, AwsError> {

@@ -1,5 +1,6 @@
 //! `ecship deploy FILE [--plan PLAN.json]`: compile, plan, show, confirm, apply, report.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::json;
@@ -31,25 +32,43 @@ pub fn run(args: &DeployArgs, global: &super::Global<'_>, report: &mut Report) -
     };
     let images = super::images(&args.images, &compiled.model)?;
     let compiled = crate::stack::with_pulls(compiled, images.values().cloned())?;
-    let saved = args.plan.as_deref().map(load_plan).transpose()?;
     let session = Session::open(global, compiled.model.region.as_deref())?;
     let compiled = super::with_zones(compiled, &session)?;
+    Ok(deploy_compiled(&Target { args, global, session: &session, compiled: &compiled }, &images, report)?.0)
+}
+
+/// What one deploy goes to: a stack's spec, or a preview's model of it.
+pub(super) struct Target<'a> {
+    pub args: &'a DeployArgs,
+    pub global: &'a super::Global<'a>,
+    pub session: &'a Session,
+    pub compiled: &'a Compiled,
+}
+
+/// Plan, show, confirm and apply: the exit code, and what was deployed when it was.
+pub(super) fn deploy_compiled(
+    t: &Target<'_>,
+    images: &BTreeMap<ServiceName, String>,
+    report: &mut Report,
+) -> anyhow::Result<(u8, Option<Deployed>)> {
+    let (args, global, compiled) = (t.args, t.global, t.compiled);
+    let saved = args.plan.as_deref().map(load_plan).transpose()?;
     let opts = PrepareOptions {
-        images: &images,
+        images,
         registry_endpoint: global.registry_endpoint,
         registry_mirrors: global.registry_mirrors,
         asset_bucket: global.asset_bucket,
         prices: None,
     };
     // Images are built before the plan is shown, so it names their digests.
-    let prepared = session.progress(report.json(), async |aws, r| deploy::prepare(aws, &compiled, &opts, Some(r)).await)?;
+    let prepared = t.session.progress(report.json(), async |aws, r| deploy::prepare(aws, compiled, &opts, Some(r)).await)?;
     if let (Some(path), Some(saved)) = (&args.plan, &saved) {
         check_saved(path, saved, &prepared)?;
     }
-    let deploy = Deploy { args, global, session: &session, compiled: &compiled, prepared: &prepared };
+    let deploy = Deploy { args, global, session: t.session, compiled, prepared: &prepared };
     match confirm(&deploy, saved.is_some(), report)? {
         Ok(confirmed) => apply(&deploy, confirmed, report),
-        Err(code) => Ok(code),
+        Err(code) => Ok((code, None)),
     }
 }
 
@@ -83,7 +102,7 @@ fn confirm(d: &Deploy<'_>, saved: bool, report: &mut Report) -> anyhow::Result<R
 }
 
 /// Apply the plan, then say what was deployed.
-fn apply(d: &Deploy<'_>, confirmed: bool, report: &mut Report) -> anyhow::Result<u8> {
+fn apply(d: &Deploy<'_>, confirmed: bool, report: &mut Report) -> anyhow::Result<(u8, Option<Deployed>)> {
     let args = d.args;
     let opts = DeployOptions {
         remove_services: confirmed,
@@ -101,7 +120,7 @@ fn apply(d: &Deploy<'_>, confirmed: bool, report: &mut Report) -> anyhow::Result
     let result = session.run(report, &interrupted, super::exit_code, async |aws, r| deploy::run(aws, compiled, prepared, &opts, r).await);
     let done = match result {
         Ok(done) => done,
-        Err(code) => return Ok(code),
+        Err(code) => return Ok((code, None)),
     };
     if report.json() {
         let (plan, calls) = (&prepared.plan, session.aws.calls());
@@ -109,7 +128,7 @@ fn apply(d: &Deploy<'_>, confirmed: bool, report: &mut Report) -> anyhow::Result
     } else {
         summary(&done, compiled, report)?;
     }
-    Ok(exit::OK)
+    Ok((exit::OK, Some(done)))
 }
 
 /// Show the plan (unless JSON is asked for); an exit code when the run ends here: a plan

@@ -27,8 +27,12 @@ pub fn run(args: &DestroyArgs, global: &super::Global<'_>, report: &mut Report) 
         timeout: Duration::from_secs(1800),
         asset_bucket: global.asset_bucket.map(str::to_string),
         delete_data: args.delete_data,
+        shared_cluster: false,
     };
     let session = Session::open(global, region.as_deref())?;
+    if let Some(code) = previews_first(&session, &stack, args.with_previews, report)? {
+        return Ok(code);
+    }
     let interrupted = format!("interrupted: part of stack {stack} may be deleted already; run `ecship destroy` again to finish");
     let result = session.run(report, &interrupted, super::any_error, async |aws, r| destroy::run(aws, &opts, r).await);
     let done = match result {
@@ -45,6 +49,32 @@ pub fn run(args: &DestroyArgs, global: &super::Global<'_>, report: &mut Report) 
         summary(&done, &stack, report)?;
     }
     Ok(code)
+}
+
+/// A stack with previews is destroyed only with `--with-previews`, which destroys them first:
+/// the exit code when the run ends here.
+fn previews_first(session: &Session, stack: &str, with_previews: bool, report: &mut Report) -> anyhow::Result<Option<u8>> {
+    let previews = match session.call(async |aws| crate::ops::preview::list(aws, stack).await) {
+        Ok(p) => p,
+        Err(e) => return super::failed(e, report).map(Some),
+    };
+    if previews.is_empty() {
+        return Ok(None);
+    }
+    let names: Vec<&str> = previews.iter().map(|p| p.name.as_str()).collect();
+    if !with_previews {
+        anyhow::bail!(
+            "stack {stack} has previews: {} — nothing was deleted; destroy them first (`ecship preview destroy`), or pass --with-previews to destroy them with it",
+            names.join(", ")
+        );
+    }
+    for name in names {
+        let code = super::preview::destroy_one(session, stack, name, report)?;
+        if code != exit::OK {
+            return Ok(Some(code));
+        }
+    }
+    Ok(None)
 }
 
 /// On a terminal, whether the stack's name was typed back; with no terminal, an error.
@@ -66,7 +96,7 @@ fn confirmed(stack: &str, delete_data: bool, report: &mut Report) -> anyhow::Res
 }
 
 /// What was deleted, or what is still there.
-fn summary(done: &Destroyed, stack: &str, report: &mut Report) -> anyhow::Result<()> {
+pub(super) fn summary(done: &Destroyed, stack: &str, report: &mut Report) -> anyhow::Result<()> {
     let nothing = done.services.is_empty() && done.task_definitions == 0 && done.deleted_data.is_empty();
     if !done.existed && nothing && done.leftovers.is_empty() {
         let what = if done.kept_data.is_empty() { "nothing to destroy" } else { "nothing to destroy but the data it kept" };

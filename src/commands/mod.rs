@@ -12,6 +12,7 @@ mod iam_policy;
 mod init;
 mod logs;
 mod plan;
+mod preview;
 mod push;
 mod render;
 mod rollback;
@@ -77,6 +78,7 @@ pub fn run(cli: Cli, report: &mut Report) -> anyhow::Result<u8> {
         Command::Status(args) => status::run(args, &global, report),
         Command::Destroy(args) => destroy::run(args, &global, report),
         Command::IamPolicy(args) => iam_policy::run(args, &global, report),
+        Command::Preview(args) => preview::run(args, &global, report),
         Command::Schema(args) => schema::run(args, report),
         Command::Completions(args) => completions::run(args, report),
     }

@@ -8,6 +8,7 @@ mod cost;
 mod ecr;
 pub mod edge;
 pub mod fargate;
+pub mod preview;
 mod rollout;
 mod task;
 
@@ -53,6 +54,10 @@ pub struct Model {
     pub pulls: Vec<String>,
     /// What cost estimates assume (`cost:`).
     pub cost: CostAssumptions,
+    /// How previews of the stack are made (`previews:`).
+    pub previews: Option<preview::Previews>,
+    /// Set on a preview's own model (`preview::derive`): the environment it runs in.
+    pub preview: Option<preview::PreviewOf>,
 }
 
 impl Model {

@@ -32,10 +32,15 @@ pub enum VolumeSource {
 impl Model {
     /// An image repository's name (as the template creates it): `STACK/SERVICE`, or
     /// `STACK/SERVICE/SIDECAR` for a sidecar's image.
+    /// A preview pushes to its environment's repositories.
     pub fn repository(&self, svc: &Service, sidecar: Option<&str>) -> String {
+        let (stack, service) = match &self.preview {
+            Some(p) => (&p.parent, p.originals.get(&svc.name).unwrap_or(&svc.name)),
+            None => (&self.stack, &svc.name),
+        };
         match sidecar {
-            Some(sc) => format!("{}/{}/{sc}", self.stack, svc.name),
-            None => format!("{}/{}", self.stack, svc.name),
+            Some(sc) => format!("{stack}/{service}/{sc}"),
+            None => format!("{stack}/{service}"),
         }
     }
 

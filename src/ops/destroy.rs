@@ -30,6 +30,7 @@ use crate::synth::resources::HOLDS_DATA;
 use crate::workload::scaling::resource_id;
 use crate::workload::{ClusterStatus, ServiceState, ServiceStatus, SERVICE_TAG};
 
+#[derive(Clone)]
 pub struct DestroyOptions {
     pub stack: String,
     pub keep_images: bool,
@@ -40,6 +41,9 @@ pub struct DestroyOptions {
     pub asset_bucket: Option<String>,
     /// `--delete-data`: delete the file systems of the stack's volumes (else they are kept).
     pub delete_data: bool,
+    /// The stack's services run in another stack's cluster (a preview's, in its
+    /// environment's): the cluster and its other tasks are left alone.
+    pub shared_cluster: bool,
 }
 
 /// Something ecship owned that still exists after the teardown.
@@ -95,6 +99,9 @@ async fn destroy(aws: &Aws, opts: &DestroyOptions, held: &Held, r: &dyn Reporter
     let stack = opts.stack.as_str();
     let (ecs, ecr) = (Ecs::new(aws), Ecr::new(aws));
     let info = Stacks::new(aws).describe(stack).await?;
+    // A preview's stack (however it is named to destroy) runs in its environment's cluster.
+    let preview = info.as_ref().is_some_and(|i| i.tags.contains_key(crate::model::preview::OF_TAG));
+    let opts = &DestroyOptions { shared_cluster: opts.shared_cluster || preview, ..opts.clone() };
     let cluster = info.as_ref().and_then(|i| i.outputs.get("ClusterName").cloned());
     let mut out = Destroyed {
         stack: stack.to_string(),
@@ -117,7 +124,8 @@ async fn destroy(aws: &Aws, opts: &DestroyOptions, held: &Held, r: &dyn Reporter
         held.ensure_held("deleting the stack's services").await?;
         out.services = delete_services(aws, cluster, stack, opts, r).await?;
         // One-off tasks still running (a job's run, `ecship run --detach`) hold the cluster.
-        for task in ecs.cluster_running_tasks(cluster).await? {
+        let tasks = if opts.shared_cluster { Vec::new() } else { ecs.cluster_running_tasks(cluster).await? };
+        for task in tasks {
             ecs.stop_task(cluster, &task, "ecship destroy: the stack is being deleted").await?;
             r.event(&Event::Removed { kind: "task", name: task.rsplit('/').next().unwrap_or(&task).to_string() });
         }
@@ -290,7 +298,7 @@ pub async fn leftovers(
         for s in ecs.stack_services(cluster, stack).await? {
             out.push(Leftover { kind: "ecs service", name: format!("{} ({})", s.name, s.status) });
         }
-        if ecs.cluster_status(cluster).await? == Some(ClusterStatus::Active) {
+        if !opts.shared_cluster && ecs.cluster_status(cluster).await? == Some(ClusterStatus::Active) {
             out.push(Leftover { kind: "ecs cluster", name: cluster.to_string() });
         }
         let ids: Vec<String> = services.iter().map(|s| resource_id(cluster, s)).collect();

@@ -37,6 +37,8 @@ pub enum Error {
     Outputs(#[from] MissingOutput),
     #[error(transparent)]
     Cost(#[from] crate::cost::Error),
+    #[error(transparent)]
+    Preview(#[from] super::preview::PreviewError),
     #[error("deploy would remove service{} {} (no longer in the spec) — re-run with --yes to remove {}", plural(services.len()), services.join(", "), if services.len() == 1 { "it" } else { "them" })]
     RemovalRefused { services: Vec<String> },
     #[error("deploy would destroy data in stack {stack}: {} — nothing was changed. To keep the data, keep the volume in the spec (or mount its file system as an existing `file_system:`); to delete it, copy out what you need and re-run with --allow-data-loss", resources.join(", "))]

@@ -22,6 +22,7 @@ pub mod interrupt;
 pub mod lock;
 pub mod logs;
 pub mod native;
+pub mod preview;
 pub mod push;
 pub mod rollback;
 pub mod run;

@@ -24,6 +24,9 @@ pub async fn apply(
     let mut tags: BTreeMap<String, String> = model.tags.clone();
     tags.insert(STACK_TAG.into(), stack.to_string());
     tags.extend(extra.iter().map(|(k, v)| ((*k).to_string(), v.clone())));
+    if let Some(p) = &model.preview {
+        tags.extend(p.stack_tags().into_iter().map(|(k, v)| (k.to_string(), v)));
+    }
     let applied = Stacks::new(aws).apply(stack, template, &tags, &mut |e| r.event(&event(e))).await?;
     Ok(match applied {
         Applied::Created => StackResult::Created,
@@ -52,7 +55,7 @@ pub async fn retain(aws: &Aws, stack: &str, types: &[&str], r: &dyn Reporter) ->
 }
 
 /// One stack event, as progress.
-fn event(e: &StackEvent) -> Event {
+pub(super) fn event(e: &StackEvent) -> Event {
     Event::StackEvent {
         logical_id: e.logical_id.clone(),
         resource_type: e.resource_type.clone(),

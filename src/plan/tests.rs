@@ -101,7 +101,13 @@ fn deployed_as(c: &Compiled, root: Value, nested: BTreeMap<String, Value>) -> Ob
     let outputs: BTreeMap<String, String> =
         flat["Outputs"].as_object().expect("outputs").iter().map(|(k, o)| (k.clone(), resolve(&o["Value"]))).collect();
     let mut observed = Observed {
-        stack: Some(StackInfo { name: c.model.stack.to_string(), status: "CREATE_COMPLETE".into(), outputs, tags: BTreeMap::new() }),
+        stack: Some(StackInfo {
+            name: c.model.stack.to_string(),
+            status: "CREATE_COMPLETE".into(),
+            outputs,
+            tags: BTreeMap::new(),
+            created: None,
+        }),
         template: Some(root),
         nested,
         ..Observed::default()

@@ -48,9 +48,44 @@ pub struct Spec {
     /// Run by `ecship run`, by a service's `deploy.before`, or on their `schedule`.
     #[serde(default)]
     pub jobs: BTreeMap<String, Job>,
+    /// Preview environments (`ecship preview deploy SPEC NAME`): a preview runs some of the
+    /// services in the deployed environment's cluster, behind its load balancer, as its own
+    /// small stack `STACK-NAME`.
+    pub previews: Option<Previews>,
     /// Overrides merged over the base spec with `--env NAME`.
     #[serde(default)]
     pub environments: BTreeMap<String, Environment>,
+}
+
+/// How previews of the stack are made.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Previews {
+    /// How long a preview lives after its last `preview deploy` (`72h`, `30m`, `45s`; at least
+    /// 1s): `preview sweep` destroys it after that. Default 72h.
+    pub ttl: Option<String>,
+    /// The host name a preview answers on, with `{name}` for the preview's name
+    /// (`"{name}.preview.example.com"`). Without it, a preview answers requests carrying
+    /// the header `X-Ecship-Preview: NAME`.
+    pub host: Option<String>,
+    /// The services a preview runs (default: every service with routes); the others are
+    /// the environment's.
+    pub services: Option<Vec<String>>,
+    /// Applied to each service of a preview.
+    pub overrides: Option<PreviewOverrides>,
+}
+
+/// What a preview's services run with instead of the environment's values.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewOverrides {
+    /// Tasks per service. Default: the service's `count`.
+    pub count: Option<u32>,
+    /// Capacity, as a service's `capacity:`. Default: the service's.
+    pub capacity: Option<Capacity>,
+    /// Autoscaling, as a service's `autoscaling:`. Default (or `null`): none, a preview runs
+    /// `count` tasks.
+    pub autoscaling: Option<Autoscaling>,
 }
 
 /// Overrides for one environment: any top-level key but `stack` and `environments`. Maps
@@ -77,6 +112,7 @@ pub struct Environment {
     pub services: Option<BTreeMap<String, Service>>,
     /// Overrides of jobs the base spec declares, by name, as for services.
     pub jobs: Option<BTreeMap<String, Job>>,
+    pub previews: Option<Previews>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

@@ -12,6 +12,7 @@ mod limits;
 mod load_balancer;
 pub mod nesting;
 mod network;
+pub mod preview;
 pub mod resources;
 mod services;
 pub mod template;
@@ -40,6 +41,9 @@ pub fn synth(model: &Model) -> Template {
 /// weights itself during a rollout; a stack update sends them as they are, so it never
 /// moves traffic back.
 pub fn synth_with_traffic(model: &Model, traffic: &BTreeMap<ServiceName, Weights>) -> Template {
+    if let Some(p) = &model.preview {
+        return preview::synth(&Cx { model, traffic }, p);
+    }
     let env = model.env.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
     let mut t = Template::new(format!(
         "ecship stack {}{env}: network, cluster, load balancer, roles, logs and image repositories. Services are managed by ecship through the ECS API.",

@@ -14,7 +14,7 @@ use super::resources::{
     Repository, ScanOnPush, Secret, SecurityGroup, SecurityGroupIngress, TargetGroup, Values, WeightedTargetGroup,
 };
 use super::{Cx, Expr, Resource, Template};
-use crate::model::{Colour, LbName, Service, ServiceUrl, COLOUR_HEADER};
+use crate::model::{Colour, LbName, Route, Service, ServiceUrl, COLOUR_HEADER};
 
 /// What an image repository keeps (the last 50 images); a fixed document, embedded at build time.
 const LIFECYCLE_POLICY: &str = include_str!("../../templates/ecr-lifecycle-policy.json");
@@ -106,23 +106,10 @@ fn target_groups_and_rules(cx: &Cx, t: &mut Template, net: &Net, lb: &Lb, svc: &
         groups.push((ids.green_target_group(), Colour::Green));
     }
     for (id, _) in &groups {
-        t.add(id, Resource::new(target_group(cx, net, svc)));
+        t.add(id, Resource::new(target_group(cx, net.vpc_id.clone(), svc)));
     }
     for (i, route) in svc.routes.iter().enumerate() {
-        let mut conditions = vec![Condition {
-            field: "path-pattern",
-            path_pattern_config: Some(Values { values: vec![route.path.clone()] }),
-            host_header_config: None,
-            http_header_config: None,
-        }];
-        if let Some(host) = &route.host {
-            conditions.push(Condition {
-                field: "host-header",
-                path_pattern_config: None,
-                host_header_config: Some(Values { values: vec![host.clone()] }),
-                http_header_config: None,
-            });
-        }
+        let conditions = route_conditions(route);
         let action = if groups.len() == 2 {
             // Traffic where it is now (a new service: all on blue); ecship moves the weights.
             let weights = cx.traffic.get(&svc.name).copied().unwrap_or_default();
@@ -164,6 +151,25 @@ fn target_groups_and_rules(cx: &Cx, t: &mut Template, net: &Net, lb: &Lb, svc: &
             test_rules(cx, t, lb, svc, &groups, &action);
         }
     }
+}
+
+/// A route's rule conditions: its path, and its host when it has one.
+pub(super) fn route_conditions(route: &Route) -> Vec<Condition> {
+    let mut conditions = vec![Condition {
+        field: "path-pattern",
+        path_pattern_config: Some(Values { values: vec![route.path.clone()] }),
+        host_header_config: None,
+        http_header_config: None,
+    }];
+    if let Some(host) = &route.host {
+        conditions.push(Condition {
+            field: "host-header",
+            path_pattern_config: None,
+            host_header_config: Some(Values { values: vec![host.clone()] }),
+            http_header_config: None,
+        });
+    }
+    conditions
 }
 
 /// How long the test-route secret is: 32 letters and digits (ALB compares header values
@@ -249,13 +255,14 @@ fn test_rules(cx: &Cx, t: &mut Template, lb: &Lb, svc: &Service, groups: &[(Stri
     }
 }
 
-fn target_group(cx: &Cx, net: &Net, svc: &Service) -> TargetGroup {
+/// A service's target group in `vpc_id`.
+pub(super) fn target_group(cx: &Cx, vpc_id: Expr, svc: &Service) -> TargetGroup {
     let hc = &svc.health_check;
     TargetGroup {
         port: svc.port.map(|p| u32::from(p.get())).unwrap_or(80),
         protocol: "HTTP",
         target_type: "ip",
-        vpc_id: net.vpc_id.clone(),
+        vpc_id,
         health_check_enabled: true,
         health_check_protocol: "HTTP",
         health_check_path: hc.path.clone(),

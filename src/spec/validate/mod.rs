@@ -11,6 +11,7 @@ mod image;
 mod jobs;
 mod load_balancers;
 pub mod plaintext;
+mod previews;
 mod quotas;
 mod routes;
 
@@ -103,6 +104,7 @@ impl Ctx<'_> {
         let tags = self.tags();
         let permissions_boundary = self.permissions_boundary();
         let cost = self.cost();
+        let previews = self.previews(&services);
         let network = network?;
         if services.is_empty() && spec.services.is_empty() {
             self.err("services", "a stack needs at least one service");
@@ -123,6 +125,8 @@ impl Ctx<'_> {
             jobs,
             pulls: Vec::new(),
             cost,
+            previews,
+            preview: None,
         })
     }
 

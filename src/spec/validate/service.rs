@@ -175,7 +175,18 @@ impl Ctx<'_> {
             self.err(&format!("{path}.storage"), format!("{gib} GiB is out of range: Fargate takes 21 to 200 GiB (20 without `storage`)"));
         }
         let p = format!("{path}.capacity");
-        let capacity = match &raw.capacity {
+        let capacity = self.capacity(&p, raw.capacity.as_ref());
+        let spot = capacity.iter().any(|c| c.provider == "FARGATE_SPOT" && (c.weight > 0 || c.base > 0));
+        if spot && platform == model::Platform::Arm64 {
+            self.err(&p, "Fargate Spot runs no arm64 tasks")
+                .hint("run arm64 tasks on Fargate (no `capacity:`), or use `platform: x86_64` for Spot");
+        }
+        (platform, raw.storage, capacity)
+    }
+
+    /// `capacity:` at `p`, as ECS's capacity provider strategy.
+    pub(super) fn capacity(&mut self, p: &str, capacity: Option<&types::Capacity>) -> Vec<model::CapacityItem> {
+        match capacity {
             None => Vec::new(),
             Some(types::Capacity::Spot(s)) => {
                 if s.spot > 100 {
@@ -192,14 +203,8 @@ impl Ctx<'_> {
                 }
                 items
             }
-            Some(types::Capacity::Providers(list)) => self.providers(&p, list),
-        };
-        let spot = capacity.iter().any(|c| c.provider == "FARGATE_SPOT" && (c.weight > 0 || c.base > 0));
-        if spot && platform == model::Platform::Arm64 {
-            self.err(&p, "Fargate Spot runs no arm64 tasks")
-                .hint("run arm64 tasks on Fargate (no `capacity:`), or use `platform: x86_64` for Spot");
+            Some(types::Capacity::Providers(list)) => self.providers(p, list),
         }
-        (platform, raw.storage, capacity)
     }
 
     fn providers(&mut self, p: &str, list: &[types::CapacityProvider]) -> Vec<model::CapacityItem> {
@@ -306,6 +311,12 @@ impl Ctx<'_> {
 
     fn autoscaling(&mut self, path: &str, raw: &types::Service, count: u32) -> Option<model::Autoscaling> {
         let a = raw.autoscaling.as_ref()?;
+        Some(self.autoscaling_of(path, a, raw.count.map(|_| count), !raw.routes.is_empty()))
+    }
+
+    /// `autoscaling:` at `path`, with the `count` a spec gives beside it, for a service with
+    /// routes or without.
+    pub(super) fn autoscaling_of(&mut self, path: &str, a: &types::Autoscaling, count: Option<u32>, routed: bool) -> model::Autoscaling {
         let p = format!("{path}.autoscaling");
         if a.min > a.max {
             self.err(&p, format!("min ({}) is above max ({})", a.min, a.max));
@@ -313,7 +324,7 @@ impl Ctx<'_> {
         if a.max > 5000 {
             self.err(&format!("{p}.max"), "a service runs at most 5000 tasks");
         }
-        if raw.count.is_some() && (count < a.min || count > a.max) {
+        if let Some(count) = count.filter(|c| *c < a.min || *c > a.max) {
             self.err(&format!("{path}.count"), format!("count {count} is outside autoscaling's {}–{}", a.min, a.max));
         }
         if a.cpu.is_none() && a.memory.is_none() && a.requests.is_none() && a.schedule.is_empty() {
@@ -321,7 +332,7 @@ impl Ctx<'_> {
                 .hint("set cpu: 70, memory: 80 (target utilisation, percent), requests: 1000 (per task per minute) or a schedule");
         }
         if let Some(r) = a.requests {
-            if raw.routes.is_empty() {
+            if !routed {
                 self.err(&format!("{p}.requests"), "scaling on requests needs the load balancer's count: this service has no routes");
             } else if r == 0 || r > 1_000_000 {
                 self.err(&format!("{p}.requests"), format!("{r} requests per task per minute is out of range: use 1 to 1000000"));
@@ -339,7 +350,7 @@ impl Ctx<'_> {
         };
         let cpu = pct("cpu", a.cpu);
         let memory = pct("memory", a.memory);
-        Some(model::Autoscaling { min: a.min, max: a.max, cpu, memory, requests: a.requests, schedule })
+        model::Autoscaling { min: a.min, max: a.max, cpu, memory, requests: a.requests, schedule }
     }
 
     fn scheduled_scaling(&mut self, p: &str, a: &types::Autoscaling) -> Vec<model::ScheduledScaling> {

@@ -746,3 +746,15 @@ fn an_unknown_waf_rule_group_gets_a_suggestion() {
     let problems = check(&edge("  waf: { managed: [known-bad-input] }\n"), None).expect_err("invalid").problems;
     assert!(problems.iter().any(|p| p.hint.as_deref() == Some("did you mean `known-bad-inputs`?")), "{problems:?}");
 }
+
+#[test]
+fn previews_take_every_default_and_their_environment_can_change_them() {
+    let yaml = format!("{BASE}  worker:\n    image: nginx:1.27\npreviews: {{}}\nenvironments:\n  prod:\n    previews: {{ ttl: 45s, overrides: {{ count: 1 }} }}\n");
+    let m = check(&yaml, None).expect("valid");
+    let p = m.previews.expect("previews");
+    assert_eq!(p.ttl, std::time::Duration::from_secs(72 * 3600));
+    assert_eq!(p.services.iter().map(|s| s.as_str()).collect::<Vec<_>>(), ["web"], "every service with routes");
+    let prod = check(&yaml, Some("prod")).expect("valid").previews.expect("previews");
+    assert_eq!((prod.ttl.as_secs(), prod.overrides.count), (45, Some(1)));
+    expect(&with("previews: { ttl: 30m, host: \"{name}.example\" }\n"), "previews.host", "is not a host name starting with `{name}.`");
+}

@@ -1,0 +1,151 @@
+//! `preview`: preview environments, each its own small stack `STACK-NAME` in its
+//! environment's cluster and behind its load balancer. A preview deploy is the deploy verb's
+//! own steps (`deploy::prepare`, `deploy::run`) over the preview's model and template
+//! (`compile`: the environment's outputs read, rule priorities assigned from the previews'
+//! range and the listener-rule quota checked before any write), then its expiry pushed
+//! forward (`extend`). `destroy` is the destroy verb on the preview's stack, leaving the
+//! shared cluster alone; `list` and `sweep` find previews by their stack's tags.
+//!
+//! Must not print.
+
+mod list;
+mod priorities;
+
+pub use list::{list, sweep, Preview, Swept};
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::destroy::{self, DestroyError, DestroyOptions, Destroyed};
+use super::interrupt::Ended;
+use super::Error;
+use crate::aws::cloudformation::Stacks;
+use crate::aws::Aws;
+use crate::events::{Reporter, StackResult};
+use crate::model::preview::{self, check_name, Derive, OF_TAG};
+use crate::stack::Compiled;
+use crate::synth::ids::LbIds;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PreviewError {
+    #[error("{0}")]
+    Name(String),
+    #[error("the spec of stack {stack} has no `previews:`: add it (`previews: {{}}` takes every default) to make previews of it")]
+    NotEnabled { stack: String },
+    #[error(
+        "stack {stack} is not deployed: a preview runs in its environment's cluster and load balancer — deploy it first (`ecship deploy`)"
+    )]
+    ParentNotDeployed { stack: String },
+    #[error("stack {stack} exists and is not a preview of {parent}: pick another preview name")]
+    NotAPreview { stack: String, parent: String },
+    #[error("{lb} has {have} listener rules and preview {name} needs {adding} more: its quota is {quota} (quotas.rules_per_load_balancer) — nothing was changed; destroy a preview (`ecship preview sweep` or `preview destroy`) or raise the quota")]
+    RuleQuota { lb: String, name: String, have: usize, adding: usize, quota: u32 },
+    #[error(
+        "{lb} has no free listener-rule priority left in the previews' range (1 to {max}) for preview {name}: destroy a preview first"
+    )]
+    NoPriority { lb: String, name: String, max: u32 },
+    #[error("the preview's template: {0}")]
+    Template(String),
+}
+
+/// What a preview deploy is made of besides the spec.
+pub struct PreviewOptions<'a> {
+    pub name: &'a str,
+    /// `--ttl`; else the spec's `previews.ttl`.
+    pub ttl: Option<Duration>,
+}
+
+/// The preview's model and template, against its environment as deployed: the environment
+/// must be deployed, the preview's stack (when it exists) must be this environment's preview,
+/// and its rules must fit the listener-rule quota. No writes.
+pub async fn compile(aws: &Aws, parent: Compiled, opts: &PreviewOptions<'_>) -> Result<Compiled, Error> {
+    let m = &parent.model;
+    let previews = m.previews.clone().ok_or_else(|| PreviewError::NotEnabled { stack: m.stack.to_string() })?;
+    check_name(m.stack.as_str(), opts.name).map_err(PreviewError::Name)?;
+    let stacks = Stacks::new(aws);
+    if !stacks.describe(m.stack.as_str()).await?.is_some_and(|s| s.outputs.contains_key("ClusterName")) {
+        return Err(PreviewError::ParentNotDeployed { stack: m.stack.to_string() }.into());
+    }
+    let outputs = super::stack::describe(aws, m.stack.as_str()).await?.outputs;
+    let full = format!("{}-{}", m.stack, opts.name);
+    if let Some(own) = stacks.describe(&full).await? {
+        if own.tags.get(OF_TAG).map(String::as_str) != Some(m.stack.as_str()) {
+            return Err(PreviewError::NotAPreview { stack: full, parent: m.stack.to_string() }.into());
+        }
+    }
+    let priorities = priorities::assign(aws, m, &previews, opts.name, &outputs).await?;
+    let ttl = opts.ttl.unwrap_or(previews.ttl);
+    let lb_urls = m.load_balancers.keys().filter_map(|lb| Some((lb.clone(), outputs.get(&LbIds::new(lb).url_output())?.clone()))).collect();
+    let d = Derive {
+        name: opts.name,
+        outputs: &outputs,
+        priorities: &priorities,
+        expires: rfc3339(now(aws) + ttl.as_secs()),
+        lb_urls: &lb_urls,
+    };
+    let model = preview::derive(m, &previews, &d);
+    crate::stack::compile_model(parent.loaded, model).map_err(|e| PreviewError::Template(e.to_string()).into())
+}
+
+/// After a preview deploy: its expiry pushed forward — already, when the deploy created or
+/// updated its stack (the stack's tags came with it); else set now.
+pub async fn extend(aws: &Aws, c: &Compiled, infrastructure: StackResult, r: &dyn Reporter) -> Result<(), Error> {
+    let Some(p) = c.model.preview.as_ref().filter(|_| infrastructure == StackResult::Unchanged) else { return Ok(()) };
+    let stacks = Stacks::new(aws);
+    let Some(info) = stacks.describe(c.model.stack.as_str()).await? else { return Ok(()) };
+    let mut tags = info.tags;
+    tags.extend(p.stack_tags().into_iter().map(|(k, v)| (k.to_string(), v)));
+    stacks.retag(c.model.stack.as_str(), &tags, &mut |e| r.event(&super::stack::event(e))).await?;
+    Ok(())
+}
+
+/// Where a compiled preview answers: its host's URL, or the load balancer's URL and the
+/// header (`X-Ecship-Preview: NAME`) to send.
+pub fn address(c: &Compiled) -> (Option<String>, Option<String>) {
+    let Some(p) = &c.model.preview else { return (None, None) };
+    let lb = p.outputs.iter().find(|(k, _)| k.ends_with("LoadBalancerUrl")).map(|(_, v)| v.as_str());
+    let url = lb.map(|u| crate::synth::preview::preview_url(u, p.host.as_deref()));
+    let header = p.host.is_none().then(|| format!("{}: {}", preview::HEADER, p.name));
+    (url, header)
+}
+
+/// Destroy preview `name` of stack `parent` (its services, task definitions and stack), until
+/// Ctrl-C; the cluster is the environment's and stays.
+pub async fn destroy(aws: &Aws, parent: &str, name: &str, r: &dyn Reporter) -> Ended<Result<Destroyed, DestroyError>> {
+    let opts = DestroyOptions {
+        stack: format!("{parent}-{name}"),
+        keep_images: false,
+        keep_logs: false,
+        timeout: Duration::from_secs(1800),
+        asset_bucket: None,
+        delete_data: false,
+        shared_cluster: true,
+    };
+    destroy::run(aws, &opts, r).await
+}
+
+/// AWS's time now (this machine's until AWS has answered), in seconds since 1970.
+fn now(aws: &Aws) -> u64 {
+    aws.clock().now().unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
+}
+
+/// `2026-05-04T03:02:01Z`.
+fn rfc3339(secs: u64) -> String {
+    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
+}
+
+/// Seconds since 1970 of an RFC 3339 time (`None` when it is not one).
+fn parse_rfc3339(s: &str) -> Option<u64> {
+    humantime::parse_rfc3339(s).ok()?.duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_times_are_utc_rfc_3339_and_read_back() {
+        assert_eq!(rfc3339(1_796_000_000), "2026-11-30T00:53:20Z");
+        assert_eq!(parse_rfc3339("2026-11-30T00:53:20Z"), Some(1_796_000_000));
+        assert_eq!(parse_rfc3339("tomorrow"), None);
+    }
+}
