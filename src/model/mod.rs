@@ -7,6 +7,7 @@ pub mod colour;
 mod ecr;
 pub mod fargate;
 mod rollout;
+pub mod signals;
 mod task;
 
 use std::collections::BTreeMap;
@@ -20,6 +21,7 @@ use serde::Serialize;
 pub use colour::{ByColour, Colour, Weights};
 pub use ecr::{EcrHost, EcrRepository, ECR_HOSTS};
 pub use rollout::{Engine, Rollout, Shift, StrategyName, TwoColour};
+pub use signals::{Alarm, AlarmKind, Signals};
 pub use task::{ContainerHealth, DependsOn, Firelens, Mount, Sidecar, VolumeSource};
 
 #[derive(Debug, Clone, Serialize)]
@@ -41,6 +43,8 @@ pub struct Model {
     pub tags: BTreeMap<String, String>,
     /// The IAM policy ARN every role the stack creates has as its permissions boundary.
     pub permissions_boundary: Option<String>,
+    /// Alarms, dashboard and notifications (`signals:`), when the spec asks for them.
+    pub signals: Option<Signals>,
     pub services: BTreeMap<ServiceName, Service>,
     /// Tasks that are not services, by name (no job shares a name with a service).
     pub jobs: BTreeMap<ServiceName, Job>,
@@ -366,6 +370,9 @@ pub struct Service {
     pub permissions: Vec<Permission>,
     pub deploy: Deploy,
     pub autoscaling: Option<Autoscaling>,
+    /// Its CloudWatch alarms (`alarms:`, with `signals:`), each kind once; none for a job.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alarms: Vec<Alarm>,
     /// Services this one calls by `${service.NAME.url}` (inside the cluster).
     pub references: Vec<ServiceName>,
     /// The priority of the first of a blue/green service's two test rules (blue, then green

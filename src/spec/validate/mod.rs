@@ -16,6 +16,7 @@ mod routes;
 pub use routes::{derive_priority, keep_deployed, Pins};
 mod service;
 mod sidecars;
+mod signals;
 mod volumes;
 
 use std::collections::BTreeMap;
@@ -84,10 +85,12 @@ impl Ctx<'_> {
             }
         }
         let network = self.network();
-        let cluster = self.cluster(&stack);
+        let signals = self.signals(spec.region.as_deref());
+        let cluster = self.cluster(&stack, signals.is_some());
         let mut load_balancers = self.load_balancers(&network);
         let services = self.services(&network, &load_balancers);
         let jobs = self.jobs(&network, &services);
+        self.check_insights(&cluster, &services);
         let tasks = services.values().map(|s| ("services".to_string(), s)).chain(jobs.values().map(|j| ("jobs".to_string(), &j.task)));
         self.check_volumes(tasks);
         // Routes without a declared load balancer get one with every default.
@@ -116,6 +119,7 @@ impl Ctx<'_> {
             quotas,
             tags,
             permissions_boundary,
+            signals,
             services,
             jobs,
             pulls: Vec::new(),
@@ -217,14 +221,16 @@ impl Ctx<'_> {
         Some(Network::Existing { vpc_id: vpc_id.to_string(), public_subnets: public, private_subnets: private })
     }
 
-    fn cluster(&mut self, stack: &str) -> model::Cluster {
+    /// The cluster; Container Insights on by default with `signals:` (the running-below-desired
+    /// alarms read its task counts).
+    fn cluster(&mut self, stack: &str, signals: bool) -> model::Cluster {
         let c = self.loaded.spec.cluster.as_ref();
         let name = c.and_then(|c| c.name.clone()).unwrap_or_else(|| stack.to_string());
         let valid = !name.is_empty() && name.len() <= 255 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !valid {
             self.err("cluster.name", format!("`{name}` is not a valid cluster name")).hint("use up to 255 letters, digits, `-` and `_`");
         }
-        model::Cluster { name, container_insights: c.and_then(|c| c.container_insights).unwrap_or(false), keep_capacity_providers: false }
+        model::Cluster { name, container_insights: c.and_then(|c| c.container_insights).unwrap_or(signals), keep_capacity_providers: false }
     }
 
     pub fn port(&mut self, path: &str, n: u32) -> model::Port {
