@@ -59,6 +59,23 @@ impl Model {
     pub fn tasks(&self) -> impl Iterator<Item = &Service> {
         self.services.values().chain(self.jobs.values().map(|j| &j.task))
     }
+
+    /// The names of the CloudWatch alarms the stack creates (`signals:`): its services'
+    /// `STACK-SERVICE-KIND` and its jobs' `STACK-JOB-failed`.
+    pub fn own_alarms(&self) -> std::collections::BTreeSet<String> {
+        if self.signals.is_none() {
+            return Default::default();
+        }
+        let services =
+            self.services.values().flat_map(|s| s.alarms.iter().map(|a| signals::alarm_name(&self.stack, s.name.as_str(), a.kind.key())));
+        services.chain(self.jobs.keys().map(|j| signals::alarm_name(&self.stack, j.as_str(), signals::JOB_FAILED))).collect()
+    }
+
+    /// Whether a rollout gates on an alarm the stack creates (`deploy.alarms: auto`).
+    pub fn gates_on_own_alarms(&self) -> bool {
+        let own = self.own_alarms();
+        self.services.values().any(|s| s.deploy.alarms.iter().any(|a| own.contains(a)))
+    }
 }
 
 /// A job: a task that runs to completion, asked for (`ecship run`, `deploy.before`) or on a

@@ -104,9 +104,58 @@ pub fn alarm_name(stack: &StackName, service: &str, kind: &str) -> String {
 /// The alarm a job gets on failed runs: `STACK-JOB-failed`.
 pub const JOB_FAILED: &str = "failed";
 
+impl Notify {
+    /// Why the existing topic cannot be notified from `region`: CloudWatch alarms send to
+    /// topics of their own region only. (Checked at `validate` when the spec names its
+    /// region, else at `plan` and `deploy` against the region they run in.)
+    pub fn topic_elsewhere(&self, region: &str) -> Option<String> {
+        let topic = self.topic.as_deref()?;
+        let r = topic_region(topic)?;
+        (r != region).then(|| format!("signals.notify.topic `{topic}` is in {r}, and the stack deploys to {region}: CloudWatch alarms notify topics of their own region only — use a topic in {region}, or leave `topic` out to let the stack create one"))
+    }
+}
+
+/// The region of an SNS topic ARN (`arn:PARTITION:sns:REGION:ACCOUNT:NAME`), if it is one.
+pub fn topic_region(arn: &str) -> Option<&str> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let ["arn", partition, "sns", region, account, name] = parts.as_slice() else { return None };
+    let ok = partition.starts_with("aws")
+        && is_region(region)
+        && account.len() == 12
+        && account.chars().all(|c| c.is_ascii_digit())
+        && !name.is_empty()
+        && name.len() <= 256
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    ok.then_some(*region)
+}
+
+/// `us-east-1`, `eu-west-2`, `us-gov-west-1`: lowercase words and digits, ending in a number.
+pub fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn topic_arns_name_their_region() {
+        assert_eq!(topic_region("arn:aws:sns:eu-west-1:123456789012:oncall"), Some("eu-west-1"));
+        assert_eq!(topic_region("arn:aws:sqs:eu-west-1:123456789012:oncall"), None);
+        assert_eq!(topic_region("arn:aws:sns:eu-west-1:1234:oncall"), None);
+        assert_eq!(topic_region("oncall"), None);
+    }
+
+    #[test]
+    fn a_topic_in_another_region_is_named_with_both_regions() {
+        let notify = Notify { email: vec![], topic: Some("arn:aws:sns:eu-west-1:123456789012:oncall".into()), slack: None };
+        assert_eq!(notify.topic_elsewhere("eu-west-1"), None);
+        let why = notify.topic_elsewhere("us-east-1").expect("another region");
+        assert!(why.contains("is in eu-west-1, and the stack deploys to us-east-1"), "{why}");
+    }
 
     #[test]
     fn alarm_names_are_stack_service_kind() {

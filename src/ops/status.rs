@@ -23,6 +23,9 @@ pub struct Status {
     /// The CloudFormation status, or `None` when the stack does not exist.
     pub status: Option<String>,
     pub load_balancer_url: Option<String>,
+    /// The console page of the stack's CloudWatch dashboard (`signals.dashboard`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dashboard_url: Option<String>,
     pub outputs: BTreeMap<String, String>,
     pub services: Vec<ServiceStatus>,
     /// Task-definition families of the stack that no service runs: its jobs.
@@ -73,6 +76,7 @@ pub async fn status(aws: &Aws, stack: &str) -> Result<Status, AwsError> {
             stack: stack.to_string(),
             status: None,
             load_balancer_url: None,
+            dashboard_url: None,
             outputs: BTreeMap::new(),
             services: vec![],
             jobs: vec![],
@@ -133,6 +137,7 @@ pub async fn status(aws: &Aws, stack: &str) -> Result<Status, AwsError> {
         stack: stack.to_string(),
         status: Some(info.status),
         load_balancer_url: info.outputs.get("LoadBalancerUrl").cloned(),
+        dashboard_url: info.outputs.get("DashboardName").map(|name| crate::synth::signals::console_url(aws.region(), name)),
         outputs: info.outputs,
         services: out,
         jobs,

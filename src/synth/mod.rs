@@ -13,6 +13,7 @@ pub mod nesting;
 mod network;
 pub mod resources;
 mod services;
+pub mod signals;
 pub mod template;
 mod volumes;
 mod yaml;
@@ -50,6 +51,7 @@ pub fn synth_with_traffic(model: &Model, traffic: &BTreeMap<ServiceName, Weights
     services::add(&cx, &mut t, &net, &lb);
     volumes::add(&cx, &mut t, &net);
     iam::add(&cx, &mut t);
+    signals::add(&cx, &mut t);
     services::outputs(&cx, &mut t);
     t
 }

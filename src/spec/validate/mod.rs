@@ -307,12 +307,7 @@ fn model_nat(n: Nat) -> model::Nat {
     }
 }
 
-fn is_region(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
-        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
-}
+use model::signals::is_region;
 
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::Ctx;
-use crate::model::signals::{alarm_name, Alarm, AlarmKind, Notify, Signals, Slack, Threshold};
+use crate::model::signals::{alarm_name, topic_region, Alarm, AlarmKind, Notify, Signals, Slack, Threshold};
 use crate::model::{Cluster, Percent, Service, ServiceName, StackName};
 use crate::spec::types;
 
@@ -228,20 +228,6 @@ fn is_email(s: &str) -> bool {
         && !s.chars().any(|c| c.is_whitespace() || c.is_control() || "<>,;\"".contains(c))
 }
 
-/// The region of an SNS topic ARN (`arn:PARTITION:sns:REGION:ACCOUNT:NAME`), if it is one.
-pub fn topic_region(arn: &str) -> Option<&str> {
-    let parts: Vec<&str> = arn.split(':').collect();
-    let ["arn", partition, "sns", region, account, name] = parts.as_slice() else { return None };
-    let ok = partition.starts_with("aws")
-        && super::is_region(region)
-        && account.len() == 12
-        && account.chars().all(|c| c.is_ascii_digit())
-        && !name.is_empty()
-        && name.len() <= 256
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
-    ok.then_some(*region)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,13 +265,5 @@ mod tests {
         for bad in ["oncall", "oncall@example", "@example.com", "a b@example.com", "a@@example.com", "a@example..com"] {
             assert!(!is_email(bad), "{bad}");
         }
-    }
-
-    #[test]
-    fn topic_arns_name_their_region() {
-        assert_eq!(topic_region("arn:aws:sns:eu-west-1:123456789012:oncall"), Some("eu-west-1"));
-        assert_eq!(topic_region("arn:aws:sqs:eu-west-1:123456789012:oncall"), None);
-        assert_eq!(topic_region("arn:aws:sns:eu-west-1:1234:oncall"), None);
-        assert_eq!(topic_region("oncall"), None);
     }
 }
