@@ -18,6 +18,7 @@ const EXCEPTIONS: &[(&str, &str)] = &[
     ("CKV_AWS_158", "log groups are encrypted at rest by CloudWatch Logs; a customer KMS key costs money and key policy upkeep"),
     ("CKV_AWS_136", "repositories are encrypted at rest with AES-256 by ECR; a customer KMS key costs money and key policy upkeep"),
     ("CKV_AWS_65", "Container Insights is billed per metric; ECS service metrics come without it"),
+    ("CKV_AWS_26", "CloudWatch alarms and EventBridge publish to an encrypted topic only with a customer KMS key whose policy admits them (SNS's AWS-managed key does not); the signals topic carries alarm states and ECS event summaries, no application data"),
     ("CKV_AWS_149", "the test-route secret is encrypted at rest with Secrets Manager's AWS-managed key; a customer KMS key costs money and key policy upkeep"),
 ];
 

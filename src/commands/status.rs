@@ -43,6 +43,9 @@ fn stack_lines(status: &Status, report: &mut Report) -> anyhow::Result<()> {
     for url in &status.urls {
         report.line(&format!("url: {url}"))?;
     }
+    if let Some(url) = &status.dashboard_url {
+        report.line(&format!("dashboard: {url}"))?;
+    }
     for (k, v) in &status.outputs {
         if !k.starts_with("Svc") {
             report.line(&format!("  {k}: {v}"))?;

@@ -10,6 +10,7 @@ pub mod edge;
 pub mod fargate;
 pub mod preview;
 mod rollout;
+pub mod signals;
 mod task;
 
 use std::collections::BTreeMap;
@@ -25,6 +26,7 @@ pub use cost::CostAssumptions;
 pub use ecr::{EcrHost, EcrRepository, ECR_HOSTS};
 pub use edge::{Cidr, Domain, HostedZone, ManagedRuleGroup, Waf};
 pub use rollout::{Engine, Rollout, Shift, StrategyName, TwoColour};
+pub use signals::{Alarm, AlarmKind, Signals};
 pub use task::{ContainerHealth, DependsOn, Firelens, Mount, Sidecar, VolumeSource};
 
 #[derive(Debug, Clone, Serialize)]
@@ -46,6 +48,8 @@ pub struct Model {
     pub tags: BTreeMap<String, String>,
     /// The IAM policy ARN every role the stack creates has as its permissions boundary.
     pub permissions_boundary: Option<String>,
+    /// Alarms, dashboard and notifications (`signals:`), when the spec asks for them.
+    pub signals: Option<Signals>,
     pub services: BTreeMap<ServiceName, Service>,
     /// Tasks that are not services, by name (no job shares a name with a service).
     pub jobs: BTreeMap<ServiceName, Job>,
@@ -71,6 +75,23 @@ impl Model {
     /// made — task definition, security group, task role, outputs.
     pub fn tasks(&self) -> impl Iterator<Item = &Service> {
         self.services.values().chain(self.jobs.values().map(|j| &j.task))
+    }
+
+    /// The names of the CloudWatch alarms the stack creates (`signals:`): its services'
+    /// `STACK-SERVICE-KIND` and its jobs' `STACK-JOB-failed`.
+    pub fn own_alarms(&self) -> std::collections::BTreeSet<String> {
+        if self.signals.is_none() {
+            return Default::default();
+        }
+        let services =
+            self.services.values().flat_map(|s| s.alarms.iter().map(|a| signals::alarm_name(&self.stack, s.name.as_str(), a.kind.key())));
+        services.chain(self.jobs.keys().map(|j| signals::alarm_name(&self.stack, j.as_str(), signals::JOB_FAILED))).collect()
+    }
+
+    /// Whether a rollout gates on an alarm the stack creates (`deploy.alarms: auto`).
+    pub fn gates_on_own_alarms(&self) -> bool {
+        let own = self.own_alarms();
+        self.services.values().any(|s| s.deploy.alarms.iter().any(|a| own.contains(a)))
     }
 }
 
@@ -396,6 +417,9 @@ pub struct Service {
     pub permissions: Vec<Permission>,
     pub deploy: Deploy,
     pub autoscaling: Option<Autoscaling>,
+    /// Its CloudWatch alarms (`alarms:`, with `signals:`), each kind once; none for a job.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alarms: Vec<Alarm>,
     /// Services this one calls by `${service.NAME.url}` (inside the cluster).
     pub references: Vec<ServiceName>,
     /// The priority of the first of a blue/green service's two test rules (blue, then green

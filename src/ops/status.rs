@@ -29,6 +29,9 @@ pub struct Status {
     pub load_balancer_url: Option<String>,
     /// The addresses of the load balancers' domains: `https://api.example.com/`.
     pub urls: Vec<String>,
+    /// The console page of the stack's CloudWatch dashboard (`signals.dashboard`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dashboard_url: Option<String>,
     pub outputs: BTreeMap<String, String>,
     pub services: Vec<ServiceStatus>,
     /// Task-definition families of the stack that no service runs: its jobs.
@@ -87,6 +90,7 @@ pub async fn status(aws: &Aws, stack: &str, prices: Option<&Table>) -> Result<St
             status: None,
             load_balancer_url: None,
             urls: vec![],
+            dashboard_url: None,
             outputs: BTreeMap::new(),
             services: vec![],
             jobs: vec![],
@@ -154,6 +158,7 @@ pub async fn status(aws: &Aws, stack: &str, prices: Option<&Table>) -> Result<St
         status: Some(info.status),
         load_balancer_url: info.outputs.get("LoadBalancerUrl").cloned(),
         urls: domain_urls(&info.outputs),
+        dashboard_url: info.outputs.get("DashboardName").map(|name| crate::synth::signals::console_url(aws.region(), name)),
         outputs: info.outputs,
         services: out,
         jobs,

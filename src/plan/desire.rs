@@ -76,6 +76,9 @@ pub struct DesiredService {
 /// Render the spec against the deployed outputs and the images of the deploy.
 pub fn desire(c: &Compiled, observed: &Observed, region: &str, images: PlannedImages) -> Result<Desired, RenderError> {
     let m = &c.model;
+    if let Some(why) = m.signals.as_ref().and_then(|s| s.notify.topic_elsewhere(region)) {
+        return Err(RenderError::TopicElsewhere(why));
+    }
     let outputs = StackOutputs::known(m, observed.stack.as_ref().map(|s| &s.outputs), KNOWN_AFTER_APPLY);
     let counts = observed.kept_counts(m);
     let inputs = Inputs {

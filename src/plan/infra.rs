@@ -31,6 +31,10 @@ pub struct ResourceChange {
     pub stack: Option<String>,
     pub logical_id: String,
     pub resource_type: String,
+    /// The name it has in its AWS service, when the template gives it one that says what it
+    /// is (an alarm's, a dashboard's, a topic's, a rule's name; a subscription's endpoint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub action: Action,
     /// Top-level properties whose change forces the replacement.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -61,6 +65,7 @@ impl ResourceChange {
             stack: None,
             logical_id: logical_id.to_string(),
             resource_type,
+            name: None,
             action,
             replaced_by: vec![],
             properties: vec![],
@@ -126,6 +131,13 @@ const REPLACED_BY: &[(&str, &[&str])] = &[
     ("AWS::Route53::RecordSet", &["HostedZoneId", "HostedZoneName", "Name"]),
     ("AWS::WAFv2::WebACL", &["Name", "Scope"]),
     ("AWS::WAFv2::WebACLAssociation", &["ResourceArn", "WebACLArn"]),
+    ("AWS::CloudWatch::Alarm", &["AlarmName"]),
+    ("AWS::CloudWatch::Dashboard", &["DashboardName"]),
+    ("AWS::SNS::Topic", &["FifoTopic", "TopicName"]),
+    ("AWS::SNS::TopicPolicy", &[]),
+    ("AWS::SNS::Subscription", &["Endpoint", "Protocol", "TopicArn"]),
+    ("AWS::Events::Rule", &["EventBusName", "Name"]),
+    ("AWS::Chatbot::SlackChannelConfiguration", &["ConfigurationName", "SlackWorkspaceId"]),
 ];
 
 /// Types whose replacement is an update with no downtime: CloudFormation creates the new
@@ -134,6 +146,23 @@ const REPLACED_BY: &[(&str, &[&str])] = &[
 /// issued.
 /// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html
 const HANDED_OVER: &[&str] = &["AWS::CertificateManager::Certificate"];
+
+/// The property holding the name a resource has in its service, per type whose name tells
+/// a reader of the plan what it is.
+const NAMED_BY: &[(&str, &str)] = &[
+    ("AWS::CloudWatch::Alarm", "AlarmName"),
+    ("AWS::CloudWatch::Dashboard", "DashboardName"),
+    ("AWS::SNS::Topic", "TopicName"),
+    ("AWS::SNS::Subscription", "Endpoint"),
+    ("AWS::Events::Rule", "Name"),
+    ("AWS::Chatbot::SlackChannelConfiguration", "ConfigurationName"),
+];
+
+fn physical_name(r: &Value) -> Option<String> {
+    let kind = r.get("Type").and_then(Value::as_str)?;
+    let (_, property) = NAMED_BY.iter().find(|(t, _)| *t == kind)?;
+    r.get("Properties")?.get(*property)?.as_str().map(str::to_string)
+}
 
 /// Resource changes from `deployed` (a template, or `None` for a new stack) to `desired`,
 /// most severe first, then by logical id. Outputs are compared too: a change there alone
@@ -157,7 +186,8 @@ pub fn diff(deployed: Option<&Value>, desired: &Value, weighted: &BTreeSet<Strin
             (Some(b), Some(a)) if b != a => modified(id, b, a, weighted.contains(id)),
             _ => None,
         };
-        changes.extend(change);
+        let name = a.or(b).and_then(physical_name);
+        changes.extend(change.map(|c| ResourceChange { name, ..c }));
     }
     changes.sort_by(|x, y| x.order().cmp(&y.order()));
     let outputs = |t: Option<&Value>| t.and_then(|t| t.get("Outputs")).cloned();
@@ -271,6 +301,28 @@ mod tests {
 
     fn template(resources: Value) -> Value {
         json!({ "Resources": resources })
+    }
+
+    #[test]
+    fn signals_changes_carry_the_names_people_know_them_by() {
+        let alarm = |threshold: f64, name: &str| json!({ "Type": "AWS::CloudWatch::Alarm", "Properties": { "AlarmName": name, "Threshold": threshold } });
+        let b = template(
+            json!({ "A": alarm(5.0, "s-web-errors_5xx"), "D": { "Type": "AWS::CloudWatch::Dashboard", "Properties": { "DashboardName": "s" } } }),
+        );
+        let a = template(
+            json!({ "A": alarm(10.0, "s-web-errors_5xx"), "T": { "Type": "AWS::SNS::Topic", "Properties": { "TopicName": "s-signals" } } }),
+        );
+        let (changes, _) = diff(Some(&b), &a, &BTreeSet::new());
+        let seen: Vec<(&str, Action, Option<&str>)> =
+            changes.iter().map(|c| (c.logical_id.as_str(), c.action, c.name.as_deref())).collect();
+        assert_eq!(
+            seen,
+            [("D", Action::Delete, Some("s")), ("A", Action::Update, Some("s-web-errors_5xx")), ("T", Action::Create, Some("s-signals"))]
+        );
+        let renamed = template(json!({ "A": alarm(5.0, "s-web-errors") }));
+        let (changes, _) = diff(Some(&b), &renamed, &BTreeSet::new());
+        let a = changes.iter().find(|c| c.logical_id == "A").expect("the alarm changes");
+        assert_eq!((a.action, a.replaced_by.as_slice()), (Action::Replace, &["AlarmName".to_string()][..]));
     }
 
     #[test]

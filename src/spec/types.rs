@@ -43,6 +43,9 @@ pub struct Spec {
     /// What cost estimates (`ecship cost`, the cost block of `plan`) assume about usage
     /// ecship cannot know. Every figure is 0 unless given.
     pub cost: Option<CostAssumptions>,
+    /// Alarms, a dashboard and notifications for the stack: each service gets CloudWatch
+    /// alarms (`services.NAME.alarms`), sent to an SNS topic on ALARM and OK.
+    pub signals: Option<Signals>,
     pub services: BTreeMap<String, Service>,
     /// One-off and scheduled tasks that are not services: migrations, reports, clean-ups.
     /// Run by `ecship run`, by a service's `deploy.before`, or on their `schedule`.
@@ -105,6 +108,7 @@ pub struct Environment {
     pub tags: Option<BTreeMap<String, String>>,
     pub permissions_boundary: Option<String>,
     pub cost: Option<CostAssumptions>,
+    pub signals: Option<Signals>,
     /// Overrides of services the base spec declares, by name: maps merge key by key, lists
     /// and values replace, and `NAME: null` removes the service in this environment. A name
     /// the base spec does not declare is an error (it would be a typo): to run a service in
@@ -113,6 +117,99 @@ pub struct Environment {
     /// Overrides of jobs the base spec declares, by name, as for services.
     pub jobs: Option<BTreeMap<String, Job>>,
     pub previews: Option<Previews>,
+}
+
+/// The stack's alarms, dashboard and where they notify.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Signals {
+    /// Where alarms (ALARM and OK), failed ECS deployments and tasks stopped with a non-zero
+    /// exit are sent: the stack's SNS topic, or an existing one.
+    pub notify: Option<Notify>,
+    /// One CloudWatch dashboard for the stack. Default true.
+    pub dashboard: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Notify {
+    /// E-mail addresses subscribed to the stack's topic (each confirms by e-mail).
+    #[serde(default)]
+    pub email: Vec<String>,
+    /// An existing SNS topic's ARN (in the stack's region), used instead of a topic of the stack's own.
+    pub topic: Option<String>,
+    /// A Slack channel, through AWS Chatbot (the workspace must be authorised in the Chatbot console once).
+    pub slack: Option<Slack>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Slack {
+    /// The Slack workspace (team) id: `T…`.
+    pub workspace: String,
+    /// The Slack channel id: `C…`.
+    pub channel: String,
+}
+
+/// A service's alarms: `false` for none, or thresholds over the defaults.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Alarms {
+    /// `false`: no alarms for this service.
+    Switch(bool),
+    Thresholds(AlarmThresholds),
+}
+
+/// Each alarm's threshold; `false` leaves that one alarm out.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmThresholds {
+    /// Share of the load balancer's answers that are 5xx over 5 minutes. Default `5%`.
+    pub errors_5xx: Option<Threshold>,
+    /// p99 target response time over 5 minutes. Default `2s`.
+    pub latency_p99: Option<Threshold>,
+    /// Unhealthy targets for 3 minutes. Default 1.
+    pub unhealthy: Option<Threshold>,
+    /// Service CPU for 10 minutes. Default `90%`.
+    pub cpu: Option<Threshold>,
+    /// Service memory for 10 minutes. Default `90%`.
+    pub memory: Option<Threshold>,
+    /// Fewer tasks running than desired for this long (Container Insights). Default `5m`.
+    pub running_below_desired: Option<Threshold>,
+}
+
+/// A threshold (`5%`, `2s`, `1`), or `false` for no alarm.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Threshold {
+    Off(bool),
+    Number(u32),
+    Text(String),
+}
+
+/// `auto` (the service's own alarms: errors, latency, unhealthy), or alarm names (which may
+/// include `auto`).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum GateAlarms {
+    One(String),
+    Names(Vec<String>),
+}
+
+impl Default for GateAlarms {
+    fn default() -> Self {
+        GateAlarms::Names(Vec::new())
+    }
+}
+
+impl GateAlarms {
+    /// The names as written (`auto` among them).
+    pub fn names(&self) -> Vec<String> {
+        match self {
+            GateAlarms::One(n) => vec![n.clone()],
+            GateAlarms::Names(v) => v.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -300,6 +397,9 @@ pub struct Service {
     pub permissions: Vec<Permission>,
     pub deploy: Option<Deploy>,
     pub autoscaling: Option<Autoscaling>,
+    /// CloudWatch alarms of this service (with `signals:`), named `STACK-SERVICE-KIND`:
+    /// thresholds over the defaults, or `false` for none.
+    pub alarms: Option<Alarms>,
     /// ECS Exec into its tasks (`ecship exec`): turns on `enableExecuteCommand` and lets the
     /// task role open Session Manager channels. Default false.
     pub exec: Option<bool>,
@@ -646,9 +746,10 @@ pub struct Deploy {
     pub before: Vec<BeforeStep>,
     /// CloudWatch alarms (by name) that fail the rollout, and roll it back, when one goes to
     /// ALARM while it runs or bakes. An alarm already in ALARM when the rollout starts
-    /// counts only once it goes to ALARM again.
+    /// counts only once it goes to ALARM again. `auto` is the service's own alarms (errors,
+    /// latency, unhealthy; with `signals:`), alone or in the list.
     #[serde(default)]
-    pub alarms: Vec<String>,
+    pub alarms: GateAlarms,
     /// Hold a canary, linear or blue/green rollout before production traffic moves to the
     /// new revision in full (the switch, or the last step) until `ecship approve SPEC
     /// SERVICE`; `ecship rollback SPEC SERVICE` rolls it back instead. Default false.

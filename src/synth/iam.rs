@@ -124,7 +124,7 @@ fn service_role(cx: &Cx, t: &mut Template, id: &str, does: &str, principal: &str
 
 /// Trust for an AWS service (`ecs-tasks.amazonaws.com`: ECS tasks) acting for this account
 /// only (confused-deputy protection).
-fn trust(service: &str) -> PolicyDocument {
+pub(super) fn trust(service: &str) -> PolicyDocument {
     PolicyDocument {
         version: "2012-10-17",
         statement: vec![Statement {

@@ -11,6 +11,19 @@ pub const NAMESPACE: &str = "ServiceConnectNamespace";
 pub const EXECUTION_ROLE: &str = "ExecutionRole";
 pub const SCHEDULER_ROLE: &str = "SchedulerRole";
 pub const ECS_INFRASTRUCTURE_ROLE: &str = "EcsInfrastructureRole";
+pub const SIGNALS_TOPIC: &str = "SignalsTopic";
+pub const SIGNALS_TOPIC_POLICY: &str = "SignalsTopicPolicy";
+pub const SIGNALS_SLACK: &str = "SignalsSlack";
+pub const SIGNALS_SLACK_ROLE: &str = "SignalsSlackRole";
+pub const SIGNALS_DEPLOYMENTS_RULE: &str = "SignalsDeploymentsRule";
+pub const SIGNALS_TASKS_RULE: &str = "SignalsTasksRule";
+pub const SIGNALS_DASHBOARD: &str = "SignalsDashboard";
+
+/// The e-mail subscription of `notify.email[i]`.
+pub fn signals_email(i: usize) -> String {
+    format!("SignalsEmail{}", i + 1)
+}
+
 /// The secret every test rule's header value holds (`synth::services::test_header`).
 pub const TEST_ROUTE_SECRET: &str = "TestRouteSecret";
 
@@ -153,6 +166,14 @@ impl ServiceIds {
     /// Ingress to this service from another one that calls it.
     pub fn ingress_from(&self, caller_logical: &str) -> String {
         format!("{}From{caller_logical}Ingress", self.prefix)
+    }
+    /// Its alarm of one kind (`errors_5xx` → `Svc<Name>AlarmErrors5xx`).
+    pub fn alarm(&self, kind: &str) -> String {
+        format!("{}Alarm{}", self.prefix, crate::model::camel(&kind.replace('_', "-")))
+    }
+    /// A job's rule matching its failed runs.
+    pub fn failed_rule(&self) -> String {
+        format!("{}FailedRule", self.prefix)
     }
     /// The service's one output: `Svc<Name>`.
     pub fn output(&self) -> String {

@@ -15,6 +15,7 @@ mod network;
 pub mod preview;
 pub mod resources;
 mod services;
+pub mod signals;
 pub mod template;
 mod volumes;
 mod waf;
@@ -56,6 +57,7 @@ pub fn synth_with_traffic(model: &Model, traffic: &BTreeMap<ServiceName, Weights
     services::add(&cx, &mut t, &net, &lb);
     volumes::add(&cx, &mut t, &net);
     iam::add(&cx, &mut t);
+    signals::add(&cx, &mut t);
     services::outputs(&cx, &mut t);
     t
 }

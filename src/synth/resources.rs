@@ -42,6 +42,7 @@ impl Skip for Expr {}
 impl Skip for String {}
 impl Skip for bool {}
 impl Skip for u32 {}
+impl Skip for f64 {}
 impl Skip for &str {}
 impl Skip for PolicyDocument {}
 
@@ -362,6 +363,70 @@ impl Skip for GenerateSecretString {}
 pub struct GenerateSecretString {
     pub password_length: u32,
     pub exclude_punctuation: bool,
+}
+
+// --- Signals: CloudWatch, SNS, EventBridge, Chatbot ------------------------------------
+
+props!(Alarm = "AWS::CloudWatch::Alarm" {
+    alarm_name: String, alarm_description: String, alarm_actions: Vec<Expr>, o_k_actions: Vec<Expr>,
+    comparison_operator: &'static str, threshold: f64, evaluation_periods: u32,
+    treat_missing_data: &'static str, metrics: Vec<MetricQuery>,
+});
+
+/// One query of a metric-math alarm: a metric (`metric_stat`) or an expression over others.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MetricQuery {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric_stat: Option<MetricStat>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<u32>,
+    pub return_data: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MetricStat {
+    pub metric: Metric,
+    pub period: u32,
+    pub stat: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Metric {
+    pub namespace: &'static str,
+    pub metric_name: &'static str,
+    pub dimensions: Vec<Dimension>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Dimension {
+    pub name: &'static str,
+    pub value: Expr,
+}
+
+props!(Dashboard = "AWS::CloudWatch::Dashboard" { dashboard_name: String, dashboard_body: Expr });
+props!(Topic = "AWS::SNS::Topic" { topic_name: String, display_name: String, tags: Vec<Tag> });
+props!(TopicPolicy = "AWS::SNS::TopicPolicy" { topics: Vec<Expr>, policy_document: PolicyDocument });
+props!(Subscription = "AWS::SNS::Subscription" { topic_arn: Expr, protocol: &'static str, endpoint: String });
+props!(EventRule = "AWS::Events::Rule" { name: String, description: String, state: &'static str, event_pattern: Expr, targets: Vec<EventTarget> });
+props!(SlackChannel = "AWS::Chatbot::SlackChannelConfiguration" {
+    configuration_name: String, iam_role_arn: Expr, slack_workspace_id: String, slack_channel_id: String,
+    sns_topic_arns: Vec<Expr>, guardrail_policies: Vec<String>, logging_level: &'static str, tags: Vec<Tag>,
+});
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EventTarget {
+    pub arn: Expr,
+    pub id: &'static str,
 }
 
 // --- IAM -------------------------------------------------------------------------------

@@ -297,3 +297,73 @@ fn allow_replaces_the_open_ingress_with_exactly_its_cidrs() {
     assert_eq!(sources, [("203.0.113.0/24".to_string(), "80".to_string()), ("2001:db8::/32".to_string(), "80".to_string())]);
     assert!(!ingress.iter().any(|i| i["CidrIp"] == "0.0.0.0/0"));
 }
+
+#[test]
+fn signals_give_each_service_its_alarms_sent_to_the_stack_topic() {
+    let spec = format!(
+        "stack: s\nsignals: {{ notify: {{ email: [oncall@example.com] }} }}\n{WEB}    alarms: {{ latency_p99: 500ms }}\n  worker:\n    image: nginx:1.27\njobs:\n  migrate:\n    image: nginx:1.27\n"
+    );
+    let t = template(&spec);
+    let names: Vec<String> = ids(&t, "AWS::CloudWatch::Alarm")
+        .iter()
+        .map(|id| t["Resources"][id]["Properties"]["AlarmName"].as_str().unwrap_or("").to_string())
+        .collect();
+    let mut want = [
+        "s-migrate-failed",
+        "s-web-errors_5xx",
+        "s-web-latency_p99",
+        "s-web-unhealthy",
+        "s-web-cpu",
+        "s-web-memory",
+        "s-web-running_below_desired",
+        "s-worker-cpu",
+        "s-worker-memory",
+        "s-worker-running_below_desired",
+    ]
+    .map(String::from)
+    .to_vec();
+    want.sort();
+    let mut got = names.clone();
+    got.sort();
+    assert_eq!(got, want);
+    let latency = &t["Resources"]["SvcWebAlarmLatencyP99"]["Properties"];
+    assert_eq!(latency["Threshold"], 0.5);
+    assert_eq!(latency["AlarmActions"][0]["Ref"], "SignalsTopic");
+    assert_eq!(latency["OKActions"][0]["Ref"], "SignalsTopic");
+    assert_eq!(latency["Metrics"][0]["MetricStat"]["Stat"], "p99");
+    assert_eq!(t["Resources"]["SignalsEmail1"]["Properties"]["Endpoint"], "oncall@example.com");
+    assert_eq!(ids(&t, "AWS::Events::Rule").len(), 3, "deployments, tasks, the job's failed runs");
+    let policy = &t["Resources"]["SignalsTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"][1];
+    assert_eq!(policy["Principal"]["Service"], "events.amazonaws.com");
+    assert_eq!(policy["Condition"]["ArnEquals"]["aws:SourceArn"].as_array().map(Vec::len), Some(3));
+    assert_eq!(ids(&t, "AWS::CloudWatch::Dashboard"), ["SignalsDashboard"]);
+}
+
+#[test]
+fn a_two_colour_service_has_one_alarm_of_each_kind_over_both_colours() {
+    let spec = format!("stack: s\nsignals: {{}}\n{WEB}    deploy: {{ strategy: canary }}\n");
+    let t = template(&spec);
+    let errors = &t["Resources"]["SvcWebAlarmErrors5xx"]["Properties"]["Metrics"];
+    let groups: Vec<&str> = errors
+        .as_array()
+        .expect("queries")
+        .iter()
+        .filter_map(|q| q["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0].as_str())
+        .collect();
+    assert_eq!(groups, ["SvcWebTargetGroup", "SvcWebTargetGroup", "SvcWebGreenTargetGroup", "SvcWebGreenTargetGroup"]);
+    assert_eq!(errors[4]["Expression"], "100 * (FILL(e0, 0) + FILL(e1, 0)) / (FILL(r0, 0) + FILL(r1, 0))");
+    let cpu = &t["Resources"]["SvcWebAlarmCpu"]["Properties"]["Metrics"];
+    assert_eq!(cpu[0]["MetricStat"]["Metric"]["Dimensions"][1]["Value"], "web-blue");
+    assert_eq!(cpu[1]["MetricStat"]["Metric"]["Dimensions"][1]["Value"], "web-green");
+}
+
+#[test]
+fn an_existing_topic_gets_no_topic_or_policy_of_the_stack() {
+    let t = template(&format!(
+        "stack: s\nsignals: {{ notify: {{ topic: \"arn:aws:sns:us-east-1:123456789012:oncall\" }}, dashboard: false }}\n{WEB}"
+    ));
+    assert!(ids(&t, "AWS::SNS::Topic").is_empty());
+    assert!(ids(&t, "AWS::SNS::TopicPolicy").is_empty());
+    assert!(ids(&t, "AWS::CloudWatch::Dashboard").is_empty());
+    assert_eq!(t["Resources"]["SvcWebAlarmCpu"]["Properties"]["AlarmActions"][0], "arn:aws:sns:us-east-1:123456789012:oncall");
+}

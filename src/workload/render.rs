@@ -60,6 +60,9 @@ pub enum RenderError {
     MissingOutput(#[from] MissingOutput),
     #[error("service {service} has no image to deploy: its image is {origin} and no pushed image was given — pass --image {service}=URI")]
     NoImage { service: String, origin: String },
+    /// `signals.notify.topic` in another region than the one deployed to.
+    #[error("{0}")]
+    TopicElsewhere(String),
 }
 
 /// The ECS service name of a spec service (the blue colour of a canary or blue/green one).

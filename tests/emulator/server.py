@@ -139,6 +139,17 @@ check every one of them.
     still gives the reference.
     (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references-secretsmanager.html)
 
+30.-32. Certificates and the edge: tests/emulator/edge.py gives CloudFormation
+    `AWS::CertificateManager::Certificate` (its DNS validation records written into the
+    hosted zone), ACM's validation by DNS (ISSUED once every name's validation record is in
+    a zone, never after a timer), and `AWS::WAFv2::WebACL` with
+    `AWS::WAFv2::WebACLAssociation` in moto's WAFv2 backend.
+
+50–53. A stack's signals: target groups' `TargetGroupFullName` (the dimension of their
+    CloudWatch metrics), and `AWS::CloudWatch::Alarm`, `AWS::SNS::Subscription` and
+    `AWS::SNS::TopicPolicy`, which moto's CloudFormation skips. tests/emulator/signals.py puts
+    them in moto's ELBv2, CloudWatch and SNS backends, as AWS does.
+
 60. moto accepts requests AWS refuses: an enum value AWS does not know, a string over its
     length limit, a list too long, a member missing in a nested structure. Here every request
     is first checked against its operation's input shape in AWS's own API models (botocore's
@@ -153,12 +164,6 @@ check every one of them.
     request's IAM action and the resource it names to the file `EMULATOR_RECORD_CALLS`
     names, as AWS authorises it and CloudTrail records it, for the tests of ecship's IAM
     policy.
-
-30.-32. Certificates and the edge: tests/emulator/edge.py gives CloudFormation
-    `AWS::CertificateManager::Certificate` (its DNS validation records written into the
-    hosted zone), ACM's validation by DNS (ISSUED once every name's validation record is in
-    a zone, never after a timer), and `AWS::WAFv2::WebACL` with
-    `AWS::WAFv2::WebACLAssociation` in moto's WAFv2 backend.
 
 Known and not yet patched: change sets carry no property details.
 """
@@ -200,6 +205,7 @@ import ecs_native
 import ecs_tasks
 import recorder
 import wire
+import signals
 
 
 class HttpNamespace(CloudFormationModel):
@@ -331,6 +337,7 @@ ecs_tasks.install()
 cloudwatch_cbor.install()
 cfn_secrets.install()
 edge.install()
+signals.install()
 
 
 def _owner_checked(original: Any) -> Any:

@@ -5,7 +5,8 @@
 //! 1. `build_images`: `build:` images are built (locally: a broken Dockerfile stops the run
 //!    before any write; `deploy` builds in `prepare`, so that the plan it shows names the
 //!    digests). Then `alarm_gates`: the `deploy.alarms` as they stand (a missing one stops
-//!    the run here).
+//!    the run here); the stack's own alarms (`deploy.alarms: auto`) are read once step 3
+//!    created them.
 //! 2. `remove_dropped_services`: services dropped from the spec are deleted first (their
 //!    security groups and target groups are about to leave the stack, and AWS will not
 //!    delete them while in use).
@@ -138,10 +139,11 @@ pub async fn apply(
     data::refuse(&prepared.plan, opts.allow_data_loss)?;
     let cx = Cx { aws, compiled: c, prepared, ecs: Ecs::new(aws), held, r };
     let (pending, _built) = build_images(&cx).await?;
-    let alarms = alarm_gates(&cx).await?;
+    let alarms = alarm_gates(&cx, Gated::Outside).await?;
     let removed = remove_dropped_services(&cx, opts).await?;
     let doomed = data::doomed(aws, c.model.stack.as_str(), &prepared.plan).await?;
     let (infrastructure, outputs) = infrastructure(&cx).await?;
+    let alarms = if c.model.gates_on_own_alarms() { alarm_gates(&cx, Gated::All).await? } else { alarms };
     if !doomed.is_empty() {
         cx.before("deleting the data the plan destroys").await?;
     }
@@ -205,20 +207,31 @@ pub async fn apply(
     })
 }
 
+/// Which of the `deploy.alarms` a gate reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Gated {
+    /// Those the stack does not create: they must exist before anything changes.
+    Outside,
+    /// All of them, once the stack created its own (`deploy.alarms: auto`, `signals:`).
+    All,
+}
+
 /// 1b. The alarms of every service with `deploy.alarms`, as they stand before anything
 ///     changes: the baseline their rollouts are judged against (`ops::alarms`). A missing
-///     alarm stops the deploy here.
-async fn alarm_gates(cx: &Cx<'_>) -> Result<Alarms, Error> {
-    let rollouts: Vec<(String, Vec<String>)> = cx
-        .compiled
-        .model
+///     alarm stops the deploy here. The stack's own alarms exist only once the
+///     infrastructure step made them: with those, the gates are read again after it (3b).
+async fn alarm_gates(cx: &Cx<'_>, which: Gated) -> Result<Alarms, Error> {
+    let model = &cx.compiled.model;
+    let own = model.own_alarms();
+    let rollouts: Vec<(String, Vec<String>)> = model
         .services
         .values()
-        .filter(|s| !s.deploy.alarms.is_empty())
         .map(|s| {
             let name = if s.deploy.rollout.colour_services() { s.name.to_string() } else { crate::workload::render::ecs_service_name(s) };
-            (name, s.deploy.alarms.clone())
+            let names = s.deploy.alarms.iter().filter(|a| which == Gated::All || !own.contains(*a)).cloned().collect();
+            (name, names)
         })
+        .filter(|(_, names): &(String, Vec<String>)| !names.is_empty())
         .collect();
     Ok(Alarms::start(cx.aws, &rollouts, cx.r).await?)
 }

@@ -103,7 +103,12 @@ pub(crate) fn resource_line(c: &ResourceChange) -> String {
         Action::Create => "add".into(),
     };
     let data = if c.destroys_data { format!(" — {DESTROYS}") } else { String::new() };
-    format!("{} {} ({}): {what}{data}", symbol(c.action), id(c), c.resource_type)
+    format!("{} {} ({}{}): {what}{data}", symbol(c.action), id(c), c.resource_type, named(c))
+}
+
+/// ` forum-web-cpu`: the resource's own name, when the plan knows it.
+fn named(c: &ResourceChange) -> String {
+    c.name.as_deref().map(|n| format!(" {n}")).unwrap_or_default()
 }
 
 const HAND_OVER: &str = "update: ACM replaces the certificate (its names change); the HTTPS listener moves to the new one once it is issued, then the old one is deleted — no downtime";
@@ -306,7 +311,15 @@ pub fn markdown(p: &Plan) -> String {
                 impact.push_str(", **destroys its data**");
             }
             let props: Vec<String> = c.properties.iter().map(|p| format!("`{}`", md_escape(&p.path))).collect();
-            let _ = writeln!(out, "| `{}` | `{}` | `{}` | {impact} | {} |", symbol(c.action), id(c), c.resource_type, props.join(" "));
+            let _ = writeln!(
+                out,
+                "| `{}` | `{}` | `{}{}` | {impact} | {} |",
+                symbol(c.action),
+                id(c),
+                c.resource_type,
+                named(c),
+                props.join(" ")
+            );
         }
         if p.infrastructure.outputs_changed {
             let _ = writeln!(out, "| `~` | outputs | | update | |");

@@ -60,7 +60,7 @@ impl Ctx<'_> {
                 .hint("at least 2, so `ecship rollback` has a previous revision to go back to");
         }
         let before = self.before(&p, &d.before);
-        let alarms = self.alarms(&p, &d.alarms);
+        let alarms = self.alarms(&p, &d.alarms.names());
         let approve = d.approve.unwrap_or(false);
         let rollout = match shift {
             Some((shift, bake)) => {

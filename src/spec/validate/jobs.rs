@@ -52,6 +52,7 @@ impl Ctx<'_> {
                 permissions: raw.permissions.clone(),
                 deploy: Some(types::Deploy { strategy: Some(types::Strategy::Doubling), ..types::Deploy::default() }),
                 autoscaling: None,
+                alarms: None,
                 exec: None,
                 platform: raw.platform,
                 storage: raw.storage,
@@ -62,6 +63,8 @@ impl Ctx<'_> {
                 volumes: raw.volumes.clone(),
             };
             let mut task = self.service(&path, job_name.clone(), &as_service, network, &names);
+            // A job's one alarm is on failed runs (synth::signals), not a service's.
+            task.alarms.clear();
             if image_of.is_some() {
                 task.image = model::Image::Uri { uri: String::new(), credentials: None };
             }

@@ -18,6 +18,7 @@ mod routes;
 pub use routes::{derive_priority, keep_deployed, Pins};
 mod service;
 mod sidecars;
+mod signals;
 mod volumes;
 
 use std::collections::BTreeMap;
@@ -86,11 +87,13 @@ impl Ctx<'_> {
             }
         }
         let network = self.network();
-        let cluster = self.cluster(&stack);
+        let signals = self.signals(spec.region.as_deref());
+        let cluster = self.cluster(&stack, signals.is_some());
         let mut load_balancers = self.load_balancers(&network);
         let services = self.services(&network, &load_balancers);
         self.domain_hosts(&mut load_balancers, &services);
         let jobs = self.jobs(&network, &services);
+        self.check_insights(&cluster, &services);
         let tasks = services.values().map(|s| ("services".to_string(), s)).chain(jobs.values().map(|j| ("jobs".to_string(), &j.task)));
         self.check_volumes(tasks);
         // Routes without a declared load balancer get one with every default.
@@ -121,6 +124,7 @@ impl Ctx<'_> {
             quotas,
             tags,
             permissions_boundary,
+            signals,
             services,
             jobs,
             pulls: Vec::new(),
@@ -225,14 +229,16 @@ impl Ctx<'_> {
         Some(Network::Existing { vpc_id: vpc_id.to_string(), public_subnets: public, private_subnets: private })
     }
 
-    fn cluster(&mut self, stack: &str) -> model::Cluster {
+    /// The cluster; Container Insights on by default with `signals:` (the running-below-desired
+    /// alarms read its task counts).
+    fn cluster(&mut self, stack: &str, signals: bool) -> model::Cluster {
         let c = self.loaded.spec.cluster.as_ref();
         let name = c.and_then(|c| c.name.clone()).unwrap_or_else(|| stack.to_string());
         let valid = !name.is_empty() && name.len() <= 255 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !valid {
             self.err("cluster.name", format!("`{name}` is not a valid cluster name")).hint("use up to 255 letters, digits, `-` and `_`");
         }
-        model::Cluster { name, container_insights: c.and_then(|c| c.container_insights).unwrap_or(false), keep_capacity_providers: false }
+        model::Cluster { name, container_insights: c.and_then(|c| c.container_insights).unwrap_or(signals), keep_capacity_providers: false }
     }
 
     pub fn port(&mut self, path: &str, n: u32) -> model::Port {
@@ -342,12 +348,7 @@ fn model_nat(n: Nat) -> model::Nat {
     }
 }
 
-fn is_region(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
-        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
-}
+use model::signals::is_region;
 
 #[cfg(test)]
 mod tests;

@@ -75,7 +75,9 @@ impl Ctx<'_> {
         let subnets = self.subnets(path, raw, network);
         let drain = self.duration(&format!("{path}.drain"), raw.drain.as_deref(), 30, 0, 3600);
         let permissions = self.permissions(path, &raw.permissions);
-        let deploy = self.deploy(path, raw, count);
+        let mut deploy = self.deploy(path, raw, count);
+        let alarms = self.service_alarms(path, raw);
+        self.auto_alarms(path, &mut deploy.alarms, &alarms, name.as_str());
         let autoscaling = self.autoscaling(path, raw, count);
         let (platform, storage, capacity) = self.task_shape(path, raw);
         model::Service {
@@ -96,6 +98,7 @@ impl Ctx<'_> {
             permissions,
             deploy,
             autoscaling,
+            alarms,
             references,
             test_rules: None,
             exec: raw.exec.unwrap_or(false),

@@ -758,3 +758,35 @@ fn previews_take_every_default_and_their_environment_can_change_them() {
     assert_eq!((prod.ttl.as_secs(), prod.overrides.count), (45, Some(1)));
     expect(&with("previews: { ttl: 30m, host: \"{name}.example\" }\n"), "previews.host", "is not a host name starting with `{name}.`");
 }
+
+#[test]
+fn signals_give_every_service_its_default_alarms_and_auto_names_the_gates() {
+    use crate::model::signals::Threshold;
+    use crate::model::{AlarmKind, Percent};
+    let yaml = format!(
+        "{}    deploy: {{ alarms: [auto, web-extra] }}\n  worker:\n    image: nginx:1.27\n    alarms: {{ cpu: 80%, memory: false }}\n  quiet:\n    image: nginx:1.27\n    alarms: false\nsignals: {{ notify: {{ email: [oncall@example.com] }} }}\n",
+        BASE
+    );
+    let m = check(&yaml, None).expect("valid");
+    let kinds =
+        |s: &str| m.services.iter().find(|(n, _)| n.as_str() == s).map(|(_, v)| v.alarms.iter().map(|a| a.kind).collect::<Vec<_>>());
+    assert_eq!(kinds("web"), Some(AlarmKind::ALL.to_vec()));
+    assert_eq!(kinds("worker"), Some(vec![AlarmKind::Cpu, AlarmKind::RunningBelowDesired]));
+    assert_eq!(kinds("quiet"), Some(vec![]));
+    let worker = m.services.values().find(|s| s.name.as_str() == "worker").expect("worker");
+    assert_eq!(worker.alarms[0].threshold, Threshold::Percent(Percent(80)));
+    let web = m.services.values().find(|s| s.name.as_str() == "web").expect("web");
+    assert_eq!(web.deploy.alarms, ["demo-web-errors_5xx", "demo-web-latency_p99", "demo-web-unhealthy", "web-extra"]);
+    assert!(m.cluster.container_insights, "signals turn Container Insights on for the running counts");
+    let s = m.signals.expect("signals");
+    assert!(s.dashboard);
+    assert_eq!(s.notify.email, ["oncall@example.com"]);
+}
+
+#[test]
+fn without_signals_nothing_changes() {
+    let m = check(BASE, None).expect("valid");
+    assert!(m.signals.is_none());
+    assert!(m.services.values().all(|s| s.alarms.is_empty()));
+    assert!(!m.cluster.container_insights);
+}
