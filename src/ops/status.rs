@@ -112,21 +112,7 @@ pub async fn status(aws: &Aws, stack: &str, prices: Option<&Table>) -> Result<St
     let ids: Vec<String> =
         services.iter().map(|s| resource_id(info.outputs.get("ClusterName").map_or("", String::as_str), &s.name)).collect();
     let scaling = if services.is_empty() { BTreeMap::new() } else { Autoscaling::new(aws).describe(&ids).await? };
-    // Traffic shares of two-colour services: target group ARN → percent, from their rules.
-    let mut shares: BTreeMap<String, u8> = BTreeMap::new();
-    if let Ok(outputs) = StackOutputs::parse(stack, &info.outputs) {
-        let rules: Vec<String> =
-            outputs.services().filter(|s| s.target_groups.len() == 2).filter_map(|s| s.rules.first().cloned()).collect();
-        if !rules.is_empty() {
-            for (_, weights) in Elbv2::new(aws).rule_weights(&rules).await? {
-                let total: i32 = weights.iter().map(|(_, w)| (*w).max(0)).sum();
-                for (tg, w) in weights {
-                    let pct = if total > 0 { w.max(0) * 100 / total } else { 0 };
-                    shares.insert(tg, u8::try_from(pct).unwrap_or(0));
-                }
-            }
-        }
-    }
+    let shares = traffic_shares(aws, stack, &info.outputs).await?;
     let jobs = jobs(aws, stack, info.outputs.get("ClusterName").map_or("", String::as_str), &services).await?;
     let mut out = Vec::new();
     for (s, td) in services.into_iter().zip(described) {
@@ -165,6 +151,25 @@ pub async fn status(aws: &Aws, stack: &str, prices: Option<&Table>) -> Result<St
         cost,
         cost_unavailable,
     })
+}
+
+/// Traffic shares of two-colour services: target group ARN → percent, from their rules.
+async fn traffic_shares(aws: &Aws, stack: &str, outputs: &BTreeMap<String, String>) -> Result<BTreeMap<String, u8>, AwsError> {
+    let mut shares: BTreeMap<String, u8> = BTreeMap::new();
+    if let Ok(outputs) = StackOutputs::parse(stack, outputs) {
+        let rules: Vec<String> =
+            outputs.services().filter(|s| s.target_groups.len() == 2).filter_map(|s| s.rules.first().cloned()).collect();
+        if !rules.is_empty() {
+            for (_, weights) in Elbv2::new(aws).rule_weights(&rules).await? {
+                let total: i32 = weights.iter().map(|(_, w)| (*w).max(0)).sum();
+                for (tg, w) in weights {
+                    let pct = if total > 0 { w.max(0) * 100 / total } else { 0 };
+                    shares.insert(tg, u8::try_from(pct).unwrap_or(0));
+                }
+            }
+        }
+    }
+    Ok(shares)
 }
 
 /// The deployed template's resources and the tasks running now, priced; why not, when the

@@ -287,45 +287,7 @@ pub fn markdown(p: &Plan) -> String {
     let _ = writeln!(out, "### ecship plan: `{}`{env}\n", p.stack);
     let _ = writeln!(out, "**{}**\n", headline(p));
     markdown_warnings(&mut out, p);
-    let _ = writeln!(out, "#### Infrastructure\n");
-    for t in &p.infrastructure.templates {
-        let _ = writeln!(out, "- {}", md_escape(&upload_line(t)));
-    }
-    if !p.infrastructure.templates.is_empty() {
-        let _ = writeln!(out);
-    }
-    if p.infrastructure.changes.is_empty() && !p.infrastructure.outputs_changed {
-        let _ = writeln!(out, "No changes.\n");
-    } else {
-        let _ = writeln!(out, "| | resource | type | impact | changed properties |\n|---|---|---|---|---|");
-        for c in &p.infrastructure.changes {
-            let mut impact = match c.action {
-                Action::Replace => format!("**replace** ({})", c.replaced_by.join(", ")),
-                Action::Delete if c.retained => "leaves the stack, **kept with its data** (retained)".into(),
-                Action::Delete => "**delete**".into(),
-                Action::Update if c.hand_over => HAND_OVER.into(),
-                Action::Update => "update in place".into(),
-                Action::Create => "add".into(),
-            };
-            if c.destroys_data {
-                impact.push_str(", **destroys its data**");
-            }
-            let props: Vec<String> = c.properties.iter().map(|p| format!("`{}`", md_escape(&p.path))).collect();
-            let _ = writeln!(
-                out,
-                "| `{}` | `{}` | `{}{}` | {impact} | {} |",
-                symbol(c.action),
-                id(c),
-                c.resource_type,
-                named(c),
-                props.join(" ")
-            );
-        }
-        if p.infrastructure.outputs_changed {
-            let _ = writeln!(out, "| `~` | outputs | | update | |");
-        }
-        let _ = writeln!(out);
-    }
+    markdown_infrastructure(&mut out, p);
     let _ = writeln!(out, "#### Images\n");
     let pins = moved_pins(p);
     if p.images.is_empty() && pins.is_empty() {
@@ -365,6 +327,49 @@ pub fn markdown(p: &Plan) -> String {
         out.push_str(&cost::markdown(c));
     }
     out
+}
+
+/// The markdown form's infrastructure: templates uploaded, then a table of resource changes.
+fn markdown_infrastructure(out: &mut String, p: &Plan) {
+    let _ = writeln!(out, "#### Infrastructure\n");
+    for t in &p.infrastructure.templates {
+        let _ = writeln!(out, "- {}", md_escape(&upload_line(t)));
+    }
+    if !p.infrastructure.templates.is_empty() {
+        let _ = writeln!(out);
+    }
+    if p.infrastructure.changes.is_empty() && !p.infrastructure.outputs_changed {
+        let _ = writeln!(out, "No changes.\n");
+    } else {
+        let _ = writeln!(out, "| | resource | type | impact | changed properties |\n|---|---|---|---|---|");
+        for c in &p.infrastructure.changes {
+            let mut impact = match c.action {
+                Action::Replace => format!("**replace** ({})", c.replaced_by.join(", ")),
+                Action::Delete if c.retained => "leaves the stack, **kept with its data** (retained)".into(),
+                Action::Delete => "**delete**".into(),
+                Action::Update if c.hand_over => HAND_OVER.into(),
+                Action::Update => "update in place".into(),
+                Action::Create => "add".into(),
+            };
+            if c.destroys_data {
+                impact.push_str(", **destroys its data**");
+            }
+            let props: Vec<String> = c.properties.iter().map(|p| format!("`{}`", md_escape(&p.path))).collect();
+            let _ = writeln!(
+                out,
+                "| `{}` | `{}` | `{}{}` | {impact} | {} |",
+                symbol(c.action),
+                id(c),
+                c.resource_type,
+                named(c),
+                props.join(" ")
+            );
+        }
+        if p.infrastructure.outputs_changed {
+            let _ = writeln!(out, "| `~` | outputs | | update | |");
+        }
+        let _ = writeln!(out);
+    }
 }
 
 /// The warnings at the top of the markdown form: data destroyed (a caution), then other
