@@ -19,7 +19,9 @@ matches it (CloudFormation refuses the stack name `my_stack` against `[a-zA-Z][-
 https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cfn-using-console-create-stack-parameters.html);
 patterns are Java's, compiled by the `regex` module (which knows Java's `\\p{L}` classes) with
 Java's UTF-16 surrogate-pair ranges rewritten as code points; one that still does not compile
-is skipped and listed by `skipped_patterns()` (none of the services ecship calls has one). Members the model does not know are left alone, as AWS's JSON services
+is skipped and listed by `skipped_patterns()` (none of the services ecship calls has one).
+Beside the model, a few limits AWS states only in its API reference's prose (ECS's
+DescribeServices takes at most 10 services) are checked the same way: `PROSE_LIMITS`. Members the model does not know are left alone, as AWS's JSON services
 ignore them.
 """
 
@@ -212,6 +214,32 @@ def _range(shape: Shape, value: Any, path: str, out: list) -> None:
         out.append(_violation(value, path, f"Member must have value greater than or equal to {_number(low)}"))
     if high is not None and value > high:
         out.append(_violation(value, path, f"Member must have value less than or equal to {_number(high)}"))
+
+
+# Limits AWS states only in its API reference's prose, not in the model (patch 61): (service,
+# operation) -> {member: most items}, each from the page cited.
+PROSE_LIMITS = {
+    # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServices.html: "up to 10 services"
+    ("ecs", "DescribeServices"): {"services": 10},
+    # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTasks.html: "up to 100 task IDs"
+    ("ecs", "DescribeTasks"): {"tasks": 100},
+    # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeClusters.html: "up to 100 cluster names"
+    ("ecs", "DescribeClusters"): {"clusters": 100},
+    # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteTaskDefinitions.html: "up to 10 task definitions"
+    ("ecs", "DeleteTaskDefinitions"): {"taskDefinitions": 10},
+    # https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTags.html: "up to 20 resources"
+    ("elbv2", "DescribeTags"): {"ResourceArns": 20},
+}
+
+
+def prose_limits(service_name: str, operation_name: str, params: dict) -> list[str]:
+    """Violations of the limits AWS states only in prose (PROSE_LIMITS)."""
+    out = []
+    for name, most in PROSE_LIMITS.get((service_name, operation_name), {}).items():
+        value = params.get(name) if isinstance(params, dict) else None
+        if isinstance(value, list) and len(value) > most:
+            out.append(_violation(value, _join("", name), f"Member must have length less than or equal to {most}"))
+    return out
 
 
 def message(violations: list[str]) -> str:

@@ -359,7 +359,7 @@ def judge(environ: dict) -> tuple[str, list, bytes] | None:
     except (ValueError, cbor2.CBORDecodeError):
         return None  # a body the service cannot read at all is moto's to answer
     unread = _unread(protocol, op)
-    violations = models.check(op.input_shape, params, unread)
+    violations = models.check(op.input_shape, params, unread) + models.prose_limits(model.service_name, op.name, params)
     if not violations:
         return None
     _log(f"{model.service_name} {op.name}: {models.message(violations)}")
