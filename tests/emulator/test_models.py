@@ -118,6 +118,11 @@ class ConstraintTest(unittest.TestCase):
         [v] = models.prose_limits("elbv2", "DescribeTags", {"ResourceArns": ["arn"] * 21})
         self.assertIn("at 'resourceArns'", v)
 
+    def test_a_sensitive_members_value_is_never_told(self) -> None:
+        [v] = self.verdict("secretsmanager", "CreateSecret", {"Name": "s", "SecretString": "hunter2" * 10000})
+        self.assertNotIn("hunter2", v)
+        self.assertIn("Value at 'secretString' failed to satisfy constraint: Member must have length less than or equal to 65536", v)
+
     def test_the_summary_counts_the_violations(self) -> None:
         self.assertEqual(models.message(["a"]), "1 validation error detected: a")
         self.assertEqual(models.message(["a", "b"]), "2 validation errors detected: a; b")
