@@ -8,19 +8,22 @@ shape the way AWS's front end checks them before the service sees the request
 fails to satisfy the constraints specified by an AWS service"), and every violation is named
 with its member path and constraint in AWS's words:
 
-    1 validation error detected: Value 'x' at 'containerDefinitions.1.member.cpu' failed to
-    satisfy constraint: Member must have value less than or equal to 10
+    1 validation error detected: Value null at 'volumes.1.member.efsVolumeConfiguration.fileSystemId'
+    failed to satisfy constraint: Member must not be null
 
 Checked, at every nesting level: required members (`Member must not be null`), enums, the
 length of strings and blobs, the value of numbers, the size of lists and maps (`min`/`max`),
 string patterns, types (a string where a number belongs, a list where a structure does), and
 that a union sets exactly one member. A pattern must match the whole value, as AWS's front end
-matches it (CloudFormation refuses the stack name `my_stack` against `[a-zA-Z][-a-zA-Z0-9]*`:
-https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cfn-using-console-create-stack-parameters.html);
+matches it (CloudFormation refuses the stack name `my_stack`, "alphanumeric characters and
+hyphens": https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html);
 patterns are Java's, compiled by the `regex` module (which knows Java's `\\p{L}` classes) with
 Java's UTF-16 surrogate-pair ranges rewritten as code points; one that still does not compile
-is skipped and listed by `skipped_patterns()` (none of the services ecship calls has one). Members the model does not know are left alone, as AWS's JSON services
-ignore them.
+is skipped and listed by `skipped_patterns()` (none of the services ecship calls has one).
+Beside the model, a few limits AWS states only in its API reference's prose (ECS's
+DescribeServices takes at most 10 services) are checked the same way: `PROSE_LIMITS` (patch
+61). Members the model does not know are left alone, as AWS's JSON services ignore them. A
+member the model marks sensitive (a secret's value) is named without its value.
 """
 
 import base64
@@ -141,6 +144,17 @@ def check(shape: Shape | None, value: Any, unread: set[str] = frozenset()) -> li
 
 
 def _check(shape: Shape, value: Any, path: str, out: list, unread: set[str] = frozenset()) -> None:
+    if shape.metadata.get("sensitive") and value is not None:
+        # AWS names a sensitive member's violation without its value.
+        found: list = []
+        _judge(shape, value, path, found, unread)
+        shown = f"Value {_value(value)} at"
+        out.extend(type(v)(v.replace(shown, "Value at", 1)) for v in found)
+        return
+    _judge(shape, value, path, out, unread)
+
+
+def _judge(shape: Shape, value: Any, path: str, out: list, unread: set[str]) -> None:
     kind = shape.type_name
     if kind == "structure" and shape.is_document_type:
         return
@@ -212,6 +226,32 @@ def _range(shape: Shape, value: Any, path: str, out: list) -> None:
         out.append(_violation(value, path, f"Member must have value greater than or equal to {_number(low)}"))
     if high is not None and value > high:
         out.append(_violation(value, path, f"Member must have value less than or equal to {_number(high)}"))
+
+
+# Limits AWS states only in its API reference's prose, not in the model (patch 61): (service,
+# operation) -> {member: most items}, each from the page cited.
+PROSE_LIMITS = {
+    # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServices.html: "up to 10 services"
+    ("ecs", "DescribeServices"): {"services": 10},
+    # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTasks.html: "up to 100 task IDs"
+    ("ecs", "DescribeTasks"): {"tasks": 100},
+    # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeClusters.html: "up to 100 cluster names"
+    ("ecs", "DescribeClusters"): {"clusters": 100},
+    # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteTaskDefinitions.html: "up to 10 task definitions"
+    ("ecs", "DeleteTaskDefinitions"): {"taskDefinitions": 10},
+    # https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTags.html: "up to 20 resources"
+    ("elbv2", "DescribeTags"): {"ResourceArns": 20},
+}
+
+
+def prose_limits(service_name: str, operation_name: str, params: dict) -> list[str]:
+    """Violations of the limits AWS states only in prose (PROSE_LIMITS)."""
+    out = []
+    for name, most in PROSE_LIMITS.get((service_name, operation_name), {}).items():
+        value = params.get(name) if isinstance(params, dict) else None
+        if isinstance(value, list) and len(value) > most:
+            out.append(_violation(value, _join("", name), f"Member must have length less than or equal to {most}"))
+    return out
 
 
 def message(violations: list[str]) -> str:

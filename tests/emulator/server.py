@@ -160,6 +160,13 @@ check every one of them.
     ValidationException; https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/CommonErrors.html:
     ValidationError). `EMULATOR_CHECK_REQUESTS=0` turns it off, for diagnosing only.
 
+61. The models leave out limits AWS states only in its API reference's prose: ECS's
+    DescribeServices takes at most 10 services, DescribeTasks and DescribeClusters 100,
+    DeleteTaskDefinitions 10, ELBv2's DescribeTags 20 resources. moto takes any number. Here
+    a request over one is refused as patch 60 refuses it (`models.PROSE_LIMITS` cites the page
+    of each: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServices.html,
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTags.html, …).
+
 80. moto keeps no record of the calls it serves. tests/emulator/recorder.py appends each
     request's IAM action and the resource it names to the file `EMULATOR_RECORD_CALLS`
     names, as AWS authorises it and CloudTrail records it, for the tests of ecship's IAM

@@ -110,6 +110,19 @@ class ConstraintTest(unittest.TestCase):
         [v] = [v for v in self.verdict("logs", "PutIntegration", {**ok, "resourceConfig": {}}) if "Union" in v]
         self.assertIn("failed to satisfy constraint: Union must have exactly one member set", v)
 
+    def test_limits_only_awss_prose_states(self) -> None:
+        services = [f"s{i}" for i in range(10)]
+        self.assertEqual(models.prose_limits("ecs", "DescribeServices", {"services": services}), [])
+        [v] = models.prose_limits("ecs", "DescribeServices", {"services": services + ["s10"]})
+        self.assertIn("at 'services' failed to satisfy constraint: Member must have length less than or equal to 10", v)
+        [v] = models.prose_limits("elbv2", "DescribeTags", {"ResourceArns": ["arn"] * 21})
+        self.assertIn("at 'resourceArns'", v)
+
+    def test_a_sensitive_members_value_is_never_told(self) -> None:
+        [v] = self.verdict("secretsmanager", "CreateSecret", {"Name": "s", "SecretString": "hunter2" * 10000})
+        self.assertNotIn("hunter2", v)
+        self.assertIn("Value at 'secretString' failed to satisfy constraint: Member must have length less than or equal to 65536", v)
+
     def test_the_summary_counts_the_violations(self) -> None:
         self.assertEqual(models.message(["a"]), "1 validation error detected: a")
         self.assertEqual(models.message(["a", "b"]), "2 validation errors detected: a; b")
@@ -169,6 +182,10 @@ class ProtocolTest(RunningEmulator):
         self.assertEqual(error["Code"], "ValidationException")
         self.assertIn("'networkMode' failed to satisfy constraint: Member must satisfy enum value set", error["Message"])
         ecs.register_task_definition(family="web", containerDefinitions=[CONTAINER], networkMode="awsvpc")
+        ecs.create_cluster(clusterName="default")
+        error = self.refused(ecs.describe_services, cluster="default", services=[f"s{i}" for i in range(11)])
+        self.assertIn("Member must have length less than or equal to 10", error["Message"])
+        ecs.describe_services(cluster="default", services=[f"s{i}" for i in range(10)])
 
     def test_query(self) -> None:
         cfn = self.loose("cloudformation")

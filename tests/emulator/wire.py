@@ -11,7 +11,11 @@ AWS answers it, HTTP 400 in the protocol's error shape, and never reaches moto:
 | query | CloudFormation, ELBv2, STS, IAM | the form body (`Member.member.N`, `Map.entry.N.key`) | ValidationError, in `<ErrorResponse>` |
 | EC2 query | EC2 | the form body (`Name.N`, EC2's capitalised names) | MissingParameter / InvalidParameterValue, in `<Response><Errors>` |
 | REST-JSON | Scheduler, EFS | the URI labels, query string, headers (by `location`) and the JSON body | ValidationException in `x-amzn-ErrorType` |
-| RPC v2 CBOR | CloudWatch | the CBOR body; the operation from the path | ValidationException; ValidationError (in `x-amzn-query-error` too) for a query-compatible service such as CloudWatch |
+| RPC v2 CBOR | CloudWatch | the CBOR body; the operation from the path | ValidationException, as JSON |
+
+A service that moved from the query protocol (`awsQueryCompatible` in its model: CloudWatch)
+keeps its query error code in the JSON and CBOR protocols: ValidationError, in `__type` and
+in the `x-amzn-query-error` header the SDKs read it from.
 | REST-XML | S3 | the URI labels, query string and headers only (bodies are not read) | InvalidArgument, in `<Error>` |
 
 The codes are AWS's own: https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/CommonErrors.html
@@ -359,7 +363,7 @@ def judge(environ: dict) -> tuple[str, list, bytes] | None:
     except (ValueError, cbor2.CBORDecodeError):
         return None  # a body the service cannot read at all is moto's to answer
     unread = _unread(protocol, op)
-    violations = models.check(op.input_shape, params, unread)
+    violations = models.check(op.input_shape, params, unread) + models.prose_limits(model.service_name, op.name, params)
     if not violations:
         return None
     _log(f"{model.service_name} {op.name}: {models.message(violations)}")
