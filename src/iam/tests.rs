@@ -93,7 +93,7 @@ fn unknown_account_and_region_are_wildcards() {
 }
 
 #[test]
-fn every_resource_type_of_the_example_stacks_is_in_the_table() {
+fn every_resource_type_of_the_example_stacks_is_in_the_table_and_their_policies_fit_a_role() {
     let covered = super::cloudformation::covered();
     for file in ["stacks/mysfits.yaml", "stacks/blog.yaml", "stacks/cms.yaml", "stacks/forum.yaml"] {
         let opts = LoadOptions { env: None, vars: &|_| None, defer_unset_vars: false };
@@ -102,6 +102,10 @@ fn every_resource_type_of_the_example_stacks_is_in_the_table() {
         for r in c.template.resources.values() {
             assert!(covered.contains(r.kind), "{file}: {} has no handlers in iam::cloudformation", r.kind);
         }
+        // An inline role policy takes 10,240 characters, whitespace not counted
+        // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+        let compact = serde_json::to_string(&policy(&c.model, &c.fresh, &scope(), Verbs::All)).expect("json");
+        assert!(compact.len() <= 10_240, "{file}: the policy is {} characters", compact.len());
     }
 }
 
