@@ -106,11 +106,11 @@ uses; tests/emulator/test_server.py checks every one of them.
     them into a resource's properties when it is created or updated, as AWS does; GetTemplate
     still gives the reference.
 
-30.-32. Certificates and the edge: tests/emulator/edge.py gives CloudFormation
+30.-33. Certificates and the edge: tests/emulator/edge.py gives CloudFormation
     `AWS::CertificateManager::Certificate` (its DNS validation records written into the
     hosted zone), ACM's validation by DNS (ISSUED once every name's validation record is in
-    a zone, never after a timer), and `AWS::WAFv2::WebACL` with
-    `AWS::WAFv2::WebACLAssociation` in moto's WAFv2 backend.
+    a zone, never after a timer), `AWS::WAFv2::WebACL` with `AWS::WAFv2::WebACLAssociation`
+    in moto's WAFv2 backend, and listeners moved to a certificate an update replaced.
 
 Known and not yet patched: change sets carry no property details.
 """
