@@ -1,7 +1,7 @@
 //! A stack's addresses, certificate and edge end to end on the local emulator: a domain whose
 //! zone is looked up by name, a WAF web ACL and an allow list deployed; the records resolve
-//! to the load balancer, HTTP redirects, the web ACL is associated, a new host is planned as
-//! a certificate handed over, and destroy removes all of it but the zone.
+//! to the load balancer, HTTP redirects, the web ACL is associated, a new host is planned and
+//! deployed as a certificate handed over, and destroy removes all of it but the zone.
 
 mod common;
 #[path = "common/emulator.rs"]
@@ -122,6 +122,18 @@ async fn a_domain_waf_and_allow_list_are_deployed_planned_and_destroyed_leaving_
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     assert!(plan.stdout.contains("ACM replaces the certificate") && plan.stdout.contains("no downtime"), "{}", plan.stdout);
     assert!(plan.stdout.contains("+ RecordShopTest (AWS::Route53::RecordSet): add"), "{}", plan.stdout);
+    let moved = emulator.run(&["deploy", &file, "--yes"], &[]);
+    assert_eq!(moved.code, 0, "{}{}", moved.stdout, moved.stderr);
+    let listeners = elb.describe_listeners().load_balancer_arn(&lb_arn).send().await.expect("DescribeListeners");
+    let https = listeners.listeners().iter().find(|l| l.port() == Some(443)).expect("a listener on 443");
+    let new_arn = https.certificates()[0].certificate_arn().expect("certificate").to_string();
+    assert_ne!(new_arn, cert_arn, "the listener serves the new certificate");
+    let certs = boto(
+        &emulator,
+        &format!("d = c('acm').describe_certificate(CertificateArn='{new_arn}')['Certificate']\nprint(d['Status'], ' '.join(sorted(d['SubjectAlternativeNames'])), len(c('acm').list_certificates()['CertificateSummaryList']))"),
+    );
+    assert_eq!(certs, "ISSUED api.shop.test shop.test www.shop.test 1", "one certificate, for the three hosts");
+    assert_eq!(records(&r53, &zone_id, "A").await.len(), 3, "a record for the new host");
 
     let destroyed = emulator.run(&["destroy", "--stack", "edge", "--yes"], &[]);
     assert_eq!(destroyed.code, 0, "{}{}", destroyed.stdout, destroyed.stderr);

@@ -1,5 +1,5 @@
 """Certificates and the edge through CloudFormation as AWS has them, which moto (5.2.5) does
-not: patches 30 to 32 of tests/emulator/server.py, checked by tests/emulator/test_edge.py.
+not: patches 30 to 33 of tests/emulator/server.py, checked by tests/emulator/test_edge.py.
 
 30. `AWS::CertificateManager::Certificate` is no CloudFormation type in moto: it is skipped
     without a word, and a `Ref` to it gives the logical id. Here it requests a certificate in
@@ -23,12 +23,20 @@ not: patches 30 to 32 of tests/emulator/server.py, checked by tests/emulator/tes
     resource (GetWebACLForResource then names it); deleting them disassociates, then deletes.
     https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-webacl.html
     https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-webaclassociation.html
+
+33. CloudFormation updates a resource whose reference to a replaced resource changed; moto
+    updates only resources whose own template text changed, so a listener naming a
+    certificate by `Ref` kept the ARN of the one deleted. Here, as on AWS, when an update
+    replaces a certificate, the listeners that served the old one serve the new one before
+    the old one is deleted.
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html
 """
 
 from typing import Any
 
 from moto.acm.models import CertBundle, acm_backends
 from moto.core.common_models import CloudFormationModel
+from moto.elbv2.models import elbv2_backends
 from moto.route53.models import route53_backends
 from moto.utilities.utils import get_partition
 from moto.wafv2.models import wafv2_backends
@@ -135,8 +143,14 @@ class CfnCertificate(_StackResource, CloudFormationModel):
     def update_from_cloudformation_json(  # type: ignore[override]
         cls, original_resource: "CfnCertificate", new_resource_name: str, cloudformation_json: dict, account_id: str, region_name: str
     ) -> "CfnCertificate":
-        # Every property but tags replaces the certificate: a new one, then the old one goes.
+        # Every property but tags replaces the certificate: a new one, the listeners moved
+        # to it, then the old one goes.
         new = cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+        for lb in elbv2_backends[account_id][region_name].load_balancers.values():
+            for listener in lb.listeners.values():
+                listener.certificates = [new.arn if c == original_resource.arn else c for c in listener.certificates]
+                if listener.certificate == original_resource.arn:
+                    listener.certificate = new.arn
         original_resource.delete(account_id, region_name)
         return new
 

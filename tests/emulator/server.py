@@ -139,11 +139,11 @@ check every one of them.
     still gives the reference.
     (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references-secretsmanager.html)
 
-30.-32. Certificates and the edge: tests/emulator/edge.py gives CloudFormation
+30.-33. Certificates and the edge: tests/emulator/edge.py gives CloudFormation
     `AWS::CertificateManager::Certificate` (its DNS validation records written into the
     hosted zone), ACM's validation by DNS (ISSUED once every name's validation record is in
-    a zone, never after a timer), and `AWS::WAFv2::WebACL` with
-    `AWS::WAFv2::WebACLAssociation` in moto's WAFv2 backend.
+    a zone, never after a timer), `AWS::WAFv2::WebACL` with `AWS::WAFv2::WebACLAssociation`
+    in moto's WAFv2 backend, and listeners moved to a certificate an update replaced.
 
 50–53. A stack's signals: target groups' `TargetGroupFullName` (the dimension of their
     CloudWatch metrics), and `AWS::CloudWatch::Alarm`, `AWS::SNS::Subscription` and

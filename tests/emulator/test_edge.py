@@ -1,4 +1,4 @@
-"""Checks for patches 30 to 32 (tests/emulator/edge.py) against a running emulator.
+"""Checks for patches 30 to 33 (tests/emulator/edge.py) against a running emulator.
 
 Run: .venv/bin/python -m unittest discover -s tests/emulator   (scripts/test does)
 """
@@ -68,12 +68,44 @@ class EdgeTest(unittest.TestCase):
         self.assertEqual(acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"], "ISSUED")
         self.client("cloudformation").delete_stack(StackName="cert-pending")
 
-    def test_a_web_acl_is_created_associated_and_deleted_with_its_stack(self) -> None:
-        elb = self.client("elbv2")
+    def load_balancer(self, name: str, net: int) -> str:
         ec2 = self.client("ec2")
-        vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
-        subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"] for i, z in ((1, "a"), (2, "b"))]
-        lb = elb.create_load_balancer(Name="waf-lb", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+        vpc = ec2.create_vpc(CidrBlock=f"10.{net}.0.0/16")["Vpc"]["VpcId"]
+        subnets = [
+            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.{net}.{i}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"]
+            for i, z in ((1, "a"), (2, "b"))
+        ]
+        return self.client("elbv2").create_load_balancer(Name=name, Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+
+    def test_a_listener_moves_to_the_certificate_an_update_replaces(self) -> None:
+        zone_id = self.zone("move.test")
+        lb = self.load_balancer("move-lb", 8)
+        template = certificate(zone_id, ["a.move.test"])
+        template["Resources"]["Https"] = {
+            "Type": "AWS::ElasticLoadBalancingV2::Listener",
+            "Properties": {
+                "LoadBalancerArn": lb,
+                "Port": 443,
+                "Protocol": "HTTPS",
+                "Certificates": [{"CertificateArn": {"Ref": "Cert"}}],
+                "DefaultActions": [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}],
+            },
+        }
+        old = self.stack("move", template)["Arn"]
+        template["Resources"]["Cert"] = certificate(zone_id, ["a.move.test", "b.move.test"])["Resources"]["Cert"]
+        cfn = self.client("cloudformation")
+        cfn.update_stack(StackName="move", TemplateBody=json.dumps(template))
+        new = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName="move")["Stacks"][0]["Outputs"]}["Arn"]
+        self.assertNotEqual(old, new)
+        listener = self.client("elbv2").describe_listeners(LoadBalancerArn=lb)["Listeners"][0]
+        self.assertEqual([c["CertificateArn"] for c in listener["Certificates"]], [new])
+        acm = self.client("acm")
+        with self.assertRaises(acm.exceptions.ResourceNotFoundException):
+            acm.describe_certificate(CertificateArn=old)
+        cfn.delete_stack(StackName="move")
+
+    def test_a_web_acl_is_created_associated_and_deleted_with_its_stack(self) -> None:
+        lb = self.load_balancer("waf-lb", 9)
         visibility = {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": "m"}
         rule = {
             "Name": "common",
