@@ -143,12 +143,14 @@ check every one of them.
     `AWS::CertificateManager::Certificate` (its DNS validation records written into the
     hosted zone), ACM's validation by DNS (ISSUED once every name's validation record is in
     a zone, never after a timer), `AWS::WAFv2::WebACL` with `AWS::WAFv2::WebACLAssociation`
-    in moto's WAFv2 backend, and listeners moved to a certificate an update replaced.
+    in moto's WAFv2 backend, and listeners moved to a certificate an update replaced
+    (edge.py cites the AWS page each of them reproduces).
 
 50–53. A stack's signals: target groups' `TargetGroupFullName` (the dimension of their
     CloudWatch metrics), and `AWS::CloudWatch::Alarm`, `AWS::SNS::Subscription` and
     `AWS::SNS::TopicPolicy`, which moto's CloudFormation skips. tests/emulator/signals.py puts
-    them in moto's ELBv2, CloudWatch and SNS backends, as AWS does.
+    them in moto's ELBv2, CloudWatch and SNS backends, as AWS does (signals.py cites the AWS
+    page each of them reproduces).
 
 60. moto accepts requests AWS refuses: an enum value AWS does not know, a string over its
     length limit, a list too long, a member missing in a nested structure. Here every request
