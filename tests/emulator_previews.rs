@@ -292,3 +292,20 @@ async fn a_preview_past_the_rule_quota_is_refused_before_any_write_and_destroy_b
     let plan = emulator.run(&["plan", &file, "--detailed-exitcode"], &[]);
     assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
 }
+
+#[tokio::test]
+async fn a_preview_whose_service_names_another_already_runs_is_refused() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = "stack: shop\nload_balancer: { public: true, http: 80 }\npreviews: {}\nservices:\n  web: { image: nginx:1.27, port: 80, routes: [ { path: \"/*\" } ] }\n  x-web: { image: nginx:1.27, port: 80, routes: [ { path: \"/x/*\" } ] }\n";
+    let file = write(dir.path(), "shop.yaml", spec);
+    assert_eq!(emulator.run(&["deploy", &file, "--yes"], &[]).code, 0);
+    let a = emulator.run(&["preview", "deploy", &file, "a", "--yes"], &[]);
+    assert_eq!(a.code, 0, "{}{}", a.stdout, a.stderr);
+    // Preview a-x's service web would be a-x-web, which preview a runs as its x-web.
+    let ax = emulator.run(&["preview", "deploy", &file, "a-x", "--yes"], &[]);
+    assert_eq!(ax.code, 1, "{}{}", ax.stdout, ax.stderr);
+    assert!(ax.stderr.contains("cluster shop already runs an ECS service a-x-web of stack shop-a"), "{}", ax.stderr);
+    let cfn = aws_sdk_cloudformation::Client::new(&emulator.sdk_config().await);
+    assert!(cfn.describe_stacks().stack_name("shop-a-x").send().await.is_err(), "nothing was written");
+}

@@ -58,7 +58,8 @@ pub struct PreviewOf {
     /// The environment's stack.
     pub parent: StackName,
     pub name: String,
-    /// `ecship:preview-expires`.
+    /// `ecship:preview-expires` (not part of the plan's fingerprint: it moves on every deploy).
+    #[serde(skip)]
     pub expires: String,
     /// The host it answers on (`previews.host` with the name put in); else the header.
     pub host: Option<String>,

@@ -19,11 +19,13 @@ use super::destroy::{self, DestroyError, DestroyOptions, Destroyed};
 use super::interrupt::Ended;
 use super::Error;
 use crate::aws::cloudformation::Stacks;
+use crate::aws::ecs::Ecs;
 use crate::aws::Aws;
 use crate::events::{Reporter, StackResult};
 use crate::model::preview::{self, check_name, Derive, OF_TAG};
 use crate::stack::Compiled;
 use crate::synth::ids::LbIds;
+use crate::workload::{ServiceStatus, STACK_TAG};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PreviewError {
@@ -43,6 +45,8 @@ pub enum PreviewError {
         "{lb} has no free listener-rule priority left in the previews' range (1 to {max}) for preview {name}: destroy a preview first"
     )]
     NoPriority { lb: String, name: String, max: u32 },
+    #[error("{cluster} already runs an ECS service {service} of {owner}: preview {name} would take its name — pick another preview name")]
+    NameTaken { cluster: String, service: String, owner: String, name: String },
     #[error("the preview's template: {0}")]
     Template(String),
 }
@@ -83,7 +87,29 @@ pub async fn compile(aws: &Aws, parent: Compiled, opts: &PreviewOptions<'_>) -> 
         lb_urls: &lb_urls,
     };
     let model = preview::derive(m, &previews, &d);
+    names_free(aws, &model, outputs.get("ClusterName").map_or("", String::as_str)).await?;
     crate::stack::compile_model(parent.loaded, model).map_err(|e| PreviewError::Template(e.to_string()).into())
+}
+
+/// No ECS service of the cluster but the preview's own has one of its services' names (the
+/// environment's, another preview's: `a` of `b-c` and `a-b` of `c` are both `a-b-c`).
+async fn names_free(aws: &Aws, model: &crate::model::Model, cluster: &str) -> Result<(), Error> {
+    let names: Vec<String> = model.services.keys().map(ToString::to_string).collect();
+    let taken = Ecs::new(aws)
+        .describe_services(cluster, &names)
+        .await?
+        .into_iter()
+        .find(|s| s.status != ServiceStatus::Inactive && s.tags.get(STACK_TAG).map(String::as_str) != Some(model.stack.as_str()));
+    match taken {
+        None => Ok(()),
+        Some(s) => Err(PreviewError::NameTaken {
+            cluster: format!("cluster {cluster}"),
+            owner: s.tags.get(STACK_TAG).map_or_else(|| "another owner".to_string(), |o| format!("stack {o}")),
+            service: s.name,
+            name: model.preview.as_ref().map(|p| p.name.clone()).unwrap_or_default(),
+        }
+        .into()),
+    }
 }
 
 /// After a preview deploy: its expiry pushed forward — already, when the deploy created or
