@@ -22,8 +22,10 @@ enum Needs {
     EcsEngine,
     /// A canary, linear or blue/green rollout ecship runs (weighted listener rules).
     TwoColour,
-    /// `deploy.alarms`.
+    /// `deploy.alarms` (the stack's own alarms too, with `deploy.alarms: auto`).
     Alarms,
+    /// A domain whose hosted zone the spec names without its id: looked up before synthesis.
+    ZoneLookup,
     /// Templates too large to send inline (the asset bucket).
     Assets,
     /// An image ecship builds or pushes.
@@ -55,7 +57,7 @@ enum On {
     Any,
 }
 
-const NO_RESOURCE_LEVEL: &str = "these actions support no resource-level permissions (List*, most Describe*, ECS task-definition registration and reads, ecr:GetAuthorizationToken, Application Auto Scaling): AWS requires \"*\"";
+const NO_RESOURCE_LEVEL: &str = "these actions support no resource-level permissions (List*, most Describe*, ECS task-definition registration and reads, ecr:GetAuthorizationToken, Application Auto Scaling, route53:ListHostedZonesByName): AWS requires \"*\"";
 
 use Needs as N;
 use On as O;
@@ -85,6 +87,7 @@ const CALLS: &[(Verb, Needs, On, &[&str])] = &[
     (P, N::Schedules, O::ScheduleGroup, &["scheduler:GetSchedule"]),
     (P, N::TwoColour, O::Any, &["elasticloadbalancing:DescribeRules"]),
     (P, N::EcrLogin, O::Any, &["ecr:GetAuthorizationToken"]),
+    (P, N::ZoneLookup, O::Any, &["route53:ListHostedZonesByName"]),
     // deploy, rollback, status.
     (D, N::Always, O::Stack, &["cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:DescribeStackEvents"]),
     (D, N::Always, O::Lock, LOCK),
@@ -244,6 +247,9 @@ fn implied(model: &Model, stacks: &Stacks, scope: &Scope, verbs: Verbs) -> Vec<G
         if needed(N::Schedules, model, stacks) {
             out.push(pass("PassRolesSchedulerRole", "scheduler.amazonaws.com"));
         }
+        if model.signals.as_ref().is_some_and(|s| s.notify.slack.is_some()) {
+            out.push(pass("PassRolesChatbotRole", "chatbot.amazonaws.com"));
+        }
         if needed(N::Pushes, model, stacks) {
             let resources = resources(O::StackRepositories, model, stacks, scope);
             out.push(Grant {
@@ -279,6 +285,7 @@ fn needed(needs: Needs, model: &Model, stacks: &Stacks) -> bool {
         N::EcsEngine => two_colour(Engine::Ecs),
         N::TwoColour => two_colour(Engine::Ecship) || two_colour(Engine::Ecs),
         N::Alarms => services().any(|s| !s.deploy.alarms.is_empty()),
+        N::ZoneLookup => model.has_zones_to_look_up(),
         N::Assets => super::cloudformation::uploads(stacks),
         N::Pushes => model.tasks().any(|t| t.image.is_pushed()),
         N::EcrImages => !ecr_images(model).is_empty(),

@@ -27,7 +27,23 @@ enum Home {
     Repositories,
     Cluster,
     NestedStacks,
+    /// The Route 53 hosted zones of the stack's domains, and their record changes.
+    Zones,
+    /// The stack's web ACLs (named as the stack, or `STACK-LB`), AWS's managed rule groups
+    /// they reference and the load balancers they are associated with.
+    WebAcls,
+    /// Signals: the stack's alarms, dashboard, topic (or the one `notify.topic` names) and
+    /// EventBridge rules, all named `STACK`, `STACK-…`.
+    Signals,
+    /// AWS Chatbot's channel configurations: no resource-level permissions.
+    Chatbot,
+    /// Data resources: S3 buckets, DynamoDB tables, RDS instances, clusters, subnet groups
+    /// and their final snapshots, named `STACK-…` (CloudFormation's generated names start
+    /// with the stack's name too).
+    Data,
 }
+
+const CHATBOT: &str = "AWS Chatbot's Slack channel configuration actions support no resource-level permissions: AWS requires \"*\"";
 
 const GENERATED: &str = "CloudFormation creates these resources under ids AWS generates (vpc-…, sg-…, subnet-…, fs-…, ARNs with random suffixes), so no name or ARN can be known before it does; and their Describe*/List* actions support no resource-level permissions: AWS requires \"*\"";
 
@@ -287,6 +303,172 @@ const TYPES: &[Handlers] = &[
         &["ecs:DescribeClusters"],
     ),
     (
+        "AWS::CertificateManager::Certificate",
+        Home::Generated,
+        &["acm:RequestCertificate", "acm:AddTagsToCertificate", "acm:RemoveTagsFromCertificate", "acm:UpdateCertificateOptions"],
+        &["acm:DeleteCertificate"],
+        &["acm:DescribeCertificate", "acm:ListTagsForCertificate"],
+    ),
+    // DNS validation: CloudFormation writes each name's validation record in the zone.
+    ("AWS::CertificateManager::Certificate", Home::Zones, &["route53:ChangeResourceRecordSets", "route53:GetChange"], &[], &[]),
+    (
+        "AWS::Route53::RecordSet",
+        Home::Zones,
+        &["route53:ChangeResourceRecordSets", "route53:GetChange", "route53:GetHostedZone"],
+        &["route53:ChangeResourceRecordSets", "route53:GetChange"],
+        &["route53:ListResourceRecordSets"],
+    ),
+    (
+        "AWS::WAFv2::WebACL",
+        Home::WebAcls,
+        &["wafv2:CreateWebACL", "wafv2:UpdateWebACL", "wafv2:TagResource", "wafv2:UntagResource"],
+        &["wafv2:DeleteWebACL"],
+        &["wafv2:GetWebACL", "wafv2:ListTagsForResource"],
+    ),
+    (
+        "AWS::WAFv2::WebACLAssociation",
+        Home::WebAcls,
+        &["wafv2:AssociateWebACL", "elasticloadbalancing:SetWebACL"],
+        &["wafv2:DisassociateWebACL"],
+        &["wafv2:GetWebACLForResource"],
+    ),
+    (
+        "AWS::CloudWatch::Alarm",
+        Home::Signals,
+        &["cloudwatch:PutMetricAlarm", "cloudwatch:TagResource", "cloudwatch:UntagResource"],
+        &["cloudwatch:DeleteAlarms"],
+        &["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"],
+    ),
+    (
+        "AWS::CloudWatch::Dashboard",
+        Home::Signals,
+        &["cloudwatch:PutDashboard"],
+        &["cloudwatch:DeleteDashboards"],
+        &["cloudwatch:GetDashboard"],
+    ),
+    (
+        "AWS::SNS::Topic",
+        Home::Signals,
+        &["sns:CreateTopic", "sns:SetTopicAttributes", "sns:TagResource", "sns:UntagResource"],
+        &["sns:DeleteTopic"],
+        &["sns:GetTopicAttributes", "sns:ListTagsForResource", "sns:ListSubscriptionsByTopic"],
+    ),
+    ("AWS::SNS::TopicPolicy", Home::Signals, &["sns:SetTopicAttributes"], &["sns:SetTopicAttributes"], &["sns:GetTopicAttributes"]),
+    (
+        "AWS::SNS::Subscription",
+        Home::Signals,
+        &["sns:Subscribe", "sns:SetSubscriptionAttributes"],
+        &["sns:Unsubscribe"],
+        &["sns:GetSubscriptionAttributes", "sns:ListSubscriptionsByTopic"],
+    ),
+    (
+        "AWS::Events::Rule",
+        Home::Signals,
+        &["events:PutRule", "events:PutTargets", "events:RemoveTargets"],
+        &["events:DeleteRule", "events:RemoveTargets"],
+        &["events:DescribeRule", "events:ListTargetsByRule"],
+    ),
+    (
+        "AWS::Chatbot::SlackChannelConfiguration",
+        Home::Chatbot,
+        &[
+            "chatbot:CreateSlackChannelConfiguration",
+            "chatbot:UpdateSlackChannelConfiguration",
+            "chatbot:TagResource",
+            "chatbot:UntagResource",
+        ],
+        &["chatbot:DeleteSlackChannelConfiguration"],
+        &["chatbot:DescribeSlackChannelConfigurations", "chatbot:ListTagsForResource"],
+    ),
+    (
+        "AWS::KMS::Key",
+        Home::Generated,
+        &[
+            "kms:CreateKey",
+            "kms:EnableKeyRotation",
+            "kms:DisableKeyRotation",
+            "kms:PutKeyPolicy",
+            "kms:UpdateKeyDescription",
+            "kms:TagResource",
+            "kms:UntagResource",
+        ],
+        &["kms:ScheduleKeyDeletion"],
+        &["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
+    ),
+    (
+        "AWS::S3::Bucket",
+        Home::Data,
+        &[
+            "s3:CreateBucket",
+            "s3:PutBucketTagging",
+            "s3:PutBucketPublicAccessBlock",
+            "s3:PutBucketOwnershipControls",
+            "s3:PutEncryptionConfiguration",
+            "s3:PutBucketVersioning",
+            "s3:PutLifecycleConfiguration",
+        ],
+        &["s3:DeleteBucket"],
+        &[
+            "s3:ListBucket",
+            "s3:GetBucketTagging",
+            "s3:GetBucketPublicAccessBlock",
+            "s3:GetBucketOwnershipControls",
+            "s3:GetEncryptionConfiguration",
+            "s3:GetBucketVersioning",
+            "s3:GetLifecycleConfiguration",
+        ],
+    ),
+    ("AWS::S3::BucketPolicy", Home::Data, &["s3:PutBucketPolicy"], &["s3:DeleteBucketPolicy"], &["s3:GetBucketPolicy"]),
+    (
+        "AWS::DynamoDB::Table",
+        Home::Data,
+        &[
+            "dynamodb:CreateTable",
+            "dynamodb:UpdateTable",
+            "dynamodb:UpdateTimeToLive",
+            "dynamodb:UpdateContinuousBackups",
+            "dynamodb:TagResource",
+            "dynamodb:UntagResource",
+        ],
+        &["dynamodb:DeleteTable"],
+        &["dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive", "dynamodb:DescribeContinuousBackups", "dynamodb:ListTagsOfResource"],
+    ),
+    (
+        "AWS::RDS::DBSubnetGroup",
+        Home::Data,
+        &["rds:CreateDBSubnetGroup", "rds:ModifyDBSubnetGroup", "rds:AddTagsToResource", "rds:RemoveTagsFromResource"],
+        &["rds:DeleteDBSubnetGroup"],
+        &["rds:DescribeDBSubnetGroups", "rds:ListTagsForResource"],
+    ),
+    (
+        "AWS::RDS::DBInstance",
+        Home::Data,
+        &[
+            "rds:CreateDBInstance",
+            "rds:ModifyDBInstance",
+            "rds:RebootDBInstance",
+            "rds:AddTagsToResource",
+            "rds:RemoveTagsFromResource",
+            "iam:CreateServiceLinkedRole",
+        ],
+        // A final snapshot (`DeletionPolicy: Snapshot`) is taken before the delete.
+        &["rds:DeleteDBInstance", "rds:CreateDBSnapshot"],
+        &["rds:DescribeDBInstances", "rds:ListTagsForResource"],
+    ),
+    (
+        "AWS::RDS::DBCluster",
+        Home::Data,
+        &[
+            "rds:CreateDBCluster",
+            "rds:ModifyDBCluster",
+            "rds:AddTagsToResource",
+            "rds:RemoveTagsFromResource",
+            "iam:CreateServiceLinkedRole",
+        ],
+        &["rds:DeleteDBCluster", "rds:CreateDBClusterSnapshot"],
+        &["rds:DescribeDBClusters", "rds:ListTagsForResource"],
+    ),
+    (
         "AWS::CloudFormation::Stack",
         Home::NestedStacks,
         &["cloudformation:CreateStack", "cloudformation:UpdateStack"],
@@ -351,7 +533,7 @@ pub(super) fn grants(model: &Model, stacks: &Stacks, scope: &Scope, verbs: Verbs
                 actions: writes.iter().chain(delete.iter()).chain(read.iter()).map(|a| a.to_string()).collect(),
                 resources: resources(*home, model, stacks, scope),
                 condition: None,
-                any: (*home == Home::Generated).then_some(GENERATED),
+                any: reason(*home),
             }
         })
         .collect();
@@ -378,6 +560,15 @@ pub(super) fn grants(model: &Model, stacks: &Stacks, scope: &Scope, verbs: Verbs
     out
 }
 
+/// Why a home's statement is on `*`, where it is.
+fn reason(home: Home) -> Option<&'static str> {
+    match home {
+        Home::Generated => Some(GENERATED),
+        Home::Chatbot => Some(CHATBOT),
+        _ => None,
+    }
+}
+
 fn sid(home: Home) -> &'static str {
     match home {
         Home::Generated => "CloudFormationResourcesWithGeneratedIds",
@@ -386,13 +577,18 @@ fn sid(home: Home) -> &'static str {
         Home::Repositories => "CloudFormationRepositories",
         Home::Cluster => "CloudFormationCluster",
         Home::NestedStacks => "CloudFormationNestedStacks",
+        Home::Zones => "CloudFormationHostedZones",
+        Home::WebAcls => "CloudFormationWebAcls",
+        Home::Signals => "CloudFormationSignals",
+        Home::Chatbot => "CloudFormationChatbot",
+        Home::Data => "CloudFormationData",
     }
 }
 
 fn resources(home: Home, model: &Model, stacks: &Stacks, scope: &Scope) -> Vec<String> {
     let stack = model.stack.as_str();
     match home {
-        Home::Generated => vec!["*".into()],
+        Home::Generated | Home::Chatbot => vec!["*".into()],
         Home::Roles => vec![scope.global_arn("iam", &format!("role/{stack}-*"))],
         Home::LogGroup => {
             vec![scope.arn("logs", &format!("log-group:/ecship/{stack}")), scope.arn("logs", &format!("log-group:/ecship/{stack}:*"))]
@@ -403,7 +599,50 @@ fn resources(home: Home, model: &Model, stacks: &Stacks, scope: &Scope) -> Vec<S
             scope.global_arn("iam", "role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"),
         ],
         Home::NestedStacks => stack_arns(stack, stacks, scope).into_iter().skip(1).collect(),
+        Home::Zones => zones(model),
+        Home::WebAcls => vec![
+            scope.arn("wafv2", &format!("regional/webacl/{stack}/*")),
+            scope.arn("wafv2", &format!("regional/webacl/{stack}-*/*")),
+            scope.arn("wafv2", "regional/managedruleset/*/*"),
+            scope.arn("elasticloadbalancing", "loadbalancer/app/*"),
+        ],
+        Home::Signals => signals(model, scope),
+        Home::Data => data(stack, scope),
     }
+}
+
+/// The stack's data resources and their final snapshots, and the RDS parameter and option
+/// groups an instance or cluster names (AWS's `default.…` ones among them).
+fn data(stack: &str, scope: &Scope) -> Vec<String> {
+    let own = ["db", "cluster", "subgrp", "snapshot", "cluster-snapshot"].map(|kind| scope.arn("rds", &format!("{kind}:{stack}-*")));
+    let groups = ["pg", "cluster-pg", "og"].map(|kind| scope.arn("rds", &format!("{kind}:*")));
+    own.into_iter().chain(groups).chain([scope.arn("dynamodb", &format!("table/{stack}-*")), format!("arn:aws:s3:::{stack}-*")]).collect()
+}
+
+/// The hosted zones of the stack's domains, by id; any zone where one is given by name only
+/// (its id is looked up at deploy). A record change's status is read under `change/*`.
+fn zones(model: &Model) -> Vec<String> {
+    let zones: Vec<&crate::model::HostedZone> =
+        model.load_balancers.values().filter_map(|lb| lb.domain.as_ref()).map(|d| &d.zone).collect();
+    let ids: Vec<String> =
+        zones.iter().map(|z| z.id.as_deref().unwrap_or("*")).map(|id| format!("arn:aws:route53:::hostedzone/{id}")).collect();
+    ids.into_iter().chain(["arn:aws:route53:::change/*".to_string()]).collect()
+}
+
+/// The alarms, dashboard, topic (and its subscriptions) and rules of the stack's signals.
+fn signals(model: &Model, scope: &Scope) -> Vec<String> {
+    let stack = model.stack.as_str();
+    let topic = match model.signals.as_ref().and_then(|s| s.notify.topic.clone()) {
+        Some(existing) => existing,
+        None => scope.arn("sns", &format!("{stack}-signals")),
+    };
+    vec![
+        scope.arn("cloudwatch", &format!("alarm:{stack}-*")),
+        scope.global_arn("cloudwatch", &format!("dashboard/{stack}")),
+        format!("{topic}:*"),
+        topic,
+        scope.arn("events", &format!("rule/{stack}-*")),
+    ]
 }
 
 /// The resource types this table covers: every type ecship's templates hold.

@@ -95,17 +95,25 @@ fn unknown_account_and_region_are_wildcards() {
 #[test]
 fn every_resource_type_of_the_example_stacks_is_in_the_table_and_their_policies_fit_a_role() {
     let covered = super::cloudformation::covered();
-    for file in ["stacks/mysfits.yaml", "stacks/blog.yaml", "stacks/cms.yaml", "stacks/forum.yaml"] {
-        let opts = LoadOptions { env: None, vars: &|_| None, defer_unset_vars: false };
+    // Production's environments bring a domain and a web ACL (mysfits), a Slack channel (forum).
+    for (file, env) in [
+        ("stacks/mysfits.yaml", None),
+        ("stacks/mysfits.yaml", Some("prod")),
+        ("stacks/blog.yaml", None),
+        ("stacks/cms.yaml", None),
+        ("stacks/forum.yaml", None),
+        ("stacks/forum.yaml", Some("prod")),
+    ] {
+        let opts = LoadOptions { env, vars: &|_| None, defer_unset_vars: false };
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
         let c = crate::stack::compile(&path, &opts).expect("compiles");
         for r in c.template.resources.values() {
-            assert!(covered.contains(r.kind), "{file}: {} has no handlers in iam::cloudformation", r.kind);
+            assert!(covered.contains(r.kind), "{file} {env:?}: {} has no handlers in iam::cloudformation", r.kind);
         }
         // An inline role policy takes 10,240 characters, whitespace not counted
         // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
         let compact = serde_json::to_string(&policy(&c.model, &c.fresh, &scope(), Verbs::All)).expect("json");
-        assert!(compact.len() <= 10_240, "{file}: the policy is {} characters", compact.len());
+        assert!(compact.len() <= 10_240, "{file} {env:?}: the policy is {} characters", compact.len());
     }
 }
 
@@ -128,4 +136,31 @@ fn generated_resources_are_deleted_only_under_the_stacks_tag() {
     }
     // Routes carry no tags: deleted without the condition.
     assert!(statement(&p, "CloudFormationResourcesWithGeneratedIds").action.contains("ec2:DeleteRoute"));
+}
+
+#[test]
+fn a_zone_named_without_its_id_is_looked_up_and_a_slack_channel_passes_its_role_to_chatbot() {
+    let named =
+        "load_balancer:\n  domain: { zone: example.com }\nsignals:\n  notify: { slack: { workspace: T07FORUM01, channel: C07ONCALL1 } }\n";
+    let web = WEB.replace("path: \"/*\"", "path: \"/*\", host: api.example.com");
+    let p = policy_of(&format!("stack: shop\n{named}{web}"), Verbs::Deploy);
+    assert!(statement(&p, "EcshipActionsWithoutResourceLevelPermissions").action.contains("route53:ListHostedZonesByName"));
+    // Its id unknown until the look-up: any zone; the record changes' status besides.
+    assert_eq!(statement(&p, "CloudFormationHostedZones").resource, ["arn:aws:route53:::change/*", "arn:aws:route53:::hostedzone/*"]);
+    let pass = statement(&p, "PassRolesChatbotRole");
+    assert_eq!(pass.condition, Some(serde_json::json!({"StringEquals": {"iam:PassedToService": "chatbot.amazonaws.com"}})));
+    let by_id = policy_of(
+        &format!("stack: shop\n{}{web}", named.replace("zone: example.com", "zone: example.com, zone_id: Z0123456789SHOP")),
+        Verbs::Deploy,
+    );
+    assert!(!own(&by_id).contains(&"route53:ListHostedZonesByName"), "a zone given by id is not looked up");
+    assert_eq!(
+        statement(&by_id, "CloudFormationHostedZones").resource,
+        ["arn:aws:route53:::change/*", "arn:aws:route53:::hostedzone/Z0123456789SHOP"]
+    );
+    assert!(p
+        .statements
+        .iter()
+        .all(|s| !s.action.contains("sns:CreateTopic")
+            || s.resource.contains(&"arn:aws:sns:us-east-1:123456789012:shop-signals".to_string())));
 }

@@ -33,7 +33,7 @@ ACCOUNT = "123456789012"
 # SigV4 signing name -> IAM prefix, where they differ.
 _PREFIX = {"monitoring": "cloudwatch"}
 # SigV4 signing name -> botocore's service name, for the REST protocols.
-_REST_MODELS = {"scheduler": "scheduler", "elasticfilesystem": "efs", "s3": "s3"}
+_REST_MODELS = {"scheduler": "scheduler", "elasticfilesystem": "efs", "s3": "s3", "route53": "route53"}
 
 _lock = threading.Lock()
 _routes: dict[str, list[tuple[str, re.Pattern, tuple[str, ...], tuple[str, ...], str]]] = {}

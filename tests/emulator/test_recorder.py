@@ -89,6 +89,15 @@ class RecorderTest(unittest.TestCase):
         }
         self.assertEqual(recorder.record_line(environ, cbor2.dumps({"AlarmNames": ["a"]})), "cloudwatch:DescribeAlarms\t-")
 
+    def test_route53_over_rest_xml_is_named_by_its_method_and_uri(self) -> None:
+        environ = {
+            "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/route53/aws4_request, SignedHeaders=host, Signature=x",
+            "PATH_INFO": "/2013-04-01/hostedzonesbyname",
+            "QUERY_STRING": "dnsname=example.com.",
+            "REQUEST_METHOD": "GET",
+        }
+        self.assertEqual(recorder.record_line(environ, b""), "route53:ListHostedZonesByName\t-")
+
 
 if __name__ == "__main__":
     unittest.main()
