@@ -497,7 +497,8 @@ pub struct DestroyArgs {
 pub struct IamPolicyArgs {
     /// The stack spec (YAML).
     pub file: PathBuf,
-    /// The verbs the role runs: deploy (with rollback and status), plan (reads only), destroy, or all.
+    /// The verbs the role runs: deploy (with rollback and status), plan (reads only), destroy,
+    /// all of those, or preview (`preview deploy|destroy|list|sweep` of the stack's previews only).
     #[arg(long = "for", value_enum, default_value_t = PolicyFor::All)]
     pub verbs: PolicyFor,
     /// The AWS account the stack lives in (else any: `*` in the ARNs).
@@ -514,6 +515,7 @@ pub enum PolicyFor {
     Plan,
     Destroy,
     All,
+    Preview,
 }
 
 #[derive(Debug, Args)]

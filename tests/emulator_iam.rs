@@ -239,3 +239,56 @@ fn the_policy_is_iam_json_on_stdout_with_why_any_resource_on_stderr_and_a_bad_ac
         String::from_utf8_lossy(&bad.stderr)
     );
 }
+
+const PREVIEWED: &str = r#"stack: shop
+region: us-east-1
+network: { cidr: 10.0.0.0/16, azs: 2, nat: none }
+load_balancer: { public: true, http: 80 }
+previews: { ttl: 72h, overrides: { count: 1 } }
+services:
+  web:
+    image: nginx:1.27
+    port: 80
+    routes: [ { path: "/*" } ]
+  api:
+    image: nginx:1.27
+    port: 80
+    routes: [ { path: "/api/*" } ]
+"#;
+
+#[tokio::test]
+async fn every_call_of_a_previews_life_is_allowed_by_the_preview_policy_which_cannot_change_the_environment() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let calls = dir.path().join("calls.txt");
+    let emulator = Emulator::start_recording(&calls);
+    let file = dir.path().join("shop.yaml");
+    std::fs::write(&file, PREVIEWED).expect("write spec");
+    let file = file.to_string_lossy().into_owned();
+    let (deploy, previews) = (policy(&file, "deploy"), policy(&file, "preview"));
+    for (call, resource) in recorded(&emulator, &calls, &["deploy", &file, "--yes"], 0) {
+        iam_actions(&call).iter().for_each(|a| assert!(allows(&deploy, a, &resource), "deploy: {a} on {resource}"));
+    }
+    let steps: [&[&str]; 4] = [
+        &["preview", "deploy", &file, "pr-1", "--yes"],
+        &["preview", "list", &file],
+        &["preview", "destroy", &file, "pr-1"],
+        &["preview", "sweep", &file],
+    ];
+    for args in steps {
+        for (call, resource) in recorded(&emulator, &calls, args, 0).into_iter().filter(|(c, _)| c != "sts:GetCallerIdentity") {
+            for action in iam_actions(&call) {
+                assert!(
+                    allows(&previews, &action, &resource),
+                    "{args:?} called {action} on {resource}, not allowed by --for preview:\n{previews:#}"
+                );
+            }
+        }
+    }
+    // The environment's own stack and services are read, never written.
+    let env = format!("arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/shop/1");
+    assert!(allows(&previews, "cloudformation:DescribeStacks", &env));
+    for action in ["cloudformation:UpdateStack", "cloudformation:DeleteStack"] {
+        assert!(!allows(&previews, action, &env), "{action} on the environment's stack");
+    }
+    assert!(!allows(&previews, "ecr:CreateRepository", &format!("arn:aws:ecr:us-east-1:{ACCOUNT}:repository/ecship-lock/shop")));
+}

@@ -4,8 +4,9 @@
 
 use crate::cli::{IamPolicyArgs, PolicyFor};
 use crate::exit;
-use crate::iam::{policy, Scope, Verbs};
+use crate::iam::{policy, previews_model, Scope, Verbs};
 use crate::report::Report;
+use crate::stack::Compiled;
 
 use super::Global;
 
@@ -31,12 +32,24 @@ pub fn run(args: &IamPolicyArgs, global: &Global<'_>, report: &mut Report) -> an
         PolicyFor::Deploy => Verbs::Deploy,
         PolicyFor::Plan => Verbs::Plan,
         PolicyFor::Destroy => Verbs::Destroy,
-        PolicyFor::All => Verbs::All,
+        PolicyFor::All | PolicyFor::Preview => Verbs::All,
     };
+    let compiled = if args.verbs == PolicyFor::Preview { previews(compiled)? } else { compiled };
     let policy = policy(&compiled.model, &compiled.fresh, &scope, verbs);
     for (sid, why) in &policy.reasons {
         report.note(&format!("{sid} is on \"*\": {why}"))?;
     }
     report.document(&policy.to_json(), args.out.as_deref())?;
     Ok(exit::OK)
+}
+
+/// `--for preview`: the stack's previews, every verb of `preview` on them.
+fn previews(parent: Compiled) -> anyhow::Result<Compiled> {
+    let Some(model) = previews_model(&parent.model) else {
+        anyhow::bail!(
+            "--for preview: the spec of stack {} has no `previews:` (add it to make previews of it, or pick --for deploy|plan|destroy|all)",
+            parent.model.stack
+        );
+    };
+    Ok(crate::stack::compile_model(parent.loaded, model)?)
 }

@@ -24,6 +24,9 @@ enum Needs {
     TwoColour,
     /// `deploy.alarms` (the stack's own alarms too, with `deploy.alarms: auto`).
     Alarms,
+    /// A preview's model (`--for preview`): the environment's stack read, the previews
+    /// listed by name, the listeners' rules read for free priorities.
+    Previews,
     /// A domain whose hosted zone the spec names without its id: looked up before synthesis.
     ZoneLookup,
     /// Templates too large to send inline (the asset bucket).
@@ -40,6 +43,8 @@ enum Needs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum On {
     Stack,
+    /// The environment a preview runs in.
+    ParentStack,
     Lock,
     Cluster,
     Services,
@@ -88,6 +93,8 @@ const CALLS: &[(Verb, Needs, On, &[&str])] = &[
     (P, N::TwoColour, O::Any, &["elasticloadbalancing:DescribeRules"]),
     (P, N::EcrLogin, O::Any, &["ecr:GetAuthorizationToken"]),
     (P, N::ZoneLookup, O::Any, &["route53:ListHostedZonesByName"]),
+    (P, N::Previews, O::ParentStack, &["cloudformation:DescribeStacks", "cloudformation:ListStackResources"]),
+    (P, N::Previews, O::Any, &["cloudformation:ListStacks", "elasticloadbalancing:DescribeRules"]),
     // deploy, rollback, status.
     (D, N::Always, O::Stack, &["cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:DescribeStackEvents"]),
     (D, N::Always, O::Lock, LOCK),
@@ -233,7 +240,7 @@ pub(super) fn grants(model: &Model, stacks: &Stacks, scope: &Scope, verbs: Verbs
 
 /// `iam:PassRole` and the registry protocol's ECR actions: checked by AWS, never called.
 fn implied(model: &Model, stacks: &Stacks, scope: &Scope, verbs: Verbs) -> Vec<Grant> {
-    let roles = vec![scope.global_arn("iam", &format!("role/{}-*", model.stack))];
+    let roles = vec![scope.global_arn("iam", &format!("role/{}-*", owner(model)))];
     let pass = |sid: &str, service: &str| Grant {
         sid: sid.into(),
         actions: vec!["iam:PassRole".into()],
@@ -286,6 +293,7 @@ fn needed(needs: Needs, model: &Model, stacks: &Stacks) -> bool {
         N::TwoColour => two_colour(Engine::Ecship) || two_colour(Engine::Ecs),
         N::Alarms => services().any(|s| !s.deploy.alarms.is_empty()),
         N::ZoneLookup => model.has_zones_to_look_up(),
+        N::Previews => model.preview.is_some(),
         N::Assets => super::cloudformation::uploads(stacks),
         N::Pushes => model.tasks().any(|t| t.image.is_pushed()),
         N::EcrImages => !ecr_images(model).is_empty(),
@@ -306,6 +314,7 @@ fn ecr_images(model: &Model) -> Vec<EcrRepository<'_>> {
 fn sid(on: On) -> &'static str {
     match on {
         O::Stack => "EcshipStack",
+        O::ParentStack => "EcshipEnvironmentStack",
         O::Lock => "EcshipStackLock",
         O::Cluster => "EcshipCluster",
         O::Services => "EcshipServices",
@@ -329,7 +338,8 @@ fn resources(on: On, model: &Model, stacks: &Stacks, scope: &Scope) -> Vec<Strin
     let ecs = |r: String| scope.arn("ecs", &r);
     match on {
         O::Stack => super::cloudformation::stack_arns(stack, stacks, scope),
-        O::Lock => vec![scope.arn("ecr", &format!("repository/{}", crate::ops::lock::name(stack)))],
+        O::ParentStack => vec![scope.arn("cloudformation", &format!("stack/{}/*", owner(model)))],
+        O::Lock => vec![scope.arn("ecr", &format!("repository/{}", lock(model)))],
         O::Cluster => vec![ecs(format!("cluster/{cluster}"))],
         O::Services => vec![ecs(format!("service/{cluster}/*"))],
         O::Tasks => vec![ecs(format!("task/{cluster}/*"))],
@@ -337,7 +347,7 @@ fn resources(on: On, model: &Model, stacks: &Stacks, scope: &Scope) -> Vec<Strin
             model.tasks().map(|t| ecs(format!("task-definition/{}:*", crate::workload::family_name(stack, t.name.as_str())))).collect()
         }
         O::Deployments => vec![ecs(format!("service-deployment/{cluster}/*")), ecs(format!("service-revision/{cluster}/*"))],
-        O::StackRepositories => vec![scope.arn("ecr", &format!("repository/{stack}/*"))],
+        O::StackRepositories => vec![scope.arn("ecr", &format!("repository/{}/*", owner(model)))],
         O::ImageRepositories => {
             ecr_images(model).iter().map(|r| format!("arn:aws:ecr:{}:{}:repository/{}", r.region, r.account, r.name)).collect()
         }
@@ -351,6 +361,21 @@ fn resources(on: On, model: &Model, stacks: &Stacks, scope: &Scope) -> Vec<Strin
         O::ListenerRules => vec![scope.arn("elasticloadbalancing", "listener-rule/app/*")],
         O::Any => vec!["*".into()],
     }
+}
+
+/// The stack lock's repository; every preview's, for a preview's model (a lock's name keeps
+/// letters and digits only, so the wildcard goes on after).
+fn lock(model: &Model) -> String {
+    match &model.preview {
+        Some(p) => format!("{}-*", crate::ops::lock::name(p.parent.as_str())),
+        None => crate::ops::lock::name(model.stack.as_str()),
+    }
+}
+
+/// The stack whose roles and image repositories the stack's tasks use: a preview's
+/// environment's, else its own.
+fn owner(model: &Model) -> &str {
+    model.preview.as_ref().map_or(model.stack.as_str(), |p| p.parent.as_str())
 }
 
 /// The spec's `assets.bucket`, else ecship's own for the account and region.

@@ -543,7 +543,9 @@ pub(super) fn grants(model: &Model, stacks: &Stacks, scope: &Scope, verbs: Verbs
         sid: "CloudFormationDeletesStackTaggedResources".into(),
         actions: deletes,
         resources: vec!["*".into()],
-        condition: Some(serde_json::json!({ "StringEquals": { format!("aws:ResourceTag/{STACK_TAG}"): model.stack.as_str() } })),
+        condition: Some(
+            serde_json::json!({ like(model.stack.as_str()): { format!("aws:ResourceTag/{STACK_TAG}"): model.stack.as_str() } }),
+        ),
         any: Some(TAGGED),
     });
     if deploy && uploads(stacks) {
@@ -566,6 +568,16 @@ fn reason(home: Home) -> Option<&'static str> {
         Home::Generated => Some(GENERATED),
         Home::Chatbot => Some(CHATBOT),
         _ => None,
+    }
+}
+
+/// The condition operator that matches `value`: `StringLike` where it holds a wildcard (every
+/// preview's stack, `STACK-*`).
+fn like(value: &str) -> &'static str {
+    if value.contains('*') {
+        "StringLike"
+    } else {
+        "StringEquals"
     }
 }
 

@@ -113,6 +113,23 @@ struct Grant {
     any: Option<&'static str>,
 }
 
+/// The model `--for preview` writes its policy for: every preview of the stack at once, made
+/// as `preview::derive` makes one but named `*` (its stack `STACK-*`, its services
+/// `*-SERVICE`), so that IAM's wildcards match each preview's names. `None` without `previews:`.
+/// The environment's outputs and the rules' priorities are read at deploy: none here.
+pub fn previews_model(parent: &Model) -> Option<Model> {
+    let previews = parent.previews.as_ref()?;
+    let none = BTreeMap::new();
+    let d = crate::model::preview::Derive {
+        name: "*",
+        outputs: &none,
+        priorities: &BTreeMap::new(),
+        expires: String::new(),
+        lb_urls: &BTreeMap::new(),
+    };
+    Some(crate::model::preview::derive(parent, previews, &d))
+}
+
 /// The policy for `verbs` on the stack `model` describes and `stacks` synthesises.
 pub fn policy(model: &Model, stacks: &Stacks, scope: &Scope, verbs: Verbs) -> Policy {
     let mut grants = calls::grants(model, stacks, scope, verbs);

@@ -164,3 +164,19 @@ fn a_zone_named_without_its_id_is_looked_up_and_a_slack_channel_passes_its_role_
         .all(|s| !s.action.contains("sns:CreateTopic")
             || s.resource.contains(&"arn:aws:sns:us-east-1:123456789012:shop-signals".to_string())));
 }
+
+#[test]
+fn a_preview_policy_names_every_preview_of_the_stack_and_the_environments_roles() {
+    let opts = LoadOptions { env: None, vars: &|_| None, defer_unset_vars: false };
+    let c = compile_str(&format!("stack: shop\npreviews: {{}}\n{WEB}"), Path::new("t.yaml"), &opts).expect("compiles");
+    let model = super::previews_model(&c.model).expect("previews");
+    let preview = crate::stack::compile_model(c.loaded, model).expect("compiles");
+    let p = policy(&preview.model, &preview.fresh, &scope(), Verbs::All);
+    assert_eq!(statement(&p, "EcshipStack").resource, ["arn:aws:cloudformation:us-east-1:123456789012:stack/shop-*/*"]);
+    assert_eq!(statement(&p, "EcshipEnvironmentStack").resource, ["arn:aws:cloudformation:us-east-1:123456789012:stack/shop/*"]);
+    assert_eq!(statement(&p, "EcshipStackLock").resource, ["arn:aws:ecr:us-east-1:123456789012:repository/ecship-lock/shop-*"]);
+    assert_eq!(statement(&p, "PassRolesTaskRolesToEcs").resource, ["arn:aws:iam::123456789012:role/shop-*"]);
+    let tagged = statement(&p, "CloudFormationDeletesStackTaggedResources");
+    assert_eq!(tagged.condition, Some(serde_json::json!({"StringLike": {"aws:ResourceTag/ecship:stack": "shop-*"}})));
+    assert!(statement(&p, "EcshipEnvironmentStack").action.iter().all(|a| !crate::aws::is_write(a.split(':').nth(1).unwrap_or(a))));
+}
