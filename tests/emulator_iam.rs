@@ -5,7 +5,8 @@
 //! read-only; `--for deploy` for deploy, rollback and status; `--for destroy`), and each action the policies grant must be one the runs used — but for what AWS
 //! checks without a call of ecship's own (CloudFormation's calls on the caller's behalf,
 //! `iam:PassRole`, the registry protocol behind pushes) and the few calls only a failure or
-//! a removal reaches, listed below with when.
+//! a removal reaches, listed below with when. A preview's deploy, list, destroy and sweep
+//! are checked the same way against `--for preview`.
 
 mod common;
 #[path = "common/emulator.rs"]
