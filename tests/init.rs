@@ -92,6 +92,8 @@ fn a_copilot_workspace_becomes_services_jobs_and_environments() {
         "api: sidecar builder left out: it is built",
         "orders-worker: `subscribe` left out",
         "nightly-report: `retries` left out",
+        "frontend: deployment.rollback_alarms thresholds left out",
+        "frontend: deployment.rolling left out",
     ] {
         assert_eq!(stderr.matches(left_out).count(), 1, "{left_out} once in:\n{stderr}");
     }
@@ -122,6 +124,11 @@ fn a_copilot_workspace_becomes_services_jobs_and_environments() {
     assert_eq!(spec["services"]["api"]["subnets"].as_str(), Some("private"));
     assert_eq!(spec["services"]["api"]["secrets"]["DB_URL"].as_str(), Some("secretsmanager:shop/prod/db-url"));
     assert_eq!(spec["services"]["orders-worker"]["platform"].as_str(), Some("arm64"));
+    // Copilot's rollback alarms by name gate the rollout.
+    assert_eq!(
+        spec["services"]["api"]["deploy"]["alarms"],
+        serde_yaml::from_str::<serde_yaml::Value>("[shop-api-5xx, shop-api-latency]").expect("yaml")
+    );
     // Sidecars and FireLens logging carry over; Copilot's router becomes a sidecar.
     let api = &spec["services"]["api"];
     let nginx = &api["sidecars"]["nginx"];

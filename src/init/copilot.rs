@@ -193,7 +193,8 @@ fn fields(c: &mut Converted, name: &str, doc: &Value, m: &Manifest, kind: &str, 
     variables(c, name, doc.get("variables"), resolve, &mut out);
     secrets(doc.get("secrets"), resolve, &mut out);
     super::copilot_task::convert(c, name, doc, resolve, &mut out);
-    for key in ["taskdef_overrides", "subscribe", "publish", "observability", "deployment", "retries"] {
+    deployment(c, name, doc.get("deployment"), &mut out);
+    for key in ["taskdef_overrides", "subscribe", "publish", "observability", "retries"] {
         if doc.get(key).is_some() {
             c.note(format!("{name}: `{key}` left out (no counterpart in a stack spec yet)"));
         }
@@ -288,6 +289,29 @@ fn environment_certificate(c: &mut Converted, env: &str, manifest: &Value) {
     let env_map = c.environments.entry(Value::from(env)).or_insert_with(|| Value::Mapping(Mapping::new()));
     if let Value::Mapping(em) = env_map {
         em.insert("load_balancer".into(), Value::Mapping(lb));
+    }
+}
+
+/// `deployment.rollback_alarms`: Copilot's alarms by name become `deploy.alarms`. The alarms
+/// Copilot makes from thresholds (`{ cpu_utilization, memory_utilization }`) have no names
+/// to carry over: ecship's own are `alarms:` under `signals:`, gated on by name or `auto`.
+/// https://aws.github.io/copilot-cli/docs/manifest/lb-web-service/#deployment-rollback-alarms
+fn deployment(c: &mut Converted, name: &str, raw: Option<&Value>, out: &mut Mapping) {
+    let Some(d) = raw else { return };
+    match d.get("rollback_alarms") {
+        Some(Value::Sequence(names)) => {
+            let names: Vec<Value> = names.iter().filter_map(Value::as_str).map(Value::from).collect();
+            let mut deploy = Mapping::new();
+            deploy.insert("alarms".into(), Value::Sequence(names));
+            out.insert("deploy".into(), Value::Mapping(deploy));
+        }
+        Some(_) => c.note(format!(
+            "{name}: deployment.rollback_alarms thresholds left out: add `signals:` and gate on the service's own alarms with `deploy.alarms: auto`, or name alarms"
+        )),
+        None => {}
+    }
+    if d.get("rolling").is_some() {
+        c.note(format!("{name}: deployment.rolling left out: choose `deploy.strategy`"));
     }
 }
 
