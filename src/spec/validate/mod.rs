@@ -16,6 +16,7 @@ mod routes;
 pub use routes::{derive_priority, keep_deployed, Pins};
 mod service;
 mod sidecars;
+mod storage;
 mod volumes;
 
 use std::collections::BTreeMap;
@@ -86,6 +87,7 @@ impl Ctx<'_> {
         let network = self.network();
         let cluster = self.cluster(&stack);
         let mut load_balancers = self.load_balancers(&network);
+        let storage = self.storage(&network);
         let services = self.services(&network, &load_balancers);
         let jobs = self.jobs(&network, &services);
         let tasks = services.values().map(|s| ("services".to_string(), s)).chain(jobs.values().map(|j| ("jobs".to_string(), &j.task)));
@@ -118,6 +120,7 @@ impl Ctx<'_> {
             permissions_boundary,
             services,
             jobs,
+            storage,
             pulls: Vec::new(),
         })
     }
