@@ -11,12 +11,14 @@ mod calls;
 mod clock;
 pub mod cloudformation;
 pub mod cloudwatch;
+pub mod dynamodb;
 pub mod ecr;
 pub mod ecs;
 pub mod efs;
 pub mod elbv2;
 mod error;
 pub mod logs;
+pub mod rds;
 mod retry;
 pub mod s3;
 pub mod scheduler;
@@ -89,6 +91,8 @@ wire!(
     aws_sdk_ecr,
     aws_sdk_s3,
     aws_sdk_sts,
+    aws_sdk_dynamodb,
+    aws_sdk_rds,
     aws_sdk_elasticloadbalancingv2
 );
 
@@ -158,6 +162,14 @@ impl Aws {
 
     pub(crate) fn efs(&self) -> aws_sdk_efs::Client {
         aws_sdk_efs::Client::from_conf(aws_sdk_efs::config::Builder::from(&self.config).interceptor(self.counter()).build())
+    }
+
+    pub(crate) fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        client!(self, aws_sdk_dynamodb)
+    }
+
+    pub(crate) fn rds(&self) -> aws_sdk_rds::Client {
+        client!(self, aws_sdk_rds)
     }
 
     pub(crate) fn ecr(&self) -> aws_sdk_ecr::Client {

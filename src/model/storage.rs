@@ -103,9 +103,8 @@ impl DbEngine {
     /// The version when the spec gives none.
     pub fn default_version(self) -> &'static str {
         match self {
-            DbEngine::Postgres => "16",
-            DbEngine::Mysql => "8.0",
-            DbEngine::AuroraPostgres => "16.4",
+            DbEngine::Postgres | DbEngine::AuroraPostgres => "17.6",
+            DbEngine::Mysql => "8.4.7",
         }
     }
 }

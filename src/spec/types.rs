@@ -703,7 +703,8 @@ pub struct Storage {
     pub indexes: Option<BTreeMap<String, TableKey>>,
     /// Table: a DynamoDB stream of new and old images. Default false.
     pub stream: Option<bool>,
-    /// Database: the engine's major (or full) version, e.g. `"16"` (postgres), `"8.0"` (mysql).
+    /// Database: the engine's major (or full) version, e.g. `"17"` (postgres), `"8.4.7"` (mysql).
+    /// Default 17.6 (postgres, aurora-postgres), 8.4.7 (mysql).
     pub version: Option<String>,
     /// Database: `small` (db.t4g.small), `medium` (db.m7g.large) or `large` (db.r7g.xlarge).
     /// Default small.

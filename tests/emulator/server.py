@@ -106,6 +106,16 @@ uses; tests/emulator/test_server.py checks every one of them.
     them into a resource's properties when it is created or updated, as AWS does; GetTemplate
     still gives the reference.
 
+20. CloudFormation's `AWS::RDS::DBInstance` ignores `VPCSecurityGroups`,
+    `ManageMasterUserPassword`, `DeletionProtection` and `DBClusterIdentifier`, defaults every
+    engine to port 3306 and has no `Fn::GetAtt [Db, MasterUserSecret.SecretArn]`.
+    tests/emulator/storage.py gives the instance what the template says, RDS's own secret
+    for its master password, and that attribute.
+
+21. CloudFormation has no `AWS::RDS::DBCluster` (an Aurora Serverless v2 cluster): moto skips
+    the type. tests/emulator/storage.py creates, reports and deletes it in moto's RDS backend,
+    with its endpoint, port and master-user secret as `Fn::GetAtt` attributes.
+
 Known and not yet patched: change sets carry no property details.
 """
 
@@ -143,6 +153,7 @@ import cloudwatch_cbor
 import ecs_deployments
 import ecs_native
 import ecs_tasks
+import storage
 
 
 class HttpNamespace(CloudFormationModel):
@@ -273,6 +284,7 @@ ecs_native.install()
 ecs_tasks.install()
 cloudwatch_cbor.install()
 cfn_secrets.install()
+storage.install()
 
 
 def _owner_checked(original: Any) -> Any:

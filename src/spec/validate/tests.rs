@@ -702,7 +702,7 @@ fn storage_resolves_with_its_defaults_and_uses() {
     use crate::model::Access::{Read, ReadWrite};
     assert_eq!(uses, [("uploads", ReadWrite), ("orders", Read), ("main-db", ReadWrite)]);
     let crate::model::StorageKind::Database(db) = &m.storage["main-db"].kind else { panic!("a database") };
-    assert_eq!((db.instance.as_str(), db.version.as_str(), db.storage_gb, db.multi_az), ("db.m7g.large", "16", 20, false));
+    assert_eq!((db.instance.as_str(), db.version.as_str(), db.storage_gb, db.multi_az), ("db.m7g.large", "17.6", 20, false));
     let crate::model::StorageKind::Table(t) = &m.storage["orders"].kind else { panic!("a table") };
     assert_eq!(t.key.sort.as_ref().map(|s| (s.name.as_str(), s.kind)), Some(("at", "N")));
     assert_eq!(m.storage["legacy"].existing.as_deref(), Some("orders-prod"));
