@@ -55,6 +55,23 @@ async fn databases(rds: &aws_sdk_rds::Client) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
+/// `status` shows each data resource with what AWS reports of it.
+fn status_shows_each(emulator: &Emulator, bucket: &str, table: &str, db: &str) {
+    let status = emulator.run(&["status", "--stack", "store", "--output", "json"], &[]);
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap_or_else(|e| panic!("{e}: {}", status.stdout));
+    let data: Vec<(String, String, String)> = status["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|d| (d["kind"].as_str().unwrap_or("").into(), d["id"].as_str().unwrap_or("").into(), d["state"].as_str().unwrap_or("").into()))
+        .collect();
+    assert!(data.contains(&("table".into(), table.to_string(), "ACTIVE".into())), "{data:?}");
+    assert!(data.contains(&("database".into(), db.to_string(), "available".into())), "{data:?}");
+    assert!(data.contains(&("bucket".into(), bucket.to_string(), String::new())), "{data:?}");
+    let text = emulator.run(&["status", "--stack", "store"], &[]);
+    assert!(text.stdout.contains(&format!("table {table}: ACTIVE, 0 items")), "{}", text.stdout);
+}
+
 #[tokio::test]
 async fn storage_is_wired_kept_unless_asked_and_deleted_with_delete_data() {
     let emulator = Emulator::start();
@@ -108,6 +125,8 @@ async fn storage_is_wired_kept_unless_asked_and_deleted_with_delete_data() {
         assert!(resources.iter().any(|r| r.contains(names)), "{names} in {resources:?}");
     }
     assert_eq!(resources.len(), 6, "bucket, objects; table, indexes; legacy bucket, objects: {resources:?}");
+
+    status_shows_each(&emulator, &bucket, &table, &db);
 
     // A removed table: refused without --allow-data-loss, nothing written.
     let refused = emulator.run(&["deploy", &without, "--yes"], &[]);
