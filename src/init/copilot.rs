@@ -105,6 +105,7 @@ fn one(c: &mut Converted, m: &Manifest, envs: &[String]) {
         if fields_env.is_empty() {
             continue;
         }
+        one_way_to_count(&base, &mut fields_env);
         let section = if job { "jobs" } else { "services" };
         let env_map = c.environments.entry(Value::from(env.clone())).or_insert_with(|| Value::Mapping(Mapping::new()));
         if let Value::Mapping(em) = env_map {
@@ -354,6 +355,17 @@ fn count(c: &mut Converted, name: &str, raw: Option<&Value>, out: &mut Mapping) 
         }
     }
     out.insert("autoscaling".into(), Value::Mapping(a));
+}
+
+/// Copilot's `count:` is either a number or a range; an environment that gives the other
+/// form replaces the base's, so the spec's override removes what the base said
+/// (`autoscaling: null` under a fixed count, `count: null` under a range).
+fn one_way_to_count(base: &Mapping, env: &mut Mapping) {
+    for (given, other) in [("count", "autoscaling"), ("autoscaling", "count")] {
+        if env.contains_key(given) && !env.contains_key(other) && base.contains_key(other) {
+            env.insert(other.into(), Value::Null);
+        }
+    }
 }
 
 pub(super) fn variables(c: &mut Converted, name: &str, raw: Option<&Value>, resolve: &dyn Fn(&str) -> String, out: &mut Mapping) {
