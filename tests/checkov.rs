@@ -20,6 +20,10 @@ const EXCEPTIONS: &[(&str, &str)] = &[
     ("CKV_AWS_65", "Container Insights is billed per metric; ECS service metrics come without it"),
     ("CKV_AWS_26", "CloudWatch alarms and EventBridge publish to an encrypted topic only with a customer KMS key whose policy admits them (SNS's AWS-managed key does not); the signals topic carries alarm states and ECS event summaries, no application data"),
     ("CKV_AWS_149", "the test-route secret is encrypted at rest with Secrets Manager's AWS-managed key; a customer KMS key costs money and key policy upkeep"),
+    ("CKV_AWS_18", "a bucket's server access logs need a second bucket to hold them: not created by default"),
+    ("CKV_AWS_119", "tables are encrypted at rest with DynamoDB's AWS-owned key; a customer KMS key costs money and key policy upkeep"),
+    ("CKV_AWS_118", "enhanced monitoring needs a monitoring role and is billed; Performance Insights and CloudWatch metrics come on"),
+    ("CKV_AWS_157", "Multi-AZ doubles a database's cost: the spec turns it on with `multi_az: true`"),
 ];
 
 #[test]

@@ -364,6 +364,23 @@ async fn forum_and_blog_deploy_show_their_status_and_are_destroyed() {
         let result = destroyed.result();
         assert_eq!(result["destroy"]["leftovers"], serde_json::json!([]), "{result}");
         assert_eq!(result["destroy"]["services"].as_array().map(Vec::len), Some(services.len()));
+        if stack == "blog" {
+            // The posts table and the uploads bucket are kept with their data, and named.
+            let kept: Vec<(&str, &str)> = result["destroy"]["kept_data"]
+                .as_array()
+                .expect("kept data")
+                .iter()
+                .map(|d| (d["resource_type"].as_str().unwrap_or(""), d["storage"].as_str().unwrap_or("")))
+                .collect();
+            assert_eq!(kept, [("AWS::S3::Bucket", "uploads"), ("AWS::DynamoDB::Table", "posts")], "{result}");
+            let deleted = run(&emulator, &["destroy", "--stack", stack, "--delete-data", "--yes"], &[]);
+            assert_eq!(deleted.code, 0, "{}{}", deleted.stdout, deleted.stderr);
+            assert!(
+                deleted.stdout.contains("nothing to destroy") || deleted.stdout.contains("1 bucket, 1 table with their data"),
+                "{}",
+                deleted.stdout
+            );
+        }
         emulator.assert_nothing_left(stack).await;
     }
 }

@@ -74,6 +74,17 @@ fn alarm_names(stack: &str, service: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn forum_deploys_with_its_signals_and_destroy_leaves_none() {
     let emulator = Emulator::start();
+    // The plan names what signals add, by the names they get in AWS.
+    let plan = emulator.run(&["plan", "stacks/forum.yaml"], &[]);
+    for line in [
+        "SvcUsersAlarmErrors5xx (AWS::CloudWatch::Alarm forum-users-errors_5xx): add",
+        "SignalsDashboard (AWS::CloudWatch::Dashboard forum): add",
+        "SignalsTopic (AWS::SNS::Topic forum-signals): add",
+        "SignalsEmail1 (AWS::SNS::Subscription oncall@forum.example.com): add",
+        "SignalsTasksRule (AWS::Events::Rule forum-tasks-failed): add",
+    ] {
+        assert!(plan.stdout.contains(line), "{line} in:\n{}", plan.stdout);
+    }
     let deployed = emulator.run(&["deploy", "stacks/forum.yaml"], &[]);
     assert_eq!(deployed.code, 0, "{}{}", deployed.stdout, deployed.stderr);
     let s = signals(&emulator);

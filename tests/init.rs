@@ -92,6 +92,8 @@ fn a_copilot_workspace_becomes_services_jobs_and_environments() {
         "api: sidecar builder left out: it is built",
         "orders-worker: `subscribe` left out",
         "nightly-report: `retries` left out",
+        "frontend: deployment.rollback_alarms thresholds left out",
+        "frontend: deployment.rolling left out",
     ] {
         assert_eq!(stderr.matches(left_out).count(), 1, "{left_out} once in:\n{stderr}");
     }
@@ -110,8 +112,12 @@ fn a_copilot_workspace_becomes_services_jobs_and_environments() {
     assert_eq!(web["health_check"]["path"].as_str(), Some("/healthz"));
     assert_eq!(
         (web["autoscaling"]["min"].as_u64(), web["autoscaling"]["max"].as_u64(), web["autoscaling"]["requests"].as_u64()),
-        (Some(1), Some(4), Some(300))
+        (Some(2), Some(4), Some(300))
     );
+    // A fixed count in one environment over the base's range turns autoscaling off there.
+    let test_web = &spec["environments"]["test"]["services"]["frontend"];
+    assert_eq!(test_web["count"].as_u64(), Some(1));
+    assert!(test_web.get("autoscaling").is_some_and(serde_yaml::Value::is_null), "{test_web:?}");
     assert_eq!(web["exec"].as_bool(), Some(true));
     // Copilot's own variables, resolved: the application, and each environment's name.
     assert_eq!(web["env"]["API_URL"].as_str(), Some("http://api.prod.shop.local:3000"));
@@ -122,6 +128,11 @@ fn a_copilot_workspace_becomes_services_jobs_and_environments() {
     assert_eq!(spec["services"]["api"]["subnets"].as_str(), Some("private"));
     assert_eq!(spec["services"]["api"]["secrets"]["DB_URL"].as_str(), Some("secretsmanager:shop/prod/db-url"));
     assert_eq!(spec["services"]["orders-worker"]["platform"].as_str(), Some("arm64"));
+    // Copilot's rollback alarms by name gate the rollout.
+    assert_eq!(
+        spec["services"]["api"]["deploy"]["alarms"],
+        serde_yaml::from_str::<serde_yaml::Value>("[shop-api-5xx, shop-api-latency]").expect("yaml")
+    );
     // Sidecars and FireLens logging carry over; Copilot's router becomes a sidecar.
     let api = &spec["services"]["api"];
     let nginx = &api["sidecars"]["nginx"];

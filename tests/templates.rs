@@ -160,7 +160,9 @@ fn each_task_role_allows_exactly_what_its_service_declares() {
                     r["Type"] == "AWS::IAM::Policy" && r["Properties"]["Roles"].as_array().is_some_and(|roles| roles.contains(&role_ref))
                 })
                 .map(|r| &r["Properties"]);
-            for policy in role["Policies"].as_array().into_iter().flatten().chain(attached) {
+            // `use-storage`, what `uses:` grants, is checked on its own below.
+            let own = role["Policies"].as_array().into_iter().flatten().filter(|p| p["PolicyName"] != "use-storage");
+            for policy in own.chain(attached) {
                 for s in policy["PolicyDocument"]["Statement"].as_array().expect("statements") {
                     assert_eq!(s["Effect"], "Allow");
                     granted.push((s["Action"].clone(), s["Resource"].clone()));
@@ -184,4 +186,93 @@ fn each_task_role_allows_exactly_what_its_service_declares() {
         }
     }
     assert!(checked >= 8, "every example service was checked ({checked})");
+}
+
+#[test]
+fn storage_is_kept_and_reached_by_exactly_the_tasks_that_use_it() {
+    let t: serde_json::Value = serde_json::from_str(&render("stacks/shop.yaml", None, "json")).expect("json");
+    let r = &t["Resources"];
+    for (id, replace) in [
+        ("StorageUploadsBucket", "Retain"),
+        ("StorageOrdersTable", "Retain"),
+        ("StorageMainDbDatabase", "Snapshot"),
+        ("StorageReportsDbDatabase", "Snapshot"),
+    ] {
+        assert_eq!((r[id]["DeletionPolicy"].as_str(), r[id]["UpdateReplacePolicy"].as_str()), (Some("Retain"), Some(replace)), "{id}");
+    }
+    let db = &r["StorageMainDbDatabase"]["Properties"];
+    assert_eq!(db["ManageMasterUserPassword"], true);
+    assert!(db.get("MasterUserPassword").is_none(), "no password in the template");
+    assert_eq!((db["DeletionProtection"].as_bool(), db["StorageEncrypted"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(db["DBInstanceClass"], "db.t4g.small");
+    let storage_policy = |role: &str| -> Vec<(serde_json::Value, serde_json::Value)> {
+        let policies = r[role]["Properties"]["Policies"].as_array().expect("policies").clone();
+        let p = policies.into_iter().find(|p| p["PolicyName"] == "use-storage").expect("use-storage");
+        p["PolicyDocument"]["Statement"]
+            .as_array()
+            .expect("statements")
+            .iter()
+            .map(|s| (s["Action"].clone(), s["Resource"].clone()))
+            .collect()
+    };
+    let table_arn = serde_json::json!({ "Fn::GetAtt": ["StorageOrdersTable", "Arn"] });
+    let indexes = serde_json::json!({ "Fn::Join": ["", [table_arn, "/index/*"]] });
+    let read = [
+        "dynamodb:BatchGetItem",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:DescribeTable",
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:Scan",
+    ];
+    let mut write = read.to_vec();
+    write.extend(["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
+    assert_eq!(
+        storage_policy("SvcApiTaskRole"),
+        [
+            (serde_json::json!(["s3:ListBucket"]), serde_json::json!([{ "Fn::GetAtt": ["StorageUploadsBucket", "Arn"] }])),
+            (
+                serde_json::json!(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]),
+                serde_json::json!([{ "Fn::Sub": "${StorageUploadsBucket.Arn}/*" }])
+            ),
+            (serde_json::json!(write), serde_json::json!([table_arn, indexes])),
+        ]
+    );
+    assert_eq!(storage_policy("SvcReportTaskRole"), [(serde_json::json!(read), serde_json::json!([table_arn, indexes]))]);
+    // Each database admits exactly its users, on its port.
+    let ingress: Vec<(&str, &serde_json::Value)> = r
+        .as_object()
+        .expect("resources")
+        .iter()
+        .filter(|(_, v)| {
+            v["Type"] == "AWS::EC2::SecurityGroupIngress"
+                && v["Properties"]["GroupId"]["Fn::GetAtt"][0].as_str().is_some_and(|g| g.starts_with("Storage"))
+        })
+        .map(|(k, v)| (k.as_str(), &v["Properties"]))
+        .collect();
+    let sources: Vec<(&str, &str, u64)> = ingress
+        .iter()
+        .map(|(_, p)| {
+            (
+                p["GroupId"]["Fn::GetAtt"][0].as_str().unwrap_or(""),
+                p["SourceSecurityGroupId"]["Fn::GetAtt"][0].as_str().unwrap_or(""),
+                p["FromPort"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sources,
+        [("StorageMainDbSecurityGroup", "SvcApiSecurityGroup", 5432), ("StorageReportsDbSecurityGroup", "SvcReportSecurityGroup", 5432)]
+    );
+    // The execution role reads exactly the secrets RDS keeps for the databases tasks use.
+    let start = &r["ExecutionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"];
+    let secrets =
+        start.as_array().expect("statements").iter().find(|s| s["Action"][0] == "secretsmanager:GetSecretValue").expect("secrets");
+    assert_eq!(
+        secrets["Resource"],
+        serde_json::json!([
+            { "Fn::GetAtt": ["StorageMainDbDatabase", "MasterUserSecret.SecretArn"] },
+            { "Fn::GetAtt": ["StorageReportsDbDatabase", "MasterUserSecret.SecretArn"] }
+        ])
+    );
 }

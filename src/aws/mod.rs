@@ -11,12 +11,14 @@ mod calls;
 mod clock;
 pub mod cloudformation;
 pub mod cloudwatch;
+pub mod dynamodb;
 pub mod ecr;
 pub mod ecs;
 pub mod efs;
 pub mod elbv2;
 mod error;
 pub mod logs;
+pub mod rds;
 mod retry;
 pub mod route53;
 pub mod s3;
@@ -91,6 +93,8 @@ wire!(
     aws_sdk_s3,
     aws_sdk_route53,
     aws_sdk_sts,
+    aws_sdk_dynamodb,
+    aws_sdk_rds,
     aws_sdk_elasticloadbalancingv2
 );
 
@@ -164,6 +168,14 @@ impl Aws {
 
     pub(crate) fn route53(&self) -> aws_sdk_route53::Client {
         client!(self, aws_sdk_route53)
+    }
+
+    pub(crate) fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        client!(self, aws_sdk_dynamodb)
+    }
+
+    pub(crate) fn rds(&self) -> aws_sdk_rds::Client {
+        client!(self, aws_sdk_rds)
     }
 
     pub(crate) fn ecr(&self) -> aws_sdk_ecr::Client {

@@ -1,7 +1,10 @@
 //! S3 through its API, for ecship's asset bucket: templates too large to send inline are
 //! uploaded there and CloudFormation reads them by URL. Every call names the account that must
 //! own the bucket (`ExpectedBucketOwner`), so a bucket of the same name in another account is
-//! refused, never written to.
+//! refused, never written to. And the buckets a stack's `storage:` created, found by their
+//! tags, emptied of every version and deleted when a user asks for their data to go.
+
+use std::collections::BTreeMap;
 
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
@@ -214,6 +217,39 @@ impl S3 {
                 .map_err(|e| classify(&format!("DeleteObjects s3://{bucket}/{prefix}"), e))?;
         }
         Ok(keys.len())
+    }
+}
+
+impl S3 {
+    /// The account's buckets whose tag `key` is `value`, with their tags.
+    pub async fn tagged(&self, key: &str, value: &str, owner: &str) -> Result<Vec<(String, BTreeMap<String, String>)>, AwsError> {
+        let listed = self.client.list_buckets().send().await.map_err(|e| classify("ListBuckets", e))?;
+        let mut out = Vec::new();
+        for name in listed.buckets().iter().filter_map(|b| b.name()) {
+            let tags = match self.client.get_bucket_tagging().bucket(name).expected_bucket_owner(owner).send().await {
+                Ok(t) => t.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect::<BTreeMap<_, _>>(),
+                // No tags, or a bucket gone meanwhile or not the owner's.
+                Err(e) if matches!(e.code(), Some("NoSuchTagSet" | "NoSuchBucket" | "AccessDenied")) => continue,
+                Err(e) => return Err(classify(&format!("GetBucketTagging {name}"), e)),
+            };
+            if tags.get(key).map(String::as_str) == Some(value) {
+                out.push((name.to_string(), tags));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Delete a bucket with every version of every object in it; `Ok(false)` when there was none.
+    pub async fn delete_bucket(&self, bucket: &str, owner: &str) -> Result<bool, AwsError> {
+        if self.bucket_state(bucket, owner).await? != BucketState::Owned {
+            return Ok(false);
+        }
+        self.delete_prefix(bucket, "", owner).await?;
+        match self.client.delete_bucket().bucket(bucket).expected_bucket_owner(owner).send().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.code() == Some("NoSuchBucket") => Ok(false),
+            Err(e) => Err(classify(&format!("DeleteBucket {bucket}"), e)),
+        }
     }
 }
 

@@ -83,9 +83,9 @@ fn confirmed(stack: &str, delete_data: bool, report: &mut Report) -> anyhow::Res
         anyhow::bail!("destroy deletes stack {stack} and everything in it: pass --yes to confirm when there is no terminal to ask on");
     }
     let data = if delete_data {
-        " and the file systems of its volumes, with their data"
+        " and the data it holds (volumes' file systems, buckets, tables, databases)"
     } else {
-        " (the file systems of its volumes are kept; --delete-data deletes them)"
+        " (its data — volumes' file systems, buckets, tables, databases — is kept; --delete-data deletes it)"
     };
     let question = format!("This deletes stack {stack}, its services, task definitions and images{data}. Type the stack name to confirm:");
     if progress::ask(&question, &[stack]) {
@@ -104,9 +104,14 @@ pub(super) fn summary(done: &Destroyed, stack: &str, report: &mut Report) -> any
         return kept_data(done, report);
     }
     if done.leftovers.is_empty() {
+        let mut kinds: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        for d in &done.deleted_data {
+            *kinds.entry(d.kind()).or_default() += 1;
+        }
+        let counted: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}{}", plural(*n))).collect();
         let data = match done.deleted_data.len() {
             0 => String::new(),
-            n => format!(", {n} file system{} with {} data", plural(n), if n == 1 { "its" } else { "their" }),
+            n => format!(", {} with {} data", counted.join(", "), if n == 1 { "its" } else { "their" }),
         };
         report.line(&format!(
             "destroyed {stack}: {} service{}, {} task definition{}, {} image{}{}{data}; nothing ecship created is left{}",

@@ -31,6 +31,11 @@ pub fn run(args: &TargetArgs, global: &super::Global<'_>, report: &mut Report) -
     for j in &status.jobs {
         job(j, report)?;
     }
+    for d in &status.data {
+        let about: Vec<&str> = d.state.iter().chain(d.size.iter()).map(String::as_str).collect();
+        let about = if about.is_empty() { String::new() } else { format!(": {}", about.join(", ")) };
+        report.line(&format!("{} {}{about}", d.kind, d.id))?;
+    }
     cost(&status, report)?;
     Ok(exit::OK)
 }

@@ -29,11 +29,11 @@ pub const HOURS_A_MONTH: f64 = 730.0;
 pub enum Error {
     #[error("{origin} is not a valid price table: {why}")]
     Table { origin: String, why: String },
-    #[error("the price table (prices as of {as_of}) has no prices for region {region}")]
+    #[error("the price table (prices as of {as_of}) has no prices for region {region}: give one that has with --prices FILE (scripts/prices writes it)")]
     NoRegion { region: String, as_of: String },
     #[error("region {region} has no Fargate Spot price, but {name} runs tasks on FARGATE_SPOT")]
     NoSpot { region: String, name: String },
-    #[error("the price table has no price for {what} in region {region}")]
+    #[error("the price table has no price for {what} in region {region}: give one that has with --prices FILE (scripts/prices writes it)")]
     NoPrice { region: String, what: String },
 }
 

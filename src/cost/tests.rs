@@ -218,3 +218,16 @@ fn a_comparison_keeps_both_sides_and_a_plan_lists_what_changes() {
     close(changed.items[1].monthly_after, 0.0);
     assert!(changed.assumptions.iter().any(|s| s.contains("1 load balancer capacity units")), "{:?}", changed.assumptions);
 }
+
+#[test]
+fn the_two_colours_of_a_service_add_up_to_one_line() {
+    let (t, a) = (table(true), usage());
+    // Blue runs 2 tasks, green none (idle): one line, blue's.
+    let c = priced(&t, "test-east-1", &a, &[], vec![tasks(2), tasks(0)]).expect("priced");
+    assert_eq!(c.items.len(), 1, "{:?}", c.items);
+    close(figure(&c, "service api"), 2.0 * 730.0 * 0.024);
+    assert_eq!(c.items[0].detail, "2 tasks × 0.5 vCPU, 1 GiB, x86_64, on demand");
+    // Mid-rollout, both run: their costs add up.
+    let c = priced(&t, "test-east-1", &a, &[], vec![tasks(2), Tasks { arm: true, ..tasks(1) }]).expect("priced");
+    close(figure(&c, "service api"), 730.0 * (2.0 * 0.024 + (0.5 * 0.03 + 0.003)));
+}

@@ -105,6 +105,7 @@ fn one(c: &mut Converted, m: &Manifest, envs: &[String]) {
         if fields_env.is_empty() {
             continue;
         }
+        one_way_to_count(&base, &mut fields_env);
         let section = if job { "jobs" } else { "services" };
         let env_map = c.environments.entry(Value::from(env.clone())).or_insert_with(|| Value::Mapping(Mapping::new()));
         if let Value::Mapping(em) = env_map {
@@ -193,7 +194,8 @@ fn fields(c: &mut Converted, name: &str, doc: &Value, m: &Manifest, kind: &str, 
     variables(c, name, doc.get("variables"), resolve, &mut out);
     secrets(doc.get("secrets"), resolve, &mut out);
     super::copilot_task::convert(c, name, doc, resolve, &mut out);
-    for key in ["taskdef_overrides", "subscribe", "publish", "observability", "deployment", "retries"] {
+    deployment(c, name, doc.get("deployment"), &mut out);
+    for key in ["taskdef_overrides", "subscribe", "publish", "observability", "retries"] {
         if doc.get(key).is_some() {
             c.note(format!("{name}: `{key}` left out (no counterpart in a stack spec yet)"));
         }
@@ -291,6 +293,29 @@ fn environment_certificate(c: &mut Converted, env: &str, manifest: &Value) {
     }
 }
 
+/// `deployment.rollback_alarms`: Copilot's alarms by name become `deploy.alarms`. The alarms
+/// Copilot makes from thresholds (`{ cpu_utilization, memory_utilization }`) have no names
+/// to carry over: ecship's own are `alarms:` under `signals:`, gated on by name or `auto`.
+/// https://aws.github.io/copilot-cli/docs/manifest/lb-web-service/#deployment-rollback-alarms
+fn deployment(c: &mut Converted, name: &str, raw: Option<&Value>, out: &mut Mapping) {
+    let Some(d) = raw else { return };
+    match d.get("rollback_alarms") {
+        Some(Value::Sequence(names)) => {
+            let names: Vec<Value> = names.iter().filter_map(Value::as_str).map(Value::from).collect();
+            let mut deploy = Mapping::new();
+            deploy.insert("alarms".into(), Value::Sequence(names));
+            out.insert("deploy".into(), Value::Mapping(deploy));
+        }
+        Some(_) => c.note(format!(
+            "{name}: deployment.rollback_alarms thresholds left out: add `signals:` and gate on the service's own alarms with `deploy.alarms: auto`, or name alarms"
+        )),
+        None => {}
+    }
+    if d.get("rolling").is_some() {
+        c.note(format!("{name}: deployment.rolling left out: choose `deploy.strategy`"));
+    }
+}
+
 /// `count: 2`, or `count: { range: 1-10 | {min, max, spot_from}, cpu_percentage, … }`.
 fn count(c: &mut Converted, name: &str, raw: Option<&Value>, out: &mut Mapping) {
     let Some(raw) = raw else { return };
@@ -330,6 +355,17 @@ fn count(c: &mut Converted, name: &str, raw: Option<&Value>, out: &mut Mapping) 
         }
     }
     out.insert("autoscaling".into(), Value::Mapping(a));
+}
+
+/// Copilot's `count:` is either a number or a range; an environment that gives the other
+/// form replaces the base's, so the spec's override removes what the base said
+/// (`autoscaling: null` under a fixed count, `count: null` under a range).
+fn one_way_to_count(base: &Mapping, env: &mut Mapping) {
+    for (given, other) in [("count", "autoscaling"), ("autoscaling", "count")] {
+        if env.contains_key(given) && !env.contains_key(other) && base.contains_key(other) {
+            env.insert(other.into(), Value::Null);
+        }
+    }
 }
 
 pub(super) fn variables(c: &mut Converted, name: &str, raw: Option<&Value>, resolve: &dyn Fn(&str) -> String, out: &mut Mapping) {

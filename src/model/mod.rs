@@ -11,6 +11,7 @@ pub mod fargate;
 pub mod preview;
 mod rollout;
 pub mod signals;
+pub mod storage;
 mod task;
 
 use std::collections::BTreeMap;
@@ -27,6 +28,7 @@ pub use ecr::{EcrHost, EcrRepository, ECR_HOSTS};
 pub use edge::{Cidr, Domain, HostedZone, ManagedRuleGroup, Waf};
 pub use rollout::{Engine, Rollout, Shift, StrategyName, TwoColour};
 pub use signals::{Alarm, AlarmKind, Signals};
+pub use storage::{Access, DbEngine, Storage, StorageAttr, StorageKind, Use};
 pub use task::{ContainerHealth, DependsOn, Firelens, Mount, Sidecar, VolumeSource};
 
 #[derive(Debug, Clone, Serialize)]
@@ -53,6 +55,8 @@ pub struct Model {
     pub services: BTreeMap<ServiceName, Service>,
     /// Tasks that are not services, by name (no job shares a name with a service).
     pub jobs: BTreeMap<ServiceName, Job>,
+    /// Buckets, tables and databases, by name.
+    pub storage: BTreeMap<String, Storage>,
     /// Images given on the command line (`deploy --image`): the execution role may pull
     /// them too, from any ECR repository or account.
     pub pulls: Vec<String>,
@@ -440,6 +444,8 @@ pub struct Service {
     pub logging: Option<BTreeMap<String, String>>,
     /// EFS file systems mounted into its container, by volume name.
     pub volumes: Vec<Mount>,
+    /// The storage entries it uses (each named in `Model::storage`).
+    pub uses: Vec<Use>,
 }
 
 /// The header a request carries to reach one colour of a two-colour service directly (or the
@@ -564,6 +570,8 @@ pub enum EnvPart {
     ServiceUrl(ServiceName),
     /// `${service.NAME.lb_url}`: the load balancer's URL and the service's path prefix.
     LoadBalancerUrl(ServiceName),
+    /// `${storage.NAME.ATTR}`: a bucket's, table's or database's name, ARN, host or port.
+    Storage(String, StorageAttr),
 }
 
 /// Where a secret's value lives. The value itself never passes through ecship.

@@ -205,7 +205,8 @@ fn resolve(parent: &Model, previews: &Previews, d: &Derive, value: &EnvValue) ->
                 };
                 EnvPart::Text(format!("{url}{prefix}"))
             }
-            EnvPart::Text(t) => EnvPart::Text(t.clone()),
+            // The environment's storage: its outputs are passed on with the rest.
+            EnvPart::Text(_) | EnvPart::Storage(..) => p.clone(),
         })
         .collect();
     EnvValue::Template(parts)

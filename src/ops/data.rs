@@ -3,8 +3,9 @@
 //! such a plan without `--allow-data-loss` before anything is written; with it, `doomed`
 //! reads the physical ids of what the plan destroys before the stack changes, and `delete`
 //! deletes them once CloudFormation has let them go (it keeps them: `DeletionPolicy` and
-//! `UpdateReplacePolicy: Retain`). For `destroy`, `file_systems` finds the stack's file
-//! systems by their tag — in the stack or kept after it — which it keeps or deletes.
+//! `UpdateReplacePolicy: Retain`). For `destroy`, `found` finds the stack's file systems,
+//! buckets, tables and databases by their tags — in the stack or kept after it — which it
+//! keeps or deletes: a database after a final snapshot, a bucket emptied of every version.
 //!
 //! Must not print: progress goes to the `Reporter`.
 
@@ -14,15 +15,22 @@ use serde::Serialize;
 
 use super::Error;
 use crate::aws::cloudformation::Stacks;
+use crate::aws::dynamodb::DynamoDb;
 use crate::aws::efs::Efs;
+use crate::aws::rds::Rds;
+use crate::aws::s3::S3;
 use crate::aws::{Aws, AwsError};
 use crate::events::{Event, Reporter};
 use crate::plan::infra::{Action, ResourceChange};
 use crate::plan::Plan;
-use crate::synth::VOLUME_TAG;
+use crate::synth::{STORAGE_TAG, VOLUME_TAG};
 use crate::workload::STACK_TAG;
 
 const FILE_SYSTEM: &str = "AWS::EFS::FileSystem";
+const BUCKET: &str = "AWS::S3::Bucket";
+const TABLE: &str = "AWS::DynamoDB::Table";
+const INSTANCE: &str = "AWS::RDS::DBInstance";
+const CLUSTER: &str = "AWS::RDS::DBCluster";
 
 /// A resource that holds data, kept or deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -36,24 +44,32 @@ pub struct DataResource {
     /// The volume whose data it holds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub volume: Option<String>,
+    /// The storage entry whose data it holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<String>,
 }
 
 impl DataResource {
-    /// What it is, in words: `file system`.
-    fn kind(&self) -> &str {
-        if self.resource_type == FILE_SYSTEM {
-            "file system"
-        } else {
-            &self.resource_type
+    /// What it is, in words: `file system`, `bucket`.
+    pub fn kind(&self) -> &str {
+        match self.resource_type.as_str() {
+            FILE_SYSTEM => "file system",
+            BUCKET => "bucket",
+            TABLE => "table",
+            INSTANCE => "database",
+            CLUSTER => "database cluster",
+            other => other,
         }
     }
 
-    /// Its id, with the volume (or logical id) it is known by: `fs-… (volume uploads)`.
+    /// Its id, with the volume, storage entry (or logical id) it is known by:
+    /// `fs-… (volume uploads)`, `shop-orders-1a2b (storage orders)`.
     fn named(&self) -> String {
-        match (&self.volume, &self.logical_id) {
-            (Some(v), _) => format!("{} (volume {v})", self.id),
-            (None, Some(l)) => format!("{} ({l})", self.id),
-            (None, None) => self.id.clone(),
+        match (&self.volume, &self.storage, &self.logical_id) {
+            (Some(v), _, _) => format!("{} (volume {v})", self.id),
+            (None, Some(s), _) => format!("{} (storage {s})", self.id),
+            (None, None, Some(l)) => format!("{} ({l})", self.id),
+            (None, None, None) => self.id.clone(),
         }
     }
 }
@@ -96,6 +112,7 @@ pub async fn doomed(aws: &Aws, stack: &str, plan: &Plan) -> Result<Vec<DataResou
                 id: id.clone(),
                 logical_id: Some(c.logical_id.clone()),
                 volume: None,
+                storage: None,
             })
         })
         .collect())
@@ -131,28 +148,63 @@ pub async fn delete(aws: &Aws, stack: &str, doomed: &[DataResource], r: &dyn Rep
 }
 
 /// Delete one resource that holds data through its own API; `false` when it was gone already.
+/// A database gets a final snapshot first (`ID-final-SECONDS`), a bucket loses every version.
 async fn delete_one(aws: &Aws, d: &DataResource, r: &dyn Reporter) -> Result<bool, AwsError> {
-    if d.resource_type != FILE_SYSTEM {
-        return Err(AwsError::Other(format!("ecship cannot delete {d}: delete it in the console")));
-    }
-    r.event(&Event::Step { message: format!("data: deleting {d} with its mount targets and access points") });
-    let gone = Efs::new(aws).delete(&d.id).await?;
+    let how = match d.resource_type.as_str() {
+        FILE_SYSTEM => "with its mount targets and access points",
+        BUCKET => "with every version of every object in it",
+        INSTANCE | CLUSTER => "after a final snapshot",
+        _ => "",
+    };
+    r.event(&Event::Step { message: format!("data: deleting {d} {how}") });
+    let snapshot =
+        format!("{}-final-{}", d.id, std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |t| t.as_secs()));
+    let gone = match d.resource_type.as_str() {
+        FILE_SYSTEM => Efs::new(aws).delete(&d.id).await?,
+        BUCKET => S3::new(aws).delete_bucket(&d.id, &aws.account().await?).await?,
+        TABLE => DynamoDb::new(aws).delete(&d.id).await?,
+        INSTANCE => Rds::new(aws).delete_instance(&d.id, Some(&snapshot)).await?,
+        CLUSTER => Rds::new(aws).delete_cluster(&d.id, &snapshot).await?,
+        _ => return Err(AwsError::Other(format!("ecship cannot delete {d}: delete it in the console"))),
+    };
     if gone {
-        let kind = if d.resource_type == FILE_SYSTEM { "file system" } else { "resource" };
-        r.event(&Event::Removed { kind, name: format!("{} with its data", d.named()) });
+        let kept =
+            if matches!(d.resource_type.as_str(), INSTANCE | CLUSTER) { format!(", final snapshot {snapshot}") } else { String::new() };
+        r.event(&Event::Removed { kind: "data", name: format!("{} {} with its data{kept}", d.kind(), d.named()) });
     }
     Ok(gone)
 }
 
-/// The file systems the stack created, found by their `ecship:stack` tag: in the stack, or
-/// kept after it.
-pub async fn file_systems(aws: &Aws, stack: &str) -> Result<Vec<DataResource>, AwsError> {
-    Ok(Efs::new(aws)
-        .tagged(STACK_TAG, stack)
-        .await?
-        .into_iter()
-        .map(|fs| DataResource { resource_type: FILE_SYSTEM.into(), volume: fs.tags.get(VOLUME_TAG).cloned(), id: fs.id, logical_id: None })
-        .collect())
+/// The resources holding the stack's data, found by their `ecship:stack` tag: in the stack,
+/// or kept after it — file systems, and the buckets, tables and databases of `storage:` (an
+/// Aurora cluster's instances are the cluster's).
+pub async fn found(aws: &Aws, stack: &str) -> Result<Vec<DataResource>, AwsError> {
+    let resource = |resource_type: &str, id: String, tags: &std::collections::BTreeMap<String, String>| DataResource {
+        resource_type: resource_type.into(),
+        id,
+        logical_id: None,
+        volume: tags.get(VOLUME_TAG).cloned(),
+        storage: tags.get(STORAGE_TAG).cloned(),
+    };
+    let mut out: Vec<DataResource> =
+        Efs::new(aws).tagged(STACK_TAG, stack).await?.into_iter().map(|fs| resource(FILE_SYSTEM, fs.id, &fs.tags)).collect();
+    let owned = |tags: &std::collections::BTreeMap<String, String>| tags.contains_key(STORAGE_TAG);
+    let account = aws.account().await?;
+    out.extend(
+        S3::new(aws)
+            .tagged(STACK_TAG, stack, &account)
+            .await?
+            .into_iter()
+            .filter(|(_, t)| owned(t))
+            .map(|(name, t)| resource(BUCKET, name, &t)),
+    );
+    out.extend(
+        DynamoDb::new(aws).tagged(STACK_TAG, stack).await?.into_iter().filter(|t| owned(&t.tags)).map(|t| resource(TABLE, t.name, &t.tags)),
+    );
+    for db in Rds::new(aws).tagged(STACK_TAG, stack).await?.into_iter().filter(|d| owned(&d.tags) && d.member_of.is_none()) {
+        out.push(resource(if db.cluster { CLUSTER } else { INSTANCE }, db.id, &db.tags));
+    }
+    Ok(out)
 }
 
 /// Delete the given file systems (`destroy --delete-data`); returns those deleted.

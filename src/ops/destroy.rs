@@ -39,7 +39,8 @@ pub struct DestroyOptions {
     pub timeout: Duration,
     /// `--asset-bucket`: where the stack's large templates went, when not recorded on it.
     pub asset_bucket: Option<String>,
-    /// `--delete-data`: delete the file systems of the stack's volumes (else they are kept).
+    /// `--delete-data`: delete the file systems of the stack's volumes and its storage (else
+    /// they are kept).
     pub delete_data: bool,
     /// The stack's services run in another stack's cluster (a preview's, in its
     /// environment's): the cluster and its other tasks are left alone.
@@ -231,10 +232,11 @@ async fn keep_data(aws: &Aws, opts: &DestroyOptions, r: &dyn Reporter) -> Result
     Ok(())
 }
 
-/// The data the stack left (file systems kept by `Retain`, found by their tag): deleted with
+/// The data the stack left (file systems, buckets, tables and databases kept by `Retain`,
+/// found by their tags): deleted with
 /// `--delete-data`, else kept. Returns (kept, deleted).
 async fn data_left(aws: &Aws, opts: &DestroyOptions, r: &dyn Reporter) -> Result<(Vec<DataResource>, Vec<DataResource>), AwsError> {
-    let found = data::file_systems(aws, &opts.stack).await?;
+    let found = data::found(aws, &opts.stack).await?;
     if !opts.delete_data {
         return Ok((found, Vec::new()));
     }
@@ -321,8 +323,8 @@ pub async fn leftovers(
     }
     // Data kept on purpose (without --delete-data) is reported as kept, not left over.
     if opts.delete_data {
-        for fs in data::file_systems(aws, stack).await? {
-            out.push(Leftover { kind: "efs file system", name: fs.to_string() });
+        for d in data::found(aws, stack).await? {
+            out.push(Leftover { kind: "data", name: d.to_string() });
         }
     }
     for arn in Elbv2::new(aws).tagged(stack).await? {

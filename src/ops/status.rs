@@ -8,8 +8,10 @@ use serde::Serialize;
 use super::scaling::describe;
 use crate::aws::autoscaling::Autoscaling;
 use crate::aws::cloudformation::Stacks;
+use crate::aws::dynamodb::DynamoDb;
 use crate::aws::ecs::Ecs;
 use crate::aws::elbv2::Elbv2;
+use crate::aws::rds::Rds;
 use crate::aws::scheduler::{group as schedule_group, Scheduler};
 use crate::aws::{Aws, AwsError};
 use crate::cost::{compare, Bill, Cost, Pricing, Table, Tasks};
@@ -19,7 +21,7 @@ use crate::synth::ids::DOMAIN_URLS_OUTPUT;
 use crate::synth::nesting::EXPORT_PREFIX;
 use crate::workload::outputs::StackOutputs;
 use crate::workload::scaling::resource_id;
-use crate::workload::{revision_name, Registered, ServiceState, TaskRun};
+use crate::workload::{revision_name, Registered, ServiceState, TaskRun, STACK_TAG};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
@@ -43,6 +45,22 @@ pub struct Status {
     pub cost: Option<Cost>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_unavailable: Option<String>,
+    /// The buckets, tables and databases of its `storage:`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub data: Vec<DataStatus>,
+}
+
+/// A bucket, table or database of the stack, with what AWS reports of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DataStatus {
+    /// `bucket`, `table`, `database`.
+    pub kind: &'static str,
+    /// Its name (bucket, table) or identifier (database).
+    pub id: String,
+    /// As its service says it: `ACTIVE`, `available`; none for a bucket.
+    pub state: Option<String>,
+    /// `1520 items, 3.2 MiB`, `50 GiB`; none where AWS reports none (a bucket).
+    pub size: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -96,6 +114,7 @@ pub async fn status(aws: &Aws, stack: &str, prices: Option<&Table>) -> Result<St
             jobs: vec![],
             cost: None,
             cost_unavailable: None,
+            data: vec![],
         });
     };
     info.merge_outputs(&stacks.nested_stacks(stack).await?, EXPORT_PREFIX);
@@ -139,7 +158,9 @@ pub async fn status(aws: &Aws, stack: &str, prices: Option<&Table>) -> Result<St
             pending: s.pending,
         });
     }
+    let data = data(aws, stack, &info.outputs).await?;
     Ok(Status {
+        data,
         stack: stack.to_string(),
         status: Some(info.status),
         load_balancer_url: info.outputs.get("LoadBalancerUrl").cloned(),
@@ -215,6 +236,36 @@ async fn jobs(aws: &Aws, stack: &str, cluster: &str, services: &[ServiceState]) 
         runs.truncate(RUNS);
         let schedule = schedules.get(&name).map(|s| format!("{} {}", s.expression, s.timezone.as_deref().unwrap_or("UTC")));
         out.push(JobStatus { name, schedule, runs });
+    }
+    Ok(out)
+}
+
+/// The stack's storage, from its `Storage<Name>` outputs: tables and databases with their
+/// state and size as DynamoDB and RDS report them, buckets by name.
+async fn data(aws: &Aws, stack: &str, outputs: &BTreeMap<String, String>) -> Result<Vec<DataStatus>, AwsError> {
+    let field = |v: &str, key: &str| v.split(';').find_map(|kv| kv.strip_prefix(key)?.strip_prefix('=')).map(str::to_string);
+    let entries: Vec<&String> = outputs.iter().filter(|(k, _)| k.starts_with("Storage")).map(|(_, v)| v).collect();
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let databases = Rds::new(aws).tagged(STACK_TAG, stack).await?;
+    let mut out = Vec::new();
+    for v in entries {
+        let (name, arn) = (field(v, "name").unwrap_or_default(), field(v, "arn").unwrap_or_default());
+        if let Some(host) = field(v, "host") {
+            let id = host.split('.').next().unwrap_or_default().to_string();
+            let db = databases.iter().find(|d| d.id == id && d.member_of.is_none());
+            let size = db.and_then(|d| d.storage_gb).filter(|g| *g > 0).map(|g| format!("{g} GiB"));
+            out.push(DataStatus { kind: "database", state: db.map(|d| d.status.clone()), size, id });
+        } else if arn.contains(":dynamodb:") {
+            let table = DynamoDb::new(aws).describe(&name).await?;
+            let size = table.as_ref().map(|t| {
+                format!("{} items, {}", t.items.unwrap_or(0), crate::human::mib(u64::try_from(t.bytes.unwrap_or(0)).unwrap_or(0)))
+            });
+            out.push(DataStatus { kind: "table", state: table.map(|t| t.status), size, id: name });
+        } else {
+            out.push(DataStatus { kind: "bucket", id: name, state: None, size: None });
+        }
     }
     Ok(out)
 }

@@ -10,17 +10,9 @@ use crate::model::{Job, Model, Platform, Service, SubnetKind};
 use crate::observe::Observed;
 use crate::workload::{ServiceState, TaskDef, SERVICE_TAG};
 
-/// How an ECS service's count is read: as a plan compares it (the count ECS is asked to
-/// keep, an autoscaled one's minimum) or as it is now (`status`: the tasks running).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Counts {
-    Desired,
-    Running,
-}
-
 /// The cost before and after the plan, only the items that change listed.
 pub fn estimate(p: &Pricing<'_>, m: &Model, desired: &Desired, observed: &Observed) -> Result<Cost, cost::Error> {
-    let before = deployed(m, observed, Counts::Desired);
+    let before = deployed(m, observed);
     let mut after = Bill { templates: std::iter::once(&desired.template).chain(desired.nested.values()).collect(), tasks: Vec::new() };
     for d in &desired.services {
         let Some(svc) = m.services.get(&d.spec_name) else { continue };
@@ -40,14 +32,15 @@ pub fn estimate(p: &Pricing<'_>, m: &Model, desired: &Desired, observed: &Observ
     Ok(cost::compare(p, &before, &after)?.changed())
 }
 
-/// The stack as deployed: its templates, its ECS services (each colour of a two-colour
-/// service adding to the service's line) and its jobs' latest revisions.
-pub fn deployed<'a>(m: &Model, observed: &'a Observed, counts: Counts) -> Bill<'a> {
+/// The stack as deployed: its templates, its ECS services at the count ECS keeps (an
+/// autoscaled one's minimum; each colour of a two-colour service adding to the service's
+/// line) and its jobs' latest revisions.
+fn deployed<'a>(m: &Model, observed: &'a Observed) -> Bill<'a> {
     let templates: Vec<&Value> = observed.template.iter().chain(observed.nested.values()).collect();
     let mut bill = Bill { templates, tasks: Vec::new() };
     for (name, state) in &observed.services {
         let Some(running) = observed.running.get(name) else { continue };
-        bill.tasks.push(observed_tasks(name, state, &running.task_def, observed, counts));
+        bill.tasks.push(observed_tasks(name, state, &running.task_def, observed));
     }
     for job in m.jobs.values() {
         let family = crate::workload::render::family(m, &job.task);
@@ -58,15 +51,11 @@ pub fn deployed<'a>(m: &Model, observed: &'a Observed, counts: Counts) -> Bill<'
     bill
 }
 
-fn observed_tasks(name: &str, state: &ServiceState, td: &TaskDef, observed: &Observed, counts: Counts) -> Tasks {
-    let scaling = observed.scaling.get(name).filter(|_| counts == Counts::Desired);
-    let count = match (counts, scaling) {
-        (Counts::Running, _) => state.running,
-        // The idle colour of a two-colour service keeps none.
-        (Counts::Desired, Some(s)) if state.desired > 0 => s.min,
-        (Counts::Desired, _) => state.desired,
-    };
-    Tasks { max: scaling.filter(|_| state.desired > 0).map(|s| s.max), ..ecs_tasks(state, td, count) }
+fn observed_tasks(name: &str, state: &ServiceState, td: &TaskDef, observed: &Observed) -> Tasks {
+    // The idle colour of a two-colour service keeps none.
+    let scaling = observed.scaling.get(name).filter(|_| state.desired > 0);
+    let count = scaling.map_or(state.desired, |s| s.min);
+    Tasks { max: scaling.map(|s| s.max), ..ecs_tasks(state, td, count) }
 }
 
 /// An ECS service's tasks, `count` of them, named for the spec's service it runs.

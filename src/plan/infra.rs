@@ -46,7 +46,7 @@ pub struct ResourceChange {
     #[serde(default, skip_serializing_if = "is_false")]
     pub destroys_data: bool,
     /// A resource that holds data leaves the stack but stays in the account with its data
-    /// (its `DeletionPolicy` is `Retain`, and the spec mounts it as an existing file system).
+    /// (its `DeletionPolicy` is `Retain`, and the spec mounts or adopts it as an existing one).
     #[serde(default, skip_serializing_if = "is_false")]
     pub retained: bool,
     /// AWS replaces the resource (`replaced_by` says why), but what uses it moves to the new
@@ -116,6 +116,40 @@ const REPLACED_BY: &[(&str, &[&str])] = &[
     ("AWS::EFS::MountTarget", &["FileSystemId", "IpAddress", "SubnetId"]),
     ("AWS::EFS::AccessPoint", &["ClientToken", "FileSystemId", "PosixUser", "RootDirectory"]),
     ("AWS::ECR::Repository", &["RepositoryName"]),
+    ("AWS::S3::Bucket", &["BucketName", "ObjectLockEnabled"]),
+    ("AWS::S3::BucketPolicy", &["Bucket"]),
+    ("AWS::KMS::Key", &[]),
+    ("AWS::DynamoDB::Table", &["ImportSourceSpecification", "KeySchema", "TableName"]),
+    ("AWS::RDS::DBSubnetGroup", &["DBSubnetGroupName"]),
+    (
+        "AWS::RDS::DBInstance",
+        &[
+            "AvailabilityZone",
+            "CharacterSetName",
+            "DBClusterIdentifier",
+            "DBInstanceIdentifier",
+            "DBName",
+            "DBSubnetGroupName",
+            "Engine",
+            "KmsKeyId",
+            "MasterUsername",
+            "StorageEncrypted",
+            "Timezone",
+        ],
+    ),
+    (
+        "AWS::RDS::DBCluster",
+        &[
+            "AvailabilityZones",
+            "DBClusterIdentifier",
+            "DatabaseName",
+            "Engine",
+            "EngineMode",
+            "KmsKeyId",
+            "MasterUsername",
+            "StorageEncrypted",
+        ],
+    ),
     ("AWS::CloudFormation::Stack", &[]),
     (
         "AWS::CertificateManager::Certificate",

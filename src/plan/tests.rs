@@ -797,3 +797,37 @@ fn a_test_rule_is_named_in_the_plan_but_its_header_value_never_shown() {
     let text = format!("{}{}", render::text(&p), serde_json::to_string(&p).expect("json"));
     assert!(!text.contains("X-Ecship-Colour: api-"), "no guessable value: {text}");
 }
+
+const DATA: &str = "stack: data\nregion: us-east-1\nstorage:\n  orders: { type: table, key: { partition: id } }\n  uploads: { type: bucket }\n  main-db: { type: postgres }\nservices:\n  api:\n    image: registry.example/api:v1\n    count: 1\n    uses: [orders, uploads, main-db]\n";
+
+#[test]
+fn what_happens_to_storage_is_decided_by_the_plan() {
+    let deployed_data = deployed(&compile(DATA, None));
+    let mut with_names = deployed_data.clone();
+    with_names
+        .stack
+        .as_mut()
+        .expect("stack")
+        .outputs
+        .insert("StorageUploads".into(), "name=data-uploads-1a2b;arn=arn:aws:s3:::data-uploads-1a2b".into());
+    let removed_table = DATA.replace("  orders: { type: table, key: { partition: id } }\n", "").replace("uses: [orders, ", "uses: [");
+    let new_key = DATA.replace("key: { partition: id }", "key: { partition: id, sort: at }");
+    let new_engine = DATA.replace("{ type: postgres }", "{ type: mysql }");
+    let adopted = DATA.replace("uploads: { type: bucket }", "uploads: { type: bucket, existing: data-uploads-1a2b }");
+    let (table, bucket, db) = ("StorageOrdersTable", "StorageUploadsBucket", "StorageMainDbDatabase");
+    let cases: Vec<(&str, &str, &Observed, Vec<DataChange>)> = vec![
+        ("unchanged", DATA, &deployed_data, vec![]),
+        ("a removed table", &removed_table, &deployed_data, vec![(table, Action::Delete, true, false)]),
+        ("a new table key", &new_key, &deployed_data, vec![(table, Action::Replace, true, false)]),
+        ("a changed engine", &new_engine, &deployed_data, vec![(db, Action::Replace, true, false)]),
+        ("the bucket adopted by its name", &adopted, &with_names, vec![(bucket, Action::Delete, false, true)]),
+        ("another bucket adopted", &adopted, &deployed_data, vec![(bucket, Action::Delete, true, false)]),
+    ];
+    for (what, spec, observed, want) in cases {
+        let p = plan_of(&compile(spec, None), observed);
+        assert_eq!(data_changes(&p), want, "{what}: {:?}", resources(&p));
+    }
+    let p = plan_of(&compile(&new_engine, None), &deployed_data);
+    let text = render::text(&p);
+    assert!(text.contains("StorageMainDbDatabase (AWS::RDS::DBInstance): replaced by a new, empty database; CloudFormation takes a snapshot of the old one first"), "{text}");
+}

@@ -177,7 +177,8 @@ pub fn environment_names(text: &str) -> Vec<String> {
 
 /// Maps of named entries an environment may change or remove (`NAME: null`) but not add to:
 /// a name the base spec does not declare is a typo until proven otherwise.
-const DECLARED_IN_BASE: &[(&str, &str)] = &[("services", "service"), ("jobs", "job"), ("load_balancers", "load balancer")];
+const DECLARED_IN_BASE: &[(&str, &str)] =
+    &[("services", "service"), ("jobs", "job"), ("load_balancers", "load balancer"), ("storage", "storage entry")];
 
 /// Entries `env` overrides that the base spec does not declare: reported at the override,
 /// and dropped so the merged spec does not also report them as incomplete entries.

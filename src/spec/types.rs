@@ -55,6 +55,11 @@ pub struct Spec {
     /// services in the deployed environment's cluster, behind its load balancer, as its own
     /// small stack `STACK-NAME`.
     pub previews: Option<Previews>,
+    /// Data that outlives deploys, by name (lowercase letters, digits, dashes): S3 buckets,
+    /// DynamoDB tables and RDS databases, created by the stack (and kept when it deletes
+    /// them) or adopted with `existing:`. Services and jobs name what they use in `uses:`.
+    #[serde(default)]
+    pub storage: BTreeMap<String, Storage>,
     /// Overrides merged over the base spec with `--env NAME`.
     #[serde(default)]
     pub environments: BTreeMap<String, Environment>,
@@ -117,6 +122,8 @@ pub struct Environment {
     /// Overrides of jobs the base spec declares, by name, as for services.
     pub jobs: Option<BTreeMap<String, Job>>,
     pub previews: Option<Previews>,
+    /// Overrides of storage the base spec declares, by name, as for services.
+    pub storage: Option<BTreeMap<String, Storage>>,
 }
 
 /// The stack's alarms, dashboard and where they notify.
@@ -427,6 +434,12 @@ pub struct Service {
     /// that mounts a volume of that name.
     #[serde(default)]
     pub volumes: BTreeMap<String, Volume>,
+    /// Storage of the stack it uses, by name (`[uploads, orders]`), or
+    /// `{ name: orders, access: read }`: its environment names each (`UPLOADS_BUCKET`,
+    /// `ORDERS_TABLE`, `MAIN_DB_HOST`/`_PORT`/`_NAME`, the password as `MAIN_DB_SECRET`),
+    /// its task role may use exactly those, and a database admits its tasks.
+    #[serde(default)]
+    pub uses: Vec<Use>,
 }
 
 /// An EFS file system mounted into a container.
@@ -569,6 +582,9 @@ pub struct Job {
     /// EFS file systems mounted into the job's container, as for a service.
     #[serde(default)]
     pub volumes: BTreeMap<String, Volume>,
+    /// Storage of the stack it uses, as for a service.
+    #[serde(default)]
+    pub uses: Vec<Use>,
 }
 
 /// A plain `repository:tag` string, or one image source.
@@ -862,4 +878,127 @@ pub struct ScheduledScaling {
     pub min: Option<u32>,
     /// The new most tasks from then on.
     pub max: Option<u32>,
+}
+
+/// A bucket, table or database: one the stack creates, or an `existing` one it adopts.
+/// Keys that do not apply to its `type` are errors.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Storage {
+    /// `bucket` (S3), `table` (DynamoDB), `postgres` or `mysql` (RDS), or `aurora-postgres`
+    /// (Aurora Serverless v2).
+    #[serde(rename = "type")]
+    pub kind: StorageType,
+    /// Adopt what exists instead of creating it: a bucket name, a table name, or a DB
+    /// instance identifier. ecship wires it and never changes or deletes it.
+    pub existing: Option<String>,
+    /// Bucket: encrypt with a KMS key of the stack instead of S3's own (SSE-S3). Default false.
+    pub kms: Option<bool>,
+    /// Bucket: when objects expire.
+    pub lifecycle: Option<Lifecycle>,
+    /// Bucket: the origins browsers may reach it from.
+    pub cors: Option<Vec<Cors>>,
+    /// Table: its primary key.
+    pub key: Option<TableKey>,
+    /// Table: the attribute holding each item's expiry time (epoch seconds).
+    pub ttl: Option<String>,
+    /// Table: global secondary indexes, by name.
+    pub indexes: Option<BTreeMap<String, TableKey>>,
+    /// Table: a DynamoDB stream of new and old images. Default false.
+    pub stream: Option<bool>,
+    /// Database: the engine's major (or full) version, e.g. `"17"` (postgres), `"8.4.7"` (mysql).
+    /// Default 17.6 (postgres, aurora-postgres), 8.4.7 (mysql).
+    pub version: Option<String>,
+    /// Database: `small` (db.t4g.small), `medium` (db.m7g.large) or `large` (db.r7g.xlarge).
+    /// Default small.
+    pub size: Option<DbSize>,
+    /// Database: an instance class instead of `size`, e.g. `db.t4g.micro`.
+    pub instance: Option<String>,
+    /// Database: allocated storage in GiB, 20–65536. Default 20.
+    pub storage_gb: Option<u32>,
+    /// Database: a standby in a second zone. Needs two private subnets. Default false.
+    pub multi_az: Option<bool>,
+    /// Aurora: the least capacity in ACUs, 0–256 in steps of 0.5. Default 0.5.
+    pub min_acu: Option<f64>,
+    /// Aurora: the most capacity in ACUs, 1–256. Default 4.
+    pub max_acu: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum StorageType {
+    Bucket,
+    Table,
+    Postgres,
+    Mysql,
+    AuroraPostgres,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DbSize {
+    Small,
+    Medium,
+    Large,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Lifecycle {
+    /// Days after which current objects expire.
+    pub expire_days: Option<u32>,
+    /// Days after which replaced (noncurrent) versions are deleted.
+    pub noncurrent_days: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cors {
+    /// Origins allowed, e.g. `https://example.com`.
+    pub origins: Vec<String>,
+    /// Methods allowed: GET, PUT, POST, DELETE, HEAD. Default [GET].
+    pub methods: Option<Vec<String>>,
+    /// Request headers allowed. Default none.
+    pub headers: Option<Vec<String>>,
+    /// Seconds a browser may cache the answer to a preflight request.
+    pub max_age: Option<u32>,
+}
+
+/// A table's (or an index's) key: the partition attribute and an optional sort attribute.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TableKey {
+    pub partition: KeyAttribute,
+    pub sort: Option<KeyAttribute>,
+}
+
+/// An attribute's name (a string, `S`), or `{ NAME: S|N|B }`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum KeyAttribute {
+    Name(String),
+    Typed(BTreeMap<String, String>),
+}
+
+/// A storage entry a service or job uses: its name, or `{ name, access: read|read-write }`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Use {
+    Name(String),
+    Access(UseAccess),
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UseAccess {
+    pub name: String,
+    /// `read-write` (default) or `read`.
+    pub access: Option<Access>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Access {
+    Read,
+    ReadWrite,
 }

@@ -1,7 +1,7 @@
 //! IAM roles. One shared execution role that can pull exactly the stack's images, write to
 //! its log group and read exactly the secrets the spec references; one task role per
 //! service that allows only what that service's `permissions:` list (and mounting its
-//! volumes, in a policy of its own); the roles AWS services take on for the stack, each on
+//! volumes, in a policy of its own, and using the storage it `uses:`); the roles AWS services take on for the stack, each on
 //! exactly the stack's own resources. Every role gets the spec's `permissions_boundary`.
 
 use super::ids::{self, LbIds, ServiceIds};
@@ -178,6 +178,7 @@ fn execution_role(cx: &Cx, t: &mut Template) {
     repos.extend(cx.model.pulls.iter().filter_map(|uri| ecr_repository_arn(uri)));
     dedup(&mut repos);
     dedup(&mut parameters);
+    secrets.extend(super::storage::secret_arns(cx));
     dedup(&mut secrets);
     let mut statements = vec![
         // GetAuthorizationToken has no resource-level permissions: it must be "*".
@@ -246,14 +247,12 @@ fn task_role(cx: &Cx, t: &mut Template, svc: &Service) {
             condition: None,
         });
     }
-    let policies = if statements.is_empty() {
-        vec![]
-    } else {
-        vec![InlinePolicy {
-            policy_name: "permissions".into(),
-            policy_document: PolicyDocument { version: "2012-10-17", statement: statements },
-        }]
-    };
+    let mut policies = Vec::new();
+    for (name, statement) in [("permissions", statements), ("use-storage", super::storage::statements(cx, svc))] {
+        if !statement.is_empty() {
+            policies.push(InlinePolicy { policy_name: name.into(), policy_document: PolicyDocument { version: "2012-10-17", statement } });
+        }
+    }
     let role = ids.task_role();
     t.add(
         &role,

@@ -180,3 +180,48 @@ impl ServiceIds {
         self.prefix.clone()
     }
 }
+
+/// Ids of one storage entry's resources: `Storage` + its CamelCase name.
+pub struct StorageIds {
+    prefix: String,
+}
+
+impl StorageIds {
+    pub fn new(name: &str) -> Self {
+        Self { prefix: format!("Storage{}", crate::model::camel(name)) }
+    }
+    pub fn bucket(&self) -> String {
+        format!("{}Bucket", self.prefix)
+    }
+    pub fn bucket_policy(&self) -> String {
+        format!("{}BucketPolicy", self.prefix)
+    }
+    /// A bucket's KMS key (`kms: true`).
+    pub fn key(&self) -> String {
+        format!("{}Key", self.prefix)
+    }
+    pub fn table(&self) -> String {
+        format!("{}Table", self.prefix)
+    }
+    /// The DB instance (RDS), or the DB cluster (Aurora).
+    pub fn database(&self) -> String {
+        format!("{}Database", self.prefix)
+    }
+    /// Aurora's one serverless instance in its cluster.
+    pub fn aurora_instance(&self) -> String {
+        format!("{}Instance", self.prefix)
+    }
+    pub fn subnet_group(&self) -> String {
+        format!("{}SubnetGroup", self.prefix)
+    }
+    pub fn security_group(&self) -> String {
+        format!("{}SecurityGroup", self.prefix)
+    }
+    pub fn ingress_from(&self, task_logical: &str) -> String {
+        format!("{}IngressFrom{task_logical}", self.prefix)
+    }
+    /// Output: `name=…;arn=…` (bucket, table), `host=…;port=…;name=…;secret=…` (database).
+    pub fn output(&self) -> String {
+        self.prefix.clone()
+    }
+}

@@ -16,6 +16,7 @@ pub mod preview;
 pub mod resources;
 mod services;
 pub mod signals;
+mod storage;
 pub mod template;
 mod volumes;
 mod waf;
@@ -26,6 +27,7 @@ use std::collections::BTreeMap;
 pub use limits::{
     check_limits, dynamic_references, Limit, MAX_DYNAMIC_REFERENCES, MAX_RESOURCES, MAX_TEMPLATE_BODY_BYTES, MAX_TEMPLATE_URL_BYTES,
 };
+pub use storage::STORAGE_TAG;
 pub use template::{Expr, Output, Resource, Template};
 pub use volumes::VOLUME_TAG;
 
@@ -56,6 +58,7 @@ pub fn synth_with_traffic(model: &Model, traffic: &BTreeMap<ServiceName, Weights
     let lb = load_balancer::add(&cx, &mut t, &net);
     services::add(&cx, &mut t, &net, &lb);
     volumes::add(&cx, &mut t, &net);
+    storage::add(&cx, &mut t, &net);
     iam::add(&cx, &mut t);
     signals::add(&cx, &mut t);
     services::outputs(&cx, &mut t);

@@ -80,6 +80,9 @@ pub fn movable_ids(model: &Model, name: &ServiceName) -> Vec<String> {
     let mut out = vec![ids.target_group(), ids.green_target_group(), ids.task_role(), ids.repository()];
     out.extend((0..svc.routes.len()).map(|i| ids.rule(i)));
     out.extend([Colour::Blue, Colour::Green].map(|c| ids.test_rule(c.name())));
+    // Its signals: its alarms, a job's rule on failed runs.
+    out.extend(crate::model::AlarmKind::ALL.map(|k| ids.alarm(k.key())));
+    out.extend([ids.alarm(crate::model::signals::JOB_FAILED), ids.failed_rule()]);
     out
 }
 
@@ -444,6 +447,35 @@ mod tests {
             assert!(stacks.root.resources.contains_key(&ids.security_group()), "{name}");
             let home = slot.logical_id().map_or(&stacks.root, |s| &stacks.nested[&s]);
             assert!(home.resources.contains_key(&ids.task_role()) && home.outputs.contains_key(&ids.output()), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_large_stack_with_signals_keeps_each_service_alarms_beside_its_target_groups() {
+        let mut m = model_with(90, "    deploy: { strategy: canary }\n");
+        m.signals = Some(crate::model::Signals {
+            notify: crate::model::signals::Notify { email: vec!["a@example.com".into()], topic: None, slack: None },
+            dashboard: true,
+        });
+        for svc in m.services.values_mut() {
+            svc.alarms = crate::model::AlarmKind::ALL
+                .iter()
+                .map(|k| crate::model::Alarm { kind: *k, threshold: crate::model::signals::Threshold::Count(1) })
+                .collect();
+        }
+        let flat = crate::synth::synth(&m);
+        let placement = place(&m, &flat, &Placement::new());
+        let stacks = split(&m, &flat, &placement, &url);
+        assert!(!stacks.nested.is_empty());
+        for (name, t) in &stacks.nested {
+            assert!(t.resources.len() <= NESTED_BUDGET, "{name}: {}", t.resources.len());
+            assert_eq!(dangling(t, &BTreeMap::new()), Vec::<String>::new(), "{name}");
+        }
+        assert_eq!(dangling(&stacks.root, &stacks.nested), Vec::<String>::new(), "root");
+        for (name, slot) in &placement {
+            let ids = ServiceIds::new(&name.logical());
+            let home = slot.logical_id().map_or(&stacks.root, |s| &stacks.nested[&s]);
+            assert!(home.resources.contains_key(&ids.target_group()) && home.resources.contains_key(&ids.alarm("errors_5xx")), "{name}");
         }
     }
 

@@ -146,12 +146,19 @@ props!(HttpNamespace = "AWS::ServiceDiscovery::HttpNamespace" { name: String, de
 // --- EFS -------------------------------------------------------------------------------
 
 /// Resource types that hold data: kept when their stack deletes or replaces them
-/// (`DeletionPolicy` and `UpdateReplacePolicy: Retain`), and a plan that would delete or
-/// replace one destroys data (`plan::data`).
-pub const HOLDS_DATA: &[&str] = &["AWS::EFS::FileSystem"];
+/// (`DeletionPolicy: Retain`; `UpdateReplacePolicy: Retain`, or `Snapshot` for databases),
+/// and a plan that would delete or replace one destroys data (`plan::data`).
+pub const HOLDS_DATA: &[&str] =
+    &["AWS::EFS::FileSystem", "AWS::S3::Bucket", "AWS::DynamoDB::Table", "AWS::RDS::DBInstance", "AWS::RDS::DBCluster"];
 
 pub fn holds_data(resource_type: &str) -> bool {
     HOLDS_DATA.contains(&resource_type)
+}
+
+/// Types CloudFormation snapshots before it replaces them (`UpdateReplacePolicy: Snapshot`), so a
+/// replacement someone allowed still leaves the data behind.
+pub fn snapshots_on_replace(resource_type: &str) -> bool {
+    matches!(resource_type, "AWS::RDS::DBInstance" | "AWS::RDS::DBCluster")
 }
 
 props!(FileSystem = "AWS::EFS::FileSystem" {
@@ -190,6 +197,41 @@ pub struct CreationInfo {
     pub owner_gid: &'static str,
     pub permissions: &'static str,
 }
+
+// --- Storage: S3, KMS, DynamoDB, RDS ---------------------------------------------------
+
+props!(Bucket = "AWS::S3::Bucket" {
+    bucket_encryption: Json, public_access_block_configuration: Json, versioning_configuration: Json,
+    ownership_controls: Json, lifecycle_configuration: Option<Json>, cors_configuration: Option<Json>, tags: Vec<Tag>,
+});
+props!(BucketPolicy = "AWS::S3::BucketPolicy" { bucket: Expr, policy_document: PolicyDocument });
+props!(KmsKey = "AWS::KMS::Key" { description: String, enable_key_rotation: bool, key_policy: PolicyDocument, tags: Vec<Tag> });
+props!(Table = "AWS::DynamoDB::Table" {
+    billing_mode: &'static str, attribute_definitions: Json, key_schema: Json, global_secondary_indexes: Option<Json>,
+    point_in_time_recovery_specification: Json, s_s_e_specification: Json, time_to_live_specification: Option<Json>,
+    stream_specification: Option<Json>, tags: Vec<Tag>,
+});
+props!(DbSubnetGroup = "AWS::RDS::DBSubnetGroup" { d_b_subnet_group_description: String, subnet_ids: Vec<Expr>, tags: Vec<Tag> });
+// An RDS instance, or one of an Aurora cluster's (then most settings are the cluster's).
+props!(DbInstance = "AWS::RDS::DBInstance" {
+    engine: &'static str, engine_version: Option<String>, d_b_instance_class: String, d_b_cluster_identifier: Option<Expr>,
+    allocated_storage: Option<String>, storage_type: Option<&'static str>, storage_encrypted: Option<bool>, multi_a_z: Option<bool>,
+    d_b_name: Option<String>, master_username: Option<&'static str>, manage_master_user_password: Option<bool>,
+    d_b_subnet_group_name: Expr, v_p_c_security_groups: Vec<Expr>, backup_retention_period: Option<u32>,
+    deletion_protection: Option<bool>, enable_performance_insights: bool, enable_i_a_m_database_authentication: Option<bool>,
+    enable_cloudwatch_logs_exports: Vec<&'static str>, publicly_accessible: bool, copy_tags_to_snapshot: Option<bool>,
+    auto_minor_version_upgrade: bool, tags: Vec<Tag>,
+});
+props!(DbCluster = "AWS::RDS::DBCluster" {
+    engine: &'static str, engine_version: String, serverless_v2_scaling_configuration: Json, database_name: String,
+    master_username: &'static str, manage_master_user_password: bool, d_b_subnet_group_name: Expr, vpc_security_group_ids: Vec<Expr>,
+    storage_encrypted: bool, backup_retention_period: u32, deletion_protection: bool, copy_tags_to_snapshot: bool,
+    enable_i_a_m_database_authentication: bool, enable_cloudwatch_logs_exports: Vec<&'static str>, tags: Vec<Tag>,
+});
+
+/// A nested property value ecship writes whole (S3's and DynamoDB's nested configurations).
+pub type Json = serde_json::Value;
+impl Skip for serde_json::Value {}
 
 // --- Load balancing --------------------------------------------------------------------
 
@@ -327,7 +369,6 @@ props!(WebAcl = "AWS::WAFv2::WebACL" {
 // `web_a_c_l_arn` is how PascalCase spells CloudFormation's `WebACLArn`.
 props!(WebAclAssociation = "AWS::WAFv2::WebACLAssociation" { resource_arn: Expr, web_a_c_l_arn: Expr });
 impl Skip for VisibilityConfig {}
-impl Skip for serde_json::Value {}
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]

@@ -106,6 +106,8 @@ pub trait Properties: Serialize {
 pub enum Policy {
     /// Left in the account, no longer part of the stack.
     Retain,
+    /// A final snapshot taken, then deleted (databases).
+    Snapshot,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -130,12 +132,21 @@ impl Resource {
         // Properties are structs of strings, numbers and Exprs: serialising cannot fail.
         let properties = serde_json::to_value(&props).unwrap_or(serde_json::Value::Null);
         let keep = super::resources::holds_data(P::TYPE).then_some(Policy::Retain);
-        Self { kind: P::TYPE, properties, depends_on: Vec::new(), deletion_policy: keep, update_replace_policy: keep }
+        let replace = keep.map(|k| if super::resources::snapshots_on_replace(P::TYPE) { Policy::Snapshot } else { k });
+        Self { kind: P::TYPE, properties, depends_on: Vec::new(), deletion_policy: keep, update_replace_policy: replace }
     }
 
     /// A resource whose properties are already JSON (a nested stack).
     pub fn raw(kind: &'static str, properties: serde_json::Value) -> Self {
         Self { kind, properties, depends_on: Vec::new(), deletion_policy: None, update_replace_policy: None }
+    }
+
+    /// Kept when the stack deletes or replaces it, though it holds no data itself (the key
+    /// that data is encrypted with).
+    pub fn retained(mut self) -> Self {
+        self.deletion_policy = Some(Policy::Retain);
+        self.update_replace_policy = Some(Policy::Retain);
+        self
     }
 
     pub fn depends_on(mut self, logical_id: &str) -> Self {

@@ -131,16 +131,21 @@ fn policy(volume: &str, tasks: &[&Service]) -> PolicyDocument {
 }
 
 fn admit(t: &mut Template, ids: &VolumeIds, task: &Service) {
+    admit_task(t, (ids.ingress_from(&task.name.logical()), &ids.security_group()), task, NFS, "NFS");
+}
+
+/// A rule (`id`) of `group` admitting `task`'s security group on `port`.
+pub(super) fn admit_task(t: &mut Template, (id, group): (String, &str), task: &Service, port: u32, what: &str) {
     let from = ServiceIds::new(&task.name.logical()).security_group();
     t.add(
-        ids.ingress_from(&task.name.logical()),
+        id,
         Resource::new(SecurityGroupIngress {
-            group_id: Expr::att(&ids.security_group(), "GroupId"),
+            group_id: Expr::att(group, "GroupId"),
             ip_protocol: "tcp",
-            from_port: NFS,
-            to_port: NFS,
+            from_port: port,
+            to_port: port,
             source_security_group_id: Expr::att(&from, "GroupId"),
-            description: format!("NFS from {}", task.name),
+            description: format!("{what} from {}", task.name),
         }),
     );
 }

@@ -6,8 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{LbName, Model, Service, ServiceName};
-use crate::synth::ids::{ServiceIds, VolumeIds};
+use crate::model::{LbName, Model, Service, ServiceName, StorageAttr, StorageKind};
+use crate::synth::ids::{ServiceIds, StorageIds, VolumeIds};
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StackOutputs {
@@ -31,6 +31,9 @@ pub struct StackOutputs {
     /// The EFS volumes the stack creates, by output name (`VolumeUploads`): the file system
     /// and its access point.
     volumes: BTreeMap<String, (String, String)>,
+    /// The stack's storage, by output name (`StorageUploads`): `name`, `arn`, `host`,
+    /// `port`, `secret` as each kind has them.
+    storage: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -71,6 +74,7 @@ impl StackOutputs {
             ecs_role_arn: outputs.get("EcsInfrastructureRoleArn").cloned(),
             services,
             volumes: outputs.iter().filter(|(k, _)| k.starts_with("Volume")).map(|(k, v)| (k.clone(), volume_ids(v))).collect(),
+            storage: outputs.iter().filter(|(k, _)| k.starts_with("Storage")).map(|(k, v)| (k.clone(), pairs(v))).collect(),
         })
     }
 
@@ -102,6 +106,16 @@ impl StackOutputs {
         }
         for name in model.created_volumes().keys() {
             out.volumes.entry(VolumeIds::new(name).output()).or_insert_with(|| (p(), p()));
+        }
+        for s in model.storage.values() {
+            let attrs: &[StorageAttr] = match s.kind {
+                StorageKind::Database(_) => &[StorageAttr::Host, StorageAttr::Port, StorageAttr::Name, StorageAttr::Secret],
+                _ => &[StorageAttr::Name, StorageAttr::Arn],
+            };
+            let entry = out.storage.entry(StorageIds::new(&s.name).output()).or_default();
+            for a in attrs {
+                entry.entry(a.key().to_string()).or_insert_with(p);
+            }
         }
         for svc in model.tasks() {
             let key = ServiceIds::new(&svc.name.logical()).output();
@@ -144,6 +158,13 @@ impl StackOutputs {
         self.volumes.get(&key).ok_or(MissingOutput { stack: stack.to_string(), key })
     }
 
+    /// One value of a storage entry (`uploads`, `Name`): its bucket's name, a database's host…
+    pub fn storage(&self, stack: &str, name: &str, attr: StorageAttr) -> Result<&str, MissingOutput> {
+        let key = StorageIds::new(name).output();
+        let value = self.storage.get(&key).and_then(|m| m.get(attr.key()));
+        value.map(String::as_str).ok_or(MissingOutput { stack: stack.to_string(), key: format!("{key} ({})", attr.key()) })
+    }
+
     /// Every service's outputs, by output name.
     pub fn services(&self) -> impl Iterator<Item = &ServiceOutputs> {
         self.services.values()
@@ -176,6 +197,11 @@ fn volume_ids(v: &str) -> (String, String) {
     (get("file_system"), get("access_point"))
 }
 
+/// `key=value;key=value`.
+fn pairs(v: &str) -> BTreeMap<String, String> {
+    v.split(';').filter_map(|p| p.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
 fn split_list(v: &str) -> Vec<String> {
     v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
@@ -190,6 +216,7 @@ mod tests {
             ("ClusterName".to_string(), "mysfits".to_string()),
             ("PublicSubnetIds".to_string(), "subnet-a,subnet-b".to_string()),
             ("VolumeUploads".to_string(), "file_system=fs-0123abcd;access_point=fsap-0123abcd".to_string()),
+            ("StorageMainDb".to_string(), "host=db.example;port=5432;name=main_db;secret=arn:aws:secretsmanager:us-east-1:1:secret:rds!db-1".to_string()),
             ("SvcLike".to_string(), "security_group=sg-1;task_role=arn:aws:iam::1:role/r;target_groups=arn:tg1,arn:tg2;rules=arn:r1;repository=1.dkr.ecr.us-east-1.amazonaws.com/mysfits/like".to_string()),
         ]);
         let o = StackOutputs::parse("mysfits", &raw).expect("parses");
@@ -200,6 +227,12 @@ mod tests {
         assert_eq!(like.target_groups, ["arn:tg1", "arn:tg2"]);
         assert_eq!(like.repository.as_deref(), Some("1.dkr.ecr.us-east-1.amazonaws.com/mysfits/like"));
         assert_eq!(o.volume("mysfits", "uploads").expect("volume"), &("fs-0123abcd".to_string(), "fsap-0123abcd".to_string()));
+        assert_eq!(o.storage("mysfits", "main-db", StorageAttr::Port).expect("port"), "5432");
+        assert_eq!(
+            o.storage("mysfits", "main-db", StorageAttr::Secret).expect("secret"),
+            "arn:aws:secretsmanager:us-east-1:1:secret:rds!db-1"
+        );
+        assert!(o.storage("mysfits", "uploads", StorageAttr::Name).is_err());
         let err = o.service("mysfits", &ServiceName::new_unchecked("web")).expect_err("absent");
         assert!(err.to_string().contains("no output SvcWeb"), "{err}");
     }

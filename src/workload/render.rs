@@ -9,8 +9,8 @@ use super::{
     NativeStrategy, Network, ServiceConfig, ServiceConnect, TaskDef, COLOUR_TAG, SERVICE_TAG, STACK_TAG,
 };
 use crate::model::{
-    Colour, Engine, EnvPart, EnvValue, Image, Job, Model, Mount, Platform, SecretRef, Service, ServiceName, ServiceUrl, Shift, SubnetKind,
-    VolumeSource,
+    Colour, Engine, EnvPart, EnvValue, Image, Job, Model, Mount, Platform, SecretRef, Service, ServiceName, ServiceUrl, Shift, StorageAttr,
+    SubnetKind, VolumeSource,
 };
 
 /// What rendering needs besides the model.
@@ -112,6 +112,7 @@ pub fn task_def(i: &Inputs, svc: &Service) -> Result<TaskDef, RenderError> {
             depends_on: &svc.depends_on,
         },
     );
+    uses(i, svc, &mut own)?;
     own.port = svc.port.map(|p| p.get());
     own.mounts =
         svc.volumes.iter().map(|m| MountPoint { volume: m.volume.clone(), path: m.path.clone(), read_only: m.read_only }).collect();
@@ -168,6 +169,21 @@ pub fn task_def(i: &Inputs, svc: &Service) -> Result<TaskDef, RenderError> {
         container: own,
         sidecars,
     })
+}
+
+/// What `uses:` gives the task's own container: a variable naming each bucket and table, a
+/// database's host, port and name, and its master-user secret through `secrets:`.
+fn uses(i: &Inputs, svc: &Service, own: &mut Container) -> Result<(), RenderError> {
+    let stack = i.model.stack.as_str();
+    for storage in svc.uses.iter().filter_map(|u| i.model.storage.get(&u.name)) {
+        for (var, attr) in storage.env_vars() {
+            own.environment.insert(var, i.outputs.storage(stack, &storage.name, attr)?.to_string());
+        }
+        if let Some(var) = storage.secret_var() {
+            own.secrets.insert(var, i.outputs.storage(stack, &storage.name, StorageAttr::Secret)?.to_string());
+        }
+    }
+    Ok(())
 }
 
 /// A mounted volume's file system: the one given, or the one the stack created.
@@ -376,6 +392,7 @@ fn env_value(i: &Inputs, v: &EnvValue) -> String {
                         _ => String::new(),
                     }
                 }
+                EnvPart::Storage(name, attr) => i.outputs.storage(i.model.stack.as_str(), name, *attr).unwrap_or_default().to_string(),
             })
             .collect(),
     }

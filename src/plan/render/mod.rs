@@ -112,8 +112,22 @@ fn named(c: &ResourceChange) -> String {
 }
 
 const HAND_OVER: &str = "update: ACM replaces the certificate (its names change); the HTTPS listener moves to the new one once it is issued, then the old one is deleted — no downtime";
+/// What a replacement does to a resource that holds data: CloudFormation creates a new,
+/// empty one and lets the old one go (kept by `UpdateReplacePolicy`, then deleted by deploy
+/// with `--allow-data-loss`).
+fn replacement(resource_type: &str) -> &'static str {
+    match resource_type {
+        "AWS::S3::Bucket" => "replaced by a new, empty bucket; the objects stay in the old one until it is deleted",
+        "AWS::DynamoDB::Table" => "replaced by a new, empty table (a new key cannot be given to a table that has items)",
+        "AWS::RDS::DBInstance" | "AWS::RDS::DBCluster" => {
+            "replaced by a new, empty database; CloudFormation takes a snapshot of the old one first"
+        }
+        _ => "replaced by an empty one",
+    }
+}
+
 const DESTROYS: &str = "DESTROYS ITS DATA (deploy refuses without --allow-data-loss)";
-const RETAINED: &str = "KEPT with its data (DeletionPolicy: Retain; the spec mounts it as an existing file system)";
+const RETAINED: &str = "KEPT with its data (DeletionPolicy: Retain; the spec adopts it as an existing one)";
 
 /// The warning above a plan that destroys data, one line per resource; none when it does not.
 fn data_warning(p: &Plan) -> Vec<String> {
@@ -129,11 +143,11 @@ fn data_warning(p: &Plan) -> Vec<String> {
         if doomed.len() == 1 { "it" } else { "them" }
     )];
     for c in doomed {
-        let how = if c.action == Action::Replace { "replaced by an empty one" } else { "deleted" };
+        let how = if c.action == Action::Replace { replacement(&c.resource_type) } else { "deleted" };
         lines.push(format!("  {} ({}): {how}", id(c), c.resource_type));
     }
     lines.push(
-        "deploy refuses this plan without --allow-data-loss. To keep the data, keep the volume in the spec, or mount its file system as an existing one (`file_system: fs-…`)".into(),
+        "deploy refuses this plan without --allow-data-loss. To keep the data, keep the volume or storage entry in the spec under its name, or adopt what it holds as an existing one (`file_system: fs-…`, `existing: NAME`)".into(),
     );
     lines
 }

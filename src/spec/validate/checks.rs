@@ -34,6 +34,13 @@ pub fn bucket_name(s: &str) -> Result<(), String> {
     if s.contains("..") || s.contains(".-") || s.contains("-.") || s.parse::<std::net::Ipv4Addr>().is_ok() {
         return Err("no two dots or a dot beside a dash in a row, and not an IP address".into());
     }
+    // Prefixes and suffixes S3 keeps for its own names (access points, Object Lambda, directory buckets).
+    // https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+    if ["xn--", "sthree-", "amzn-s3-demo-"].iter().any(|p| s.starts_with(p))
+        || ["-s3alias", "--ol-s3", ".mrap", "--x-s3"].iter().any(|x| s.ends_with(x))
+    {
+        return Err("S3 keeps names starting xn--, sthree- or amzn-s3-demo- and ending -s3alias, --ol-s3, .mrap or --x-s3".into());
+    }
     Ok(())
 }
 

@@ -1,13 +1,13 @@
 //! Rules for `env` and `secrets`: names, plaintext secrets (in `env`, commands and build
-//! arguments), secret references, and `${service.NAME.internal_url|url|lb_url}` references
-//! between services.
+//! arguments), secret references, `${service.NAME.internal_url|url|lb_url}` references
+//! between services, and `${storage.NAME.ATTR}` references to the stack's storage.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::checks;
 use super::plaintext;
 use super::Ctx;
-use crate::model::{self, EnvPart, EnvValue, SecretRef, ServiceName};
+use crate::model::{self, EnvPart, EnvValue, SecretRef, ServiceName, StorageAttr};
 use crate::spec::diagnostic::did_you_mean;
 use crate::spec::types;
 
@@ -47,7 +47,7 @@ impl Ctx<'_> {
                 Some(parts) => {
                     refs.extend(parts.iter().filter_map(|part| match part {
                         EnvPart::ServiceUrl(s) => Some(s.clone()),
-                        EnvPart::Text(_) | EnvPart::LoadBalancerUrl(_) => None,
+                        EnvPart::Text(_) | EnvPart::LoadBalancerUrl(_) | EnvPart::Storage(..) => None,
                     }));
                     EnvValue::Template(parts)
                 }
@@ -124,6 +124,11 @@ impl Ctx<'_> {
                     self.err(path, format!("`${{{body}}}` names no service `{svc}`")).hint(hint);
                 }
                 ["service", _, attr] => self.err(path, format!("`${{{body}}}`: a service has no `{attr}`")).hint(hint),
+                ["storage", name, attr] => {
+                    if let Some(part) = self.storage_reference(path, name, attr) {
+                        parts.push(part);
+                    }
+                }
                 _ => self.err(path, format!("`${{{body}}}` is not a reference ecship knows")).hint(hint),
             }
         }
@@ -132,6 +137,30 @@ impl Ctx<'_> {
             parts.push(EnvPart::Text(literal));
         }
         references.then_some(parts)
+    }
+
+    /// `${storage.NAME.ATTR}`: an attribute the storage entry's type has.
+    fn storage_reference(&mut self, path: &str, name: &str, attr: &str) -> Option<EnvPart> {
+        let declared: Vec<String> = self.loaded.spec.storage.keys().cloned().collect();
+        let Some(entry) = self.loaded.spec.storage.get(name) else {
+            let hint = did_you_mean(name, declared.iter().map(String::as_str))
+                .map_or_else(|| format!("storage in this stack: {}", declared.join(", ")), |s| format!("did you mean `{s}`?"));
+            self.err(path, format!("`${{storage.{name}.{attr}}}` names no storage `{name}`")).hint(hint);
+            return None;
+        };
+        let database = !matches!(entry.kind, types::StorageType::Bucket | types::StorageType::Table);
+        let attrs: &[StorageAttr] =
+            if database { &[StorageAttr::Host, StorageAttr::Port, StorageAttr::Name] } else { &[StorageAttr::Name, StorageAttr::Arn] };
+        match attrs.iter().find(|a| a.key() == attr) {
+            Some(a) => Some(EnvPart::Storage(name.to_string(), *a)),
+            None => {
+                let known: Vec<&str> = attrs.iter().map(|a| a.key()).collect();
+                let why = if attr == "secret" { " (a database's secret goes through `uses:`, as `secrets:`)" } else { "" };
+                self.err(path, format!("`${{storage.{name}.{attr}}}`: `{name}` has no `{attr}` in env{why}"))
+                    .hint(format!("it has {}", known.join(", ")));
+                None
+            }
+        }
     }
 
     pub(super) fn secrets(&mut self, path: &str, raw: &BTreeMap<String, String>) -> BTreeMap<String, SecretRef> {

@@ -61,6 +61,7 @@ impl Ctx<'_> {
                 depends_on: raw.depends_on.clone(),
                 logging: raw.logging.clone(),
                 volumes: raw.volumes.clone(),
+                uses: raw.uses.clone(),
             };
             let mut task = self.service(&path, job_name.clone(), &as_service, network, &names);
             // A job's one alarm is on failed runs (synth::signals), not a service's.

@@ -19,6 +19,7 @@ pub use routes::{derive_priority, keep_deployed, Pins};
 mod service;
 mod sidecars;
 mod signals;
+mod storage;
 mod volumes;
 
 use std::collections::BTreeMap;
@@ -90,6 +91,7 @@ impl Ctx<'_> {
         let signals = self.signals(spec.region.as_deref());
         let cluster = self.cluster(&stack, signals.is_some());
         let mut load_balancers = self.load_balancers(&network);
+        let storage = self.storage(&network);
         let services = self.services(&network, &load_balancers);
         self.domain_hosts(&mut load_balancers, &services);
         let jobs = self.jobs(&network, &services);
@@ -127,6 +129,7 @@ impl Ctx<'_> {
             signals,
             services,
             jobs,
+            storage,
             pulls: Vec::new(),
             cost,
             previews,

@@ -109,6 +109,7 @@ impl Ctx<'_> {
             depends_on: containers.depends_on,
             logging: containers.logging,
             volumes: self.volumes(path, &raw.volumes),
+            uses: self.uses(path, raw),
         }
     }
 

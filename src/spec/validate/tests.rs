@@ -790,3 +790,52 @@ fn without_signals_nothing_changes() {
     assert!(m.services.values().all(|s| s.alarms.is_empty()));
     assert!(!m.cluster.container_insights);
 }
+
+#[test]
+fn storage_resolves_with_its_defaults_and_uses() {
+    let yaml = "stack: demo\nstorage:\n  uploads: { type: bucket }\n  orders: { type: table, key: { partition: id, sort: { at: N } } }\n  main-db: { type: postgres, size: medium }\n  legacy: { type: table, existing: orders-prod }\nservices:\n  web:\n    image: nginx:1.27\n    uses: [uploads, { name: orders, access: read }, main-db]\n";
+    let m = check(yaml, None).expect("valid");
+    let web = m.services.values().next().expect("web");
+    let uses: Vec<(&str, crate::model::Access)> = web.uses.iter().map(|u| (u.name.as_str(), u.access)).collect();
+    use crate::model::Access::{Read, ReadWrite};
+    assert_eq!(uses, [("uploads", ReadWrite), ("orders", Read), ("main-db", ReadWrite)]);
+    let crate::model::StorageKind::Database(db) = &m.storage["main-db"].kind else { panic!("a database") };
+    assert_eq!((db.instance.as_str(), db.version.as_str(), db.storage_gb, db.multi_az), ("db.m7g.large", "17.6", 20, false));
+    let crate::model::StorageKind::Table(t) = &m.storage["orders"].kind else { panic!("a table") };
+    assert_eq!(t.key.sort.as_ref().map(|s| (s.name.as_str(), s.kind)), Some(("at", "N")));
+    assert_eq!(m.storage["legacy"].existing.as_deref(), Some("orders-prod"));
+}
+
+#[test]
+fn storage_rules() {
+    let base = "stack: demo\nservices:\n  web:\n    image: nginx:1.27\n";
+    let with_storage = |storage: &str, uses: &str| format!("{base}    uses: {uses}\nstorage:\n{storage}");
+    expect(&with_storage("  uploads: { type: bucket }\n", "[uplods]"), "services.web.uses[0]", "there is no storage `uplods`");
+    expect(
+        &with_storage("  t: { type: table, key: { partition: { id: X } } }\n", "[]"),
+        "storage.t.key.partition.id",
+        "not a key attribute type",
+    );
+    expect(&with_storage("  t: { type: table }\n", "[]"), "storage.t", "a table needs its `key`");
+    expect(&with_storage("  db: { type: mysql, instance: db.serverless }\n", "[]"), "storage.db.instance", "no instance class");
+    expect(&with_storage("  db: { type: postgres, size: small, instance: db.t4g.micro }\n", "[]"), "storage.db.instance", "not both");
+    expect(&with_storage("  db: { type: aurora-postgres, min_acu: 8, max_acu: 2 }\n", "[]"), "storage.db.max_acu", "at least min_acu");
+    expect(&with_storage("  db: { type: postgres, existing: legacy-db }\n", "[]"), "storage.db.existing", "not supported yet");
+    expect(&with_storage("  b: { type: bucket, existing: my-bucket-s3alias }\n", "[]"), "storage.b.existing", "S3 keeps names");
+    expect(&with_storage("  b: { type: bucket, existing: shop-files, kms: true }\n", "[]"), "storage.b.kms", "adopted as it is");
+    expect(&with_storage("  b: { type: bucket, stream: true }\n", "[]"), "storage.b.stream", "does not apply to a bucket");
+    expect(&with_storage("  db: { type: postgres }\n", "[{ name: db, access: read }]"), "services.web.uses[0].access", "users' grants");
+    expect(
+        &with_storage("  db: { type: postgres }\n", "[db]").replace("web:\n", "web:\n    secrets: { DB_SECRET: \"ssm:/x\" }\n"),
+        "services.web.secrets.DB_SECRET",
+        "set by `uses: [db]`",
+    );
+    let no_nat = format!("{base}network: {{ nat: none }}\nstorage:\n  db: {{ type: postgres }}\n");
+    expect(&no_nat, "storage.db", "private subnets in two zones");
+    expect(
+        &with_storage("  b: { type: bucket }\n", "[]")
+            .replace("image: nginx:1.27\n", "image: nginx:1.27\n    env: { X: \"${storage.b.secret}\" }\n"),
+        "services.web.env.X",
+        "has no `secret`",
+    );
+}

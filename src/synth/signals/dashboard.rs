@@ -23,7 +23,9 @@ pub fn console_url(region: &str, stack: &str) -> String {
 
 pub(super) fn add(cx: &Cx, t: &mut Template) {
     let mut grid = Grid::default();
-    grid.full(alarm_status(cx));
+    for w in alarm_status(cx) {
+        grid.full(w);
+    }
     for svc in cx.model.services.values() {
         for w in service_widgets(cx, svc) {
             grid.push(w);
@@ -91,12 +93,18 @@ fn widget(title: &str, metrics: Vec<Value>) -> Value {
     json!({ "type": "metric", "properties": { "title": title, "region": "${AWS::Region}", "period": 60, "metrics": metrics } })
 }
 
-/// Every alarm of the stack, with its state.
-fn alarm_status(cx: &Cx) -> Value {
+/// An alarm widget shows at most this many alarms.
+const ALARMS_PER_WIDGET: usize = 100;
+
+/// Every alarm of the stack, with its state: one widget per hundred.
+fn alarm_status(cx: &Cx) -> Vec<Value> {
     let stack = &cx.model.stack;
     let arn = |name: String| format!("arn:${{AWS::Partition}}:cloudwatch:${{AWS::Region}}:${{AWS::AccountId}}:alarm:{name}");
     let alarms: Vec<String> = cx.model.own_alarms().into_iter().map(arn).collect();
-    json!({ "type": "alarm", "properties": { "title": format!("{stack}: alarms"), "alarms": alarms } })
+    alarms
+        .chunks(ALARMS_PER_WIDGET)
+        .map(|some| json!({ "type": "alarm", "properties": { "title": format!("{stack}: alarms"), "alarms": some } }))
+        .collect()
 }
 
 fn service_widgets(cx: &Cx, svc: &Service) -> Vec<Value> {

@@ -1,0 +1,166 @@
+//! Storage on the local emulator, through the real binary: a stack with a bucket, a table and
+//! a PostgreSQL database deploys; the service that uses them gets their names in its task
+//! definition and the database's secret through `secrets:`; its task role names exactly
+//! those ARNs; a removed table is refused by `deploy` without `--allow-data-loss` and kept by
+//! `destroy` without `--delete-data`; `--delete-data`, once the stack is gone, finds what was
+//! kept by its tags and deletes it (the database after a final snapshot, the bucket with
+//! every version); a bucket adopted by name is never touched.
+
+mod common;
+#[path = "common/emulator.rs"]
+mod emulator;
+
+use aws_sdk_s3::primitives::ByteStream;
+use emulator::Emulator;
+
+/// Adopted by name: the test creates it, ecship must leave it (and its object) alone.
+const LEGACY: &str = "store-legacy-files";
+
+fn spec(orders: bool) -> String {
+    let table = if orders { "  orders: { type: table, key: { partition: id, sort: { at: N } } }\n" } else { "" };
+    let uses = if orders { "uploads, orders, main-db" } else { "uploads, main-db" };
+    format!(
+        "stack: store\nregion: us-east-1\nnetwork: {{ cidr: 10.0.0.0/16, azs: 2, nat: single }}\nstorage:\n  uploads: {{ type: bucket }}\n{table}  main-db: {{ type: postgres, size: small }}\n  legacy: {{ type: bucket, existing: {LEGACY} }}\nservices:\n  api:\n    image: nginx:1.27\n    uses: [{uses}, {{ name: legacy, access: read }}]\n"
+    )
+}
+
+fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let file = dir.join(name);
+    std::fs::write(&file, text).expect("write spec");
+    file.to_string_lossy().into_owned()
+}
+
+/// `name=…;arn=…` of a storage output of the stack.
+async fn output(cfn: &aws_sdk_cloudformation::Client, key: &str, field: &str) -> String {
+    let stacks = cfn.describe_stacks().stack_name("store").send().await.expect("DescribeStacks");
+    let value = stacks.stacks()[0].outputs().iter().find(|o| o.output_key() == Some(key)).and_then(|o| o.output_value()).unwrap_or("");
+    value.split(';').find_map(|kv| kv.strip_prefix(&format!("{field}="))).unwrap_or("").to_string()
+}
+
+async fn tables(dynamodb: &aws_sdk_dynamodb::Client) -> Vec<String> {
+    dynamodb.list_tables().send().await.expect("ListTables").table_names().to_vec()
+}
+
+async fn buckets(s3: &aws_sdk_s3::Client) -> Vec<String> {
+    s3.list_buckets().send().await.expect("ListBuckets").buckets().iter().filter_map(|b| b.name().map(str::to_string)).collect()
+}
+
+async fn databases(rds: &aws_sdk_rds::Client) -> Vec<(String, Option<String>)> {
+    let out = rds.describe_db_instances().send().await.expect("DescribeDBInstances");
+    out.db_instances()
+        .iter()
+        .map(|d| {
+            (d.db_instance_identifier().unwrap_or("").to_string(), d.master_user_secret().and_then(|s| s.secret_arn()).map(str::to_string))
+        })
+        .collect()
+}
+
+/// `status` shows each data resource with what AWS reports of it.
+fn status_shows_each(emulator: &Emulator, bucket: &str, table: &str, db: &str) {
+    let status = emulator.run(&["status", "--stack", "store", "--output", "json"], &[]);
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap_or_else(|e| panic!("{e}: {}", status.stdout));
+    let data: Vec<(String, String, String)> = status["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|d| (d["kind"].as_str().unwrap_or("").into(), d["id"].as_str().unwrap_or("").into(), d["state"].as_str().unwrap_or("").into()))
+        .collect();
+    assert!(data.contains(&("table".into(), table.to_string(), "ACTIVE".into())), "{data:?}");
+    assert!(data.contains(&("database".into(), db.to_string(), "available".into())), "{data:?}");
+    assert!(data.contains(&("bucket".into(), bucket.to_string(), String::new())), "{data:?}");
+    let text = emulator.run(&["status", "--stack", "store"], &[]);
+    assert!(text.stdout.contains(&format!("table {table}: ACTIVE, 0 items")), "{}", text.stdout);
+}
+
+#[tokio::test]
+async fn storage_is_wired_kept_unless_asked_and_deleted_with_delete_data() {
+    let emulator = Emulator::start();
+    let config = emulator.sdk_config().await;
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
+    let (cfn, ecs) = (aws_sdk_cloudformation::Client::new(&config), aws_sdk_ecs::Client::new(&config));
+    let (dynamodb, rds) = (aws_sdk_dynamodb::Client::new(&config), aws_sdk_rds::Client::new(&config));
+    s3.create_bucket().bucket(LEGACY).send().await.expect("CreateBucket");
+    s3.put_object().bucket(LEGACY).key("old.txt").body(ByteStream::from_static(b"kept")).send().await.expect("PutObject");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let with = write(dir.path(), "with.yaml", &spec(true));
+    let without = write(dir.path(), "without.yaml", &spec(false));
+
+    let deployed = emulator.run(&["deploy", &with, "--yes"], &[]);
+    assert_eq!(deployed.code, 0, "{}{}", deployed.stdout, deployed.stderr);
+    let (bucket, table) = (output(&cfn, "StorageUploads", "name").await, output(&cfn, "StorageOrders", "name").await);
+    assert!(buckets(&s3).await.contains(&bucket), "{bucket}");
+    assert!(tables(&dynamodb).await.contains(&table), "{table}");
+    let dbs = databases(&rds).await;
+    assert_eq!(dbs.len(), 1, "{dbs:?}");
+    let (db, secret) = dbs[0].clone();
+    let secret = secret.expect("RDS keeps the master password in a secret of its own");
+
+    // The task definition names the bucket and the table, and gets the password by reference.
+    let td = ecs.describe_task_definition().task_definition("store-api").send().await.expect("task definition");
+    let container = &td.task_definition().expect("task definition").container_definitions()[0];
+    let env: std::collections::BTreeMap<&str, &str> =
+        container.environment().iter().filter_map(|kv| Some((kv.name()?, kv.value()?))).collect();
+    assert_eq!(env.get("UPLOADS_BUCKET"), Some(&bucket.as_str()), "{env:?}");
+    assert_eq!(env.get("LEGACY_BUCKET"), Some(&LEGACY), "{env:?}");
+    assert_eq!(env.get("ORDERS_TABLE"), Some(&table.as_str()), "{env:?}");
+    assert_eq!((env.get("MAIN_DB_PORT"), env.get("MAIN_DB_NAME")), (Some(&"5432"), Some(&"main_db")), "{env:?}");
+    assert!(env.get("MAIN_DB_HOST").is_some_and(|h| h.starts_with(&db)), "{env:?}");
+    let secrets: Vec<(&str, &str)> = container.secrets().iter().map(|s| (s.name(), s.value_from())).collect();
+    assert_eq!(secrets, [("MAIN_DB_SECRET", secret.as_str())]);
+    assert!(!format!("{td:?}").contains("P@55w0rd"), "no password in the task definition");
+
+    // The task role may use exactly those: the deployed template's policy, resolved.
+    let body = cfn.get_template().stack_name("store").send().await.expect("GetTemplate");
+    let template: serde_json::Value = serde_json::from_str(body.template_body().expect("body")).expect("JSON");
+    let policies = &template["Resources"]["SvcApiTaskRole"]["Properties"]["Policies"];
+    let used = policies.as_array().expect("policies").iter().find(|p| p["PolicyName"] == "use-storage").expect("use-storage");
+    let resources: Vec<String> = used["PolicyDocument"]["Statement"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .flat_map(|s| s["Resource"].as_array().cloned().unwrap_or_default())
+        .map(|r| r.to_string())
+        .collect();
+    for names in ["StorageUploadsBucket", "StorageOrdersTable", LEGACY] {
+        assert!(resources.iter().any(|r| r.contains(names)), "{names} in {resources:?}");
+    }
+    assert_eq!(resources.len(), 6, "bucket, objects; table, indexes; legacy bucket, objects: {resources:?}");
+
+    status_shows_each(&emulator, &bucket, &table, &db);
+
+    // A removed table: refused without --allow-data-loss, nothing written.
+    let refused = emulator.run(&["deploy", &without, "--yes"], &[]);
+    assert_eq!(refused.code, 1, "{}{}", refused.stdout, refused.stderr);
+    assert!(refused.stderr.contains("StorageOrdersTable (AWS::DynamoDB::Table, deleted)"), "{}", refused.stderr);
+    assert!(tables(&dynamodb).await.contains(&table), "the table is there");
+
+    // destroy without --delete-data keeps every data resource and says how to delete them.
+    let kept = emulator.run(&["destroy", &with, "--yes"], &[]);
+    assert_eq!(kept.code, 0, "{}{}", kept.stdout, kept.stderr);
+    for words in [
+        format!("bucket {bucket} (storage uploads)"),
+        format!("table {table} (storage orders)"),
+        format!("database {db} (storage main-db)"),
+    ] {
+        assert!(kept.stdout.contains(&words), "`{words}` in: {}", kept.stdout);
+    }
+    assert!(kept.stdout.contains("ecship destroy --stack store --delete-data --yes"), "{}", kept.stdout);
+    assert!(tables(&dynamodb).await.contains(&table) && buckets(&s3).await.contains(&bucket));
+    assert_eq!(databases(&rds).await.len(), 1);
+
+    // The stack is gone: --delete-data finds what it kept by its tags and deletes it.
+    let deleted = emulator.run(&["destroy", "--stack", "store", "--delete-data", "--yes"], &[]);
+    assert_eq!(deleted.code, 0, "{}{}", deleted.stdout, deleted.stderr);
+    assert!(tables(&dynamodb).await.is_empty(), "no table");
+    assert_eq!(buckets(&s3).await, [LEGACY], "only the adopted bucket is left");
+    assert!(databases(&rds).await.is_empty(), "no database");
+    let snapshots = rds.describe_db_snapshots().snapshot_type("manual").send().await.expect("DescribeDBSnapshots");
+    let finals: Vec<&str> = snapshots.db_snapshots().iter().filter_map(|s| s.db_snapshot_identifier()).collect();
+    assert!(finals.len() == 1 && finals[0].starts_with(&format!("{db}-final-")), "a final snapshot first: {finals:?}");
+    assert!(deleted.stderr.contains(&format!("final snapshot {}", finals[0])), "the snapshot is named: {}", deleted.stderr);
+    let legacy = s3.get_object().bucket(LEGACY).key("old.txt").send().await.expect("the adopted bucket's object");
+    assert_eq!(legacy.body.collect().await.expect("body").into_bytes().as_ref(), b"kept");
+    // The final snapshot is the one thing left on purpose (it carries the stack's tags).
+    rds.delete_db_snapshot().db_snapshot_identifier(finals[0]).send().await.expect("DeleteDBSnapshot");
+    emulator.assert_nothing_left("store").await;
+}
