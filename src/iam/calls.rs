@@ -3,6 +3,7 @@
 //! of a call without a call of its own: `iam:PassRole` for the roles a task definition or a
 //! schedule names, and ECR's actions behind the registry protocol that pushes and pins images.
 
+use crate::model::storage::{DbEngine, StorageKind};
 use crate::model::{EcrRepository, Engine, Model, Rollout};
 use crate::synth::nesting::Stacks;
 
@@ -27,6 +28,13 @@ enum Needs {
     /// A preview's model (`--for preview`): the environment's stack read, the previews
     /// listed by name, the listeners' rules read for free priorities.
     Previews,
+    /// `storage:` the stack creates: read by `status`, deleted by `destroy --delete-data`
+    /// when kept — a bucket, a table, an RDS instance, an Aurora cluster.
+    Storage,
+    Buckets,
+    Tables,
+    Instances,
+    Clusters,
     /// A domain whose hosted zone the spec names without its id: looked up before synthesis.
     ZoneLookup,
     /// Templates too large to send inline (the asset bucket).
@@ -45,6 +53,14 @@ enum On {
     Stack,
     /// The environment a preview runs in.
     ParentStack,
+    /// Every DynamoDB table of the account: a destroy finds the stack's kept tables by
+    /// their tags, which only reading each table's tags tells.
+    AllTables,
+    /// The stack's buckets (`STACK-…`, as CloudFormation names them) and their objects:
+    /// another bucket's tags refused to the role are skipped by a destroy looking for its own.
+    Buckets,
+    /// The stack's tables, databases, clusters and their final snapshots.
+    Data,
     Lock,
     Cluster,
     Services,
@@ -168,6 +184,8 @@ const CALLS: &[(Verb, Needs, On, &[&str])] = &[
     ),
     (D, N::Assets, O::AssetObjects, &["s3:PutObject"]),
     (D, N::Pushes, O::StackRepositories, &["ecr:DescribeImages"]),
+    (D, N::Storage, O::Any, &["rds:DescribeDBInstances", "rds:DescribeDBClusters"]),
+    (D, N::Storage, O::Data, &["dynamodb:DescribeTable", "dynamodb:ListTagsOfResource"]),
     // destroy.
     (X, N::Always, O::Stack, &["cloudformation:DeleteStack", "cloudformation:DescribeStackEvents"]),
     (X, N::Always, O::Lock, LOCK),
@@ -194,6 +212,16 @@ const CALLS: &[(Verb, Needs, On, &[&str])] = &[
         ],
     ),
     (X, N::Always, O::AssetBucket, &["s3:ListBucket", "s3:ListBucketVersions"]),
+    // The data a stack kept (`Retain`), found by its tags on every destroy.
+    (X, N::Always, O::Any, &["s3:ListAllMyBuckets", "dynamodb:ListTables", "rds:DescribeDBInstances", "rds:DescribeDBClusters"]),
+    (X, N::Always, O::AllTables, &["dynamodb:DescribeTable", "dynamodb:ListTagsOfResource"]),
+    (X, N::Always, O::Buckets, &["s3:GetBucketTagging"]),
+    // `destroy --delete-data`: a bucket emptied of every version, a database's deletion
+    // protection lifted and a final snapshot taken.
+    (X, N::Buckets, O::Buckets, &["s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:DeleteBucket"]),
+    (X, N::Tables, O::Data, &["dynamodb:DeleteTable"]),
+    (X, N::Instances, O::Data, &["rds:ModifyDBInstance", "rds:DeleteDBInstance", "rds:CreateDBSnapshot"]),
+    (X, N::Clusters, O::Data, &["rds:ModifyDBCluster", "rds:DeleteDBCluster", "rds:CreateDBClusterSnapshot"]),
     (X, N::Always, O::ScheduleGroup, &["scheduler:GetScheduleGroup"]),
     (X, N::Assets, O::AssetObjects, &["s3:DeleteObject", "s3:DeleteObjectVersion"]),
     (X, N::Schedules, O::ScheduleGroup, &["scheduler:DeleteScheduleGroup"]),
@@ -294,10 +322,24 @@ fn needed(needs: Needs, model: &Model, stacks: &Stacks) -> bool {
         N::Alarms => services().any(|s| !s.deploy.alarms.is_empty()),
         N::ZoneLookup => model.has_zones_to_look_up(),
         N::Previews => model.preview.is_some(),
+        N::Storage => model.storage.values().any(|s| s.existing.is_none()),
+        N::Buckets | N::Tables | N::Instances | N::Clusters => {
+            model.storage.values().any(|s| s.existing.is_none() && holds(needs, &s.kind))
+        }
         N::Assets => super::cloudformation::uploads(stacks),
         N::Pushes => model.tasks().any(|t| t.image.is_pushed()),
         N::EcrImages => !ecr_images(model).is_empty(),
         N::EcrLogin => needed(N::Pushes, model, stacks) || needed(N::EcrImages, model, stacks),
+    }
+}
+
+/// Whether storage of `kind` is what `needs` names.
+fn holds(needs: Needs, kind: &StorageKind) -> bool {
+    let aurora = |d: &crate::model::storage::Database| d.engine == DbEngine::AuroraPostgres;
+    match kind {
+        StorageKind::Bucket(_) => needs == N::Buckets,
+        StorageKind::Table(_) => needs == N::Tables,
+        StorageKind::Database(d) => needs == if aurora(d) { N::Clusters } else { N::Instances },
     }
 }
 
@@ -315,6 +357,9 @@ fn sid(on: On) -> &'static str {
     match on {
         O::Stack => "EcshipStack",
         O::ParentStack => "EcshipEnvironmentStack",
+        O::AllTables => "EcshipFindsKeptTables",
+        O::Buckets => "EcshipBuckets",
+        O::Data => "EcshipData",
         O::Lock => "EcshipStackLock",
         O::Cluster => "EcshipCluster",
         O::Services => "EcshipServices",
@@ -338,6 +383,10 @@ fn resources(on: On, model: &Model, stacks: &Stacks, scope: &Scope) -> Vec<Strin
     let ecs = |r: String| scope.arn("ecs", &r);
     match on {
         O::Stack => super::cloudformation::stack_arns(stack, stacks, scope),
+        O::AllTables => vec![scope.arn("dynamodb", "table/*")],
+        O::Buckets => vec![format!("arn:aws:s3:::{stack}-*")],
+        // RDS's instances, clusters and snapshots of the stack: `db:`, `cluster:`, `snapshot:`, … `STACK-*`.
+        O::Data => vec![scope.arn("rds", &format!("*:{stack}-*")), scope.arn("dynamodb", &format!("table/{stack}-*"))],
         O::ParentStack => vec![scope.arn("cloudformation", &format!("stack/{}/*", owner(model)))],
         O::Lock => vec![scope.arn("ecr", &format!("repository/{}", lock(model)))],
         O::Cluster => vec![ecs(format!("cluster/{cluster}"))],

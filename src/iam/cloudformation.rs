@@ -626,9 +626,12 @@ fn resources(home: Home, model: &Model, stacks: &Stacks, scope: &Scope) -> Vec<S
 /// The stack's data resources and their final snapshots, and the RDS parameter and option
 /// groups an instance or cluster names (AWS's `default.…` ones among them).
 fn data(stack: &str, scope: &Scope) -> Vec<String> {
-    let own = ["db", "cluster", "subgrp", "snapshot", "cluster-snapshot"].map(|kind| scope.arn("rds", &format!("{kind}:{stack}-*")));
+    // Any RDS resource of the stack (`db:`, `cluster:`, `subgrp:`, `snapshot:`, `cluster-snapshot:`
+    // `STACK-*`): one ARN for five keeps the policy within an inline policy's size.
+    let own =
+        [scope.arn("rds", &format!("*:{stack}-*")), scope.arn("dynamodb", &format!("table/{stack}-*")), format!("arn:aws:s3:::{stack}-*")];
     let groups = ["pg", "cluster-pg", "og"].map(|kind| scope.arn("rds", &format!("{kind}:*")));
-    own.into_iter().chain(groups).chain([scope.arn("dynamodb", &format!("table/{stack}-*")), format!("arn:aws:s3:::{stack}-*")]).collect()
+    own.into_iter().chain(groups).collect()
 }
 
 /// The hosted zones of the stack's domains, by id; any zone where one is given by name only

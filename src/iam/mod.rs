@@ -146,6 +146,13 @@ pub fn policy(model: &Model, stacks: &Stacks, scope: &Scope, verbs: Verbs) -> Po
             }
         }
     }
+    // An action a statement on `*` allows anyway needs no narrower statement: said once.
+    let anywhere: BTreeSet<String> =
+        merged.values().filter(|g| g.condition.is_none() && g.resource_list() == ["*"]).flat_map(|g| g.actions.clone()).collect();
+    for g in merged.values_mut().filter(|g| g.condition.is_none() && g.resource_list() != ["*"]) {
+        g.actions.retain(|a| !anywhere.contains(a));
+    }
+    merged.retain(|_, g| !g.actions.is_empty());
     let reasons = merged.values().filter_map(|g| g.any.map(|why| (g.sid.clone(), why.to_string()))).collect();
     let statements = merged
         .into_values()
