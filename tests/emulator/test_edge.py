@@ -19,11 +19,8 @@ def certificate(zone_id: str | None, names: list[str]) -> dict:
     }
 
 
-class EdgeTest(unittest.TestCase):
-    # The emulator test_server.py starts, without its tests.
-    setUpClass = test_server.EmulatorTest.__dict__["setUpClass"]
-    tearDownClass = test_server.EmulatorTest.__dict__["tearDownClass"]
-    client = test_server.EmulatorTest.client
+class EdgeTest(test_server.RunningEmulator):
+    """Against an emulator of its own, without test_server's checks."""
 
     def zone(self, name: str) -> str:
         r53 = self.client("route53")

@@ -43,11 +43,8 @@ TEMPLATE = {
 }
 
 
-class SignalsTest(unittest.TestCase):
-    # The emulator is started and stopped as for test_server's checks.
-    setUpClass = classmethod(test_server.EmulatorTest.setUpClass.__func__)  # type: ignore[attr-defined]
-    tearDownClass = classmethod(test_server.EmulatorTest.tearDownClass.__func__)  # type: ignore[attr-defined]
-    client = test_server.EmulatorTest.client
+class SignalsTest(test_server.RunningEmulator):
+    """Against an emulator of its own, without test_server's checks."""
 
     def test_alarms_subscriptions_and_topic_policies_come_and_go_with_their_stack(self) -> None:
         cfn, cw, sns, elb = self.client("cloudformation"), self.client("cloudwatch"), self.client("sns"), self.client("elbv2")

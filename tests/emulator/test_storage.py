@@ -24,11 +24,8 @@ def network() -> dict:
     }
 
 
-class StorageTest(unittest.TestCase):
-    # The server the other checks run against, without inheriting (and so running again) them.
-    setUpClass = classmethod(test_server.EmulatorTest.setUpClass.__func__)  # type: ignore[attr-defined]
-    tearDownClass = classmethod(test_server.EmulatorTest.tearDownClass.__func__)  # type: ignore[attr-defined]
-    client = test_server.EmulatorTest.client
+class StorageTest(test_server.RunningEmulator):
+    """Against an emulator of its own, without test_server's checks."""
 
     def test_an_instance_gets_its_security_groups_engine_port_protection_and_rds_secret(self) -> None:
         resources = network()
