@@ -31,15 +31,16 @@ fn deploy(a: &PreviewDeployArgs, global: &super::Global<'_>, report: &mut Report
     };
     let images = preview_images(&super::images(&a.deploy.images, &parent.model)?, &parent.model, &a.name)?;
     let session = Session::open(global, parent.model.region.as_deref())?;
+    // The preview's host certificate and record go in the environment's zone.
+    let parent = super::with_zones(parent, &session)?;
     let opts = PreviewOptions { name: &a.name, ttl: a.ttl };
     let compiled = match session.call(async |aws| preview::compile(aws, parent, &opts).await) {
         Ok(c) => crate::stack::with_pulls(c, images.values().cloned())?,
         Err(e) => return super::failed(e, report),
     };
     let (code, done) = deploy_compiled(&Target { args: &a.deploy, global, session: &session, compiled: &compiled }, &images, report)?;
-    let Some(done) = done else { return Ok(code) };
-    if let Err(e) = session.progress(report.json(), async |aws, r| preview::extend(aws, &compiled, done.infrastructure, r).await) {
-        return super::failed(e, report);
+    if done.is_none() {
+        return Ok(code);
     }
     let (url, header) = preview::address(&compiled);
     let expires = compiled.model.preview.as_ref().map(|p| p.expires.clone()).unwrap_or_default();

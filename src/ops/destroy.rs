@@ -414,7 +414,7 @@ pub(super) async fn remove_family(ecs: &Ecs, family: &str, r: &dyn Reporter) -> 
     Ok(all.len())
 }
 
-/// Families of the given services' `ecship:service` tags.
-pub(super) fn families_of(stack: &str, services: &[ServiceState]) -> BTreeSet<String> {
-    services.iter().filter_map(|s| s.tags.get(SERVICE_TAG)).map(|svc| crate::workload::family_name(stack, svc)).collect()
+/// Families of the given services' `ecship:service` tags, in `model`'s stack.
+pub(super) fn families_of(model: &crate::model::Model, services: &[ServiceState]) -> BTreeSet<String> {
+    services.iter().filter_map(|s| s.tags.get(SERVICE_TAG)).map(|svc| crate::workload::render::family_of(model, svc)).collect()
 }

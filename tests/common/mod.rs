@@ -47,6 +47,17 @@ pub fn venv_tool(name: &str) -> PathBuf {
     tool
 }
 
+/// What a boto3 script prints, run against the emulator at `endpoint` (for services with
+/// no SDK crate here: ACM, WAFv2); `c(SERVICE)` is a client of it.
+pub fn boto(endpoint: &str, script: &str) -> String {
+    let prelude = format!(
+        "import boto3, json\nc = lambda s: boto3.client(s, endpoint_url='{endpoint}', region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')\n"
+    );
+    let out = std::process::Command::new(venv_tool("python")).arg("-c").arg(prelude + script).output().expect("python runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 /// A copy of stacks/mysfits.yaml with a shorter canary bake, beside the example's build
 /// contexts; `changed`: with new settings for both services.
 pub fn quick_mysfits(dir: &std::path::Path, changed: bool) -> String {
