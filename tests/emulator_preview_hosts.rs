@@ -101,6 +101,12 @@ async fn a_preview_with_a_host_gets_its_certificate_on_the_listener_and_its_reco
     let served: Vec<&str> = served.certificates().iter().filter_map(|c| c.certificate_arn()).collect();
     assert!(served.contains(&own_arn.as_str()), "the listener serves the preview's certificate: {served:?}");
 
+    // Its template passes cfn-lint.
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let body =
+        cfn.get_template().stack_name("shop-pr-1").send().await.expect("GetTemplate").template_body().unwrap_or_default().to_string();
+    common::assert_lints(&body, &dir.path().join("shop-pr-1.json"));
+
     // Its task definitions are `STACK-NAME-SERVICE`.
     let ecs = aws_sdk_ecs::Client::new(&config);
     let families = ecs.list_task_definition_families().family_prefix("shop-pr-1").send().await.expect("families");

@@ -58,6 +58,18 @@ pub fn boto(endpoint: &str, script: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// The CloudFormation template `body` passes cfn-lint with nothing to report (written to
+/// `path` first).
+pub fn assert_lints(body: &str, path: &std::path::Path) {
+    std::fs::write(path, body).expect("write the template");
+    let out = std::process::Command::new(venv_tool("cfn-lint"))
+        .args(["--regions", "us-east-1", "--format", "parseable", "--"])
+        .arg(path)
+        .output()
+        .expect("cfn-lint runs");
+    assert!(out.status.success(), "cfn-lint: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}
+
 /// A copy of stacks/mysfits.yaml with a shorter canary bake, beside the example's build
 /// contexts; `changed`: with new settings for both services.
 pub fn quick_mysfits(dir: &std::path::Path, changed: bool) -> String {
