@@ -87,7 +87,7 @@ fn destroy(a: &PreviewNameArgs, global: &super::Global<'_>, report: &mut Report)
 /// Destroy one preview and say what became of it: the exit code.
 pub(super) fn destroy_one(session: &Session, stack: &str, name: &str, report: &mut Report) -> anyhow::Result<u8> {
     let interrupted = format!("interrupted: part of preview {name} may be deleted already; run `ecship preview destroy` again to finish");
-    let result = session.run(report, &interrupted, super::any_error, async |aws, r| preview::destroy(aws, stack, name, r).await);
+    let result = session.run(report, &interrupted, super::any_error, async |aws, r| preview::destroy(aws, stack, name, None, r).await);
     let done = match result {
         Ok(done) => done,
         Err(code) => return Ok(code),
@@ -165,6 +165,7 @@ fn swept_line(s: &Swept) -> String {
     match (s.result, s.leftovers.is_empty()) {
         ("elsewhere", _) => format!("preview {} (expired {expired}) is being destroyed by another run: left to it", s.name),
         ("gone", true) => format!("preview {} (expired {expired}) was destroyed by another run meanwhile", s.name),
+        ("extended", _) => format!("preview {} (expired {expired}) was deployed again meanwhile: left alone", s.name),
         (_, true) => format!("destroyed preview {} (stack {}, expired {expired})", s.name, s.stack),
         (_, false) => {
             let left: Vec<String> = s.leftovers.iter().map(|l| format!("{} {}", l.kind, l.name)).collect();

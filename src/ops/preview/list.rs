@@ -95,21 +95,24 @@ pub struct Swept {
     pub name: String,
     pub stack: String,
     pub expires: Option<String>,
-    /// `destroyed`; `elsewhere` (another run holds its lock: it is being destroyed there); or
-    /// `gone` (another run destroyed it since it was listed).
+    /// `destroyed`; `elsewhere` (another run holds its lock: it is being destroyed there);
+    /// `gone` (another run destroyed it since it was listed); or `extended` (deployed again
+    /// since it was listed: it no longer expires, and is left alone).
     pub result: &'static str,
     pub leftovers: Vec<Leftover>,
 }
 
-/// Destroy every expired preview of `parent`, until Ctrl-C.
+/// Destroy every expired preview of `parent`, until Ctrl-C. Each one's expiry is read again
+/// under its lock: one deployed again since it was listed is left alone.
 pub async fn sweep(aws: &Aws, parent: &str, r: &dyn Reporter) -> Ended<Result<Vec<Swept>, Error>> {
     let expired: Vec<Preview> = match list(aws, parent).await {
         Ok(all) => all.into_iter().filter(|p| p.expired).collect(),
         Err(e) => return Ended::Finished(Err(e)),
     };
+    let at = now(aws);
     let mut out = Vec::new();
     for p in expired {
-        let done = match destroy(aws, parent, &p.name, r).await {
+        let done = match destroy(aws, parent, &p.name, Some(at), r).await {
             Ended::Interrupted => return Ended::Interrupted,
             Ended::Finished(done) => done,
         };
@@ -117,6 +120,7 @@ pub async fn sweep(aws: &Aws, parent: &str, r: &dyn Reporter) -> Ended<Result<Ve
             Ok(d) if !d.existed => ("gone", d.leftovers),
             Ok(d) => ("destroyed", d.leftovers),
             Err(DestroyError::Lock(LockError::Held { .. })) => ("elsewhere", Vec::new()),
+            Err(DestroyError::NotExpired { .. }) => ("extended", Vec::new()),
             Err(DestroyError::Lock(e)) => return Ended::Finished(Err(e.into())),
             Err(DestroyError::Aws(e)) => return Ended::Finished(Err(e.into())),
         };

@@ -157,8 +157,15 @@ pub fn address(c: &Compiled) -> (Option<String>, Option<String>) {
 }
 
 /// Destroy preview `name` of stack `parent` (its services, task definitions and stack), until
-/// Ctrl-C; the cluster is the environment's and stays.
-pub async fn destroy(aws: &Aws, parent: &str, name: &str, r: &dyn Reporter) -> Ended<Result<Destroyed, DestroyError>> {
+/// Ctrl-C; the cluster is the environment's and stays. With `expired_by`, only if its expiry
+/// (read under its lock) is at or before that time.
+pub async fn destroy(
+    aws: &Aws,
+    parent: &str,
+    name: &str,
+    expired_by: Option<u64>,
+    r: &dyn Reporter,
+) -> Ended<Result<Destroyed, DestroyError>> {
     let opts = DestroyOptions {
         stack: format!("{parent}-{name}"),
         keep_images: false,
@@ -167,6 +174,7 @@ pub async fn destroy(aws: &Aws, parent: &str, name: &str, r: &dyn Reporter) -> E
         asset_bucket: None,
         delete_data: false,
         shared_cluster: true,
+        expired_by,
     };
     destroy::run(aws, &opts, r).await
 }
@@ -182,7 +190,7 @@ fn rfc3339(secs: u64) -> String {
 }
 
 /// Seconds since 1970 of an RFC 3339 time (`None` when it is not one).
-fn parse_rfc3339(s: &str) -> Option<u64> {
+pub(super) fn parse_rfc3339(s: &str) -> Option<u64> {
     humantime::parse_rfc3339(s).ok()?.duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs())
 }
 
