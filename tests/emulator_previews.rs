@@ -178,6 +178,9 @@ async fn two_previews_beside_their_environment_each_on_its_own_rules_swept_when_
     // The environment does not see its previews as changes.
     let plan = emulator.run(&["plan", &file, "--detailed-exitcode"], &[]);
     assert_eq!(plan.code, 0, "previews are no drift of the environment: {}{}", plan.stdout, plan.stderr);
+    // Nor its status: a preview's task definitions are not the environment's jobs.
+    let status = emulator.run(&["status", &file, "--output", "json"], &[]).result();
+    assert!(status["jobs"].is_null(), "no jobs: {status}");
 
     let refused = emulator.run(&["destroy", &file, "--yes"], &[]);
     assert_eq!(refused.code, 1, "{}{}", refused.stdout, refused.stderr);

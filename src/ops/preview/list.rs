@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{destroy, now, parse_rfc3339, rfc3339};
 use crate::aws::cloudformation::{StackInfo, Stacks};
 use crate::aws::ecs::Ecs;
-use crate::aws::Aws;
+use crate::aws::{Aws, AwsError};
 use crate::events::Reporter;
 use crate::model::preview::{EXPIRES_TAG, HEADER, NAME_TAG, OF_TAG};
 use crate::ops::destroy::{DestroyError, Leftover};
@@ -40,13 +40,22 @@ pub async fn list(aws: &Aws, parent: &str) -> Result<Vec<Preview>, Error> {
     let stacks = Stacks::new(aws);
     let parent_url = stacks.describe(parent).await?.and_then(|s| lb_url(&s));
     let mut out = Vec::new();
-    for (name, _) in stacks.named_like(&format!("{parent}-")).await? {
-        let Some(info) = stacks.describe(&name).await?.filter(|s| s.tags.get(OF_TAG).map(String::as_str) == Some(parent)) else {
-            continue;
-        };
+    for info in stacks_of(aws, parent).await? {
         out.push(preview(aws, &info, parent_url.as_deref()).await?);
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// The stacks of stack `parent`'s previews: `PARENT-…` stacks tagged as its previews.
+pub async fn stacks_of(aws: &Aws, parent: &str) -> Result<Vec<StackInfo>, AwsError> {
+    let stacks = Stacks::new(aws);
+    let mut out = Vec::new();
+    for (name, _) in stacks.named_like(&format!("{parent}-")).await? {
+        if let Some(info) = stacks.describe(&name).await?.filter(|s| s.tags.get(OF_TAG).map(String::as_str) == Some(parent)) {
+            out.push(info);
+        }
+    }
     Ok(out)
 }
 

@@ -12,7 +12,7 @@
 mod list;
 mod priorities;
 
-pub use list::{list, sweep, Preview, Swept};
+pub use list::{list, stacks_of, sweep, Preview, Swept};
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
