@@ -22,15 +22,9 @@ services:
     routes: [ { path: \"/*\", host: api.shop.test } ]
 ";
 
-/// What a boto3 script prints, run against the emulator (ACM and WAFv2 have no SDK crate here).
+/// What a boto3 script prints, run against the emulator.
 fn boto(emulator: &Emulator, script: &str) -> String {
-    let prelude = format!(
-        "import boto3, json\nc = lambda s: boto3.client(s, endpoint_url='{}', region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')\n",
-        emulator.url
-    );
-    let out = std::process::Command::new(common::venv_tool("python")).arg("-c").arg(prelude + script).output().expect("python runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    common::boto(&emulator.url, script)
 }
 
 /// The zone's records of `kind`, by name without the trailing dot, with their alias target.

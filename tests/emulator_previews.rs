@@ -112,14 +112,7 @@ async fn assert_preview_gone(emulator: &Emulator, name: &str) {
 async fn assert_lints(emulator: &Emulator, stack: &str, dir: &std::path::Path) {
     let cfn = aws_sdk_cloudformation::Client::new(&emulator.sdk_config().await);
     let body = cfn.get_template().stack_name(stack).send().await.expect("GetTemplate").template_body().unwrap_or_default().to_string();
-    let path = dir.join(format!("{stack}.json"));
-    std::fs::write(&path, body).expect("write the template");
-    let out = std::process::Command::new(common::venv_tool("cfn-lint"))
-        .args(["--regions", "us-east-1", "--format", "parseable", "--"])
-        .arg(&path)
-        .output()
-        .expect("cfn-lint runs");
-    assert!(out.status.success(), "cfn-lint: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    common::assert_lints(&body, &dir.join(format!("{stack}.json")));
 }
 
 #[tokio::test]
@@ -185,6 +178,9 @@ async fn two_previews_beside_their_environment_each_on_its_own_rules_swept_when_
     // The environment does not see its previews as changes.
     let plan = emulator.run(&["plan", &file, "--detailed-exitcode"], &[]);
     assert_eq!(plan.code, 0, "previews are no drift of the environment: {}{}", plan.stdout, plan.stderr);
+    // Nor its status: a preview's task definitions are not the environment's jobs.
+    let status = emulator.run(&["status", &file, "--output", "json"], &[]).result();
+    assert!(status["jobs"].is_null(), "no jobs: {status}");
 
     let refused = emulator.run(&["destroy", &file, "--yes"], &[]);
     assert_eq!(refused.code, 1, "{}{}", refused.stdout, refused.stderr);

@@ -61,6 +61,24 @@ impl Elbv2 {
         Ok(out)
     }
 
+    /// The canonical hosted zone of the load balancer `listener` belongs to (where an alias
+    /// record to it points); `None` when either is gone.
+    pub async fn canonical_zone(&self, listener: &str) -> Result<Option<String>, AwsError> {
+        let listeners = self.client.describe_listeners().listener_arns(listener).send().await;
+        let lb = match listeners {
+            Ok(l) => l.listeners().first().and_then(|l| l.load_balancer_arn()).map(str::to_string),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_listener_not_found_exception()) => None,
+            Err(e) => return Err(classify("DescribeListeners", e)),
+        };
+        let Some(lb) = lb else { return Ok(None) };
+        let lbs = self.client.describe_load_balancers().load_balancer_arns(&lb).send().await;
+        match lbs {
+            Ok(l) => Ok(l.load_balancers().first().and_then(|l| l.canonical_hosted_zone_id()).map(str::to_string)),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_load_balancer_not_found_exception()) => Ok(None),
+            Err(e) => Err(classify("DescribeLoadBalancers", e)),
+        }
+    }
+
     /// The forward weights of each rule: rule ARN → [(target group ARN, weight)].
     pub async fn rule_weights(&self, rules: &[String]) -> Result<Vec<(String, Vec<(String, i32)>)>, AwsError> {
         let mut out = Vec::new();

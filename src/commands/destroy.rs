@@ -28,6 +28,7 @@ pub fn run(args: &DestroyArgs, global: &super::Global<'_>, report: &mut Report) 
         asset_bucket: global.asset_bucket.map(str::to_string),
         delete_data: args.delete_data,
         shared_cluster: false,
+        expired_by: None,
     };
     let session = Session::open(global, region.as_deref())?;
     if let Some(code) = previews_first(&session, &stack, args.with_previews, report)? {

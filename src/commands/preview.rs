@@ -31,15 +31,16 @@ fn deploy(a: &PreviewDeployArgs, global: &super::Global<'_>, report: &mut Report
     };
     let images = preview_images(&super::images(&a.deploy.images, &parent.model)?, &parent.model, &a.name)?;
     let session = Session::open(global, parent.model.region.as_deref())?;
+    // The preview's host certificate and record go in the environment's zone.
+    let parent = super::with_zones(parent, &session)?;
     let opts = PreviewOptions { name: &a.name, ttl: a.ttl };
     let compiled = match session.call(async |aws| preview::compile(aws, parent, &opts).await) {
         Ok(c) => crate::stack::with_pulls(c, images.values().cloned())?,
         Err(e) => return super::failed(e, report),
     };
     let (code, done) = deploy_compiled(&Target { args: &a.deploy, global, session: &session, compiled: &compiled }, &images, report)?;
-    let Some(done) = done else { return Ok(code) };
-    if let Err(e) = session.progress(report.json(), async |aws, r| preview::extend(aws, &compiled, done.infrastructure, r).await) {
-        return super::failed(e, report);
+    if done.is_none() {
+        return Ok(code);
     }
     let (url, header) = preview::address(&compiled);
     let expires = compiled.model.preview.as_ref().map(|p| p.expires.clone()).unwrap_or_default();
@@ -86,7 +87,7 @@ fn destroy(a: &PreviewNameArgs, global: &super::Global<'_>, report: &mut Report)
 /// Destroy one preview and say what became of it: the exit code.
 pub(super) fn destroy_one(session: &Session, stack: &str, name: &str, report: &mut Report) -> anyhow::Result<u8> {
     let interrupted = format!("interrupted: part of preview {name} may be deleted already; run `ecship preview destroy` again to finish");
-    let result = session.run(report, &interrupted, super::any_error, async |aws, r| preview::destroy(aws, stack, name, r).await);
+    let result = session.run(report, &interrupted, super::any_error, async |aws, r| preview::destroy(aws, stack, name, None, r).await);
     let done = match result {
         Ok(done) => done,
         Err(code) => return Ok(code),
@@ -164,6 +165,7 @@ fn swept_line(s: &Swept) -> String {
     match (s.result, s.leftovers.is_empty()) {
         ("elsewhere", _) => format!("preview {} (expired {expired}) is being destroyed by another run: left to it", s.name),
         ("gone", true) => format!("preview {} (expired {expired}) was destroyed by another run meanwhile", s.name),
+        ("extended", _) => format!("preview {} (expired {expired}) was deployed again meanwhile: left alone", s.name),
         (_, true) => format!("destroyed preview {} (stack {}, expired {expired})", s.name, s.stack),
         (_, false) => {
             let left: Vec<String> = s.leftovers.iter().map(|l| format!("{} {}", l.kind, l.name)).collect();

@@ -392,9 +392,7 @@ fn resources(on: On, model: &Model, stacks: &Stacks, scope: &Scope) -> Vec<Strin
         O::Cluster => vec![ecs(format!("cluster/{cluster}"))],
         O::Services => vec![ecs(format!("service/{cluster}/*"))],
         O::Tasks => vec![ecs(format!("task/{cluster}/*"))],
-        O::Families => {
-            model.tasks().map(|t| ecs(format!("task-definition/{}:*", crate::workload::family_name(stack, t.name.as_str())))).collect()
-        }
+        O::Families => model.tasks().map(|t| ecs(format!("task-definition/{}:*", crate::workload::render::family(model, t)))).collect(),
         O::Deployments => vec![ecs(format!("service-deployment/{cluster}/*")), ecs(format!("service-revision/{cluster}/*"))],
         O::StackRepositories => vec![scope.arn("ecr", &format!("repository/{}/*", owner(model)))],
         O::ImageRepositories => {

@@ -151,6 +151,14 @@ const TYPES: &[Handlers] = &[
         &["elasticloadbalancing:DescribeListeners"],
     ),
     (
+        // A preview's host certificate on the environment's listener.
+        "AWS::ElasticLoadBalancingV2::ListenerCertificate",
+        Home::Generated,
+        &["elasticloadbalancing:AddListenerCertificates"],
+        &["elasticloadbalancing:RemoveListenerCertificates"],
+        &["elasticloadbalancing:DescribeListenerCertificates"],
+    ),
+    (
         "AWS::ElasticLoadBalancingV2::ListenerRule",
         Home::Generated,
         &[

@@ -66,6 +66,10 @@ pub struct PreviewOf {
     /// The environment's stack outputs, which the preview's template passes on.
     #[serde(skip)]
     pub outputs: BTreeMap<String, String>,
+    /// The canonical hosted zone of each of the environment's load balancers with a domain
+    /// (the alias target of the preview's host record, with the load balancer's DNS name).
+    #[serde(skip)]
+    pub lb_zones: BTreeMap<LbName, String>,
     /// Each preview service's name in the spec, by its name in the preview.
     pub originals: BTreeMap<ServiceName, ServiceName>,
 }
@@ -109,6 +113,8 @@ pub struct Derive<'a> {
     pub expires: String,
     /// The URL of each load balancer, as the environment's outputs say.
     pub lb_urls: &'a BTreeMap<LbName, String>,
+    /// The canonical hosted zone of each load balancer with a domain, as ELB says.
+    pub lb_zones: &'a BTreeMap<LbName, String>,
 }
 
 /// The preview's service name: `NAME-SERVICE` (ECS service, container, log stream prefix).
@@ -135,6 +141,7 @@ pub fn derive(parent: &Model, previews: &Previews, d: &Derive) -> Model {
         expires: d.expires.clone(),
         host,
         outputs: d.outputs.clone(),
+        lb_zones: d.lb_zones.clone(),
         originals,
     };
     Model {

@@ -45,6 +45,10 @@ pub struct DestroyOptions {
     /// The stack's services run in another stack's cluster (a preview's, in its
     /// environment's): the cluster and its other tasks are left alone.
     pub shared_cluster: bool,
+    /// Destroy only a stack whose `ecship:preview-expires` is at or before this time (seconds
+    /// since 1970), as read under the lock: `sweep`'s guard against a preview deployed again
+    /// since it was listed.
+    pub expired_by: Option<u64>,
 }
 
 /// Something ecship owned that still exists after the teardown.
@@ -86,12 +90,25 @@ pub async fn run(aws: &Aws, opts: &DestroyOptions, r: &dyn Reporter) -> Ended<Re
     result
 }
 
+/// With `expired_by`, the stack's expiry is at or before it (or it has none).
+fn still_expired(info: Option<&StackInfo>, opts: &DestroyOptions) -> Result<(), DestroyError> {
+    let expires = info.and_then(|i| i.tags.get(crate::model::preview::EXPIRES_TAG));
+    match (opts.expired_by, expires) {
+        (Some(by), Some(e)) if crate::ops::preview::parse_rfc3339(e).is_some_and(|e| e > by) => {
+            Err(DestroyError::NotExpired { stack: opts.stack.clone(), expires: e.clone() })
+        }
+        _ => Ok(()),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DestroyError {
     #[error(transparent)]
     Aws(#[from] AwsError),
     #[error(transparent)]
     Lock(#[from] LockError),
+    #[error("{stack} was deployed again and now expires at {expires}: left alone")]
+    NotExpired { stack: String, expires: String },
 }
 
 /// Tear the stack down, step by step, each only while the run still holds the stack's lock
@@ -100,6 +117,7 @@ async fn destroy(aws: &Aws, opts: &DestroyOptions, held: &Held, r: &dyn Reporter
     let stack = opts.stack.as_str();
     let (ecs, ecr) = (Ecs::new(aws), Ecr::new(aws));
     let info = Stacks::new(aws).describe(stack).await?;
+    still_expired(info.as_ref(), opts)?;
     // A preview's stack (however it is named to destroy) runs in its environment's cluster.
     let preview = info.as_ref().is_some_and(|i| i.tags.contains_key(crate::model::preview::OF_TAG));
     let opts = &DestroyOptions { shared_cluster: opts.shared_cluster || preview, ..opts.clone() };
@@ -416,7 +434,43 @@ pub(super) async fn remove_family(ecs: &Ecs, family: &str, r: &dyn Reporter) -> 
     Ok(all.len())
 }
 
-/// Families of the given services' `ecship:service` tags.
-pub(super) fn families_of(stack: &str, services: &[ServiceState]) -> BTreeSet<String> {
-    services.iter().filter_map(|s| s.tags.get(SERVICE_TAG)).map(|svc| crate::workload::family_name(stack, svc)).collect()
+/// Families of the given services' `ecship:service` tags, in `model`'s stack.
+pub(super) fn families_of(model: &crate::model::Model, services: &[ServiceState]) -> BTreeSet<String> {
+    services.iter().filter_map(|s| s.tags.get(SERVICE_TAG)).map(|svc| crate::workload::render::family_of(model, svc)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_sweep_leaves_a_preview_deployed_again_since_it_was_listed() {
+        let info = |expires: &str| StackInfo {
+            name: "shop-pr-1".into(),
+            status: "UPDATE_COMPLETE".into(),
+            outputs: BTreeMap::new(),
+            tags: BTreeMap::from([(crate::model::preview::EXPIRES_TAG.to_string(), expires.to_string())]),
+            created: None,
+        };
+        let opts = |expired_by| DestroyOptions {
+            stack: "shop-pr-1".into(),
+            keep_images: false,
+            keep_logs: false,
+            timeout: Duration::from_secs(1),
+            asset_bucket: None,
+            delete_data: false,
+            shared_cluster: true,
+            expired_by,
+        };
+        // 2026-11-30T00:53:20Z is 1_796_000_000.
+        let by = Some(1_796_000_000);
+        assert!(still_expired(Some(&info("2026-11-30T00:53:20Z")), &opts(by)).is_ok());
+        let err = still_expired(Some(&info("2026-11-30T00:53:21Z")), &opts(by)).expect_err("extended");
+        assert_eq!(err.to_string(), "shop-pr-1 was deployed again and now expires at 2026-11-30T00:53:21Z: left alone");
+        assert!(still_expired(Some(&info("2026-11-30T00:53:21Z")), &opts(None)).is_ok(), "a destroy that is no sweep");
+        assert!(still_expired(None, &opts(by)).is_ok(), "a stack already gone");
+    }
 }

@@ -6,14 +6,18 @@
 //!
 //! A rule answers on the preview's host (`previews.host`) or, without one, on requests
 //! carrying `X-Ecship-Preview: NAME`, on the service's route paths, at the priorities
-//! `ops::preview` assigned (from the range the environment never uses).
+//! `ops::preview` assigned (from the range the environment never uses). When the load
+//! balancer has a domain, the preview's host gets its own certificate (`synth::domain`,
+//! validated in the domain's zone) served by the environment's HTTPS listener beside the
+//! environment's own (a `ListenerCertificate`), and an alias record to the load balancer.
 
+use super::domain;
 use super::ids::{LbIds, ServiceIds};
-use super::resources::{Action, Condition, HttpHeader, ListenerRule};
+use super::resources::{Action, Certificate, Condition, HttpHeader, ListenerCertificate, ListenerRule};
 use super::services::{route_conditions, target_group};
 use super::{Cx, Expr, Resource, Template};
 use crate::model::preview::{PreviewOf, HEADER};
-use crate::model::Service;
+use crate::model::{LbName, Service};
 use crate::workload::outputs::StackOutputs;
 
 /// Outputs of the environment a preview passes on as they are.
@@ -80,13 +84,38 @@ fn service(cx: &Cx, t: &mut Template, p: &PreviewOf, parent: &StackOutputs, svc:
             parts.push(Expr::reference(&ids.rule(i)));
         }
         if let Some(url) = parent.lb_url(lb).filter(|_| !t.outputs.contains_key(&lb_ids.url_output())) {
-            t.output(lb_ids.url_output(), format!("URL of preview {}", p.name), preview_url(url, p.host.as_deref()).into());
+            let domain = cx.model.load_balancers.get(lb).is_some_and(|l| l.domain.is_some());
+            t.output(lb_ids.url_output(), format!("URL of preview {}", p.name), preview_url(url, p.host.as_deref(), domain).into());
+            host_edge(cx, t, p, lb);
         }
     }
     if let Some(repo) = &shared.repository {
         parts.push(format!(";repository={repo}").into());
     }
     t.output(ids.output(), format!("Resources of service {}", svc.name), Expr::Join(String::new(), parts));
+}
+
+/// With a host and a domain on load balancer `lb`: the host's certificate, validated in the
+/// domain's zone and served by the environment's HTTPS listener (its `ListenerArn` output),
+/// and the host's alias record to the load balancer (its `LoadBalancerDnsName` output and
+/// canonical hosted zone).
+fn host_edge(cx: &Cx, t: &mut Template, p: &PreviewOf, lb: &LbName) {
+    let (Some(host), Some(d)) = (&p.host, cx.model.load_balancers.get(lb).and_then(|l| l.domain.as_ref())) else { return };
+    let ids = LbIds::new(lb);
+    let output = |key: String| -> Expr { p.outputs.get(&key).cloned().unwrap_or_default().into() };
+    let prefix = format!("{}Preview", ids.domain_prefix());
+    let (zone_id, hosts) = (d.zone.id_or_placeholder(), [host.clone()]);
+    let hosts = domain::Hosts { prefix: &prefix, hosts: &hosts, zone_id: &zone_id };
+    let certificate = domain::certificate(t, &hosts, cx.tags(None));
+    t.add(
+        format!("{prefix}ListenerCertificate"),
+        Resource::new(ListenerCertificate {
+            listener_arn: output(ids.listener_output()),
+            certificates: vec![Certificate { certificate_arn: Expr::reference(&certificate) }],
+        }),
+    );
+    let zone = p.lb_zones.get(lb).cloned().unwrap_or_default();
+    domain::records(t, &hosts, &domain::Alias { dns_name: output(ids.dns_output()), hosted_zone_id: zone.into() });
 }
 
 /// The route's conditions (with the preview's host, which `derive` put in its place), and
@@ -104,13 +133,15 @@ fn conditions(p: &PreviewOf, route: &crate::model::Route) -> Vec<Condition> {
     out
 }
 
-/// The preview's URL: the load balancer's scheme and port on the preview's host, or the
-/// load balancer's own URL (reached with the header).
-pub fn preview_url(lb_url: &str, host: Option<&str>) -> String {
+/// The preview's URL: the load balancer's scheme and port on the preview's host
+/// (`https://HOST/` with the load balancer's `domain`, as its own addresses are), or the load
+/// balancer's own URL (reached with the header).
+pub fn preview_url(lb_url: &str, host: Option<&str>, domain: bool) -> String {
     let Some(host) = host else { return lb_url.to_string() };
     let (scheme, rest) = lb_url.split_once("://").unwrap_or(("http", lb_url));
     let port = rest.split('/').next().and_then(|h| h.rsplit_once(':')).map(|(_, p)| format!(":{p}")).unwrap_or_default();
-    format!("{scheme}://{host}{port}")
+    let slash = if domain { "/" } else { "" };
+    format!("{scheme}://{host}{port}{slash}")
 }
 
 #[cfg(test)]
@@ -127,7 +158,12 @@ mod tests {
 
     /// The template of preview pr-1 of a one-service stack with `previews` as given.
     fn template(previews: &str) -> Value {
-        let yaml = format!("stack: shop\npreviews: {previews}\nservices:\n  web:\n    image: nginx:1.27\n    port: 80\n    routes: [ {{ path: \"/*\" }} ]\n");
+        template_of("", previews)
+    }
+
+    /// The same, the spec starting with `head`.
+    fn template_of(head: &str, previews: &str) -> Value {
+        let yaml = format!("stack: shop\n{head}previews: {previews}\nservices:\n  web:\n    image: nginx:1.27\n    port: 80\n    routes: [ {{ path: \"/*\" }} ]\n");
         let opts = LoadOptions { env: None, vars: &|_| None, defer_unset_vars: false };
         let model = validate(&load_str(&yaml, Path::new("t.yaml"), &opts).expect("loads")).expect("valid");
         let outputs: BTreeMap<String, String> = [
@@ -135,6 +171,7 @@ mod tests {
             ("VpcId", "vpc-1"),
             ("ListenerArn", "arn:listener"),
             ("LoadBalancerUrl", "http://lb.example"),
+            ("LoadBalancerDnsName", "lb.example"),
             ("ServiceConnectNamespaceArn", "arn:ns"),
             ("SvcWeb", "security_group=sg-1;task_role=arn:role;target_groups=arn:tg;rules=arn:r;repository=1.dkr/shop/web"),
         ]
@@ -143,8 +180,9 @@ mod tests {
         .collect();
         let priorities = BTreeMap::from([((ServiceName::new_unchecked("web"), 0), 3)]);
         let lb_urls = BTreeMap::from([(LbName::Single, "http://lb.example".to_string())]);
-        let d =
-            Derive { name: "pr-1", outputs: &outputs, priorities: &priorities, expires: "2026-01-01T00:00:00Z".into(), lb_urls: &lb_urls };
+        let lb_zones = BTreeMap::from([(LbName::Single, "ZELB".to_string())]);
+        let expires = "2026-01-01T00:00:00Z".into();
+        let d = Derive { name: "pr-1", outputs: &outputs, priorities: &priorities, expires, lb_urls: &lb_urls, lb_zones: &lb_zones };
         let preview = derive(&model, model.previews.as_ref().expect("previews"), &d);
         serde_json::from_str(&crate::synth::synth(&preview).to_json()).expect("json")
     }
@@ -179,9 +217,50 @@ mod tests {
     }
 
     #[test]
+    fn with_a_domain_a_preview_has_its_hosts_certificate_on_the_environments_listener_and_its_record() {
+        let head = "load_balancer:\n  domain: { zone: example.com, zone_id: Z1, name: shop.example.com }\n";
+        let t = template_of(head, "{ host: \"{name}.preview.example.com\" }");
+        let r = &t["Resources"];
+        let kinds: Vec<&str> = r.as_object().expect("resources").values().filter_map(|r| r["Type"].as_str()).collect();
+        assert_eq!(kinds.len(), 5, "{kinds:?}");
+        let cert = &r["PreviewCertificate"]["Properties"];
+        assert_eq!(cert["DomainName"], "pr-1.preview.example.com");
+        assert_eq!(cert["DomainValidationOptions"][0]["HostedZoneId"], "Z1");
+        let attached = &r["PreviewListenerCertificate"];
+        assert_eq!(attached["Type"], "AWS::ElasticLoadBalancingV2::ListenerCertificate");
+        assert_eq!(attached["Properties"]["ListenerArn"], "arn:listener");
+        assert_eq!(attached["Properties"]["Certificates"][0]["CertificateArn"]["Ref"], "PreviewCertificate");
+        let record = &r["PreviewRecordPr1PreviewExampleCom"]["Properties"];
+        assert_eq!(
+            (record["Name"].as_str(), record["Type"].as_str(), record["HostedZoneId"].as_str()),
+            (Some("pr-1.preview.example.com"), Some("A"), Some("Z1"))
+        );
+        assert_eq!(record["AliasTarget"]["DNSName"], "lb.example");
+        assert_eq!(record["AliasTarget"]["HostedZoneId"], "ZELB");
+        assert_eq!(t["Outputs"]["LoadBalancerUrl"]["Value"], "http://pr-1.preview.example.com/");
+    }
+
+    #[test]
+    fn without_a_domain_a_host_has_no_certificate_or_record() {
+        let t = template("{ host: \"{name}.preview.example.com\" }");
+        let kinds: Vec<&str> = t["Resources"].as_object().expect("resources").values().filter_map(|r| r["Type"].as_str()).collect();
+        assert_eq!(kinds, ["AWS::ElasticLoadBalancingV2::ListenerRule", "AWS::ElasticLoadBalancingV2::TargetGroup"]);
+    }
+
+    #[test]
     fn a_preview_url_keeps_the_load_balancers_scheme_and_port() {
-        assert_eq!(preview_url("http://lb-1.elb.amazonaws.com", Some("pr-1.preview.example.com")), "http://pr-1.preview.example.com");
-        assert_eq!(preview_url("https://lb-1.elb.amazonaws.com:8443", Some("pr-1.p.example.com")), "https://pr-1.p.example.com:8443");
-        assert_eq!(preview_url("http://lb-1.elb.amazonaws.com", None), "http://lb-1.elb.amazonaws.com");
+        assert_eq!(
+            preview_url("http://lb-1.elb.amazonaws.com", Some("pr-1.preview.example.com"), false),
+            "http://pr-1.preview.example.com"
+        );
+        assert_eq!(
+            preview_url("https://lb-1.elb.amazonaws.com:8443", Some("pr-1.p.example.com"), false),
+            "https://pr-1.p.example.com:8443"
+        );
+        assert_eq!(preview_url("http://lb-1.elb.amazonaws.com", None, false), "http://lb-1.elb.amazonaws.com");
+        assert_eq!(
+            preview_url("https://lb-1.elb.amazonaws.com", Some("pr-1.preview.example.com"), true),
+            "https://pr-1.preview.example.com/"
+        );
     }
 }

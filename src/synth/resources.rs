@@ -246,6 +246,8 @@ props!(Listener = "AWS::ElasticLoadBalancingV2::Listener" {
 props!(ListenerRule = "AWS::ElasticLoadBalancingV2::ListenerRule" {
     listener_arn: Expr, priority: u32, conditions: Vec<Condition>, actions: Vec<Action>,
 });
+// Certificates a listener serves beside its default one (by SNI).
+props!(ListenerCertificate = "AWS::ElasticLoadBalancingV2::ListenerCertificate" { listener_arn: Expr, certificates: Vec<Certificate> });
 props!(TargetGroup = "AWS::ElasticLoadBalancingV2::TargetGroup" {
     port: u32, protocol: &'static str, target_type: &'static str, vpc_id: Expr,
     health_check_enabled: bool, health_check_protocol: &'static str, health_check_path: String,

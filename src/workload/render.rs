@@ -76,7 +76,15 @@ pub fn ecs_service_name(svc: &Service) -> String {
 
 /// The task-definition family of a service: `STACK-SERVICE`.
 pub fn family(model: &Model, svc: &Service) -> String {
-    super::family_name(model.stack.as_str(), svc.name.as_str())
+    family_of(model, svc.name.as_str())
+}
+
+/// The family of the model's service named `service`: `STACK-SERVICE`; a preview's service,
+/// already named `NAME-SERVICE`, is the environment's stack's `STACK-NAME-SERVICE` (the
+/// preview's stack name `STACK-NAME` and the spec's service name).
+pub fn family_of(model: &Model, service: &str) -> String {
+    let stack = model.preview.as_ref().map_or(model.stack.as_str(), |p| p.parent.as_str());
+    super::family_name(stack, service)
 }
 
 /// The image a service runs, or why there is none.

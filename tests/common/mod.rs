@@ -47,6 +47,29 @@ pub fn venv_tool(name: &str) -> PathBuf {
     tool
 }
 
+/// What a boto3 script prints, run against the emulator at `endpoint` (for services with
+/// no SDK crate here: ACM, WAFv2); `c(SERVICE)` is a client of it.
+pub fn boto(endpoint: &str, script: &str) -> String {
+    let prelude = format!(
+        "import boto3, json\nc = lambda s: boto3.client(s, endpoint_url='{endpoint}', region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')\n"
+    );
+    let out = std::process::Command::new(venv_tool("python")).arg("-c").arg(prelude + script).output().expect("python runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The CloudFormation template `body` passes cfn-lint with nothing to report (written to
+/// `path` first).
+pub fn assert_lints(body: &str, path: &std::path::Path) {
+    std::fs::write(path, body).expect("write the template");
+    let out = std::process::Command::new(venv_tool("cfn-lint"))
+        .args(["--regions", "us-east-1", "--format", "parseable", "--"])
+        .arg(path)
+        .output()
+        .expect("cfn-lint runs");
+    assert!(out.status.success(), "cfn-lint: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}
+
 /// A copy of stacks/mysfits.yaml with a shorter canary bake, beside the example's build
 /// contexts; `changed`: with new settings for both services.
 pub fn quick_mysfits(dir: &std::path::Path, changed: bool) -> String {

@@ -146,6 +146,10 @@ check every one of them.
     in moto's WAFv2 backend, and listeners moved to a certificate an update replaced
     (edge.py cites the AWS page each of them reproduces).
 
+45. A certificate added to a listener: tests/emulator/preview_edge.py gives CloudFormation
+    `AWS::ElasticLoadBalancingV2::ListenerCertificate` (the listener serves its certificates
+    until it is deleted; preview_edge.py cites the AWS page it reproduces).
+
 50–53. A stack's signals: target groups' `TargetGroupFullName` (the dimension of their
     CloudWatch metrics), and `AWS::CloudWatch::Alarm`, `AWS::SNS::Subscription` and
     `AWS::SNS::TopicPolicy`, which moto's CloudFormation skips. tests/emulator/signals.py puts
@@ -220,6 +224,7 @@ import cfn_secrets
 import cloudwatch_cbor
 import ecs_deployments
 import edge
+import preview_edge
 import ecs_native
 import ecs_tasks
 import recorder
@@ -357,6 +362,7 @@ ecs_tasks.install()
 cloudwatch_cbor.install()
 cfn_secrets.install()
 edge.install()
+preview_edge.install()
 signals.install()
 storage.install()
 

@@ -107,7 +107,8 @@ pub async fn run(aws: &Aws, c: &Compiled, prepared: &Prepared, opts: &DeployOpti
     if let Err(e) = data::refuse(&prepared.plan, opts.allow_data_loss) {
         return Ended::Finished(Err(e));
     }
-    let writes = prepared.plan.summary.changes || !unfinished(&c.model, &prepared.observed).is_empty();
+    // A preview's deploy always writes: it pushes the preview's expiry forward.
+    let writes = prepared.plan.summary.changes || c.model.preview.is_some() || !unfinished(&c.model, &prepared.observed).is_empty();
     let lock = if writes {
         match lock::acquire_unchanged(aws, &c.model, &prepared.plan.fingerprint.state, &wanted(&prepared.compared), &prepared.observed)
             .await
@@ -263,7 +264,7 @@ async fn remove_dropped_services(cx: &Cx<'_>, opts: &DeployOptions) -> Result<Ve
     cx.before(&format!("removing {}", names.join(", "))).await?;
     cx.r.event(&Event::Step { message: format!("services: removing {}", names.join(", ")) });
     super::destroy::remove_services(cx.aws, cluster, &stale, Duration::from_secs(1800), cx.r).await?;
-    for family in super::destroy::families_of(cx.compiled.model.stack.as_str(), &stale) {
+    for family in super::destroy::families_of(&cx.compiled.model, &stale) {
         super::destroy::remove_family(&cx.ecs, &family, cx.r).await?;
     }
     Ok(names)
@@ -275,6 +276,10 @@ async fn infrastructure(cx: &Cx<'_>) -> Result<(StackResult, StackOutputs), Erro
     let stack = m.stack.as_str();
     cx.r.event(&Event::Step { message: format!("infrastructure: stack {stack}") });
     let result = if cx.prepared.plan.infrastructure.action == StackAction::None {
+        if m.preview.is_some() {
+            cx.before("pushing the preview's expiry forward").await?;
+            super::preview::extend(cx.aws, m, cx.r).await?;
+        }
         StackResult::Unchanged
     } else {
         cx.before(&format!("changing stack {stack}")).await?;

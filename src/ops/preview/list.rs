@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{destroy, now, parse_rfc3339, rfc3339};
 use crate::aws::cloudformation::{StackInfo, Stacks};
 use crate::aws::ecs::Ecs;
-use crate::aws::Aws;
+use crate::aws::{Aws, AwsError};
 use crate::events::Reporter;
 use crate::model::preview::{EXPIRES_TAG, HEADER, NAME_TAG, OF_TAG};
 use crate::ops::destroy::{DestroyError, Leftover};
@@ -40,13 +40,22 @@ pub async fn list(aws: &Aws, parent: &str) -> Result<Vec<Preview>, Error> {
     let stacks = Stacks::new(aws);
     let parent_url = stacks.describe(parent).await?.and_then(|s| lb_url(&s));
     let mut out = Vec::new();
-    for (name, _) in stacks.named_like(&format!("{parent}-")).await? {
-        let Some(info) = stacks.describe(&name).await?.filter(|s| s.tags.get(OF_TAG).map(String::as_str) == Some(parent)) else {
-            continue;
-        };
+    for info in stacks_of(aws, parent).await? {
         out.push(preview(aws, &info, parent_url.as_deref()).await?);
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// The stacks of stack `parent`'s previews: `PARENT-…` stacks tagged as its previews.
+pub async fn stacks_of(aws: &Aws, parent: &str) -> Result<Vec<StackInfo>, AwsError> {
+    let stacks = Stacks::new(aws);
+    let mut out = Vec::new();
+    for (name, _) in stacks.named_like(&format!("{parent}-")).await? {
+        if let Some(info) = stacks.describe(&name).await?.filter(|s| s.tags.get(OF_TAG).map(String::as_str) == Some(parent)) {
+            out.push(info);
+        }
+    }
     Ok(out)
 }
 
@@ -95,21 +104,24 @@ pub struct Swept {
     pub name: String,
     pub stack: String,
     pub expires: Option<String>,
-    /// `destroyed`; `elsewhere` (another run holds its lock: it is being destroyed there); or
-    /// `gone` (another run destroyed it since it was listed).
+    /// `destroyed`; `elsewhere` (another run holds its lock: it is being destroyed there);
+    /// `gone` (another run destroyed it since it was listed); or `extended` (deployed again
+    /// since it was listed: it no longer expires, and is left alone).
     pub result: &'static str,
     pub leftovers: Vec<Leftover>,
 }
 
-/// Destroy every expired preview of `parent`, until Ctrl-C.
+/// Destroy every expired preview of `parent`, until Ctrl-C. Each one's expiry is read again
+/// under its lock: one deployed again since it was listed is left alone.
 pub async fn sweep(aws: &Aws, parent: &str, r: &dyn Reporter) -> Ended<Result<Vec<Swept>, Error>> {
     let expired: Vec<Preview> = match list(aws, parent).await {
         Ok(all) => all.into_iter().filter(|p| p.expired).collect(),
         Err(e) => return Ended::Finished(Err(e)),
     };
+    let at = now(aws);
     let mut out = Vec::new();
     for p in expired {
-        let done = match destroy(aws, parent, &p.name, r).await {
+        let done = match destroy(aws, parent, &p.name, Some(at), r).await {
             Ended::Interrupted => return Ended::Interrupted,
             Ended::Finished(done) => done,
         };
@@ -117,6 +129,7 @@ pub async fn sweep(aws: &Aws, parent: &str, r: &dyn Reporter) -> Ended<Result<Ve
             Ok(d) if !d.existed => ("gone", d.leftovers),
             Ok(d) => ("destroyed", d.leftovers),
             Err(DestroyError::Lock(LockError::Held { .. })) => ("elsewhere", Vec::new()),
+            Err(DestroyError::NotExpired { .. }) => ("extended", Vec::new()),
             Err(DestroyError::Lock(e)) => return Ended::Finished(Err(e.into())),
             Err(DestroyError::Aws(e)) => return Ended::Finished(Err(e.into())),
         };

@@ -2,17 +2,19 @@
 //! environment's cluster and behind its load balancer. A preview deploy is the deploy verb's
 //! own steps (`deploy::prepare`, `deploy::run`) over the preview's model and template
 //! (`compile`: the environment's outputs read, rule priorities assigned from the previews'
-//! range and the listener-rule quota checked before any write), then its expiry pushed
-//! forward (`extend`). `destroy` is the destroy verb on the preview's stack, leaving the
-//! shared cluster alone; `list` and `sweep` find previews by their stack's tags.
+//! range and the listener-rule quota checked before any write); its expiry is pushed forward
+//! under the deploy's lock, with the stack's tags or by `extend`. `destroy` is the destroy
+//! verb on the preview's stack, leaving the shared cluster alone; `list` and `sweep` find
+//! previews by their stack's tags.
 //!
 //! Must not print.
 
 mod list;
 mod priorities;
 
-pub use list::{list, sweep, Preview, Swept};
+pub use list::{list, stacks_of, sweep, Preview, Swept};
 
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::destroy::{self, DestroyError, DestroyOptions, Destroyed};
@@ -20,9 +22,11 @@ use super::interrupt::Ended;
 use super::Error;
 use crate::aws::cloudformation::Stacks;
 use crate::aws::ecs::Ecs;
+use crate::aws::elbv2::Elbv2;
 use crate::aws::Aws;
-use crate::events::{Reporter, StackResult};
+use crate::events::Reporter;
 use crate::model::preview::{self, check_name, Derive, OF_TAG};
+use crate::model::{LbName, Model};
 use crate::stack::Compiled;
 use crate::synth::ids::LbIds;
 use crate::workload::{ServiceStatus, STACK_TAG};
@@ -79,16 +83,33 @@ pub async fn compile(aws: &Aws, parent: Compiled, opts: &PreviewOptions<'_>) -> 
     let priorities = priorities::assign(aws, m, &previews, opts.name, &outputs).await?;
     let ttl = opts.ttl.unwrap_or(previews.ttl);
     let lb_urls = m.load_balancers.keys().filter_map(|lb| Some((lb.clone(), outputs.get(&LbIds::new(lb).url_output())?.clone()))).collect();
+    let lb_zones = if previews.host.is_some() { lb_zones(aws, m, &outputs).await? } else { BTreeMap::new() };
     let d = Derive {
         name: opts.name,
         outputs: &outputs,
         priorities: &priorities,
         expires: rfc3339(now(aws) + ttl.as_secs()),
         lb_urls: &lb_urls,
+        lb_zones: &lb_zones,
     };
     let model = preview::derive(m, &previews, &d);
     names_free(aws, &model, outputs.get("ClusterName").map_or("", String::as_str)).await?;
     crate::stack::compile_model(parent.loaded, model).map_err(|e| PreviewError::Template(e.to_string()).into())
+}
+
+/// The canonical hosted zone of each of the environment's load balancers with a domain (a
+/// preview's host record is an alias to it), from the load balancer its listener belongs to:
+/// the environment's outputs name the listener and DNS name only.
+async fn lb_zones(aws: &Aws, m: &Model, outputs: &BTreeMap<String, String>) -> Result<BTreeMap<LbName, String>, Error> {
+    let elbv2 = Elbv2::new(aws);
+    let mut out = BTreeMap::new();
+    for lb in m.load_balancers.values().filter(|lb| lb.domain.is_some()) {
+        let Some(listener) = outputs.get(&LbIds::new(&lb.name).listener_output()) else { continue };
+        if let Some(zone) = elbv2.canonical_zone(listener).await? {
+            out.insert(lb.name.clone(), zone);
+        }
+    }
+    Ok(out)
 }
 
 /// No ECS service of the cluster but the preview's own has one of its services' names (the
@@ -112,15 +133,16 @@ async fn names_free(aws: &Aws, model: &crate::model::Model, cluster: &str) -> Re
     }
 }
 
-/// After a preview deploy: its expiry pushed forward — already, when the deploy created or
-/// updated its stack (the stack's tags came with it); else set now.
-pub async fn extend(aws: &Aws, c: &Compiled, infrastructure: StackResult, r: &dyn Reporter) -> Result<(), Error> {
-    let Some(p) = c.model.preview.as_ref().filter(|_| infrastructure == StackResult::Unchanged) else { return Ok(()) };
+/// A preview deploy whose stack is unchanged: its expiry pushed forward, under the stack's
+/// lock (a deploy that changes the stack pushes it with the stack's tags), so a sweep can
+/// never see the old expiry of a preview just deployed.
+pub(super) async fn extend(aws: &Aws, m: &Model, r: &dyn Reporter) -> Result<(), Error> {
+    let Some(p) = m.preview.as_ref() else { return Ok(()) };
     let stacks = Stacks::new(aws);
-    let Some(info) = stacks.describe(c.model.stack.as_str()).await? else { return Ok(()) };
+    let Some(info) = stacks.describe(m.stack.as_str()).await? else { return Ok(()) };
     let mut tags = info.tags;
     tags.extend(p.stack_tags().into_iter().map(|(k, v)| (k.to_string(), v)));
-    stacks.retag(c.model.stack.as_str(), &tags, &mut |e| r.event(&super::stack::event(e))).await?;
+    stacks.retag(m.stack.as_str(), &tags, &mut |e| r.event(&super::stack::event(e))).await?;
     Ok(())
 }
 
@@ -128,15 +150,22 @@ pub async fn extend(aws: &Aws, c: &Compiled, infrastructure: StackResult, r: &dy
 /// header (`X-Ecship-Preview: NAME`) to send.
 pub fn address(c: &Compiled) -> (Option<String>, Option<String>) {
     let Some(p) = &c.model.preview else { return (None, None) };
-    let lb = p.outputs.iter().find(|(k, _)| k.ends_with("LoadBalancerUrl")).map(|(_, v)| v.as_str());
-    let url = lb.map(|u| crate::synth::preview::preview_url(u, p.host.as_deref()));
+    let lb = c.model.load_balancers.values().find_map(|lb| Some((p.outputs.get(&LbIds::new(&lb.name).url_output())?, lb.domain.is_some())));
+    let url = lb.map(|(u, domain)| crate::synth::preview::preview_url(u, p.host.as_deref(), domain));
     let header = p.host.is_none().then(|| format!("{}: {}", preview::HEADER, p.name));
     (url, header)
 }
 
 /// Destroy preview `name` of stack `parent` (its services, task definitions and stack), until
-/// Ctrl-C; the cluster is the environment's and stays.
-pub async fn destroy(aws: &Aws, parent: &str, name: &str, r: &dyn Reporter) -> Ended<Result<Destroyed, DestroyError>> {
+/// Ctrl-C; the cluster is the environment's and stays. With `expired_by`, only if its expiry
+/// (read under its lock) is at or before that time.
+pub async fn destroy(
+    aws: &Aws,
+    parent: &str,
+    name: &str,
+    expired_by: Option<u64>,
+    r: &dyn Reporter,
+) -> Ended<Result<Destroyed, DestroyError>> {
     let opts = DestroyOptions {
         stack: format!("{parent}-{name}"),
         keep_images: false,
@@ -145,6 +174,7 @@ pub async fn destroy(aws: &Aws, parent: &str, name: &str, r: &dyn Reporter) -> E
         asset_bucket: None,
         delete_data: false,
         shared_cluster: true,
+        expired_by,
     };
     destroy::run(aws, &opts, r).await
 }
@@ -160,7 +190,7 @@ fn rfc3339(secs: u64) -> String {
 }
 
 /// Seconds since 1970 of an RFC 3339 time (`None` when it is not one).
-fn parse_rfc3339(s: &str) -> Option<u64> {
+pub(super) fn parse_rfc3339(s: &str) -> Option<u64> {
     humantime::parse_rfc3339(s).ok()?.duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs())
 }
 

@@ -109,7 +109,7 @@ impl Ctx<'_> {
         let tags = self.tags();
         let permissions_boundary = self.permissions_boundary();
         let cost = self.cost();
-        let previews = self.previews(&services);
+        let previews = self.previews(&services, &load_balancers);
         let network = network?;
         if services.is_empty() && spec.services.is_empty() {
             self.err("services", "a stack needs at least one service");

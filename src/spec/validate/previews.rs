@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 
 use super::Ctx;
+use crate::model::edge::in_zone;
 use crate::model::preview::{Overrides, Previews, PRIORITY_MAX};
-use crate::model::{self, ServiceName};
+use crate::model::{self, LbName, ServiceName};
 
 /// Default time a preview lives after its last deploy.
 const DEFAULT_TTL: u64 = 72 * 3600;
@@ -14,16 +15,23 @@ const DEFAULT_TTL: u64 = 72 * 3600;
 const MAX_TTL: u64 = 30 * 24 * 3600;
 
 impl Ctx<'_> {
-    pub(super) fn previews(&mut self, services: &BTreeMap<ServiceName, model::Service>) -> Option<Previews> {
+    pub(super) fn previews(
+        &mut self,
+        services: &BTreeMap<ServiceName, model::Service>,
+        lbs: &BTreeMap<LbName, model::LoadBalancer>,
+    ) -> Option<Previews> {
         let raw = self.loaded.spec.previews.clone()?;
         let ttl = self.duration("previews.ttl", raw.ttl.as_deref(), DEFAULT_TTL, 1, MAX_TTL);
-        if let Some(host) = &raw.host {
-            self.preview_host(host);
-        }
         let names: Vec<ServiceName> = match &raw.services {
             None => services.values().filter(|s| !s.routes.is_empty()).map(|s| s.name.clone()).collect(),
             Some(list) => self.preview_services(list, services),
         };
+        if let Some(host) = &raw.host {
+            if self.preview_host(host) {
+                let lbs = names.iter().filter_map(|n| services.get(n)?.load_balancer.as_ref()).filter_map(|l| lbs.get(l));
+                self.preview_host_in_zones(host, lbs);
+            }
+        }
         if !names.iter().filter_map(|n| services.get(n)).any(|s| !s.routes.is_empty()) {
             self.err("previews.services", "a preview runs no service with routes, so nothing would answer at its address")
                 .hint("list at least one service with `routes:`");
@@ -43,7 +51,8 @@ impl Ctx<'_> {
     }
 
     /// A host name with `{name}` once, as its own first label: `{name}.preview.example.com`.
-    fn preview_host(&mut self, host: &str) {
+    /// Whether it is one.
+    fn preview_host(&mut self, host: &str) -> bool {
         let rest = host.strip_prefix("{name}.");
         let labels_ok = rest.is_some_and(|r| {
             r.split('.').count() >= 2
@@ -58,6 +67,21 @@ impl Ctx<'_> {
         if !labels_ok || host.len() > 200 {
             self.err("previews.host", format!("`{host}` is not a host name starting with `{{name}}.`"))
                 .hint("for example \"{name}.preview.example.com\": each preview answers on its own name under a domain");
+            return false;
+        }
+        true
+    }
+
+    /// With a domain on a load balancer the previews' services are on, their host is in its
+    /// hosted zone: a preview's certificate and record go there.
+    fn preview_host_in_zones<'a>(&mut self, host: &str, lbs: impl Iterator<Item = &'a model::LoadBalancer>) {
+        let example = host.replace("{name}", "pr-1");
+        let mut zones: Vec<&str> = lbs.filter_map(|lb| lb.domain.as_ref()?.zone.name.as_deref()).collect();
+        zones.dedup();
+        for zone in zones.into_iter().filter(|z| !in_zone(&example, z)) {
+            self.err("previews.host", format!("`{host}` is not in hosted zone `{zone}`, the load balancer's domain")).hint(format!(
+                "a preview's certificate and record go in {zone}: use a host ending in .{zone}, e.g. \"{{name}}.preview.{zone}\""
+            ));
         }
     }
 
