@@ -4,7 +4,8 @@
 //! those ARNs; a removed table is refused by `deploy` without `--allow-data-loss` and kept by
 //! `destroy` without `--delete-data`; `--delete-data`, once the stack is gone, finds what was
 //! kept by its tags and deletes it (the database after a final snapshot, the bucket with
-//! every version); a bucket adopted by name is never touched.
+//! every version); a bucket adopted by name is never touched. A `kms: true` bucket is
+//! encrypted with the stack's own key.
 
 mod common;
 #[path = "common/emulator.rs"]
@@ -163,4 +164,39 @@ async fn storage_is_wired_kept_unless_asked_and_deleted_with_delete_data() {
     // The final snapshot is the one thing left on purpose (it carries the stack's tags).
     rds.delete_db_snapshot().db_snapshot_identifier(finals[0]).send().await.expect("DeleteDBSnapshot");
     emulator.assert_nothing_left("store").await;
+}
+
+#[tokio::test]
+async fn a_kms_bucket_is_encrypted_with_the_stack_key_and_deleted_with_delete_data() {
+    let emulator = Emulator::start();
+    let config = emulator.sdk_config().await;
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = "stack: vault\nregion: us-east-1\nstorage:\n  sealed: { type: bucket, kms: true }\nservices:\n  api:\n    image: nginx:1.27\n    uses: [sealed]\n";
+    let file = write(dir.path(), "vault.yaml", spec);
+    let deployed = emulator.run(&["deploy", &file, "--yes"], &[]);
+    assert_eq!(deployed.code, 0, "{}{}", deployed.stdout, deployed.stderr);
+
+    let resources = cfn.describe_stack_resources().stack_name("vault").send().await.expect("DescribeStackResources");
+    let physical = |logical: &str| {
+        resources
+            .stack_resources()
+            .iter()
+            .find(|r| r.logical_resource_id() == Some(logical))
+            .and_then(|r| r.physical_resource_id())
+            .map(str::to_string)
+    };
+    let bucket = physical("StorageSealedBucket").expect("the bucket");
+    let key = physical("StorageSealedKey").expect("the bucket's own key");
+    let encryption = s3.get_bucket_encryption().bucket(&bucket).send().await.expect("GetBucketEncryption");
+    let rule = encryption.server_side_encryption_configuration().expect("configuration").rules()[0].clone();
+    let default = rule.apply_server_side_encryption_by_default().expect("default encryption");
+    assert_eq!(default.sse_algorithm().as_str(), "aws:kms");
+    let named = default.kms_master_key_id().unwrap_or_default();
+    assert!(named.ends_with(&key), "the bucket names the stack's key {key}: {named}");
+
+    let deleted = emulator.run(&["destroy", &file, "--delete-data", "--yes"], &[]);
+    assert_eq!(deleted.code, 0, "{}{}", deleted.stdout, deleted.stderr);
+    assert!(!buckets(&s3).await.contains(&bucket), "the bucket is gone");
 }

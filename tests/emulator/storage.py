@@ -1,5 +1,5 @@
-"""RDS in CloudFormation as AWS has it, which moto (5.2.5) does not: patches 20 and 21 of
-tests/emulator/server.py, checked by tests/emulator/test_storage.py.
+"""RDS and KMS keys in CloudFormation as AWS has them, which moto (5.2.5) does not: patches 20,
+21 and 24 of tests/emulator/server.py, checked by tests/emulator/test_storage.py.
 
 20. `AWS::RDS::DBInstance` from a template: moto reads `VpcSecurityGroupIds` (the property is
     `VPCSecurityGroups`), defaults the port to 3306 whatever the engine, ignores
@@ -20,10 +20,19 @@ tests/emulator/server.py, checked by tests/emulator/test_storage.py.
     deletion protection; `Ref` gives its identifier and `Fn::GetAtt` `Endpoint.Address`,
     `Endpoint.Port` and `MasterUserSecret.SecretArn`; deleting it with its stack deletes it
     (unless protected or kept by `DeletionPolicy: Retain`).
+
+24. `AWS::KMS::Key` from a template: moto hands the template's `Tags` (`Key`/`Value`, as
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kms-key.html
+    gives them) to KMS's CreateKey, which reads `TagKey`/`TagValue`: the key fails silently and
+    every `Fn::GetAtt [Key, Arn]` fails the stack. Here the tags are given as KMS takes them
+    (https://docs.aws.amazon.com/kms/latest/APIReference/API_Tag.html) and the key policy, an
+    object in the template, as the JSON text KMS keeps.
 """
 
+import json
 from typing import Any
 
+from moto.kms.models import Key
 from moto.rds.models import DBInstance, rds_backends
 from moto.core.common_models import CloudFormationModel
 
@@ -167,7 +176,21 @@ class CfnDbCluster(CloudFormationModel):
         return True
 
 
+_key_from_cloudformation_json = Key.create_from_cloudformation_json
+
+
+def _kms_key_from_cloudformation_json(  # type: ignore[no-untyped-def]
+    cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+) -> Key:
+    properties = dict(cloudformation_json.get("Properties", {}))
+    properties["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in properties.get("Tags", [])]
+    if not isinstance(properties.get("KeyPolicy"), str):
+        properties["KeyPolicy"] = json.dumps(properties.get("KeyPolicy", {}))
+    return _key_from_cloudformation_json(resource_name, {**cloudformation_json, "Properties": properties}, account_id, region_name, **kwargs)
+
+
 def install() -> None:
+    Key.create_from_cloudformation_json = classmethod(_kms_key_from_cloudformation_json)  # type: ignore[method-assign,assignment]
     # Importing CfnDbCluster registered it with moto's CloudFormation (a subclass of its model).
     DBInstance.create_from_cloudformation_json = classmethod(_instance_from_cloudformation_json)  # type: ignore[method-assign,assignment]
     DBInstance.has_cfn_attr = classmethod(_instance_has_cfn_attr)  # type: ignore[method-assign,assignment]
