@@ -267,4 +267,5 @@ async fn an_adopted_database_is_wired_admitted_and_never_deleted() {
     assert_eq!(deleted.code, 0, "{}{}", deleted.stdout, deleted.stderr);
     let left = rds.describe_db_instances().db_instance_identifier("legacy-db").send().await.expect("the adopted database is there");
     assert_eq!(left.db_instances()[0].db_instance_status(), Some("available"));
+    assert!(admitted(&emulator, group).is_empty(), "the stack's rule went with it");
 }

@@ -189,6 +189,10 @@ check every one of them.
     fails the stack. tests/emulator/storage.py gives KMS the tags (and the key policy as
     text) as it takes them.
 
+25. CloudFormation's `AWS::EC2::SecurityGroupIngress` is never deleted: a rule in a group the
+    stack does not own stays after the stack. tests/emulator/storage.py revokes it, as AWS
+    does. (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cfn-console-delete-stack.html)
+
 Known and not yet patched: change sets carry no property details.
 """
 

@@ -1,4 +1,4 @@
-"""Checks for the emulator's RDS and KMS patches (20, 21 and 24, tests/emulator/storage.py) against a
+"""Checks for the emulator's RDS, KMS and security group rule patches (20, 21, 24 and 25, tests/emulator/storage.py) against a
 running server.
 
 Run: .venv/bin/python -m unittest discover -s tests/emulator
@@ -141,6 +141,30 @@ class StorageTest(unittest.TestCase):
         rule = s3.get_bucket_encryption(Bucket=out["Bucket"])["ServerSideEncryptionConfiguration"]["Rules"][0]
         self.assertEqual(rule["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"], out["Key"])
         cfn.delete_stack(StackName="kms-one")
+
+    def test_a_rule_in_a_group_outside_the_stack_goes_with_the_stack(self) -> None:
+        ec2, cfn = self.client("ec2"), self.client("cloudformation")
+        theirs = ec2.create_security_group(GroupName="outside", Description="not the stack's")["GroupId"]
+        resources = {
+            "Tasks": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "tasks"}},
+            "Admit": {
+                "Type": "AWS::EC2::SecurityGroupIngress",
+                "Properties": {
+                    "GroupId": theirs,
+                    "IpProtocol": "tcp",
+                    "FromPort": 5432,
+                    "ToPort": 5432,
+                    "SourceSecurityGroupId": {"Fn::GetAtt": ["Tasks", "GroupId"]},
+                    "Description": "database from api",
+                },
+            },
+        }
+        cfn.create_stack(StackName="admit", TemplateBody=json.dumps({"Resources": resources}))
+        rules = lambda: [p["FromPort"] for p in ec2.describe_security_groups(GroupIds=[theirs])["SecurityGroups"][0]["IpPermissions"]]  # noqa: E731
+        self.assertEqual(rules(), [5432])
+        cfn.delete_stack(StackName="admit")
+        self.assertEqual(rules(), [])
+        self.assertEqual(len(ec2.describe_security_groups(GroupIds=[theirs])["SecurityGroups"]), 1, "the group itself stays")
 
 
 if __name__ == "__main__":
