@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::model::storage::FoundDb;
 use crate::model::Model;
 use crate::spec::{self, Diagnostic, Diagnostics, LoadError, LoadOptions, Loaded};
 use crate::synth::nesting::{self, Placement, Stacks};
@@ -164,4 +165,19 @@ pub fn check_environments(
 /// `${VAR}` values from the process environment.
 pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
+}
+
+/// The same spec with its adopted databases as RDS describes them (`found`, by entry name,
+/// as `ops::databases::look_up` finds them).
+pub fn with_databases(c: Compiled, found: BTreeMap<String, FoundDb>) -> Result<Compiled, LoadError> {
+    if found.is_empty() {
+        return Ok(c);
+    }
+    let mut model = c.model;
+    for (name, db) in found {
+        if let Some(s) = model.storage.get_mut(&name) {
+            s.found = Some(db);
+        }
+    }
+    compile_model(c.loaded, model)
 }

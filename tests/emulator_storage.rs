@@ -4,7 +4,8 @@
 //! those ARNs; a removed table is refused by `deploy` without `--allow-data-loss` and kept by
 //! `destroy` without `--delete-data`; `--delete-data`, once the stack is gone, finds what was
 //! kept by its tags and deletes it (the database after a final snapshot, the bucket with
-//! every version); a bucket adopted by name is never touched.
+//! every version); a bucket adopted by name is never touched. A `kms: true` bucket is
+//! encrypted with the stack's own key.
 
 mod common;
 #[path = "common/emulator.rs"]
@@ -163,4 +164,108 @@ async fn storage_is_wired_kept_unless_asked_and_deleted_with_delete_data() {
     // The final snapshot is the one thing left on purpose (it carries the stack's tags).
     rds.delete_db_snapshot().db_snapshot_identifier(finals[0]).send().await.expect("DeleteDBSnapshot");
     emulator.assert_nothing_left("store").await;
+}
+
+#[tokio::test]
+async fn a_kms_bucket_is_encrypted_with_the_stack_key_and_deleted_with_delete_data() {
+    let emulator = Emulator::start();
+    let config = emulator.sdk_config().await;
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = "stack: vault\nregion: us-east-1\nstorage:\n  sealed: { type: bucket, kms: true }\nservices:\n  api:\n    image: nginx:1.27\n    uses: [sealed]\n";
+    let file = write(dir.path(), "vault.yaml", spec);
+    let deployed = emulator.run(&["deploy", &file, "--yes"], &[]);
+    assert_eq!(deployed.code, 0, "{}{}", deployed.stdout, deployed.stderr);
+
+    let resources = cfn.describe_stack_resources().stack_name("vault").send().await.expect("DescribeStackResources");
+    let physical = |logical: &str| {
+        resources
+            .stack_resources()
+            .iter()
+            .find(|r| r.logical_resource_id() == Some(logical))
+            .and_then(|r| r.physical_resource_id())
+            .map(str::to_string)
+    };
+    let bucket = physical("StorageSealedBucket").expect("the bucket");
+    let key = physical("StorageSealedKey").expect("the bucket's own key");
+    let encryption = s3.get_bucket_encryption().bucket(&bucket).send().await.expect("GetBucketEncryption");
+    let rule = encryption.server_side_encryption_configuration().expect("configuration").rules()[0].clone();
+    let default = rule.apply_server_side_encryption_by_default().expect("default encryption");
+    assert_eq!(default.sse_algorithm().as_str(), "aws:kms");
+    let named = default.kms_master_key_id().unwrap_or_default();
+    assert!(named.ends_with(&key), "the bucket names the stack's key {key}: {named}");
+
+    let deleted = emulator.run(&["destroy", &file, "--delete-data", "--yes"], &[]);
+    assert_eq!(deleted.code, 0, "{}{}", deleted.stdout, deleted.stderr);
+    assert!(!buckets(&s3).await.contains(&bucket), "the bucket is gone");
+}
+
+/// Run `script` with boto3 against the emulator (`client(name)` gives a client); its stdout.
+fn boto(emulator: &Emulator, script: &str) -> String {
+    let prelude = format!(
+        "import boto3, json\ndef client(name):\n    return boto3.client(name, endpoint_url='{}', region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')\n",
+        emulator.url
+    );
+    let out =
+        std::process::Command::new(common::venv_tool("python")).args(["-c", &format!("{prelude}{script}")]).output().expect("python runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The rules of security group `group` admitting another group: (port, source group).
+fn admitted(emulator: &Emulator, group: &str) -> Vec<(i64, String)> {
+    let out = boto(
+        emulator,
+        &format!("g = client('ec2').describe_security_groups(GroupIds=['{group}'])['SecurityGroups'][0]\nprint(json.dumps([[p.get('FromPort'), u['GroupId']] for p in g['IpPermissions'] for u in p['UserIdGroupPairs']]))"),
+    );
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+#[tokio::test]
+async fn an_adopted_database_is_wired_admitted_and_never_deleted() {
+    let emulator = Emulator::start();
+    let config = emulator.sdk_config().await;
+    let (cfn, ecs, rds) =
+        (aws_sdk_cloudformation::Client::new(&config), aws_sdk_ecs::Client::new(&config), aws_sdk_rds::Client::new(&config));
+    let created = boto(
+        &emulator,
+        "sg = client('ec2').create_security_group(GroupName='legacy-db', Description='legacy db')['GroupId']\ndb = client('rds').create_db_instance(DBInstanceIdentifier='legacy-db', Engine='postgres', DBInstanceClass='db.t4g.micro', AllocatedStorage=20, DBName='shop', MasterUsername='admin', ManageMasterUserPassword=True, VpcSecurityGroupIds=[sg])['DBInstance']\nprint(sg, db['MasterUserSecret']['SecretArn'])",
+    );
+    let (group, secret) = created.split_once(' ').expect("group and secret");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = "stack: shop\nregion: us-east-1\nstorage:\n  main-db: { type: postgres, existing: legacy-db }\nservices:\n  api:\n    image: nginx:1.27\n    uses: [main-db]\n  web:\n    image: nginx:1.27\n";
+    let file = write(dir.path(), "shop.yaml", spec);
+    let missing = write(dir.path(), "missing.yaml", &spec.replace("existing: legacy-db", "existing: no-such-db"));
+    let refused = emulator.run(&["plan", &missing], &[]);
+    assert_ne!(refused.code, 0, "{}{}", refused.stdout, refused.stderr);
+    assert!(refused.stderr.contains("storage.main-db: no RDS DB instance no-such-db"), "{}", refused.stderr);
+
+    let deployed = emulator.run(&["deploy", &file, "--yes"], &[]);
+    assert_eq!(deployed.code, 0, "{}{}", deployed.stdout, deployed.stderr);
+    let td = ecs.describe_task_definition().task_definition("shop-api").send().await.expect("task definition");
+    let container = &td.task_definition().expect("task definition").container_definitions()[0];
+    let env: std::collections::BTreeMap<&str, &str> =
+        container.environment().iter().filter_map(|kv| Some((kv.name()?, kv.value()?))).collect();
+    assert_eq!((env.get("MAIN_DB_PORT"), env.get("MAIN_DB_NAME")), (Some(&"5432"), Some(&"shop")), "{env:?}");
+    assert!(env.get("MAIN_DB_HOST").is_some_and(|h| h.starts_with("legacy-db.")), "{env:?}");
+    let secrets: Vec<(&str, &str)> = container.secrets().iter().map(|s| (s.name(), s.value_from())).collect();
+    assert_eq!(secrets, [("MAIN_DB_SECRET", secret)]);
+
+    // Exactly the api's tasks are admitted on the database port, by a rule of the stack.
+    let resources = cfn.describe_stack_resources().stack_name("shop").send().await.expect("DescribeStackResources");
+    let api_group = resources
+        .stack_resources()
+        .iter()
+        .find(|r| r.logical_resource_id() == Some("SvcApiSecurityGroup"))
+        .and_then(|r| r.physical_resource_id())
+        .expect("the api's security group")
+        .to_string();
+    assert_eq!(admitted(&emulator, group), [(5432, api_group)]);
+
+    let deleted = emulator.run(&["destroy", &file, "--delete-data", "--yes"], &[]);
+    assert_eq!(deleted.code, 0, "{}{}", deleted.stdout, deleted.stderr);
+    let left = rds.describe_db_instances().db_instance_identifier("legacy-db").send().await.expect("the adopted database is there");
+    assert_eq!(left.db_instances()[0].db_instance_status(), Some("available"));
+    assert!(admitted(&emulator, group).is_empty(), "the stack's rule went with it");
 }

@@ -84,9 +84,7 @@ fn on_a_terminal_init_asks_a_few_questions() {
 fn a_copilot_workspace_becomes_services_jobs_and_environments() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("shop.yaml");
-    let workspace = root().join("tests/specs/copilot");
-    let run = ecship().args(["init", "--from-copilot"]).arg(&workspace).arg("-o").arg(&out).assert().success();
-    let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+    let stderr = from_copilot(&out);
     for left_out in [
         "preview-site: a Copilot \"Request-Driven Web Service\" has no counterpart in ecship: left out",
         "api: sidecar builder left out: it is built",
@@ -157,10 +155,7 @@ fn a_copilot_workspace_becomes_services_jobs_and_environments() {
     assert_eq!(job["schedule"].as_str(), Some("cron(0 3 ? * MON-FRI *)"));
     assert_eq!(job["timeout"].as_str(), Some("1h"));
     assert_eq!(spec["environments"]["test"]["jobs"]["nightly-report"]["env"]["REPORT_BUCKET"].as_str(), Some("shop-test-reports"));
-    for env in ["test", "prod"] {
-        ecship().arg("validate").arg(&out).args(["--env", env]).assert().success();
-    }
-    ecship().arg("render").arg(&out).assert().success();
+    validates_in_each_environment(&out);
 }
 
 #[test]
@@ -188,4 +183,59 @@ fn a_compose_image_on_a_host_that_only_looks_like_ecr_is_refused_and_nothing_wri
     assert!(stderr.contains("web: command left out: it passes a value to an option whose name says it holds a secret"), "{stderr}");
     let spec = std::fs::read_to_string(&out).expect("written");
     assert!(!spec.contains("k-canary-7") && !stderr.contains("k-canary-7"), "{spec}{stderr}");
+}
+
+#[test]
+fn copilot_storage_add_ons_become_storage_the_services_use() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("shop.yaml");
+    let stderr = from_copilot(&out);
+    for left_out in [
+        "reportingDBCluster (Aurora engine aurora-mysql) left out",
+        "storage orders: local secondary index(es) total of",
+        "thumbnailsQueue (AWS::SQS::Queue) left out",
+        "uploadsScanPolicy (a custom IAM policy) left out",
+        "existing: shop-ENV-api-orders",
+        "orders-worker: Copilot's LEDGER_SECRET (JSON: host, port, dbname, username, password) is LEDGER_HOST",
+    ] {
+        assert_eq!(stderr.matches(left_out).count(), 1, "{left_out} once in:\n{stderr}");
+    }
+    assert!(!stderr.contains("storage sessions: the environment's"), "the worker's access policy names it:\n{stderr}");
+    let spec: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&out).expect("written")).expect("YAML");
+    let yaml = |y: &str| serde_yaml::from_str::<serde_yaml::Value>(y).expect("yaml");
+    let storage = &spec["storage"];
+    // DynamoDB: key types from AttributeDefinitions, GSIs as indexes, TTL.
+    assert_eq!(storage["orders"]["key"], yaml("{ partition: customer, sort: { placed: N } }"));
+    assert_eq!(storage["orders"]["indexes"]["by-status"], yaml("{ partition: status, sort: { placed: N } }"));
+    assert_eq!(storage["orders"]["ttl"].as_str(), Some("expires_at"));
+    assert_eq!(storage["sessions"]["key"], yaml("{ partition: { id: B } }"));
+    // S3: KMS encryption, noncurrent-version expiry and CORS.
+    assert_eq!(storage["uploads"]["kms"].as_bool(), Some(true));
+    assert_eq!(storage["uploads"]["lifecycle"]["noncurrent_days"].as_u64(), Some(30));
+    assert_eq!(storage["uploads"]["cors"][0]["origins"], yaml("[https://shop.example.com]"));
+    // Aurora Serverless v2: its capacity from the template's mapping.
+    let ledger = &storage["ledger"];
+    assert_eq!((ledger["type"].as_str(), ledger["version"].as_str()), (Some("aurora-postgres"), Some("16.4")));
+    assert_eq!((ledger["min_acu"].as_f64(), ledger["max_acu"].as_f64()), (Some(0.5), Some(8.0)));
+    assert!(storage.get("reporting").is_none(), "aurora-mysql is named, not converted");
+    // Each workload uses what its addons directory held, and keeps Copilot's variable names.
+    assert_eq!(spec["services"]["api"]["uses"], yaml("[orders, uploads]"));
+    assert_eq!(spec["services"]["api"]["env"]["ORDERS_NAME"].as_str(), Some("${storage.orders.name}"));
+    assert_eq!(spec["services"]["api"]["env"]["UPLOADS_NAME"].as_str(), Some("${storage.uploads.name}"));
+    assert_eq!(spec["services"]["orders-worker"]["uses"], yaml("[ledger, sessions]"));
+    validates_in_each_environment(&out);
+}
+
+/// `init --from-copilot` of the test workspace into `out`; its report.
+fn from_copilot(out: &std::path::Path) -> String {
+    let workspace = root().join("tests/specs/copilot");
+    let run = ecship().args(["init", "--from-copilot"]).arg(&workspace).arg("-o").arg(out).assert().success();
+    String::from_utf8_lossy(&run.get_output().stderr).into_owned()
+}
+
+fn validates_in_each_environment(out: &std::path::Path) {
+    for env in ["test", "prod"] {
+        ecship().arg("validate").arg(out).args(["--env", env]).assert().success();
+    }
+    ecship().arg("render").arg(out).assert().success();
 }

@@ -27,6 +27,17 @@ pub struct Database {
     pub storage_gb: Option<i32>,
 }
 
+/// A DB instance's connection details, as `DescribeDBInstances` gives them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    pub host: Option<String>,
+    pub port: Option<i32>,
+    pub db_name: Option<String>,
+    /// The master user's secret, when RDS manages it.
+    pub secret: Option<String>,
+    pub security_groups: Vec<String>,
+}
+
 pub struct Rds {
     client: Client,
 }
@@ -71,6 +82,22 @@ impl Rds {
         }
         out.retain(|d| d.status != "deleting" && d.tags.get(key).map(String::as_str) == Some(value));
         Ok(out)
+    }
+
+    /// The instance `id` (an identifier or ARN); `Ok(None)` when there is none.
+    pub async fn instance(&self, id: &str) -> Result<Option<Instance>, AwsError> {
+        let found = match self.client.describe_db_instances().db_instance_identifier(id).send().await {
+            Ok(f) => f,
+            Err(e) if e.code() == Some("DBInstanceNotFound") || e.code() == Some("DBInstanceNotFoundFault") => return Ok(None),
+            Err(e) => return Err(classify(&format!("DescribeDBInstances {id}"), e)),
+        };
+        Ok(found.db_instances().first().map(|db| Instance {
+            host: db.endpoint().and_then(|e| e.address()).map(str::to_string),
+            port: db.endpoint().and_then(|e| e.port()),
+            db_name: db.db_name().map(str::to_string),
+            secret: db.master_user_secret().and_then(|s| s.secret_arn()).map(str::to_string),
+            security_groups: db.vpc_security_groups().iter().filter_map(|g| g.vpc_security_group_id().map(str::to_string)).collect(),
+        }))
     }
 
     /// Delete an instance: its deletion protection off, then deleted with a final snapshot

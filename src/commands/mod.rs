@@ -116,9 +116,15 @@ fn price_table(file: Option<&Path>) -> anyhow::Result<crate::cost::Table> {
     Ok(crate::cost::Table::parse(&text, &format!("--prices {}", file.display()))?)
 }
 
-/// The spec with the hosted zones its domains give by name looked up in Route 53 (no call
-/// when every domain gives its zone's id).
+/// The spec with the hosted zones its domains give by name looked up in Route 53, and the
+/// databases it adopts described in RDS (no call when there are none).
 fn with_zones(compiled: Compiled, session: &session::Session) -> anyhow::Result<Compiled> {
+    let found = if compiled.model.databases_to_look_up().next().is_some() {
+        session.call(async |aws| crate::ops::databases::look_up(aws, &compiled.model).await)?
+    } else {
+        BTreeMap::new()
+    };
+    let compiled = crate::stack::with_databases(compiled, found)?;
     if !compiled.model.has_zones_to_look_up() {
         return Ok(compiled);
     }

@@ -13,8 +13,9 @@ pub fn run(args: &RenderArgs, global: &super::Global<'_>, report: &mut Report) -
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
-    // A hosted zone given by name is looked up in Route 53: the template names its id.
-    let compiled = if compiled.model.has_zones_to_look_up() {
+    // A hosted zone given by name is looked up in Route 53, an adopted database in RDS: the
+    // template names their ids.
+    let compiled = if compiled.model.has_zones_to_look_up() || compiled.model.databases_to_look_up().next().is_some() {
         let session = Session::open(global, compiled.model.region.as_deref())?;
         super::with_zones(compiled, &session)?
     } else {

@@ -2,7 +2,8 @@
 //! Balanced Web Service, Backend Service or Worker Service becomes a service, a Scheduled
 //! Job a job; each manifest's `environments:` block becomes overrides under the spec's
 //! `environments:` (one per `copilot/environments/*`). Copilot's own variables (application,
-//! environment and service names) are resolved. What ecship has no counterpart for (Request-
+//! environment and service names) are resolved; storage add-ons become `storage:` entries
+//! (`copilot_addons`). What ecship has no counterpart for (Request-
 //! Driven Web Services, Static Sites, subscriptions, …) is named in the report.
 
 use std::path::{Path, PathBuf};
@@ -38,6 +39,7 @@ pub fn convert(dir: &Path, out: &Path, stack: Option<&str>) -> Result<Converted,
     envs.sort();
     let mut c = Converted { stack: dns_name(stack.or(app.as_deref()).unwrap_or("app"), 24), ..Converted::default() };
     let app = app.unwrap_or_else(|| c.stack.clone());
+    let shared = super::copilot_addons::environment(&mut c, &root, &app);
     for path in &manifests {
         let text = std::fs::read_to_string(path).map_err(|e| InitError::Empty { file: path.display().to_string(), what: e.to_string() })?;
         let doc: Value = serde_yaml::from_str(&text).map_err(|e| InitError::Parse {
@@ -47,7 +49,12 @@ pub fn convert(dir: &Path, out: &Path, stack: Option<&str>) -> Result<Converted,
         })?;
         let m = Manifest { doc: &doc, workspace: &workspace, out, app: &app };
         one(&mut c, &m, &envs);
+        let name = dns_name(doc.get("name").and_then(Value::as_str).unwrap_or("service"), 32);
+        if let (Some(dir), true) = (path.parent(), c.services.contains_key(name.as_str()) || c.jobs.contains_key(name.as_str())) {
+            super::copilot_addons::workload(&mut c, dir, &name, &app);
+        }
     }
+    super::copilot_addons::unused(&mut c, &shared);
     for env in &envs {
         let path = root.join("environments").join(env).join("manifest.yml");
         if let Some(doc) = std::fs::read_to_string(&path).ok().and_then(|t| serde_yaml::from_str::<Value>(&t).ok()) {

@@ -9,6 +9,7 @@
 
 pub mod compose;
 pub mod copilot;
+mod copilot_addons;
 mod copilot_task;
 
 use std::path::Path;
@@ -40,6 +41,8 @@ pub struct Converted {
     pub environments: Mapping,
     /// The base spec's `load_balancer`, when something sets it (a Copilot alias's domain).
     pub load_balancer: Mapping,
+    /// The spec's `storage:` (Copilot's storage add-ons).
+    pub storage: Mapping,
     pub notes: Vec<String>,
 }
 
@@ -57,6 +60,9 @@ impl Converted {
         spec.insert("stack".into(), Value::from(self.stack.clone()));
         if !self.load_balancer.is_empty() {
             spec.insert("load_balancer".into(), Value::Mapping(self.load_balancer.clone()));
+        }
+        if !self.storage.is_empty() {
+            spec.insert("storage".into(), Value::Mapping(self.storage.clone()));
         }
         spec.insert("services".into(), Value::Mapping(self.services.clone()));
         if !self.jobs.is_empty() {

@@ -11,8 +11,22 @@ pub struct Storage {
     /// Its name in the spec (lowercase letters, digits, dashes).
     pub name: String,
     pub kind: StorageKind,
-    /// Adopted, not created: a bucket or table name, or a DB instance identifier.
+    /// Adopted, not created: a bucket or table name, or a DB instance identifier or ARN.
     pub existing: Option<String>,
+    /// An adopted database as RDS describes it (`ops::storage::look_up`, before synthesis).
+    pub found: Option<FoundDb>,
+}
+
+/// What the tasks using an adopted database need of it, as RDS describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FoundDb {
+    pub host: String,
+    pub port: u16,
+    pub db_name: String,
+    /// The master user's secret RDS manages (`MasterUserSecret.SecretArn`).
+    pub secret: String,
+    /// Its first VPC security group: the stack admits the using tasks in it.
+    pub security_group: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -202,6 +216,14 @@ impl Storage {
 }
 
 impl Model {
+    /// The adopted databases, by entry name and identifier, that RDS is to describe.
+    pub fn databases_to_look_up(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.storage
+            .values()
+            .filter(|s| matches!(s.kind, StorageKind::Database(_)) && s.found.is_none())
+            .filter_map(|s| Some((s.name.as_str(), s.existing.as_deref()?)))
+    }
+
     /// The tasks that use `storage`, with how.
     pub fn users_of<'a>(&'a self, storage: &'a str) -> impl Iterator<Item = (&'a Service, Access)> + 'a {
         self.tasks().filter_map(move |t| t.uses.iter().find(|u| u.name == storage).map(|u| (t, u.access)))
@@ -225,6 +247,7 @@ mod tests {
                 acu: None,
             }),
             existing: None,
+            found: None,
         };
         let names: Vec<String> = db.env_vars().into_iter().map(|(n, _)| n).collect();
         assert_eq!(names, ["MAIN_DB_HOST", "MAIN_DB_PORT", "MAIN_DB_NAME"]);
@@ -234,6 +257,7 @@ mod tests {
             name: "uploads".into(),
             kind: StorageKind::Bucket(Bucket { kms: false, expire_days: None, noncurrent_days: None, cors: vec![] }),
             existing: None,
+            found: None,
         };
         assert_eq!(bucket.env_vars(), [("UPLOADS_BUCKET".to_string(), StorageAttr::Name)]);
         assert_eq!(bucket.secret_var(), None);

@@ -43,6 +43,10 @@ pub enum Error {
     RemovalRefused { services: Vec<String> },
     #[error("deploy would destroy data in stack {stack}: {} — nothing was changed. To keep the data, keep the volume in the spec (or mount its file system as an existing `file_system:`); to delete it, copy out what you need and re-run with --allow-data-loss", resources.join(", "))]
     DataLoss { stack: String, resources: Vec<String> },
+    #[error("storage.{entry}: no RDS DB instance {id} in this account and region: check `existing:`")]
+    NoDatabase { entry: String, id: String },
+    #[error("storage.{entry}: DB instance {id} has {what}, which the tasks using it need")]
+    DatabaseLacks { entry: String, id: String, what: &'static str },
     #[error("no {} Route 53 hosted zone named {zone} in this account: create it, or give the zone's id as domain.zone_id", if *private { "private" } else { "public" })]
     NoZone { zone: String, private: bool },
     #[error("{count} {} Route 53 hosted zones are named {zone}: give the one to use as domain.zone_id", if *private { "private" } else { "public" })]

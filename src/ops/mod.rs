@@ -12,6 +12,7 @@ pub mod approval;
 pub mod assets;
 pub mod colours;
 pub mod data;
+pub mod databases;
 pub mod deploy;
 pub mod destroy;
 mod error;

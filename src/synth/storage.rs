@@ -6,7 +6,8 @@
 //! task `uses:` reaches it: the task role's grants on exactly that bucket or table, the
 //! database's security group admitting exactly those tasks, and one output per entry the
 //! task definitions read (`name`, `arn`; `host`, `port`, `name`, `secret`).
-//! An adopted entry (`existing:`) is only named: no resource of it is in the template.
+//! An adopted entry (`existing:`) is only named: no resource of it is in the template (an
+//! adopted database's security group gets the rules admitting its users).
 
 use serde_json::{json, Value};
 
@@ -16,7 +17,7 @@ use super::resources::{
     Bucket, BucketPolicy, DbCluster, DbInstance, DbSubnetGroup, KmsKey, PolicyDocument, SecurityGroup, Statement, Table, Tag,
 };
 use super::{Cx, Expr, Resource, Template};
-use crate::model::storage::{self as model, Database, DbEngine, TableKey};
+use crate::model::storage::{self as model, Database, DbEngine, FoundDb, TableKey};
 use crate::model::{Access, Service, Storage, StorageKind};
 
 /// The tag naming the storage entry a resource holds the data of: `destroy` finds what it
@@ -32,7 +33,10 @@ pub fn add(cx: &Cx, t: &mut Template, net: &Net) {
         let output = match (&s.kind, &s.existing) {
             (StorageKind::Bucket(_), Some(name)) => pairs(&[("name", name.into()), ("arn", bucket_arn(s))]),
             (StorageKind::Table(_), Some(name)) => pairs(&[("name", name.into()), ("arn", table_arn(s))]),
-            (StorageKind::Database(_), Some(_)) => continue,
+            (StorageKind::Database(_), Some(_)) => {
+                let Some(found) = &s.found else { continue };
+                adopted_database(cx, t, s, found)
+            }
             (StorageKind::Bucket(b), None) => {
                 bucket(cx, t, s, b);
                 pairs(&[("name", Expr::reference(&ids.bucket())), ("arn", bucket_arn(s))])
@@ -216,7 +220,7 @@ fn database(cx: &Cx, t: &mut Template, net: &Net, s: &Storage, db: &Database) {
         }),
     );
     for (task, _) in cx.model.users_of(&s.name) {
-        admit(t, &ids, task, db.engine.port());
+        admit(t, &ids, Expr::att(&ids.security_group(), "GroupId"), task, db.engine.port());
     }
     let logs: Vec<&'static str> = match db.engine {
         DbEngine::Postgres | DbEngine::AuroraPostgres => vec!["postgresql"],
@@ -314,8 +318,24 @@ fn aurora(cx: &Cx, t: &mut Template, s: &Storage, db: &Database, logs: Vec<&'sta
     }
 }
 
-fn admit(t: &mut Template, ids: &StorageIds, task: &Service, port: u16) {
-    super::volumes::admit_task(t, (ids.ingress_from(&task.name.logical()), &ids.security_group()), task, u32::from(port), "database");
+/// An adopted database: its security group admits the tasks using it (the stack's own
+/// rules, deleted with it); the database itself is never in the template.
+fn adopted_database(cx: &Cx, t: &mut Template, s: &Storage, found: &FoundDb) -> Expr {
+    let ids = StorageIds::new(&s.name);
+    for (task, _) in cx.model.users_of(&s.name) {
+        admit(t, &ids, found.security_group.as_str().into(), task, found.port);
+    }
+    pairs(&[
+        ("host", found.host.as_str().into()),
+        ("port", found.port.to_string().into()),
+        ("name", found.db_name.as_str().into()),
+        ("secret", found.secret.as_str().into()),
+    ])
+}
+
+/// A rule of the database's security group (`group`, its id) admitting `task` on `port`.
+fn admit(t: &mut Template, ids: &StorageIds, group: Expr, task: &Service, port: u16) {
+    super::volumes::admit_task(t, (ids.ingress_from(&task.name.logical()), group), task, u32::from(port), "database");
 }
 
 fn value(e: &Expr) -> Value {
@@ -391,9 +411,12 @@ pub fn secret_arns(cx: &Cx) -> Vec<Expr> {
     cx.model
         .storage
         .values()
-        .filter(|s| s.existing.is_none() && matches!(s.kind, StorageKind::Database(_)))
+        .filter(|s| matches!(s.kind, StorageKind::Database(_)))
         .filter(|s| cx.model.users_of(&s.name).next().is_some())
-        .map(|s| Expr::att(&StorageIds::new(&s.name).database(), "MasterUserSecret.SecretArn"))
+        .filter_map(|s| match (&s.existing, &s.found) {
+            (None, _) => Some(Expr::att(&StorageIds::new(&s.name).database(), "MasterUserSecret.SecretArn")),
+            (Some(_), found) => Some(found.as_ref()?.secret.as_str().into()),
+        })
         .collect()
 }
 

@@ -367,3 +367,45 @@ fn an_existing_topic_gets_no_topic_or_policy_of_the_stack() {
     assert!(ids(&t, "AWS::CloudWatch::Dashboard").is_empty());
     assert_eq!(t["Resources"]["SvcWebAlarmCpu"]["Properties"]["AlarmActions"][0], "arn:aws:sns:us-east-1:123456789012:oncall");
 }
+
+#[test]
+fn an_adopted_database_admits_exactly_its_users_and_is_not_in_the_template() {
+    let yaml = "stack: demo\nstorage:\n  main-db: { type: postgres, existing: legacy-db }\nservices:\n  api:\n    image: nginx:1.27\n    uses: [main-db]\n  web:\n    image: nginx:1.27\n";
+    let opts = LoadOptions { env: None, vars: &|_| None, defer_unset_vars: false };
+    let loaded = load_str(yaml, Path::new("t.yaml"), &opts).expect("loads");
+    let mut model = validate(&loaded).expect("valid");
+    let secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1-AbCdEf";
+    model.storage.get_mut("main-db").expect("entry").found = Some(crate::model::storage::FoundDb {
+        host: "legacy-db.abc.eu-west-1.rds.amazonaws.com".into(),
+        port: 5433,
+        db_name: "shop".into(),
+        secret: secret.into(),
+        security_group: "sg-0123456789abcdef0".into(),
+    });
+    let t: Value = serde_json::from_str(&super::synth(&model).to_json()).expect("json");
+    assert!(ids(&t, "AWS::RDS::DBInstance").is_empty() && ids(&t, "AWS::RDS::DBSubnetGroup").is_empty());
+    let ingress: Vec<&Value> = t["Resources"]
+        .as_object()
+        .expect("resources")
+        .values()
+        .filter(|r| r["Type"] == "AWS::EC2::SecurityGroupIngress" && r["Properties"]["GroupId"] == "sg-0123456789abcdef0")
+        .collect();
+    assert_eq!(ingress.len(), 1, "one rule, for api only");
+    let rule = &ingress[0]["Properties"];
+    assert_eq!((rule["FromPort"].as_u64(), rule["ToPort"].as_u64()), (Some(5433), Some(5433)));
+    assert!(rule["SourceSecurityGroupId"].to_string().contains("Api"), "{rule}");
+    let outputs = t["Outputs"].to_string();
+    for part in ["legacy-db.abc.eu-west-1.rds.amazonaws.com", "\"5433\"", "\"shop\"", secret] {
+        assert!(outputs.contains(part), "the output names {part}: {outputs}");
+    }
+    let execution_reads: Vec<&Value> = t["Resources"]
+        .as_object()
+        .expect("resources")
+        .values()
+        .filter(|r| r["Type"] == "AWS::IAM::Role")
+        .flat_map(|r| r["Properties"]["Policies"].as_array().into_iter().flatten())
+        .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().into_iter().flatten())
+        .filter(|s| s.to_string().contains("secretsmanager:GetSecretValue"))
+        .collect();
+    assert!(execution_reads.iter().any(|s| s["Resource"].to_string().contains(secret)), "{execution_reads:?}");
+}

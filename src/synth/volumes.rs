@@ -131,16 +131,16 @@ fn policy(volume: &str, tasks: &[&Service]) -> PolicyDocument {
 }
 
 fn admit(t: &mut Template, ids: &VolumeIds, task: &Service) {
-    admit_task(t, (ids.ingress_from(&task.name.logical()), &ids.security_group()), task, NFS, "NFS");
+    admit_task(t, (ids.ingress_from(&task.name.logical()), Expr::att(&ids.security_group(), "GroupId")), task, NFS, "NFS");
 }
 
-/// A rule (`id`) of `group` admitting `task`'s security group on `port`.
-pub(super) fn admit_task(t: &mut Template, (id, group): (String, &str), task: &Service, port: u32, what: &str) {
+/// A rule (`id`) of `group` (its id) admitting `task`'s security group on `port`.
+pub(super) fn admit_task(t: &mut Template, (id, group): (String, Expr), task: &Service, port: u32, what: &str) {
     let from = ServiceIds::new(&task.name.logical()).security_group();
     t.add(
         id,
         Resource::new(SecurityGroupIngress {
-            group_id: Expr::att(group, "GroupId"),
+            group_id: group,
             ip_protocol: "tcp",
             from_port: port,
             to_port: port,

@@ -188,6 +188,15 @@ check every one of them.
     the type. tests/emulator/storage.py creates, reports and deletes it in moto's RDS backend,
     with its endpoint, port and master-user secret as `Fn::GetAtt` attributes.
 
+24. CloudFormation's `AWS::KMS::Key` passes the template's `Key`/`Value` tags to KMS, which
+    reads `TagKey`/`TagValue`: the key is silently not created and `Fn::GetAtt [Key, Arn]`
+    fails the stack. tests/emulator/storage.py gives KMS the tags (and the key policy as
+    text) as it takes them.
+
+25. CloudFormation's `AWS::EC2::SecurityGroupIngress` is never deleted: a rule in a group the
+    stack does not own stays after the stack. tests/emulator/storage.py revokes it, as AWS
+    does. (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cfn-console-delete-stack.html)
+
 Known and not yet patched: change sets carry no property details.
 """
 

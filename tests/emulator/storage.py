@@ -1,5 +1,5 @@
-"""RDS in CloudFormation as AWS has it, which moto (5.2.5) does not: patches 20 and 21 of
-tests/emulator/server.py, checked by tests/emulator/test_storage.py.
+"""RDS and KMS keys in CloudFormation as AWS has them, which moto (5.2.5) does not: patches 20,
+21, 24 and 25 of tests/emulator/server.py, checked by tests/emulator/test_storage.py.
 
 20. `AWS::RDS::DBInstance` from a template: moto reads `VpcSecurityGroupIds` (the property is
     `VPCSecurityGroups`), defaults the port to 3306 whatever the engine, ignores
@@ -20,10 +20,29 @@ tests/emulator/server.py, checked by tests/emulator/test_storage.py.
     deletion protection; `Ref` gives its identifier and `Fn::GetAtt` `Endpoint.Address`,
     `Endpoint.Port` and `MasterUserSecret.SecretArn`; deleting it with its stack deletes it
     (unless protected or kept by `DeletionPolicy: Retain`).
+
+24. `AWS::KMS::Key` from a template: moto hands the template's `Tags` (`Key`/`Value`, as
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kms-key.html
+    gives them) to KMS's CreateKey, which reads `TagKey`/`TagValue`: the key fails silently and
+    every `Fn::GetAtt [Key, Arn]` fails the stack. Here the tags are given as KMS takes them
+    (https://docs.aws.amazon.com/kms/latest/APIReference/API_Tag.html) and the key policy, an
+    object in the template, as the JSON text KMS keeps.
+
+25. `AWS::EC2::SecurityGroupIngress` outlives its stack: moto's model has no delete, so the
+    rule it added to a group the stack does not own (an adopted database's) stays when the
+    stack is deleted or the rule removed from it. Here, as AWS deletes every resource of a
+    deleted stack (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cfn-console-delete-stack.html)
+    and the rule is the resource
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ec2-securitygroupingress.html),
+    deleting it revokes exactly that rule from its group.
 """
 
+import json
 from typing import Any
 
+from moto.ec2.models import ec2_backends
+from moto.ec2.models.security_groups import SecurityGroupIngress
+from moto.kms.models import Key
 from moto.rds.models import DBInstance, rds_backends
 from moto.core.common_models import CloudFormationModel
 
@@ -167,7 +186,48 @@ class CfnDbCluster(CloudFormationModel):
         return True
 
 
+_key_from_cloudformation_json = Key.create_from_cloudformation_json
+
+
+def _kms_key_from_cloudformation_json(  # type: ignore[no-untyped-def]
+    cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+) -> Key:
+    properties = dict(cloudformation_json.get("Properties", {}))
+    properties["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in properties.get("Tags", [])]
+    if not isinstance(properties.get("KeyPolicy"), str):
+        properties["KeyPolicy"] = json.dumps(properties.get("KeyPolicy", {}))
+    return _key_from_cloudformation_json(resource_name, {**cloudformation_json, "Properties": properties}, account_id, region_name, **kwargs)
+
+
+_ingress_from_cloudformation_json = SecurityGroupIngress.create_from_cloudformation_json
+
+
+def _ingress_remembering_its_rule(  # type: ignore[no-untyped-def]
+    cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+):
+    backend = ec2_backends[account_id][region_name]
+    properties = cloudformation_json["Properties"]
+    before = set()
+    if properties.get("GroupId"):
+        group = backend.get_security_group_by_name_or_id(properties["GroupId"])
+        before = {r.id for r in group.ingress_rules} if group else set()
+    created = _ingress_from_cloudformation_json(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    created.rule_ids = [r.id for r in created.security_group.ingress_rules if r.id not in before]
+    return created
+
+
+def _revoke_ingress(self: SecurityGroupIngress, account_id: str, region_name: str) -> None:
+    group = ec2_backends[account_id][region_name].get_security_group_by_name_or_id(self.security_group.id)
+    if group is None:
+        return  # deleted already, its rules with it
+    mine = set(getattr(self, "rule_ids", []))
+    group.ingress_rules = [r for r in group.ingress_rules if r.id not in mine]
+
+
 def install() -> None:
+    SecurityGroupIngress.create_from_cloudformation_json = classmethod(_ingress_remembering_its_rule)  # type: ignore[method-assign,assignment]
+    SecurityGroupIngress.delete = _revoke_ingress  # type: ignore[attr-defined]
+    Key.create_from_cloudformation_json = classmethod(_kms_key_from_cloudformation_json)  # type: ignore[method-assign,assignment]
     # Importing CfnDbCluster registered it with moto's CloudFormation (a subclass of its model).
     DBInstance.create_from_cloudformation_json = classmethod(_instance_from_cloudformation_json)  # type: ignore[method-assign,assignment]
     DBInstance.has_cfn_attr = classmethod(_instance_has_cfn_attr)  # type: ignore[method-assign,assignment]

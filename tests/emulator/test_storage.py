@@ -1,4 +1,4 @@
-"""Checks for the emulator's RDS patches (20 and 21, tests/emulator/storage.py) against a
+"""Checks for the emulator's RDS, KMS and security group rule patches (20, 21, 24 and 25, tests/emulator/storage.py) against a
 running server.
 
 Run: .venv/bin/python -m unittest discover -s tests/emulator
@@ -105,6 +105,63 @@ class StorageTest(test_server.RunningEmulator):
         self.assertEqual([m["IsClusterWriter"] for m in cluster["DBClusterMembers"]], [True])
         cfn.delete_stack(StackName="aurora")
         self.assertEqual([c["DBClusterIdentifier"] for c in rds.describe_db_clusters()["DBClusters"] if c["DBClusterIdentifier"] == out["Id"]], [])
+
+
+    def test_a_kms_key_from_a_template_has_its_tags_and_an_arn_a_bucket_names(self) -> None:
+        resources = {
+            "Key": {
+                "Type": "AWS::KMS::Key",
+                "Properties": {
+                    "Description": "sealed",
+                    "KeyPolicy": {"Version": "2012-10-17", "Statement": []},
+                    "Tags": [{"Key": "ecship:stack", "Value": "kms-one"}],
+                },
+            },
+            "Bucket": {
+                "Type": "AWS::S3::Bucket",
+                "Properties": {
+                    "BucketEncryption": {
+                        "ServerSideEncryptionConfiguration": [
+                            {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": {"Fn::GetAtt": ["Key", "Arn"]}}}
+                        ]
+                    }
+                },
+            },
+        }
+        outputs = {"Key": {"Value": {"Fn::GetAtt": ["Key", "Arn"]}}, "Bucket": {"Value": {"Ref": "Bucket"}}}
+        cfn, kms, s3 = self.client("cloudformation"), self.client("kms"), self.client("s3")
+        cfn.create_stack(StackName="kms-one", TemplateBody=json.dumps({"Resources": resources, "Outputs": outputs}))
+        out = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName="kms-one")["Stacks"][0]["Outputs"]}
+        tags = kms.list_resource_tags(KeyId=out["Key"])["Tags"]
+        self.assertEqual(tags, [{"TagKey": "ecship:stack", "TagValue": "kms-one"}])
+        self.assertEqual(json.loads(kms.get_key_policy(KeyId=out["Key"], PolicyName="default")["Policy"])["Version"], "2012-10-17")
+        rule = s3.get_bucket_encryption(Bucket=out["Bucket"])["ServerSideEncryptionConfiguration"]["Rules"][0]
+        self.assertEqual(rule["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"], out["Key"])
+        cfn.delete_stack(StackName="kms-one")
+
+    def test_a_rule_in_a_group_outside_the_stack_goes_with_the_stack(self) -> None:
+        ec2, cfn = self.client("ec2"), self.client("cloudformation")
+        theirs = ec2.create_security_group(GroupName="outside", Description="not the stack's")["GroupId"]
+        resources = {
+            "Tasks": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "tasks"}},
+            "Admit": {
+                "Type": "AWS::EC2::SecurityGroupIngress",
+                "Properties": {
+                    "GroupId": theirs,
+                    "IpProtocol": "tcp",
+                    "FromPort": 5432,
+                    "ToPort": 5432,
+                    "SourceSecurityGroupId": {"Fn::GetAtt": ["Tasks", "GroupId"]},
+                    "Description": "database from api",
+                },
+            },
+        }
+        cfn.create_stack(StackName="admit", TemplateBody=json.dumps({"Resources": resources}))
+        rules = lambda: [p["FromPort"] for p in ec2.describe_security_groups(GroupIds=[theirs])["SecurityGroups"][0]["IpPermissions"]]  # noqa: E731
+        self.assertEqual(rules(), [5432])
+        cfn.delete_stack(StackName="admit")
+        self.assertEqual(rules(), [])
+        self.assertEqual(len(ec2.describe_security_groups(GroupIds=[theirs])["SecurityGroups"]), 1, "the group itself stays")
 
 
 if __name__ == "__main__":

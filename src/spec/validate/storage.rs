@@ -69,7 +69,7 @@ impl Ctx<'_> {
             if let Some(e) = &existing {
                 self.existing_name(&path, raw.kind, e);
             }
-            out.insert(name.clone(), Storage { name: name.clone(), kind, existing });
+            out.insert(name.clone(), Storage { name: name.clone(), kind, existing, found: None });
         }
         out
     }
@@ -98,11 +98,10 @@ impl Ctx<'_> {
                 let ok = (3..=255).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
                 (!ok).then(|| format!("`{name}` is not a DynamoDB table name (3–255 letters, digits, `_`, `.`, `-`)"))
             }
-            _ => {
-                self.err(&p, "adopting an existing database is not supported yet")
-                    .hint("give its endpoint in `env:` and its secret under `secrets:`, and admit the tasks' security group in its own");
-                None
-            }
+            StorageType::AuroraPostgres => Some("adopting an existing Aurora cluster is not supported".to_string()),
+            _ => (!db_identifier(name)).then(|| {
+                format!("`{name}` is neither a DB instance identifier (letters, digits, `-`, up to 63) nor an RDS instance ARN (arn:…:rds:…:db:ID)")
+            }),
         };
         if let Some(m) = problem {
             self.err(&p, m);
@@ -359,4 +358,19 @@ fn type_name(t: StorageType) -> &'static str {
         StorageType::Mysql => "mysql database",
         StorageType::AuroraPostgres => "aurora-postgres database",
     }
+}
+
+/// A DB instance identifier (1–63 letters, digits and dashes, starting with a letter), or
+/// such an instance's ARN.
+fn db_identifier(name: &str) -> bool {
+    let id = match name.strip_prefix("arn:") {
+        Some(rest) => match rest.split(':').collect::<Vec<_>>().as_slice() {
+            [_, "rds", _, _, "db", id] => *id,
+            _ => return false,
+        },
+        None => name,
+    };
+    (1..=63).contains(&id.len())
+        && id.starts_with(|c: char| c.is_ascii_alphabetic())
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }

@@ -820,7 +820,12 @@ fn storage_rules() {
     expect(&with_storage("  db: { type: mysql, instance: db.serverless }\n", "[]"), "storage.db.instance", "no instance class");
     expect(&with_storage("  db: { type: postgres, size: small, instance: db.t4g.micro }\n", "[]"), "storage.db.instance", "not both");
     expect(&with_storage("  db: { type: aurora-postgres, min_acu: 8, max_acu: 2 }\n", "[]"), "storage.db.max_acu", "at least min_acu");
-    expect(&with_storage("  db: { type: postgres, existing: legacy-db }\n", "[]"), "storage.db.existing", "not supported yet");
+    expect(
+        &with_storage("  db: { type: aurora-postgres, existing: legacy }\n", "[]"),
+        "storage.db.existing",
+        "Aurora cluster is not supported",
+    );
+    expect(&with_storage("  db: { type: mysql, existing: legacy_db }\n", "[]"), "storage.db.existing", "neither a DB instance identifier");
     expect(&with_storage("  b: { type: bucket, existing: my-bucket-s3alias }\n", "[]"), "storage.b.existing", "S3 keeps names");
     expect(&with_storage("  b: { type: bucket, existing: shop-files, kms: true }\n", "[]"), "storage.b.kms", "adopted as it is");
     expect(&with_storage("  b: { type: bucket, stream: true }\n", "[]"), "storage.b.stream", "does not apply to a bucket");
