@@ -126,6 +126,7 @@ pub fn previews_model(parent: &Model) -> Option<Model> {
         priorities: &BTreeMap::new(),
         expires: String::new(),
         lb_urls: &BTreeMap::new(),
+        lb_zones: &BTreeMap::new(),
     };
     Some(crate::model::preview::derive(parent, previews, &d))
 }
