@@ -112,6 +112,8 @@ const CALLS: &[(Verb, Needs, On, &[&str])] = &[
     (P, N::Previews, O::ParentStack, &["cloudformation:DescribeStacks", "cloudformation:ListStackResources"]),
     (P, N::Previews, O::Any, &["cloudformation:ListStacks", "elasticloadbalancing:DescribeRules"]),
     // deploy, rollback, status.
+    // status: the task definitions no service runs are jobs unless a preview's stack owns them.
+    (D, N::Always, O::Any, &["cloudformation:ListStacks"]),
     (D, N::Always, O::Stack, &["cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:DescribeStackEvents"]),
     (D, N::Always, O::Lock, LOCK),
     (D, N::Always, O::Services, &["ecs:CreateService", "ecs:UpdateService", "ecs:DeleteService", "ecs:TagResource", "ecs:UntagResource"]),

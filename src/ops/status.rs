@@ -223,14 +223,13 @@ async fn jobs(aws: &Aws, stack: &str, cluster: &str, services: &[ServiceState]) 
     let ecs = Ecs::new(aws);
     let of_services: BTreeSet<&str> =
         services.iter().map(|s| revision_name(&s.task_definition).split(':').next().unwrap_or_default()).collect();
-    // A preview's task definitions (`STACK-NAME-SERVICE`) share the prefix; they are not jobs.
-    let previews: Vec<String> = super::preview::stacks_of(aws, stack).await?.into_iter().map(|p| format!("{}-", p.name)).collect();
-    let families: Vec<String> = ecs
-        .families(&format!("{stack}-"))
-        .await?
-        .into_iter()
-        .filter(|f| !of_services.contains(f.as_str()) && !previews.iter().any(|p| f.starts_with(p.as_str())))
-        .collect();
+    let mut families: Vec<String> =
+        ecs.families(&format!("{stack}-")).await?.into_iter().filter(|f| !of_services.contains(f.as_str())).collect();
+    if !families.is_empty() {
+        // A preview's task definitions (`STACK-NAME-SERVICE`) share the prefix; they are not jobs.
+        let previews: Vec<String> = super::preview::stacks_of(aws, stack).await?.into_iter().map(|p| format!("{}-", p.name)).collect();
+        families.retain(|f| !previews.iter().any(|p| f.starts_with(p.as_str())));
+    }
     if families.is_empty() {
         return Ok(Vec::new());
     }
