@@ -232,12 +232,8 @@ fn secret_given_when_rds_manages_none(emulator: &Emulator, dir: &std::path::Path
     let spec = "stack: plain\nregion: us-east-1\nstorage:\n  main-db: { type: mysql, existing: plain-db }\nservices:\n  api:\n    image: nginx:1.27\n    uses: [main-db]\n";
     let refused = emulator.run(&["plan", &write(dir, "plain.yaml", spec)], &[]);
     assert_ne!(refused.code, 0, "{}{}", refused.stdout, refused.stderr);
-    assert!(
-        refused.stderr.contains("storage.main-db: DB instance plain-db has no master user secret managed by RDS"),
-        "{}",
-        refused.stderr
-    );
-    assert!(refused.stderr.contains("`secret: <ARN>`"), "{}", refused.stderr);
+    let named = "storage.main-db: DB instance plain-db has no master user secret managed by RDS";
+    assert!(refused.stderr.contains(named) && refused.stderr.contains("`secret: <ARN>`"), "{}", refused.stderr);
     let secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:plain-db-creds-AbCdEf";
     let given = spec.replace("existing: plain-db", &format!("existing: plain-db, secret: \"{secret}\""));
     let rendered = emulator.run(&["render", &write(dir, "given.yaml", &given)], &[]);
