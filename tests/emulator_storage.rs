@@ -222,6 +222,25 @@ fn admitted(emulator: &Emulator, group: &str) -> Vec<(i64, String)> {
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
 
+/// A database whose password RDS does not manage: refused until the entry gives `secret:`,
+/// which the template then names.
+fn secret_given_when_rds_manages_none(emulator: &Emulator, dir: &std::path::Path) {
+    boto(
+        emulator,
+        "client('rds').create_db_instance(DBInstanceIdentifier='plain-db', Engine='mysql', DBInstanceClass='db.t4g.micro', AllocatedStorage=20, DBName='shop', MasterUsername='admin', MasterUserPassword='P@55w0rd-long')",
+    );
+    let spec = "stack: plain\nregion: us-east-1\nstorage:\n  main-db: { type: mysql, existing: plain-db }\nservices:\n  api:\n    image: nginx:1.27\n    uses: [main-db]\n";
+    let refused = emulator.run(&["plan", &write(dir, "plain.yaml", spec)], &[]);
+    assert_ne!(refused.code, 0, "{}{}", refused.stdout, refused.stderr);
+    let named = "storage.main-db: DB instance plain-db has no master user secret managed by RDS";
+    assert!(refused.stderr.contains(named) && refused.stderr.contains("`secret: <ARN>`"), "{}", refused.stderr);
+    let secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:plain-db-creds-AbCdEf";
+    let given = spec.replace("existing: plain-db", &format!("existing: plain-db, secret: \"{secret}\""));
+    let rendered = emulator.run(&["render", &write(dir, "given.yaml", &given)], &[]);
+    assert_eq!(rendered.code, 0, "{}{}", rendered.stdout, rendered.stderr);
+    assert!(rendered.stdout.contains(secret) && rendered.stdout.contains("3306"), "{}", rendered.stdout);
+}
+
 #[tokio::test]
 async fn an_adopted_database_is_wired_admitted_and_never_deleted() {
     let emulator = Emulator::start();
@@ -265,6 +284,7 @@ async fn an_adopted_database_is_wired_admitted_and_never_deleted() {
 
     let deleted = emulator.run(&["destroy", &file, "--delete-data", "--yes"], &[]);
     assert_eq!(deleted.code, 0, "{}{}", deleted.stdout, deleted.stderr);
+    secret_given_when_rds_manages_none(&emulator, dir.path());
     let left = rds.describe_db_instances().db_instance_identifier("legacy-db").send().await.expect("the adopted database is there");
     assert_eq!(left.db_instances()[0].db_instance_status(), Some("available"));
     assert!(admitted(&emulator, group).is_empty(), "the stack's rule went with it");

@@ -13,6 +13,9 @@ pub struct Storage {
     pub kind: StorageKind,
     /// Adopted, not created: a bucket or table name, or a DB instance identifier or ARN.
     pub existing: Option<String>,
+    /// An adopted database's credentials secret (ARN) as the spec gives it, for one whose
+    /// master password RDS does not manage.
+    pub secret: Option<String>,
     /// An adopted database as RDS describes it (`ops::storage::look_up`, before synthesis).
     pub found: Option<FoundDb>,
 }
@@ -216,12 +219,9 @@ impl Storage {
 }
 
 impl Model {
-    /// The adopted databases, by entry name and identifier, that RDS is to describe.
-    pub fn databases_to_look_up(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.storage
-            .values()
-            .filter(|s| matches!(s.kind, StorageKind::Database(_)) && s.found.is_none())
-            .filter_map(|s| Some((s.name.as_str(), s.existing.as_deref()?)))
+    /// The adopted databases that RDS is to describe.
+    pub fn databases_to_look_up(&self) -> impl Iterator<Item = &Storage> {
+        self.storage.values().filter(|s| matches!(s.kind, StorageKind::Database(_)) && s.existing.is_some() && s.found.is_none())
     }
 
     /// The tasks that use `storage`, with how.
@@ -247,6 +247,7 @@ mod tests {
                 acu: None,
             }),
             existing: None,
+            secret: None,
             found: None,
         };
         let names: Vec<String> = db.env_vars().into_iter().map(|(n, _)| n).collect();
@@ -257,6 +258,7 @@ mod tests {
             name: "uploads".into(),
             kind: StorageKind::Bucket(Bucket { kms: false, expire_days: None, noncurrent_days: None, cors: vec![] }),
             existing: None,
+            secret: None,
             found: None,
         };
         assert_eq!(bucket.env_vars(), [("UPLOADS_BUCKET".to_string(), StorageAttr::Name)]);

@@ -45,7 +45,7 @@ pub enum Error {
     DataLoss { stack: String, resources: Vec<String> },
     #[error("storage.{entry}: no RDS DB instance {id} in this account and region: check `existing:`")]
     NoDatabase { entry: String, id: String },
-    #[error("storage.{entry}: DB instance {id} has {what}, which the tasks using it need")]
+    #[error("storage.{entry}: DB instance {id} has {what}")]
     DatabaseLacks { entry: String, id: String, what: &'static str },
     #[error("no {} Route 53 hosted zone named {zone} in this account: create it, or give the zone's id as domain.zone_id", if *private { "private" } else { "public" })]
     NoZone { zone: String, private: bool },

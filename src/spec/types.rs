@@ -890,8 +890,11 @@ pub struct Storage {
     #[serde(rename = "type")]
     pub kind: StorageType,
     /// Adopt what exists instead of creating it: a bucket name, a table name, or a DB
-    /// instance identifier. ecship wires it and never changes or deletes it.
+    /// instance identifier or ARN. ecship wires it and never changes or deletes it.
     pub existing: Option<String>,
+    /// An adopted database: the Secrets Manager secret (ARN) with its credentials, when RDS
+    /// manages none for it.
+    pub secret: Option<String>,
     /// Bucket: encrypt with a KMS key of the stack instead of S3's own (SSE-S3). Default false.
     pub kms: Option<bool>,
     /// Bucket: when objects expire.

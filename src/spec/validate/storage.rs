@@ -69,7 +69,8 @@ impl Ctx<'_> {
             if let Some(e) = &existing {
                 self.existing_name(&path, raw.kind, e);
             }
-            out.insert(name.clone(), Storage { name: name.clone(), kind, existing, found: None });
+            let secret = self.db_secret(&path, raw);
+            out.insert(name.clone(), Storage { name: name.clone(), kind, existing, secret, found: None });
         }
         out
     }
@@ -106,6 +107,23 @@ impl Ctx<'_> {
         if let Some(m) = problem {
             self.err(&p, m);
         }
+    }
+
+    /// `secret:`: only for an adopted database, a Secrets Manager secret's ARN.
+    fn db_secret(&mut self, path: &str, raw: &types::Storage) -> Option<String> {
+        let secret = raw.secret.as_ref()?;
+        let p = format!("{path}.secret");
+        if raw.existing.is_none() || !DATABASES.contains(&raw.kind) {
+            self.err(&p, "`secret` names the credentials of an adopted database (`existing:`)")
+                .hint("a database the stack creates has its master password managed by RDS");
+            return None;
+        }
+        let parts: Vec<&str> = secret.split(':').collect();
+        if parts.len() < 7 || parts[0] != "arn" || parts[2] != "secretsmanager" || parts[5] != "secret" {
+            self.err(&p, format!("`{secret}` is not a Secrets Manager ARN")).hint("arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME");
+            return None;
+        }
+        Some(secret.clone())
     }
 
     fn bucket(&mut self, path: &str, raw: &types::Storage) -> Bucket {

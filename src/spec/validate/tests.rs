@@ -826,6 +826,16 @@ fn storage_rules() {
         "Aurora cluster is not supported",
     );
     expect(&with_storage("  db: { type: mysql, existing: legacy_db }\n", "[]"), "storage.db.existing", "neither a DB instance identifier");
+    expect(
+        &with_storage("  db: { type: mysql, secret: \"arn:aws:secretsmanager:us-east-1:123456789012:secret:db\" }\n", "[]"),
+        "storage.db.secret",
+        "adopted database",
+    );
+    expect(
+        &with_storage("  db: { type: mysql, existing: legacy, secret: \"arn:aws:ssm:us-east-1:1:parameter/x\" }\n", "[]"),
+        "storage.db.secret",
+        "not a Secrets Manager ARN",
+    );
     expect(&with_storage("  b: { type: bucket, existing: my-bucket-s3alias }\n", "[]"), "storage.b.existing", "S3 keeps names");
     expect(&with_storage("  b: { type: bucket, existing: shop-files, kms: true }\n", "[]"), "storage.b.kms", "adopted as it is");
     expect(&with_storage("  b: { type: bucket, stream: true }\n", "[]"), "storage.b.stream", "does not apply to a bucket");
