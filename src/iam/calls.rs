@@ -37,6 +37,8 @@ enum Needs {
     Clusters,
     /// A domain whose hosted zone the spec names without its id: looked up before synthesis.
     ZoneLookup,
+    /// A database the spec adopts (`existing:`): described before synthesis.
+    DbLookup,
     /// Templates too large to send inline (the asset bucket).
     Assets,
     /// An image ecship builds or pushes.
@@ -109,6 +111,7 @@ const CALLS: &[(Verb, Needs, On, &[&str])] = &[
     (P, N::TwoColour, O::Any, &["elasticloadbalancing:DescribeRules"]),
     (P, N::EcrLogin, O::Any, &["ecr:GetAuthorizationToken"]),
     (P, N::ZoneLookup, O::Any, &["route53:ListHostedZonesByName"]),
+    (P, N::DbLookup, O::Any, &["rds:DescribeDBInstances"]),
     (P, N::Previews, O::ParentStack, &["cloudformation:DescribeStacks", "cloudformation:ListStackResources"]),
     (P, N::Previews, O::Any, &["cloudformation:ListStacks", "elasticloadbalancing:DescribeRules"]),
     // deploy, rollback, status.
@@ -323,6 +326,7 @@ fn needed(needs: Needs, model: &Model, stacks: &Stacks) -> bool {
         N::TwoColour => two_colour(Engine::Ecship) || two_colour(Engine::Ecs),
         N::Alarms => services().any(|s| !s.deploy.alarms.is_empty()),
         N::ZoneLookup => model.has_zones_to_look_up(),
+        N::DbLookup => model.storage.values().any(|s| matches!(s.kind, crate::model::StorageKind::Database(_)) && s.existing.is_some()),
         N::Previews => model.preview.is_some(),
         N::Storage => model.storage.values().any(|s| s.existing.is_none()),
         N::Buckets | N::Tables | N::Instances | N::Clusters => {
