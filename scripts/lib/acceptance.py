@@ -6,6 +6,7 @@ an estimate of its cost, and the sweeper's view of what a run left.
   acceptance.py estimate SPEC...                   print what the run costs, roughly
   acceptance.py stacks RUN_ID|-                    the run's stacks still there (- : every run's)
   acceptance.py leftovers RUN_ID|-                 what is still tagged with the run's id
+  acceptance.py snapshots RUN_ID|-                 delete the final snapshots `--delete-data` left
   acceptance.py left SPEC_RESULT                   the `leftovers` of `destroy --output json`
   acceptance.py responder                          print the tasks' web server (python3 -c CODE PORT)
 
@@ -108,13 +109,40 @@ def _stacks(run_id: str) -> list[str]:
     return names
 
 
-def _leftovers(run_id: str) -> list[str]:
+def _tagged(run_id: str) -> list[str]:
     tagging = boto3.client("resourcegroupstaggingapi")
     filters = [{"Key": TAG}] if run_id == "-" else [{"Key": TAG, "Values": [run_id]}]
-    arns = [r["ResourceARN"] for p in tagging.get_paginator("get_resources").paginate(TagFilters=filters) for r in p["ResourceTagMappingList"]]
+    return [r["ResourceARN"] for p in tagging.get_paginator("get_resources").paginate(TagFilters=filters) for r in p["ResourceTagMappingList"]]
+
+
+def _automated(arn: str) -> bool:
+    """An automated RDS snapshot (`…:snapshot:rds:…`): RDS deletes it with its database's
+    automated backups; the API refuses to."""
+    return ":snapshot:rds:" in arn or ":cluster-snapshot:rds:" in arn
+
+
+def _leftovers(run_id: str) -> list[str]:
+    arns = [a for a in _tagged(run_id) if not _automated(a)]
     # A deleted NAT gateway stays listed (state `deleted`) for a while, as ecship's own checks know.
     gone = {n["NatGatewayId"] for n in boto3.client("ec2").describe_nat_gateways()["NatGateways"] if n["State"] == "deleted"}
     return [a for a in arns if a.rsplit("/", 1)[-1] not in gone]
+
+
+def snapshots(run_id: str) -> None:
+    """Delete the final snapshots `destroy --delete-data` took of the run's databases: kept on
+    purpose for a user, billed storage for a test run."""
+    rds = boto3.client("rds")
+    for arn in _tagged(run_id):
+        if _automated(arn):
+            continue
+        name = arn.rsplit(":", 1)[-1]
+        if ":cluster-snapshot:" in arn:
+            rds.delete_db_cluster_snapshot(DBClusterSnapshotIdentifier=name)
+        elif ":snapshot:" in arn:
+            rds.delete_db_snapshot(DBSnapshotIdentifier=name)
+        else:
+            continue
+        print(f"sweep: deleted snapshot {name}")
 
 
 def left(result_line: str) -> None:
@@ -136,6 +164,8 @@ def main() -> None:
         print("\n".join(_stacks(args[0])))
     elif cmd == "leftovers":
         print("\n".join(_leftovers(args[0])))
+    elif cmd == "snapshots":
+        snapshots(args[0])
     elif cmd == "responder":
         print(RESPONDER)
     elif cmd == "left":
