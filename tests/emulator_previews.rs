@@ -305,3 +305,53 @@ async fn a_preview_whose_service_names_another_already_runs_is_refused() {
     let cfn = aws_sdk_cloudformation::Client::new(&emulator.sdk_config().await);
     assert!(cfn.describe_stacks().stack_name("shop-a-x").send().await.is_err(), "nothing was written");
 }
+
+/// When the stack's CREATE_COMPLETE event is dated, in seconds since 1970.
+async fn created_at(cfn: &aws_sdk_cloudformation::Client, stack: &str) -> f64 {
+    let events = cfn.describe_stack_events().stack_name(stack).send().await.expect("stack events");
+    events
+        .stack_events()
+        .iter()
+        .find(|e| e.logical_resource_id() == Some(stack) && e.resource_status().map(|s| s.as_str()) == Some("CREATE_COMPLETE"))
+        .and_then(|e| e.timestamp())
+        .map(|t| t.as_secs_f64())
+        .expect("the stack's CREATE_COMPLETE event")
+}
+
+#[tokio::test]
+async fn on_cloudformations_clock_deploy_and_preview_deploy_wait_for_their_stacks_before_their_services() {
+    // Stacks take AWS's typical provisioning times at 1/100: the environment's, with its load
+    // balancer, stays CREATE_IN_PROGRESS for about 2 s; the preview's for hundredths.
+    let emulator = Emulator::start_provisioning("0.01");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(dir.path(), "shop.yaml", SPEC);
+    let parent = emulator.run(&["deploy", &file, "--yes"], &[]);
+    assert_eq!(parent.code, 0, "{}{}", parent.stdout, parent.stderr);
+    let at = |text: &str, what: &str| text.find(what).unwrap_or_else(|| panic!("{what:?} in {text}"));
+    assert!(
+        at(&parent.stderr, "shop (AWS::CloudFormation::Stack) CREATE_IN_PROGRESS")
+            < at(&parent.stderr, "shop (AWS::CloudFormation::Stack) CREATE_COMPLETE")
+            && at(&parent.stderr, "shop (AWS::CloudFormation::Stack) CREATE_COMPLETE") < at(&parent.stderr, "web: creating the service"),
+        "the stack is followed to its end before any service: {}",
+        parent.stderr
+    );
+    let preview = emulator.run(&["preview", "deploy", &file, "pr-1", "--yes"], &[]);
+    assert_eq!(preview.code, 0, "{}{}", preview.stdout, preview.stderr);
+
+    let config = emulator.sdk_config().await;
+    let (cfn, ecs) = (aws_sdk_cloudformation::Client::new(&config), aws_sdk_ecs::Client::new(&config));
+    for (stack, service) in [("shop", "web"), ("shop-pr-1", "pr-1-web")] {
+        let complete = created_at(&cfn, stack).await;
+        let described = ecs.describe_services().cluster("shop").services(service).send().await.expect("describe services");
+        let created = described
+            .services()
+            .first()
+            .and_then(|s| s.deployments().iter().filter_map(|d| d.created_at()).map(|t| t.as_secs_f64()).reduce(f64::min))
+            .expect("the service's deployment");
+        assert!(created >= complete, "{service} was created at {created}, before stack {stack} was complete at {complete}");
+    }
+    let environment = created_at(&cfn, "shop").await;
+    let in_progress = cfn.describe_stack_events().stack_name("shop").send().await.expect("stack events");
+    let started = in_progress.stack_events().iter().filter_map(|e| e.timestamp()).map(|t| t.as_secs_f64()).fold(f64::MAX, f64::min);
+    assert!(environment - started > 1.5, "the environment's stack took its load balancer's time: {}", environment - started);
+}

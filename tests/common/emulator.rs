@@ -46,6 +46,12 @@ impl Emulator {
         Self::spawn(DEPLOY_SECONDS, &[("EMULATOR_RECORD_CALLS", calls.as_os_str())])
     }
 
+    /// Start one whose CloudFormation takes AWS's typical provisioning times, times `scale`
+    /// (tests/emulator/provisioning.py, patch 18).
+    pub fn start_provisioning(scale: &str) -> Self {
+        Self::spawn(DEPLOY_SECONDS, &[("EMULATOR_PROVISION_SCALE", std::ffi::OsStr::new(scale))])
+    }
+
     fn spawn(deploy_seconds: &str, env: &[(&str, &std::ffi::OsStr)]) -> Self {
         let python = crate::common::venv_tool("python");
         let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();

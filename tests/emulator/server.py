@@ -139,6 +139,13 @@ check every one of them.
     still gives the reference.
     (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references-secretsmanager.html)
 
+18. moto's CloudFormation creates a whole stack within the CreateStack call; on AWS each
+    resource is created and stabilised, in dependency order, and a stack with a load balancer
+    or a NAT gateway takes minutes. tests/emulator/provisioning.py keeps a stack
+    `*_IN_PROGRESS` for the longest chain of dependent resources it creates or changes, each
+    taking its type's typical time on AWS times `EMULATOR_PROVISION_SCALE` (off unless set
+    above 0: the benchmarks set it; provisioning.py cites the AWS pages it rests on).
+
 30.-33. Certificates and the edge: tests/emulator/edge.py gives CloudFormation
     `AWS::CertificateManager::Certificate` (its DNS validation records written into the
     hosted zone), ACM's validation by DNS (ISSUED once every name's validation record is in
@@ -234,6 +241,7 @@ import cloudwatch_cbor
 import ecs_deployments
 import edge
 import preview_edge
+import provisioning
 import ecs_native
 import ecs_tasks
 import recorder
@@ -621,6 +629,7 @@ def _dispatch(self: DomainDispatcherApplication, environ: dict[str, Any], start_
 
 
 DomainDispatcherApplication.__call__ = _dispatch  # type: ignore[method-assign]
+provisioning.install()
 recorder.install()
 MotoRequestHandler.date_time_string = lambda self, timestamp=None: BaseHTTPRequestHandler.date_time_string(  # type: ignore[method-assign]
     self, Clock.now() if timestamp is None else timestamp
